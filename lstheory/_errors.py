@@ -16,6 +16,7 @@ __all__ = [
     "HypothesisNotMet",
     "BackendUnavailable",
     "ResourceLimit",
+    "UsageError",
 ]
 
 
@@ -33,7 +34,8 @@ class InvalidArgument(LstheoryError, ValueError):
     def __init__(self, name: str, value: object, valid: str, *, flag: str | None = None):
         self.name, self.value, self.valid = name, value, valid
         self.flag = flag or name
-        super().__init__(f"{self.flag}={value!r} is invalid: expected {valid}")
+        shown = value if isinstance(value, str) else repr(value)
+        super().__init__(f"{self.flag}={shown} is invalid: expected {valid}")
 
     def for_cli(self, flag: str) -> InvalidArgument:
         """The same error, named as the command-line option ``flag``."""
@@ -51,6 +53,14 @@ class UnknownName(InvalidArgument, KeyError):
         self.choices = tuple(choices)
 
     __str__ = Exception.__str__  # KeyError would quote the message
+
+
+class UsageError(InvalidArgument):
+    """The command line itself is malformed (unknown option, missing argument)."""
+
+    def __init__(self, prog: str, message: str):
+        LstheoryError.__init__(self, f"{prog}: {message}")
+        self.name, self.value, self.valid, self.flag = "arguments", None, message, prog
 
 
 class ResourceLimit(InvalidArgument):

@@ -22,7 +22,6 @@ from numpy.polynomial import chebyshev as C
 
 __all__ = ["PathCertificate", "segment_max", "certify_paths", "batched_loss"]
 
-_CHUNK_BYTES = 2**28
 SAMPLED_POINTS = 65
 
 
@@ -57,11 +56,9 @@ class PathCertificate:
 
 
 def batched_loss(family, data, theta: torch.Tensor) -> torch.Tensor:
-    """``family.loss`` on many points, chunked so that activations stay under ~256 MiB."""
+    """``family.loss`` on many points, chunk by chunk (see ``MLP.chunk_size``)."""
     n = max(1, getattr(data, "n", None) or len(data[0]))
-    width = max(family.widths) if hasattr(family, "widths") else 1
-    per_point = n * width * theta.element_size() * 4
-    chunk = max(1, _CHUNK_BYTES // per_point)
+    chunk = family.chunk_size(n, theta.element_size())
     with torch.no_grad():
         return torch.cat([family.loss(theta[i : i + chunk], data) for i in range(0, len(theta), chunk)])
 

@@ -84,8 +84,8 @@ def string_method(
     opt = torch.optim.Adam([inner], lr=opts.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(1, opts.steps), opts.lr / 50)
     for step in range(opts.steps):
-        opt.zero_grad(set_to_none=True)
-        family.loss(inner.reshape(-1, P), data).sum().backward()
+        _, grad = family.loss_and_grad(inner.detach().reshape(-1, P), data)
+        inner.grad = grad.reshape(inner.shape)
         opt.step()
         sched.step()
         with torch.no_grad():

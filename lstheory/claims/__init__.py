@@ -1,0 +1,29 @@
+"""Claims, verdicts and the registry.
+
+>>> from lstheory.claims import get_claim
+>>> v = get_claim("venturi").check(n_data=8, seed=0, budget="fast")   # doctest: +SKIP
+>>> v.outcome                                                         # doctest: +SKIP
+<Outcome.CONSISTENT: 'consistent'>
+"""
+
+from ._claim import BUDGETS, Claim, Context, Option, Tag
+from ._registry import all_claims, claim_ids, get_claim, register
+from ._verdict import Evidence, HypothesisCheck, Outcome, Table, Verdict, write_atomic
+
+__all__ = [
+    "BUDGETS",
+    "Claim",
+    "Context",
+    "Evidence",
+    "HypothesisCheck",
+    "Option",
+    "Outcome",
+    "Table",
+    "Tag",
+    "Verdict",
+    "all_claims",
+    "claim_ids",
+    "get_claim",
+    "register",
+    "write_atomic",
+]

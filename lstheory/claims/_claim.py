@@ -1,0 +1,204 @@
+"""Claims: a theorem's statement, source, hypotheses and options, with a checker."""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from .._errors import InvalidArgument, UnknownName
+from .._random import normalize_seed
+from ._verdict import Verdict
+
+__all__ = ["Tag", "Option", "Claim", "BUDGETS", "Context"]
+
+BUDGETS = ("fast", "default", "thorough")
+
+
+class Tag(str, Enum):
+    """How strong the claim itself is. Numerical evidence never changes a tag."""
+
+    PROVEN = "proven"
+    HEURISTIC = "heuristic"
+    EMPIRICAL = "empirical"
+    UNVERIFIED = "unverified"
+
+
+@dataclass(frozen=True)
+class Option:
+    """A claim option (``n_data`` ↔ ``--n-data``) with its type, default and valid range.
+
+    ``low``/``high`` bound numeric options (inclusive); ``None`` default means "derived from the
+    other options" and is described in ``help``.
+    """
+
+    name: str
+    type: type
+    default: Any
+    help: str
+    low: float | None = None
+    high: float | None = None
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def valid(self) -> str:
+        kind = "an integer" if self.type is int else f"a {self.type.__name__}"
+        if self.low is not None and self.high is not None:
+            return f"{kind} in [{self.low}, {self.high}]"
+        if self.low is not None:
+            return f"{kind} ≥ {self.low}"
+        return kind
+
+    def parse(self, value: Any) -> Any:
+        """``value`` converted and range-checked, or :class:`InvalidArgument`."""
+        if value is None:
+            return None
+        try:
+            if self.type is int and isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            if isinstance(value, bool):
+                raise ValueError
+            out = self.type(value)
+        except (TypeError, ValueError):
+            raise InvalidArgument(self.name, value, self.valid, flag=self.name) from None
+        if (self.low is not None and out < self.low) or (self.high is not None and out > self.high):
+            raise InvalidArgument(self.name, value, self.valid, flag=self.name)
+        return out
+
+
+@dataclass
+class Context:
+    """What a checker receives besides the options: seed, budget, device, progress, timings."""
+
+    seed: int
+    budget: str
+    device: str
+    progress: Callable[[str], None] | None = None
+    plot: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def say(self, message: str) -> None:
+        if self.progress is not None:
+            self.progress(message)
+
+    def timed(self, name: str):
+        """Context manager that records the wall time of a step under ``name``."""
+        ctx = self
+
+        class _Timer:
+            def __enter__(self):
+                ctx.say(name)
+                self.t0 = time.perf_counter()
+
+            def __exit__(self, *exc):
+                ctx.timings[name] = ctx.timings.get(name, 0.0) + time.perf_counter() - self.t0
+
+        return _Timer()
+
+
+def _versions() -> dict[str, str]:
+    import networkx
+    import numpy
+    import scipy
+    import sympy
+    import torch
+
+    from .. import __version__
+
+    return {
+        "lstheory": __version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "sympy": sympy.__version__,
+        "networkx": networkx.__version__,
+    }
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A checkable statement.
+
+    ``checker(ctx, **options) -> Verdict`` reads like the proof's steps; :meth:`check` validates
+    the options, normalises the seed, times the run and stamps versions.
+    """
+
+    id: str
+    title: str
+    source: str
+    tag: Tag
+    statement: str
+    latex: str
+    hypotheses: tuple[str, ...]
+    options: tuple[Option, ...]
+    checker: Callable[..., Verdict]
+    notes: str = ""
+    #: campaign hooks: extra grid names (``derived``) turned into options by ``derive``, and a
+    #: one-row summary of a finished run for the campaign table (``summarize``)
+    derived: tuple[str, ...] = ()
+    derive: Callable[..., dict[str, Any]] | None = None
+    summarize: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+    def option(self, name: str) -> Option:
+        for opt in self.options:
+            if opt.name == name:
+                return opt
+        raise UnknownName("option", name, [o.name for o in self.options])
+
+    def parse_options(self, **given: Any) -> dict[str, Any]:
+        """Defaults filled in, every value converted and range-checked."""
+        unknown = set(given) - {o.name for o in self.options}
+        if unknown:
+            raise UnknownName("option", sorted(unknown)[0], [o.name for o in self.options])
+        return {o.name: o.parse(given.get(o.name, o.default)) for o in self.options}
+
+    def check(
+        self,
+        *,
+        seed: int = 0,
+        budget: str = "default",
+        device: str = "cpu",
+        progress: Callable[[str], None] | None = None,
+        plot: str | None = None,
+        **options: Any,
+    ) -> Verdict:
+        """Check the claim on the instance that ``options`` and ``seed`` describe.
+
+        Most used: the claim's own options (see ``lstheory show CLAIM``), ``seed``, ``budget``
+        (``fast``, ``default``, ``thorough``). Also: ``device`` (``cpu``, ``cuda``) and
+        ``progress`` (called with a message at each step), ``plot`` (a PNG path for the claim's figure).
+        """
+        if budget not in BUDGETS:
+            raise UnknownName("budget", budget, BUDGETS)
+        device = _check_device(device)
+        ctx = Context(normalize_seed(seed), budget, device, progress, plot)
+        opts = self.parse_options(**options)
+        t0 = time.perf_counter()
+        verdict = self.checker(ctx, **opts)
+        timings = dict(ctx.timings, total=time.perf_counter() - t0)
+        return _restamp(verdict, timings, _versions())
+
+
+def _check_device(device: str) -> str:
+    import torch
+
+    if device == "cpu":
+        return device
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise InvalidArgument("device", device, "'cpu' (no CUDA device is available here)")
+        return device
+    raise InvalidArgument("device", device, "'cpu' or 'cuda[:N]'")
+
+
+def _restamp(v: Verdict, timings, versions) -> Verdict:
+    from dataclasses import replace
+
+    return replace(v, timings=timings, versions=versions)

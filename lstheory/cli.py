@@ -1,0 +1,194 @@
+"""The ``lstheory`` command: a thin shell over the library.
+
+Exit codes: 0 consistent, 1 refuted, 2 bad input, 3 inconclusive or hypotheses not met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+
+from . import __version__
+from ._errors import InvalidArgument, LstheoryError, UsageError
+from .claims import BUDGETS, all_claims, get_claim
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2."""
+
+    def error(self, message: str):  # noqa: D401
+        raise UsageError(self.prog, message)
+
+
+class Progress:
+    """Progress messages on stderr: in place on a terminal, throttled lines otherwise."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self.t0 = time.perf_counter()
+        self.last = (-1.0, "")
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, message: str) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter() - self.t0
+        stage = message.split(":")[0]
+        if not self.tty and stage == self.last[1] and now - self.last[0] < 1.0:
+            return
+        self.last = (now, stage)
+        line = f"[{now:6.1f}s] {message}"
+        if self.tty:
+            sys.stderr.write("\r\033[K" + line)
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled and self.tty:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def _cmd_list(args) -> int:
+    claims = all_claims()
+    width = max(len(c.id) for c in claims)
+    for c in claims:
+        print(f"{c.id.ljust(width)}  [{c.tag.value}]  {c.title}")
+    return 0
+
+
+def _cmd_show(args) -> int:
+    c = get_claim(args.claim)
+    print(f"{c.id}: {c.title}")
+    print(f"  tag:       {c.tag.value}")
+    print(f"  source:    {c.source}")
+    print(f"  statement: {c.statement}")
+    print(f"  LaTeX:     {c.latex}")
+    print("  hypotheses:")
+    for h in c.hypotheses:
+        print(f"    - {h}")
+    print("  options:")
+    for o in c.options:
+        default = "" if o.default is None else f"default {o.default}; "
+        print(f"    {o.flag:<14} {o.help} ({default}{o.valid})")
+    print("  common: --seed INT, --budget {fast,default,thorough}, --device {cpu,cuda},")
+    print("          --json PATH, --plot PATH")
+    return 0
+
+
+def _verify_parser(claim) -> _Parser:
+    p = _Parser(prog=f"lstheory verify {claim.id}", add_help=True)
+    for o in claim.options:
+        p.add_argument(o.flag, dest=o.name, default=None, metavar=o.type.__name__.upper(),
+                       help=o.help)
+    p.add_argument("--seed", default="0")
+    p.add_argument("--budget", default="default", help="|".join(BUDGETS))
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--json", default=None, metavar="PATH")
+    p.add_argument("--plot", default=None, metavar="PATH")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    return p
+
+
+def _parse_seed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidArgument("seed", text, "a non-negative integer", flag="--seed") from None
+
+
+def _cmd_verify(args, rest: Sequence[str]) -> int:
+    claim = get_claim(args.claim)
+    ns = _verify_parser(claim).parse_args(list(rest))
+    options = {o.name: getattr(ns, o.name) for o in claim.options if getattr(ns, o.name) is not None}
+    for name, value in options.items():  # validate before any work, naming the flag
+        try:
+            claim.option(name).parse(value)
+        except InvalidArgument as e:
+            raise e.for_cli(claim.option(name).flag) from None
+    for path in (ns.json, ns.plot):
+        if path is not None:
+            _check_writable(path)
+    progress = Progress(enabled=not ns.quiet)
+    try:
+        verdict = claim.check(seed=_parse_seed(ns.seed), budget=ns.budget, device=ns.device,
+                              progress=progress, plot=ns.plot, **options)
+    except InvalidArgument as e:
+        flag = next((o.flag for o in claim.options if o.name == e.name), "--" + e.name.replace("_", "-"))
+        raise e.for_cli(flag) from None
+    finally:
+        progress.done()
+    print(verdict)
+    if ns.json:
+        verdict.to_json(ns.json)
+        print(f"  json: {ns.json}")
+    if ns.plot:
+        print(f"  plot: {ns.plot}")
+    return verdict.outcome.exit_code
+
+
+def _check_writable(path: str) -> None:
+    import os
+
+    parent = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path) or (os.path.exists(parent) and not os.access(parent, os.W_OK)):
+        raise InvalidArgument("path", path, "a writable file path", flag="--json/--plot")
+
+
+def _cmd_campaign(args) -> int:
+    from .campaign import run_campaign
+
+    progress = Progress(enabled=not args.quiet)
+    report = run_campaign(args.spec, progress=progress, fresh=args.fresh)
+    progress.done()
+    print(report.table_text)
+    print(f"results: {report.results_path}")
+    print(f"table:   {report.table_path}")
+    print(f"figure:  {report.figure_path}")
+    return 0
+
+
+def build_parser() -> _Parser:
+    p = _Parser(prog="lstheory", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"lstheory {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("list", help="list the claims")
+    s = sub.add_parser("show", help="statement, source, hypotheses and options of a claim")
+    s.add_argument("claim")
+    v = sub.add_parser("verify", help="check a claim on an instance", add_help=False)
+    v.add_argument("claim")
+    c = sub.add_parser("campaign", help="run a verification campaign from a TOML spec")
+    c.add_argument("spec")
+    c.add_argument("--fresh", action="store_true", help="ignore results already on disk")
+    c.add_argument("--quiet", action="store_true")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args, rest = build_parser().parse_known_args(argv)
+        if args.command == "verify":
+            return _cmd_verify(args, rest)
+        if rest:
+            raise UsageError(f"lstheory {args.command}", f"unrecognized arguments: {' '.join(rest)}")
+        return {"list": _cmd_list, "show": _cmd_show, "campaign": _cmd_campaign}[args.command](args)
+    except LstheoryError as e:
+        print(f"lstheory: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("lstheory: interrupted", file=sys.stderr)
+        return 130
+
+
+def _entry() -> None:  # pragma: no cover
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _entry()
