@@ -166,7 +166,24 @@ def build_parser() -> _Parser:
     c.add_argument("spec")
     c.add_argument("--fresh", action="store_true", help="ignore results already on disk")
     c.add_argument("--quiet", action="store_true")
+    for name, module in _command_modules().items():
+        module.add_parser(sub)
     return p
+
+
+def _command_modules() -> dict:
+    """Subcommands of the engines: every module ``lstheory/commands/NAME.py`` defines
+    ``add_parser(subparsers)`` (registering the sub-command NAME) and ``run(args) -> int``."""
+    import importlib
+    import pkgutil
+
+    from . import commands
+
+    return {
+        m.name.replace("_", "-"): importlib.import_module(f"{commands.__name__}.{m.name}")
+        for m in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name)
+        if not m.name.startswith("_")
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -177,7 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_verify(args, rest)
         if rest:
             raise UsageError(f"lstheory {args.command}", f"unrecognized arguments: {' '.join(rest)}")
-        return {"list": _cmd_list, "show": _cmd_show, "campaign": _cmd_campaign}[args.command](args)
+        builtin = {"list": _cmd_list, "show": _cmd_show, "campaign": _cmd_campaign}
+        if args.command in builtin:
+            return builtin[args.command](args)
+        return _command_modules()[args.command].run(args)
     except LstheoryError as e:
         print(f"lstheory: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -37,6 +37,20 @@ def all_claims() -> list[Claim]:
     return [_REGISTRY[k] for k in sorted(_REGISTRY)]
 
 
+_LOADED = False
+
+
 def _load() -> None:
-    """Import the modules that register claims (one per source paper)."""
-    from . import venturi  # noqa: F401
+    """Import every public module of this package: each registers the claims of one paper."""
+    global _LOADED
+    if _LOADED:
+        return
+    import importlib
+    import pkgutil
+
+    from .. import claims
+
+    for mod in sorted(pkgutil.iter_modules(claims.__path__), key=lambda m: m.name):
+        if not mod.name.startswith("_"):
+            importlib.import_module(f"{claims.__name__}.{mod.name}")
+    _LOADED = True

@@ -1,0 +1,11 @@
+"""Hypothesis strategies and pytest helpers for users' own CI.
+
+>>> from hypothesis import given
+>>> from lstheory.testing import venturi_instances
+>>> @given(venturi_instances())
+... def test_my_bound(inst): ...
+"""
+
+from ._nets import families, parameter_batches, venturi_instances
+
+__all__ = ["families", "parameter_batches", "venturi_instances"]
