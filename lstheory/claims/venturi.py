@@ -77,6 +77,15 @@ class VenturiInstance:
     rank_tol: float
     L_star: float
     family: object
+    activation: str = "quadratic"
+
+    @property
+    def exact_L_star(self) -> bool:
+        """L* is the exact global value when σ = z² and p ≥ min(q, n): q generic units span the
+        function space, and with p ≥ n every symmetric M is Σ u_j w_j w_jᵀ (eigen-decomposition).
+        Otherwise it is a lower bound (σ = z²) or only a reference number (other σ)."""
+        n = self.X.shape[1]
+        return self.activation == "quadratic" and self.width >= min(self.q, n)
 
     @property
     def data(self):
@@ -95,9 +104,14 @@ def default_input_dim(n_data: int) -> int:
 
 def venturi_instance(
     n_data: int, input_dim: int | None = None, width: int | None = None, *, seed: int,
-    device: str = "cpu",
+    device: str = "cpu", activation: str = "quadratic",
 ) -> VenturiInstance:
-    """N Gaussian inputs, targets from a random smooth function (normalised to mean(y²) = 1)."""
+    """N Gaussian inputs, targets from a random smooth function (normalised to mean(y²) = 1).
+
+    ``activation`` other than ``quadratic`` builds the same instance for another two-layer net
+    (used for negative controls); L* is then the convex value only as a number to compare with,
+    not a global value of that net.
+    """
     n = input_dim or default_input_dim(n_data)
     gen = torch_generator(seed, stream="venturi-data")
     X = torch.randn(n_data, n, generator=gen, dtype=torch.float64)
@@ -106,8 +120,9 @@ def venturi_instance(
     y = y / (y**2).mean().sqrt().clamp_min(1e-12)
     gm = quadratic_global_min(X.numpy(), y.numpy())
     p = width or 2 * n_data + 1
-    fam = two_layer(n, p, 1, "quadratic")
-    return VenturiInstance(X.to(device), y.to(device), p, gm.q, gm.rank_tol, gm.value, fam)
+    fam = two_layer(n, p, 1, activation)
+    return VenturiInstance(X.to(device), y.to(device), p, gm.q, gm.rank_tol, gm.value, fam,
+                           activation)
 
 
 def memory_estimate(n_data: int, input_dim: int, width: int, budget: Budget) -> int:
@@ -137,13 +152,15 @@ def _check_size(n_data: int, n: int, p: int, budget: Budget) -> None:
 # ---------------------------------------------------------------------------- the steps
 def _hypotheses(inst: VenturiInstance, factor: int) -> tuple[HypothesisCheck, ...]:
     need = factor * inst.q
-    rel = "p ≥ 2q" if factor == 2 else "p ≥ q"
+    rel = {2: "p ≥ 2q", 1: "p ≥ q", 0: "no width condition"}[factor]
+    sigma = "σ(z) = z²" if inst.activation == "quadratic" else f"σ = {inst.activation}"
     return (
-        HypothesisCheck("activation", "σ(z) = z² (two-layer net, no biases)", True),
+        HypothesisCheck("activation", f"{sigma} (two-layer net, no biases)",
+                        inst.family.activation.name == inst.activation),
         HypothesisCheck("loss", "convex loss (square loss)", True),
         HypothesisCheck(
             "width",
-            f"{rel}: width p = {inst.width} ≥ {need}",
+            f"{rel} (p = {inst.width}, {factor}q = {need})" if factor else rel,
             inst.width >= need,
             f"q = {inst.q} = numerical rank of the N×n(n+1)/2 monomial matrix, "
             f"tolerance {inst.rank_tol:.2e}",
@@ -159,7 +176,8 @@ def _descend(inst, ctx: Context, budget: Budget, starts: int):
     with ctx.timed("descent"):
         res = minimize(fam, inst.data, theta0, options=budget.descent, progress=ctx.say)
     tol = REACH_RTOL * inst.scale
-    stuck = (res.loss - inst.L_star > tol).nonzero().flatten().tolist()
+    target = inst.L_star if inst.exact_L_star else float(res.loss.min())
+    stuck = (res.loss - target > tol).nonzero().flatten().tolist()
     followed = {}
     if stuck:
         with ctx.timed("follow-up descent"):
@@ -177,7 +195,8 @@ def _descend(inst, ctx: Context, budget: Budget, starts: int):
 
 
 def _symmetry_tangents(fam, theta: torch.Tensor) -> torch.Tensor:
-    """Tangents of the scaling orbits (w_j, u_j) ↦ (c w_j, u_j / c²): one per unit."""
+    """Tangents of the scaling orbits (w_j, u_j) ↦ (c w_j, u_j / c^d): one per unit, with d = 2
+    for σ(z) = z² and d = 1 for the positively homogeneous ReLU-type activations."""
     v = fam.unflatten(theta[None])
     W, u = v["W1"][0], v["W2"][0, 0]
     T = torch.zeros(len(u), fam.n_params, dtype=theta.dtype, device=theta.device)
@@ -185,7 +204,7 @@ def _symmetry_tangents(fam, theta: torch.Tensor) -> torch.Tensor:
     off = fam.layout["W2"].offset
     for j in range(len(u)):
         T[j, j * n : (j + 1) * n] = W[j]
-        T[j, off + j] = -2 * u[j]
+        T[j, off + j] = -(2 if fam.activation.name == "quadratic" else 1) * u[j]
     return T
 
 
@@ -223,7 +242,9 @@ def _cert_ok(c, tol_scale: float) -> bool:
 
 
 # ---------------------------------------------------------------------------- the check
-def check_venturi(ctx: Context, *, factor: int, claim_id: str, **opts) -> Verdict:
+def check_venturi(
+    ctx: Context, *, factor: int, claim_id: str, activation: str = "quadratic", **opts
+) -> Verdict:
     """Sample → compare with L* → certify constructively → search independently → decide."""
     budget = Budget.preset(ctx.budget)
     n_data, starts = opts["n_data"], opts["starts"]
@@ -231,16 +252,19 @@ def check_venturi(ctx: Context, *, factor: int, claim_id: str, **opts) -> Verdic
     p = opts["width"] or 2 * n_data + 1
     _check_size(n_data, n, p, budget)
     with ctx.timed("instance"):
-        inst = venturi_instance(n_data, n, p, seed=ctx.seed, device=ctx.device)
+        inst = venturi_instance(n_data, n, p, seed=ctx.seed, device=ctx.device,
+                                activation=activation)
     hyps = _hypotheses(inst, factor)
     hyp_ok = all(h.holds for h in hyps)
-    exact_Lstar = inst.width >= inst.q
+    exact_Lstar = inst.exact_L_star
     X_np = inst.X.cpu().numpy()
     fam, data, scale = inst.family, inst.data, inst.scale
 
     # 1. sample minima
     theta, loss, gnorm, followed = _descend(inst, ctx, budget, starts)
-    gap = (loss - inst.L_star).cpu().numpy()
+    # the reference value: L* when it is exact, otherwise the best loss any start found
+    reference = inst.L_star if exact_Lstar else float(loss.min())
+    gap = (loss - reference).cpu().numpy()
     reached = gap <= REACH_RTOL * scale
     minima = [i for i in range(starts) if reached[i]]
     ref = minima[0] if minima else int(np.argmin(gap))
@@ -289,7 +313,7 @@ def check_venturi(ctx: Context, *, factor: int, claim_id: str, **opts) -> Verdic
     node_loss = loss.cpu().numpy()
     G_string = level_set_graph(node_loss, string_edges)
     G_all = level_set_graph(node_loss, string_edges + cert_edges)
-    levels = [inst.L_star + c * scale for c in LEVELS]
+    levels = [reference + c * scale for c in LEVELS]
     n_string = component_counts(G_string, levels)
     n_all = component_counts(G_all, levels)
 
@@ -301,18 +325,20 @@ def check_venturi(ctx: Context, *, factor: int, claim_id: str, **opts) -> Verdic
     checked = len(built) > 0
     if not hyp_ok:
         outcome = Outcome.HYPOTHESES_NOT_MET
-        reason = (f"p = {inst.width} < {factor}q = {factor * inst.q}: the theorem says nothing "
-                  f"here. Found: {int(reached.sum())}/{starts} starts reached "
-                  f"{'L*' if exact_Lstar else 'the convex lower bound'}, "
+        reason = ("a hypothesis fails (" + "; ".join(h.statement for h in hyps if not h.holds)
+                  + "): the theorem says nothing here. "
+                  f"Found: {int(reached.sum())}/{starts} starts reached "
+                  f"{'L*' if exact_Lstar else 'the reference value'}, "
                   f"{len(built)}/{len(jobs)} constructions applied, "
                   f"{len(spurious)} strict spurious local minima.")
     elif spurious:
         outcome = Outcome.REFUTED
         reason = (f"start {spurious[0]} ends at a strict local minimum (modulo scaling) with loss "
-                  f"{float(loss[spurious[0]]):.3e} > L* = {inst.L_star:.3e}")
-    elif unresolved or bad_certs or failed_constructions or not checked:
+                  f"{float(loss[spurious[0]]):.3e} > {reference:.3e}, "
+                  + ("the global value L*" if exact_Lstar else "a loss another start reached"))
+    elif unresolved or bad_certs or failed_constructions or not checked or not exact_Lstar:
         outcome = Outcome.INCONCLUSIVE
-        why = []
+        why = [] if exact_Lstar else [f"no exact global value is known for σ = {activation}"]
         if unresolved:
             why.append(f"{len(unresolved)} starts stayed above L* and are not certified minima")
         if bad_certs:
@@ -348,11 +374,15 @@ def check_venturi(ctx: Context, *, factor: int, claim_id: str, **opts) -> Verdic
         Evidence("mean y²", scale, "loss of the zero function; unit of the tolerances"),
         Evidence("L* (global value)", inst.L_star,
                  "exact: least squares over symmetric M" if exact_Lstar
-                 else "lower bound only (p < q): least squares over symmetric M"),
-        Evidence("starts reaching L*", f"{int(reached.sum())}/{starts}",
-                 f"gap ≤ {REACH_RTOL:.0e}·mean y² after descent"
+                 else "lower bound only (p < min(q, n)): least squares over symmetric M"
+                 if activation == "quadratic"
+                 else f"the σ = z² value, not a global value for σ = {activation}"),
+        Evidence("reference value", reference,
+                 "L*" if exact_Lstar else "best loss found over the starts (L* not exact)"),
+        Evidence("starts reaching the reference", f"{int(reached.sum())}/{starts}",
+                 f"gap to the reference ≤ {REACH_RTOL:.0e}·mean y² after descent"
                  + (f"; {len(followed)} followed up" if followed else "")),
-        Evidence("max gap L − L* over starts", float(gap.max())),
+        Evidence("max gap to the reference over starts", float(gap.max())),
         Evidence("certificate paths built", f"{len(built)}/{len(jobs)}",
                  failed_constructions[0][2] if failed_constructions else "exact segment maxima"),
         Evidence("pair constructions that did not apply", failed_pairs,
@@ -373,10 +403,10 @@ def check_venturi(ctx: Context, *, factor: int, claim_id: str, **opts) -> Verdic
         evidence.append(Evidence("second-order tests", {str(k): v for k, v in second_order.items()}))
     tables = (
         Table("components N_λ of the level-set graph over the sampled minima (upper estimates)",
-              ("λ − L* (× mean y²)", "λ", "N_λ string", "N_λ string+certificate"),
+              ("λ − reference (× mean y²)", "λ", "N_λ string", "N_λ string+certificate"),
               tuple((c, lam, a, b) for c, lam, a, b in zip(LEVELS, levels, n_string, n_all))),
         Table("descent from seeded random starts",
-              ("start", "loss", "L − L*", "‖∇L‖", "reached L*"),
+              ("start", "loss", "L − reference", "‖∇L‖", "reached"),
               tuple((i, float(loss[i]), float(gap[i]), float(gnorm[i]), bool(reached[i]))
                     for i in range(starts))),
     )
@@ -425,7 +455,7 @@ def _summarize(record: dict) -> dict:
     ev = {e["name"]: e["value"] for e in v["evidence"]}
     nl = {row[0]: (row[2], row[3]) for row in v["tables"][0]["rows"]}
     built, total = (int(x) for x in ev["certificate paths built"].split("/"))
-    reached, starts = (int(x) for x in ev["starts reaching L*"].split("/"))
+    reached, starts = (int(x) for x in ev["starts reaching the reference"].split("/"))
     return {
         "N": ev["N (data points)"], "n": ev["n (input dimension)"], "q": ev["q (intrinsic dimension)"],
         "p": ev["p (width)"], "p/q": round(ev["p (width)"] / ev["q (intrinsic dimension)"], 3),
