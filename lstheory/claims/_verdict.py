@@ -53,6 +53,17 @@ class Evidence:
     value: Any
     note: str = ""
 
+    def __post_init__(self):  # sequences are stored as tuples, so JSON round trips are exact
+        object.__setattr__(self, "value", _tuples(self.value))
+
+
+def _tuples(v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        return tuple(_tuples(x) for x in v)
+    if isinstance(v, dict):
+        return {k: _tuples(x) for k, x in v.items()}
+    return v
+
 
 @dataclass(frozen=True)
 class Table:
