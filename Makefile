@@ -30,7 +30,7 @@ test-slow: setup
 	$(BIN)/python -m pytest -m slow
 
 bench: setup
-	$(BIN)/python benchmarks/bench_venturi.py
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 campaign: setup
 	$(BIN)/lstheory campaign verify/venturi.toml
