@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lstheory.claims.venturi import default_input_dim, venturi_instance
-from lstheory.nets import MLP, monomial_features, quadratic_global_min, two_layer
-from lstheory.paths import certify_paths, pair_path, reduce_support, segment_max, descent_path
+from lstheory.nets import MLP, monomial_features, quadratic_global_min
+from lstheory.paths import certify_paths, descent_path, pair_path, reduce_support, segment_max
 from lstheory.testing import families, venturi_instances
 
 PROPS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])

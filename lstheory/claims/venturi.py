@@ -125,27 +125,37 @@ def venturi_instance(
                            activation)
 
 
-def memory_estimate(n_data: int, input_dim: int, width: int, budget: Budget) -> int:
-    """Peak bytes of the largest batched stage (the string method over all pairs × images)."""
-    pairs = min(budget.max_pairs, budget.starts_min * (budget.starts_min - 1) // 2)
-    points = pairs * budget.string.images
+def memory_estimate(
+    n_data: int, input_dim: int, width: int, budget: Budget, starts: int = 16
+) -> int:
+    """Peak bytes of the largest batched stage: the string method over all pairs × images
+    (chunked activations, Adam state) or the descent's Levenberg–Marquardt Jacobians."""
+    pairs = min(budget.max_pairs, starts * (starts - 1) // 2)
     params = width * (input_dim + 1)
-    return 8 * points * (6 * n_data * width + 6 * params)
+    string = 8 * pairs * budget.string.images * 6 * params + 8 * 2**23
+    descent = 8 * starts * (3 * n_data * params + 4 * n_data * width + min(n_data, params) ** 2)
+    return max(string, descent)
 
 
-def _check_size(n_data: int, n: int, p: int, budget: Budget) -> None:
-    need = memory_estimate(n_data, n, p, budget)
+def _check_size(n_data, n, p, budget, starts=16, given=None) -> None:
+    need = memory_estimate(n_data, n, p, budget, starts)
     if need <= MEMORY_LIMIT_BYTES:
         return
     hi = 1
-    while memory_estimate(hi * 2, default_input_dim(hi * 2), 4 * hi + 1, budget) <= MEMORY_LIMIT_BYTES:
+    while memory_estimate(2 * hi, default_input_dim(2 * hi), 4 * hi + 1, budget,
+                          starts) <= MEMORY_LIMIT_BYTES:
         hi *= 2
+    given = given or {}
+    culprit = next((k for k in ("width", "input_dim") if given.get(k)), "n_data")
+    culprit = "starts" if starts > 16 and memory_estimate(n_data, n, p, budget) <= \
+        MEMORY_LIMIT_BYTES else culprit
+    value = {"n_data": n_data, "input_dim": n, "width": p, "starts": starts}[culprit]
     raise ResourceLimit(
-        "n_data",
-        n_data,
-        f"a size whose run fits in {MEMORY_LIMIT_BYTES / 2**30:.0f} GiB (this one needs "
-        f"~{need / 2**30:.1f} GiB with input_dim={n}, width={p}; with the defaults, "
-        f"n_data ≤ {hi} fits)",
+        culprit,
+        value,
+        f"a size whose run fits in {MEMORY_LIMIT_BYTES / 2**30:.0f} GiB (n_data={n_data}, "
+        f"input_dim={n}, width={p}, starts={starts} needs ~{need / 2**30:.1f} GiB; with the "
+        f"other options at their defaults, n_data ≤ {hi} fits)",
     )
 
 
@@ -242,186 +252,254 @@ def _cert_ok(c, tol_scale: float) -> bool:
 
 
 # ---------------------------------------------------------------------------- the check
+@dataclass(frozen=True)
+class _Sampled:
+    """Step 1: end points of the descents and how they compare with the reference value."""
+
+    theta: torch.Tensor
+    loss: torch.Tensor
+    grad_norm: torch.Tensor
+    followed: dict
+    reference: float
+    gap: np.ndarray
+    reached: np.ndarray
+
+    @property
+    def minima(self) -> list[int]:
+        return [int(i) for i in np.flatnonzero(self.reached)]
+
+
+@dataclass(frozen=True)
+class _Certified:
+    """Step 2: constructed paths (kind, label, Construction), their certificates and checks."""
+
+    jobs: list
+    built: list
+    certs: list
+    ok: list
+    failed_required: list
+    failed_pairs: int
+
+    def count(self, pair: bool) -> int:
+        return sum(1 for (k, *_), ok in zip(self.built, self.ok) if (k == "pair") == pair and ok)
+
+    def barriers(self, pair: bool) -> list[float]:
+        return [c.bound - max(c.endpoint_losses)
+                for (k, *_), c in zip(self.built, self.certs) if (k == "pair") == pair]
+
+
+@dataclass(frozen=True)
+class _Searched:
+    """Step 4: the independent search (string method) and the level-set graph."""
+
+    pairs: list
+    strings: object
+    certs: list
+    levels: list
+    n_string: list
+    n_all: list
+    graph: object
+
+
+def _sample_minima(inst, ctx, budget, starts) -> _Sampled:
+    theta, loss, gnorm, followed = _descend(inst, ctx, budget, starts)
+    # the reference value: L* when it is exact, otherwise the best loss any start found
+    reference = inst.L_star if inst.exact_L_star else float(loss.min())
+    gap = (loss - reference).cpu().numpy()
+    return _Sampled(theta, loss, gnorm, followed, reference, gap, gap <= REACH_RTOL * inst.scale)
+
+
+def _certify_constructively(inst, ctx, budget, smp: _Sampled, factor: int) -> _Certified:
+    """Pairs of minima; random points → a global minimiser; stuck starts → a global minimiser."""
+    fam, X = inst.family, inst.X.cpu().numpy()
+    minima = smp.minima
+    target = smp.theta[minima[0] if minima else int(np.argmin(smp.gap))]
+
+    def down(a):
+        if factor == 2 and minima:
+            return pair_path(fam, X, a, target)
+        return descent_path(fam, X, inst.y.cpu().numpy(), a, seed=ctx.seed)
+
+    with ctx.timed("certificate paths"):
+        randoms = fam.sample(budget.random_points, device=ctx.device,
+                             seed=child_seeds(ctx.seed, 1, stream="rand")[0])
+        jobs = [("pair", (minima[i], minima[j]),
+                 pair_path(fam, X, smp.theta[minima[i]], smp.theta[minima[j]]))
+                for i, j in _pairs(len(minima), budget.max_pairs, ctx.seed)]
+        jobs += [("random→min", r, down(randoms[r])) for r in range(len(randoms))]
+        jobs += [("stuck→min", int(i), down(smp.theta[i])) for i in np.flatnonzero(~smp.reached)]
+        built = [j for j in jobs if j[2].ok]
+        certs = certify_paths(fam, inst.data, [j[2].points for j in built])
+    # with p ≥ q only (venturi-valleys) pair paths are extra evidence: the theorem needs none
+    failed = [(k, lab, c.reason) for k, lab, c in jobs if not c.ok and (factor == 2 or k != "pair")]
+    return _Certified(jobs, built, certs, [_cert_ok(c, inst.scale) for c in certs], failed,
+                      sum(1 for k, _, c in jobs if not c.ok and k == "pair"))
+
+
+def _follow_up(inst, ctx, smp: _Sampled, cer: _Certified):
+    """Stuck starts that no certificate joined to a global minimiser get a second-order test;
+    a strict local minimum above the reference is a spurious valley."""
+    rescued = {lab for (k, lab, _), ok in zip(cer.built, cer.ok) if k == "stuck→min" and ok}
+    unresolved = [int(i) for i in np.flatnonzero(~smp.reached) if int(i) not in rescued]
+    tests = {}
+    if unresolved:
+        with ctx.timed("second-order test"):
+            tests = {i: strict_local_min(inst, smp.theta[i]) for i in unresolved}
+    spurious = [i for i, r in tests.items() if r["strict"] and smp.gap[i] > REACH_RTOL * inst.scale]
+    return unresolved, tests, spurious
+
+
+def _search_independently(inst, ctx, budget, smp: _Sampled, cer: _Certified) -> _Searched:
+    """A batched string method between pairs of end points, certified; N_λ of the graph."""
+    starts = len(smp.loss)
+    pairs = _pairs(starts, budget.max_pairs, ctx.seed + 1) if starts > 1 else []
+    with ctx.timed("string method"):
+        ia, ib = [i for i, _ in pairs], [j for _, j in pairs]
+        strings = string_method(inst.family, inst.data, smp.theta[ia], smp.theta[ib],
+                                options=budget.string, progress=ctx.say) if pairs else []
+        certs = certify_paths(inst.family, inst.data, list(strings))
+    string_edges = [(i, j, c.bound) for (i, j), c in zip(pairs, certs) if c.certified]
+    cert_edges = [(*lab, c.bound) for (k, lab, _), c in zip(cer.built, cer.certs) if k == "pair"]
+    node_loss = smp.loss.cpu().numpy()
+    levels = [smp.reference + c * inst.scale for c in LEVELS]
+    G_all = level_set_graph(node_loss, string_edges + cert_edges)
+    return _Searched(pairs, strings, certs, levels,
+                     component_counts(level_set_graph(node_loss, string_edges), levels),
+                     component_counts(G_all, levels), G_all)
+
+
+def _decide(inst, hyps, factor, smp, cer, unresolved, spurious) -> tuple[Outcome, str]:
+    starts, exact = len(smp.loss), inst.exact_L_star
+    if not all(h.holds for h in hyps):
+        return Outcome.HYPOTHESES_NOT_MET, (
+            "a hypothesis fails (" + "; ".join(h.statement for h in hyps if not h.holds)
+            + "): the theorem says nothing here. "
+            f"Found: {int(smp.reached.sum())}/{starts} starts reached "
+            f"{'L*' if exact else 'the reference value'}, "
+            f"{len(cer.built)}/{len(cer.jobs)} constructions applied, "
+            f"{len(spurious)} strict spurious local minima.")
+    if spurious:
+        i = spurious[0]
+        return Outcome.REFUTED, (
+            f"start {i} ends at a strict local minimum (modulo scaling) with loss "
+            f"{float(smp.loss[i]):.3e} > {smp.reference:.3e}, "
+            + ("the global value L*" if exact else "a loss another start reached"))
+    why = [] if exact else [f"no exact global value is known for σ = {inst.activation}"]
+    if unresolved:
+        why.append(f"{len(unresolved)} starts stayed above L* and are not certified minima")
+    bad = len(cer.ok) - sum(cer.ok)
+    if bad:
+        why.append(f"{bad} certificate paths exceeded their end points")
+    if cer.failed_required:
+        why.append(f"{len(cer.failed_required)} constructions did not apply "
+                   f"({cer.failed_required[0][2]})")
+    if not cer.built:
+        why.append("no certificate path was built")
+    if why:
+        return Outcome.INCONCLUSIVE, "; ".join(why)
+    pairs = f"{cer.count(pair=True)} pairs of minima connected and " if factor == 2 else ""
+    return Outcome.CONSISTENT, (
+        f"all {starts} starts reached L* = {inst.L_star:.3e} (±{REACH_RTOL:.0e}·mean y²); "
+        f"{pairs}{cer.count(pair=False)} points joined to a global minimiser by certified paths "
+        "that never rise above their end points")
+
+
+def _evidence(inst, budget, factor, smp, cer, sea, tests) -> list[Evidence]:
+    exact = inst.exact_L_star
+    strings = [c.bound - max(c.endpoint_losses) for c in sea.certs]
+    pair_b, down_b = cer.barriers(pair=True), cer.barriers(pair=False)
+    if exact:
+        l_note = "exact: least squares over symmetric M"
+    elif inst.activation == "quadratic":
+        l_note = "lower bound only (p < min(q, n)): least squares over symmetric M"
+    else:
+        l_note = f"the σ = z² value, not a global value for σ = {inst.activation}"
+    ev = [
+        Evidence("N (data points)", inst.X.shape[0]),
+        Evidence("n (input dimension)", inst.X.shape[1]),
+        Evidence("p (width)", inst.width),
+        Evidence("q (intrinsic dimension)", inst.q, f"numerical rank, tolerance {inst.rank_tol:.2e}"),
+        Evidence("mean y²", inst.scale, "loss of the zero function; unit of the tolerances"),
+        Evidence("L* (global value)", inst.L_star, l_note),
+        Evidence("reference value", smp.reference,
+                 "L*" if exact else "best loss found over the starts (L* not exact)"),
+        Evidence("starts reaching the reference", f"{int(smp.reached.sum())}/{len(smp.loss)}",
+                 f"gap to the reference ≤ {REACH_RTOL:.0e}·mean y² after descent"
+                 + (f"; {len(smp.followed)} followed up" if smp.followed else "")),
+        Evidence("max gap to the reference over starts", float(smp.gap.max())),
+        Evidence("certificate paths built", f"{len(cer.built)}/{len(cer.jobs)}",
+                 cer.failed_required[0][2] if cer.failed_required else "exact segment maxima"),
+        Evidence("pair constructions that did not apply", cer.failed_pairs,
+                 "p ≥ 2q guarantees none" if factor == 2 else "not needed for p ≥ q"),
+        Evidence("certificates holding", f"{sum(cer.ok)}/{len(cer.certs)}",
+                 f"bound ≤ max(L_A, L_B) + {CERT_RTOL:.0e}·max(1, L_A, L_B)"),
+        Evidence("max certified barrier, pairs of minima", max(pair_b) if pair_b else None),
+        Evidence("max certified barrier, points → minimiser", max(down_b) if down_b else None),
+        Evidence("string method pairs", len(sea.pairs),
+                 f"{budget.string.images} images, {budget.string.steps} steps, one batch"),
+        Evidence("string barrier (median, max)",
+                 [float(np.median(strings)), float(max(strings))] if strings else None,
+                 "certified maximum along the string − end points"),
+    ]
+    if tests:
+        ev.append(Evidence("second-order tests", {str(k): v for k, v in tests.items()}))
+    return ev
+
+
+def _tables(smp: _Sampled, sea: _Searched) -> tuple[Table, ...]:
+    return (
+        Table("components N_λ of the level-set graph over the sampled minima (upper estimates)",
+              ("λ − reference (× mean y²)", "λ", "N_λ string", "N_λ string+certificate"),
+              tuple(zip(LEVELS, sea.levels, sea.n_string, sea.n_all))),
+        Table("descent from seeded random starts",
+              ("start", "loss", "L − reference", "‖∇L‖", "reached"),
+              tuple((i, float(smp.loss[i]), float(smp.gap[i]), float(smp.grad_norm[i]),
+                     bool(smp.reached[i])) for i in range(len(smp.loss)))),
+    )
+
+
 def check_venturi(
     ctx: Context, *, factor: int, claim_id: str, activation: str = "quadratic", **opts
 ) -> Verdict:
-    """Sample → compare with L* → certify constructively → search independently → decide."""
+    """Sample → certify constructively → follow up → search independently → decide.
+
+    ``factor`` is the width condition p ≥ factor·q (2: ``venturi``, 1: ``venturi-valleys``,
+    0: none, for negative controls); ``activation`` other than ``quadratic`` runs the same
+    machinery on another net (negative controls only).
+    """
     budget = Budget.preset(ctx.budget)
     n_data, starts = opts["n_data"], opts["starts"]
     n = opts["input_dim"] or default_input_dim(n_data)
     p = opts["width"] or 2 * n_data + 1
-    _check_size(n_data, n, p, budget)
+    _check_size(n_data, n, p, budget, starts, given={k: opts[k] for k in ("input_dim", "width")})
     with ctx.timed("instance"):
         inst = venturi_instance(n_data, n, p, seed=ctx.seed, device=ctx.device,
                                 activation=activation)
     hyps = _hypotheses(inst, factor)
-    hyp_ok = all(h.holds for h in hyps)
-    exact_Lstar = inst.exact_L_star
-    X_np = inst.X.cpu().numpy()
-    fam, data, scale = inst.family, inst.data, inst.scale
-
-    # 1. sample minima
-    theta, loss, gnorm, followed = _descend(inst, ctx, budget, starts)
-    # the reference value: L* when it is exact, otherwise the best loss any start found
-    reference = inst.L_star if exact_Lstar else float(loss.min())
-    gap = (loss - reference).cpu().numpy()
-    reached = gap <= REACH_RTOL * scale
-    minima = [i for i in range(starts) if reached[i]]
-    ref = minima[0] if minima else int(np.argmin(gap))
-
-    # 2. constructive certificates: pairs of minima, random points → a global minimiser,
-    #    and every start that did not reach L* → a global minimiser
-    with ctx.timed("certificate paths"):
-        pairs = _pairs(len(minima), budget.max_pairs, ctx.seed)
-        randoms = fam.sample(budget.random_points, seed=child_seeds(ctx.seed, 1, stream="rand")[0],
-                             device=ctx.device)
-        jobs = []  # (kind, label, construction)
-        jobs += [("pair", (minima[i], minima[j]), pair_path(fam, X_np, theta[minima[i]],
-                  theta[minima[j]])) for i, j in pairs]
-        down = (lambda a: pair_path(fam, X_np, a, theta[ref])) if factor == 2 and minima else (
-            lambda a: descent_path(fam, X_np, inst.y.cpu().numpy(), a, seed=ctx.seed))
-        jobs += [("random→min", r, down(randoms[r])) for r in range(len(randoms))]
-        jobs += [("stuck→min", i, down(theta[i])) for i in range(starts) if not reached[i]]
-        built = [j for j in jobs if j[2].ok]
-        certs = certify_paths(fam, data, [j[2].points for j in built])
-    cert_ok = [_cert_ok(c, scale) for c in certs]
-    # with p ≥ q only (venturi-valleys) pair paths are extra evidence: the theorem needs none
-    failed_constructions = [(k, lab, c.reason) for k, lab, c in jobs
-                            if not c.ok and (factor == 2 or k != "pair")]
-    failed_pairs = sum(1 for k, _, c in jobs if not c.ok and k == "pair")
-
-    # 3. follow up stuck starts that no certificate rescued
-    rescued = {lab for (k, lab, _), ok in zip(built, cert_ok) if k == "stuck→min" and ok}
-    unresolved = [i for i in range(starts) if not reached[i] and i not in rescued]
-    second_order = {}
-    if unresolved:
-        with ctx.timed("second-order test"):
-            for i in unresolved:
-                second_order[i] = strict_local_min(inst, theta[i])
-    spurious = [i for i, r in second_order.items() if r["strict"] and gap[i] > REACH_RTOL * scale]
-
-    # 4. independent search: batched string method between the same pairs of minima
-    sampled_pairs = _pairs(starts, budget.max_pairs, ctx.seed + 1) if starts > 1 else []
-    with ctx.timed("string method"):
-        ia = [i for i, _ in sampled_pairs]
-        ib = [j for _, j in sampled_pairs]
-        strings = string_method(fam, data, theta[ia], theta[ib], options=budget.string,
-                                progress=ctx.say) if sampled_pairs else []
-        s_certs = certify_paths(fam, data, list(strings))
-    string_edges = [(i, j, c.bound) for (i, j), c in zip(sampled_pairs, s_certs) if c.certified]
-    cert_edges = [(lab[0], lab[1], c.bound) for (k, lab, _), c in zip(built, certs) if k == "pair"]
-    node_loss = loss.cpu().numpy()
-    G_string = level_set_graph(node_loss, string_edges)
-    G_all = level_set_graph(node_loss, string_edges + cert_edges)
-    levels = [reference + c * scale for c in LEVELS]
-    n_string = component_counts(G_string, levels)
-    n_all = component_counts(G_all, levels)
-
-    # 5. decide
-    n_pair_certs = sum(1 for (k, *_), ok in zip(built, cert_ok) if k == "pair" and ok)
-    n_down_certs = sum(1 for (k, *_), ok in zip(built, cert_ok) if k != "pair" and ok)
-    bad_certs = [(k, lab, c.bound, max(c.endpoint_losses))
-                 for (k, lab, _), c, ok in zip(built, certs, cert_ok) if not ok]
-    checked = len(built) > 0
-    if not hyp_ok:
-        outcome = Outcome.HYPOTHESES_NOT_MET
-        reason = ("a hypothesis fails (" + "; ".join(h.statement for h in hyps if not h.holds)
-                  + "): the theorem says nothing here. "
-                  f"Found: {int(reached.sum())}/{starts} starts reached "
-                  f"{'L*' if exact_Lstar else 'the reference value'}, "
-                  f"{len(built)}/{len(jobs)} constructions applied, "
-                  f"{len(spurious)} strict spurious local minima.")
-    elif spurious:
-        outcome = Outcome.REFUTED
-        reason = (f"start {spurious[0]} ends at a strict local minimum (modulo scaling) with loss "
-                  f"{float(loss[spurious[0]]):.3e} > {reference:.3e}, "
-                  + ("the global value L*" if exact_Lstar else "a loss another start reached"))
-    elif unresolved or bad_certs or failed_constructions or not checked or not exact_Lstar:
-        outcome = Outcome.INCONCLUSIVE
-        why = [] if exact_Lstar else [f"no exact global value is known for σ = {activation}"]
-        if unresolved:
-            why.append(f"{len(unresolved)} starts stayed above L* and are not certified minima")
-        if bad_certs:
-            why.append(f"{len(bad_certs)} certificate paths exceeded their end points")
-        if failed_constructions:
-            why.append(f"{len(failed_constructions)} constructions did not apply "
-                       f"({failed_constructions[0][2]})")
-        if not checked:
-            why.append("no certificate path was built")
-        reason = "; ".join(why)
-    else:
-        outcome = Outcome.CONSISTENT
-        what = (f"{n_pair_certs} pairs of minima connected" if factor == 2 else "")
-        reason = (f"all {starts} starts reached L* = {inst.L_star:.3e} (±{REACH_RTOL:.0e}·mean y²); "
-                  + (what + " and " if what else "")
-                  + f"{n_down_certs} points joined to a global minimiser by certified paths "
-                  "that never rise above their end points")
-
+    smp = _sample_minima(inst, ctx, budget, starts)
+    cer = _certify_constructively(inst, ctx, budget, smp, factor)
+    unresolved, tests, spurious = _follow_up(inst, ctx, smp, cer)
+    sea = _search_independently(inst, ctx, budget, smp, cer)
+    outcome, reason = _decide(inst, hyps, factor, smp, cer, unresolved, spurious)
     counterexample = None
     if spurious:
         i = spurious[0]
-        counterexample = {"start": i, "theta": theta[i].cpu().tolist(), "loss": float(loss[i]),
-                          "second_order": second_order[i]}
-
-    pair_barriers = [c.bound - max(c.endpoint_losses) for (k, *_), c in zip(built, certs) if k == "pair"]
-    down_barriers = [c.bound - max(c.endpoint_losses) for (k, *_), c in zip(built, certs) if k != "pair"]
-    string_barriers = [c.bound - max(c.endpoint_losses) for c in s_certs]
-    evidence = [
-        Evidence("N (data points)", n_data),
-        Evidence("n (input dimension)", inst.X.shape[1]),
-        Evidence("p (width)", inst.width),
-        Evidence("q (intrinsic dimension)", inst.q, f"numerical rank, tolerance {inst.rank_tol:.2e}"),
-        Evidence("mean y²", scale, "loss of the zero function; unit of the tolerances"),
-        Evidence("L* (global value)", inst.L_star,
-                 "exact: least squares over symmetric M" if exact_Lstar
-                 else "lower bound only (p < min(q, n)): least squares over symmetric M"
-                 if activation == "quadratic"
-                 else f"the σ = z² value, not a global value for σ = {activation}"),
-        Evidence("reference value", reference,
-                 "L*" if exact_Lstar else "best loss found over the starts (L* not exact)"),
-        Evidence("starts reaching the reference", f"{int(reached.sum())}/{starts}",
-                 f"gap to the reference ≤ {REACH_RTOL:.0e}·mean y² after descent"
-                 + (f"; {len(followed)} followed up" if followed else "")),
-        Evidence("max gap to the reference over starts", float(gap.max())),
-        Evidence("certificate paths built", f"{len(built)}/{len(jobs)}",
-                 failed_constructions[0][2] if failed_constructions else "exact segment maxima"),
-        Evidence("pair constructions that did not apply", failed_pairs,
-                 "p ≥ 2q guarantees none" if factor == 2 else "not needed for p ≥ q"),
-        Evidence("certificates holding", f"{sum(cert_ok)}/{len(certs)}",
-                 f"bound ≤ max(L_A, L_B) + {CERT_RTOL:.0e}·max(1, L_A, L_B)"),
-        Evidence("max certified barrier, pairs of minima",
-                 float(max(pair_barriers)) if pair_barriers else None),
-        Evidence("max certified barrier, points → minimiser",
-                 float(max(down_barriers)) if down_barriers else None),
-        Evidence("string method pairs", len(sampled_pairs),
-                 f"{budget.string.images} images, {budget.string.steps} steps, one batch"),
-        Evidence("string barrier (median, max)",
-                 [float(np.median(string_barriers)), float(max(string_barriers))]
-                 if string_barriers else None, "certified maximum along the string − end points"),
-    ]
-    if second_order:
-        evidence.append(Evidence("second-order tests", {str(k): v for k, v in second_order.items()}))
-    tables = (
-        Table("components N_λ of the level-set graph over the sampled minima (upper estimates)",
-              ("λ − reference (× mean y²)", "λ", "N_λ string", "N_λ string+certificate"),
-              tuple((c, lam, a, b) for c, lam, a, b in zip(LEVELS, levels, n_string, n_all))),
-        Table("descent from seeded random starts",
-              ("start", "loss", "L − reference", "‖∇L‖", "reached"),
-              tuple((i, float(loss[i]), float(gap[i]), float(gnorm[i]), bool(reached[i]))
-                    for i in range(starts))),
-    )
-    instance = {"n_data": n_data, "input_dim": inst.X.shape[1], "width": inst.width,
-                "starts": starts, "budget": ctx.budget, "device": ctx.device}
+        counterexample = {"start": i, "theta": smp.theta[i].cpu().tolist(),
+                          "loss": float(smp.loss[i]), "second_order": tests[i]}
+    instance = {"n_data": n_data, "input_dim": n, "width": p, "starts": starts,
+                "budget": ctx.budget, "device": ctx.device}
     verdict = Verdict(
         claim=claim_id, title=CLAIMS[claim_id].title, tag=Tag.PROVEN.value, source=SOURCE,
         outcome=outcome, reason=reason, seed=ctx.seed, instance=instance, hypotheses=hyps,
-        evidence=tuple(evidence), tables=tables, counterexample=counterexample,
+        evidence=tuple(_evidence(inst, budget, factor, smp, cer, sea, tests)),
+        tables=_tables(smp, sea), counterexample=counterexample,
     )
     if ctx.plot:
         from ._venturi_plot import plot_venturi
 
         with ctx.timed("plot"):
-            plot_venturi(ctx.plot, inst, built, certs, strings, s_certs, G_all, levels, n_all)
+            plot_venturi(ctx.plot, inst, cer.built, cer.certs, sea.strings, sea.certs, sea.graph,
+                         sea.levels, sea.n_all)
     return verdict
 
 
