@@ -1,21 +1,68 @@
-"""Low-loss paths between parameters, their certificates, and the level-set graph."""
+"""Low-loss paths between parameters, their certificates, and the level-set graph.
 
-from ._certify import PathCertificate, batched_loss, certify_paths, segment_max
-from ._graph import component_counts, components_at, level_set_graph
+One interface for every method, one result type, one certifier::
+
+    from lstheory.paths import connect, certify_paths
+    paths = connect(family, data, theta_a, theta_b, method="string", options="fast")
+    certs = certify_paths(family, data, paths)      # exact / interval bound / sampled
+    certs[0].barrier, paths[0].normalised_length()
+
+Methods: ``linear``, ``polychain``, ``bezier`` (Garipov et al. 2018), ``string`` (E, Ren &
+Vanden-Eijnden 2002), ``neb`` (climbing-image NEB), ``dss`` (Freeman & Bruna 2017, Alg. 1).
+Plain ``torch.nn.Module`` models enter through :class:`ModuleFamily`.
+"""
+
+from ._certify import (
+    CERTIFICATE_KINDS,
+    PathCertificate,
+    batched_loss,
+    certificate_kind,
+    certify_paths,
+    segment_max,
+)
+from ._graph import (
+    component_counts,
+    components_at,
+    disconnectivity_graph,
+    disconnectivity_json,
+    level_set_graph,
+    plot_disconnectivity,
+)
+from ._methods import METHODS, connect, dynamic_string_sampling, fit_curve, neb, path_losses
+from ._module import ModuleFamily
+from ._options import PRESETS, CurveOptions, DSSOptions, NEBOptions
+from ._path import Path
 from ._string import StringOptions, reparametrize, string_method
 from ._venturi import Construction, descent_path, pair_path, reduce_support
 
 __all__ = [
+    "CERTIFICATE_KINDS",
+    "METHODS",
+    "PRESETS",
     "Construction",
+    "CurveOptions",
+    "DSSOptions",
+    "ModuleFamily",
+    "NEBOptions",
+    "Path",
     "PathCertificate",
     "StringOptions",
     "batched_loss",
+    "certificate_kind",
     "certify_paths",
     "component_counts",
     "components_at",
+    "connect",
     "descent_path",
+    "disconnectivity_graph",
+    "disconnectivity_json",
+    "dynamic_string_sampling",
+    "fit_curve",
     "level_set_graph",
+    "neb",
     "pair_path",
+    "path_losses",
+    "plot_disconnectivity",
     "reduce_support",
     "reparametrize",
     "segment_max",

@@ -1,14 +1,28 @@
-"""Upper bounds on the loss along piecewise-linear paths.
+"""Upper bounds on the loss along a whole path: the certificates.
 
-For a polynomial family (σ polynomial, square loss) the loss along a segment
-``θ(t) = (1−t) a + t b`` is a polynomial in t of degree D = ``family.loss_degree``. We evaluate it
-at D + 3 Chebyshev nodes (all segments of all paths in one batched call), fit the Chebyshev series
-(exact up to rounding; the fit residual is reported and added to the bound), take the real roots of
-its derivative in [0, 1] and evaluate the loss there. The maximum over endpoints and critical points
-is the segment maximum, exact up to floating-point error.
+A path is a union of polynomial pieces ``θ(t) = Σ_k C_k t^k`` (see :class:`~lstheory.paths.Path`).
+Which certificate a family gets:
 
-For other families only a dense sampling is available here; such a result is labelled
-``sampled`` and is *not* an upper bound.
+``exact-polynomial``
+    σ polynomial, square loss: along a piece of degree d the loss is a polynomial in t of degree
+    ``d · family.loss_degree``. It is sampled at ``deg + 3`` Chebyshev nodes (all pieces of all
+    paths in one batched call), its Chebyshev series fitted (exact up to rounding; the residual is
+    reported as ``fit_error`` and added to the bound), and maximised over the end points and the
+    real roots of its derivative (batched companion eigenvalues).
+``exact-piecewise``
+    two-layer ReLU / leaky-ReLU nets with the square loss: the pre-activations ``w_j(t)·x_i +
+    b_j(t)`` are polynomials of degree d in t whose roots in (0, 1) are computed in closed form.
+    Between consecutive roots every unit keeps its side of the kink, so the loss is a polynomial
+    of degree 4d there and is maximised as above, interval by interval.
+``interval-bound``
+    any other :class:`~lstheory.nets.MLP` with ReLU, leaky-ReLU, identity or quadratic σ (square
+    or cross-entropy loss): on each t-interval the parameters lie in a box (Taylor form of the
+    piece), which is pushed through the net by interval arithmetic to a rigorous upper bound of
+    the loss. Intervals whose bound is not within ``rtol`` of the sampled maximum are bisected
+    until it is or ``max_intervals`` is spent. ``max_loss`` is then the sampled maximum (a lower
+    estimate) and ``bound`` the rigorous upper bound.
+``sampled``
+    anything else (e.g. a plain ``nn.Module``): the maximum over a dense grid; *not* a bound.
 """
 
 from __future__ import annotations
@@ -20,17 +34,31 @@ import numpy as np
 import torch
 from numpy.polynomial import chebyshev as C
 
-__all__ = ["PathCertificate", "segment_max", "certify_paths", "batched_loss"]
+from ._path import Path, as_path
+
+__all__ = [
+    "PathCertificate",
+    "CERTIFICATE_KINDS",
+    "segment_max",
+    "certify_paths",
+    "batched_loss",
+    "certificate_kind",
+]
 
 SAMPLED_POINTS = 65
+CERTIFICATE_KINDS = ("exact-polynomial", "exact-piecewise", "interval-bound", "sampled")
+_INTERVAL_ACTIVATIONS = ("relu", "leaky-relu", "identity", "quadratic")
+_EPS = np.finfo(np.float64).eps
 
 
 @dataclass(frozen=True)
 class PathCertificate:
-    """What is known about ``max_t L(γ(t))`` on one polygonal path.
+    """What is known about ``max_t L(γ(t))`` on one path.
 
-    ``kind`` is ``exact-polynomial`` (``max_loss`` is the maximum up to ``fit_error``, and
-    ``bound = max_loss + fit_error`` is an upper bound) or ``sampled`` (a lower estimate only).
+    ``kind`` is one of :data:`CERTIFICATE_KINDS`. For the exact kinds ``max_loss`` is the maximum
+    up to ``fit_error``; for ``interval-bound`` it is the sampled maximum and ``fit_error`` the gap
+    to the rigorous bound. In every certified kind ``bound = max_loss + fit_error`` is an upper
+    bound on the loss along the whole path; ``sampled`` is a lower estimate only.
     """
 
     kind: str
@@ -40,10 +68,15 @@ class PathCertificate:
     argmax_t: float
     endpoint_losses: tuple[float, float]
     segment_max: tuple[float, ...]
+    intervals: int = 0  #: polynomial intervals (exact kinds) or boxes (interval-bound) used
 
     @property
     def certified(self) -> bool:
-        return self.kind == "exact-polynomial"
+        return self.kind != "sampled"
+
+    @property
+    def exact(self) -> bool:
+        return self.kind.startswith("exact")
 
     @property
     def bound(self) -> float:
@@ -54,18 +87,134 @@ class PathCertificate:
         """``max_t L(γ(t)) − max(L(θ_A), L(θ_B))``."""
         return self.max_loss - max(self.endpoint_losses)
 
+    @property
+    def barrier_bound(self) -> float:
+        """An upper bound on the barrier (``bound − max(L_A, L_B)``) when certified."""
+        return self.bound - max(self.endpoint_losses)
 
+
+# ---------------------------------------------------------------------------- evaluation
 def batched_loss(family, data, theta: torch.Tensor) -> torch.Tensor:
     """``family.loss`` on many points, chunk by chunk (see ``MLP.chunk_size``)."""
     n = max(1, getattr(data, "n", None) or len(data[0]))
-    chunk = family.chunk_size(n, theta.element_size())
+    chunk = family.chunk_size(n, theta.element_size()) if hasattr(family, "chunk_size") else 256
     with torch.no_grad():
-        return torch.cat([family.loss(theta[i : i + chunk], data) for i in range(0, len(theta), chunk)])
+        return torch.cat(
+            [family.loss(theta[i : i + chunk], data) for i in range(0, len(theta), chunk)]
+        )
 
 
-def _nodes(deg: int) -> np.ndarray:
+def _eval_pieces(coef: torch.Tensor, owner: np.ndarray, t: np.ndarray) -> torch.Tensor:
+    """Points ``Σ_k coef[owner, k] t^k`` for arrays ``owner[T]``, ``t[T]``."""
+    tt = torch.as_tensor(t, dtype=coef.dtype, device=coef.device)
+    idx = torch.as_tensor(owner, device=coef.device, dtype=torch.long)
+    out = coef[idx, -1]
+    for k in range(coef.shape[1] - 2, -1, -1):  # Horner
+        out = out * tt[:, None] + coef[idx, k]
+    return out
+
+
+def certificate_kind(family) -> str:
+    """The certificate :func:`certify_paths` gives for ``family`` (see module notes)."""
+    if getattr(family, "loss_degree", None) is not None:
+        return "exact-polynomial"
+    act = getattr(getattr(family, "activation", None), "name", None)
+    if act is None or not hasattr(family, "unflatten"):
+        return "sampled"
+    if act in ("relu", "leaky-relu") and family.depth == 2 and family.loss_kind == "square":
+        return "exact-piecewise"
+    if act in _INTERVAL_ACTIVATIONS:
+        return "interval-bound"
+    return "sampled"
+
+
+# ---------------------------------------------------------------------------- polynomial maxima
+def _cheb_to_power(deg: int) -> np.ndarray:
+    """``M[j, k]``: coefficient of s^j in T_k(s)."""
+    M = np.zeros((deg + 1, deg + 1))
+    for k in range(deg + 1):
+        e = np.zeros(k + 1)
+        e[k] = 1.0
+        M[: k + 1, k] = C.cheb2poly(e)
+    return M
+
+
+def _real_roots(power: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Real parts of the (nearly) real roots of the rows of ``power[I, D+1]`` (low → high).
+
+    Returns ``(row, root)``. Rows with a negligible leading coefficient are trimmed one by one.
+    """
+    I, D1 = power.shape
+    if D1 < 2:
+        return np.zeros(0, int), np.zeros(0)
+    scale = np.abs(power).max(axis=1)
+    lead = power[:, -1]
+    good = np.abs(lead) > 1e-10 * np.maximum(scale, 1e-300)
+    rows, roots = [], []
+    if good.any():
+        p = power[good] / lead[good, None]
+        n = D1 - 1
+        comp = np.zeros((len(p), n, n))
+        if n > 1:
+            comp[:, np.arange(1, n), np.arange(n - 1)] = 1.0
+        comp[:, :, -1] = -p[:, :-1]
+        ev = np.linalg.eigvals(comp)
+        owner = np.repeat(np.flatnonzero(good), n)
+        ev = ev.reshape(-1)
+        keep = np.abs(ev.imag) <= 1e-5 * (1 + np.abs(ev.real))
+        rows.append(owner[keep])
+        roots.append(ev.real[keep])
+    for i in np.flatnonzero(~good & (scale > 0)):
+        r = power[i]
+        cut = np.flatnonzero(np.abs(r) > 1e-10 * scale[i])
+        if len(cut) and cut[-1] >= 1:
+            rr = np.polynomial.polynomial.polyroots(r[: cut[-1] + 1])
+            rr = rr[np.abs(rr.imag) <= 1e-5 * (1 + np.abs(rr.real))].real
+            rows.append(np.full(len(rr), i))
+            roots.append(rr)
+    if not rows:
+        return np.zeros(0, int), np.zeros(0)
+    return np.concatenate(rows).astype(int), np.concatenate(roots)
+
+
+def _interval_maxima(family, data, coef, owner, t0, t1, deg):
+    """Maxima of the loss on ``t ∈ [t0[i], t1[i]]`` of piece ``owner[i]`` (polynomial there).
+
+    Returns ``(vmax, tmax, err, nodes_max)`` arrays over the intervals.
+    """
+    I = len(owner)
     m = deg + 3
-    return 0.5 - 0.5 * np.cos(np.pi * (np.arange(m) + 0.5) / m)
+    nodes = 0.5 - 0.5 * np.cos(np.pi * (np.arange(m) + 0.5) / m)  # in (0, 1)
+    width = t1 - t0
+    tt = t0[:, None] + width[:, None] * nodes[None]
+    pts = _eval_pieces(coef, np.repeat(owner, m), tt.reshape(-1))
+    vals = batched_loss(family, data, pts).reshape(I, m).double().cpu().numpy()
+    V = C.chebvander(2 * nodes - 1, deg)  # [m, deg+1], series in s = 2u − 1
+    fit, *_ = np.linalg.lstsq(V, vals.T, rcond=None)  # [deg+1, I]
+    fit_err = np.abs(V @ fit - vals.T).max(axis=0)
+    cand_i = [np.arange(I), np.arange(I)]
+    cand_s = [np.full(I, -1.0), np.full(I, 1.0)]
+    if deg >= 2:
+        der = C.chebder(fit, axis=0)  # [deg, I]
+        power = (_cheb_to_power(deg - 1) @ der).T  # [I, deg]
+        rows, roots = _real_roots(power)
+        inside = (roots > -1) & (roots < 1)
+        cand_i.append(rows[inside])
+        cand_s.append(roots[inside])
+    ci, cs = np.concatenate(cand_i), np.concatenate(cand_s)
+    ct = t0[ci] + width[ci] * (cs + 1) / 2
+    cvals = batched_loss(family, data, _eval_pieces(coef, owner[ci], ct)).double().cpu().numpy()
+    interp = C.chebval(cs, fit[:, ci], tensor=False)
+    best = np.maximum(cvals, interp)
+    order = np.lexsort((-best, ci))  # per interval, largest first
+    first = order[np.r_[True, ci[order][1:] != ci[order][:-1]]]
+    vmax = np.full(I, -np.inf)
+    tmax = np.zeros(I)
+    vmax[ci[first]] = best[first]
+    tmax[ci[first]] = ct[first]
+    scale = np.maximum(1.0, np.abs(vals).max(axis=1))
+    err = fit_err + 64 * _EPS * scale
+    return vmax, tmax, err
 
 
 def segment_max(family, data, a: torch.Tensor, b: torch.Tensor):
@@ -76,77 +225,286 @@ def segment_max(family, data, a: torch.Tensor, b: torch.Tensor):
     deg = family.loss_degree
     if deg is None:
         raise ValueError("segment_max needs a polynomial family (family.loss_degree is None)")
-    t = _nodes(deg)
-    tt = torch.as_tensor(t, dtype=a.dtype, device=a.device)
-    pts = a[:, None, :] + tt[None, :, None] * (b - a)[:, None, :]
-    vals = batched_loss(family, data, pts.reshape(-1, a.shape[1])).reshape(len(a), -1)
-    vals = vals.double().cpu().numpy()
-    V = C.chebvander(2 * t - 1, deg)  # series in s = 2t − 1 ∈ [−1, 1]
-    coef, *_ = np.linalg.lstsq(V, vals.T, rcond=None)  # [deg+1, S]
-    fit_err = np.abs(V @ coef - vals.T).max(axis=0)
-    cand_t, owners = [], []
-    for s in range(len(a)):
-        roots = C.chebroots(C.chebder(coef[:, s])) if deg >= 2 else np.array([])
-        real = roots[np.abs(np.imag(roots)) < 1e-7].real
-        real = real[(real > -1) & (real < 1)]
-        cand_t += list((real + 1) / 2)
-        owners += [s] * len(real)
-    cand_t += [0.0] * len(a) + [1.0] * len(a)
-    owners += list(range(len(a))) * 2
-    cand_t, owners = np.asarray(cand_t), np.asarray(owners)
-    ct = torch.as_tensor(cand_t, dtype=a.dtype, device=a.device)[:, None]
-    pts = a[owners] + ct * (b[owners] - a[owners])
-    cvals = batched_loss(family, data, pts).double().cpu().numpy()
-    interp = np.array([C.chebval(2 * x - 1, coef[:, o]) for x, o in zip(cand_t, owners)])
-    best = np.maximum(cvals, interp)
-    vmax = np.full(len(a), -np.inf)
-    tmax = np.zeros(len(a))
-    for v, x, o in zip(best, cand_t, owners):
-        if v > vmax[o]:
-            vmax[o], tmax[o] = v, x
-    scale = np.maximum(1.0, np.abs(vals).max(axis=1))
-    err = fit_err + 64 * np.finfo(np.float64).eps * scale
-    return vmax, tmax, err
+    coef = torch.stack([a, b - a], dim=1)
+    S = len(a)
+    return _interval_maxima(family, data, coef, np.arange(S), np.zeros(S), np.ones(S), deg)
 
 
-def _sampled_max(family, data, a, b):
-    t = torch.linspace(0, 1, SAMPLED_POINTS, dtype=a.dtype, device=a.device)
-    pts = a[:, None, :] + t[None, :, None] * (b - a)[:, None, :]
-    vals = batched_loss(family, data, pts.reshape(-1, a.shape[1])).reshape(len(a), -1)
-    vals = vals.double().cpu().numpy()
-    idx = vals.argmax(axis=1)
-    return vals.max(axis=1), t.cpu().numpy()[idx], np.zeros(len(a))
+# ---------------------------------------------------------------------------- two-layer kinks
+def _preactivation_coefficients(family, data, coef: torch.Tensor) -> np.ndarray:
+    """Coefficients ``Z[S, d+1, N, m]`` of the first-layer pre-activations along each piece."""
+    S, D1, P = coef.shape
+    v = family.unflatten(coef.reshape(S * D1, P))
+    X = torch.as_tensor(data[0] if not hasattr(data, "X") else data.X).to(coef.dtype)
+    Z = torch.einsum("kmn,in->kim", v["W1"], X.to(coef.device))
+    if family.bias:
+        Z = Z + v["b1"][:, None, :]
+    return Z.reshape(S, D1, *Z.shape[1:]).double().cpu().numpy()
 
 
-def certify_paths(family, data, paths: Sequence[torch.Tensor]) -> list[PathCertificate]:
-    """Certificates for polygonal paths ``paths[i]`` of shape ``[M_i, P]`` (M_i ≥ 2).
+def _kinks(Z: np.ndarray) -> list[np.ndarray]:
+    """Per piece, the sorted roots in (0, 1) of the polynomials ``Σ_k Z[s, k] t^k`` (d ≤ 2)."""
+    S, D1 = Z.shape[:2]
+    Z = Z.reshape(S, D1, -1)
+    out = []
+    for s in range(S):
+        z = Z[s]
+        if D1 == 2:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = -z[0] / z[1]
+        else:
+            a, b, c = z[2], z[1], z[0]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                disc = np.sqrt(np.where(b * b - 4 * a * c >= 0, b * b - 4 * a * c, np.nan))
+                q = -0.5 * (b + np.copysign(disc, b))  # stable quadratic formula
+                r = np.concatenate([q / a, c / q, np.where(a == 0, -c / b, np.nan)])
+        r = r[np.isfinite(r) & (r > 0) & (r < 1)]
+        out.append(np.unique(r))
+    return out
 
-    All segments of all paths are evaluated together. Exact for polynomial families; ``sampled``
-    otherwise (see module notes).
-    """
-    if not paths:
-        return []
-    starts = torch.cat([p[:-1] for p in paths])
-    ends = torch.cat([p[1:] for p in paths])
-    exact = getattr(family, "loss_degree", None) is not None
-    vmax, tmax, err = (segment_max if exact else _sampled_max)(family, data, starts, ends)
-    ends_loss = batched_loss(family, data, torch.stack([q for p in paths for q in (p[0], p[-1])]))
-    ends_loss = ends_loss.double().cpu().numpy().reshape(-1, 2)
-    out, pos = [], 0
+
+def _piece_intervals(breaks: list[np.ndarray], min_width: float = 1e-13):
+    owner, t0, t1 = [], [], []
+    for s, r in enumerate(breaks):
+        edges = np.concatenate([[0.0], r, [1.0]])
+        keep = np.r_[True, np.diff(edges) > min_width]
+        edges = edges[keep]
+        edges[-1] = 1.0
+        if len(edges) < 2:
+            edges = np.array([0.0, 1.0])
+        owner.append(np.full(len(edges) - 1, s))
+        t0.append(edges[:-1])
+        t1.append(edges[1:])
+    return np.concatenate(owner), np.concatenate(t0), np.concatenate(t1)
+
+
+# ---------------------------------------------------------------------------- interval bounds
+def _taylor_box(coef: torch.Tensor, owner, t0, t1):
+    """Centre and radius ``[I, P]`` of a box holding piece ``owner[i]`` on ``[t0[i], t1[i]]``."""
+    tm = torch.as_tensor((t0 + t1) / 2, dtype=coef.dtype, device=coef.device)
+    h = torch.as_tensor((t1 - t0) / 2, dtype=coef.dtype, device=coef.device)
+    c = coef[torch.as_tensor(owner, device=coef.device, dtype=torch.long)]  # [I, d+1, P]
+    d = c.shape[1] - 1
+    # Taylor coefficients at tm: D_j = Σ_{k≥j} C(k, j) c_k tm^{k−j}
+    centre = torch.zeros_like(c[:, 0])
+    radius = torch.zeros_like(c[:, 0])
+    from math import comb
+
+    for j in range(d + 1):
+        Dj = sum(comb(k, j) * c[:, k] * tm[:, None] ** (k - j) for k in range(j, d + 1))
+        if j == 0:
+            centre = Dj
+        else:
+            radius = radius + Dj.abs() * h[:, None] ** j
+    return centre, radius
+
+
+def _interval_act(act, lo, hi):
+    if act.name == "quadratic":
+        a2, b2 = lo * lo, hi * hi
+        straddle = (lo <= 0) & (hi >= 0)
+        low = torch.where(straddle, torch.zeros_like(lo), torch.minimum(a2, b2))
+        return low, torch.maximum(a2, b2)
+    return act(lo), act(hi)  # monotone non-decreasing
+
+
+def _interval_loss_upper(family, data, centre: torch.Tensor, radius: torch.Tensor) -> torch.Tensor:
+    """Rigorous upper bounds ``[I]`` of the loss over the parameter boxes ``centre ± radius``."""
+    X = torch.as_tensor(data[0] if not hasattr(data, "X") else data.X)
+    Y = torch.as_tensor(data[1] if not hasattr(data, "Y") else data.Y)
+    X, Y = X.to(centre.device, centre.dtype), Y.to(centre.device)
+    pc, pr = family.unflatten(centre), family.unflatten(radius)
+    hc = X.expand(centre.shape[0], *X.shape)
+    hr = torch.zeros_like(hc)
+    for ell in range(1, family.depth + 1):
+        Wc, Wr = pc[f"W{ell}"], pr[f"W{ell}"]
+        zc = hc @ Wc.transpose(1, 2)
+        zr = hr @ Wc.abs().transpose(1, 2) + (hc.abs() + hr) @ Wr.transpose(1, 2)
+        if family.bias:
+            zc, zr = zc + pc[f"b{ell}"][:, None], zr + pr[f"b{ell}"][:, None]
+        zr = zr * (1 + 1e-12) + 1e-300
+        lo, hi = zc - zr, zc + zr
+        if ell < family.depth:
+            lo, hi = _interval_act(family.activation, lo, hi)
+        hc, hr = (lo + hi) / 2, (hi - lo) / 2
+    lo, hi = hc - hr, hc + hr
+    if family.loss_kind == "square":
+        Yf = Y.to(centre.dtype).reshape(X.shape[0], -1)
+        worst = torch.maximum((lo - Yf).square(), (hi - Yf).square())
+        return worst.sum(dim=(1, 2)) / X.shape[0]
+    labels = Y.long()
+    lse = torch.logsumexp(hi, dim=2)
+    z_y = lo.gather(2, labels[None, :, None].expand(lo.shape[0], -1, 1))[..., 0]
+    return (lse - z_y).mean(dim=1)
+
+
+def _interval_upper_batched(family, data, coef, owner, t0, t1):
+    n = max(1, getattr(data, "n", None) or len(data[0]))
+    chunk = max(1, family.chunk_size(n, coef.element_size()) // 4)
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(owner), chunk):
+            c, r = _taylor_box(coef, owner[i : i + chunk], t0[i : i + chunk], t1[i : i + chunk])
+            out.append(_interval_loss_upper(family, data, c, r))
+    return torch.cat(out).double().cpu().numpy() * (1 + 1e-12)
+
+
+def _update_lower(lower, best, path_of_piece, owner, t, values):
+    """Raise each path's sampled maximum ``lower[path]`` (and its place) with new samples."""
+    for o, x, v in zip(owner, t, values):
+        p = path_of_piece[o]
+        if v > lower[p]:
+            lower[p] = v
+            best[p] = ((o, x), v)
+
+
+def _interval_certify(family, data, coef, path_of_piece, n_paths, *, rtol, atol, max_intervals,
+                      level=None):
+    """Adaptive bisection until every box bound is within tolerance of its path's sampled max
+    (or below ``level`` where given); returns per-interval arrays."""
+    S = len(coef)
+    init = 8
+    owner = np.repeat(np.arange(S), init)
+    t0 = np.tile(np.arange(init) / init, S)
+    t1 = t0 + 1.0 / init
+    ub = _interval_upper_batched(family, data, coef, owner, t0, t1)
+    samp_t = np.concatenate([t0, t1, (t0 + t1) / 2])
+    samp_o = np.concatenate([owner, owner, owner])
+    sv = batched_loss(family, data, _eval_pieces(coef, samp_o, samp_t)).double().cpu().numpy()
+    lower = np.full(n_paths, -np.inf)
+    best_t: dict[int, tuple] = {}
+    _update_lower(lower, best_t, path_of_piece, samp_o, samp_t, sv)
+    while True:
+        with np.errstate(invalid="ignore"):
+            target = lower + rtol * np.abs(lower) + atol
+        if level is not None:
+            target = np.maximum(target, level)
+        bad = ub > target[path_of_piece[owner]]
+        if not bad.any() or len(owner) + bad.sum() > max_intervals:
+            break
+        mid = (t0[bad] + t1[bad]) / 2
+        o_new = np.concatenate([owner[bad], owner[bad]])
+        a_new = np.concatenate([t0[bad], mid])
+        b_new = np.concatenate([mid, t1[bad]])
+        ub_new = _interval_upper_batched(family, data, coef, o_new, a_new, b_new)
+        st = (a_new + b_new) / 2
+        sv = batched_loss(family, data, _eval_pieces(coef, o_new, st)).double().cpu().numpy()
+        _update_lower(lower, best_t, path_of_piece, o_new, st, sv)
+        keep = ~bad
+        owner = np.concatenate([owner[keep], o_new])
+        t0 = np.concatenate([t0[keep], a_new])
+        t1 = np.concatenate([t1[keep], b_new])
+        ub = np.concatenate([ub[keep], ub_new])
+    return owner, ub, lower, best_t
+
+
+# ---------------------------------------------------------------------------- the entry point
+def _group_pieces(paths: list[Path]):
+    """Pieces of all paths, grouped by degree: ``{degree: (coef[S, d+1, P], path_of_piece[S],
+    local_index[S])}``."""
+    groups: dict[int, list] = {}
     for i, p in enumerate(paths):
-        m = len(p) - 1
-        seg = vmax[pos : pos + m]
+        pc = p.pieces()
+        groups.setdefault(p.degree, []).append((pc, np.full(len(pc), i), np.arange(len(pc))))
+    return {
+        d: (torch.cat([g[0] for g in items]), np.concatenate([g[1] for g in items]),
+            np.concatenate([g[2] for g in items]))
+        for d, items in groups.items()
+    }
+
+
+def _sampled_pieces(family, data, coef):
+    S = len(coef)
+    t = np.linspace(0, 1, SAMPLED_POINTS)
+    owner = np.repeat(np.arange(S), len(t))
+    tt = np.tile(t, S)
+    vals = batched_loss(family, data, _eval_pieces(coef, owner, tt)).double().cpu().numpy()
+    vals = vals.reshape(S, -1)
+    return vals.max(axis=1), t[vals.argmax(axis=1)], np.zeros(S), np.full(S, len(t) - 1)
+
+
+def _exact_pieces(family, data, coef, kind):
+    S, D1 = coef.shape[:2]
+    d = D1 - 1
+    if kind == "exact-polynomial":
+        deg = family.loss_degree * d
+        owner, t0, t1 = np.arange(S), np.zeros(S), np.ones(S)
+    else:
+        deg = 4 * d
+        owner, t0, t1 = _piece_intervals(_kinks(_preactivation_coefficients(family, data, coef)))
+    vmax, tmax, err = _interval_maxima(family, data, coef, owner, t0, t1, deg)
+    pv = np.full(S, -np.inf)
+    pt = np.zeros(S)
+    pe = np.zeros(S)
+    counts = np.bincount(owner, minlength=S)
+    for i in np.argsort(vmax):  # ascending: the last write per piece is its maximum
+        pv[owner[i]], pt[owner[i]] = vmax[i], tmax[i]
+    np.maximum.at(pe, owner, err)
+    return pv, pt, pe, counts
+
+
+def certify_paths(
+    family,
+    data,
+    paths: Sequence,
+    *,
+    rtol: float = 1e-3,
+    atol: float = 1e-10,
+    max_intervals: int = 1 << 15,
+    level: float | None = None,
+) -> list[PathCertificate]:
+    """Certificates for ``paths`` (:class:`Path` objects or polygon tensors ``[M_i, P]``).
+
+    All pieces of all paths are evaluated together; the kind follows the family (module notes).
+
+    Other arguments (``interval-bound`` only): the bound stops being refined once it is within
+    ``rtol·|max| + atol`` of the sampled maximum, or below ``level`` when given, or after
+    ``max_intervals`` boxes in all.
+    """
+    if not len(paths):
+        return []
+    paths = [as_path(p) for p in paths]
+    kind = certificate_kind(family)
+    ends = torch.stack([q for p in paths for q in (p.start, p.end)])
+    ends_loss = batched_loss(family, data, ends).double().cpu().numpy().reshape(-1, 2)
+    per_path: dict[int, list] = {i: [] for i in range(len(paths))}
+    if kind == "interval-bound":
+        return _certify_interval(family, data, paths, ends_loss, rtol=rtol, atol=atol,
+                                 max_intervals=max_intervals, level=level)
+    for _, (coef, owner_path, local) in _group_pieces(paths).items():
+        fn = _sampled_pieces if kind == "sampled" else (
+            lambda f, d, c: _exact_pieces(f, d, c, kind))
+        vmax, tmax, err, counts = fn(family, data, coef)
+        for s in range(len(coef)):
+            per_path[owner_path[s]].append((local[s], vmax[s], tmax[s], err[s], counts[s]))
+    out = []
+    for i in range(len(paths)):
+        rows = sorted(per_path[i])
+        seg = np.array([r[1] for r in rows])
         j = int(np.argmax(seg))
-        out.append(
-            PathCertificate(
-                kind="exact-polynomial" if exact else "sampled",
-                max_loss=float(seg[j]),
-                fit_error=float(err[pos : pos + m].max()),
-                argmax_segment=j,
-                argmax_t=float(tmax[pos + j]),
+        out.append(PathCertificate(
+            kind=kind, max_loss=float(seg[j]), fit_error=float(max(r[3] for r in rows)),
+            argmax_segment=j, argmax_t=float(rows[j][2]),
+            endpoint_losses=(float(ends_loss[i, 0]), float(ends_loss[i, 1])),
+            segment_max=tuple(float(v) for v in seg), intervals=int(sum(r[4] for r in rows)),
+        ))
+    return out
+
+
+def _certify_interval(family, data, paths, ends_loss, **kw):
+    out: list[PathCertificate | None] = [None] * len(paths)
+    for _, (coef, owner_path, local) in _group_pieces(paths).items():
+        owner, ub, lower, best = _interval_certify(family, data, coef, owner_path, len(paths), **kw)
+        for i in set(owner_path.tolist()):
+            mask = owner_path[owner] == i
+            seg = np.full(int((owner_path == i).sum()), -np.inf)
+            np.maximum.at(seg, local[owner[mask]], ub[mask])
+            (o, t), v = best[i]
+            bound = float(max(ub[mask].max(), lower[i]))
+            out[i] = PathCertificate(
+                kind="interval-bound", max_loss=float(lower[i]), fit_error=bound - float(lower[i]),
+                argmax_segment=int(local[o]), argmax_t=float(t),
                 endpoint_losses=(float(ends_loss[i, 0]), float(ends_loss[i, 1])),
-                segment_max=tuple(float(v) for v in seg),
+                segment_max=tuple(float(v) for v in seg), intervals=int(mask.sum()),
             )
-        )
-        pos += m
     return out

@@ -12,7 +12,14 @@ from collections.abc import Iterable, Sequence
 
 import networkx as nx
 
-__all__ = ["level_set_graph", "components_at", "component_counts"]
+__all__ = [
+    "level_set_graph",
+    "components_at",
+    "component_counts",
+    "disconnectivity_graph",
+    "disconnectivity_json",
+    "plot_disconnectivity",
+]
 
 
 def level_set_graph(
@@ -41,3 +48,111 @@ def components_at(G: nx.Graph, lam: float) -> int:
 def component_counts(G: nx.Graph, levels: Sequence[float]) -> list[int]:
     """:func:`components_at` at each level."""
     return [components_at(G, lam) for lam in levels]
+
+
+def disconnectivity_graph(G: nx.Graph) -> nx.DiGraph:
+    """The merge tree of the sublevel sets over the sampled points (a disconnectivity graph).
+
+    Leaves are the graph's nodes at height ``loss``; an internal node at height λ is created
+    where two components of the level-set graph first join, i.e. at the smallest edge bound that
+    links them (single linkage, exact for the given edges: ``components_at(G, λ)`` equals the
+    number of tree nodes alive at λ). Edges point from parent to child. Node attributes:
+    ``level``, ``members`` (sorted original nodes), ``leaf`` (bool). A forest when some points
+    are never joined.
+
+    Examples
+    --------
+    >>> G = level_set_graph([0.0, 0.1, 0.0], [(0, 1, 0.5), (1, 2, 0.3)])
+    >>> T = disconnectivity_graph(G)
+    >>> sorted(d["level"] for _, d in T.nodes(data=True) if not d["leaf"])
+    [0.3, 0.5]
+    """
+    T = nx.DiGraph()
+    top: dict = {}  # union-find root → current tree node
+    parent = {n: n for n in G.nodes}
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for n, d in G.nodes(data=True):
+        T.add_node(("leaf", n), level=float(d["loss"]), members=(n,), leaf=True)
+        top[n] = ("leaf", n)
+    events = sorted(
+        (max(d["bound"], G.nodes[i]["loss"], G.nodes[j]["loss"]), i, j)
+        for i, j, d in G.edges(data=True)
+    )
+    for k, (lam, i, j) in enumerate(events):
+        ri, rj = find(i), find(j)
+        if ri == rj:
+            continue
+        members = tuple(sorted(T.nodes[top[ri]]["members"] + T.nodes[top[rj]]["members"]))
+        node = ("merge", k)
+        T.add_node(node, level=float(lam), members=members, leaf=False)
+        T.add_edge(node, top[ri])
+        T.add_edge(node, top[rj])
+        parent[rj] = ri
+        top[ri] = node
+    return T
+
+
+def disconnectivity_json(T: nx.DiGraph) -> dict:
+    """The tree as JSON-ready node-link data (node ids become ``"leaf:3"``, ``"merge:7"``)."""
+    name = {n: f"{n[0]}:{n[1]}" for n in T.nodes}
+    return {
+        "nodes": [
+            {"id": name[n], "level": d["level"], "leaf": d["leaf"], "members": list(d["members"])}
+            for n, d in T.nodes(data=True)
+        ],
+        "edges": [{"parent": name[u], "child": name[v]} for u, v in T.edges],
+    }
+
+
+def _leaf_order(T: nx.DiGraph) -> list:
+    roots = sorted((n for n in T.nodes if T.in_degree(n) == 0), key=lambda n: T.nodes[n]["level"])
+    order = []
+
+    def walk(n):
+        kids = sorted(T.successors(n), key=lambda c: T.nodes[c]["level"])
+        if not kids:
+            order.append(n)
+        for c in kids:
+            walk(c)
+
+    for r in roots:
+        walk(r)
+    return order
+
+
+def plot_disconnectivity(T: nx.DiGraph, ax=None, *, log: bool = False, floor: float = 1e-16,
+                         title: str | None = None):
+    """Draw the tree (the standard picture of energy-landscape studies) on ``ax``; returns ax.
+
+    Leaves sit at their loss; a bar joins two branches at the level where they merge.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    x = {n: float(i) for i, n in enumerate(_leaf_order(T))}
+
+    def y(n):
+        v = T.nodes[n]["level"]
+        return max(v, floor) if log else v
+
+    for n in nx.topological_sort(nx.reverse(T, copy=False)):  # children first
+        kids = list(T.successors(n))
+        if kids:
+            x[n] = sum(x[c] for c in kids) / len(kids)
+            for c in kids:
+                ax.plot([x[c], x[c]], [y(c), y(n)], color="k", lw=1)
+            ax.plot([min(x[c] for c in kids), max(x[c] for c in kids)], [y(n), y(n)], color="k",
+                    lw=1)
+    leaves = [n for n in T.nodes if T.nodes[n]["leaf"]]
+    ax.scatter([x[n] for n in leaves], [y(n) for n in leaves], s=12, color="C0", zorder=3)
+    ax.set(xticks=[], ylabel="loss (level λ)", title=title or "disconnectivity graph")
+    if log:
+        ax.set_yscale("log")
+    return ax

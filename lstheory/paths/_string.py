@@ -13,18 +13,22 @@ from dataclasses import dataclass
 import torch
 
 from .._errors import InvalidArgument, UnknownName
+from .._random import torch_generator
 
-__all__ = ["StringOptions", "string_method", "reparametrize"]
+__all__ = ["StringOptions", "string_method", "reparametrize", "initial_noise"]
 
 
 @dataclass(frozen=True)
 class StringOptions:
     """images : points per string including end points (≥ 3). steps : iterations.
-    lr : Adam step size (cosine-decayed to lr/50); each image moves down its own gradient."""
+    lr : Adam step size (cosine-decayed to lr/50); each image moves down its own gradient.
+    init_noise : Gaussian noise on the initial interior images, relative to ‖θ_B − θ_A‖/√P
+    (0: start on the straight line; use it to leave a symmetric start such as a unit swap)."""
 
     images: int = 16
     steps: int = 300
     lr: float = 0.01
+    init_noise: float = 0.0
 
     @classmethod
     def preset(cls, name: str) -> StringOptions:
@@ -36,6 +40,15 @@ class StringOptions:
         if name not in presets:
             raise UnknownName("budget", name, presets)
         return presets[name]
+
+
+def initial_noise(like: torch.Tensor, chord: torch.Tensor, scale: float, seed: int) -> torch.Tensor:
+    """Seeded Gaussian noise shaped like ``like[B, ..., P]``, of size ``scale · ‖chord_b‖ / √P``
+    per pair b (so it is scale-free)."""
+    gen = torch_generator(seed, stream="path-init", device=like.device)
+    noise = torch.randn(like.shape, generator=gen, dtype=like.dtype, device=like.device)
+    size = chord.reshape(chord.shape[0], -1).norm(dim=1) / chord.shape[-1] ** 0.5
+    return noise * (scale * size).reshape(-1, *([1] * (like.ndim - 1)))
 
 
 def reparametrize(strings: torch.Tensor) -> torch.Tensor:
@@ -63,6 +76,7 @@ def string_method(
     *,
     options: StringOptions | str = "default",
     progress: Callable[[str], None] | None = None,
+    seed: int = 0,
 ) -> torch.Tensor:
     """Strings ``[B, M, P]`` between ``theta_a[B, P]`` and ``theta_b[B, P]``.
 
@@ -80,7 +94,10 @@ def string_method(
     M = opts.images
     t = torch.linspace(0, 1, M, dtype=theta_a.dtype, device=theta_a.device)[None, :, None]
     a, b = theta_a[:, None].detach(), theta_b[:, None].detach()
-    inner = (a + t[:, 1:-1] * (b - a)).requires_grad_(True)
+    inner = a + t[:, 1:-1] * (b - a)
+    if opts.init_noise:
+        inner = inner + initial_noise(inner, b - a, opts.init_noise, seed)
+    inner = inner.requires_grad_(True)
     opt = torch.optim.Adam([inner], lr=opts.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(1, opts.steps), opts.lr / 50)
     for step in range(opts.steps):

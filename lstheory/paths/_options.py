@@ -1,0 +1,136 @@
+"""Options objects of the path methods: documented defaults and named presets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import ClassVar
+
+from .._errors import InvalidArgument, UnknownName
+
+__all__ = ["NEBOptions", "CurveOptions", "DSSOptions", "resolve_options", "PRESETS"]
+
+PRESETS = ("fast", "default", "thorough")
+
+
+class _Presets:
+    """``Options.preset(name)`` for ``fast``, ``default``, ``thorough``; others are listed."""
+
+    _presets: ClassVar[dict[str, dict]] = {}
+
+    @classmethod
+    def preset(cls, name: str):
+        if name not in PRESETS:
+            raise UnknownName("budget", name, PRESETS)
+        return cls(**cls._presets.get(name, {}))
+
+    def _check_positive(self, *names: str) -> None:
+        for n in names:
+            v = getattr(self, n)
+            if isinstance(v, bool) or not v > 0:
+                raise InvalidArgument(n, v, "a positive number")
+
+
+@dataclass(frozen=True)
+class NEBOptions(_Presets):
+    """Climbing-image nudged elastic band (Henkelman, Uberuaga & Jónsson 2000).
+
+    images : points per band including the end points (≥ 3). steps : iterations.
+    lr : Adam step size on the NEB force (cosine-decayed to lr/50).
+    spring : spring constant along the improved tangent (in loss units per unit length).
+    climb_after : fraction of the steps after which the highest image climbs (1 disables).
+    init_noise : Gaussian noise on the initial images, relative to ‖θ_B − θ_A‖/√P (breaks
+        symmetric starts such as a permutation swap).
+    """
+
+    images: int = 16
+    steps: int = 300
+    lr: float = 0.01
+    spring: float = 1.0
+    climb_after: float = 0.5
+    init_noise: float = 0.0
+    _presets: ClassVar[dict[str, dict]] = {
+        "fast": {"images": 12, "steps": 200},
+        "thorough": {"images": 32, "steps": 1000},
+    }
+
+    def __post_init__(self):
+        self._check_positive("steps", "lr")
+        if self.images < 3:
+            raise InvalidArgument("images", self.images, "an integer ≥ 3")
+
+
+@dataclass(frozen=True)
+class CurveOptions(_Presets):
+    """Curve fitting by sampling t (Garipov et al. 2018): minimise ``E_{t~U[0,1]} L(φ(t))`` over
+    the control points of a quadratic Bézier or a polygonal chain with ``bends`` bends.
+
+    steps : Adam iterations. lr : step size (cosine-decayed to lr/50). samples : values of t per
+    pair and step. bends : interior vertices of the polygonal chain (Bézier: always one control
+    point). init_noise : as in :class:`NEBOptions`.
+    """
+
+    steps: int = 400
+    lr: float = 0.01
+    samples: int = 8
+    bends: int = 1
+    init_noise: float = 0.0
+    _presets: ClassVar[dict[str, dict]] = {
+        "fast": {"steps": 200},
+        "thorough": {"steps": 1500, "samples": 16},
+    }
+
+    def __post_init__(self):
+        self._check_positive("steps", "lr", "samples", "bends")
+
+
+@dataclass(frozen=True)
+class DSSOptions(_Presets):
+    """Dynamic String Sampling (Freeman & Bruna 2017, Algorithm 1).
+
+    level_fraction : without an explicit ``level``, λ = max(L_A, L_B) + level_fraction · (barrier
+        of the straight line), i.e. the path must remove ``1 − level_fraction`` of that barrier.
+    grid : points per segment for the search of its worst point.
+    bead_steps : Adam iterations at most per bead (a bead stops once its loss is at the target).
+    bead_target : a bead is trained to ``max(L_A, L_B) + bead_target · (λ − max(L_A, L_B))``.
+    lr : bead step size. max_beads : beads per path at most. rounds : refinement rounds at most
+        (each round: scan every open segment, train one bead in each, certify).
+    init_noise : Gaussian noise on a new bead, relative to its segment's length/√P (a bead
+        placed exactly on a saddle, e.g. the origin of a linear net, would never move).
+    """
+
+    level_fraction: float = 0.1
+    grid: int = 33
+    bead_steps: int = 400
+    bead_target: float = 0.5
+    lr: float = 0.01
+    max_beads: int = 64
+    rounds: int = 12
+    init_noise: float = 0.01
+    _presets: ClassVar[dict[str, dict]] = {
+        "fast": {"bead_steps": 200, "max_beads": 32, "rounds": 8},
+        "thorough": {"bead_steps": 1500, "max_beads": 256, "rounds": 20, "grid": 65},
+    }
+
+    def __post_init__(self):
+        self._check_positive("grid", "bead_steps", "lr", "max_beads", "rounds")
+        if not 0 <= self.level_fraction < 1 or not 0 <= self.bead_target < 1:
+            raise InvalidArgument("level_fraction", (self.level_fraction, self.bead_target),
+                                  "level_fraction and bead_target in [0, 1)")
+
+
+def resolve_options(cls, options):
+    """``options`` as an instance of ``cls``: a preset name, an instance, or None (default)."""
+    if options is None:
+        return cls()
+    if isinstance(options, str):
+        return cls.preset(options)
+    if isinstance(options, cls):
+        return options
+    if isinstance(options, dict):
+        known = {f.name for f in fields(cls)}
+        bad = set(options) - known
+        if bad:
+            raise UnknownName("option", sorted(bad)[0], known)
+        return cls(**options)
+    raise InvalidArgument("options", type(options).__name__,
+                          f"a preset name ({', '.join(PRESETS)}), a dict or a {cls.__name__}")
