@@ -29,17 +29,20 @@ def _phase_figure(rows: list[dict], path) -> None:
     for r in rows:
         cells[(r["N"], r["p/q"])].append(r)
     Ns = sorted({k[0] for k in cells})
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), sharey=True)
-    metrics = [("reached L*", "fraction of starts reaching L* (lower bound if p < q)"),
-               ("constructions applied", "fraction of certificate constructions that applied")]
+    fig, axes = plt.subplots(1, 4, figsize=(19, 4.2))
+    metrics = [("reached L*", "starts reaching L* (or the best value found)"),
+               ("paths down built", "certified paths down to L* (p ≥ q construction)"),
+               ("pair paths built", "certified paths between minima (p ≥ 2q construction)")]
     for ax, (key, title) in zip(axes, metrics):
         for N in Ns:
-            pts = sorted((pq, np.mean([r[key] for r in rs])) for (n, pq), rs in cells.items() if n == N)
+            pts = sorted((pq, np.mean([r[key] for r in rs]))
+                         for (n, pq), rs in cells.items() if n == N)
             ax.plot(*zip(*pts), "o-", label=f"N = {N}")
         ax.set(title=title, xlabel="p / q", ylim=(-0.05, 1.05))
+        ax.title.set_fontsize(9)
     axes[0].set_ylabel("fraction (mean over seeds)")
     axes[0].legend()
-    ax = axes[2]
+    ax = axes[3]
     colour = {"consistent": "C2", "refuted": "C3", "inconclusive": "C1", "hypotheses-not-met": "C7"}
     for (N, pq), rs in cells.items():
         for k, r in enumerate(rs):
