@@ -105,7 +105,8 @@ def _parse_seed(text: str) -> int:
 def _cmd_verify(args, rest: Sequence[str]) -> int:
     claim = get_claim(args.claim)
     ns = _verify_parser(claim).parse_args(list(rest))
-    options = {o.name: getattr(ns, o.name) for o in claim.options if getattr(ns, o.name) is not None}
+    options = {o.name: getattr(ns, o.name) for o in claim.options
+               if getattr(ns, o.name) is not None}
     for name, value in options.items():  # validate before any work, naming the flag
         try:
             claim.option(name).parse(value)
@@ -119,7 +120,8 @@ def _cmd_verify(args, rest: Sequence[str]) -> int:
         verdict = claim.check(seed=_parse_seed(ns.seed), budget=ns.budget, device=ns.device,
                               progress=progress, plot=ns.plot, **options)
     except InvalidArgument as e:
-        flag = next((o.flag for o in claim.options if o.name == e.name), "--" + e.name.replace("_", "-"))
+        flag = next((o.flag for o in claim.options if o.name == e.name),
+                    "--" + e.name.replace("_", "-"))
         raise e.for_cli(flag) from None
     finally:
         progress.done()
@@ -166,7 +168,7 @@ def build_parser() -> _Parser:
     c.add_argument("spec")
     c.add_argument("--fresh", action="store_true", help="ignore results already on disk")
     c.add_argument("--quiet", action="store_true")
-    for name, module in _command_modules().items():
+    for module in _command_modules().values():
         module.add_parser(sub)
     return p
 
@@ -193,7 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "verify":
             return _cmd_verify(args, rest)
         if rest:
-            raise UsageError(f"lstheory {args.command}", f"unrecognized arguments: {' '.join(rest)}")
+            raise UsageError(f"lstheory {args.command}",
+                             f"unrecognized arguments: {' '.join(rest)}")
         builtin = {"list": _cmd_list, "show": _cmd_show, "campaign": _cmd_campaign}
         if args.command in builtin:
             return builtin[args.command](args)

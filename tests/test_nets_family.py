@@ -40,10 +40,12 @@ def test_loss_matches_an_independent_torch_module():
     X, Y = _data(fam)
     for k in range(2):
         v = fam.unflatten(theta)
-        net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.LeakyReLU(0.1), torch.nn.Linear(4, 2))
+        lin1, lin2 = torch.nn.Linear(3, 4), torch.nn.Linear(4, 2)
+        net = torch.nn.Sequential(lin1, torch.nn.LeakyReLU(0.1), lin2)
         with torch.no_grad():
-            net[0].weight.copy_(v["W1"][k]); net[0].bias.copy_(v["b1"][k])
-            net[2].weight.copy_(v["W2"][k]); net[2].bias.copy_(v["b2"][k])
+            for lin, ell in ((lin1, 1), (lin2, 2)):
+                lin.weight.copy_(v[f"W{ell}"][k])
+                lin.bias.copy_(v[f"b{ell}"][k])
         net = net.double()
         expected = ((net(X) - Y) ** 2).sum(1).mean()
         torch.testing.assert_close(fam.loss(theta, (X, Y))[k], expected.detach())
@@ -66,7 +68,8 @@ def test_gradients_match_finite_differences():
     _, grad = fam.loss_and_grad(theta, d)
     eps = 1e-6
     for j in range(0, fam.n_params, 3):
-        e = torch.zeros(fam.n_params, dtype=theta.dtype); e[j] = eps
+        e = torch.zeros(fam.n_params, dtype=theta.dtype)
+        e[j] = eps
         fd = (fam.loss(theta + e, d) - fam.loss(theta - e, d)) / (2 * eps)
         torch.testing.assert_close(grad[:, j], fd, rtol=1e-6, atol=1e-8)
 
@@ -149,7 +152,8 @@ def test_descent_reaches_zero_on_an_overparametrised_quadratic_net():
     (lambda: MLP([3, 2, 1], loss="hinge"), "loss"),
     (lambda: two_layer(3, 2).sample(0, seed=0), "k"),
     (lambda: two_layer(3, 2).sample(2, seed=-1), "seed"),
-    (lambda: two_layer(3, 2).loss(torch.zeros(2, 5), (torch.zeros(4, 3), torch.zeros(4, 1))), "theta"),
+    (lambda: two_layer(3, 2).loss(torch.zeros(2, 5), (torch.zeros(4, 3), torch.zeros(4, 1))),
+     "theta"),
 ])
 def test_invalid_arguments_name_the_argument(call, name):
     with pytest.raises(InvalidArgument) as e:

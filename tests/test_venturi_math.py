@@ -25,7 +25,8 @@ def test_default_input_dim_gives_q_equal_N():
 def test_monomial_features_represent_xT_M_x():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((9, 4))
-    M = rng.standard_normal((4, 4)); M = M + M.T
+    M = rng.standard_normal((4, 4))
+    M = M + M.T
     m = M[np.triu_indices(4)]
     np.testing.assert_allclose(monomial_features(X) @ m, np.einsum("ia,ab,ib->i", X, M, X))
 
@@ -37,7 +38,9 @@ def test_global_value_agrees_with_a_generic_optimiser():
     gm = quadratic_global_min(X, y)
 
     def f(v):
-        M = np.zeros((3, 3)); M[np.triu_indices(3)] = v; M = M + np.triu(M, 1).T
+        M = np.zeros((3, 3))
+        M[np.triu_indices(3)] = v
+        M = M + np.triu(M, 1).T
         return np.mean((np.einsum("ia,ab,ib->i", X, M, X) - y) ** 2)
 
     best = scipy.optimize.minimize(f, np.zeros(6), method="BFGS", options={"gtol": 1e-12})
@@ -108,7 +111,8 @@ def test_pair_construction_reports_when_supports_do_not_fit():
 def test_certified_segment_maximum_is_never_below_dense_sampling(data):
     fam = data.draw(families(activations=("quadratic", "polynomial", "identity"), max_width=4,
                              max_depth=2))
-    a, b = fam.sample(2, seed=data.draw(st.integers(0, 10**6)), scale=data.draw(st.sampled_from([0.5, 2.0])))
+    seed = data.draw(st.integers(0, 10**6))
+    a, b = fam.sample(2, seed=seed, scale=data.draw(st.sampled_from([0.5, 2.0])))
     g = torch.Generator().manual_seed(0)
     d = (torch.randn(6, fam.widths[0], generator=g, dtype=torch.float64),
          torch.randn(6, fam.widths[-1], generator=g, dtype=torch.float64))

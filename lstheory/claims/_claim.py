@@ -173,7 +173,8 @@ class Claim:
 
         Most used: the claim's own options (see ``lstheory show CLAIM``), ``seed``, ``budget``
         (``fast``, ``default``, ``thorough``). Also: ``device`` (``cpu``, ``cuda``) and
-        ``progress`` (called with a message at each step), ``plot`` (a PNG path for the claim's figure).
+        ``progress`` (called with a message at each step), ``plot`` (a PNG path for the
+        claim's figure).
         """
         if budget not in BUDGETS:
             raise UnknownName("budget", budget, BUDGETS)

@@ -29,11 +29,13 @@ def _profile(family, data, points: torch.Tensor):
     return arc.cpu().numpy(), batched_loss(family, data, pts).cpu().numpy()
 
 
-def plot_venturi(path, inst, built, certs, strings, s_certs, G, levels, counts) -> None:
+def plot_venturi(path, inst, built, strings, G, levels, counts) -> None:
     fam, data = inst.family, inst.data
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
     ax = axes[0]
-    for (kind, _, con), c in list(zip(built, certs))[:_MAX_CURVES]:
+    pairs = [(k, con) for k, _, con in built if k == "pair"][: _MAX_CURVES // 2]
+    downs = [(k, con) for k, _, con in built if k != "pair"][: _MAX_CURVES // 2]
+    for kind, con in pairs + downs:
         x, v = _profile(fam, data, con.points)
         ax.plot(x, np.maximum(v, _FLOOR), color="C0" if kind == "pair" else "C1", lw=1, alpha=0.8)
     ax.plot([], [], color="C0", label="between minima")
@@ -42,7 +44,7 @@ def plot_venturi(path, inst, built, certs, strings, s_certs, G, levels, counts) 
            title="constructive certificate paths")
     ax.legend(loc="upper right", fontsize=8)
     ax = axes[1]
-    for k, s in enumerate(list(strings)[:_MAX_CURVES]):
+    for s in list(strings)[:_MAX_CURVES]:
         x, v = _profile(fam, data, s)
         ax.plot(x, np.maximum(v, _FLOOR), lw=1, alpha=0.8)
     if len(strings):

@@ -182,7 +182,8 @@ def _hypotheses(inst: VenturiInstance, factor: int) -> tuple[HypothesisCheck, ..
 def _descend(inst, ctx: Context, budget: Budget, starts: int):
     fam = inst.family
     theta0 = torch.cat(
-        [fam.sample(1, seed=s, device=ctx.device) for s in child_seeds(ctx.seed, starts, stream="starts")]
+        [fam.sample(1, seed=s, device=ctx.device)
+         for s in child_seeds(ctx.seed, starts, stream="starts")]
     )
     with ctx.timed("descent"):
         res = minimize(fam, inst.data, theta0, options=budget.descent, progress=ctx.say)
@@ -338,7 +339,8 @@ def _certify_constructively(inst, ctx, budget, smp: _Sampled, factor: int) -> _C
     # function space and the construction falls short (it then "did not apply")
     end_tol = REACH_RTOL * inst.scale
     for n, ((kind, lab, con), c) in enumerate(zip(built, certs)):
-        if kind != "pair" and not (inst.exact_L_star and c.endpoint_losses[1] <= inst.L_star + end_tol):
+        reaches = inst.exact_L_star and c.endpoint_losses[1] <= inst.L_star + end_tol
+        if kind != "pair" and not reaches:
             ok[n] = None
             jobs[jobs.index((kind, lab, con))] = (kind, lab, Construction(
                 None, f"the path down ends at {c.endpoint_losses[1]:.3e}, not at L*"))
@@ -432,7 +434,8 @@ def _evidence(inst, budget, factor, smp, cer, sea, tests) -> list[Evidence]:
         Evidence("N (data points)", inst.X.shape[0]),
         Evidence("n (input dimension)", inst.X.shape[1]),
         Evidence("p (width)", inst.width),
-        Evidence("q (intrinsic dimension)", inst.q, f"numerical rank, tolerance {inst.rank_tol:.2e}"),
+        Evidence("q (intrinsic dimension)", inst.q,
+                 f"numerical rank, tolerance {inst.rank_tol:.2e}"),
         Evidence("mean y²", inst.scale, "loss of the zero function; unit of the tolerances"),
         Evidence("L* (global value)", inst.L_star, l_note),
         Evidence("reference value", smp.reference,
@@ -513,8 +516,7 @@ def check_venturi(
         from ._venturi_plot import plot_venturi
 
         with ctx.timed("plot"):
-            plot_venturi(ctx.plot, inst, cer.built, cer.certs, sea.strings, sea.certs, sea.graph,
-                         sea.levels, sea.n_all)
+            plot_venturi(ctx.plot, inst, cer.built, sea.strings, sea.graph, sea.levels, sea.n_all)
     return verdict
 
 
@@ -554,7 +556,8 @@ def _summarize(record: dict) -> dict:
 
     reached, starts = (int(x) for x in ev["starts reaching the reference"].split("/"))
     return {
-        "N": ev["N (data points)"], "n": ev["n (input dimension)"], "q": ev["q (intrinsic dimension)"],
+        "N": ev["N (data points)"], "n": ev["n (input dimension)"],
+        "q": ev["q (intrinsic dimension)"],
         "p": ev["p (width)"], "p/q": round(ev["p (width)"] / ev["q (intrinsic dimension)"], 3),
         "seed": v["seed"], "outcome": v["outcome"],
         "reached L*": round(reached / starts, 3),

@@ -84,7 +84,9 @@ class MLP:
         if len(widths) < 2 or any(
             isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in widths
         ):
-            raise InvalidArgument("widths", widths, "at least two positive integers [n_0, ..., n_L]")
+            raise InvalidArgument(
+                "widths", widths, "at least two positive integers [n_0, ..., n_L]"
+            )
         if loss not in LOSSES:
             raise UnknownName("loss", loss, LOSSES)
         self.widths = tuple(widths)

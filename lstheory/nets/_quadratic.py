@@ -37,7 +37,8 @@ def numerical_rank(A: np.ndarray, rtol: float | None = None) -> tuple[int, float
 @dataclass(frozen=True)
 class QuadraticGlobalMin:
     """The global minimum ``value`` of ``(1/N) Σ (xᵢᵀ M xᵢ − yᵢ)²`` over symmetric M, with a
-    minimiser ``M`` and the intrinsic dimension ``q`` (rank of the monomial matrix, at ``rank_tol``).
+    minimiser ``M`` and the intrinsic dimension ``q`` (rank of the monomial matrix, at
+    ``rank_tol``).
     """
 
     value: float
