@@ -1,0 +1,39 @@
+"""Data sets for the engines: one :class:`Dataset` type, loaders that never download.
+
+>>> from lstheory.data import load_dataset
+>>> data = load_dataset("digits")            # scikit-learn's 8x8 digits, [N, 1, 8, 8]
+>>> data.n_train, data.n_test, data.input_shape
+(1438, 359, (1, 8, 8))
+
+Loaders
+-------
+``load_digits``      scikit-learn's 8×8 digits (ships with scikit-learn).
+``load_mnist1d``     MNIST-1D, generated offline by the ``mnist1d`` package.
+``load_cifar10``     CIFAR-10 from a local copy of the python batches (``root=``).
+``make_synthetic``   Gaussian blobs or a ReLU-teacher set, any input shape.
+
+``load_dataset(name, **options)`` dispatches on the names in :data:`DATASETS`; ``batches`` slices
+tensors for evaluation loops; ``write_cifar10_batches`` writes arrays in CIFAR-10's format.
+"""
+
+from ._cifar import CIFAR10_MEAN, CIFAR10_STD, load_cifar10, write_cifar10_batches
+from ._dataset import Dataset, batches
+from ._digits import load_digits
+from ._mnist1d import load_mnist1d
+from ._registry import DATASETS, load_dataset
+from ._synthetic import SYNTHETIC_KINDS, make_synthetic
+
+__all__ = [
+    "CIFAR10_MEAN",
+    "CIFAR10_STD",
+    "DATASETS",
+    "Dataset",
+    "SYNTHETIC_KINDS",
+    "batches",
+    "load_cifar10",
+    "load_dataset",
+    "load_digits",
+    "load_mnist1d",
+    "make_synthetic",
+    "write_cifar10_batches",
+]

@@ -1,0 +1,282 @@
+"""Batched evaluation of a model at many points ``θ₀ + Σ_j c_j d_j`` of parameter space.
+
+K points share one forward pass: their parameters are stacked ``[K, ...]`` and the model runs
+under :func:`torch.func.vmap` of :func:`torch.func.functional_call`, so every layer sees K weight
+sets at once (batched matmuls / grouped convolutions). ``points_per_pass="auto"`` measures the
+throughput of growing K on the first points of a run (whose values are kept) and settles on the
+fastest; on a GPU that is usually tens of points, on a small CPU often one.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call, vmap
+
+from .._errors import InvalidArgument, UnknownName
+from ..data import batches
+from ._directions import Direction
+
+__all__ = ["BN_POLICIES", "LOSSES", "PointEvaluator", "Totals", "has_batch_norm"]
+
+#: ``keep``: evaluate in eval mode with the running statistics the point carries — the centre's,
+#: or, for directions made with ``states=True``, the centre's moved along the direction (Li et
+#: al.'s evaluation). ``recompute``: at every point, first recompute every batch-norm layer's
+#: statistics on the training inputs (the cumulative average over batches of
+#: :func:`torch.optim.swa_utils.update_bn`), then evaluate in eval mode.
+BN_POLICIES = ("keep", "recompute")
+#: ``cross_entropy`` on logits; ``mse``: ``mean_c (f_c(x) − onehot(y)_c)²`` per sample.
+LOSSES = ("cross_entropy", "mse")
+
+
+def has_batch_norm(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
+@dataclass
+class Totals:
+    """Per-point sums over samples: loss, loss², correct predictions, and the sample count."""
+
+    loss: np.ndarray
+    loss_sq: np.ndarray
+    correct: np.ndarray
+    n: int
+
+    @classmethod
+    def zeros(cls, k: int) -> Totals:
+        return cls(np.zeros(k), np.zeros(k), np.zeros(k), 0)
+
+    def mean_loss(self) -> np.ndarray:
+        return self.loss / self.n
+
+    def accuracy(self) -> np.ndarray:
+        return self.correct / self.n
+
+    def loss_se(self, population: int) -> np.ndarray:
+        """Standard error of the mean loss of a simple random sample of ``n`` out of
+        ``population`` (finite-population correction; 0 when the sample is the population)."""
+        n = self.n
+        if n >= population or n < 2:
+            return np.zeros_like(self.loss)
+        var = np.maximum(self.loss_sq / n - (self.loss / n) ** 2, 0.0) * n / (n - 1)
+        return np.sqrt(var / n * (1 - n / population))
+
+    def acc_se(self, population: int) -> np.ndarray:
+        n = self.n
+        if n >= population or n < 2:
+            return np.zeros_like(self.correct)
+        p = self.correct / n
+        return np.sqrt(p * (1 - p) / (n - 1) * (1 - n / population))
+
+
+class PointEvaluator:
+    """Evaluates a fixed model at coordinates along fixed directions; holds a private copy.
+
+    Parameters
+    ----------
+    model : the centre ``θ₀`` (not modified; a copy is moved to ``device``/``dtype``).
+    directions : one :class:`Direction` per coordinate axis.
+    bn : one of :data:`BN_POLICIES`.
+    loss : one of :data:`LOSSES`.
+    batch_size : data rows per forward pass (memory grows with ``batch_size × points``).
+    points_per_pass : an integer K, or ``"auto"``.
+    max_memory : bytes the stacked activations of one pass may take (used to cap K).
+    """
+
+    def __init__(self, model: nn.Module, directions: Sequence[Direction], *, bn: str = "keep",
+                 loss: str = "cross_entropy", batch_size: int = 1024,
+                 points_per_pass: int | str = "auto", max_memory: int = 2 << 30,
+                 device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32):
+        if bn not in BN_POLICIES:
+            raise UnknownName("bn", bn, BN_POLICIES)
+        if loss not in LOSSES:
+            raise UnknownName("loss", loss, LOSSES)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise InvalidArgument("batch_size", batch_size, "a positive integer")
+        if points_per_pass != "auto" and (isinstance(points_per_pass, bool) or not isinstance(
+                points_per_pass, int) or points_per_pass < 1):
+            raise InvalidArgument("points_per_pass", points_per_pass, "a positive integer or 'auto'")
+        if not directions:
+            raise InvalidArgument("directions", directions, "one or more directions")
+        self.device, self.dtype = torch.device(device), dtype
+        self.model = copy.deepcopy(model).to(self.device, dtype).eval()
+        self.bn, self.loss_name, self.batch_size = bn, loss, batch_size
+        self.points_per_pass, self.max_memory = points_per_pass, max_memory
+        self.has_bn = has_batch_norm(self.model)
+        self.params = {k: v.detach() for k, v in self.model.named_parameters()}
+        self.buffers = {k: v.detach() for k, v in self.model.named_buffers()}
+        self.dirs = [self._direction(d) for d in directions]
+        self._moved_buffers = sorted({k for d in self.dirs for k in d if k in self.buffers})
+        self._bn_modules = [m for m in self.model.modules()
+                            if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        self.chosen_k: int | None = None if points_per_pass == "auto" else points_per_pass
+        self._trials: dict[int, float] = {}
+        self._proposed: int | None = None
+        self._warm = False
+
+    # ---- parameters of a batch of points -------------------------------------------------
+    def _direction(self, d: Direction) -> dict[str, torch.Tensor]:
+        out = {}
+        for k, t in d.tensors.items():
+            ref = self.params.get(k, self.buffers.get(k))
+            if ref is None:
+                raise InvalidArgument("directions", k, "names of the model's parameters/buffers")
+            if ref.shape != t.shape:
+                raise InvalidArgument("directions", f"{k}{tuple(t.shape)}", f"shape {tuple(ref.shape)}")
+            if torch.count_nonzero(t):
+                out[k] = t.detach().to(self.device, self.dtype if ref.is_floating_point() else ref.dtype)
+        return out
+
+    def _stack(self, coords: torch.Tensor, base: dict, names) -> dict[str, torch.Tensor]:
+        k = coords.shape[0]
+        out = {}
+        for name in names:
+            v = base[name]
+            s = v.unsqueeze(0).expand(k, *v.shape)
+            moved = [(j, d[name]) for j, d in enumerate(self.dirs) if name in d]
+            if moved:
+                s = s.clone()
+                for j, dv in moved:
+                    s = s + coords[:, j].view(k, *([1] * v.dim())) * dv
+            out[name] = s
+        return out
+
+    def point_state(self, coord: Sequence[float]) -> dict[str, torch.Tensor]:
+        """The state dict (parameters and buffers) of the model at ``coord`` — for checking."""
+        c = torch.as_tensor(np.asarray(coord, dtype=np.float64), dtype=self.dtype,
+                            device=self.device).view(1, -1)
+        p = self._stack(c, self.params, self.params)
+        b = self._stack(c, self.buffers, self.buffers)
+        return {k: v[0].clone() for k, v in {**p, **b}.items()}
+
+    # ---- forward passes ------------------------------------------------------------------
+    def _forward(self, params: dict, buffers: dict, batched_buffers: Sequence[str], x, k: int):
+        if k == 1:
+            p = {n: v[0] for n, v in params.items()}
+            b = {n: (v[0] if n in batched_buffers else v) for n, v in buffers.items()}
+            return functional_call(self.model, (p, b), (x,)).unsqueeze(0)
+        bdims = {n: (0 if n in batched_buffers else None) for n in buffers}
+
+        def f(p, b):
+            return functional_call(self.model, (p, b), (x,))
+
+        return vmap(f, in_dims=(0, bdims))(params, buffers)
+
+    def _recompute_bn(self, params: dict, x_bn: torch.Tensor, k: int) -> dict:
+        """Batch-norm statistics of every point over ``x_bn`` (cumulative mean over batches)."""
+        bufs = self._stack(torch.zeros(k, len(self.dirs), device=self.device, dtype=self.dtype),
+                           self.buffers, self.buffers)
+        bufs = {n: v.clone() for n, v in bufs.items()}
+        names = [n for n in bufs if n.endswith(("running_mean", "running_var"))]
+        acc = {n: torch.zeros_like(bufs[n]) for n in names}
+        saved = [(m, m.momentum, m.training) for m in self._bn_modules]
+        try:
+            for m in self._bn_modules:
+                m.momentum = 1.0  # running stats := this batch's stats; averaged below
+                m.train()
+            for i, (xb, _) in enumerate(batches(x_bn, x_bn.new_zeros(len(x_bn)), self.batch_size), 1):
+                self._forward(params, bufs, list(bufs), xb, k)
+                for n in names:
+                    acc[n] += (bufs[n] - acc[n]) / i
+        finally:
+            for m, mom, tr in saved:
+                m.momentum = mom
+                m.train(tr)
+        bufs.update(acc)
+        return bufs
+
+    def _loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        k, b, c = logits.shape
+        flat = logits.reshape(k * b, c)
+        if self.loss_name == "cross_entropy":
+            return F.cross_entropy(flat, y.repeat(k), reduction="none").view(k, b)
+        onehot = F.one_hot(y, c).to(logits.dtype)
+        return (logits - onehot.unsqueeze(0)).pow(2).mean(-1)
+
+    @torch.no_grad()
+    def evaluate(self, coords: np.ndarray, splits: Sequence[tuple[torch.Tensor, torch.Tensor]], *,
+                 bn_inputs: torch.Tensor | None = None) -> list[Totals]:
+        """Totals on every ``(x, y)`` split for the points ``coords[K, n_directions]`` in one
+        group of passes (K points at a time). ``bn_inputs`` are the inputs batch-norm statistics
+        are recomputed on (``bn="recompute"``)."""
+        coords = np.asarray(coords, dtype=np.float64).reshape(-1, len(self.dirs))
+        k = coords.shape[0]
+        c = torch.as_tensor(coords, dtype=self.dtype, device=self.device)
+        params = self._stack(c, self.params, self.params)
+        if self.bn == "recompute" and self.has_bn:
+            if bn_inputs is None:
+                raise InvalidArgument("bn_inputs", None, "training inputs for bn='recompute'")
+            buffers = self._recompute_bn(params, bn_inputs.to(self.device, self.dtype), k)
+            batched = list(buffers)
+        else:
+            buffers = {**self.buffers, **self._stack(c, self.buffers, self._moved_buffers)}
+            batched = self._moved_buffers
+        out = []
+        for x, y in splits:
+            tot = Totals.zeros(k)
+            for xb, yb in batches(x, y, self.batch_size):
+                xb, yb = xb.to(self.device, self.dtype), yb.to(self.device)
+                logits = self._forward(params, buffers, batched, xb, k).reshape(k, len(yb), -1)
+                losses = self._loss(logits, yb).double()
+                tot.loss += losses.sum(1).cpu().numpy()
+                tot.loss_sq += losses.pow(2).sum(1).cpu().numpy()
+                tot.correct += (logits.argmax(-1) == yb).sum(1).cpu().numpy()
+                tot.n += len(yb)
+            out.append(tot)
+        return out
+
+    # ---- choosing K ----------------------------------------------------------------------
+    def memory_cap(self, x_example: torch.Tensor) -> int:
+        """The largest K whose stacked activations for one batch fit in ``max_memory``."""
+        peak = [0]
+
+        def hook(_m, _i, o):
+            if torch.is_tensor(o):
+                peak[0] = max(peak[0], o.numel() * o.element_size())
+
+        hs = [m.register_forward_hook(hook) for m in self.model.modules() if not list(m.children())]
+        try:
+            with torch.no_grad():
+                self.model(x_example[: min(len(x_example), self.batch_size)].to(self.device, self.dtype))
+        finally:
+            for h in hs:
+                h.remove()
+        per_point = 4 * max(peak[0], 1)  # a few live activations of the largest size
+        return max(1, min(256, self.max_memory // per_point))
+
+    def chunks(self, n_points: int, cap: int) -> Iterator[int]:
+        """Sizes of successive groups of points. With ``"auto"``: 1, 2, 4, ... while the
+        measured time per point keeps falling (see :meth:`record`), then the best size."""
+        done = 0
+        while done < n_points:
+            if self.chosen_k is not None:
+                k = min(self.chosen_k, cap)
+            elif not self._warm:
+                k = 1  # warm-up group: not timed
+            else:
+                k = 1 if not self._trials else 2 * max(self._trials)
+                if k > cap:
+                    self.chosen_k = min(self._trials, key=self._trials.get)
+                    k = min(self.chosen_k, cap)
+            self._proposed = k
+            k = min(k, n_points - done)
+            yield k
+            done += k
+
+    def record(self, k: int, seconds: float) -> None:
+        """Feed back the wall time of a group of ``k`` points (drives ``"auto"``)."""
+        if not self._warm:
+            self._warm = True
+            return
+        if self.chosen_k is not None or k in self._trials or k != self._proposed:
+            return
+        self._trials[k] = seconds / k
+        best = min(self._trials, key=self._trials.get)
+        if best != k:  # the larger group was slower: stop growing
+            self.chosen_k = best

@@ -1,0 +1,125 @@
+"""Surfaces in HDF5: values, a done-mask, directions and provenance; resumable, finished
+atomically (a run writes ``PATH.partial`` and renames it to ``PATH`` when every point is done)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._errors import BackendUnavailable, InvalidArgument
+from ._grid import Grid
+
+__all__ = ["FORMAT", "SurfaceFile", "read_surface_file", "partial_path"]
+
+FORMAT = "lstheory.surface/1"
+
+
+def _h5py():
+    try:
+        import h5py
+    except ImportError:  # pragma: no cover - a dependency
+        raise BackendUnavailable("surface files need h5py: pip install h5py") from None
+    return h5py
+
+
+def partial_path(path: str | os.PathLike) -> Path:
+    return Path(str(path) + ".partial")
+
+
+class SurfaceFile:
+    """An open-per-write handle on a surface file under construction."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    @classmethod
+    def create(cls, path: Path, *, grid: Grid, metrics: Sequence[str], directions: Sequence[Mapping],
+               fingerprint: str, provenance: Mapping[str, Any]) -> SurfaceFile:
+        h5py = _h5py()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".new")
+        with h5py.File(tmp, "w") as f:
+            f.attrs["format"] = FORMAT
+            f.attrs["status"] = "partial"
+            f.attrs["fingerprint"] = fingerprint
+            f.attrs["provenance"] = json.dumps(provenance, sort_keys=True, default=str)
+            for key, value in _flat_attrs(provenance).items():
+                f.attrs[key] = value
+            f["xcoordinates"] = grid.xs
+            if grid.ys is not None:
+                f["ycoordinates"] = grid.ys
+            for m in metrics:
+                f.create_dataset(m, data=np.full(grid.shape, np.nan))
+            f.create_dataset("done", data=np.zeros(grid.shape, dtype=np.uint8))
+            g = f.create_group("directions")
+            for i, d in enumerate(directions):
+                gi = g.create_group(str(i))
+                for name, t in d.items():
+                    gi[name] = t.detach().cpu().numpy()
+        os.replace(tmp, path)
+        return cls(path)
+
+    def write(self, flat_index: np.ndarray, values: Mapping[str, np.ndarray]) -> None:
+        """Store the values of the points ``flat_index`` (row-major) and mark them done."""
+        h5py = _h5py()
+        with h5py.File(self.path, "r+") as f:
+            shape = f["done"].shape
+            order = np.argsort(flat_index)
+            idx = np.unravel_index(np.asarray(flat_index)[order], shape)
+            for m, v in values.items():
+                data = f[m][...]
+                data[idx] = np.asarray(v)[order]
+                f[m][...] = data
+            done = f["done"][...]
+            done[idx] = 1
+            f["done"][...] = done
+
+    def finish(self, final: Path) -> None:
+        h5py = _h5py()
+        with h5py.File(self.path, "r+") as f:
+            f.attrs["status"] = "complete"
+        os.replace(self.path, final)
+        self.path = final
+
+
+def read_surface_file(path: str | os.PathLike) -> dict[str, Any]:
+    """Everything in a surface file as numpy arrays and plain values."""
+    h5py = _h5py()
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidArgument("path", str(path), "an existing surface file (.h5)")
+    try:
+        with h5py.File(path, "r") as f:
+            if f.attrs.get("format") != FORMAT:
+                raise InvalidArgument("path", str(path), f"a {FORMAT} file")
+            ys = f["ycoordinates"][...] if "ycoordinates" in f else None
+            metrics = [k for k in f.keys() if k not in ("xcoordinates", "ycoordinates", "done",
+                                                         "directions")]
+            dirs = [{n: f["directions"][i][n][...] for n in f["directions"][i]}
+                    for i in sorted(f["directions"].keys(), key=int)]
+            return {"grid": Grid(f["xcoordinates"][...], ys),
+                    "values": {m: f[m][...] for m in metrics},
+                    "done": f["done"][...].astype(bool),
+                    "fingerprint": str(f.attrs["fingerprint"]),
+                    "status": str(f.attrs["status"]),
+                    "provenance": json.loads(f.attrs["provenance"]),
+                    "directions": dirs}
+    except OSError as e:
+        raise InvalidArgument("path", str(path), f"a readable HDF5 surface file ({e})") from None
+
+
+def _flat_attrs(prov: Mapping[str, Any]) -> dict[str, Any]:
+    """The provenance entries a reader of the bare HDF5 file looks for first, as attributes."""
+    out = {}
+    for key in ("seed", "bn_policy", "loss", "normalisation", "created", "lstheory_version",
+                "torch_version", "h5py_version", "numpy_version", "model_name", "data_name",
+                "data_fingerprint", "n_train_used", "n_test_used"):
+        if key in prov and prov[key] is not None:
+            v = prov[key]
+            out[key] = v if isinstance(v, (int, float, str)) else json.dumps(v)
+    return out
