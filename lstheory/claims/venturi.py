@@ -35,7 +35,13 @@ from ._claim import Claim, Context, Option, Tag
 from ._registry import register
 from ._verdict import Evidence, HypothesisCheck, Outcome, Table, Verdict
 
-__all__ = ["VenturiInstance", "venturi_instance", "check_venturi", "MEMORY_LIMIT_BYTES"]
+__all__ = [
+    "MEMORY_LIMIT_BYTES",
+    "VenturiInstance",
+    "check_venturi",
+    "gaussian_data",
+    "venturi_instance",
+]
 
 SOURCE = "Venturi, Bandeira & Bruna 2019, 'Spurious valleys in one-hidden-layer neural network "
 SOURCE += "optimization landscapes' (JMLR), Thm 4 / Cor 5 (quadratic activation)"
@@ -103,6 +109,16 @@ def default_input_dim(n_data: int) -> int:
     return math.ceil((math.sqrt(8 * n_data + 1) - 1) / 2)
 
 
+def gaussian_data(n_data: int, n: int, *, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``X[N, n]`` standard Gaussian; ``y = tanh(3 a·x) + sin(2 b·x)`` with random a, b ~ N(0, I/n),
+    scaled so that mean(y²) = 1 (a smooth target no quadratic net need fit exactly)."""
+    gen = torch_generator(seed, stream="venturi-data")
+    X = torch.randn(n_data, n, generator=gen, dtype=torch.float64)
+    a, b = torch.randn(2, n, generator=gen, dtype=torch.float64) / n**0.5
+    y = torch.tanh(3 * X @ a) + torch.sin(2 * X @ b)
+    return X, y / (y**2).mean().sqrt().clamp_min(1e-12)
+
+
 def venturi_instance(
     n_data: int, input_dim: int | None = None, width: int | None = None, *, seed: int,
     device: str = "cpu", activation: str = "quadratic",
@@ -114,11 +130,7 @@ def venturi_instance(
     not a global value of that net.
     """
     n = input_dim or default_input_dim(n_data)
-    gen = torch_generator(seed, stream="venturi-data")
-    X = torch.randn(n_data, n, generator=gen, dtype=torch.float64)
-    a, b = torch.randn(2, n, generator=gen, dtype=torch.float64) / n**0.5
-    y = torch.tanh(3 * X @ a) + torch.sin(2 * X @ b)
-    y = y / (y**2).mean().sqrt().clamp_min(1e-12)
+    X, y = gaussian_data(n_data, n, seed=seed)
     gm = quadratic_global_min(X.numpy(), y.numpy())
     p = width or 2 * n_data + 1
     fam = two_layer(n, p, 1, activation)
