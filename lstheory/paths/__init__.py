@@ -32,6 +32,7 @@ from ._methods import METHODS, connect, dynamic_string_sampling, fit_curve, neb,
 from ._module import ModuleFamily
 from ._options import PRESETS, CurveOptions, DSSOptions, NEBOptions
 from ._path import Path
+from ._penalty import L1Penalty, Ridge
 from ._string import StringOptions, reparametrize, string_method
 from ._venturi import Construction, descent_path, pair_path, reduce_support
 
@@ -42,10 +43,12 @@ __all__ = [
     "Construction",
     "CurveOptions",
     "DSSOptions",
+    "L1Penalty",
     "ModuleFamily",
     "NEBOptions",
     "Path",
     "PathCertificate",
+    "Ridge",
     "StringOptions",
     "batched_loss",
     "certificate_kind",

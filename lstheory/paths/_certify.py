@@ -123,8 +123,8 @@ def certificate_kind(family) -> str:
         return "sampled"
     if act in ("relu", "leaky-relu") and family.depth == 2 and family.loss_kind == "square":
         return "exact-piecewise"
-    if act in _INTERVAL_ACTIVATIONS:
-        return "interval-bound"
+    if act in _INTERVAL_ACTIVATIONS and getattr(family, "base", None) is None:
+        return "interval-bound"  # (a penalised family's penalty is not in the interval form)
     return "sampled"
 
 
@@ -431,7 +431,12 @@ def _exact_pieces(family, data, coef, kind):
         owner, t0, t1 = np.arange(S), np.zeros(S), np.ones(S)
     else:
         deg = 4 * d
-        owner, t0, t1 = _piece_intervals(_kinks(_preactivation_coefficients(family, data, coef)))
+        breaks = _kinks(_preactivation_coefficients(family, data, coef))
+        extra = getattr(family, "kink_coordinates", None)  # e.g. |u_j| of an L1 penalty
+        if extra is not None and len(extra):
+            more = _kinks(coef[:, :, extra.to(coef.device)].double().cpu().numpy())
+            breaks = [np.union1d(r, m) for r, m in zip(breaks, more)]
+        owner, t0, t1 = _piece_intervals(breaks)
     vmax, tmax, err = _interval_maxima(family, data, coef, owner, t0, t1, deg)
     pv = np.full(S, -np.inf)
     pt = np.zeros(S)

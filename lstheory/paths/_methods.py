@@ -169,7 +169,7 @@ _CLOSED, _OPEN, _FORCED = 0, 1, 2
 
 def dynamic_string_sampling(family, data, a, b, *, level=None,
                             options: DSSOptions | str | None = None, seed: int = 0,
-                            progress=None) -> list[Path]:
+                            progress=None, init=None) -> list[Path]:
     """Freeman & Bruna (2017), Algorithm 1, batched across pairs and beads.
 
     For each open segment of each path: find its worst point on a grid; if it is above the level
@@ -181,7 +181,8 @@ def dynamic_string_sampling(family, data, a, b, *, level=None,
     (barrier of the straight line)``. ``info`` of each path: ``level``, ``reached`` (every segment
     below λ; checked by certificate when the family has one: ``certified_below_level``),
     ``beads``, ``rounds``. ``loss_evals`` counts grid points and bead steps (loss-and-gradient
-    evaluations), not the certificates.
+    evaluations), not the certificates. ``init``: optional starting polygons (one per pair, e.g.
+    the strings of the string method) to refine instead of the straight segments.
     """
     opts = resolve_options(DSSOptions, options)
     B, P = a.shape
@@ -194,9 +195,15 @@ def dynamic_string_sampling(family, data, a, b, *, level=None,
         lam = top + opts.level_fraction * (lin.max(1).values - top).clamp_min(0)
     else:
         lam = torch.as_tensor(level, dtype=torch.float64).expand(B).clone()
-    verts = [[a[i], b[i]] for i in range(B)]
-    state = [[_OPEN] for _ in range(B)]
+    if init is None:
+        verts = [[a[i], b[i]] for i in range(B)]
+    else:
+        verts = [list(Path(torch.as_tensor(q)).polygon() if not isinstance(q, Path)
+                      else q.polygon(per_piece=1 if q.curve == "polygonal" else 16)) for q in init]
+        verts = [[a[i]] + v[1:-1] + [b[i]] for i, v in enumerate(verts)]
+    state = [[_OPEN] * (len(v) - 1) for v in verts]
     failed = [False] * B
+    added = [0] * B
     certify = certificate_kind(family) != "sampled"
     certified = [False] * B
     t_grid = torch.linspace(0, 1, opts.grid, dtype=a.dtype, device=a.device)
@@ -222,7 +229,7 @@ def dynamic_string_sampling(family, data, a, b, *, level=None,
         need = []
         for k, (i, j) in enumerate(segs):
             if worst[k] > lam[i] or state[i][j] == _FORCED:
-                if len(verts[i]) - 2 < opts.max_beads:
+                if added[i] < opts.max_beads:
                     need.append(k)
                 else:
                     failed[i] = True
@@ -244,6 +251,7 @@ def dynamic_string_sampling(family, data, a, b, *, level=None,
                 failed[i] = True
                 continue
             verts[i].insert(j + 1, bead)
+            added[i] += 1
             state[i][j:j + 1] = [_OPEN, _OPEN]
     if certify and not any(any(s) for s in state):
         _recheck(family, data, verts, state, lam, failed, certified)
@@ -251,7 +259,7 @@ def dynamic_string_sampling(family, data, a, b, *, level=None,
     for i in range(B):
         reached = not failed[i] and not any(state[i])
         paths.append(Path(torch.stack(verts[i]), "polygonal", "dss", int(evals[i]), {
-            "level": float(lam[i]), "reached": bool(reached), "beads": len(verts[i]) - 2,
+            "level": float(lam[i]), "reached": bool(reached), "beads": added[i],
             "rounds": rounds, "certified_below_level": bool(reached and certified[i])}))
     return paths
 
@@ -291,15 +299,15 @@ METHODS: dict[str, Callable] = {
 
 
 def connect(family, data, theta_a: torch.Tensor, theta_b: torch.Tensor, *,
-            method: str = "string", options=None, seed: int = 0, level=None,
+            method: str = "string", options=None, seed: int = 0, level=None, init=None,
             progress: Callable[[str], None] | None = None) -> list[Path]:
     """Low-loss paths from ``theta_a[B, P]`` to ``theta_b[B, P]`` (one :class:`Path` per pair).
 
     Most used: ``method`` (``linear``, ``polychain``, ``bezier``, ``string``, ``neb``, ``dss``) and
     ``options`` (a preset name ``fast``/``default``/``thorough``, a dict of fields, or the
     method's options object: :class:`StringOptions`, :class:`NEBOptions`, :class:`CurveOptions`,
-    :class:`DSSOptions`). Also: ``seed`` (initial noise, sampled t), ``level`` (DSS only: the
-    level λ to stay below), ``progress``.
+    :class:`DSSOptions`). Also: ``seed`` (initial noise, sampled t), ``level`` and ``init`` (DSS
+    only: the level λ to stay below, and starting polygons to refine), ``progress``.
 
     Certify the result with :func:`certify_paths`.
 
@@ -319,7 +327,9 @@ def connect(family, data, theta_a: torch.Tensor, theta_b: torch.Tensor, *,
         raise InvalidArgument("level", level, "None unless method='dss'")
     kw = {"options": options, "seed": normalize_seed(seed), "progress": progress}
     if method == "dss":
-        kw["level"] = level
+        kw["level"], kw["init"] = level, init
+    elif init is not None:
+        raise InvalidArgument("init", "paths", "None unless method='dss'")
     return METHODS[method](family, data, theta_a.detach(), theta_b.detach(), **kw)
 
 

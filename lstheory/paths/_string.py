@@ -77,13 +77,15 @@ def string_method(
     options: StringOptions | str = "default",
     progress: Callable[[str], None] | None = None,
     seed: int = 0,
+    project: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Strings ``[B, M, P]`` between ``theta_a[B, P]`` and ``theta_b[B, P]``.
 
     Each iteration: one batched loss/gradient over all B·(M−2) interior images, an Adam step per
     image (element-wise step control; plain gradient steps are unstable on the quartic losses of
     polynomial nets), then :func:`reparametrize`. The result is a polygonal path; certify it with
-    :func:`~lstheory.paths.certify_paths`.
+    :func:`~lstheory.paths.certify_paths`. ``project`` (optional) maps images ``[K, P]`` onto a
+    convex constraint set after every step.
     """
     opts = StringOptions.preset(options) if isinstance(options, str) else options
     if opts.images < 3:
@@ -106,6 +108,8 @@ def string_method(
         opt.step()
         sched.step()
         with torch.no_grad():
+            if project is not None:  # onto a convex constraint set: the polygon stays in it
+                inner.copy_(project(inner.reshape(-1, P)).reshape(inner.shape))
             inner.copy_(reparametrize(torch.cat([a, inner, b], 1))[:, 1:-1])
         if progress and step % 50 == 0:
             progress(f"string method: step {step}/{opts.steps} ({B} pairs × {M} images)")

@@ -1,0 +1,212 @@
+"""Shared steps of the connectivity claims (Freeman & Bruna, Kawaguchi, Nguyen, Yun et al.,
+Venturi et al.'s negative result, Liao & Poggio's degenerate minima).
+
+Each claim is registered with :func:`register_with_variant`, which also builds its *weakened
+variant* (one hypothesis relaxed, e.g. ``≥`` instead of ``>``) and records the claim's
+*tightness instance*: the options on which the hypotheses just fail. The registered claim must
+report hypotheses-not-met there; the weakened variant must not report consistent.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+import torch
+
+from .._errors import InvalidArgument
+from .._random import child_seeds, numpy_rng, torch_generator
+from ._claim import Claim, Context, Option, Tag
+from ._registry import register
+from ._verdict import Evidence, HypothesisCheck, Outcome, Table, Verdict
+
+__all__ = [
+    "WEAKENED",
+    "TIGHTNESS",
+    "register_with_variant",
+    "parse_widths",
+    "make_verdict",
+    "pairs",
+    "starts",
+    "local_min_test",
+    "sign_split",
+    "SignSplit",
+]
+
+#: claim id → the same claim with one hypothesis weakened (not registered)
+WEAKENED: dict[str, Claim] = {}
+#: claim id → options of its tightness instance
+TIGHTNESS: dict[str, dict] = {}
+
+
+def register_with_variant(claim: Claim, checker: Callable[..., Verdict], *, weakened: str,
+                          tightness: dict) -> Claim:
+    """Register ``claim`` (its checker is ``checker(ctx, weak=False, **opts)``) and record its
+    weakened variant (``weak=True``; ``weakened`` says which hypothesis is relaxed, shown in the
+    variant's title) and its tightness instance."""
+    from dataclasses import replace
+
+    claim = replace(claim, checker=lambda ctx, **o: checker(ctx, weak=False, claim=claim, **o))
+    register(claim)
+    variant = replace(
+        claim, id=f"{claim.id}~weakened", tag=Tag.UNVERIFIED,
+        title=f"{claim.title} [weakened: {weakened}]",
+        notes=f"Weakened variant of {claim.id}: {weakened}. Not a theorem; kept to show that the "
+              "check discriminates (it must not come out consistent on the tightness instance).",
+    )
+    variant = replace(variant, checker=lambda ctx, **o: checker(ctx, weak=True, claim=variant, **o))
+    WEAKENED[claim.id] = variant
+    TIGHTNESS[claim.id] = dict(tightness)
+    return claim
+
+
+def parse_widths(text: str, *, name: str = "widths", min_len: int = 2) -> list[int]:
+    """``"3,4,2"`` → ``[3, 4, 2]``, or :class:`InvalidArgument` naming the option."""
+    try:
+        out = [int(x) for x in str(text).replace(" ", "").split(",") if x]
+    except ValueError:
+        out = []
+    if len(out) < min_len or any(w < 1 for w in out):
+        raise InvalidArgument(name, text, f"at least {min_len} positive integers separated by "
+                              "commas, e.g. 3,4,2")
+    return out
+
+
+def make_verdict(claim: Claim, ctx: Context, outcome: Outcome, reason: str, instance: dict,
+                 hypotheses=(), evidence=(), tables=(), counterexample=None) -> Verdict:
+    return Verdict(
+        claim=claim.id, title=claim.title, tag=claim.tag.value, source=claim.source,
+        outcome=outcome, reason=reason, seed=ctx.seed,
+        instance=dict(instance, budget=ctx.budget, device=ctx.device),
+        hypotheses=tuple(hypotheses), evidence=tuple(evidence), tables=tuple(tables),
+        counterexample=counterexample,
+    )
+
+
+def pairs(k: int, cap: int, seed: int) -> list[tuple[int, int]]:
+    """All pairs of ``range(k)``, or ``cap`` of them drawn without replacement."""
+    allp = list(itertools.combinations(range(k), 2))
+    if len(allp) <= cap:
+        return allp
+    idx = numpy_rng(seed, stream="pairs").choice(len(allp), cap, replace=False)
+    return [allp[i] for i in sorted(idx)]
+
+
+def starts(family, k: int, seed: int, device: str, *, scale: float = 1.0,
+           stream: str = "starts") -> torch.Tensor:
+    """``k`` seeded random parameter vectors ``[k, P]`` (independent child seeds)."""
+    return torch.cat([family.sample(1, seed=s, device=device, scale=scale)
+                      for s in child_seeds(seed, k, stream=stream)])
+
+
+def gaussian(seed: int, stream: str, *shape: int) -> torch.Tensor:
+    gen = torch_generator(seed, stream=stream)
+    return torch.randn(*shape, generator=gen, dtype=torch.float64)
+
+
+# ---------------------------------------------------------------------------- local minima
+def local_min_test(family, data, theta: torch.Tensor, *, seed: int, radii=(1e-4, 1e-3, 1e-2),
+                   directions: int = 256, rtol: float = 1e-9) -> dict:
+    """Evidence that θ is a local minimum: perturbation search and second-order differences.
+
+    For ``directions`` random unit directions d and each radius r (relative to ``max(1, ‖θ‖)``)
+    the losses ``L(θ ± r d)`` are compared with L(θ): ``lowest_drop`` is the largest decrease
+    found (≤ tolerance means none). ``min_curvature`` is the smallest second difference
+    ``(L(θ+rd) + L(θ−rd) − 2L(θ)) / r²`` at the smallest radius (non-smooth losses: a one-sided
+    second-order check). ``grad_norm`` is ‖∇L(θ)‖ (a subgradient where σ has kinks). ``local_min``
+    is ``lowest_drop ≤ tol`` with ``tol = rtol · max(1, L(θ))``.
+    """
+    theta = theta.detach()
+    P = theta.numel()
+    gen = torch_generator(seed, stream="perturb", device=theta.device)
+    d = torch.randn(directions, P, generator=gen, dtype=theta.dtype, device=theta.device)
+    d = d / d.norm(dim=1, keepdim=True)
+    L0, g = family.loss_and_grad(theta[None], data)
+    L0 = float(L0[0])
+    size = max(1.0, float(theta.norm()))
+    drops, curv = [], None
+    for r in radii:
+        pts = torch.cat([theta + r * size * d, theta - r * size * d])
+        vals = family.loss(pts, data).double()
+        drops.append(L0 - float(vals.min()))
+        if curv is None:
+            curv = float(((vals[:directions] + vals[directions:] - 2 * L0) / (r * size) ** 2).min())
+    tol = rtol * max(1.0, abs(L0))
+    drop = max(drops)
+    return {"loss": L0, "grad_norm": float(g.norm()), "lowest_drop": drop,
+            "min_curvature": curv, "radii": list(radii), "directions": directions,
+            "local_min": drop <= tol, "tolerance": tol}
+
+
+# ---------------------------------------------------------------------------- sign splits
+@dataclass(frozen=True)
+class SignSplit:
+    """A symbolic proof that a sublevel set has at least two components.
+
+    For a loss that depends on the parameters only through a product ``p = Π_k c_k`` of factors
+    whose signs are those of single parameters (``p = ab``, ``p = u σ(w)`` with σ strictly
+    increasing and σ(0) = 0), ``Ω(λ) ⊂ {p ∈ I}`` with ``I = {p : ℓ(p) ≤ λ}`` an interval; if
+    ``0 ∉ I`` the sign of p is constant on Ω(λ) but not the signs of the factors, and
+    ``{p > 0}`` has ``2^{k−1}`` components (every sign pattern with the right product).
+    """
+
+    loss: str          #: ℓ(p) as text
+    interval: str      #: {p : ℓ(p) < λ} as text
+    level: float       #: λ used (below ℓ(0))
+    loss_at_zero: float
+    components: int    #: 2^{k−1} when 0 ∉ I, else 1
+
+    @property
+    def disconnected(self) -> bool:
+        return self.components >= 2
+
+
+def sign_split(x: np.ndarray, y: np.ndarray, factors: int) -> SignSplit:
+    """The proof of :class:`SignSplit` for ``ℓ(p) = mean_i (p x_i − y_i)²`` (a scalar chain).
+
+    λ is taken half way between the minimum of ℓ and ℓ(0); sympy solves ``ℓ(p) < λ`` exactly
+    (rational data) and checks whether 0 lies in the solution set.
+    """
+    p = sympy.Symbol("p", real=True)
+    xs = [sympy.nsimplify(float(v), rational=True) for v in np.ravel(x)]
+    ys = [sympy.nsimplify(float(v), rational=True) for v in np.ravel(y)]
+    ell = sympy.expand(sum((p * a - b) ** 2 for a, b in zip(xs, ys)) / len(xs))
+    crit = sympy.solve(sympy.diff(ell, p), p)
+    ell_min = min(ell.subs(p, c) for c in crit) if crit else ell.subs(p, 0)
+    ell0 = ell.subs(p, 0)
+    lam = (ell_min + ell0) / 2
+    sol = sympy.solve_univariate_inequality(ell < lam, p, relational=False)
+    disconnected = ell0 > ell_min and not sol.contains(0)
+    return SignSplit(str(ell), str(sol), float(lam), float(ell0),
+                     2 ** (factors - 1) if disconnected else 1)
+
+
+# ---------------------------------------------------------------------------- tables
+def barrier_table(title: str, labels, certs, paths) -> Table:
+    rows = tuple(
+        (str(lab), c.kind, float(max(c.endpoint_losses)), float(c.bound),
+         float(c.barrier_bound), float(p.normalised_length()), int(p.loss_evals))
+        for lab, c, p in zip(labels, certs, paths)
+    )
+    return Table(title, ("pair", "certificate", "max(L_A, L_B)", "bound on max L", "barrier ≤",
+                         "normalised length", "loss evals"), rows)
+
+
+__all__ += ["Evidence", "HypothesisCheck", "Option", "Outcome", "Table", "barrier_table",
+            "gaussian"]
+
+
+# ---------------------------------------------------------------------------- closed forms
+def reduced_rank_regression(X: np.ndarray, Y: np.ndarray, rank: int) -> tuple[float, np.ndarray]:
+    """The global minimum of ``(1/N) Σ_i ‖B x_i − y_i‖²`` over ``rank(B) ≤ rank`` (and a
+    minimiser B ``[out, in]``): the least-squares fit projected on the top-``rank`` right
+    singular subspace of its fitted values (Eckart–Young; Kawaguchi 2016 uses the same form)."""
+    X, Y = np.asarray(X, np.float64), np.asarray(Y, np.float64)
+    B_ls, *_ = np.linalg.lstsq(X, Y, rcond=None)  # [in, out]
+    _, _, Vt = np.linalg.svd(X @ B_ls, full_matrices=False)
+    V = Vt[:rank].T
+    B = B_ls @ V @ V.T
+    return float(((X @ B - Y) ** 2).sum() / len(X)), B.T
