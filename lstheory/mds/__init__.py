@@ -1,0 +1,58 @@
+"""Trajectory MDS after Liao & Poggio, *Theory of Deep Learning II* (CBMM Memo 066, 2017).
+
+Record checkpoints, compare them, embed them in the plane.
+
+>>> import numpy as np, tempfile
+>>> from lstheory.mds import TrajectoryStore, dissimilarity, ClassicalMDS
+>>> store = TrajectoryStore.create(tempfile.mkdtemp() + "/run", {"w": (4, 5)})
+>>> rng = np.random.default_rng(0)
+>>> for epoch in range(6):
+...     _ = store.append({"w": rng.normal(size=(4, 5))}, run="main", epoch=epoch)
+>>> d = dissimilarity(store, "cosine", layers="w")       # streaming Gram → 1 − cos
+>>> ClassicalMDS(2).fit(d).embedding_.shape
+(6, 2)
+
+Storage: :class:`TrajectoryStore` (appendable, memory-mapped, crash-safe).
+Dissimilarities: :func:`dissimilarity` (``1 − cos``, Euclidean, angular; :data:`METRICS`),
+:func:`gram_matrix` / :func:`cross_gram` (streaming blocks).
+Embeddings: :class:`ClassicalMDS` (eigenvalue diagnostics, Gower insertion via ``transform``),
+:class:`SMACOF` (scikit-learn, warm-started), :func:`procrustes_align`, :func:`strain`,
+:func:`stress`. Experiments: :func:`run_experiment` with :data:`EXPERIMENTS`. Plots:
+:func:`plot_embedding`, :func:`plot_error_curves`.
+"""
+
+from ._classical import ClassicalMDS, EigenDiagnostics, classical_mds, double_center, strain, stress
+from ._dissimilarity import (
+    METRICS,
+    Dissimilarity,
+    cross_gram,
+    dissimilarity,
+    dissimilarity_from_gram,
+    gram_matrix,
+)
+from ._oos import gower_insert
+from ._procrustes import ProcrustesResult, procrustes_align
+from ._smacof import SMACOF
+from ._store import CheckpointRecord, LayerSpec, TrajectoryStore
+
+__all__ = [
+    "METRICS",
+    "CheckpointRecord",
+    "ClassicalMDS",
+    "Dissimilarity",
+    "EigenDiagnostics",
+    "LayerSpec",
+    "ProcrustesResult",
+    "SMACOF",
+    "TrajectoryStore",
+    "classical_mds",
+    "cross_gram",
+    "dissimilarity",
+    "dissimilarity_from_gram",
+    "double_center",
+    "gower_insert",
+    "gram_matrix",
+    "procrustes_align",
+    "strain",
+    "stress",
+]

@@ -1,0 +1,199 @@
+"""Classical (strain, Torgerson–Gower) MDS with eigenvalue diagnostics and Gower insertion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+from scipy.spatial.distance import pdist
+
+from .._errors import InvalidArgument
+from ._dissimilarity import Dissimilarity
+from ._oos import gower_insert
+
+__all__ = ["ClassicalMDS", "EigenDiagnostics", "classical_mds", "double_center", "strain", "stress"]
+
+
+@dataclass(frozen=True)
+class EigenDiagnostics:
+    """What the spectrum of ``B = −½ J A J`` says about the embedding.
+
+    ``eigenvalues``: all of them, descending. ``n_negative``: how many are below
+    ``−tol · λ_max``. ``negative_mass``: Σ|λ<0| / Σ|λ| — 0 for a Euclidean dissimilarity, large
+    when the input is not a Euclidean distance (e.g. ``1 − cos`` treated as a distance).
+    ``explained``: Σ of the kept λ / Σ of the positive λ. ``message``: a sentence for users.
+    """
+
+    eigenvalues: np.ndarray
+    n_negative: int
+    negative_mass: float
+    most_negative: float
+    explained: float
+    message: str
+
+
+def double_center(a: np.ndarray) -> np.ndarray:
+    """``B = −½ J A J`` with ``J = I − 11ᵀ/n``, for squared dissimilarities ``A``."""
+    a = np.asarray(a, dtype=np.float64)
+    return -0.5 * (a - a.mean(axis=0, keepdims=True) - a.mean(axis=1, keepdims=True) + a.mean())
+
+
+def _as_squared(d, squared: bool) -> np.ndarray:
+    values = d.values if isinstance(d, Dissimilarity) else d
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 2 or values.shape[0] != values.shape[1] or values.shape[0] < 2:
+        raise InvalidArgument("dissimilarities", values.shape, "a square matrix with n ≥ 2")
+    if not np.isfinite(values).all():
+        raise InvalidArgument("dissimilarities", "non-finite entries", "finite values")
+    if not np.allclose(values, values.T, rtol=1e-8, atol=1e-10 * max(1.0, np.abs(values).max())):
+        raise InvalidArgument("dissimilarities", "an asymmetric matrix", "a symmetric matrix")
+    return values if squared else values ** 2
+
+
+def _diagnose(w: np.ndarray, k: int, tol: float) -> EigenDiagnostics:
+    scale = max(abs(w[0]), np.finfo(float).tiny)
+    neg = w[w < -tol * scale]
+    total = np.abs(w).sum()
+    pos = w[w > 0].sum()
+    mass = float(np.abs(neg).sum() / total) if total > 0 else 0.0
+    explained = float(np.clip(w[:k], 0, None).sum() / pos) if pos > 0 else 0.0
+    msg = (f"{neg.size} negative eigenvalue(s) holding {100 * mass:.2f}% of |spectrum|: the "
+           "dissimilarity is not a Euclidean distance. For 1 − cos (= ½·squared distance of "
+           "normalised weights), fit with squared=True on 2(1 − cos) for an exact embedding."
+           if neg.size else "no negative eigenvalues: the dissimilarity is Euclidean")
+    return EigenDiagnostics(w, int(neg.size), mass, float(min(w.min(), 0.0)), explained, msg)
+
+
+class ClassicalMDS:
+    """Classical (strain) multidimensional scaling, scikit-learn style.
+
+    Embeds ``n`` points in ``n_components`` dimensions so that inner products ``x_i·x_j``
+    approximate ``B = −½ J D⁽²⁾ J``: ``X = V_k Λ_k^{½}`` from the top eigenpairs of ``B``; this
+    minimises the strain ``‖B − XXᵀ‖_F`` among rank-``k`` configurations.
+
+    Parameters
+    ----------
+    n_components : embedding dimension (2 for the paper's figures).
+    squared : whether the input already holds *squared* distances. The default (``False``)
+        squares it, the textbook recipe for distances.
+    tol : relative threshold under which eigenvalues count as negative.
+
+    Attributes
+    ----------
+    embedding_ : ``[n, n_components]``.
+    eigenvalues_ : all eigenvalues of ``B``, descending.
+    diagnostics_ : :class:`EigenDiagnostics` (negative eigenvalues reported, never hidden).
+    strain_ : ``‖B − XXᵀ‖_F / ‖B‖_F``.
+
+    Notes
+    -----
+    ``1 − cos`` between the unit vectors ``û_i`` equals ``½‖û_i − û_j‖²``, *half a squared
+    distance*. Fed as a distance (``squared=False``, the paper's recipe) it is squared again;
+    the result is no longer Euclidean and ``B`` typically has negative eigenvalues — reported in
+    ``diagnostics_``. Fed as ``2(1 − cos)`` with ``squared=True``, ``B`` is the centred cosine
+    matrix, positive semidefinite: the exact PCA of the normalised weights. Cost: one dense
+    ``n × n`` symmetric eigendecomposition, ``O(n³)``.
+
+    References
+    ----------
+    W. S. Torgerson, *Multidimensional scaling: I. Theory and method*, Psychometrika 17 (1952).
+    J. C. Gower, *Some distance properties of latent root and vector methods used in
+    multivariate analysis*, Biometrika 53 (1966). Liao & Poggio, CBMM Memo 066 (2017), §4.1.
+    """
+
+    def __init__(self, n_components: int = 2, *, squared: bool = False, tol: float = 1e-10):
+        self.n_components = n_components
+        self.squared = squared
+        self.tol = tol
+
+    def fit(self, dissimilarities) -> ClassicalMDS:
+        """Fit to a square dissimilarity matrix (array or :class:`Dissimilarity`)."""
+        a = _as_squared(dissimilarities, self.squared)
+        k = self._check_k(a.shape[0])
+        self._row_means = a.mean(axis=1)
+        self._grand_mean = float(a.mean())
+        return self._fit_b(double_center(a), k)
+
+    def fit_gram(self, gram: np.ndarray) -> ClassicalMDS:
+        """Fit directly from a Gram matrix ``G = XXᵀ`` (Euclidean distances of the rows of X):
+        ``B = J G J``, no ``n × n`` distance matrix needed."""
+        g = np.asarray(gram, dtype=np.float64)
+        d = np.diag(g)
+        return self.fit(np.clip(d[:, None] + d[None, :] - 2 * g, 0, None) if self.squared
+                        else np.sqrt(np.clip(d[:, None] + d[None, :] - 2 * g, 0, None)))
+
+    def _fit_b(self, b: np.ndarray, k: int) -> ClassicalMDS:
+        w, v = scipy.linalg.eigh(b)
+        order = np.argsort(w)[::-1]
+        w, v = w[order], v[:, order]
+        self.eigenvalues_ = w
+        self.diagnostics_ = _diagnose(w, k, self.tol)
+        top = w[:k]
+        if (top <= 0).any():
+            raise InvalidArgument("n_components", k, f"at most {int((w > 0).sum())} (the number of "
+                                  "positive eigenvalues of B)")
+        self._vectors = v[:, :k]
+        self.embedding_ = v[:, :k] * np.sqrt(top)
+        self.strain_ = strain(b, self.embedding_, gram=True)
+        return self
+
+    def fit_transform(self, dissimilarities) -> np.ndarray:
+        return self.fit(dissimilarities).embedding_
+
+    def transform(self, dissimilarities_to_fitted) -> np.ndarray:
+        """Gower's out-of-sample insertion of new points.
+
+        ``dissimilarities_to_fitted[m, n]`` holds the dissimilarities (same kind as in ``fit``)
+        from ``m`` new points to the ``n`` fitted ones. With ``a`` the squared dissimilarities of
+        a new point, ``b_k = −½(a_k − ā − r_k + g)`` (``r`` the fitted row means of the squared
+        matrix, ``g`` its grand mean) and the coordinates are ``y = Λ_k^{-½} V_kᵀ b``. A point
+        that was in the fit gets back exactly its fitted coordinates.
+
+        References
+        ----------
+        J. C. Gower, *Adding a point to vector diagrams in multivariate analysis*,
+        Biometrika 55 (1968) 582–585.
+        """
+        if not hasattr(self, "embedding_"):
+            raise InvalidArgument("self", "an unfitted ClassicalMDS", "call fit() first")
+        d = dissimilarities_to_fitted.values if isinstance(dissimilarities_to_fitted, Dissimilarity) \
+            else dissimilarities_to_fitted
+        d = np.atleast_2d(np.asarray(d, dtype=np.float64))
+        n = self._row_means.size
+        if d.ndim != 2 or d.shape[1] != n or not np.isfinite(d).all():
+            raise InvalidArgument("dissimilarities_to_fitted", d.shape, f"finite values [m, {n}]")
+        return gower_insert(d if self.squared else d ** 2, self._row_means, self._grand_mean,
+                            self._vectors, self.eigenvalues_[:self.n_components])
+
+    def _check_k(self, n: int) -> int:
+        k = self.n_components
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k < n:
+            raise InvalidArgument("n_components", k, f"an integer in [1, {n - 1}] for {n} points")
+        return int(k)
+
+
+def classical_mds(dissimilarities, n_components: int = 2, *, squared: bool = False) -> ClassicalMDS:
+    """One-call classical MDS: ``ClassicalMDS(n_components, squared=squared).fit(d)``."""
+    return ClassicalMDS(n_components, squared=squared).fit(dissimilarities)
+
+
+def strain(b_or_d: np.ndarray, embedding: np.ndarray, *, gram: bool = False,
+           squared: bool = False) -> float:
+    """Normalised strain ``‖B − X̄X̄ᵀ‖_F / ‖B‖_F`` of an embedding (``X̄``: centred).
+
+    ``b_or_d`` is ``B`` itself when ``gram=True``, else dissimilarities (squared when
+    ``squared=True``) from which ``B = −½ J D⁽²⁾ J`` is formed.
+    """
+    b = np.asarray(b_or_d, float) if gram else double_center(_as_squared(b_or_d, squared))
+    x = np.asarray(embedding, float)
+    x = x - x.mean(axis=0)
+    return float(np.linalg.norm(b - x @ x.T) / np.linalg.norm(b))
+
+
+def stress(d: np.ndarray, embedding: np.ndarray) -> float:
+    """Kruskal's stress-1 ``√(Σ(d_ij − ‖x_i − x_j‖)² / Σ d_ij²)`` over pairs ``i < j``."""
+    d = np.asarray(d.values if isinstance(d, Dissimilarity) else d, float)
+    iu = np.triu_indices(d.shape[0], 1)
+    e = pdist(np.asarray(embedding, float))          # same (i < j) order as triu_indices
+    return float(np.sqrt(((d[iu] - e) ** 2).sum() / (d[iu] ** 2).sum()))

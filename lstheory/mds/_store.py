@@ -1,0 +1,308 @@
+"""The trajectory store: checkpoints as rows of one memory-mapped matrix on disk.
+
+Layout of a store directory::
+
+    manifest.json   layers (name, shape, offset, size), dtype, one record per checkpoint
+    weights.bin     row-major [n_checkpoints, n_parameters] of ``dtype``, no header
+
+A checkpoint is appended by writing its row at the end of ``weights.bin``, flushing it to disk,
+then replacing ``manifest.json`` atomically (write a temporary file, ``fsync``, ``os.replace``).
+The manifest's count is the truth: a crash between the two steps leaves a partial or orphan row
+past the counted ones, which the next writer truncates; readers never see it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from .._errors import InvalidArgument
+
+__all__ = ["TrajectoryStore", "CheckpointRecord", "LayerSpec"]
+
+_FORMAT = "lstheory.trajectory/1"
+_MANIFEST = "manifest.json"
+_DATA = "weights.bin"
+_DTYPES = ("float32", "float64")
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer's slice of a checkpoint row: ``row[offset:offset + size]`` reshaped to ``shape``."""
+
+    name: str
+    shape: tuple[int, ...]
+    offset: int
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+
+@dataclass(frozen=True)
+class CheckpointRecord:
+    """Metadata of one stored checkpoint: its row ``index``, the ``run`` it belongs to, its
+    ``epoch`` within the run, and free-form JSON-able ``info`` (stage, kind, error, seed...)."""
+
+    index: int
+    run: str
+    epoch: int
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "info", MappingProxyType(dict(self.info)))
+
+    def to_json(self) -> dict:
+        return {"index": self.index, "run": self.run, "epoch": self.epoch, "info": dict(self.info)}
+
+
+class TrajectoryStore:
+    """Checkpoints of one architecture, per layer, appendable and memory-mapped.
+
+    Create a store with :meth:`create` (from layer shapes or a model) and open an existing one
+    with :meth:`open`. :meth:`append` adds a checkpoint; :meth:`layer` and :meth:`matrix` return
+    read-only memory maps, so thousands of checkpoints of a large model are never loaded whole.
+
+    >>> import numpy as np, tempfile
+    >>> store = TrajectoryStore.create(tempfile.mkdtemp() + "/t", {"w": (2, 3), "b": (3,)})
+    >>> store.append({"w": np.ones((2, 3)), "b": np.zeros(3)}, run="main", epoch=0)
+    0
+    >>> store.layer("w").shape, store.n_parameters
+    ((1, 6), 9)
+
+    Parameters
+    ----------
+    path : directory of the store.
+
+    Notes
+    -----
+    One writer at a time. Rows are ``float32`` by default (``dtype="float64"`` for exactness).
+
+    References
+    ----------
+    Liao & Poggio, *Theory of Deep Learning II: Landscape of the Empirical Risk in Deep
+    Learning*, CBMM Memo 066 (2017), §4.1: every recorded model is a point in parameter space.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        manifest = self.path / _MANIFEST
+        if not manifest.is_file():
+            raise InvalidArgument("path", str(path), "a trajectory store directory (with manifest.json)")
+        meta = json.loads(manifest.read_text())
+        if meta.get("format") != _FORMAT:
+            raise InvalidArgument("path", str(path), f"a store in format {_FORMAT}")
+        self.dtype = np.dtype(meta["dtype"])
+        self.layers = tuple(LayerSpec(d["name"], tuple(d["shape"]), d["offset"]) for d in meta["layers"])
+        self.attrs = dict(meta.get("attrs", {}))
+        self._records = [CheckpointRecord(**r) for r in meta["records"]]
+        self._by_name = {spec.name: spec for spec in self.layers}
+
+    # ---------------------------------------------------------------- creation
+    @classmethod
+    def create(cls, path: str | os.PathLike, layers: Mapping[str, Iterable[int]] | Any, *,
+               dtype: str = "float32", attrs: Mapping[str, Any] | None = None,
+               overwrite: bool = False) -> TrajectoryStore:
+        """A new empty store at ``path`` for ``layers`` (name → shape, or an ``nn.Module`` whose
+        named parameters are the layers). ``attrs`` is free JSON-able provenance (seed, model)."""
+        path = Path(path)
+        if str(dtype) not in _DTYPES:
+            raise InvalidArgument("dtype", dtype, f"one of {', '.join(_DTYPES)}")
+        if (path / _MANIFEST).exists() and not overwrite:
+            raise InvalidArgument("path", str(path), "a new directory (or pass overwrite=True)")
+        specs = _layer_specs(layers)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / _DATA).write_bytes(b"")
+        meta = {"format": _FORMAT, "dtype": str(dtype), "attrs": dict(attrs or {}),
+                "layers": [{"name": s.name, "shape": list(s.shape), "offset": s.offset} for s in specs],
+                "records": []}
+        _atomic_write_json(path / _MANIFEST, meta)
+        return cls(path)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> TrajectoryStore:
+        """Open an existing store."""
+        return cls(path)
+
+    # ---------------------------------------------------------------- writing
+    def append(self, weights: Mapping[str, Any] | Any, *, run: str | int = "0", epoch: int = 0,
+               **info: Any) -> int:
+        """Append one checkpoint and return its row index.
+
+        ``weights`` maps every layer name to an array or tensor of the layer's shape, or is an
+        ``nn.Module`` with those named parameters. ``info`` is stored with the record.
+        """
+        row = self._row(weights)
+        if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)):
+            raise InvalidArgument("epoch", epoch, "an integer")
+        n = len(self._records)
+        data = self.path / _DATA
+        with open(data, "r+b") as f:
+            f.truncate(n * self.row_bytes)          # drop a partial row left by a crash
+            f.seek(n * self.row_bytes)
+            f.write(row.tobytes())
+            f.flush()
+            os.fsync(f.fileno())
+        record = CheckpointRecord(n, str(run), int(epoch), _jsonable(info))
+        self._records.append(record)
+        self._write_manifest()
+        return n
+
+    def _row(self, weights) -> np.ndarray:
+        tensors = _named_arrays(weights)
+        missing = [s.name for s in self.layers if s.name not in tensors]
+        if missing:
+            raise InvalidArgument("weights", sorted(tensors)[:5], f"every layer of the store (missing {missing[:3]})")
+        row = np.empty(self.n_parameters, dtype=self.dtype)
+        for s in self.layers:
+            a = np.asarray(tensors[s.name])
+            if a.shape != s.shape:
+                raise InvalidArgument(f"weights[{s.name!r}]", a.shape, f"shape {s.shape}")
+            row[s.offset:s.offset + s.size] = a.reshape(-1)
+        if not np.isfinite(row).all():
+            raise InvalidArgument("weights", "non-finite values", "finite weights")
+        return row
+
+    def _write_manifest(self) -> None:
+        meta = {"format": _FORMAT, "dtype": self.dtype.name, "attrs": self.attrs,
+                "layers": [{"name": s.name, "shape": list(s.shape), "offset": s.offset} for s in self.layers],
+                "records": [r.to_json() for r in self._records]}
+        _atomic_write_json(self.path / _MANIFEST, meta)
+
+    # ---------------------------------------------------------------- reading
+    def __len__(self) -> int:
+        return len(self._records)
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(s.size for s in self.layers)
+
+    @property
+    def row_bytes(self) -> int:
+        return self.n_parameters * self.dtype.itemsize
+
+    @property
+    def layer_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.layers)
+
+    @property
+    def records(self) -> tuple[CheckpointRecord, ...]:
+        return tuple(self._records)
+
+    def matrix(self) -> np.ndarray:
+        """All checkpoints as a read-only memory map ``[n, n_parameters]``."""
+        n = len(self._records)
+        if n == 0:
+            return np.empty((0, self.n_parameters), dtype=self.dtype)
+        return np.memmap(self.path / _DATA, dtype=self.dtype, mode="r", shape=(n, self.n_parameters))
+
+    def layer(self, name: str) -> np.ndarray:
+        """One layer of every checkpoint, flattened: a read-only view ``[n, size]`` of the map."""
+        s = self.spec(name)
+        return self.matrix()[:, s.offset:s.offset + s.size]
+
+    def columns(self, layers: str | Iterable[str] | None = None) -> list[slice]:
+        """Column slices of the named layers (all layers for ``None``), in store order."""
+        if layers is None:
+            return [slice(0, self.n_parameters)]
+        names = [layers] if isinstance(layers, str) else list(layers)
+        if not names:
+            raise InvalidArgument("layers", names, "at least one layer name")
+        specs = sorted((self.spec(n) for n in dict.fromkeys(names)), key=lambda s: s.offset)
+        return [slice(s.offset, s.offset + s.size) for s in specs]
+
+    def spec(self, name: str) -> LayerSpec:
+        if name not in self._by_name:
+            from .._errors import UnknownName
+            raise UnknownName("layer", name, self._by_name)
+        return self._by_name[name]
+
+    def weights(self, index: int) -> dict[str, np.ndarray]:
+        """Checkpoint ``index`` as name → array (copies)."""
+        row = np.array(self.matrix()[self._index(index)])
+        return {s.name: row[s.offset:s.offset + s.size].reshape(s.shape) for s in self.layers}
+
+    def select(self, *, run: str | int | Iterable | None = None, **info: Any) -> np.ndarray:
+        """Row indices whose run is ``run`` (one or several) and whose ``info`` matches."""
+        runs = None if run is None else ({str(run)} if isinstance(run, (str, int)) else {str(r) for r in run})
+        keep = [r.index for r in self._records
+                if (runs is None or r.run in runs) and all(r.info.get(k) == v for k, v in info.items())]
+        return np.asarray(keep, dtype=np.int64)
+
+    def _index(self, index: int) -> int:
+        n = len(self._records)
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not -n <= index < n:
+            raise InvalidArgument("index", index, f"an integer in [0, {n})")
+        return int(index) % n
+
+    def __repr__(self) -> str:
+        return (f"TrajectoryStore({str(self.path)!r}: {len(self)} checkpoints × "
+                f"{self.n_parameters} parameters in {len(self.layers)} layers, {self.dtype.name})")
+
+    def recorder(self, *, run: str | int = "0", epoch_offset: int = 0, **info: Any):
+        """A ``callback(epoch, model, record)`` for :func:`lstheory.models.train` that appends
+        the model at every epoch (epoch 0 is the initial model) with its test accuracy."""
+        def callback(epoch, model, record=None):
+            extra = dict(info)
+            if record is not None:
+                extra.update(train_loss=record.train_loss, test_acc=record.test_acc)
+            self.append(model, run=run, epoch=epoch + epoch_offset, **extra)
+        return callback
+
+
+def _layer_specs(layers) -> list[LayerSpec]:
+    if hasattr(layers, "named_parameters"):
+        layers = {n: tuple(p.shape) for n, p in layers.named_parameters()}
+    if not isinstance(layers, Mapping) or not layers:
+        raise InvalidArgument("layers", type(layers).__name__, "a mapping name → shape or an nn.Module")
+    specs, offset = [], 0
+    for name, shape in layers.items():
+        shape = tuple(int(d) for d in shape)
+        if any(d < 1 for d in shape):
+            raise InvalidArgument(f"layers[{name!r}]", shape, "a shape of positive sizes")
+        specs.append(LayerSpec(str(name), shape, offset))
+        offset += math.prod(shape)
+    return specs
+
+
+def _named_arrays(weights) -> dict[str, np.ndarray]:
+    if hasattr(weights, "named_parameters"):
+        return {n: p.detach().cpu().numpy() for n, p in weights.named_parameters()}
+    if not isinstance(weights, Mapping):
+        raise InvalidArgument("weights", type(weights).__name__, "a mapping name → array or an nn.Module")
+    return {n: (v.detach().cpu().numpy() if hasattr(v, "detach") else v) for n, v in weights.items()}
+
+
+def _jsonable(info: Mapping[str, Any]) -> dict:
+    out = {}
+    for k, v in info.items():
+        if isinstance(v, np.generic):
+            v = v.item()
+        try:
+            json.dumps(v)
+        except TypeError as e:
+            raise InvalidArgument(f"info[{k!r}]", type(v).__name__, "a JSON-serialisable value") from e
+        out[k] = v
+    return out
+
+
+def _atomic_write_json(path: Path, obj: dict) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".manifest.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
