@@ -150,7 +150,7 @@ def train(model: nn.Module, data: Dataset, options: TrainOptions | str | None = 
         if checkpoint_dir is not None and (epoch == opts.epochs or (
                 opts.checkpoint_every and epoch % opts.checkpoint_every == 0)):
             path = Path(checkpoint_dir) / f"epoch_{epoch:04d}.pt"
-            save_checkpoint(path, model, epoch=epoch, seed=seed, options=asdict(opts), **asdict(rec))
+            save_checkpoint(path, model, seed=seed, options=asdict(opts), **asdict(rec))
             ckpts.append(str(path))
         if callback is not None:
             callback(epoch, model, rec)

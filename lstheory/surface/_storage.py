@@ -121,5 +121,7 @@ def _flat_attrs(prov: Mapping[str, Any]) -> dict[str, Any]:
                 "data_fingerprint", "n_train_used", "n_test_used"):
         if key in prov and prov[key] is not None:
             v = prov[key]
-            out[key] = v if isinstance(v, (int, float, str)) else json.dumps(v)
+            if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+                v = json.dumps(v, default=str)
+            out[key] = str(v) if isinstance(v, str) else v  # plain str: h5py rejects subclasses
     return out

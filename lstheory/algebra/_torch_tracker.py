@@ -1,0 +1,618 @@
+"""The batched path tracker: every path of a homotopy advanced together in torch.
+
+The homotopy lives in projective coordinates ``z = (z_0, …, z_n)`` on a random affine chart
+``a·z = 1``: paths that diverge in affine space stay bounded and end with ``z_0 → 0``.
+
+* **Total degree** (:func:`track_total_degree`): ``H(z, t) = (1 − t) F^h(z) + t γ G(z)``,
+  ``G_i = z_i^{d_i} − z_0^{d_i}``, a random unit complex ``γ`` (the gamma trick), t from 1 to 0.
+* **Parameter homotopy** (:func:`track_parameter`): ``H(z, t) = F^h(z; t p_0 + (1 − t) p_1)``
+  from the finite solutions at generic complex parameters ``p_0`` to new parameters ``p_1``.
+
+Both are "coefficient polynomials in t": the term coefficients of H are ``Σ_k t^k c_k``, and the
+values *and* Jacobians of all equations at a batch of points are one monomial table and one
+matrix product. Each path has its own step size (RK4 predictor, Newton corrector whose first
+correction sets the next step). Near t = 0 a path that does not end at a regular point goes
+through the Cauchy endgame (loops around t = 0 at shrinking radii; the mean over the loops is
+the endpoint, the number of loops until the path closes is the winding number).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+
+from .._errors import InvalidArgument, UnknownName
+from ._rootset import PathStatus, cluster_points
+from ._system import CompiledSystem, total_degree_start
+
+__all__ = ["TrackerOptions", "TrackResult", "track_total_degree", "track_parameter"]
+
+CDTYPE = torch.complex128
+
+
+@dataclass(frozen=True)
+class TrackerOptions:
+    """Options of the torch tracker; presets ``fast``, ``default``, ``thorough``.
+
+    Most used: ``max_step`` (largest step, as a fraction of a segment), ``predictor_tol``
+    (target size of the first Newton correction, relative), ``endgame_start`` (|t| where the
+    endgame begins). Tolerances for the classification: ``infinity_tol`` (|z_0|/‖z‖ below it:
+    at infinity), ``singular_cond`` (condition number above it: singular), ``real_tol``.
+    """
+
+    max_step: float = 0.1
+    min_step: float = 1e-9
+    predictor_tol: float = 1e-6
+    newton_tol: float = 1e-10
+    max_newton: int = 3
+    max_iterations: int = 4000
+    endgame_start: float = 0.1
+    cauchy_samples: int = 8
+    max_winding: int = 16
+    radius_ratio: float = 0.25
+    min_radius: float = 1e-12
+    endgame_tol: float = 1e-9
+    infinity_tol: float = 1e-7
+    singular_cond: float = 1e9
+    residual_tol: float = 1e-6
+    real_tol: float = 1e-8
+    cluster_tol: float = 1e-6
+    retracks: int = 2
+
+    @classmethod
+    def preset(cls, name: str) -> TrackerOptions:
+        presets = {
+            "fast": cls(max_step=0.2, predictor_tol=1e-5),
+            "default": cls(),
+            "thorough": cls(max_step=0.05, predictor_tol=1e-8, max_iterations=20000,
+                            cauchy_samples=16, retracks=4),
+        }
+        if name not in presets:
+            raise UnknownName("preset", name, presets)
+        return presets[name]
+
+
+@dataclass(frozen=True, eq=False)
+class TrackResult:
+    """Raw endpoints of one system's paths (numpy): affine ``points``, status, residual, …"""
+
+    points: np.ndarray
+    status: list[PathStatus]
+    residual: np.ndarray
+    condition: np.ndarray
+    winding: np.ndarray
+    steps: np.ndarray
+
+
+# ---------------------------------------------------------------------------- the homotopy
+class _Homotopy:
+    """Values, Jacobians and t-derivatives of H on the chart, for batches of paths.
+
+    Terms: equation, exponent vector over z (length n+1) and coefficient polynomial in t,
+    either shared by all paths (``coeffs[K+1, T]``) or one per system (``coeffs[S, K+1, T]``
+    with ``system_of[B]``).
+    """
+
+    def __init__(self, term_eq, term_exp, coeffs, n_eq, chart, device, system_of=None):
+        nz = term_exp.shape[1]
+        self.n_eq, self.nz, self.device = n_eq, nz, device
+        mon_index: dict[tuple[int, ...], int] = {}
+        e_col, e_mon, e_term, e_fac = [], [], [], []
+        for k, (i, m) in enumerate(zip(term_eq.tolist(), term_exp.tolist())):
+            m = tuple(m)
+            e_col.append(i * (1 + nz))
+            e_mon.append(mon_index.setdefault(m, len(mon_index)))
+            e_term.append(k)
+            e_fac.append(1.0)
+            for j in range(nz):
+                if m[j]:
+                    dm = m[:j] + (m[j] - 1,) + m[j + 1 :]
+                    e_col.append(i * (1 + nz) + 1 + j)
+                    e_mon.append(mon_index.setdefault(dm, len(mon_index)))
+                    e_term.append(k)
+                    e_fac.append(float(m[j]))
+        exps = torch.tensor(list(mon_index), dtype=torch.long, device=device)
+        self.exps_t = exps.T.contiguous()  # [nz, U]
+        self.max_deg = int(exps.max()) if exps.numel() else 0
+        self.n_cols = n_eq * (1 + nz)
+        self.e_col = torch.tensor(e_col, dtype=torch.long, device=device)
+        self.e_mon = torch.tensor(e_mon, dtype=torch.long, device=device)
+        self.e_term = torch.tensor(e_term, dtype=torch.long, device=device)
+        self.e_fac = torch.tensor(e_fac, dtype=torch.float64, device=device)
+        coeffs = torch.as_tensor(coeffs, dtype=CDTYPE, device=device)
+        self.K = coeffs.shape[-2] - 1
+        self.kpow = torch.arange(self.K + 1, device=device, dtype=torch.float64)
+        self.chart = torch.as_tensor(chart, dtype=CDTYPE, device=device)
+        self.shared = coeffs.ndim == 2
+        if self.shared:
+            U = len(mon_index)
+            A = torch.zeros(self.K + 1, U * self.n_cols, dtype=CDTYPE, device=device)
+            lin = self.e_mon * self.n_cols + self.e_col
+            A.index_add_(1, lin, coeffs[:, self.e_term] * self.e_fac)
+            self.A = A.reshape(self.K + 1, U, self.n_cols).permute(1, 0, 2).reshape(U, -1)
+        else:
+            self.coeffs = coeffs
+            self.system_of = torch.as_tensor(system_of, dtype=torch.long, device=device)
+
+    def monomials(self, z):
+        B = z.shape[0]
+        pw = torch.ones(B, self.nz, self.max_deg + 1, dtype=CDTYPE, device=z.device)
+        if self.max_deg:
+            pw[:, :, 1:] = torch.cumprod(z.unsqueeze(-1).expand(B, self.nz, self.max_deg), -1)
+        return torch.gather(pw, 2, self.exps_t.unsqueeze(0).expand(B, -1, -1)).prod(1)
+
+    def evaluate(self, z, t, rows, *, need_t=True):
+        """(H[B, nz], J[B, nz, nz], H_t[B, nz] or None) at points z[B, nz], times t[B]."""
+        B = z.shape[0]
+        mon = self.monomials(z)
+        tp = torch.ones(B, self.K + 1, dtype=CDTYPE, device=z.device)  # t^k (0^0 = 1)
+        if self.K:
+            tp[:, 1:] = torch.cumprod(t.unsqueeze(-1).expand(B, self.K), -1)
+        if self.shared:
+            W = (mon @ self.A).reshape(B, self.K + 1, self.n_cols)
+            V = (tp.unsqueeze(-1) * W).sum(1)
+            if need_t:
+                dtp = torch.zeros_like(tp)
+                dtp[:, 1:] = self.kpow[1:] * tp[:, :-1]
+                Vt = (dtp.unsqueeze(-1) * W).sum(1)
+        else:
+            ck = self.coeffs[self.system_of[rows]]  # [B, K+1, T]
+            vals = mon[:, self.e_mon] * self.e_fac
+            c = (tp.unsqueeze(-1) * ck).sum(1)
+            V = torch.zeros(B, self.n_cols, dtype=CDTYPE, device=z.device)
+            V.index_add_(1, self.e_col, vals * c[:, self.e_term])
+            if need_t:
+                dtp = torch.zeros_like(tp)
+                dtp[:, 1:] = self.kpow[1:] * tp[:, :-1]
+                ct = (dtp.unsqueeze(-1) * ck).sum(1)
+                Vt = torch.zeros_like(V).index_add_(1, self.e_col, vals * ct[:, self.e_term])
+        V = V.reshape(B, self.n_eq, 1 + self.nz)
+        H = torch.cat([V[..., 0], (z @ self.chart - 1).unsqueeze(-1)], 1)
+        J = torch.cat([V[..., 1:], self.chart.expand(B, 1, self.nz)], 1)
+        Ht = None
+        if need_t:
+            Vt = Vt.reshape(B, self.n_eq, 1 + self.nz)
+            Ht = torch.cat([Vt[..., 0], torch.zeros(B, 1, dtype=CDTYPE, device=z.device)], 1)
+        return H, J, Ht
+
+
+# ---------------------------------------------------------------------------- tracking
+def _solve(J, b):
+    try:
+        return torch.linalg.solve(J, b.unsqueeze(-1)).squeeze(-1)
+    except RuntimeError:  # a singular matrix in the batch: solve what can be solved
+        out = torch.full_like(b, complex("nan"))
+        for k in range(len(b)):
+            try:
+                out[k] = torch.linalg.solve(J[k], b[k])
+            except RuntimeError:
+                pass
+        return out
+
+
+def _cond(J):
+    """σ_max/σ_min per matrix; inf where J has non-finite entries."""
+    bad = ~torch.isfinite(J).all(-1).all(-1)
+    eye = torch.eye(J.shape[-1], dtype=J.dtype, device=J.device)
+    cond = torch.linalg.cond(torch.where(bad[:, None, None], eye, J)).real
+    return torch.where(bad, torch.full_like(cond, math.inf), cond)
+
+
+def _norm(z):
+    return z.abs().amax(-1)
+
+
+def _newton(hom, z, t, rows, opts, iterations):
+    """Newton at fixed t. Returns (z, converged, first correction, last correction)."""
+    first = last = None
+    for k in range(iterations):
+        H, J, _ = hom.evaluate(z, t, rows, need_t=False)
+        dz = _solve(J, H)
+        z = z - dz
+        d = _norm(dz)
+        first = d if first is None else first
+        last = d
+    scale = _norm(z).clamp_min(1e-300)
+    conv = (last <= opts.newton_tol * scale) | ((last <= 1e-2 * first) & (last <= 1e-7 * scale))
+    return z, conv & torch.isfinite(last), first / scale, last / scale
+
+
+class _Segment:
+    """Per-path parametrisation t(τ), τ ∈ [0, 1]: a line ``ta → tb`` or a loop ``r e^{2πiτ}``."""
+
+    def __init__(self, ta=None, tb=None, radius=None):
+        self.ta, self.tb, self.radius = ta, tb, radius
+
+    def at(self, idx, tau):
+        """(t, dt/dτ) for the paths ``idx`` at parameters ``tau``."""
+        if self.radius is None:
+            d = self.tb[idx] - self.ta[idx]
+            return self.ta[idx] + tau * d, d
+        t = self.radius[idx] * torch.exp(2j * math.pi * tau)
+        return t, 2j * math.pi * t
+
+
+def _velocity(hom, z, t, dtdtau, rows):
+    _, J, Ht = hom.evaluate(z, t, rows)
+    return -_solve(J, Ht) * dtdtau.unsqueeze(-1)
+
+
+def _advance(hom, z, rows, seg, opts, *, h0=None, stops=0, max_step=None):
+    """Track each path along its segment from τ = 0 to 1 with its own step size.
+
+    With ``stops = K`` the steps land on τ = k/K and the points there (k = 0..K−1) are summed
+    (the Cauchy endgame's samples). Returns (z, ok, steps, sum of samples or None).
+    """
+    B, dev = z.shape[0], z.device
+    z = z.clone()
+    tau = torch.zeros(B, dtype=torch.float64, device=dev)
+    hmax = 1.0 / stops if stops else (max_step or opts.max_step)
+    h = torch.full((B,), hmax if h0 is None else min(h0, hmax), dtype=torch.float64, device=dev)
+    done = torch.zeros(B, dtype=torch.bool, device=dev)
+    failed = torch.zeros(B, dtype=torch.bool, device=dev)
+    steps = torch.zeros(B, dtype=torch.long, device=dev)
+    total = z.clone() if stops else None
+    for _ in range(opts.max_iterations):
+        act = (~(done | failed)).nonzero().squeeze(1)
+        if act.numel() == 0:
+            break
+        za, r, ta = z[act], rows[act], tau[act]
+        end = torch.ones_like(ta)
+        if stops:
+            end = (torch.floor(ta * stops + 1e-9) + 1) / stops
+        step = torch.minimum(h[act], end - ta)
+        t0, v0 = seg.at(act, ta)
+        tm, vm = seg.at(act, ta + step / 2)
+        t1, v1 = seg.at(act, ta + step)
+        hc = step.to(CDTYPE)
+        k1 = _velocity(hom, za, t0, v0 * hc, r)
+        k2 = _velocity(hom, za + k1 / 2, tm, vm * hc, r)
+        k3 = _velocity(hom, za + k2 / 2, tm, vm * hc, r)
+        k4 = _velocity(hom, za + k3, t1, v1 * hc, r)
+        zp = za + (k1 + 2 * k2 + 2 * k3 + k4) / 6
+        zc, conv, d1, _ = _newton(hom, zp, t1, r, opts, 2)
+        ok = conv & (d1 <= 1e3 * opts.predictor_tol) & torch.isfinite(zc).all(-1)
+        # step control: the first Newton correction estimates the predictor's error (order 5)
+        ratio = (opts.predictor_tol / d1.clamp_min(1e-300)) ** 0.2
+        newh = torch.where(ok, step * torch.clamp(0.8 * ratio, 0.5, 2.0),
+                           step * torch.clamp(0.8 * ratio, 0.1, 0.5))
+        # a step shortened to reach a stop does not shrink the next one
+        newh = torch.where(ok & (step < h[act]), torch.maximum(newh, h[act]), newh)
+        ai = act[ok]
+        z[ai] = zc[ok]
+        tau[ai] = ta[ok] + step[ok]
+        steps[act] += 1
+        h[act] = newh.clamp(max=hmax)
+        fin = ok & (tau[act] >= 1 - 1e-12)
+        if stops:
+            landed = ok & ~fin & ((tau[act] * stops - torch.round(tau[act] * stops)).abs() < 1e-8)
+            total[act[landed]] += zc[landed]
+        done[act] |= fin
+        failed[act] |= h[act] < opts.min_step
+    failed |= ~done
+    return z, ~failed, steps, total
+
+
+def _track(hom, z, ta, tb, rows, opts, h0=None, max_step=None):
+    """Track each path ``rows[b]`` along the line from ``ta[b]`` to ``tb[b]`` (complex)."""
+    z, ok, steps, _ = _advance(hom, z, rows, _Segment(ta, tb), opts, h0=h0, max_step=max_step)
+    return z, ok, steps
+
+
+# ---------------------------------------------------------------------------- endgame
+def _cauchy_loops(hom, z, r, rows, opts):
+    """Loops around t = 0 at radius r[B] until each path closes; the mean of the samples over
+    the c loops is the Cauchy integral estimate of the endpoint (c = winding number)."""
+    B, dev = z.shape[0], z.device
+    K = opts.cauchy_samples
+    seg = _Segment(radius=r.to(CDTYPE))
+    total = torch.zeros_like(z)
+    winding = torch.zeros(B, dtype=torch.long, device=dev)
+    open_ = torch.ones(B, dtype=torch.bool, device=dev)
+    ok = torch.ones(B, dtype=torch.bool, device=dev)
+    cur = z.clone()
+    steps = 0
+    for loop in range(1, opts.max_winding + 1):
+        act = (open_ & ok).nonzero().squeeze(1)
+        if act.numel() == 0:
+            break
+        sub = _Segment(radius=seg.radius[act])
+        zz, good, st, tot = _advance(hom, cur[act], rows[act], sub, opts, stops=K)
+        steps += int(st.max())
+        cur[act] = zz
+        total[act] += tot
+        ok[act] &= good
+        scale = _norm(z[act]).clamp_min(1e-300)
+        closed = good & (_norm(zz - z[act]) <= 1e-7 * scale)
+        winding[act[closed]] = loop
+        open_[act[closed]] = False
+    ok &= ~open_
+    est = total / (winding.clamp_min(1) * K).unsqueeze(-1)
+    return est, winding, ok
+
+
+def _endgame(hom, z, r0, rows, opts):
+    """Cauchy endgame from z at t = r0 (real): estimates at radii r0, r0·ratio, … until two
+    agree. Returns (estimate, winding number, ok)."""
+    B, dev = z.shape[0], z.device
+    est = torch.full_like(z, complex("nan"))
+    wind = torch.zeros(B, dtype=torch.long, device=dev)
+    ok = torch.zeros(B, dtype=torch.bool, device=dev)
+    live = torch.ones(B, dtype=torch.bool, device=dev)
+    prev = torch.full_like(z, complex("nan"))
+    r = torch.full((B,), r0, dtype=torch.float64, device=dev)
+    cur = z.clone()
+    while live.any() and float(r[live].max()) >= opts.min_radius:
+        act = live.nonzero().squeeze(1)
+        e, w, good = _cauchy_loops(hom, cur[act], r[act], rows[act], opts)
+        # a loop that did not close (it circled other branch points) is retried at a smaller
+        # radius; its estimate does not count
+        e[~good] = complex("nan")
+        scale = _norm(e).clamp_min(1e-300)
+        conv = good & (_norm(e - prev[act]) <= opts.endgame_tol * scale)
+        # clearly at infinity already: more radii would not change the classification
+        conv |= good & (e[:, 0].abs() <= 1e-2 * opts.infinity_tol * scale)
+        est[act[conv]], wind[act[conv]], ok[act[conv]] = e[conv], w[conv], True
+        live[act[conv]] = False
+        prev[act] = e
+        act = live.nonzero().squeeze(1)
+        if act.numel() == 0:
+            break
+        rn = r[act] * opts.radius_ratio
+        zz, good, _ = _track(hom, cur[act], r[act].to(CDTYPE), rn.to(CDTYPE), rows[act], opts,
+                             h0=0.5, max_step=0.5)
+        cur[act] = zz
+        r[act] = rn
+        live[act[~good]] = False
+    return est, wind, ok
+
+
+# ---------------------------------------------------------------------------- drivers
+def _run(hom, z0, rows, opts, n_vars, refine):
+    """Track z0 from t = 1 to t = 0 with endgame; classify. Returns per-path numpy arrays."""
+    B, dev = z0.shape[0], z0.device
+    one = torch.ones(B, dtype=CDTYPE, device=dev)
+    r0 = opts.endgame_start
+    z_eg, ok1, steps = _track(hom, z0, one, one * r0, rows, opts)
+    # direct attempt to t = 0, then Newton at t = 0: regular endpoints finish here
+    z_end, ok2, s2 = _track(hom, z_eg, one * r0, 0 * one, rows, opts)
+    steps += s2
+    zero = torch.zeros(B, dtype=CDTYPE, device=dev)
+    z_end, conv, _, _ = _newton(hom, z_end, zero, rows, opts, 2)
+    _, J, _ = hom.evaluate(z_end, zero, rows, need_t=False)
+    cond = _cond(J)
+    regular = ok1 & ok2 & conv & (cond < opts.singular_cond) & torch.isfinite(cond)
+    winding = regular.long()
+    ok = regular.clone()
+    need = (ok1 & ~regular).nonzero().squeeze(1)
+    if need.numel():
+        est, w, good = _endgame(hom, z_eg[need], r0, rows[need], opts)
+        z_end[need] = est
+        winding[need] = w
+        ok[need] = good
+    return _classify(z_end, ok, regular, winding, steps, opts, n_vars, refine,
+                     rows.cpu().numpy())
+
+
+def _classify(z, ok, regular, winding, steps, opts, n_vars, refine, rows):
+    zn = z.cpu().numpy()
+    okn, regn, wn = ok.cpu().numpy(), regular.cpu().numpy(), winding.cpu().numpy()
+    scale = np.abs(zn).max(axis=1)
+    with np.errstate(all="ignore"):
+        ratio = np.abs(zn[:, 0]) / np.maximum(scale, 1e-300)
+        x = zn[:, 1:] / zn[:, :1]
+    finite = okn & (ratio > opts.infinity_tol)
+    points = np.full((len(zn), n_vars), np.nan + 0j)
+    residual = np.full(len(zn), np.nan)
+    condition = np.full(len(zn), np.inf)
+    if finite.any():
+        points[finite], residual[finite], condition[finite] = refine(
+            x[finite], regn[finite], rows[finite])
+    status = []
+    for k in range(len(zn)):
+        if not okn[k]:
+            status.append(PathStatus.FAILED)
+        elif not finite[k]:
+            status.append(PathStatus.AT_INFINITY)
+        elif not residual[k] <= opts.residual_tol:
+            status.append(PathStatus.FAILED)
+        elif condition[k] > opts.singular_cond or wn[k] > 1 or not regn[k]:
+            status.append(PathStatus.SINGULAR)
+        else:
+            status.append(PathStatus.FINITE)
+    return [points, status, residual, condition, wn, steps.cpu().numpy()]
+
+
+def _affine_refiner(compiled: CompiledSystem, coeff_of_rows):
+    """``refine(x, regular, rows)``: Newton on F(x) = 0 (regular points only), then relative
+    residuals ‖F‖∞ / max(1, max|c|) and condition numbers σ_max/σ_min of ∂F/∂x."""
+
+    def refine(x, regular, rows):
+        c = coeff_of_rows(rows)  # [B, T]
+        x = x.copy()
+        for _ in range(3):
+            F, J = _eval_affine(compiled, x, c)
+            for k in np.flatnonzero(regular):
+                try:
+                    x[k] = x[k] - np.linalg.solve(J[k], F[k])
+                except np.linalg.LinAlgError:
+                    pass
+        F, J = _eval_affine(compiled, x, c)
+        res = np.abs(F).max(axis=1) / np.maximum(1.0, np.abs(c).max(axis=1))
+        with np.errstate(all="ignore"):
+            sv = np.linalg.svd(J, compute_uv=False)
+            cond = sv[:, 0] / sv[:, -1]
+        return x, res, np.where(np.isfinite(cond), cond, np.inf)
+
+    return refine
+
+
+def _eval_affine(compiled: CompiledSystem, x, c):
+    """F[B, N] and J[B, N, n] at x[B, n] with per-point term coefficients c[B, T]."""
+    n = compiled.n_variables
+    with np.errstate(all="ignore"):
+        mons = np.prod(x[:, None, :] ** compiled.exponents, axis=-1)
+    V = np.zeros((len(x), compiled.n_columns), dtype=complex)
+    np.add.at(V.T, compiled.term_eq * (1 + n), (mons[:, compiled.term_mon] * c).T)
+    if len(compiled.deriv_col):
+        vals = mons[:, compiled.deriv_mon] * c[:, compiled.deriv_term] * compiled.deriv_factor
+        np.add.at(V.T, compiled.deriv_col, vals.T)
+    V = V.reshape(len(x), compiled.n_equations, 1 + n)
+    return V[..., 0], V[..., 1:]
+
+
+def _homogeneous_terms(compiled: CompiledSystem):
+    deg = np.array(compiled.degrees)[compiled.term_eq]
+    z0 = deg - compiled.term_exp.sum(1)
+    return np.concatenate([z0[:, None], compiled.term_exp], 1)
+
+
+def _check_square(compiled: CompiledSystem):
+    from .._errors import HypothesisNotMet
+
+    N, n = compiled.n_equations, compiled.n_variables
+    if N < n:
+        raise HypothesisNotMet(
+            f"the zero set is positive-dimensional: {N} equations in {n} unknowns; add {n - N} "
+            "random linear slices or fix coordinates (lstheory.algebra.square_up) to count "
+            "isolated points"
+        )
+    if N > n:
+        raise HypothesisNotMet(
+            f"the system is overdetermined: {N} equations in {n} unknowns; randomize it down to "
+            f"{n} equations (lstheory.algebra.square_up) and filter the roots"
+        )
+
+
+def _rng_complex(rng, *shape):
+    return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / math.sqrt(2)
+
+
+def _split(flat, S, M) -> list[TrackResult]:
+    pts, st, res, cond, wind, steps = flat
+    return [
+        TrackResult(pts[s * M:(s + 1) * M], st[s * M:(s + 1) * M], res[s * M:(s + 1) * M],
+                    cond[s * M:(s + 1) * M], wind[s * M:(s + 1) * M], steps[s * M:(s + 1) * M])
+        for s in range(S)
+    ]
+
+
+def _retrack_jumps(hom, z0, rows, system_of, opts, n_vars, refine, result):
+    """Two paths of one system at the same regular endpoint means a path jumped: retrack those
+    paths with smaller steps and a tighter predictor tolerance."""
+    o = opts
+    for _ in range(opts.retracks):
+        pts, st = result[0], result[1]
+        regular = np.array([x == PathStatus.FINITE for x in st])
+        bad = []
+        for s in np.unique(system_of):
+            idx = np.flatnonzero((system_of == s) & regular)
+            lab = cluster_points(pts[idx], o.cluster_tol)
+            bad += [int(k) for L in np.unique(lab) if (lab == L).sum() > 1 for k in idx[lab == L]]
+        if not bad:
+            break
+        o = replace(o, max_step=o.max_step / 4, predictor_tol=o.predictor_tol / 100)
+        b = torch.tensor(bad, dtype=torch.long, device=z0.device)
+        again = _run(hom, z0[b], rows[b], o, n_vars, refine)
+        for arr, new in zip(result, again):
+            for j, k in enumerate(bad):
+                arr[k] = new[j]
+    return result
+
+
+def track_total_degree(
+    compiled: CompiledSystem,
+    coefficients: np.ndarray | None = None,
+    *,
+    seed: int,
+    options: TrackerOptions | None = None,
+    device: str = "cpu",
+) -> list[TrackResult]:
+    """Solve square systems by the total-degree homotopy, all paths in one batch.
+
+    ``coefficients[S, T]`` are the term coefficients of S systems sharing ``compiled``'s terms
+    (default: the system's own coefficients). Returns one :class:`TrackResult` per system, its
+    paths in the order of the start solutions of ``x_i^{d_i} = 1``.
+    """
+    _check_square(compiled)
+    opts = options or TrackerOptions()
+    rng = np.random.default_rng(seed)
+    c = compiled.term_coefficients() if coefficients is None else coefficients
+    C = np.atleast_2d(np.asarray(c, dtype=complex))
+    S, n, degrees = C.shape[0], compiled.n_variables, compiled.degrees
+    if min(degrees) < 1:
+        raise InvalidArgument("system", f"degrees {list(degrees)}", "no constant equation")
+    gamma = np.exp(2j * math.pi * rng.uniform())
+    chart = _rng_complex(rng, n + 1)
+    # the terms of F^h, then those of G_i = z_{i+1}^{d_i} - z_0^{d_i}
+    g_exp = np.zeros((2 * n, n + 1), dtype=np.int64)
+    for i, d in enumerate(degrees):
+        g_exp[2 * i, i + 1] = d
+        g_exp[2 * i + 1, 0] = d
+    term_eq = np.concatenate([compiled.term_eq, np.repeat(np.arange(n), 2)])
+    term_exp = np.concatenate([_homogeneous_terms(compiled), g_exp])
+    T = compiled.n_terms
+    coeffs = np.zeros((S, 2, T + 2 * n), dtype=complex)
+    coeffs[:, 0, :T] = C
+    coeffs[:, 1, :T] = -C
+    coeffs[:, 1, T:] = gamma * np.tile([1.0, -1.0], n)
+    start = total_degree_start(degrees)
+    M = len(start)
+    zs = np.concatenate([np.ones((M, 1)), start], 1)
+    zs = zs / (zs @ chart)[:, None]
+    system_of = np.repeat(np.arange(S), M)
+    hom = _Homotopy(term_eq, term_exp, coeffs[0] if S == 1 else coeffs, n, chart, device,
+                    None if S == 1 else system_of)
+    z0 = torch.as_tensor(np.tile(zs, (S, 1)), dtype=CDTYPE, device=device)
+    rows = torch.arange(S * M, device=device)
+    refine = _affine_refiner(compiled, lambda r: C[system_of[r]])
+    result = _run(hom, z0, rows, opts, n, refine)
+    return _split(_retrack_jumps(hom, z0, rows, system_of, opts, n, refine, result), S, M)
+
+
+def track_parameter(
+    compiled: CompiledSystem,
+    start_parameters: np.ndarray,
+    start_solutions: np.ndarray,
+    target_parameters: np.ndarray,
+    *,
+    seed: int,
+    options: TrackerOptions | None = None,
+    device: str = "cpu",
+) -> list[TrackResult]:
+    """Track ``start_solutions[M, n]`` of ``F(x; p0)`` to ``F(x; p1)`` for each row of
+    ``target_parameters[S, P]``; all S·M paths in one batch.
+
+    ``p0`` should be generic (random complex): the straight segment from it to any p1 then
+    avoids the discriminant with probability one.
+    """
+    _check_square(compiled)
+    opts = options or TrackerOptions()
+    rng = np.random.default_rng(seed)
+    n = compiled.n_variables
+    p0 = np.asarray(start_parameters, dtype=complex).reshape(-1)
+    P1 = np.atleast_2d(np.asarray(target_parameters, dtype=complex))
+    X0 = np.asarray(start_solutions, dtype=complex).reshape(-1, n)
+    if p0.size != compiled.n_parameters or P1.shape[1] != compiled.n_parameters:
+        raise InvalidArgument("parameters", (p0.size, P1.shape[1]),
+                              f"{compiled.n_parameters} values each")
+    S, M = P1.shape[0], X0.shape[0]
+    K = int(compiled.param_exponents.sum(1).max()) if compiled.n_parameters else 0
+    # c(t p0 + (1-t) p1) is a polynomial of degree ≤ K in t: interpolate at roots of unity
+    w = np.exp(2j * math.pi * np.arange(K + 1) / (K + 1))
+    pts = w[None, :, None] * p0[None, None, :] + (1 - w)[None, :, None] * P1[:, None, :]
+    coeffs = np.fft.fft(compiled.term_coefficients(pts), axis=1) / (K + 1)
+    chart = _rng_complex(rng, n + 1)
+    zs = np.concatenate([np.ones((M, 1)), X0], 1)
+    zs = zs / (zs @ chart)[:, None]
+    system_of = np.repeat(np.arange(S), M)
+    hom = _Homotopy(compiled.term_eq, _homogeneous_terms(compiled), coeffs, n, chart, device,
+                    system_of)
+    z0 = torch.as_tensor(np.tile(zs, (S, 1)), dtype=CDTYPE, device=device)
+    rows = torch.arange(S * M, device=device)
+    C1 = compiled.term_coefficients(P1)
+    refine = _affine_refiner(compiled, lambda r: C1[system_of[r]])
+    return _split(_run(hom, z0, rows, opts, n, refine), S, M)

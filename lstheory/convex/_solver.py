@@ -1,0 +1,233 @@
+"""The convex program of CCNN: softmax loss of ``tr(Z(x) A_k) + b_k`` over the nuclear ball.
+
+.. math::
+
+    \\min_{A,\\,b}\\; \\frac1n \\sum_i \\ell\\big((\\operatorname{tr}(Z(x_i) A_k) + b_k)_{k},\\,
+    y_i\\big) \\quad \\text{s.t.}\\quad \\|A\\|_* \\le R,
+    \\qquad A = [A_1 \\cdots A_{d_2}] \\in \\mathbb{R}^{m \\times P d_2}
+
+with ℓ the multinomial logistic loss. Two solvers: projected SGD (the paper's; mini-batches,
+step ``lr/√(1+epoch)``) and full-batch accelerated projected gradient (FISTA with backtracking
+and adaptive restart; deterministic, stops on the norm of the gradient mapping).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import torch
+
+from .._errors import InvalidArgument, UnknownName
+from .._random import torch_generator
+from ._projection import project_nuclear_ball
+
+__all__ = ["SolverOptions", "ConvexFit", "fit_nuclear_softmax", "softmax_objective",
+           "as_nuclear_matrix", "from_nuclear_matrix"]
+
+METHODS = ("sgd", "pgd")
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """How to solve the convex program.
+
+    method : ``"sgd"`` (projected mini-batch SGD, step ``lr/√(1+epoch)``) or ``"pgd"``
+        (full-batch accelerated projected gradient with backtracking from step ``lr``).
+    lr : initial step size.
+    max_iter : epochs (``sgd``) or iterations (``pgd``).
+    batch_size : mini-batch size (``sgd`` only).
+    tol : ``pgd`` stops when the gradient mapping's norm ‖x − P(x − t∇f)‖/t ≤ tol.
+
+    Presets: ``fast``, ``default``, ``thorough`` (:meth:`preset`).
+    """
+
+    method: str = "sgd"
+    lr: float = 1.0
+    max_iter: int = 40
+    batch_size: int = 64
+    tol: float = 1e-5
+
+    def __post_init__(self):
+        if self.method not in METHODS:
+            raise UnknownName("method", self.method, METHODS)
+        for name in ("max_iter", "batch_size"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise InvalidArgument(name, v, "a positive integer")
+        for name in ("lr", "tol"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+                raise InvalidArgument(name, v, "a finite number > 0")
+
+    @classmethod
+    def preset(cls, name: str, method: str = "sgd") -> SolverOptions:
+        iters = {"fast": (15, 200), "default": (40, 1000), "thorough": (120, 5000)}
+        if name not in iters:
+            raise UnknownName("preset", name, iters)
+        return cls(method=method, max_iter=iters[name][method == "pgd"])
+
+
+@dataclass(frozen=True)
+class ConvexFit:
+    """A solution of the convex program and how it was reached.
+
+    ``A[m, P, K]`` (the nuclear-norm matrix is :func:`as_nuclear_matrix` of it), ``intercept[K]``,
+    ``objective`` (the full training objective at the returned point), ``history`` (the objective
+    after each epoch / iteration), ``converged`` and ``status`` (a message a user can act on).
+    """
+
+    A: torch.Tensor
+    intercept: torch.Tensor
+    objective: float
+    history: tuple[float, ...]
+    n_iter: int
+    converged: bool
+    status: str
+    radius: float
+
+    @property
+    def nuclear_norm(self) -> float:
+        return float(torch.linalg.svdvals(as_nuclear_matrix(self.A).double()).sum())
+
+
+def as_nuclear_matrix(A: torch.Tensor) -> torch.Tensor:
+    """``A[m, P, K]`` as the ``m × (P·K)`` matrix ``[A_1 … A_K]`` (columns permuted, which leaves
+    every singular value unchanged)."""
+    m, P, K = A.shape
+    return A.reshape(m, P * K)
+
+
+def from_nuclear_matrix(M: torch.Tensor, P: int, K: int) -> torch.Tensor:
+    return M.reshape(M.shape[0], P, K)
+
+
+def _logits(Z: torch.Tensor, A: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    # Z[n, P, m], A[m, P, K]: logits[n, k] = Σ_{p,i} Z[n,p,i] A[i,p,k] = tr(Z(x_n) A_k) + b_k
+    n, P, m = Z.shape
+    return Z.reshape(n, P * m) @ A.permute(1, 0, 2).reshape(P * m, -1) + b
+
+
+def softmax_objective(Z: torch.Tensor, y: torch.Tensor, A: torch.Tensor,
+                      b: torch.Tensor) -> float:
+    """Mean multinomial logistic loss of the linear-in-A predictor (a convex function of A, b)."""
+    return float(torch.nn.functional.cross_entropy(_logits(Z, A, b), y))
+
+
+def _grad(Z, y, A, b):
+    """Loss and its gradient in (A, b), in closed form (softmax − one-hot)."""
+    n, P, m = Z.shape
+    logits = _logits(Z, A, b)
+    loss = torch.nn.functional.cross_entropy(logits, y)
+    g = torch.softmax(logits, 1)
+    g[torch.arange(n), y] -= 1.0
+    g /= n
+    gA = (Z.reshape(n, P * m).T @ g).reshape(P, m, -1).permute(1, 0, 2)
+    return float(loss), gA, g.sum(0)
+
+
+def _project(A: torch.Tensor, radius: float) -> torch.Tensor:
+    m, P, K = A.shape
+    return from_nuclear_matrix(project_nuclear_ball(as_nuclear_matrix(A), radius), P, K)
+
+
+def fit_nuclear_softmax(Z: torch.Tensor, y: torch.Tensor, radius: float, *,
+                        n_classes: int | None = None, init: torch.Tensor | None = None,
+                        options: SolverOptions | str = "default", seed: int = 0,
+                        progress=None) -> ConvexFit:
+    """Solve the CCNN program on features ``Z[n, P, m]`` and labels ``y[n]`` (ints in [0, K)).
+
+    Parameters
+    ----------
+    Z, y : pooled patch features and integer labels.
+    radius : the nuclear-norm bound R.
+    init : a starting ``A[m, P, K]`` (projected onto the ball first); zeros by default.
+    options : a :class:`SolverOptions` or a preset name.
+    seed : orders the mini-batches (``sgd``).
+
+    Returns
+    -------
+    ConvexFit
+
+    Notes
+    -----
+    The problem is convex, so every start reaches the same optimal value; only the method's
+    accuracy (SGD noise, ``tol``) separates the values found.
+    """
+    if isinstance(options, str):
+        options = SolverOptions.preset(options)
+    if isinstance(radius, bool) or not isinstance(radius, (int, float)) or radius < 0:
+        raise InvalidArgument("radius", radius, "a number ≥ 0")
+    y = torch.as_tensor(y, dtype=torch.int64)
+    n, P, m = Z.shape
+    K = int(n_classes or int(y.max()) + 1)
+    A = torch.zeros(m, P, K, dtype=Z.dtype) if init is None else _project(
+        init.to(Z.dtype).clone(), radius)
+    if A.shape != (m, P, K):
+        raise InvalidArgument("init", tuple(A.shape), f"a tensor of shape {(m, P, K)}")
+    b = torch.zeros(K, dtype=Z.dtype)
+    run = _sgd if options.method == "sgd" else _pgd
+    return run(Z, y, A, b, float(radius), options, seed, progress)
+
+
+def _sgd(Z, y, A, b, radius, opts, seed, progress) -> ConvexFit:
+    gen = torch_generator(seed, stream="ccnn-sgd")
+    n = len(y)
+    history = []
+    for epoch in range(opts.max_iter):
+        lr = opts.lr / math.sqrt(1.0 + epoch)
+        perm = torch.randperm(n, generator=gen)
+        for s in range(0, n, opts.batch_size):
+            idx = perm[s:s + opts.batch_size]
+            _, gA, gb = _grad(Z[idx], y[idx], A, b)
+            A = _project(A - lr * gA, radius)
+            b = b - lr * gb
+        history.append(softmax_objective(Z, y, A, b))
+        if progress is not None:
+            progress(f"ccnn sgd: epoch {epoch + 1}/{opts.max_iter} objective {history[-1]:.4f}")
+    return ConvexFit(A, b, history[-1], tuple(history), opts.max_iter, True,
+                     f"ran {opts.max_iter} epochs of projected SGD", radius)
+
+
+def _pgd(Z, y, A, b, radius, opts, seed, progress) -> ConvexFit:
+    t, mom = opts.lr, 1.0
+    xA, xb = A, b
+    f_x, _, _ = _grad(Z, y, xA, xb)
+    history, gmap = [f_x], math.inf
+    for it in range(1, opts.max_iter + 1):
+        f_y, gA, gb = _grad(Z, y, A, b)
+        while True:
+            nA, nb = _project(A - t * gA, radius), b - t * gb
+            dA, db = nA - A, nb - b
+            f_n = softmax_objective(Z, y, nA, nb)
+            quad = f_y + float((gA * dA).sum() + (gb * db).sum()) + float(
+                (dA**2).sum() + (db**2).sum()) / (2 * t)
+            if f_n <= quad + 1e-12 * max(1.0, abs(f_y)) or t < 1e-12:
+                break
+            t *= 0.5
+        gmap = math.sqrt(float((dA**2).sum() + (db**2).sum())) / t
+        if f_n > f_x:  # adaptive restart: drop the momentum
+            mom, A, b = 1.0, xA, xb
+            history.append(f_x)
+            if gmap <= opts.tol:
+                break
+            continue
+        mom_next = (1 + math.sqrt(1 + 4 * mom * mom)) / 2
+        beta = (mom - 1) / mom_next
+        A, b = nA + beta * (nA - xA), nb + beta * (nb - xb)
+        xA, xb, f_x, mom = nA, nb, f_n, mom_next
+        history.append(f_x)
+        t *= 1.25  # let the step grow back after backtracking
+        if progress is not None and it % 50 == 0:
+            progress(f"ccnn pgd: iteration {it} objective {f_x:.6f} gradient map {gmap:.2e}")
+        if gmap <= opts.tol:
+            break
+    ok = gmap <= opts.tol
+    status = (f"converged: gradient mapping {gmap:.2e} ≤ tol {opts.tol:.0e} after {it} iterations"
+              if ok else f"stopped at max_iter={opts.max_iter} with gradient mapping {gmap:.2e} "
+              f"> tol {opts.tol:.0e}; raise max_iter")
+    return ConvexFit(xA, xb, f_x, tuple(history), it, ok, status, radius)
+
+
+def with_method(options: SolverOptions, method: str) -> SolverOptions:
+    return replace(options, method=method)

@@ -1,0 +1,252 @@
+"""Surface values equal direct evaluations of the perturbed model; storage, resume, plots."""
+
+import copy
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import xml.etree.ElementTree as ET
+
+import h5py
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.optim.swa_utils import update_bn
+
+from lstheory import InvalidArgument
+from lstheory.data import load_digits, make_synthetic
+from lstheory.models import build_model
+from lstheory.surface import (
+    Grid,
+    compute_surface,
+    evaluate_points,
+    export_vtp,
+    load_surface,
+    parse_axis,
+    plot_1d,
+    plot_surface,
+    random_direction,
+    target_direction,
+)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits().subset(160, 60, seed=0)
+
+
+def _warm(net, x):
+    net.train()
+    with torch.no_grad():
+        net(x)
+    return net.eval()
+
+
+def _direct(net, dirs, c, data, bn, batch_size):
+    """The independent route: copy, add the perturbation to the state dict, evaluate."""
+    net = copy.deepcopy(net)
+    sd = net.state_dict()
+    for k in sd:
+        for cj, d in zip(c, dirs):
+            if k in d.tensors:
+                sd[k] = sd[k] + float(cj) * d.tensors[k]
+    net.load_state_dict(sd)
+    if bn == "recompute":
+        x = data.x_train
+        update_bn([x[i:i + batch_size] for i in range(0, len(x), batch_size)], net)
+    net.eval()
+    with torch.no_grad():
+        out = {}
+        for s in ("train", "test"):
+            x, y = getattr(data, s)
+            logits = net(x)
+            out[f"{s}_loss"] = F.cross_entropy(logits, y).item()
+            out[f"{s}_acc"] = (logits.argmax(1) == y).float().mean().item()
+    return out
+
+
+@pytest.mark.parametrize("name, kw", [("resnet20", {}), ("resnet20-noshort", {}),
+                                      ("vgg9", {"width": 0.25}), ("dcnn", {}),
+                                      ("mlp", {"hidden": (24,)})])
+@pytest.mark.parametrize("bn", ["keep", "recompute"])
+def test_random_grid_points_equal_direct_evaluation(digits, name, kw, bn):
+    net = _warm(build_model(name, input_shape=digits.input_shape, **kw), digits.x_train[:64])
+    dirs = (random_direction(net, seed=1, stream="x"), random_direction(net, seed=1, stream="y"))
+    grid = Grid.linspace(-1, 1, 9, -1, 1, 9)
+    surf = compute_surface(net, digits, dirs, grid, bn=bn, batch_size=64, points_per_pass=3)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        i, j = rng.integers(0, 9, 2)
+        ref = _direct(net, dirs, (grid.xs[i], grid.ys[j]), digits, bn, 64)
+        for m, v in ref.items():
+            assert surf[m][i, j] == pytest.approx(v, rel=1e-4, abs=1e-5), (m, i, j)
+
+
+def test_states_interpolation_moves_running_statistics(digits):
+    a = _warm(build_model("resnet20", input_shape=digits.input_shape, seed=0), digits.x_train[:64])
+    b = _warm(build_model("resnet20", input_shape=digits.input_shape, seed=1), digits.x_train[64:128])
+    d = target_direction(a, b, states=True)
+    vals = evaluate_points(a, digits, [d], np.array([[0.0], [0.3], [1.0]]), points_per_pass=2)
+    for i, t in enumerate((0.0, 0.3, 1.0)):
+        ref = _direct(a, [d], (t,), digits, "keep", 64)
+        assert vals["train_loss"][i] == pytest.approx(ref["train_loss"], rel=1e-4)
+    end = _direct(b, [], (), digits, "keep", 64)  # coordinate 1 is model b itself
+    assert vals["test_acc"][2] == pytest.approx(end["test_acc"])
+
+
+def test_points_per_pass_does_not_change_values(digits):
+    net = build_model("mlp", input_shape=digits.input_shape, hidden=(16,))
+    d = [random_direction(net, seed=0)]
+    coords = np.linspace(-1, 1, 7)[:, None]
+    one = evaluate_points(net, digits, d, coords, points_per_pass=1)
+    many = evaluate_points(net, digits, d, coords, points_per_pass=7)
+    auto = evaluate_points(net, digits, d, coords, points_per_pass="auto")
+    for m in one:
+        np.testing.assert_allclose(one[m], many[m], rtol=1e-5)
+        np.testing.assert_allclose(one[m], auto[m], rtol=1e-5)
+
+
+def test_subset_reports_sampling_error(tmp_path):
+    data = make_synthetic(n_train=400, n_test=100, seed=0)
+    net = build_model("mlp", input_shape=data.input_shape, n_classes=data.n_classes)
+    d = random_direction(net, seed=0)
+    full = compute_surface(net, data, d, Grid.linspace(-1, 1, 3))
+    part = compute_surface(net, data, d, Grid.linspace(-1, 1, 3), n_train=100, seed=3)
+    assert np.all(full["train_loss_se"] == 0) and np.all(part["train_loss_se"] > 0)
+    assert np.all(part["test_loss_se"] == 0)  # test split used whole
+    # the subset estimate is within a few standard errors of the full value
+    assert np.all(np.abs(part["train_loss"] - full["train_loss"]) < 5 * part["train_loss_se"])
+    assert part.provenance["n_train_used"] == 100
+
+
+def test_storage_provenance_and_reload(tmp_path, digits):
+    net = build_model("resnet20", input_shape=digits.input_shape)
+    dirs = (random_direction(net, seed=2, stream="x"), random_direction(net, seed=2, stream="y"))
+    path = tmp_path / "s.h5"
+    surf = compute_surface(net, digits, dirs, Grid.linspace(-1, 1, 4, -0.5, 0.5, 3), path=path,
+                           bn="recompute", splits=("train",), seed=2)
+    assert surf.complete and path.exists() and not (tmp_path / "s.h5.partial").exists()
+    with h5py.File(path) as f:
+        assert f.attrs["status"] == "complete" and f.attrs["bn_policy"] == "recompute"
+        assert f.attrs["seed"] == 2 and f.attrs["data_name"] == "digits"
+        assert json.loads(f.attrs["normalisation"]) == ["filter", "filter"]
+        prov = json.loads(f.attrs["provenance"])
+        assert prov["directions"][1]["stream"] == "y" and prov["model_name"] == "resnet20"
+        assert "torch_version" in f.attrs and f["train_loss"].shape == (4, 3)
+        assert set(f["directions"]["0"].keys()) >= {"conv1.weight"}
+    back = load_surface(path)
+    np.testing.assert_array_equal(back["train_loss"], surf["train_loss"])
+    again = compute_surface(net, digits, dirs, Grid.linspace(-1, 1, 4, -0.5, 0.5, 3), path=path,
+                            bn="recompute", splits=("train",), seed=2)
+    assert again.n_evaluated == 0  # finished file: nothing recomputed
+    with pytest.raises(InvalidArgument, match="differs in: bn_policy"):
+        compute_surface(net, digits, dirs, Grid.linspace(-1, 1, 4, -0.5, 0.5, 3), path=path,
+                        splits=("train",), seed=2)
+
+
+def test_stopped_run_resumes_without_recomputing(tmp_path, digits):
+    net = build_model("mlp", input_shape=digits.input_shape, hidden=(8,))
+    dirs = (random_direction(net, seed=0, stream="x"), random_direction(net, seed=0, stream="y"))
+    grid, path = Grid.linspace(-1, 1, 6, -1, 1, 5), tmp_path / "r.h5"
+    first = compute_surface(net, digits, dirs, grid, path=path, stop_after=12)
+    assert not first.complete and first.n_evaluated == 12 and "rerun" in first.status
+    second = compute_surface(net, digits, dirs, grid, path=path)
+    assert second.complete and second.n_evaluated == 30 - 12
+    whole = compute_surface(net, digits, dirs, grid)
+    np.testing.assert_allclose(second["train_loss"], whole["train_loss"], rtol=1e-6)
+
+
+_KILL_SCRIPT = textwrap.dedent("""
+    import sys, torch
+    torch.set_num_threads(1)
+    from lstheory.data import make_synthetic
+    from lstheory.models import build_model
+    from lstheory.surface import Grid, compute_surface, random_direction
+    data = make_synthetic(n_train=2000, n_test=200, input_shape=(32,), seed=0)
+    net = build_model("mlp", input_shape=(32,), n_classes=4, hidden=(256, 256), seed=0)
+    dirs = [random_direction(net, seed=0, stream=s) for s in "xy"]
+    surf = compute_surface(net, data, dirs, Grid.linspace(-1, 1, 51, -1, 1, 51), path=sys.argv[1],
+                           points_per_pass=int(sys.argv[2]), progress=lambda m: print(m, flush=True))
+    print("EVALUATED", surf.n_evaluated, surf.complete, flush=True)
+""")
+
+
+def test_51x51_grid_killed_midway_finishes_on_rerun(tmp_path):
+    script = tmp_path / "run.py"
+    script.write_text(_KILL_SCRIPT)
+    path = tmp_path / "big.h5"
+    part = tmp_path / "big.h5.partial"
+    proc = subprocess.Popen([sys.executable, str(script), str(path), "8"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    deadline, done_before = time.time() + 120, 0
+    while time.time() < deadline:  # wait until some points are on disk, then kill -9
+        time.sleep(0.3)
+        if part.exists():
+            try:
+                with h5py.File(part, "r") as f:
+                    done_before = int(f["done"][...].sum())
+            except OSError:
+                continue
+            if done_before >= 100:
+                break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with h5py.File(part, "r") as f:
+        done_before = int(f["done"][...].sum())
+    assert 0 < done_before < 51 * 51, "the run should have been killed midway"
+    out = subprocess.run([sys.executable, str(script), str(path), "64"], capture_output=True,
+                         text=True, timeout=600)
+    line = [l for l in out.stdout.splitlines() if l.startswith("EVALUATED")][0]
+    assert line == f"EVALUATED {51 * 51 - done_before} True"
+    surf = load_surface(path)
+    assert surf.complete and np.isfinite(surf["train_loss"]).all()
+
+
+def test_plots_and_vtp(tmp_path, digits):
+    net = build_model("mlp", input_shape=digits.input_shape, hidden=(8,))
+    dirs = [random_direction(net, seed=0, stream=s) for s in "xy"]
+    s2 = compute_surface(net, digits, dirs, Grid.linspace(-1, 1, 5, -1, 1, 4))
+    for kind in ("contour", "contourf", "heatmap", "3d"):
+        plot_surface(s2, kind=kind, path=tmp_path / f"{kind}.png")
+        assert (tmp_path / f"{kind}.png").stat().st_size > 1000
+    s1 = compute_surface(net, digits, dirs[0], Grid.linspace(-1, 1, 5))
+    plot_1d(s1, path=tmp_path / "one.png")
+    with pytest.raises(InvalidArgument):
+        plot_surface(s1)
+    vtp = export_vtp(s2, tmp_path / "s.vtp")
+    piece = ET.parse(vtp).getroot().find("PolyData/Piece")
+    assert piece.get("NumberOfPoints") == "20" and piece.get("NumberOfPolys") == "12"
+    z = [float(v) for v in piece.find("Points/DataArray").text.split()][2::3]
+    np.testing.assert_allclose(z, s2["train_loss"].reshape(-1), rtol=1e-6)
+
+
+@pytest.mark.parametrize("text, ok", [("-1:1:51", (-1.0, 1.0, 51)), ("0:1", None), ("a:b:c", None)])
+def test_parse_axis(text, ok):
+    if ok:
+        assert parse_axis(text) == ok
+    else:
+        with pytest.raises(InvalidArgument, match="MIN:MAX:NUM"):
+            parse_axis(text)
+
+
+def test_bad_arguments_name_themselves(digits):
+    net = build_model("mlp", input_shape=digits.input_shape, hidden=(8,))
+    d = random_direction(net, seed=0)
+    with pytest.raises(InvalidArgument, match="bn"):
+        compute_surface(net, digits, d, Grid.linspace(-1, 1, 3), bn="train")
+    with pytest.raises(InvalidArgument, match="directions"):
+        compute_surface(net, digits, d, Grid.linspace(-1, 1, 3, -1, 1, 3))
+    with pytest.raises(InvalidArgument, match="points_per_pass"):
+        compute_surface(net, digits, d, Grid.linspace(-1, 1, 3), points_per_pass=0)
