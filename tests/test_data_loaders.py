@@ -90,8 +90,10 @@ def test_synthetic_is_reproducible_and_shaped():
     a = make_synthetic("teacher", input_shape=(1, 8, 8), n_train=50, n_test=20, seed=1)
     b = make_synthetic("teacher", input_shape=(1, 8, 8), n_train=50, n_test=20, seed=1)
     assert a.input_shape == (1, 8, 8) and torch.equal(a.x_train, b.x_train)
-    assert not torch.equal(a.x_train, make_synthetic("teacher", input_shape=(1, 8, 8), n_train=50,
-                                                     n_test=20, seed=2).x_train)
+    assert not torch.equal(
+        a.x_train,
+        make_synthetic("teacher", input_shape=(1, 8, 8), n_train=50, n_test=20, seed=2).x_train,
+    )
     with pytest.raises(UnknownName, match="blobs"):
         make_synthetic("blob")
 
@@ -101,22 +103,33 @@ def test_subset_fingerprint_and_batches():
     s = d.subset(40, None, seed=5)
     assert (s.n_train, s.n_test) == (40, 30) and s.info["subset_seed"] == 5
     assert torch.equal(s.x_train, d.subset(40, None, seed=5).x_train)
-    assert s.fingerprint() != d.fingerprint() and d.fingerprint() == make_synthetic(
-        n_train=100, n_test=30).fingerprint()
+    assert (
+        s.fingerprint() != d.fingerprint()
+        and d.fingerprint() == make_synthetic(n_train=100, n_test=30).fingerprint()
+    )
     assert sum(len(yb) for _, yb in batches(*d.train, 33)) == 100
     with pytest.raises(InvalidArgument, match="n_train=101"):
         d.subset(101)
     assert d.flat().input_shape == (16,)
 
 
-@pytest.mark.parametrize("bad, match", [
-    (dict(y_train=torch.zeros(4)), "int64"),
-    (dict(y_train=torch.full((4,), 7)), r"labels in \[0, 3\)"),
-    (dict(x_test=torch.zeros(2, 5)), "shape"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(y_train=torch.zeros(4)), "int64"),
+        (dict(y_train=torch.full((4,), 7)), r"labels in \[0, 3\)"),
+        (dict(x_test=torch.zeros(2, 5)), "shape"),
+    ],
+)
 def test_dataset_validates(bad, match):
-    kw = dict(name="t", x_train=torch.zeros(4, 3), y_train=torch.zeros(4, dtype=torch.long),
-              x_test=torch.zeros(2, 3), y_test=torch.zeros(2, dtype=torch.long), n_classes=3)
+    kw = dict(
+        name="t",
+        x_train=torch.zeros(4, 3),
+        y_train=torch.zeros(4, dtype=torch.long),
+        x_test=torch.zeros(2, 3),
+        y_test=torch.zeros(2, dtype=torch.long),
+        n_classes=3,
+    )
     kw.update(bad)
     with pytest.raises(InvalidArgument, match=match):
         Dataset(**kw)

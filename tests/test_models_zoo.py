@@ -52,13 +52,13 @@ def test_resnet_counts(depth, published):
 
 def _resnet_closed_form(n, k):
     w = [16 * k, 32 * k, 64 * k]
-    total = 3 * 9 * w[0] + 2 * w[0]                          # stem conv + BN
+    total = 3 * 9 * w[0] + 2 * w[0]  # stem conv + BN
     c = w[0]
     for p in w:
         for _ in range(n):
-            total += 9 * c * p + 2 * p + 9 * p * p + 2 * p   # two convs + two BNs
+            total += 9 * c * p + 2 * p + 9 * p * p + 2 * p  # two convs + two BNs
             if c != p:
-                total += c * p + 2 * p                        # projection shortcut
+                total += c * p + 2 * p  # projection shortcut
             c = p
     return total + w[2] * 10 + 10
 
@@ -75,8 +75,13 @@ def test_vgg9_count_closed_form():
     assert count_parameters(build_model("vgg9")) == conv + fc
 
 
-@pytest.mark.parametrize("name", sorted(set(MODELS) - {"resnet", "mlp", "wrn56-8", "wrn56-8-noshort",
-                                                         "resnet110", "resnet110-noshort"}))
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        set(MODELS)
+        - {"resnet", "mlp", "wrn56-8", "wrn56-8-noshort", "resnet110", "resnet110-noshort"}
+    ),
+)
 def test_forward_shapes_cifar_and_digits(name):
     for shape in ((3, 32, 32), (1, 8, 8)):
         net = build_model(name, input_shape=shape, n_classes=7).eval()
@@ -141,8 +146,17 @@ def test_train_reduces_loss_and_saves_checkpoints(tmp_path):
     data = make_synthetic("blobs", n_train=128, n_test=64, input_shape=(8,), n_classes=3, seed=0)
     net = build_model("mlp", input_shape=(8,), n_classes=3, hidden=(16,))
     seen = []
-    res = train(net, data, "adam", lr=0.02, epochs=4, batch_size=32, checkpoint_dir=tmp_path,
-                checkpoint_every=2, callback=lambda e, m, r: seen.append(e))
+    res = train(
+        net,
+        data,
+        "adam",
+        lr=0.02,
+        epochs=4,
+        batch_size=32,
+        checkpoint_dir=tmp_path,
+        checkpoint_every=2,
+        callback=lambda e, m, r: seen.append(e),
+    )
     assert seen == [0, 1, 2, 3, 4]
     assert res.history[-1].train_loss < res.history[0].train_loss
     assert res.final.test_acc > 0.8
@@ -155,4 +169,5 @@ def test_train_reduces_loss_and_saves_checkpoints(tmp_path):
 
 def test_dcnn_widths_are_configurable():
     assert count_parameters(DCNN(widths=(8, 8, 8, 8), in_channels=1, n_classes=2)) == (
-        9 * 8 + 8 + 3 * (9 * 64 + 8) + 9 * 8 * 2 + 2)
+        9 * 8 + 8 + 3 * (9 * 64 + 8) + 9 * 8 * 2 + 2
+    )

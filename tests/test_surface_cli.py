@@ -1,13 +1,31 @@
 """``lstheory surface`` end to end, and its errors."""
 
-
 from lstheory.models import build_model, save_checkpoint
 
 
 def test_surface_cli_trains_plots_and_resumes(cli, tmp_path):
     out, png = tmp_path / "s.h5", tmp_path / "s.png"
-    args = ["surface", "--model", "mlp", "--data", "digits", "--train-epochs", "1", "--x", "-1:1:5",
-            "--y", "-1:1:4", "--n-train", "100", "--out", out, "--plot", png, "--threads", "1"]
+    args = [
+        "surface",
+        "--model",
+        "mlp",
+        "--data",
+        "digits",
+        "--train-epochs",
+        "1",
+        "--x",
+        "-1:1:5",
+        "--y",
+        "-1:1:4",
+        "--n-train",
+        "100",
+        "--out",
+        out,
+        "--plot",
+        png,
+        "--threads",
+        "1",
+    ]
     code, stdout, stderr = cli(*args)
     assert code == 0, stderr
     assert "surface 5x4 (complete)" in stdout and out.exists() and png.exists()
@@ -19,9 +37,25 @@ def test_surface_cli_interpolates_between_checkpoints(cli, tmp_path):
     a = build_model("resnet20", input_shape=(1, 8, 8), seed=0)
     b = build_model("resnet20", input_shape=(1, 8, 8), seed=1)
     pa, pb = save_checkpoint(tmp_path / "a.pt", a), save_checkpoint(tmp_path / "b.pt", b)
-    code, stdout, stderr = cli("surface", "--checkpoint", pa, "--target", pb, "--states", "--x",
-                               "0:1:3", "--n-train", "64", "--n-test", "32", "--out",
-                               tmp_path / "i.h5", "--quiet", "--threads", "1")
+    code, stdout, stderr = cli(
+        "surface",
+        "--checkpoint",
+        pa,
+        "--target",
+        pb,
+        "--states",
+        "--x",
+        "0:1:3",
+        "--n-train",
+        "64",
+        "--n-test",
+        "32",
+        "--out",
+        tmp_path / "i.h5",
+        "--quiet",
+        "--threads",
+        "1",
+    )
     assert code == 0, stderr
     assert "surface 3 (complete)" in stdout
 

@@ -23,7 +23,9 @@ class Small(nn.Module):
         self.conv = nn.Conv2d(2, 5, 3)
         self.bn = nn.BatchNorm2d(5)
         self.fc = nn.Linear(20, 3)
-        self.emb = nn.Parameter(torch.randn(4, 6, 2))  # a 3-D tensor that is neither conv nor linear
+        self.emb = nn.Parameter(
+            torch.randn(4, 6, 2)
+        )  # a 3-D tensor that is neither conv nor linear
 
 
 def test_filter_normalisation_matches_the_definition():
@@ -49,12 +51,15 @@ def test_layer_weight_and_unit_normalisations():
     lay = random_direction(net, seed=1, norm="layer").tensors
     torch.testing.assert_close(lay["fc.weight"].norm(), w["fc.weight"].norm())
     raw = random_direction(net, seed=1, norm="none").tensors
-    torch.testing.assert_close(random_direction(net, seed=1, norm="weight").tensors["fc.weight"],
-                               raw["fc.weight"] * w["fc.weight"])
+    torch.testing.assert_close(
+        random_direction(net, seed=1, norm="weight").tensors["fc.weight"],
+        raw["fc.weight"] * w["fc.weight"],
+    )
     dfil = random_direction(net, seed=1, norm="dfilter").tensors["conv.weight"]
     torch.testing.assert_close(dfil.reshape(5, -1).norm(dim=1), torch.ones(5))
-    torch.testing.assert_close(random_direction(net, seed=1, norm="dlayer").tensors["emb"].norm(),
-                               torch.tensor(1.0))
+    torch.testing.assert_close(
+        random_direction(net, seed=1, norm="dlayer").tensors["emb"].norm(), torch.tensor(1.0)
+    )
 
 
 def test_ignore_none_copies_one_dimensional_weights_like_li_et_al():
@@ -107,15 +112,25 @@ def test_pca_recovers_a_planar_trajectory():
     rng = np.random.default_rng(0)
     u, v = random_direction(centre, seed=1), random_direction(centre, seed=2, stream="y")
     ab = rng.normal(size=(12, 2))
-    traj = [{k: base[k] + float(x) * u.tensors[k] + float(y) * v.tensors[k] for k in base} for x, y in ab]
+    traj = [
+        {k: base[k] + float(x) * u.tensors[k] + float(y) * v.tensors[k] for k in base}
+        for x, y in ab
+    ]
     pca = pca_directions(centre, traj)
     vecs = torch.stack([d.vector() for d in pca.directions])
     torch.testing.assert_close(vecs @ vecs.T, torch.eye(2, dtype=torch.float64), atol=1e-5, rtol=0)
     assert pca.explained_variance_ratio.sum() == pytest.approx(1.0, abs=1e-6)
     # coordinates reproduce the trajectory's differences exactly (they lie in the plane)
-    diffs = torch.stack([torch.cat([(t[k] - base[k]).reshape(-1).double() for k in base if base[k].dim() > 1])
-                         for t in traj])
+    diffs = torch.stack(
+        [
+            torch.cat([(t[k] - base[k]).reshape(-1).double() for k in base if base[k].dim() > 1])
+            for t in traj
+        ]
+    )
     recon = torch.as_tensor(pca.coords) @ torch.stack(
-        [torch.cat([d.tensors[k].reshape(-1).double() for k in base if base[k].dim() > 1])
-         for d in pca.directions])
+        [
+            torch.cat([d.tensors[k].reshape(-1).double() for k in base if base[k].dim() > 1])
+            for d in pca.directions
+        ]
+    )
     torch.testing.assert_close(recon, diffs, atol=1e-4, rtol=1e-4)

@@ -65,7 +65,7 @@ def _direct(net, dirs, c, data, bn, batch_size):
     net.load_state_dict(sd)
     if bn == "recompute":
         x = data.x_train
-        update_bn([x[i:i + batch_size] for i in range(0, len(x), batch_size)], net)
+        update_bn([x[i : i + batch_size] for i in range(0, len(x), batch_size)], net)
     net.eval()
     with torch.no_grad():
         out = {}
@@ -77,9 +77,16 @@ def _direct(net, dirs, c, data, bn, batch_size):
     return out
 
 
-@pytest.mark.parametrize("name, kw", [("resnet20", {}), ("resnet20-noshort", {}),
-                                      ("vgg9", {"width": 0.25}), ("dcnn", {}),
-                                      ("mlp", {"hidden": (24,)})])
+@pytest.mark.parametrize(
+    "name, kw",
+    [
+        ("resnet20", {}),
+        ("resnet20-noshort", {}),
+        ("vgg9", {"width": 0.25}),
+        ("dcnn", {}),
+        ("mlp", {"hidden": (24,)}),
+    ],
+)
 @pytest.mark.parametrize("bn", ["keep", "recompute"])
 def test_random_grid_points_equal_direct_evaluation(digits, name, kw, bn):
     net = _warm(build_model(name, input_shape=digits.input_shape, **kw), digits.x_train[:64])
@@ -96,7 +103,9 @@ def test_random_grid_points_equal_direct_evaluation(digits, name, kw, bn):
 
 def test_states_interpolation_moves_running_statistics(digits):
     a = _warm(build_model("resnet20", input_shape=digits.input_shape, seed=0), digits.x_train[:64])
-    b = _warm(build_model("resnet20", input_shape=digits.input_shape, seed=1), digits.x_train[64:128])
+    b = _warm(
+        build_model("resnet20", input_shape=digits.input_shape, seed=1), digits.x_train[64:128]
+    )
     d = target_direction(a, b, states=True)
     vals = evaluate_points(a, digits, [d], np.array([[0.0], [0.3], [1.0]]), points_per_pass=2)
     for i, t in enumerate((0.0, 0.3, 1.0)):
@@ -135,8 +144,16 @@ def test_storage_provenance_and_reload(tmp_path, digits):
     net = build_model("resnet20", input_shape=digits.input_shape)
     dirs = (random_direction(net, seed=2, stream="x"), random_direction(net, seed=2, stream="y"))
     path = tmp_path / "s.h5"
-    surf = compute_surface(net, digits, dirs, Grid.linspace(-1, 1, 4, -0.5, 0.5, 3), path=path,
-                           bn="recompute", splits=("train",), seed=2)
+    surf = compute_surface(
+        net,
+        digits,
+        dirs,
+        Grid.linspace(-1, 1, 4, -0.5, 0.5, 3),
+        path=path,
+        bn="recompute",
+        splits=("train",),
+        seed=2,
+    )
     assert surf.complete and path.exists() and not (tmp_path / "s.h5.partial").exists()
     with h5py.File(path) as f:
         assert f.attrs["status"] == "complete" and f.attrs["bn_policy"] == "recompute"
@@ -148,12 +165,27 @@ def test_storage_provenance_and_reload(tmp_path, digits):
         assert set(f["directions"]["0"].keys()) >= {"conv1.weight"}
     back = load_surface(path)
     np.testing.assert_array_equal(back["train_loss"], surf["train_loss"])
-    again = compute_surface(net, digits, dirs, Grid.linspace(-1, 1, 4, -0.5, 0.5, 3), path=path,
-                            bn="recompute", splits=("train",), seed=2)
+    again = compute_surface(
+        net,
+        digits,
+        dirs,
+        Grid.linspace(-1, 1, 4, -0.5, 0.5, 3),
+        path=path,
+        bn="recompute",
+        splits=("train",),
+        seed=2,
+    )
     assert again.n_evaluated == 0  # finished file: nothing recomputed
     with pytest.raises(InvalidArgument, match="differs in: bn_policy"):
-        compute_surface(net, digits, dirs, Grid.linspace(-1, 1, 4, -0.5, 0.5, 3), path=path,
-                        splits=("train",), seed=2)
+        compute_surface(
+            net,
+            digits,
+            dirs,
+            Grid.linspace(-1, 1, 4, -0.5, 0.5, 3),
+            path=path,
+            splits=("train",),
+            seed=2,
+        )
 
 
 def test_stopped_run_resumes_without_recomputing(tmp_path, digits):
@@ -177,7 +209,8 @@ _KILL_SCRIPT = textwrap.dedent("""
     data = make_synthetic(n_train=2000, n_test=200, input_shape=(32,), seed=0)
     net = build_model("mlp", input_shape=(32,), n_classes=4, hidden=(256, 256), seed=0)
     dirs = [random_direction(net, seed=0, stream=s) for s in "xy"]
-    surf = compute_surface(net, data, dirs, Grid.linspace(-1, 1, 51, -1, 1, 51), path=sys.argv[1],
+    grid = Grid.linspace(-1, 1, 51, -1, 1, 51)
+    surf = compute_surface(net, data, dirs, grid, path=sys.argv[1],
                            points_per_pass=int(sys.argv[2]), progress=lambda m: print(m, flush=True))
     print("EVALUATED", surf.n_evaluated, surf.complete, flush=True)
 """)
@@ -188,8 +221,12 @@ def test_51x51_grid_killed_midway_finishes_on_rerun(tmp_path):
     script.write_text(_KILL_SCRIPT)
     path = tmp_path / "big.h5"
     part = tmp_path / "big.h5.partial"
-    proc = subprocess.Popen([sys.executable, str(script), str(path), "8"], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(path), "8"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline, done_before = time.time() + 120, 0
     while time.time() < deadline:  # wait until some points are on disk, then kill -9
         time.sleep(0.3)
@@ -206,8 +243,9 @@ def test_51x51_grid_killed_midway_finishes_on_rerun(tmp_path):
     with h5py.File(part, "r") as f:
         done_before = int(f["done"][...].sum())
     assert 0 < done_before < 51 * 51, "the run should have been killed midway"
-    out = subprocess.run([sys.executable, str(script), str(path), "64"], capture_output=True,
-                         text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, str(script), str(path), "64"], capture_output=True, text=True, timeout=600
+    )
     line = [l for l in out.stdout.splitlines() if l.startswith("EVALUATED")][0]
     assert line == f"EVALUATED {51 * 51 - done_before} True"
     surf = load_surface(path)

@@ -93,12 +93,21 @@ class _Homotopy:
 
     Terms: equation, exponent vector over z (length n+1) and coefficient polynomial in t,
     either shared by all paths (``coeffs[K+1, T]``) or one per system (``coeffs[S, K+1, T]``
-    with ``system_of[B]``).
+    with ``system_of[B]``). The chart ``a·z − 1`` is appended as equation n, so that
+    ``[H, ∂H/∂z]`` (with the chart row) is one product ``monomials(z) @ A``.
     """
 
     def __init__(self, term_eq, term_exp, coeffs, n_eq, chart, device, system_of=None):
         nz = term_exp.shape[1]
-        self.n_eq, self.nz, self.device = n_eq, nz, device
+        coeffs = np.asarray(coeffs, dtype=complex)
+        # the chart's terms: a_j z_j and −1, constant in t
+        chart_exp = np.concatenate([np.eye(nz, dtype=np.int64), np.zeros((1, nz), np.int64)])
+        chart_c = np.zeros((*coeffs.shape[:-1], nz + 1), dtype=complex)
+        chart_c[..., 0, :] = np.append(chart, -1.0)
+        term_eq = np.concatenate([term_eq, np.full(nz + 1, n_eq)])
+        term_exp = np.concatenate([term_exp, chart_exp])
+        coeffs = np.concatenate([coeffs, chart_c], -1)
+        self.nz, self.device = nz, device
         mon_index: dict[tuple[int, ...], int] = {}
         e_col, e_mon, e_term, e_fac = [], [], [], []
         for k, (i, m) in enumerate(zip(term_eq.tolist(), term_exp.tolist())):
@@ -117,15 +126,14 @@ class _Homotopy:
         exps = torch.tensor(list(mon_index), dtype=torch.long, device=device)
         self.exps_t = exps.T.contiguous()  # [nz, U]
         self.max_deg = int(exps.max()) if exps.numel() else 0
-        self.n_cols = n_eq * (1 + nz)
+        self.n_cols = nz * (1 + nz)
         self.e_col = torch.tensor(e_col, dtype=torch.long, device=device)
         self.e_mon = torch.tensor(e_mon, dtype=torch.long, device=device)
         self.e_term = torch.tensor(e_term, dtype=torch.long, device=device)
         self.e_fac = torch.tensor(e_fac, dtype=torch.float64, device=device)
         coeffs = torch.as_tensor(coeffs, dtype=CDTYPE, device=device)
         self.K = coeffs.shape[-2] - 1
-        self.kpow = torch.arange(self.K + 1, device=device, dtype=torch.float64)
-        self.chart = torch.as_tensor(chart, dtype=CDTYPE, device=device)
+        self.kfac = torch.arange(1, self.K + 1, device=device, dtype=torch.float64)
         self.shared = coeffs.ndim == 2
         if self.shared:
             U = len(mon_index)
@@ -139,44 +147,52 @@ class _Homotopy:
 
     def monomials(self, z):
         B = z.shape[0]
-        pw = torch.ones(B, self.nz, self.max_deg + 1, dtype=CDTYPE, device=z.device)
-        if self.max_deg:
+        if self.max_deg == 1:
+            pw = torch.stack([torch.ones_like(z), z], -1)
+        elif self.max_deg == 2:
+            pw = torch.stack([torch.ones_like(z), z, z * z], -1)
+        else:
+            pw = torch.ones(B, self.nz, self.max_deg + 1, dtype=CDTYPE, device=z.device)
             pw[:, :, 1:] = torch.cumprod(z.unsqueeze(-1).expand(B, self.nz, self.max_deg), -1)
         return torch.gather(pw, 2, self.exps_t.unsqueeze(0).expand(B, -1, -1)).prod(1)
 
-    def evaluate(self, z, t, rows, *, need_t=True):
-        """(H[B, nz], J[B, nz, nz], H_t[B, nz] or None) at points z[B, nz], times t[B]."""
-        B = z.shape[0]
-        mon = self.monomials(z)
-        tp = torch.ones(B, self.K + 1, dtype=CDTYPE, device=z.device)  # t^k (0^0 = 1)
+    def _tpowers(self, t):
+        """t^k for k = 0..K and d(t^k)/dt (0^0 = 1)."""
+        B = t.shape[0]
+        tp = torch.ones(B, self.K + 1, dtype=CDTYPE, device=t.device)
         if self.K:
             tp[:, 1:] = torch.cumprod(t.unsqueeze(-1).expand(B, self.K), -1)
-        if self.shared:
-            W = (mon @ self.A).reshape(B, self.K + 1, self.n_cols)
-            V = (tp.unsqueeze(-1) * W).sum(1)
-            if need_t:
-                dtp = torch.zeros_like(tp)
-                dtp[:, 1:] = self.kpow[1:] * tp[:, :-1]
-                Vt = (dtp.unsqueeze(-1) * W).sum(1)
+        dtp = torch.zeros_like(tp)
+        dtp[:, 1:] = self.kfac * tp[:, :-1]
+        return tp, dtp
+
+    def evaluate(self, z, t, rows, *, need_t=True):
+        """(H[B, nz], J[B, nz, nz], H_t[B, nz] or None) at points z[B, nz], times t[B]."""
+        B, C = z.shape[0], self.n_cols
+        mon = self.monomials(z)
+        Vt = None
+        if self.shared and self.K == 1:
+            W = mon @ self.A
+            V = torch.addcmul(W[:, :C], t.unsqueeze(-1), W[:, C:])
+            Vt = W[:, C:] if need_t else None
+        elif self.shared:
+            tp, dtp = self._tpowers(t)
+            W = (mon @ self.A).reshape(B, self.K + 1, C)
+            V = torch.einsum("bk,bkc->bc", tp, W)
+            Vt = torch.einsum("bk,bkc->bc", dtp, W) if need_t else None
         else:
+            tp, dtp = self._tpowers(t)
             ck = self.coeffs[self.system_of[rows]]  # [B, K+1, T]
             vals = mon[:, self.e_mon] * self.e_fac
-            c = (tp.unsqueeze(-1) * ck).sum(1)
-            V = torch.zeros(B, self.n_cols, dtype=CDTYPE, device=z.device)
+            c = torch.einsum("bk,bkt->bt", tp, ck)
+            V = torch.zeros(B, C, dtype=CDTYPE, device=z.device)
             V.index_add_(1, self.e_col, vals * c[:, self.e_term])
             if need_t:
-                dtp = torch.zeros_like(tp)
-                dtp[:, 1:] = self.kpow[1:] * tp[:, :-1]
-                ct = (dtp.unsqueeze(-1) * ck).sum(1)
+                ct = torch.einsum("bk,bkt->bt", dtp, ck)
                 Vt = torch.zeros_like(V).index_add_(1, self.e_col, vals * ct[:, self.e_term])
-        V = V.reshape(B, self.n_eq, 1 + self.nz)
-        H = torch.cat([V[..., 0], (z @ self.chart - 1).unsqueeze(-1)], 1)
-        J = torch.cat([V[..., 1:], self.chart.expand(B, 1, self.nz)], 1)
-        Ht = None
-        if need_t:
-            Vt = Vt.reshape(B, self.n_eq, 1 + self.nz)
-            Ht = torch.cat([Vt[..., 0], torch.zeros(B, 1, dtype=CDTYPE, device=z.device)], 1)
-        return H, J, Ht
+        V = V.reshape(B, self.nz, 1 + self.nz)
+        Ht = Vt.reshape(B, self.nz, 1 + self.nz)[..., 0] if Vt is not None else None
+        return V[..., 0], V[..., 1:], Ht
 
 
 # ---------------------------------------------------------------------------- tracking

@@ -15,8 +15,11 @@ from .._errors import InvalidArgument
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("surface", help="loss surface of a model along 1 or 2 directions (Li et al.)",
-                       description=__doc__.splitlines()[0])
+    p = sub.add_parser(
+        "surface",
+        help="loss surface of a model along 1 or 2 directions (Li et al.)",
+        description=__doc__.splitlines()[0],
+    )
     # let "--x -1:1:51" (Li et al.'s notation) read as a value, not as an unknown option
     p._negative_number_matcher = re.compile(r"^-\d*\.?\d+(:[-\d.eE+]*)*$")
     g = p.add_argument_group("model and data")
@@ -33,7 +36,9 @@ def add_parser(sub) -> None:
     d.add_argument("--y", default=None, metavar="MIN:MAX:NUM", help="y axis: makes a 2-D surface")
     d.add_argument("--target", metavar="PATH", help="x direction towards this checkpoint")
     d.add_argument("--target-y", metavar="PATH", help="y direction towards this checkpoint")
-    d.add_argument("--norm", default="filter", help="filter | layer | weight | dfilter | dlayer | none")
+    d.add_argument(
+        "--norm", default="filter", help="filter | layer | weight | dfilter | dlayer | none"
+    )
     d.add_argument("--ignore", default="biasbn", help="biasbn | none")
     d.add_argument("--states", action="store_true", help="move batch-norm running statistics too")
     d.add_argument("--bn", default="keep", help="batch-norm policy: keep | recompute")
@@ -68,16 +73,30 @@ def run(args) -> int:
     try:
         model = _centre(args, data, progress)
         dirs = _directions(args, model)
-        xr = parse_axis(args.x or ("-0.5:1.5:41" if args.target and not args.y else "-1:1:51"), name="--x")
+        xr = parse_axis(
+            args.x or ("-0.5:1.5:41" if args.target and not args.y else "-1:1:51"), name="--x"
+        )
         yr = parse_axis(args.y, name="--y") if args.y else None
         if yr is None and args.target_y:
             raise InvalidArgument("y", None, "an axis --y MIN:MAX:NUM with --target-y", flag="--y")
         grid = Grid.linspace(*xr) if yr is None else Grid.linspace(xr[0], xr[1], xr[2], *yr)
         ppp = args.points_per_pass if args.points_per_pass == "auto" else _int(args.points_per_pass)
-        surf = compute_surface(model, data, dirs[: grid.ndim], grid, path=args.out, bn=args.bn,
-                               n_train=args.n_train, n_test=args.n_test, seed=args.seed,
-                               batch_size=args.batch_size, points_per_pass=ppp, device=args.device,
-                               fresh=args.fresh, progress=progress)
+        surf = compute_surface(
+            model,
+            data,
+            dirs[: grid.ndim],
+            grid,
+            path=args.out,
+            bn=args.bn,
+            n_train=args.n_train,
+            n_test=args.n_test,
+            seed=args.seed,
+            batch_size=args.batch_size,
+            points_per_pass=ppp,
+            device=args.device,
+            fresh=args.fresh,
+            progress=progress,
+        )
     finally:
         progress.done()
     print(surf)
@@ -98,25 +117,33 @@ def _int(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise InvalidArgument("points_per_pass", text, "a positive integer or auto",
-                              flag="--points-per-pass") from None
+        raise InvalidArgument(
+            "points_per_pass", text, "a positive integer or auto", flag="--points-per-pass"
+        ) from None
 
 
 def _check_options(args) -> None:
     from ..surface import BN_POLICIES, IGNORES, NORMS, PLOT_KINDS
 
-    for flag, value, choices in (("--norm", args.norm, NORMS), ("--ignore", args.ignore, IGNORES),
-                                 ("--bn", args.bn, BN_POLICIES), ("--plot-kind", args.plot_kind, PLOT_KINDS)):
+    for flag, value, choices in (
+        ("--norm", args.norm, NORMS),
+        ("--ignore", args.ignore, IGNORES),
+        ("--bn", args.bn, BN_POLICIES),
+        ("--plot-kind", args.plot_kind, PLOT_KINDS),
+    ):
         if value not in choices:
             from .._errors import UnknownName
 
             raise UnknownName(flag.lstrip("-"), value, choices).for_cli(flag)
     if args.checkpoint is None and args.model is None:
-        raise InvalidArgument("model", None, "--checkpoint PATH, or --model NAME to train one",
-                              flag="--model")
+        raise InvalidArgument(
+            "model", None, "--checkpoint PATH, or --model NAME to train one", flag="--model"
+        )
     for path in (args.plot, args.vtp, args.out):
         if path and os.path.isdir(path):
-            raise InvalidArgument("path", path, "a file path, not a folder", flag="--out/--plot/--vtp")
+            raise InvalidArgument(
+                "path", path, "a file path, not a folder", flag="--out/--plot/--vtp"
+            )
 
 
 def _data(args, load_dataset):
@@ -132,13 +159,25 @@ def _centre(args, data, progress):
     from ..models import build_model, load_checkpoint, train
 
     if args.checkpoint:
-        base = build_model(args.model, input_shape=data.input_shape, n_classes=data.n_classes) \
-            if args.model else None
+        base = (
+            build_model(args.model, input_shape=data.input_shape, n_classes=data.n_classes)
+            if args.model
+            else None
+        )
         return load_checkpoint(args.checkpoint, model=base).model
-    model = build_model(args.model, input_shape=data.input_shape, n_classes=data.n_classes,
-                        seed=args.seed)
-    res = train(model, data, epochs=args.train_epochs, batch_size=args.train_batch_size,
-                lr=args.lr, weight_decay=args.weight_decay, seed=args.seed, progress=progress)
+    model = build_model(
+        args.model, input_shape=data.input_shape, n_classes=data.n_classes, seed=args.seed
+    )
+    res = train(
+        model,
+        data,
+        epochs=args.train_epochs,
+        batch_size=args.train_batch_size,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        seed=args.seed,
+        progress=progress,
+    )
     progress.done()
     print(f"trained {args.model}: {res.summary()}")
     return res.model
@@ -151,9 +190,20 @@ def _directions(args, model):
     out = []
     for stream, target in (("x", args.target), ("y", args.target_y)):
         if target:
-            out.append(target_direction(model, load_checkpoint(target, model=model).model,
-                                        states=args.states))
+            out.append(
+                target_direction(
+                    model, load_checkpoint(target, model=model).model, states=args.states
+                )
+            )
         else:
-            out.append(random_direction(model, seed=args.seed, norm=args.norm, ignore=args.ignore,
-                                        states=args.states, stream=stream))
+            out.append(
+                random_direction(
+                    model,
+                    seed=args.seed,
+                    norm=args.norm,
+                    ignore=args.ignore,
+                    states=args.states,
+                    stream=stream,
+                )
+            )
     return out

@@ -43,16 +43,25 @@ class Dataset:
             if not isinstance(x, torch.Tensor) or not x.is_floating_point():
                 raise InvalidArgument(f"x_{split}", type(x).__name__, "a float tensor [N, ...]")
             if not isinstance(y, torch.Tensor) or y.dtype != torch.int64 or y.ndim != 1:
-                raise InvalidArgument(f"y_{split}", getattr(y, "dtype", type(y).__name__),
-                                      "an int64 tensor of labels [N]")
+                raise InvalidArgument(
+                    f"y_{split}",
+                    getattr(y, "dtype", type(y).__name__),
+                    "an int64 tensor of labels [N]",
+                )
             if x.shape[0] != y.shape[0]:
-                raise InvalidArgument(f"y_{split}", tuple(y.shape), f"{x.shape[0]} labels, like x_{split}")
+                raise InvalidArgument(
+                    f"y_{split}", tuple(y.shape), f"{x.shape[0]} labels, like x_{split}"
+                )
             if y.numel() and (int(y.min()) < 0 or int(y.max()) >= self.n_classes):
-                raise InvalidArgument(f"y_{split}", (int(y.min()), int(y.max())),
-                                      f"labels in [0, {self.n_classes})")
+                raise InvalidArgument(
+                    f"y_{split}", (int(y.min()), int(y.max())), f"labels in [0, {self.n_classes})"
+                )
         if self.x_train.shape[1:] != self.x_test.shape[1:]:
-            raise InvalidArgument("x_test", tuple(self.x_test.shape),
-                                  f"inputs of shape {tuple(self.x_train.shape[1:])} like x_train")
+            raise InvalidArgument(
+                "x_test",
+                tuple(self.x_test.shape),
+                f"inputs of shape {tuple(self.x_train.shape[1:])} like x_train",
+            )
         object.__setattr__(self, "info", MappingProxyType(dict(self.info)))
 
     @property
@@ -76,15 +85,25 @@ class Dataset:
     def test(self) -> tuple[torch.Tensor, torch.Tensor]:
         return self.x_test, self.y_test
 
-    def subset(self, n_train: int | None = None, n_test: int | None = None, *, seed: int = 0) -> Dataset:
+    def subset(
+        self, n_train: int | None = None, n_test: int | None = None, *, seed: int = 0
+    ) -> Dataset:
         """A uniformly random subset without replacement (``None`` keeps a split whole).
 
         The chosen indices are a function of ``seed`` alone and are recorded in ``info``.
         """
         seed = normalize_seed(seed)
-        (x_tr, y_tr), (x_te, y_te) = self._pick("train", n_train, seed), self._pick("test", n_test, seed)
-        info = dict(self.info, subset_seed=seed, n_train=len(y_tr), n_test=len(y_te),
-                    subset_of=(self.n_train, self.n_test))
+        (x_tr, y_tr), (x_te, y_te) = (
+            self._pick("train", n_train, seed),
+            self._pick("test", n_test, seed),
+        )
+        info = dict(
+            self.info,
+            subset_seed=seed,
+            n_train=len(y_tr),
+            n_test=len(y_te),
+            subset_of=(self.n_train, self.n_test),
+        )
         return replace(self, x_train=x_tr, y_train=y_tr, x_test=x_te, y_test=y_te, info=info)
 
     def _pick(self, split: str, n: int | None, seed: int):
@@ -99,14 +118,22 @@ class Dataset:
 
     def flat(self) -> Dataset:
         """The same data with every input flattened to a vector (for MLPs)."""
-        return replace(self, x_train=self.x_train.reshape(self.n_train, -1),
-                       x_test=self.x_test.reshape(self.n_test, -1))
+        return replace(
+            self,
+            x_train=self.x_train.reshape(self.n_train, -1),
+            x_test=self.x_test.reshape(self.n_test, -1),
+        )
 
     def to(self, device: str | torch.device = "cpu", dtype: torch.dtype | None = None) -> Dataset:
         """The data on ``device``, inputs in ``dtype`` (labels stay int64)."""
         dtype = dtype or self.x_train.dtype
-        return replace(self, x_train=self.x_train.to(device, dtype), y_train=self.y_train.to(device),
-                       x_test=self.x_test.to(device, dtype), y_test=self.y_test.to(device))
+        return replace(
+            self,
+            x_train=self.x_train.to(device, dtype),
+            y_train=self.y_train.to(device),
+            x_test=self.x_test.to(device, dtype),
+            y_test=self.y_test.to(device),
+        )
 
     def fingerprint(self) -> str:
         """SHA-256 of the tensors' bytes (first 16 hex digits): equal data, equal fingerprint."""
@@ -119,13 +146,21 @@ class Dataset:
 
     def describe(self) -> dict[str, Any]:
         """Provenance as plain values: name, sizes, input shape, classes, fingerprint, info."""
-        return {"name": self.name, "n_train": self.n_train, "n_test": self.n_test,
-                "input_shape": list(self.input_shape), "n_classes": self.n_classes,
-                "fingerprint": self.fingerprint(), **{k: _plain(v) for k, v in self.info.items()}}
+        return {
+            "name": self.name,
+            "n_train": self.n_train,
+            "n_test": self.n_test,
+            "input_shape": list(self.input_shape),
+            "n_classes": self.n_classes,
+            "fingerprint": self.fingerprint(),
+            **{k: _plain(v) for k, v in self.info.items()},
+        }
 
     def __repr__(self) -> str:
-        return (f"Dataset({self.name!r}, n_train={self.n_train}, n_test={self.n_test}, "
-                f"input_shape={self.input_shape}, n_classes={self.n_classes})")
+        return (
+            f"Dataset({self.name!r}, n_train={self.n_train}, n_test={self.n_test}, "
+            f"input_shape={self.input_shape}, n_classes={self.n_classes})"
+        )
 
 
 def _plain(v: Any) -> Any:
@@ -134,9 +169,11 @@ def _plain(v: Any) -> Any:
     return v if isinstance(v, (str, int, float, bool)) or v is None else str(v)
 
 
-def batches(x: torch.Tensor, y: torch.Tensor, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def batches(
+    x: torch.Tensor, y: torch.Tensor, batch_size: int
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Consecutive ``(x, y)`` slices of at most ``batch_size`` rows, in order (no shuffling)."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise InvalidArgument("batch_size", batch_size, "a positive integer")
     for start in range(0, x.shape[0], batch_size):
-        yield x[start:start + batch_size], y[start:start + batch_size]
+        yield x[start : start + batch_size], y[start : start + batch_size]

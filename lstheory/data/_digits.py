@@ -46,7 +46,18 @@ def load_digits(*, shape: str = "image", test_fraction: float = 0.2, seed: int =
     x = (x - mean) / std
     if shape == "image":
         x = x.reshape(-1, 1, 8, 8)
-    info = {"source": "scikit-learn load_digits (UCI optical digits, 8x8)", "seed": seed,
-            "test_fraction": test_fraction, "normalisation": f"x/16, then (x-{mean:.6f})/{std:.6f}"}
-    return Dataset("digits", torch.from_numpy(x[train]), torch.from_numpy(y[train]),
-                   torch.from_numpy(x[test]), torch.from_numpy(y[test]), 10, info)
+    info = {
+        "source": "scikit-learn load_digits (UCI optical digits, 8x8)",
+        "seed": seed,
+        "test_fraction": test_fraction,
+        "normalisation": f"x/16, then (x-{mean:.6f})/{std:.6f}",
+    }
+    return Dataset(
+        "digits",
+        torch.from_numpy(x[train]),
+        torch.from_numpy(y[train]),
+        torch.from_numpy(x[test]),
+        torch.from_numpy(y[test]),
+        10,
+        info,
+    )

@@ -15,8 +15,9 @@ from ._dataset import Dataset
 __all__ = ["load_mnist1d"]
 
 
-def load_mnist1d(*, n_samples: int = 5000, train_split: float = 0.8, shape: str = "flat",
-                 seed: int = 42) -> Dataset:
+def load_mnist1d(
+    *, n_samples: int = 5000, train_split: float = 0.8, shape: str = "flat", seed: int = 42
+) -> Dataset:
     """MNIST-1D: 10 classes of 1-D signals of length 40, generated from templates.
 
     Parameters
@@ -44,10 +45,21 @@ def load_mnist1d(*, n_samples: int = 5000, train_split: float = 0.8, shape: str 
     x_tr, y_tr, x_te, y_te = _generate(n_samples, float(train_split), seed)
     if shape == "signal":
         x_tr, x_te = x_tr[:, None, :], x_te[:, None, :]
-    info = {"source": "mnist1d.data.make_dataset (generated offline)", "seed": seed,
-            "n_samples": n_samples, "train_split": train_split}
-    return Dataset("mnist1d", torch.tensor(x_tr), torch.tensor(y_tr), torch.tensor(x_te),
-                   torch.tensor(y_te), 10, info)
+    info = {
+        "source": "mnist1d.data.make_dataset (generated offline)",
+        "seed": seed,
+        "n_samples": n_samples,
+        "train_split": train_split,
+    }
+    return Dataset(
+        "mnist1d",
+        torch.tensor(x_tr),
+        torch.tensor(y_tr),
+        torch.tensor(x_te),
+        torch.tensor(y_te),
+        10,
+        info,
+    )
 
 
 @functools.lru_cache(maxsize=8)
@@ -55,7 +67,9 @@ def _generate(n_samples: int, train_split: float, seed: int):
     try:
         from mnist1d.data import get_dataset_args, make_dataset
     except ImportError:  # pragma: no cover - mnist1d is a dependency
-        raise BackendUnavailable("MNIST-1D needs the mnist1d package: pip install mnist1d") from None
+        raise BackendUnavailable(
+            "MNIST-1D needs the mnist1d package: pip install mnist1d"
+        ) from None
     args = get_dataset_args()
     args.num_samples, args.train_split, args.seed = n_samples, train_split, seed
     np_state, py_state = np.random.get_state(), random.getstate()

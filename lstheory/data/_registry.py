@@ -34,7 +34,9 @@ def load_dataset(name: str, **options: Any) -> Dataset:
         if "root" not in options:
             from .._errors import InvalidArgument
 
-            raise InvalidArgument("root", None, "the folder of CIFAR-10's python batches (root=...)")
+            raise InvalidArgument(
+                "root", None, "the folder of CIFAR-10's python batches (root=...)"
+            )
         root = options.pop("root")
         return load_cifar10(root, **options)
     return DATASETS[name](**options)

@@ -11,7 +11,7 @@ __all__ = ["split_indices"]
 
 
 def split_indices(y: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted train and test indices; each class contributes ``round(test_fraction · n_c)`` tests."""
+    """Sorted train and test indices; class c contributes ``round(test_fraction · n_c)`` tests."""
     if not isinstance(test_fraction, (int, float)) or not 0.0 < test_fraction < 1.0:
         raise InvalidArgument("test_fraction", test_fraction, "a number in (0, 1)")
     rng = numpy_rng(seed, stream="split")

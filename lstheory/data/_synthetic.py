@@ -15,9 +15,16 @@ __all__ = ["make_synthetic", "SYNTHETIC_KINDS"]
 SYNTHETIC_KINDS = ("blobs", "teacher")
 
 
-def make_synthetic(kind: str = "blobs", *, n_train: int = 512, n_test: int = 256,
-                   input_shape: tuple[int, ...] = (16,), n_classes: int = 4, noise: float = 1.0,
-                   seed: int = 0) -> Dataset:
+def make_synthetic(
+    kind: str = "blobs",
+    *,
+    n_train: int = 512,
+    n_test: int = 256,
+    input_shape: tuple[int, ...] = (16,),
+    n_classes: int = 4,
+    noise: float = 1.0,
+    seed: int = 0,
+) -> Dataset:
     """A synthetic classification set.
 
     Parameters
@@ -30,7 +37,11 @@ def make_synthetic(kind: str = "blobs", *, n_train: int = 512, n_test: int = 256
     """
     if kind not in SYNTHETIC_KINDS:
         raise UnknownName("kind", kind, SYNTHETIC_KINDS)
-    for name, v, lo in (("n_train", n_train, 1), ("n_test", n_test, 1), ("n_classes", n_classes, 2)):
+    for name, v, lo in (
+        ("n_train", n_train, 1),
+        ("n_test", n_test, 1),
+        ("n_classes", n_classes, 2),
+    ):
         if isinstance(v, bool) or not isinstance(v, int) or v < lo:
             raise InvalidArgument(name, v, f"an integer ≥ {lo}")
     shape = tuple(int(s) for s in input_shape)
@@ -51,5 +62,12 @@ def make_synthetic(kind: str = "blobs", *, n_train: int = 512, n_test: int = 256
         y = torch.relu(x @ w1).matmul(w2).argmax(1)
     x = x.reshape(n, *shape)
     info = {"source": f"synthetic {kind}", "seed": seed, "noise": noise}
-    return Dataset(f"synthetic-{kind}", x[:n_train].contiguous(), y[:n_train].contiguous(),
-                   x[n_train:].contiguous(), y[n_train:].contiguous(), n_classes, info)
+    return Dataset(
+        f"synthetic-{kind}",
+        x[:n_train].contiguous(),
+        y[:n_train].contiguous(),
+        x[n_train:].contiguous(),
+        y[n_train:].contiguous(),
+        n_classes,
+        info,
+    )

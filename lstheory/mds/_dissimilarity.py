@@ -75,8 +75,8 @@ def _source(x, layers, indices) -> tuple[object, list[slice], np.ndarray]:
 
 
 def _block(mat, cols, idx, dtype, device) -> torch.Tensor:
-    rows = np.concatenate([np.asarray(mat[idx][:, c]) for c in cols], axis=1) if len(cols) > 1 \
-        else np.asarray(mat[idx][:, cols[0]])
+    rows = np.concatenate([np.asarray(mat[:, c][idx]) for c in cols], axis=1) if len(cols) > 1 \
+        else np.asarray(mat[:, cols[0]][idx])
     return torch.as_tensor(rows).to(device=device, dtype=dtype)
 
 

@@ -13,7 +13,8 @@ Models (names in :data:`MODELS`)
 ``dcnn``                               Liao & Poggio's DCNN: five 3×3 stride-2 convs, BN without
                                        shift/scale; paper layer ℓ is ``dcnn_layer_name(ℓ)``.
 ``mlp``                                fully connected nets on flattened inputs.
-``resnet``                             any depth 6n+2, ``shortcut=``, ``width=``, ``shortcut_type=``.
+``resnet``                             any depth 6n+2; ``shortcut=``, ``width=``,
+                                       ``shortcut_type=``.
 
 Every model takes ``input_shape=`` and ``n_classes=`` (so the zoo runs on 8×8 digits as well as
 CIFAR-10) and ``seed=``; :func:`save_checkpoint`/:func:`load_checkpoint` rebuild models by name.

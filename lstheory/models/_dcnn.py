@@ -28,8 +28,9 @@ class DCNN(nn.Module):
     sizes work too (scores are averaged over whatever spatial positions remain).
     """
 
-    def __init__(self, *, in_channels: int = 3, n_classes: int = 10,
-                 widths: Sequence[int] = DCNN_WIDTHS):
+    def __init__(
+        self, *, in_channels: int = 3, n_classes: int = 10, widths: Sequence[int] = DCNN_WIDTHS
+    ):
         super().__init__()
         widths = tuple(int(w) for w in widths)
         if len(widths) != 4 or min(widths) < 1:

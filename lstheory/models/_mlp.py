@@ -12,16 +12,28 @@ from .._errors import InvalidArgument, UnknownName
 
 __all__ = ["MLPNet", "ACTIVATION_MODULES"]
 
-ACTIVATION_MODULES = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU,
-                      "leaky-relu": nn.LeakyReLU, "identity": nn.Identity}
+ACTIVATION_MODULES = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "gelu": nn.GELU,
+    "leaky-relu": nn.LeakyReLU,
+    "identity": nn.Identity,
+}
 
 
 class MLPNet(nn.Module):
     """``Flatten → (Linear → [BatchNorm1d] → σ) × len(hidden) → Linear``."""
 
-    def __init__(self, input_shape: int | Sequence[int], hidden: Sequence[int] = (100, 100), *,
-                 n_classes: int = 10, activation: str = "relu", batch_norm: bool = False,
-                 bias: bool = True):
+    def __init__(
+        self,
+        input_shape: int | Sequence[int],
+        hidden: Sequence[int] = (100, 100),
+        *,
+        n_classes: int = 10,
+        activation: str = "relu",
+        batch_norm: bool = False,
+        bias: bool = True,
+    ):
         super().__init__()
         if activation not in ACTIVATION_MODULES:
             raise UnknownName("activation", activation, ACTIVATION_MODULES)

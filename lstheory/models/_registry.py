@@ -20,16 +20,25 @@ from ._mlp import MLPNet
 from ._resnet import ResNet
 from ._vgg import VGG9
 
-__all__ = ["MODELS", "build_model", "count_parameters", "save_checkpoint", "load_checkpoint",
-           "Checkpoint", "model_spec"]
+__all__ = [
+    "MODELS",
+    "build_model",
+    "count_parameters",
+    "save_checkpoint",
+    "load_checkpoint",
+    "Checkpoint",
+    "model_spec",
+]
 
 _FORMAT = "lstheory.checkpoint/1"
 
 
 def _resnet(depth: int, shortcut: bool, width: int = 1):
     def make(shape, n_classes, **kw):
-        return ResNet(depth, shortcut=shortcut, width=width, in_channels=shape[0],
-                      n_classes=n_classes, **kw)
+        return ResNet(
+            depth, shortcut=shortcut, width=width, in_channels=shape[0], n_classes=n_classes, **kw
+        )
+
     return make
 
 
@@ -41,11 +50,16 @@ def _named() -> dict[str, Callable[..., nn.Module]]:
     for k in (2, 4, 8):
         names[f"wrn56-{k}"] = _resnet(56, True, k)
         names[f"wrn56-{k}-noshort"] = _resnet(56, False, k)
-    names["vgg9"] = lambda shape, n_classes, **kw: VGG9(in_channels=shape[0], input_size=shape[-1],
-                                                        n_classes=n_classes, **kw)
-    names["dcnn"] = lambda shape, n_classes, **kw: DCNN(in_channels=shape[0], n_classes=n_classes, **kw)
+    names["vgg9"] = lambda shape, n_classes, **kw: VGG9(
+        in_channels=shape[0], input_size=shape[-1], n_classes=n_classes, **kw
+    )
+    names["dcnn"] = lambda shape, n_classes, **kw: DCNN(
+        in_channels=shape[0], n_classes=n_classes, **kw
+    )
     names["mlp"] = lambda shape, n_classes, **kw: MLPNet(shape, n_classes=n_classes, **kw)
-    names["resnet"] = lambda shape, n_classes, **kw: ResNet(in_channels=shape[0], n_classes=n_classes, **kw)
+    names["resnet"] = lambda shape, n_classes, **kw: ResNet(
+        in_channels=shape[0], n_classes=n_classes, **kw
+    )
     return names
 
 
@@ -55,8 +69,14 @@ def _named() -> dict[str, Callable[..., nn.Module]]:
 MODELS: Mapping[str, Callable[..., nn.Module]] = _named()
 
 
-def build_model(name: str, *, input_shape: tuple[int, ...] = (3, 32, 32), n_classes: int = 10,
-                seed: int = 0, **options: Any) -> nn.Module:
+def build_model(
+    name: str,
+    *,
+    input_shape: tuple[int, ...] = (3, 32, 32),
+    n_classes: int = 10,
+    seed: int = 0,
+    **options: Any,
+) -> nn.Module:
     """A freshly initialised model from :data:`MODELS`, for inputs of ``input_shape``.
 
     The initialisation is a function of ``seed`` alone and leaves torch's global generator as it
@@ -73,13 +93,21 @@ def build_model(name: str, *, input_shape: tuple[int, ...] = (3, 32, 32), n_clas
     if not shape or min(shape) < 1:
         raise InvalidArgument("input_shape", input_shape, "positive sizes, e.g. (3, 32, 32)")
     if name not in ("mlp",) and len(shape) != 3:
-        raise InvalidArgument("input_shape", input_shape,
-                              f"(channels, height, width) for {name}; flat inputs need 'mlp'")
+        raise InvalidArgument(
+            "input_shape",
+            input_shape,
+            f"(channels, height, width) for {name}; flat inputs need 'mlp'",
+        )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = MODELS[name](shape, n_classes, **options)
-    model.lstheory_spec = {"name": name, "input_shape": list(shape), "n_classes": n_classes,
-                           "seed": seed, "options": dict(options)}
+    model.lstheory_spec = {
+        "name": name,
+        "input_shape": list(shape),
+        "n_classes": n_classes,
+        "seed": seed,
+        "options": dict(options),
+    }
     return model
 
 
@@ -106,8 +134,12 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, **meta: Any) -> P
     """Write ``model``'s state, how to rebuild it and ``meta`` (epoch, seed, ...) atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    blob = {"format": _FORMAT, "spec": model_spec(model), "meta": meta,
-            "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+    blob = {
+        "format": _FORMAT,
+        "spec": model_spec(model),
+        "meta": meta,
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+    }
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     os.close(fd)
     try:
@@ -139,13 +171,20 @@ def load_checkpoint(path: str | os.PathLike, *, model: nn.Module | None = None) 
 
         net = copy.deepcopy(model)
     elif spec:
-        net = build_model(spec["name"], input_shape=tuple(spec["input_shape"]),
-                          n_classes=spec["n_classes"], seed=spec["seed"], **spec["options"])
+        net = build_model(
+            spec["name"],
+            input_shape=tuple(spec["input_shape"]),
+            n_classes=spec["n_classes"],
+            seed=spec["seed"],
+            **spec["options"],
+        )
     else:
         raise InvalidArgument("model", None, f"a model to load {path.name} into (it has no spec)")
     try:
         net.load_state_dict(state)
     except RuntimeError as e:
-        raise InvalidArgument("checkpoint", str(path), f"a state dict matching the model ({e})") from None
+        raise InvalidArgument(
+            "checkpoint", str(path), f"a state dict matching the model ({e})"
+        ) from None
     net.eval()
     return Checkpoint(net, dict(blob.get("meta", {})) if spec or "meta" in blob else {}, str(path))

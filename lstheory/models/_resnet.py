@@ -20,8 +20,15 @@ class BasicBlock(nn.Module):
     where the shape changes (no parameters). ``shortcut=False`` removes the shortcut altogether.
     """
 
-    def __init__(self, in_planes: int, planes: int, stride: int = 1, *, shortcut: bool = True,
-                 shortcut_type: str = "B"):
+    def __init__(
+        self,
+        in_planes: int,
+        planes: int,
+        stride: int = 1,
+        *,
+        shortcut: bool = True,
+        shortcut_type: str = "B",
+    ):
         super().__init__()
         self.conv1 = nn.Conv2d(in_planes, planes, 3, stride=stride, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes)
@@ -33,7 +40,9 @@ class BasicBlock(nn.Module):
         if shortcut and (stride != 1 or in_planes != planes):
             if shortcut_type == "B":
                 self.shortcut = nn.Sequential(
-                    nn.Conv2d(in_planes, planes, 1, stride=stride, bias=False), nn.BatchNorm2d(planes))
+                    nn.Conv2d(in_planes, planes, 1, stride=stride, bias=False),
+                    nn.BatchNorm2d(planes),
+                )
             else:
                 extra = planes - in_planes
                 self.pad = (stride, extra // 2, extra - extra // 2)
@@ -57,25 +66,42 @@ class ResNet(nn.Module):
     basic blocks with ``16k, 32k, 64k`` channels (strides 1, 2, 2), global average pooling and a
     linear classifier. ``k = width`` (Wide-ResNet of Li et al.: ``WRN-56-k``)."""
 
-    def __init__(self, depth: int = 56, *, shortcut: bool = True, width: int = 1,
-                 shortcut_type: str = "B", in_channels: int = 3, n_classes: int = 10):
+    def __init__(
+        self,
+        depth: int = 56,
+        *,
+        shortcut: bool = True,
+        width: int = 1,
+        shortcut_type: str = "B",
+        in_channels: int = 3,
+        n_classes: int = 10,
+    ):
         super().__init__()
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
             raise InvalidArgument("depth", depth, "6n + 2 for an integer n ≥ 1 (20, 56, 110, ...)")
         if isinstance(width, bool) or not isinstance(width, int) or width < 1:
             raise InvalidArgument("width", width, "a positive integer (the k of WRN-56-k)")
         if shortcut_type not in ("A", "B"):
-            raise InvalidArgument("shortcut_type", shortcut_type, "'A' (zero-padding) or 'B' (1x1 conv)")
+            raise InvalidArgument(
+                "shortcut_type", shortcut_type, "'A' (zero-padding) or 'B' (1x1 conv)"
+            )
         n = (depth - 2) // 6
         planes = [16 * width, 32 * width, 64 * width]
         self.conv1 = nn.Conv2d(in_channels, planes[0], 3, stride=1, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes[0])
         blocks, in_planes = [], planes[0]
-        for stage, (p, s) in enumerate(zip(planes, (1, 2, 2)), start=1):
+        for p, s in zip(planes, (1, 2, 2)):
             layer = []
             for i in range(n):
-                layer.append(BasicBlock(in_planes, p, s if i == 0 else 1, shortcut=shortcut,
-                                        shortcut_type=shortcut_type))
+                layer.append(
+                    BasicBlock(
+                        in_planes,
+                        p,
+                        s if i == 0 else 1,
+                        shortcut=shortcut,
+                        shortcut_type=shortcut_type,
+                    )
+                )
                 in_planes = p
             blocks.append(nn.Sequential(*layer))
         self.layer1, self.layer2, self.layer3 = blocks

@@ -55,10 +55,20 @@ class TrainOptions:
                 raise InvalidArgument(name, v, "a positive integer")
         for name in ("lr", "momentum", "weight_decay"):
             v = getattr(self, name)
-            if not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 or (name == "lr" and v == 0):
-                raise InvalidArgument(name, v, "a finite number ≥ 0" + (" (> 0)" if name == "lr" else ""))
-        if isinstance(self.checkpoint_every, bool) or not isinstance(self.checkpoint_every, int) \
-                or self.checkpoint_every < 0:
+            if (
+                not isinstance(v, (int, float))
+                or not math.isfinite(v)
+                or v < 0
+                or (name == "lr" and v == 0)
+            ):
+                raise InvalidArgument(
+                    name, v, "a finite number ≥ 0" + (" (> 0)" if name == "lr" else "")
+                )
+        if (
+            isinstance(self.checkpoint_every, bool)
+            or not isinstance(self.checkpoint_every, int)
+            or self.checkpoint_every < 0
+        ):
             raise InvalidArgument("checkpoint_every", self.checkpoint_every, "an integer ≥ 0")
 
 
@@ -102,15 +112,25 @@ class TrainResult:
 
     def summary(self) -> str:
         f = self.final
-        return (f"{self.options.epochs} epochs, batch {self.options.batch_size}, wd "
-                f"{self.options.weight_decay:g}: train loss {f.train_loss:.4f}, test error "
-                f"{100 * (1 - f.test_acc):.2f}%")
+        return (
+            f"{self.options.epochs} epochs, batch {self.options.batch_size}, wd "
+            f"{self.options.weight_decay:g}: train loss {f.train_loss:.4f}, test error "
+            f"{100 * (1 - f.test_acc):.2f}%"
+        )
 
 
-def train(model: nn.Module, data: Dataset, options: TrainOptions | str | None = None, *,
-          seed: int = 0, checkpoint_dir: str | os.PathLike | None = None, device: str = "cpu",
-          callback: Callable[[int, nn.Module, EpochRecord], None] | None = None,
-          progress: Callable[[str], None] | None = None, **overrides: Any) -> TrainResult:
+def train(
+    model: nn.Module,
+    data: Dataset,
+    options: TrainOptions | str | None = None,
+    *,
+    seed: int = 0,
+    checkpoint_dir: str | os.PathLike | None = None,
+    device: str = "cpu",
+    callback: Callable[[int, nn.Module, EpochRecord], None] | None = None,
+    progress: Callable[[str], None] | None = None,
+    **overrides: Any,
+) -> TrainResult:
     """Train ``model`` on ``data`` in place with cross-entropy and return a :class:`TrainResult`.
 
     ``options`` is a :class:`TrainOptions`, a preset name from :data:`TRAIN_PRESETS`, or ``None``
@@ -134,7 +154,7 @@ def train(model: nn.Module, data: Dataset, options: TrainOptions | str | None = 
         perm = torch.randperm(len(y), generator=gen).to(device)
         for step in range(steps_per_epoch):
             _set_lr(optim, opts, (epoch - 1) + step / steps_per_epoch)
-            idx = perm[step * opts.batch_size:(step + 1) * opts.batch_size]
+            idx = perm[step * opts.batch_size : (step + 1) * opts.batch_size]
             out = model(x[idx])
             loss = F.cross_entropy(out, y[idx])
             optim.zero_grad(set_to_none=True)
@@ -142,13 +162,18 @@ def train(model: nn.Module, data: Dataset, options: TrainOptions | str | None = 
             optim.step()
             total += float(loss.detach()) * len(idx)
             correct += int((out.argmax(1) == y[idx]).sum())
-        rec = _record(model, data, epoch, total / len(y), correct / len(y), time.perf_counter() - t0, device)
+        rec = _record(
+            model, data, epoch, total / len(y), correct / len(y), time.perf_counter() - t0, device
+        )
         history.append(rec)
         if progress is not None:
-            progress(f"train: epoch {epoch}/{opts.epochs} loss {rec.train_loss:.4f} "
-                     f"test acc {rec.test_acc:.3f}")
-        if checkpoint_dir is not None and (epoch == opts.epochs or (
-                opts.checkpoint_every and epoch % opts.checkpoint_every == 0)):
+            progress(
+                f"train: epoch {epoch}/{opts.epochs} loss {rec.train_loss:.4f} "
+                f"test acc {rec.test_acc:.3f}"
+            )
+        if checkpoint_dir is not None and (
+            epoch == opts.epochs or (opts.checkpoint_every and epoch % opts.checkpoint_every == 0)
+        ):
             path = Path(checkpoint_dir) / f"epoch_{epoch:04d}.pt"
             save_checkpoint(path, model, seed=seed, options=asdict(opts), **asdict(rec))
             ckpts.append(str(path))
@@ -174,7 +199,9 @@ def _options(options, overrides) -> TrainOptions:
 def _optimizer(model: nn.Module, opts: TrainOptions) -> torch.optim.Optimizer:
     params = [p for p in model.parameters() if p.requires_grad]
     if opts.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=opts.lr, momentum=opts.momentum, weight_decay=opts.weight_decay)
+        return torch.optim.SGD(
+            params, lr=opts.lr, momentum=opts.momentum, weight_decay=opts.weight_decay
+        )
     return torch.optim.Adam(params, lr=opts.lr, weight_decay=opts.weight_decay)
 
 
@@ -191,7 +218,9 @@ def _set_lr(optim, opts: TrainOptions, t: float) -> None:
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch_size: int = 1024) -> tuple[float, float]:
+def evaluate(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch_size: int = 1024
+) -> tuple[float, float]:
     """Mean cross-entropy and accuracy of ``model`` in eval mode (its mode is restored)."""
     was = model.training
     model.eval()

@@ -19,8 +19,9 @@ VGG9_CONFIG = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M")
 class VGG9(nn.Module):
     """VGG-9. ``width`` scales every channel count (``width=0.25`` for CPU-sized demos)."""
 
-    def __init__(self, *, in_channels: int = 3, input_size: int = 32, n_classes: int = 10,
-                 width: float = 1.0):
+    def __init__(
+        self, *, in_channels: int = 3, input_size: int = 32, n_classes: int = 10, width: float = 1.0
+    ):
         super().__init__()
         if not isinstance(width, (int, float)) or width <= 0:
             raise InvalidArgument("width", width, "a positive number (1.0 is the paper's VGG-9)")
@@ -33,10 +34,16 @@ class VGG9(nn.Module):
                 size = math.ceil(size / 2)
             else:
                 out = max(1, int(round(v * width)))
-                layers += [nn.Conv2d(c, out, 3, padding=1), nn.BatchNorm2d(out), nn.ReLU(inplace=True)]
+                layers += [
+                    nn.Conv2d(c, out, 3, padding=1),
+                    nn.BatchNorm2d(out),
+                    nn.ReLU(inplace=True),
+                ]
                 c = out
         self.features = nn.Sequential(*layers)
-        self.fc = nn.Sequential(nn.Linear(c * size * size, c), nn.BatchNorm1d(c), nn.ReLU(inplace=True))
+        self.fc = nn.Sequential(
+            nn.Linear(c * size * size, c), nn.BatchNorm1d(c), nn.ReLU(inplace=True)
+        )
         self.classifier = nn.Linear(c, n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

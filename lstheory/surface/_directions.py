@@ -20,8 +20,18 @@ from torch import nn
 from .._errors import InvalidArgument, UnknownName
 from .._random import normalize_seed, torch_generator
 
-__all__ = ["Direction", "NORMS", "IGNORES", "random_direction", "normalize_direction",
-           "target_direction", "plane_directions", "pca_directions", "PCADirections", "state_of"]
+__all__ = [
+    "Direction",
+    "NORMS",
+    "IGNORES",
+    "random_direction",
+    "normalize_direction",
+    "target_direction",
+    "plane_directions",
+    "pca_directions",
+    "PCADirections",
+    "state_of",
+]
 
 #: Normalisations (Li et al. 2018, §4 and their ``net_plotter.normalize_direction``):
 #: ``filter`` — every filter ``d_f`` (slice along dim 0: a conv's output channel, a linear layer's
@@ -65,16 +75,27 @@ class Direction:
 
     def describe(self) -> dict[str, Any]:
         """Provenance as plain values."""
-        return {"kind": self.kind, "norm": self.norm, "ignore": self.ignore, "states": self.states,
-                "seed": -1 if self.seed is None else self.seed, "n_entries": int(self.vector().numel()),
-                "euclidean_norm": self.norm_(), **{k: v for k, v in self.info.items()}}
+        return {
+            "kind": self.kind,
+            "norm": self.norm,
+            "ignore": self.ignore,
+            "states": self.states,
+            "seed": -1 if self.seed is None else self.seed,
+            "n_entries": int(self.vector().numel()),
+            "euclidean_norm": self.norm_(),
+            **{k: v for k, v in self.info.items()},
+        }
 
     def __repr__(self) -> str:
-        return (f"Direction(kind={self.kind!r}, norm={self.norm!r}, ignore={self.ignore!r}, "
-                f"states={self.states}, tensors={len(self.tensors)})")
+        return (
+            f"Direction(kind={self.kind!r}, norm={self.norm!r}, ignore={self.ignore!r}, "
+            f"states={self.states}, tensors={len(self.tensors)})"
+        )
 
 
-def state_of(model: nn.Module | Mapping[str, torch.Tensor], *, states: bool = False) -> dict[str, torch.Tensor]:
+def state_of(
+    model: nn.Module | Mapping[str, torch.Tensor], *, states: bool = False
+) -> dict[str, torch.Tensor]:
     """The tensors a direction moves: parameters, plus float buffers when ``states``.
 
     Accepts a module or a state dict (then "parameters" are all floating entries that are not
@@ -85,8 +106,13 @@ def state_of(model: nn.Module | Mapping[str, torch.Tensor], *, states: bool = Fa
         if states:
             out.update({k: v.detach() for k, v in model.named_buffers() if v.is_floating_point()})
         return out
-    return {k: v.detach() for k, v in model.items() if torch.is_tensor(v) and v.is_floating_point()
-            and (states or not k.endswith(("running_mean", "running_var")))}
+    return {
+        k: v.detach()
+        for k, v in model.items()
+        if torch.is_tensor(v)
+        and v.is_floating_point()
+        and (states or not k.endswith(("running_mean", "running_var")))
+    }
 
 
 def _check(name: str, value: str, choices: Sequence[str]) -> None:
@@ -94,8 +120,14 @@ def _check(name: str, value: str, choices: Sequence[str]) -> None:
         raise UnknownName(name, value, choices)
 
 
-def normalize_direction(tensors: Mapping[str, torch.Tensor], model, *, norm: str = "filter",
-                        ignore: str = "biasbn", states: bool = False) -> dict[str, torch.Tensor]:
+def normalize_direction(
+    tensors: Mapping[str, torch.Tensor],
+    model,
+    *,
+    norm: str = "filter",
+    ignore: str = "biasbn",
+    states: bool = False,
+) -> dict[str, torch.Tensor]:
     """Rescale ``tensors`` against the matching weights of ``model`` (a new dict; inputs untouched).
 
     Filter normalisation, for an entry with ≥ 2 dimensions and every index ``f`` along dim 0:
@@ -140,8 +172,15 @@ def _normalize_one(d: torch.Tensor, w: torch.Tensor, norm: str, ignore: str) -> 
     return d
 
 
-def random_direction(model: nn.Module, *, seed: int = 0, norm: str = "filter",
-                     ignore: str = "biasbn", states: bool = False, stream: str = "x") -> Direction:
+def random_direction(
+    model: nn.Module,
+    *,
+    seed: int = 0,
+    norm: str = "filter",
+    ignore: str = "biasbn",
+    states: bool = False,
+    stream: str = "x",
+) -> Direction:
     """A Gaussian direction ``d ~ N(0, I)``, normalised against ``model`` (Li et al. 2018).
 
     Parameters
@@ -164,14 +203,17 @@ def random_direction(model: nn.Module, *, seed: int = 0, norm: str = "filter",
     seed = normalize_seed(seed)
     gen = torch_generator(seed, stream=f"direction-{stream}")
     centre = state_of(model, states=states)
-    raw = {k: torch.randn(v.shape, generator=gen, dtype=torch.float32).to(v.device, v.dtype)
-           for k, v in centre.items()}
+    raw = {
+        k: torch.randn(v.shape, generator=gen, dtype=torch.float32).to(v.device, v.dtype)
+        for k, v in centre.items()
+    }
     tensors = normalize_direction(raw, centre, norm=norm, ignore=ignore)
     return Direction(tensors, "random", norm, ignore, states, seed, {"stream": stream})
 
 
-def target_direction(model: nn.Module, target: nn.Module | Mapping[str, torch.Tensor], *,
-                     states: bool = False) -> Direction:
+def target_direction(
+    model: nn.Module, target: nn.Module | Mapping[str, torch.Tensor], *, states: bool = False
+) -> Direction:
     """``θ_target − θ_model``: coordinate 0 is ``model``, coordinate 1 is ``target`` (1-D
     interpolation of Li et al.'s Figure 2 uses ``states=True``, batch-norm statistics included)."""
     a = state_of(model, states=states)
@@ -187,7 +229,9 @@ def target_direction(model: nn.Module, target: nn.Module | Mapping[str, torch.Te
     return Direction(tensors, "target", "none", "none", states, None)
 
 
-def plane_directions(model: nn.Module, b, c, *, states: bool = False) -> tuple[Direction, Direction]:
+def plane_directions(
+    model: nn.Module, b, c, *, states: bool = False
+) -> tuple[Direction, Direction]:
     """The plane through three models: ``(θ_b − θ_a, θ_c − θ_a)``, so ``a, b, c`` sit at
     ``(0, 0), (1, 0), (0, 1)``."""
     return target_direction(model, b, states=states), target_direction(model, c, states=states)
@@ -206,8 +250,14 @@ class PCADirections:
     explained_variance_ratio: np.ndarray
 
 
-def pca_directions(model: nn.Module, trajectory: Iterable, *, n_components: int = 2,
-                   ignore: str = "biasbn", states: bool = False) -> PCADirections:
+def pca_directions(
+    model: nn.Module,
+    trajectory: Iterable,
+    *,
+    n_components: int = 2,
+    ignore: str = "biasbn",
+    states: bool = False,
+) -> PCADirections:
     """PCA of ``θ_i − θ_c`` over a trajectory (Li et al. 2018, §7): the plane that captures most
     of the optimiser's motion, with the trajectory projected onto it.
 
@@ -220,7 +270,9 @@ def pca_directions(model: nn.Module, trajectory: Iterable, *, n_components: int 
     rows = []
     for item in trajectory:
         s = state_of(item, states=states)
-        rows.append(torch.cat([(s[k].double() - centre[k].double()).reshape(-1).cpu() for k in names]))
+        rows.append(
+            torch.cat([(s[k].double() - centre[k].double()).reshape(-1).cpu() for k in names])
+        )
     if len(rows) < n_components + 1:
         raise InvalidArgument("trajectory", len(rows), f"at least {n_components + 1} points")
     m = torch.stack(rows)
@@ -228,7 +280,9 @@ def pca_directions(model: nn.Module, trajectory: Iterable, *, n_components: int 
     _, s, vh = torch.linalg.svd(centred, full_matrices=False)
     comps = vh[:n_components]
     var = s**2
-    ratio = (var[:n_components] / var.sum()).numpy() if float(var.sum()) > 0 else np.zeros(n_components)
+    ratio = (
+        (var[:n_components] / var.sum()).numpy() if float(var.sum()) > 0 else np.zeros(n_components)
+    )
     coords = (m @ comps.T).numpy()
     dirs = []
     for j in range(n_components):
@@ -236,12 +290,21 @@ def pca_directions(model: nn.Module, trajectory: Iterable, *, n_components: int 
         for k, v in centre.items():
             if k in names:
                 n = v.numel()
-                tensors[k] = comps[j, start:start + n].reshape(v.shape).to(v.device, v.dtype)
+                tensors[k] = comps[j, start : start + n].reshape(v.shape).to(v.device, v.dtype)
                 start += n
             else:
                 tensors[k] = torch.zeros_like(v)
-        dirs.append(Direction(tensors, "pca", "none", ignore, states, None,
-                              {"component": j, "explained_variance_ratio": float(ratio[j])}))
+        dirs.append(
+            Direction(
+                tensors,
+                "pca",
+                "none",
+                ignore,
+                states,
+                None,
+                {"component": j, "explained_variance_ratio": float(ratio[j])},
+            )
+        )
     return PCADirections(tuple(dirs), coords, ratio)
 
 

@@ -89,19 +89,33 @@ class PointEvaluator:
     max_memory : bytes the stacked activations of one pass may take (used to cap K).
     """
 
-    def __init__(self, model: nn.Module, directions: Sequence[Direction], *, bn: str = "keep",
-                 loss: str = "cross_entropy", batch_size: int = 1024,
-                 points_per_pass: int | str = "auto", max_memory: int = 2 << 30,
-                 device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32):
+    def __init__(
+        self,
+        model: nn.Module,
+        directions: Sequence[Direction],
+        *,
+        bn: str = "keep",
+        loss: str = "cross_entropy",
+        batch_size: int = 1024,
+        points_per_pass: int | str = "auto",
+        max_memory: int = 2 << 30,
+        device: str | torch.device = "cpu",
+        dtype: torch.dtype = torch.float32,
+    ):
         if bn not in BN_POLICIES:
             raise UnknownName("bn", bn, BN_POLICIES)
         if loss not in LOSSES:
             raise UnknownName("loss", loss, LOSSES)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidArgument("batch_size", batch_size, "a positive integer")
-        if points_per_pass != "auto" and (isinstance(points_per_pass, bool) or not isinstance(
-                points_per_pass, int) or points_per_pass < 1):
-            raise InvalidArgument("points_per_pass", points_per_pass, "a positive integer or 'auto'")
+        if points_per_pass != "auto" and (
+            isinstance(points_per_pass, bool)
+            or not isinstance(points_per_pass, int)
+            or points_per_pass < 1
+        ):
+            raise InvalidArgument(
+                "points_per_pass", points_per_pass, "a positive integer or 'auto'"
+            )
         if not directions:
             raise InvalidArgument("directions", directions, "one or more directions")
         self.device, self.dtype = torch.device(device), dtype
@@ -113,8 +127,9 @@ class PointEvaluator:
         self.buffers = {k: v.detach() for k, v in self.model.named_buffers()}
         self.dirs = [self._direction(d) for d in directions]
         self._moved_buffers = sorted({k for d in self.dirs for k in d if k in self.buffers})
-        self._bn_modules = [m for m in self.model.modules()
-                            if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        self._bn_modules = [
+            m for m in self.model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
+        ]
         self.chosen_k: int | None = None if points_per_pass == "auto" else points_per_pass
         self._trials: dict[int, float] = {}
         self._proposed: int | None = None
@@ -128,9 +143,13 @@ class PointEvaluator:
             if ref is None:
                 raise InvalidArgument("directions", k, "names of the model's parameters/buffers")
             if ref.shape != t.shape:
-                raise InvalidArgument("directions", f"{k}{tuple(t.shape)}", f"shape {tuple(ref.shape)}")
+                raise InvalidArgument(
+                    "directions", f"{k}{tuple(t.shape)}", f"shape {tuple(ref.shape)}"
+                )
             if torch.count_nonzero(t):
-                out[k] = t.detach().to(self.device, self.dtype if ref.is_floating_point() else ref.dtype)
+                out[k] = t.detach().to(
+                    self.device, self.dtype if ref.is_floating_point() else ref.dtype
+                )
         return out
 
     def _stack(self, coords: torch.Tensor, base: dict, names) -> dict[str, torch.Tensor]:
@@ -149,8 +168,9 @@ class PointEvaluator:
 
     def point_state(self, coord: Sequence[float]) -> dict[str, torch.Tensor]:
         """The state dict (parameters and buffers) of the model at ``coord`` — for checking."""
-        c = torch.as_tensor(np.asarray(coord, dtype=np.float64), dtype=self.dtype,
-                            device=self.device).view(1, -1)
+        c = torch.as_tensor(
+            np.asarray(coord, dtype=np.float64), dtype=self.dtype, device=self.device
+        ).view(1, -1)
         p = self._stack(c, self.params, self.params)
         b = self._stack(c, self.buffers, self.buffers)
         return {k: v[0].clone() for k, v in {**p, **b}.items()}
@@ -170,8 +190,11 @@ class PointEvaluator:
 
     def _recompute_bn(self, params: dict, x_bn: torch.Tensor, k: int) -> dict:
         """Batch-norm statistics of every point over ``x_bn`` (cumulative mean over batches)."""
-        bufs = self._stack(torch.zeros(k, len(self.dirs), device=self.device, dtype=self.dtype),
-                           self.buffers, self.buffers)
+        bufs = self._stack(
+            torch.zeros(k, len(self.dirs), device=self.device, dtype=self.dtype),
+            self.buffers,
+            self.buffers,
+        )
         bufs = {n: v.clone() for n, v in bufs.items()}
         names = [n for n in bufs if n.endswith(("running_mean", "running_var"))]
         acc = {n: torch.zeros_like(bufs[n]) for n in names}
@@ -180,7 +203,9 @@ class PointEvaluator:
             for m in self._bn_modules:
                 m.momentum = 1.0  # running stats := this batch's stats; averaged below
                 m.train()
-            for i, (xb, _) in enumerate(batches(x_bn, x_bn.new_zeros(len(x_bn)), self.batch_size), 1):
+            for i, (xb, _) in enumerate(
+                batches(x_bn, x_bn.new_zeros(len(x_bn)), self.batch_size), 1
+            ):
                 self._forward(params, bufs, list(bufs), xb, k)
                 for n in names:
                     acc[n] += (bufs[n] - acc[n]) / i
@@ -200,8 +225,13 @@ class PointEvaluator:
         return (logits - onehot.unsqueeze(0)).pow(2).mean(-1)
 
     @torch.no_grad()
-    def evaluate(self, coords: np.ndarray, splits: Sequence[tuple[torch.Tensor, torch.Tensor]], *,
-                 bn_inputs: torch.Tensor | None = None) -> list[Totals]:
+    def evaluate(
+        self,
+        coords: np.ndarray,
+        splits: Sequence[tuple[torch.Tensor, torch.Tensor]],
+        *,
+        bn_inputs: torch.Tensor | None = None,
+    ) -> list[Totals]:
         """Totals on every ``(x, y)`` split for the points ``coords[K, n_directions]`` in one
         group of passes (K points at a time). ``bn_inputs`` are the inputs batch-norm statistics
         are recomputed on (``bn="recompute"``)."""
@@ -243,7 +273,9 @@ class PointEvaluator:
         hs = [m.register_forward_hook(hook) for m in self.model.modules() if not list(m.children())]
         try:
             with torch.no_grad():
-                self.model(x_example[: min(len(x_example), self.batch_size)].to(self.device, self.dtype))
+                self.model(
+                    x_example[: min(len(x_example), self.batch_size)].to(self.device, self.dtype)
+                )
         finally:
             for h in hs:
                 h.remove()

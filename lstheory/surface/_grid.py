@@ -31,8 +31,15 @@ class Grid:
             object.__setattr__(self, name, v)
 
     @classmethod
-    def linspace(cls, xmin: float, xmax: float, nx: int, ymin: float | None = None,
-                 ymax: float | None = None, ny: int | None = None) -> Grid:
+    def linspace(
+        cls,
+        xmin: float,
+        xmax: float,
+        nx: int,
+        ymin: float | None = None,
+        ymax: float | None = None,
+        ny: int | None = None,
+    ) -> Grid:
         """``nx`` (× ``ny``) evenly spaced points, ends included (Li et al.: ``-1:1:51``)."""
         for name, n in (("nx", nx), ("ny", ny)):
             if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
@@ -64,8 +71,12 @@ class Grid:
         return np.stack([gx.reshape(-1), gy.reshape(-1)], axis=1)
 
     def describe(self) -> dict:
-        out = {"ndim": self.ndim, "shape": list(self.shape), "xmin": float(self.xs[0]),
-               "xmax": float(self.xs[-1])}
+        out = {
+            "ndim": self.ndim,
+            "shape": list(self.shape),
+            "xmin": float(self.xs[0]),
+            "xmax": float(self.xs[-1]),
+        }
         if self.ys is not None:
             out.update(ymin=float(self.ys[0]), ymax=float(self.ys[-1]))
         return out

@@ -25,9 +25,18 @@ def _plt():
     return plt
 
 
-def plot_surface(surface, *, metric: str = "train_loss", kind: str = "contour", ax=None,
-                 levels: int | np.ndarray | None = None, vmax: float | None = None,
-                 log: bool = False, title: str | None = None, path: str | os.PathLike | None = None):
+def plot_surface(
+    surface,
+    *,
+    metric: str = "train_loss",
+    kind: str = "contour",
+    ax=None,
+    levels: int | np.ndarray | None = None,
+    vmax: float | None = None,
+    log: bool = False,
+    title: str | None = None,
+    path: str | os.PathLike | None = None,
+):
     """Draw a 2-D surface; returns the axes. ``levels``: number or values of contour levels
     (Li et al.: 0.1 to 10 step 0.5 for CIFAR losses); ``vmax`` clips; ``log`` plots log10."""
     if kind not in PLOT_KINDS:
@@ -52,8 +61,9 @@ def plot_surface(surface, *, metric: str = "train_loss", kind: str = "contour", 
         ax.figure.colorbar(ax.contourf(gx, gy, z, levels=lv, cmap="viridis"), ax=ax)
     elif kind == "heatmap":
         x, y = surface.grid.xs, surface.grid.ys
-        im = ax.imshow(z.T, origin="lower", extent=(x[0], x[-1], y[0], y[-1]), aspect="auto",
-                       cmap="viridis")
+        im = ax.imshow(
+            z.T, origin="lower", extent=(x[0], x[-1], y[0], y[-1]), aspect="auto", cmap="viridis"
+        )
         ax.figure.colorbar(im, ax=ax)
     else:
         ax.plot_surface(gx, gy, z, cmap="coolwarm", linewidth=0, antialiased=True)
@@ -64,12 +74,22 @@ def plot_surface(surface, *, metric: str = "train_loss", kind: str = "contour", 
     return ax
 
 
-def plot_1d(surface, *, split: str = "both", ax=None, loss_max: float | None = None,
-            title: str | None = None, path: str | os.PathLike | None = None, label: str = ""):
+def plot_1d(
+    surface,
+    *,
+    split: str = "both",
+    ax=None,
+    loss_max: float | None = None,
+    title: str | None = None,
+    path: str | os.PathLike | None = None,
+    label: str = "",
+):
     """Li et al.'s 1-D figure: loss (blue, left axis) and accuracy (red, right axis); solid for
     train, dashed for test. Returns ``(loss_axes, accuracy_axes)``."""
     if surface.grid.ndim != 1:
-        raise InvalidArgument("surface", f"{surface.grid.ndim}-D", "a 1-D surface (use plot_surface)")
+        raise InvalidArgument(
+            "surface", f"{surface.grid.ndim}-D", "a 1-D surface (use plot_surface)"
+        )
     plt = _plt()
     if ax is None:
         ax = plt.figure(figsize=(5.2, 3.8)).add_subplot()
@@ -110,8 +130,15 @@ def _save(ax, path):
         ax.figure.savefig(path, dpi=130)
 
 
-def export_vtp(surface, path: str | os.PathLike, *, metric: str = "train_loss",
-               zmax: float | None = None, log: bool = False, z_scale: float = 1.0) -> Path:
+def export_vtp(
+    surface,
+    path: str | os.PathLike,
+    *,
+    metric: str = "train_loss",
+    zmax: float | None = None,
+    log: bool = False,
+    z_scale: float = 1.0,
+) -> Path:
     """Write a 2-D surface as a VTK PolyData file (ASCII ``.vtp``) for ParaView: one point per
     grid point at ``(x, y, z_scale·value)``, one quad per grid cell, the value as point data."""
     if surface.grid.ndim != 2:
@@ -124,18 +151,27 @@ def export_vtp(surface, path: str | os.PathLike, *, metric: str = "train_loss",
     z = np.nan_to_num(z, nan=0.0)
     xs, ys = surface.grid.xs, surface.grid.ys
     nx, ny = len(xs), len(ys)
-    pts = [f"{x:.8g} {y:.8g} {z_scale * z[i, j]:.8g}" for i, x in enumerate(xs) for j, y in enumerate(ys)]
-    quads = [(i * ny + j, (i + 1) * ny + j, (i + 1) * ny + j + 1, i * ny + j + 1)
-             for i in range(nx - 1) for j in range(ny - 1)]
+    pts = [
+        f"{x:.8g} {y:.8g} {z_scale * z[i, j]:.8g}"
+        for i, x in enumerate(xs)
+        for j, y in enumerate(ys)
+    ]
+    quads = [
+        (i * ny + j, (i + 1) * ny + j, (i + 1) * ny + j + 1, i * ny + j + 1)
+        for i in range(nx - 1)
+        for j in range(ny - 1)
+    ]
     conn = " ".join(" ".join(map(str, q)) for q in quads)
     offs = " ".join(str(4 * (n + 1)) for n in range(len(quads)))
     vals = " ".join(f"{v:.8g}" for v in z.reshape(-1))
     text = f"""<?xml version="1.0"?>
 <VTKFile type="PolyData" version="0.1" byte_order="LittleEndian">
   <PolyData>
-    <Piece NumberOfPoints="{nx * ny}" NumberOfVerts="0" NumberOfLines="0" NumberOfStrips="0" NumberOfPolys="{len(quads)}">
+    <Piece NumberOfPoints="{nx * ny}" NumberOfVerts="0" NumberOfLines="0" NumberOfStrips="0"
+           NumberOfPolys="{len(quads)}">
       <PointData Scalars="{metric}">
-        <DataArray type="Float32" Name="{metric}" NumberOfComponents="1" format="ascii">{vals}</DataArray>
+        <DataArray type="Float32" Name="{metric}" NumberOfComponents="1" format="ascii">
+{vals}</DataArray>
       </PointData>
       <Points>
         <DataArray type="Float32" NumberOfComponents="3" format="ascii">{" ".join(pts)}</DataArray>

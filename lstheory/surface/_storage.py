@@ -38,8 +38,16 @@ class SurfaceFile:
         self.path = path
 
     @classmethod
-    def create(cls, path: Path, *, grid: Grid, metrics: Sequence[str], directions: Sequence[Mapping],
-               fingerprint: str, provenance: Mapping[str, Any]) -> SurfaceFile:
+    def create(
+        cls,
+        path: Path,
+        *,
+        grid: Grid,
+        metrics: Sequence[str],
+        directions: Sequence[Mapping],
+        fingerprint: str,
+        provenance: Mapping[str, Any],
+    ) -> SurfaceFile:
         h5py = _h5py()
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".new")
@@ -98,17 +106,24 @@ def read_surface_file(path: str | os.PathLike) -> dict[str, Any]:
             if f.attrs.get("format") != FORMAT:
                 raise InvalidArgument("path", str(path), f"a {FORMAT} file")
             ys = f["ycoordinates"][...] if "ycoordinates" in f else None
-            metrics = [k for k in f.keys() if k not in ("xcoordinates", "ycoordinates", "done",
-                                                         "directions")]
-            dirs = [{n: f["directions"][i][n][...] for n in f["directions"][i]}
-                    for i in sorted(f["directions"].keys(), key=int)]
-            return {"grid": Grid(f["xcoordinates"][...], ys),
-                    "values": {m: f[m][...] for m in metrics},
-                    "done": f["done"][...].astype(bool),
-                    "fingerprint": str(f.attrs["fingerprint"]),
-                    "status": str(f.attrs["status"]),
-                    "provenance": json.loads(f.attrs["provenance"]),
-                    "directions": dirs}
+            metrics = [
+                k
+                for k in f.keys()
+                if k not in ("xcoordinates", "ycoordinates", "done", "directions")
+            ]
+            dirs = [
+                {n: f["directions"][i][n][...] for n in f["directions"][i]}
+                for i in sorted(f["directions"].keys(), key=int)
+            ]
+            return {
+                "grid": Grid(f["xcoordinates"][...], ys),
+                "values": {m: f[m][...] for m in metrics},
+                "done": f["done"][...].astype(bool),
+                "fingerprint": str(f.attrs["fingerprint"]),
+                "status": str(f.attrs["status"]),
+                "provenance": json.loads(f.attrs["provenance"]),
+                "directions": dirs,
+            }
     except OSError as e:
         raise InvalidArgument("path", str(path), f"a readable HDF5 surface file ({e})") from None
 
@@ -116,9 +131,22 @@ def read_surface_file(path: str | os.PathLike) -> dict[str, Any]:
 def _flat_attrs(prov: Mapping[str, Any]) -> dict[str, Any]:
     """The provenance entries a reader of the bare HDF5 file looks for first, as attributes."""
     out = {}
-    for key in ("seed", "bn_policy", "loss", "normalisation", "created", "lstheory_version",
-                "torch_version", "h5py_version", "numpy_version", "model_name", "data_name",
-                "data_fingerprint", "n_train_used", "n_test_used"):
+    for key in (
+        "seed",
+        "bn_policy",
+        "loss",
+        "normalisation",
+        "created",
+        "lstheory_version",
+        "torch_version",
+        "h5py_version",
+        "numpy_version",
+        "model_name",
+        "data_name",
+        "data_fingerprint",
+        "n_train_used",
+        "n_test_used",
+    ):
         if key in prov and prov[key] is not None:
             v = prov[key]
             if isinstance(v, bool) or not isinstance(v, (int, float, str)):

@@ -66,8 +66,10 @@ class Surface:
     def status(self) -> str:
         if self.complete:
             return "complete"
-        return (f"partial: {int(self.done.sum())} of {self.done.size} points done; "
-                "rerun the same call (or command) to continue")
+        return (
+            f"partial: {int(self.done.sum())} of {self.done.size} points done; "
+            "rerun the same call (or command) to continue"
+        )
 
     def __str__(self) -> str:
         lines = [f"surface {'x'.join(map(str, self.grid.shape))} ({self.status})"]
@@ -75,24 +77,43 @@ class Surface:
             if m in self.values and np.isfinite(self.values[m]).any():
                 v = self.values[m]
                 lines.append(f"  {m:<10} min {np.nanmin(v):.4g}  max {np.nanmax(v):.4g}")
-        lines.append(f"  computed {self.n_evaluated} points in {self.seconds:.1f}s"
-                     + (f" ({self.points_per_pass} per pass)" if self.points_per_pass else ""))
+        lines.append(
+            f"  computed {self.n_evaluated} points in {self.seconds:.1f}s"
+            + (f" ({self.points_per_pass} per pass)" if self.points_per_pass else "")
+        )
         if self.path:
             lines.append(f"  file: {self.path}")
         return "\n".join(lines)
 
 
-def evaluate_points(model: nn.Module, data: Dataset, directions: Sequence[Direction],
-                    coords: np.ndarray, *, splits: Sequence[str] = SPLITS, bn: str = "keep",
-                    loss: str = "cross_entropy", batch_size: int = 1024,
-                    points_per_pass: int | str = "auto", device: str = "cpu",
-                    dtype: torch.dtype = torch.float32) -> dict[str, np.ndarray]:
+def evaluate_points(
+    model: nn.Module,
+    data: Dataset,
+    directions: Sequence[Direction],
+    coords: np.ndarray,
+    *,
+    splits: Sequence[str] = SPLITS,
+    bn: str = "keep",
+    loss: str = "cross_entropy",
+    batch_size: int = 1024,
+    points_per_pass: int | str = "auto",
+    device: str = "cpu",
+    dtype: torch.dtype = torch.float32,
+) -> dict[str, np.ndarray]:
     """Loss and accuracy at arbitrary coordinates ``coords[M, len(directions)]`` (no storage).
 
     Returns ``{f"{split}_loss": [M], f"{split}_acc": [M]}``.
     """
-    ev = PointEvaluator(model, directions, bn=bn, loss=loss, batch_size=batch_size,
-                        points_per_pass=points_per_pass, device=device, dtype=dtype)
+    ev = PointEvaluator(
+        model,
+        directions,
+        bn=bn,
+        loss=loss,
+        batch_size=batch_size,
+        points_per_pass=points_per_pass,
+        device=device,
+        dtype=dtype,
+    )
     coords = np.asarray(coords, dtype=np.float64).reshape(-1, len(directions))
     split_data = [getattr(data, s) for s in _check_splits(splits)]
     out = {f"{s}_{m}": np.empty(len(coords)) for s in splits for m in ("loss", "acc")}
@@ -100,11 +121,11 @@ def evaluate_points(model: nn.Module, data: Dataset, directions: Sequence[Direct
     start = 0
     for k in ev.chunks(len(coords), cap):
         t0 = time.perf_counter()
-        totals = ev.evaluate(coords[start:start + k], split_data, bn_inputs=data.x_train)
+        totals = ev.evaluate(coords[start : start + k], split_data, bn_inputs=data.x_train)
         ev.record(k, time.perf_counter() - t0)
         for s, tot in zip(splits, totals):
-            out[f"{s}_loss"][start:start + k] = tot.mean_loss()
-            out[f"{s}_acc"][start:start + k] = tot.accuracy()
+            out[f"{s}_loss"][start : start + k] = tot.mean_loss()
+            out[f"{s}_acc"][start : start + k] = tot.accuracy()
         start += k
     return out
 
@@ -116,15 +137,28 @@ def _check_splits(splits: Sequence[str]) -> tuple[str, ...]:
     return splits
 
 
-def compute_surface(model: nn.Module, data: Dataset, directions: Direction | Sequence[Direction],
-                    grid: Grid, *, path: str | os.PathLike | None = None, bn: str = "keep",
-                    loss: str = "cross_entropy", splits: Sequence[str] = SPLITS,
-                    n_train: int | None = None, n_test: int | None = None, seed: int = 0,
-                    batch_size: int = 1024, points_per_pass: int | str = "auto",
-                    max_memory: int = 2 << 30, device: str = "cpu",
-                    dtype: torch.dtype = torch.float32, fresh: bool = False,
-                    stop_after: int | None = None,
-                    progress: Callable[[str], None] | None = None) -> Surface:
+def compute_surface(
+    model: nn.Module,
+    data: Dataset,
+    directions: Direction | Sequence[Direction],
+    grid: Grid,
+    *,
+    path: str | os.PathLike | None = None,
+    bn: str = "keep",
+    loss: str = "cross_entropy",
+    splits: Sequence[str] = SPLITS,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    seed: int = 0,
+    batch_size: int = 1024,
+    points_per_pass: int | str = "auto",
+    max_memory: int = 2 << 30,
+    device: str = "cpu",
+    dtype: torch.dtype = torch.float32,
+    fresh: bool = False,
+    stop_after: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Surface:
     """Evaluate ``model`` on ``grid`` along ``directions``: train and test loss and accuracy.
 
     Most people set
@@ -158,15 +192,25 @@ def compute_surface(model: nn.Module, data: Dataset, directions: Direction | Seq
     """
     dirs = (directions,) if isinstance(directions, Direction) else tuple(directions)
     if len(dirs) != grid.ndim:
-        raise InvalidArgument("directions", len(dirs), f"{grid.ndim} direction(s) for a {grid.ndim}-D grid")
+        raise InvalidArgument(
+            "directions", len(dirs), f"{grid.ndim} direction(s) for a {grid.ndim}-D grid"
+        )
     splits = _check_splits(splits)
     seed = normalize_seed(seed)
     full = data
     if n_train is not None or n_test is not None:
         data = data.subset(n_train, n_test, seed=seed)
-    ev = PointEvaluator(model, dirs, bn=bn, loss=loss, batch_size=batch_size,
-                        points_per_pass=points_per_pass, max_memory=max_memory, device=device,
-                        dtype=dtype)
+    ev = PointEvaluator(
+        model,
+        dirs,
+        bn=bn,
+        loss=loss,
+        batch_size=batch_size,
+        points_per_pass=points_per_pass,
+        max_memory=max_memory,
+        device=device,
+        dtype=dtype,
+    )
     metrics = [f"{s}_{m}" for s in splits for m in ("loss", "acc", "loss_se", "acc_se")]
     prov = _provenance(model, data, full, dirs, grid, bn, loss, seed, batch_size, dtype, splits)
     fp = _fingerprint(ev, data, grid, prov)
@@ -180,14 +224,20 @@ def _run(ev, data, full, grid, splits, store, values, done, prov, path, stop_aft
     points = grid.points()
     todo = np.flatnonzero(~done.reshape(-1))
     if stop_after is not None:
-        todo = todo[:max(0, int(stop_after))]
+        todo = todo[: max(0, int(stop_after))]
     split_data = [getattr(data, s) for s in splits]
     pop = {"train": full.n_train, "test": full.n_test}
     cap = ev.memory_cap(data.x_train)
-    t_start, last_flush, pending, start, announced = time.perf_counter(), time.perf_counter(), [], 0, False
+    t_start, last_flush, pending, start, announced = (
+        time.perf_counter(),
+        time.perf_counter(),
+        [],
+        0,
+        False,
+    )
     flat_vals = {m: v.reshape(-1) for m, v in values.items()}
     for k in ev.chunks(len(todo), cap):
-        idx = todo[start:start + k]
+        idx = todo[start : start + k]
         t0 = time.perf_counter()
         totals = ev.evaluate(points[idx], split_data, bn_inputs=data.x_train)
         ev.record(k, time.perf_counter() - t0)
@@ -206,12 +256,20 @@ def _run(ev, data, full, grid, splits, store, values, done, prov, path, stop_aft
         if progress is not None:
             rate = start / max(now - t_start, 1e-9)
             left = (len(todo) - start) / rate
-            if not announced and (ev.chosen_k is not None or now - t_start > 3.0) and start < len(todo):
-                progress(f"surface: estimate {left:.0f}s for {len(todo) - start} more points "
-                         f"({ev.chosen_k or k} per pass)")
+            if (
+                not announced
+                and (ev.chosen_k is not None or now - t_start > 3.0)
+                and start < len(todo)
+            ):
+                progress(
+                    f"surface: estimate {left:.0f}s for {len(todo) - start} more points "
+                    f"({ev.chosen_k or k} per pass)"
+                )
                 announced = True
-            progress(f"surface: {int(done.sum())}/{done.size} points, {rate:.1f} points/s, "
-                     f"about {left:.0f}s left")
+            progress(
+                f"surface: {int(done.sum())}/{done.size} points, {rate:.1f} points/s, "
+                f"about {left:.0f}s left"
+            )
     seconds = time.perf_counter() - t_start
     final_path = None if path is None else str(path)
     if store is not None:
@@ -231,8 +289,12 @@ def _flush(store: SurfaceFile, pending) -> None:
 
 
 def _metrics(split: str, tot: Totals, population: int) -> dict[str, np.ndarray]:
-    return {f"{split}_loss": tot.mean_loss(), f"{split}_acc": tot.accuracy(),
-            f"{split}_loss_se": tot.loss_se(population), f"{split}_acc_se": tot.acc_se(population)}
+    return {
+        f"{split}_loss": tot.mean_loss(),
+        f"{split}_acc": tot.accuracy(),
+        f"{split}_loss_se": tot.loss_se(population),
+        f"{split}_acc_se": tot.acc_se(population),
+    }
 
 
 def _open_store(path, fresh, grid, metrics, ev, fp, prov):
@@ -257,18 +319,25 @@ def _open_store(path, fresh, grid, metrics, ev, fp, prov):
         if existing.exists():
             existing.unlink()
     dirs = [{k: v for k, v in d.items()} for d in ev.dirs]
-    store = SurfaceFile.create(part, grid=grid, metrics=metrics, directions=dirs, fingerprint=fp,
-                               provenance=prov)
+    store = SurfaceFile.create(
+        part, grid=grid, metrics=metrics, directions=dirs, fingerprint=fp, provenance=prov
+    )
     return store, values, done
 
 
 def _mismatch(old: Mapping, new: Mapping) -> str:
-    keys = sorted(k for k in set(old) | set(new)
-                  if k not in ("created", "lstheory_version", "torch_version", "h5py_version",
-                               "numpy_version") and old.get(k) != new.get(k))
+    keys = sorted(
+        k
+        for k in set(old) | set(new)
+        if k
+        not in ("created", "lstheory_version", "torch_version", "h5py_version", "numpy_version")
+        and old.get(k) != new.get(k)
+    )
     which = ", ".join(keys) if keys else "the model's weights or the directions' values"
-    return (f"a file from the same computation to resume (this one differs in: {which}); "
-            "pass fresh=True (--fresh) to overwrite it, or choose another path")
+    return (
+        f"a file from the same computation to resume (this one differs in: {which}); "
+        "pass fresh=True (--fresh) to overwrite it, or choose another path"
+    )
 
 
 def _provenance(model, data, full, dirs, grid, bn, loss, seed, batch_size, dtype, splits) -> dict:
@@ -282,16 +351,29 @@ def _provenance(model, data, full, dirs, grid, bn, loss, seed, batch_size, dtype
     return {
         "format": "lstheory.surface/1",
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "seed": seed, "bn_policy": bn if has_batch_norm(model) else "none (no batch norm)",
-        "loss": loss, "splits": list(splits), "batch_size": batch_size, "dtype": str(dtype),
-        "model_name": spec["name"] if spec else type(model).__name__, "model_spec": spec,
+        "seed": seed,
+        "bn_policy": bn if has_batch_norm(model) else "none (no batch norm)",
+        "loss": loss,
+        "splits": list(splits),
+        "batch_size": batch_size,
+        "dtype": str(dtype),
+        "model_name": spec["name"] if spec else type(model).__name__,
+        "model_spec": spec,
         "model_parameters": count_parameters(model),
-        "normalisation": [x.norm for x in dirs], "directions": [x.describe() for x in dirs],
-        "grid": grid.describe(), "data_name": data.name, "data": d,
-        "data_fingerprint": d["fingerprint"], "n_train_used": data.n_train,
-        "n_test_used": data.n_test, "n_train_total": full.n_train, "n_test_total": full.n_test,
-        "lstheory_version": __version__, "torch_version": torch.__version__,
-        "h5py_version": h5py.__version__, "numpy_version": np.__version__,
+        "normalisation": [x.norm for x in dirs],
+        "directions": [x.describe() for x in dirs],
+        "grid": grid.describe(),
+        "data_name": data.name,
+        "data": d,
+        "data_fingerprint": d["fingerprint"],
+        "n_train_used": data.n_train,
+        "n_test_used": data.n_test,
+        "n_train_total": full.n_train,
+        "n_test_total": full.n_test,
+        "lstheory_version": __version__,
+        "torch_version": torch.__version__,
+        "h5py_version": h5py.__version__,
+        "numpy_version": np.__version__,
     }
 
 
@@ -307,8 +389,16 @@ def _fingerprint(ev: PointEvaluator, data: Dataset, grid: Grid, prov: Mapping) -
     h.update(grid.xs.tobytes())
     if grid.ys is not None:
         h.update(grid.ys.tobytes())
-    for key in ("bn_policy", "loss", "splits", "dtype", "data_fingerprint", "n_train_used",
-                "n_test_used", "seed"):
+    for key in (
+        "bn_policy",
+        "loss",
+        "splits",
+        "dtype",
+        "data_fingerprint",
+        "n_train_used",
+        "n_test_used",
+        "seed",
+    ):
         h.update(repr(prov.get(key)).encode())
     if prov.get("bn_policy") == "recompute":
         h.update(repr(prov.get("batch_size")).encode())
@@ -316,6 +406,6 @@ def _fingerprint(ev: PointEvaluator, data: Dataset, grid: Grid, prov: Mapping) -
 
 
 def load_surface(path: str | os.PathLike) -> Surface:
-    """A surface file (complete, or the ``.partial`` of an interrupted run) as a :class:`Surface`."""
+    """A surface file (complete, or the ``.partial`` of a stopped run) as a :class:`Surface`."""
     got = read_surface_file(path)
     return Surface(got["grid"], got["values"], got["done"], got["provenance"], str(path))

@@ -1,0 +1,139 @@
+"""Figures in the style of Liao & Poggio: MDS points labelled by epoch or error, one colour per
+run; error curves; agreement matrices; interpolation curves."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .._errors import InvalidArgument
+
+__all__ = ["plot_embedding", "plot_error_curves", "plot_experiment", "save_figure"]
+
+_LABELS = ("epoch", "train_error", "none")
+
+
+def plot_embedding(embedding: np.ndarray, runs, epochs, *, labels=None, kinds=None,
+                   label: str = "epoch", ax=None, title: str | None = None):
+    """Scatter the 2-D ``embedding`` with one colour per run, consecutive epochs of a run joined
+    by a thin line, and every point written as a number: its epoch (``label="epoch"``) or its
+    training error in percent (``"train_error"``, the paper's Figure 4; pass ``labels``).
+    Interpolated models (``kinds == "interp"``) are drawn dashed. Returns the axes."""
+    import matplotlib.pyplot as plt
+
+    if label not in _LABELS:
+        raise InvalidArgument("label", label, f"one of {', '.join(_LABELS)}")
+    x = np.asarray(embedding, float)
+    runs, epochs = list(runs), np.asarray(epochs)
+    if x.ndim != 2 or x.shape[1] < 2 or not len(runs) == len(epochs) == x.shape[0]:
+        raise InvalidArgument("embedding", x.shape, f"[{len(runs)}, 2] like runs and epochs")
+    kinds = list(kinds) if kinds is not None else ["train"] * len(runs)
+    ax = ax or plt.subplots(figsize=(7, 6))[1]
+    colours = plt.get_cmap("tab10" if len(set(runs)) <= 10 else "tab20")
+    for c, run in enumerate(dict.fromkeys(runs)):
+        idx = np.array([i for i, r in enumerate(runs) if r == run])
+        idx = idx[np.argsort(epochs[idx], kind="stable")]
+        col = colours(c % colours.N)
+        dashed = kinds[idx[0]] == "interp"
+        ax.plot(x[idx, 0], x[idx, 1], "--" if dashed else "-", color=col, lw=0.6, alpha=0.6, label=run)
+        for i in idx:
+            text = _text(label, epochs[i], None if labels is None else labels[i])
+            ax.text(x[i, 0], x[i, 1], text, color=col, fontsize=6, ha="center", va="center",
+                    style="italic" if dashed else "normal")
+    ax.set_xlabel("MDS 1")
+    ax.set_ylabel("MDS 2")
+    if title:
+        ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=6, ncol=2, loc="best")
+    return ax
+
+
+def _text(label, epoch, value) -> str:
+    if label == "epoch":
+        return str(int(epoch))
+    if label == "none":
+        return "·"
+    return "NaN" if value is None or not np.isfinite(value) else f"{100 * value:.0f}"
+
+
+def plot_error_curves(runs, epochs, errors, *, ax=None, ylabel: str = "training error (%)"):
+    """Error against epoch, one line per run (interpolations included). Returns the axes."""
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.subplots(figsize=(6, 4))[1]
+    runs, epochs, errors = list(runs), np.asarray(epochs), np.asarray(errors, float)
+    for run in dict.fromkeys(runs):
+        idx = np.array([i for i, r in enumerate(runs) if r == run])
+        idx = idx[np.argsort(epochs[idx], kind="stable")]
+        ax.plot(epochs[idx], 100 * errors[idx], "--" if run.startswith("interp") else "-",
+                lw=1, label=run)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=6, ncol=2)
+    return ax
+
+
+def plot_experiment(result, path: str | os.PathLike | None = None, *, label: str | None = None):
+    """The figure of an :class:`ExperimentResult`: the MDS embedding and the error curves, plus
+    the agreement matrices (perturb-retrain) or the interpolation curves (interpolation).
+    Saved atomically to ``path`` when given. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    extra = _extra_panels(result)
+    fig, axes = plt.subplots(1, 2 + len(extra), figsize=(6.5 * (2 + len(extra)), 5.5))
+    label = label or ("train_error" if result.name == "bgd-branches" else "epoch")
+    plot_embedding(result.embedding, result.runs, result.epochs, labels=result.train_error,
+                   kinds=result.kinds, label=label, ax=axes[0],
+                   title=f"{result.name}: classical MDS of {result.layer} ({result.options.metric}),"
+                         f" seed {result.seed}; numbers: {label.replace('_', ' ')}")
+    plot_error_curves(result.runs, result.epochs, result.train_error, ax=axes[1])
+    for ax, draw in zip(axes[2:], extra):
+        draw(ax)
+    fig.tight_layout()
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+
+
+def _extra_panels(result) -> list:
+    t = result.tables
+    if result.name == "interpolation" and "alpha" in t:
+        def curves(ax):
+            for key, style in (("before", "--"), ("after", "-")):
+                v = np.asarray(t[key])
+                ax.plot(t["alpha"], 100 * v[:, 1], style, label=f"train error, {key} retraining")
+                ax.plot(t["alpha"], 100 * v[:, 3], style, label=f"test error, {key} retraining")
+            ax.set_xlabel("α  (model = (1 − α) A + α B)")
+            ax.set_ylabel("error (%)")
+            ax.legend(fontsize=7)
+        return [curves]
+    keys = [k for k in t if k.endswith("/p_correct_given_correct")]
+    return [_agreement_panel(t, k) for k in keys[:1]] + \
+        [_agreement_panel(t, k.replace("correct_given_correct", "incorrect_given_incorrect"))
+         for k in keys[-1:]]
+
+
+def _agreement_panel(tables, key):
+    def draw(ax):
+        m = np.asarray(tables[key], float)
+        names = tables.get(key.split("/")[0] + "/models", [str(i) for i in range(len(m))])
+        im = ax.imshow(m, vmin=0, vmax=1, cmap="viridis")
+        for (i, j), v in np.ndenumerate(m):
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="w")
+        ax.set_xticks(range(len(names)), names, rotation=45, fontsize=7)
+        ax.set_yticks(range(len(names)), names, fontsize=7)
+        ax.set_title(key.replace("_", " "), fontsize=9)
+        ax.figure.colorbar(im, ax=ax, fraction=0.046)
+    return draw
+
+
+def save_figure(fig, path: str | os.PathLike) -> Path:
+    """Save ``fig`` to ``path`` atomically (format from the suffix)."""
+    path = Path(path)
+    fmt = path.suffix.lstrip(".") or "png"
+    tmp = path.with_name(f".{path.name}.tmp")
+    fig.savefig(tmp, format=fmt, dpi=150)
+    os.replace(tmp, path)
+    return path
