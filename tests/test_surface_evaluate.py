@@ -210,8 +210,8 @@ _KILL_SCRIPT = textwrap.dedent("""
     net = build_model("mlp", input_shape=(32,), n_classes=4, hidden=(256, 256), seed=0)
     dirs = [random_direction(net, seed=0, stream=s) for s in "xy"]
     grid = Grid.linspace(-1, 1, 51, -1, 1, 51)
-    surf = compute_surface(net, data, dirs, grid, path=sys.argv[1],
-                           points_per_pass=int(sys.argv[2]), progress=lambda m: print(m, flush=True))
+    surf = compute_surface(net, data, dirs, grid, path=sys.argv[1], points_per_pass=int(sys.argv[2]),
+                           progress=lambda m: print(m, flush=True))
     print("EVALUATED", surf.n_evaluated, surf.complete, flush=True)
 """)
 
