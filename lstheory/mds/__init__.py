@@ -30,13 +30,36 @@ from ._dissimilarity import (
     dissimilarity_from_gram,
     gram_matrix,
 )
+from ._experiments import (
+    EXPERIMENTS,
+    PRESETS,
+    ExperimentOptions,
+    ExperimentResult,
+    full_batch_error,
+    perturb,
+    preset_options,
+    run_experiment,
+)
 from ._oos import gower_insert
+from ._plot import plot_embedding, plot_error_curves, plot_experiment, save_figure
 from ._procrustes import ProcrustesResult, procrustes_align
 from ._smacof import SMACOF
 from ._store import CheckpointRecord, LayerSpec, TrajectoryStore
 
 __all__ = [
+    "EXPERIMENTS",
     "METRICS",
+    "PRESETS",
+    "ExperimentOptions",
+    "ExperimentResult",
+    "full_batch_error",
+    "perturb",
+    "plot_embedding",
+    "plot_error_curves",
+    "plot_experiment",
+    "preset_options",
+    "run_experiment",
+    "save_figure",
     "CheckpointRecord",
     "ClassicalMDS",
     "Dissimilarity",
