@@ -1,0 +1,84 @@
+"""Polynomial systems from networks, Bezout bounds and homotopy continuation (torch, phc).
+
+>>> from lstheory.algebra import cyclic, solve
+>>> roots = solve(cyclic(5), backend="torch", seed=0)      # doctest: +SKIP
+>>> roots.counts()                                         # doctest: +SKIP
+{'paths': 120, 'finite': 70, 'regular': 70, 'singular': 0, 'real': 10, 'at_infinity': 50, ...}
+
+Systems: :class:`PolynomialSystem` (sympy form, degrees, Bezout numbers, numeric compilation),
+:func:`network_system` (zero-error systems of polynomial-activation nets), :func:`square_up`
+(gauge fixing / slices). Backends behind :func:`solve`: ``torch`` (our batched tracker),
+``phc`` (PHCpack, the reference), ``bertini2`` (optional cross-check). Sweeps over data:
+:class:`ParameterHomotopy`. Random ensembles: :func:`kostlan_family`, :func:`count_real_roots`.
+"""
+
+from ._gallery import GALLERY, GalleryEntry, cyclic, gallery, katsura, random_dense
+from ._gauge import SQUARE_METHODS, SquaredSystem, generic_rank, local_dimension, square_up
+from ._kostlan import (
+    ENSEMBLES,
+    RealRootSample,
+    count_real_roots,
+    kac_asymptotic,
+    kac_expected,
+    kostlan_expected,
+    kostlan_family,
+    sample_univariate,
+)
+from ._network import DegreeReport, data_parameters, degree_report, network_system, seed_eq5_system
+from ._phc import PhcError, mixed_volume, phc_available
+from ._bertini import bertini_available
+from ._rootset import PathStatus, RootSet
+from ._solve import BACKENDS, ParameterHomotopy, solve, solve_many
+from ._system import (
+    CompiledSystem,
+    PolynomialSystem,
+    multihomogeneous_bezout,
+    parse_system,
+    read_system,
+    to_phc,
+)
+from ._torch_tracker import TrackerOptions
+
+__all__ = [
+    "BACKENDS",
+    "CompiledSystem",
+    "DegreeReport",
+    "ENSEMBLES",
+    "GALLERY",
+    "GalleryEntry",
+    "ParameterHomotopy",
+    "PathStatus",
+    "PhcError",
+    "PolynomialSystem",
+    "RealRootSample",
+    "RootSet",
+    "SQUARE_METHODS",
+    "SquaredSystem",
+    "TrackerOptions",
+    "bertini_available",
+    "count_real_roots",
+    "cyclic",
+    "data_parameters",
+    "degree_report",
+    "gallery",
+    "generic_rank",
+    "kac_asymptotic",
+    "kac_expected",
+    "katsura",
+    "kostlan_expected",
+    "kostlan_family",
+    "local_dimension",
+    "mixed_volume",
+    "multihomogeneous_bezout",
+    "network_system",
+    "parse_system",
+    "phc_available",
+    "random_dense",
+    "read_system",
+    "sample_univariate",
+    "seed_eq5_system",
+    "solve",
+    "solve_many",
+    "square_up",
+    "to_phc",
+]

@@ -1,0 +1,130 @@
+"""Zero-error systems ``f(x_i; w) = y_i`` of polynomial-activation networks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from .._errors import InvalidArgument
+from ..nets import MLP
+from ._system import PolynomialSystem
+
+__all__ = [
+    "network_system",
+    "data_parameters",
+    "DegreeReport",
+    "degree_report",
+    "seed_eq5_system",
+]
+
+
+def _check_family(family) -> MLP:
+    if not isinstance(family, MLP):
+        raise InvalidArgument("family", type(family).__name__, "an lstheory.nets.MLP")
+    if not family.activation.is_polynomial:
+        raise InvalidArgument("family", repr(family),
+                              "an MLP with a polynomial activation (quadratic, polynomial)")
+    return family
+
+
+def _data_symbols(family: MLP, n_data: int):
+    n0, nout = family.widths[0], family.widths[-1]
+    X = [[sympy.Symbol(f"x{i}_{j}") for j in range(n0)] for i in range(n_data)]
+    Y = [[sympy.Symbol(f"y{i}_{k}") for k in range(nout)] for i in range(n_data)]
+    return X, Y
+
+
+def network_system(family: MLP, data=None, *, n_data: int | None = None,
+                   name: str | None = None) -> PolynomialSystem:
+    """The zero-error system ``f(x_i; w) − y_i = 0`` in the weights ``w`` of ``family``.
+
+    With ``data = (X[N, n_0], Y[N, n_L])`` the system is numeric; with ``n_data = N`` instead,
+    the data are the system's parameters ``x{i}_{j}`` then ``y{i}_{k}`` (see
+    :func:`data_parameters`), for parameter homotopies over data sets. N·n_L equations in
+    ``family.n_params`` unknowns, the symbols of ``family.weight_symbols()``.
+    """
+    family = _check_family(family)
+    w = family.weight_symbols()
+    if data is not None:
+        X, Y = (np.asarray(a, dtype=float) for a in data)
+        Y = Y.reshape(len(X), -1)
+        if X.ndim != 2 or X.shape[1] != family.widths[0] or Y.shape[1] != family.widths[-1]:
+            raise InvalidArgument("data", (X.shape, Y.shape),
+                                  f"X[N, {family.widths[0]}] and Y[N, {family.widths[-1]}]")
+        eqs = []
+        for xi, yi in zip(X, Y):
+            out = family.sympy_outputs([sympy.Float(v, 17) for v in xi])
+            eqs += [o - sympy.Float(float(y), 17) for o, y in zip(out, yi)]
+        return PolynomialSystem.from_sympy(eqs, w, name=name or f"{family!r} on {len(X)} points")
+    if n_data is None or isinstance(n_data, bool) or not isinstance(n_data, int) or n_data < 1:
+        raise InvalidArgument("n_data", n_data, "a positive integer (or give data)")
+    Xs, Ys = _data_symbols(family, n_data)
+    x = sympy.symbols(f"x0:{family.widths[0]}")
+    out = family.sympy_outputs(x)  # once, symbolically in the input
+    eqs = []
+    for xi, yi in zip(Xs, Ys):
+        sub = dict(zip(x, xi))
+        eqs += [sympy.expand(o.xreplace(sub)) - y for o, y in zip(out, yi)]
+    params = [s for row in Xs for s in row] + [s for row in Ys for s in row]
+    return PolynomialSystem.from_sympy(eqs, w, parameters=params,
+                                       name=name or f"{family!r} on {n_data} symbolic points")
+
+
+def data_parameters(X, Y) -> np.ndarray:
+    """Parameter values (in the order of :func:`network_system` with ``n_data``) for data X, Y."""
+    X = np.asarray(X)
+    Y = np.asarray(Y).reshape(len(X), -1)
+    return np.concatenate([X.reshape(-1), Y.reshape(-1)])
+
+
+@dataclass(frozen=True)
+class DegreeReport:
+    """Degrees of the zero-error equations: computed symbolically, next to the seed's ``l^d``."""
+
+    activation_degree: int
+    layers: int  # d: the number of activation layers
+    symbolic: tuple[int, ...]
+    seed_formula: int  # l^d
+    family_formula: int | None  # MLP.param_degree
+    bezout_symbolic: int
+    bezout_seed: int  # l^{N d}
+
+    @property
+    def agrees_with_seed(self) -> bool:
+        return all(d == self.seed_formula for d in self.symbolic)
+
+
+def degree_report(system: PolynomialSystem, activation_degree: int, layers: int,
+                  family_formula: int | None = None) -> DegreeReport:
+    """Compare the symbolic degrees of ``system`` with the seed's ``l^d`` per equation."""
+    seed = activation_degree**layers
+    return DegreeReport(activation_degree, layers, system.degrees, seed, family_formula,
+                        system.bezout_number, seed ** system.n_equations)
+
+
+def seed_eq5_system(coeffs, X, y) -> PolynomialSystem:
+    """Liao & Poggio (2017) eq. (5): ``P(W1 P(w1 x_{i1} + w2 x_{i2} + w3) + W2 P(w1 x_{i3} +
+    w2 x_{i4} + w3) + W3) − y_i = 0`` with P(z) = Σ c_k z^k, in the six shared weights.
+
+    The seed calls its degree l^d = l²; symbolically it is l(l+1) (the outer P of a sum of
+    weights times inner P's).
+    """
+    c = [sympy.nsimplify(v) for v in coeffs]
+    if not c or c[-1] == 0:
+        raise InvalidArgument("coeffs", coeffs, "(c0, ..., cl) with cl != 0")
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[1] != 4:
+        raise InvalidArgument("X", X.shape, "[N, 4] inputs (x_{i,1..4})")
+    w1, w2, w3, W1, W2, W3 = sympy.symbols("w1 w2 w3 W1 W2 W3")
+
+    def P(z):
+        return sum(ck * z**k for k, ck in enumerate(c))
+
+    eqs = []
+    for xi, yi in zip(X, np.asarray(y, dtype=float).reshape(-1)):
+        a, b, cc, d = (sympy.Float(v, 17) for v in xi)
+        inner = W1 * P(w1 * a + w2 * b + w3) + W2 * P(w1 * cc + w2 * d + w3) + W3
+        eqs.append(P(inner) - sympy.Float(float(yi), 17))
+    return PolynomialSystem.from_sympy(eqs, [w1, w2, w3, W1, W2, W3], name="Liao-Poggio eq. (5)")

@@ -1,0 +1,252 @@
+"""The one adapter to PHCpack: Debian's ``phc`` executable (or ``phcpy`` when importable).
+
+phc's traps, and what this module does about each:
+
+* phc appends the final solution list to the *input* file, while the output file's last list
+  can be incomplete (with ``-b`` it may hold only part of the solutions): the solutions are
+  read from the input file.
+* phc asks before overwriting a file: every run gets a fresh temporary directory, and stdin is
+  closed, so a prompt ends the run instead of hanging it.
+* Paths that diverge are dropped (or listed as failures): the number of paths tracked is read
+  from the root counts, and every path that is not in the final list is reported as ``failed``
+  (phc does not tell diverged from failed).
+* Multitasking (``-tN``) changes what the lists hold, and a multiple root appears once per
+  path: solutions are classified and deduplicated here, never counted from phc's summary.
+
+A run that exits with an error, writes no solution list, or whose lists do not add up raises
+:class:`PhcError`: a failed run never yields a count.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._errors import BackendUnavailable, LstheoryError
+from ._rootset import PathStatus, RootSet
+from ._system import PolynomialSystem, to_phc
+
+__all__ = ["PhcError", "phc_available", "solve_phc", "mixed_volume", "parse_solutions"]
+
+INSTALL_HINT = "install PHCpack's executable: apt-get install phcpack"
+SINGULAR_RCO = 1e-8  # phc's inverse condition number below this: singular
+RESIDUAL_TOL = 1e-6
+
+
+class PhcError(LstheoryError, RuntimeError):
+    """phc ran but its output cannot be trusted (error exit, missing or inconsistent lists)."""
+
+
+def _phcpy():
+    try:
+        import phcpy  # noqa: F401
+        from phcpy import solver
+
+        return solver
+    except Exception:  # noqa: BLE001 - any import failure means "not usable"
+        return None
+
+
+def phc_executable() -> str:
+    """Path of ``phc``, or :class:`BackendUnavailable` saying how to get it."""
+    exe = shutil.which("phc")
+    if exe is None:
+        raise BackendUnavailable(f"the phc backend needs the `phc` executable: {INSTALL_HINT}")
+    return exe
+
+
+def phc_available() -> bool:
+    return shutil.which("phc") is not None or _phcpy() is not None
+
+
+@dataclass(frozen=True)
+class PhcSolution:
+    """One entry of a phc solution list."""
+
+    point: np.ndarray
+    multiplicity: int
+    err: float
+    rco: float
+    res: float
+
+
+_BLOCK = re.compile(r"solution\s+\d+\s*:.*?(?=solution\s+\d+\s*:|\Z)", re.S)
+_COORD = re.compile(r"^\s*(\S+)\s*:\s*([-+0-9.Ee]+)\s+([-+0-9.Ee]+)\s*$", re.M)
+_DIAG = re.compile(r"err\s*:\s*([-+0-9.Ee]+)\s*=\s*rco\s*:\s*([-+0-9.Ee]+)\s*=\s*res\s*:\s*"
+                   r"([-+0-9.Ee]+)")
+
+
+def parse_solutions(text: str, names: list[str]) -> list[PhcSolution]:
+    """Parse a phc solution list (the part after ``THE SOLUTIONS :``)."""
+    head = re.match(r"\s*(\d+)\s+(\d+)", text)
+    if head is None:
+        raise PhcError("phc's solution list has no 'N n' header")
+    n_listed, n_vars = int(head.group(1)), int(head.group(2))
+    if n_vars != len(names) and n_listed:
+        raise PhcError(f"phc listed solutions in {n_vars} variables, expected {len(names)}")
+    sols = []
+    for block in _BLOCK.findall(text):
+        coords = {m.group(1): complex(float(m.group(2)), float(m.group(3)))
+                  for m in _COORD.finditer(block) if m.group(1) in names}
+        diag = _DIAG.search(block)
+        mult = re.search(r"^\s*m\s*:\s*(\d+)", block, re.M)
+        if len(coords) != len(names) or diag is None:
+            raise PhcError(f"cannot parse phc's solution block:\n{block[:400]}")
+        sols.append(PhcSolution(
+            np.array([coords[n] for n in names]), int(mult.group(1)) if mult else 1,
+            float(diag.group(1)), float(diag.group(2)), float(diag.group(3)),
+        ))
+    if len(sols) != n_listed:
+        raise PhcError(f"phc's list announces {n_listed} solutions but holds {len(sols)}")
+    return sols
+
+
+def _root_count(output: str) -> int | None:
+    """The number of paths phc tracked, from the root counts in its output file."""
+    counts = {}
+    for key, val in re.findall(r"^\s*([A-Za-z0-9\- ]+?)\s*:\s*(\d+)\s*$", output, re.M):
+        counts[key.strip().lower()] = int(val)
+    if "stable mixed volume" in counts:
+        return counts["stable mixed volume"]
+    keys = [k for k in counts if k in ("total degree", "mixed volume") or "bezout number" in k]
+    return min(counts[k] for k in keys) if keys else None
+
+
+def _run(args: list[str], cwd: str, timeout: float | None, stdin: str | None = None):
+    try:
+        proc = subprocess.run(
+            args, cwd=cwd, input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        raise PhcError(f"phc did not finish within {timeout} s ({' '.join(args)})") from None
+    if proc.returncode != 0 or "exception" in proc.stdout.lower():
+        tail = (proc.stdout + proc.stderr)[-600:]
+        raise PhcError(f"phc failed (exit {proc.returncode}) running {' '.join(args)}:\n{tail}")
+    return proc
+
+
+def solve_phc(
+    system: PolynomialSystem,
+    *,
+    seed: int = 0,
+    tasks: int = 0,
+    timeout: float | None = 600,
+    real_tol: float = 1e-8,
+    cluster_tol: float = 1e-6,
+) -> RootSet:
+    """Solve a square system with ``phc -b`` (``tasks > 0``: ``phc -b -t{tasks}``).
+
+    Returns a :class:`RootSet`: phc's listed solutions, classified (singular when
+    ``rco < 1e-8`` or phc's multiplicity > 1) and deduplicated here; each path phc tracked but
+    did not list is ``failed``.
+    """
+    _check_square(system)
+    names = [f"x{k + 1}" for k in range(system.n_variables)]
+    t0 = time.perf_counter()
+    solver = _phcpy()
+    if solver is not None and shutil.which("phc") is None:
+        sols, n_paths = _solve_phcpy(solver, system, names, tasks)
+    else:
+        sols, n_paths = _solve_exe(system, names, seed, tasks, timeout)
+    elapsed = time.perf_counter() - t0
+    return _rootset(system, sols, n_paths, seed, tasks, elapsed, real_tol, cluster_tol)
+
+
+def _check_square(system: PolynomialSystem) -> None:
+    from .._errors import HypothesisNotMet, InvalidArgument
+
+    if system.parameters:
+        raise InvalidArgument("system", repr(system), "a system without parameters (specialize)")
+    if not system.is_square:
+        raise HypothesisNotMet(
+            f"phc -b counts isolated roots of square systems; this one has {system.n_equations} "
+            f"equations in {system.n_variables} unknowns (square it up with slices first)"
+        )
+
+
+def _solve_exe(system, names, seed, tasks, timeout):
+    exe = phc_executable()
+    with tempfile.TemporaryDirectory(prefix="lstheory-phc-") as tmp:
+        inp, out = os.path.join(tmp, "input.phc"), os.path.join(tmp, "output.phc")
+        with open(inp, "w") as fh:
+            fh.write(to_phc(system, names))
+        args = [exe, "-b", f"-0{int(seed) % 2**30 + 1}"]
+        if tasks:
+            args.append(f"-t{int(tasks)}")
+        _run(args + [inp, out], tmp, timeout)
+        text = open(inp).read()
+        output = open(out).read() if os.path.exists(out) else ""
+    if "THE SOLUTIONS" not in text:
+        raise PhcError("phc wrote no solution list into its input file (the run failed)")
+    sols = parse_solutions(text.split("THE SOLUTIONS", 1)[1].split(":", 1)[1], names)
+    n_paths = _root_count(output)
+    if n_paths is None:
+        raise PhcError("phc's output file states no root count: cannot tell how many paths ran")
+    if len(sols) > n_paths:
+        raise PhcError(f"phc listed {len(sols)} solutions but tracked only {n_paths} paths")
+    return sols, n_paths
+
+
+def _solve_phcpy(solver, system, names, tasks):  # pragma: no cover - phcpy is not installable here
+    pols = to_phc(system, names).splitlines()[1:]
+    sols = solver.solve(pols, tasks=tasks, verbose=False)
+    text = f"{len(sols)} {len(names)}\n" + "\n".join(
+        f"solution {k + 1} :\n{s}" for k, s in enumerate(sols)
+    )
+    parsed = parse_solutions(text, names)
+    return parsed, len(parsed)
+
+
+def _rootset(system, sols, n_paths, seed, tasks, elapsed, real_tol, cluster_tol) -> RootSet:
+    n = system.n_variables
+    points = np.full((n_paths, n), np.nan + 0j)
+    status = [PathStatus.FAILED] * n_paths
+    residual = np.full(n_paths, np.nan)
+    condition = np.full(n_paths, np.inf)
+    for k, s in enumerate(sols):
+        points[k] = s.point
+        residual[k] = s.res
+        condition[k] = 1.0 / s.rco if s.rco > 0 else np.inf
+        if not s.res <= RESIDUAL_TOL:
+            status[k] = PathStatus.FAILED
+        elif s.rco < SINGULAR_RCO or s.multiplicity > 1:
+            status[k] = PathStatus.SINGULAR
+        else:
+            status[k] = PathStatus.FINITE
+    info = {"phc_paths": n_paths, "phc_listed": len(sols), "tasks": tasks}
+    if n_paths > len(sols):
+        info["note"] = (f"phc tracked {n_paths} paths and listed {len(sols)} endpoints; the other "
+                        f"{n_paths - len(sols)} diverged or failed (phc does not say which)")
+    return RootSet.from_paths(
+        points, status, residual, condition, variables=system.variables,
+        backend="phc" if not tasks else f"phc-t{tasks}", seed=seed,
+        bezout_number=system.bezout_number, real_tol=real_tol, cluster_tol=cluster_tol,
+        timings={"solve": elapsed}, info=info,
+    )
+
+
+def mixed_volume(system: PolynomialSystem, *, timeout: float | None = 300) -> int:
+    """The mixed volume of the Newton polytopes (BKK bound on roots in (C*)^n), by ``phc -m``
+    with the MixedVol algorithm."""
+    _check_square(system)
+    exe = phc_executable()
+    names = [f"x{k + 1}" for k in range(system.n_variables)]
+    with tempfile.TemporaryDirectory(prefix="lstheory-phc-") as tmp:
+        inp, out = os.path.join(tmp, "input.phc"), os.path.join(tmp, "output.phc")
+        with open(inp, "w") as fh:
+            fh.write(to_phc(system, names))
+        # menu answers: MixedVol, no random coefficient system, no stable mv, no cells file
+        _run([exe, "-m", inp, out], tmp, timeout, stdin="4\n0\nn\nn\n")
+        text = open(out).read() if os.path.exists(out) else ""
+    m = re.search(r"mixed volume\s*:\s*(\d+)", text)
+    if m is None:
+        raise PhcError("phc -m wrote no mixed volume")
+    return int(m.group(1))

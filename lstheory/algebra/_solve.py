@@ -1,0 +1,185 @@
+"""One entry point for every backend, and the parameter homotopy."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .._errors import HypothesisNotMet, InvalidArgument, UnknownName
+from .._random import normalize_seed
+from ._rootset import PathStatus, RootSet
+from ._system import PolynomialSystem
+from ._torch_tracker import TrackerOptions, TrackResult, track_parameter, track_total_degree
+
+__all__ = ["BACKENDS", "solve", "solve_many", "ParameterHomotopy"]
+
+BACKENDS = ("torch", "phc", "bertini2")
+
+
+def _options(options) -> TrackerOptions:
+    if options is None:
+        return TrackerOptions()
+    if isinstance(options, str):
+        return TrackerOptions.preset(options)
+    if isinstance(options, TrackerOptions):
+        return options
+    raise InvalidArgument("options", options, "a TrackerOptions or a preset name")
+
+
+def solve(
+    system: PolynomialSystem,
+    *,
+    backend: str = "torch",
+    seed: int = 0,
+    options: TrackerOptions | str | None = None,
+    device: str = "cpu",
+    tasks: int = 0,
+) -> RootSet:
+    """All isolated solutions of a square polynomial system, with a status per path.
+
+    Most used: ``backend`` (``torch``: our batched total-degree tracker; ``phc``: PHCpack's
+    ``phc -b``, the reference; ``bertini2``: Bertini 2 in adaptive precision) and ``seed``
+    (γ, the chart and phc's seed). Also: ``options`` (a :class:`TrackerOptions` or a preset
+    ``fast``/``default``/``thorough``, torch only), ``device`` (torch only), ``tasks`` (phc's
+    ``-t``).
+
+    Examples
+    --------
+    >>> from lstheory.algebra import cyclic, solve
+    >>> roots = solve(cyclic(5), seed=0)                     # doctest: +SKIP
+    >>> roots.n_finite, roots.n_real, roots.n_at_infinity    # doctest: +SKIP
+    (70, 10, 50)
+
+    Notes
+    -----
+    The torch backend tracks all Π deg F_i paths of the total-degree homotopy in one batch;
+    two paths at one regular endpoint trigger a retrack with smaller steps. Raises
+    :class:`~lstheory.HypothesisNotMet` for non-square systems (square them up first).
+    """
+    if backend not in BACKENDS:
+        raise UnknownName("backend", backend, BACKENDS)
+    seed = normalize_seed(seed)
+    if system.parameters:
+        raise InvalidArgument("system", repr(system),
+                              "a system without parameters: call system.specialize(values)")
+    if backend == "phc":
+        from ._phc import solve_phc
+
+        return solve_phc(system, seed=seed, tasks=tasks)
+    if backend == "bertini2":
+        from ._bertini import solve_bertini
+
+        return solve_bertini(system, seed=seed)
+    return solve_many(system, None, seed=seed, options=options, device=device)[0]
+
+
+def solve_many(
+    system: PolynomialSystem,
+    parameter_values: np.ndarray | None,
+    *,
+    seed: int = 0,
+    options: TrackerOptions | str | None = None,
+    device: str = "cpu",
+) -> list[RootSet]:
+    """Solve ``system`` at each row of ``parameter_values[S, P]`` by total-degree homotopies,
+    all S·Π d_i paths in one batch (torch). ``None``: the system has no parameters."""
+    seed = normalize_seed(seed)
+    opts = _options(options)
+    C = system.compiled
+    coeffs = None
+    if parameter_values is not None:
+        coeffs = C.term_coefficients(np.atleast_2d(np.asarray(parameter_values, dtype=complex)))
+    elif system.parameters:
+        raise InvalidArgument("parameter_values", None, f"{len(system.parameters)} values a row")
+    t0 = time.perf_counter()
+    results = track_total_degree(C, coeffs, seed=seed, options=opts, device=device)
+    elapsed = time.perf_counter() - t0
+    return [_to_rootset(system, r, "torch", seed, opts, elapsed / len(results)) for r in results]
+
+
+def _to_rootset(system, r: TrackResult, backend, seed, opts, elapsed) -> RootSet:
+    return RootSet.from_paths(
+        r.points, r.status, r.residual, r.condition, variables=system.variables, backend=backend,
+        seed=seed, bezout_number=system.bezout_number, real_tol=opts.real_tol,
+        cluster_tol=opts.cluster_tol, timings={"solve": elapsed},
+        info={"max_steps": int(r.steps.max()) if len(r.steps) else 0,
+              "winding_numbers": sorted({int(w) for w in r.winding if w > 1})},
+    )
+
+
+class ParameterHomotopy:
+    """Solve a parametrised family ``F(x; p) = 0`` once at generic complex parameters, then
+    reach each new parameter value by tracking only the finite solutions.
+
+    Parameters
+    ----------
+    system : a square :class:`PolynomialSystem` with ``parameters`` (for a network: the data).
+    seed : the generic start parameters, γ and the charts come from it.
+    options, device : as for :func:`solve`.
+
+    Attributes (after :meth:`fit`)
+    ------------------------------
+    start_parameters_ : the generic complex parameters p0.
+    start_solutions_ : the regular finite solutions at p0 (their number is the generic root
+        count of the family).
+    start_rootset_ : the full total-degree solve at p0.
+
+    Examples
+    --------
+    >>> ph = ParameterHomotopy(system, seed=0).fit()          # doctest: +SKIP
+    >>> roots = ph.solve(data_values)                          # doctest: +SKIP
+    """
+
+    def __init__(self, system: PolynomialSystem, *, seed: int = 0, options=None,
+                 device: str = "cpu"):
+        if not system.parameters:
+            raise InvalidArgument("system", repr(system), "a system with parameters")
+        if not system.is_square:
+            raise HypothesisNotMet(
+                f"a parameter homotopy needs a square system ({system.n_equations} equations in "
+                f"{system.n_variables} unknowns): square it up first"
+            )
+        self.system = system
+        self.seed = normalize_seed(seed)
+        self.options = _options(options)
+        self.device = device
+
+    def fit(self, start_parameters: np.ndarray | None = None) -> ParameterHomotopy:
+        """Solve at ``start_parameters`` (default: random complex) by a total-degree homotopy."""
+        P = len(self.system.parameters)
+        if start_parameters is None:
+            rng = np.random.default_rng(self.seed)
+            start_parameters = (rng.standard_normal(P) + 1j * rng.standard_normal(P)) / np.sqrt(2)
+        p0 = np.asarray(start_parameters, dtype=complex).reshape(P)
+        t0 = time.perf_counter()
+        self.start_rootset_ = solve_many(self.system, p0[None], seed=self.seed,
+                                         options=self.options, device=self.device)[0]
+        self.fit_time_ = time.perf_counter() - t0
+        keep = np.array([s == PathStatus.FINITE for s in self.start_rootset_.solution_status])
+        self.start_parameters_ = p0
+        self.start_solutions_ = self.start_rootset_.solutions[keep]
+        return self
+
+    @property
+    def generic_root_count(self) -> int:
+        return len(self.start_solutions_)
+
+    def solve(self, parameter_values: np.ndarray) -> RootSet | list[RootSet]:
+        """Root sets at ``parameter_values[P]`` (one) or ``[S, P]`` (all S in one batch)."""
+        if not hasattr(self, "start_solutions_"):
+            self.fit()
+        values = np.asarray(parameter_values, dtype=complex)
+        single = values.ndim == 1
+        t0 = time.perf_counter()
+        results = track_parameter(
+            self.system.compiled, self.start_parameters_, self.start_solutions_,
+            np.atleast_2d(values), seed=self.seed + 1, options=self.options, device=self.device,
+        )
+        elapsed = (time.perf_counter() - t0) / len(results)
+        out = []
+        for r in results:
+            rs = _to_rootset(self.system, r, "torch-parameter", self.seed, self.options, elapsed)
+            rs.info["generic_root_count"] = self.generic_root_count
+            out.append(rs)
+        return out[0] if single else out
