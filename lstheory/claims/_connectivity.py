@@ -34,6 +34,7 @@ __all__ = [
     "local_min_test",
     "sign_split",
     "SignSplit",
+    "connect_certified",
 ]
 
 #: claim id → the same claim with one hypothesis weakened (not registered)
@@ -210,3 +211,26 @@ def reduced_rank_regression(X: np.ndarray, Y: np.ndarray, rank: int) -> tuple[fl
     V = Vt[:rank].T
     B = B_ls @ V @ V.T
     return float(((X @ B - Y) ** 2).sum() / len(X)), B.T
+
+
+def connect_certified(fam, data, a, b, level, string_options, dss_options, seed, progress):
+    """String method for every pair; then, for the pairs whose certified maximum is still above
+    ``level[k]``, DSS from the straight line and, if still needed, DSS refining the string.
+    Returns ``(paths, certificates)``: per pair the path with the smallest certified bound."""
+    from ..paths import certify_paths, connect
+
+    paths = connect(fam, data, a, b, method="string", options=string_options, seed=seed,
+                    progress=progress)
+    strings = list(paths)
+    certs = certify_paths(fam, data, paths)
+    for init in (None, strings):
+        todo = [k for k, c in enumerate(certs) if c.bound > level[k]]
+        if not todo:
+            break
+        more = connect(fam, data, a[todo], b[todo], method="dss", options=dss_options, seed=seed,
+                       level=level[todo], progress=progress,
+                       init=None if init is None else [init[k] for k in todo])
+        for k, p, c in zip(todo, more, certify_paths(fam, data, more)):
+            if c.bound < certs[k].bound:
+                paths[k], certs[k] = p, c
+    return paths, certs

@@ -37,6 +37,7 @@ from ._connectivity import (
     Outcome,
     Table,
     barrier_table,
+    connect_certified,
     gaussian,
     make_verdict,
     pairs,
@@ -107,21 +108,6 @@ def _rotation_path(fam, m: int, vertices: int = 33) -> tuple[torch.Tensor, bool]
     return fam.flatten({"W1": A[:, :, None], "W2": A[:, None, :]}), symbolic
 
 
-def _connect_and_certify(fam, data, a, b, lam, budget: Budget, seed: int, progress):
-    """String method for every pair; DSS refinement of the strings still above their level."""
-    paths = connect(fam, data, a, b, method="string", options=budget.string, seed=seed,
-                    progress=progress)
-    certs = certify_paths(fam, data, paths)
-    todo = [k for k, c in enumerate(certs) if c.bound > lam[k]]
-    if todo:
-        more = connect(fam, data, a[todo], b[todo], method="dss", options=budget.dss, seed=seed,
-                       level=lam[todo], init=[paths[k] for k in todo], progress=progress)
-        for k, p, c in zip(todo, more, certify_paths(fam, data, more)):
-            if c.bound < certs[k].bound:
-                paths[k], certs[k] = p, c
-    return paths, certs
-
-
 def check_linear_connected(ctx: Context, *, weak: bool, claim: Claim, widths: str, data: str,
                            n_data: int, starts: int):
     """Instance → hypotheses → minima and random points → connect → certify → decide."""
@@ -151,8 +137,8 @@ def check_linear_connected(ctx: Context, *, weak: bool, claim: Claim, widths: st
     ia, ib = [i for i, _ in prs], [j for _, j in prs]
     lam = torch.maximum(losses[ia], losses[ib]) + LEVEL_RTOL * scale
     with ctx.timed("paths"):
-        paths, certs = _connect_and_certify(fam, data_, points[ia], points[ib], lam, budget,
-                                            ctx.seed, ctx.say)
+        paths, certs = connect_certified(fam, data_, points[ia], points[ib], lam, budget.string,
+                                         budget.dss, ctx.seed, ctx.say)
     ok = [c.certified and c.bound <= float(lam[i]) for i, c in enumerate(certs)]
     split = None
     if all(x == 1 for x in w):

@@ -11,6 +11,8 @@ its loss is above a value another point reaches. This is the negative control of
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 
 from ..nets import DescentOptions, minimize, two_layer
@@ -65,7 +67,7 @@ def check_venturi_relu_narrow(ctx: Context, *, weak: bool, claim: Claim, input_d
             HypothesisCheck("width", f"p ≤ n − {0 if weak else 1}", p <= (n if weak else n - 1),
                             f"p = {p}, n = {n}"),
             HypothesisCheck("target", "β > α > 0", beta > alpha > 0, f"α = {alpha}, β = {beta}"))
-    descent = DescentOptions.preset(ctx.budget)
+    descent = replace(DescentOptions.preset(ctx.budget), lm_steps=0)  # ReLU: Adam only
     noise = 0.05 * gaussian(ctx.seed, "narrow-noise", starts, fam.n_params).to(bad)
     with ctx.timed("descent"):
         near = minimize(fam, data, bad[None] + noise, options=descent, progress=ctx.say)
@@ -74,8 +76,7 @@ def check_venturi_relu_narrow(ctx: Context, *, weak: bool, claim: Claim, input_d
     L = fam.loss(torch.stack([bad, good]), data).double().cpu()
     L_bad, L_good = float(L[0]), float(L[1])
     best = min(L_good, float(rand.loss.min()), float(near.loss.min()))
-    found = (near.theta - bad).norm(dim=1) <= 0.5 * float(noise.norm(dim=1).max())
-    stuck = (near.loss.double().cpu() - L_bad).abs() <= 1e-6 * max(1.0, L_bad)
+    stuck = (near.loss.double().cpu() - L_bad).abs() <= GAP_RTOL * scale
     with ctx.timed("local-minimum test"):
         lm = local_min_test(fam, data, bad, seed=ctx.seed)
     spurious = lm["local_min"] and L_bad > best + GAP_RTOL * scale
@@ -84,8 +85,8 @@ def check_venturi_relu_narrow(ctx: Context, *, weak: bool, claim: Claim, input_d
         Evidence("L(θ_good)", L_good, f"population value α²/4 = {alpha ** 2 / 4:g}"),
         Evidence("best loss found (θ_good and descent)", best),
         Evidence("descents from θ_bad + noise that return to L(θ_bad)",
-                 f"{int(stuck.sum())}/{starts}", "the stuck point is found by descent"),
-        Evidence("…and end closer to θ_bad than they started", f"{int(found.sum())}/{starts}"),
+                 f"{int(stuck.sum())}/{starts}",
+                 f"within {GAP_RTOL:g}·mean y²: the stuck point is found by descent"),
         Evidence("perturbation search at θ_bad", lm,
                  "largest decrease over random directions and radii; second differences"),
         Evidence("random starts: losses (min, median, max)",

@@ -100,15 +100,15 @@ class DSSOptions(_Presets):
 
     level_fraction: float = 0.1
     grid: int = 33
-    bead_steps: int = 400
+    bead_steps: int = 1000
     bead_target: float = 0.5
-    lr: float = 0.01
-    max_beads: int = 64
-    rounds: int = 12
+    lr: float = 0.02
+    max_beads: int = 128
+    rounds: int = 16
     init_noise: float = 0.01
     _presets: ClassVar[dict[str, dict]] = {
-        "fast": {"bead_steps": 200, "max_beads": 32, "rounds": 8},
-        "thorough": {"bead_steps": 1500, "max_beads": 256, "rounds": 20, "grid": 65},
+        "fast": {"bead_steps": 500, "max_beads": 64, "rounds": 12},
+        "thorough": {"bead_steps": 3000, "max_beads": 256, "rounds": 24, "grid": 65},
     }
 
     def __post_init__(self):
