@@ -12,6 +12,7 @@ Systems: :class:`PolynomialSystem` (sympy form, degrees, Bezout numbers, numeric
 :class:`ParameterHomotopy`. Random ensembles: :func:`kostlan_family`, :func:`count_real_roots`.
 """
 
+from ._bertini import bertini_available
 from ._gallery import GALLERY, GalleryEntry, cyclic, gallery, katsura, random_dense
 from ._gauge import SQUARE_METHODS, SquaredSystem, generic_rank, local_dimension, square_up
 from ._kostlan import (
@@ -26,7 +27,6 @@ from ._kostlan import (
 )
 from ._network import DegreeReport, data_parameters, degree_report, network_system, seed_eq5_system
 from ._phc import PhcError, mixed_volume, phc_available
-from ._bertini import bertini_available
 from ._rootset import PathStatus, RootSet
 from ._solve import BACKENDS, ParameterHomotopy, solve, solve_many
 from ._system import (

@@ -188,6 +188,10 @@ def _solve_exe(system, names, seed, tasks, timeout):
         raise PhcError("phc wrote no solution list into its input file (the run failed)")
     sols = parse_solutions(text.split("THE SOLUTIONS", 1)[1].split(":", 1)[1], names)
     n_paths = _root_count(output)
+    if n_paths is None and system.n_variables == 1:
+        n_paths = system.degrees[0]  # phc's univariate solver: all roots, no root count
+    elif n_paths is None and max(system.degrees) == 1:
+        n_paths = 1  # phc's linear solver
     if n_paths is None:
         raise PhcError("phc's output file states no root count: cannot tell how many paths ran")
     if len(sols) > n_paths:

@@ -141,7 +141,8 @@ class RootSet:
     @property
     def n_real_regular(self) -> int:
         return int(
-            sum(r for r, s in zip(self.solution_real, self.solution_status) if s == PathStatus.FINITE)
+            sum(r for r, s in zip(self.solution_real, self.solution_status)
+                if s == PathStatus.FINITE)
         )
 
     @property

@@ -65,7 +65,7 @@ class PolynomialSystem:
         """Equations (expressions, or ``sympy.Eq``) in ``variables`` (default: the free symbols
         that are not parameters, in order of first appearance)."""
         eqs = []
-        for k, e in enumerate(equations):
+        for e in equations:
             e = sympy.sympify(e)
             if isinstance(e, sympy.Equality):
                 e = e.lhs - e.rhs
@@ -424,8 +424,8 @@ def _parse_expr(src: str, where: str, imaginary: bool) -> sympy.Expr:
         expr = parse_expr(src, local_dict=local, transformations=standard_transformations,
                           evaluate=True)
     except (SyntaxError, TypeError, ValueError, sympy.SympifyError, TokenError) as e:
-        raise InvalidArgument(where, src.strip(), f"a polynomial expression ({e.__class__.__name__})"
-                              ) from None
+        kind = e.__class__.__name__
+        raise InvalidArgument(where, src.strip(), f"a polynomial expression ({kind})") from None
     if isinstance(expr, sympy.Equality):
         expr = expr.lhs - expr.rhs
     if not isinstance(expr, sympy.Expr):

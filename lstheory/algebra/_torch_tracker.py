@@ -224,7 +224,7 @@ def _norm(z):
 def _newton(hom, z, t, rows, opts, iterations):
     """Newton at fixed t. Returns (z, converged, first correction, last correction)."""
     first = last = None
-    for k in range(iterations):
+    for _ in range(iterations):
         H, J, _ = hom.evaluate(z, t, rows, need_t=False)
         dz = _solve(J, H)
         z = z - dz
