@@ -44,7 +44,7 @@ def test_store_round_trip_and_layers(store, tmp_path):
     rows = _rows(7)
     again = TrajectoryStore.open(tmp_path / "t")
     assert len(again) == 7 and again.n_parameters == 12 + 3 + 6 and again.attrs == {"seed": 3}
-    for name, shape in LAYERS.items():
+    for name in LAYERS:
         want = np.stack([r[name].reshape(-1) for r in rows])
         np.testing.assert_array_equal(again.layer(name), want)
     np.testing.assert_array_equal(again.weights(5)["b.weight"], rows[5]["b.weight"])
@@ -55,15 +55,17 @@ def test_store_round_trip_and_layers(store, tmp_path):
 
 def test_store_recovers_from_a_crash_mid_write(store, tmp_path):
     data = tmp_path / "t" / "weights.bin"
-    with open(data, "ab") as f:                      # a partial row written, manifest not updated
+    with open(data, "ab") as f:  # a partial row written, manifest not updated
         f.write(b"\x7f" * 37)
     s = TrajectoryStore.open(tmp_path / "t")
     assert len(s) == 7 and s.matrix().shape == (7, 21)
     new = _rows(1, seed=9)[0]
     assert s.append(new, run="x", epoch=0) == 7
-    assert data.stat().st_size == 8 * 21 * 8         # the partial row was dropped
-    np.testing.assert_array_equal(TrajectoryStore.open(tmp_path / "t").weights(7)["a.bias"], new["a.bias"])
-    assert not list((tmp_path / "t").glob(".manifest.*"))      # no temporary files left
+    assert data.stat().st_size == 8 * 21 * 8  # the partial row was dropped
+    np.testing.assert_array_equal(
+        TrajectoryStore.open(tmp_path / "t").weights(7)["a.bias"], new["a.bias"]
+    )
+    assert not list((tmp_path / "t").glob(".manifest.*"))  # no temporary files left
 
 
 def test_store_from_module_and_recorder(tmp_path):
@@ -75,20 +77,23 @@ def test_store_from_module_and_recorder(tmp_path):
     np.testing.assert_allclose(s.layer("0.weight")[0], net[0].weight.detach().numpy().ravel())
 
 
-@pytest.mark.parametrize("call, name", [
-    (lambda s: s.append({"a.weight": np.ones((3, 4))}), "weights"),
-    (lambda s: s.append({**_rows(1)[0], "a.bias": np.ones(4)}), "weights['a.bias']"),
-    (lambda s: s.append({**_rows(1)[0], "a.bias": np.array([1, np.nan, 0])}), "weights"),
-    (lambda s: s.append(_rows(1)[0], epoch=1.5), "epoch"),
-    (lambda s: s.append(_rows(1)[0], note=object()), "info['note']"),
-    (lambda s: s.layer("nope"), "layer"),
-    (lambda s: s.weights(99), "index"),
-])
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda s: s.append({"a.weight": np.ones((3, 4))}), "weights"),
+        (lambda s: s.append({**_rows(1)[0], "a.bias": np.ones(4)}), "weights['a.bias']"),
+        (lambda s: s.append({**_rows(1)[0], "a.bias": np.array([1, np.nan, 0])}), "weights"),
+        (lambda s: s.append(_rows(1)[0], epoch=1.5), "epoch"),
+        (lambda s: s.append(_rows(1)[0], note=object()), "info['note']"),
+        (lambda s: s.layer("nope"), "layer"),
+        (lambda s: s.weights(99), "index"),
+    ],
+)
 def test_store_invalid_arguments(store, call, name):
     with pytest.raises(InvalidArgument) as e:
         call(store)
     assert e.value.name == name
-    assert len(TrajectoryStore.open(store.path)) == 7          # nothing half-written
+    assert len(TrajectoryStore.open(store.path)) == 7  # nothing half-written
 
 
 def test_store_create_refuses_to_overwrite_and_bad_dtype(store, tmp_path):
@@ -98,7 +103,9 @@ def test_store_create_refuses_to_overwrite_and_bad_dtype(store, tmp_path):
         TrajectoryStore.create(tmp_path / "u", LAYERS, dtype="int8")
     with pytest.raises(InvalidArgument, match="manifest"):
         TrajectoryStore.open(tmp_path / "nowhere")
-    assert json.loads((tmp_path / "t" / "manifest.json").read_text())["format"].startswith("lstheory")
+    assert json.loads((tmp_path / "t" / "manifest.json").read_text())["format"].startswith(
+        "lstheory"
+    )
 
 
 # ----------------------------------------------------------------------------- dissimilarity
@@ -108,8 +115,9 @@ def test_streaming_gram_equals_dense(n, p, block, seed):
     x = np.random.default_rng(seed).normal(size=(n, p))
     np.testing.assert_allclose(gram_matrix(x, block_size=block), x @ x.T, atol=1e-12)
     idx = np.arange(n)[::-2]
-    np.testing.assert_allclose(cross_gram(x, x[:2], rows=idx, block_size=block), x[idx] @ x[:2].T,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        cross_gram(x, x[:2], rows=idx, block_size=block), x[idx] @ x[:2].T, atol=1e-12
+    )
 
 
 def test_per_layer_and_all_layer_dissimilarities_match_scipy(store):
@@ -151,7 +159,7 @@ def test_classical_mds_matches_pca_up_to_rotation():
     x = rng.normal(size=(20, 7)) * np.arange(7, 0, -1)
     emb = ClassicalMDS(2).fit(cdist(x, x)).embedding_
     xc = x - x.mean(axis=0)
-    u, s, _ = np.linalg.svd(xc, full_matrices=False)       # independent route: PCA scores
+    u, s, _ = np.linalg.svd(xc, full_matrices=False)  # independent route: PCA scores
     pca = u[:, :2] * s[:2]
     assert procrustes_align(pca, emb, scaling=False).disparity < 1e-20
     sk = pytest.importorskip("sklearn.manifold")
@@ -173,11 +181,11 @@ def test_classical_mds_recovers_an_exact_planar_configuration():
 def test_cosine_as_distance_has_negative_eigenvalues_and_squared_does_not():
     x = np.random.default_rng(2).normal(size=(15, 30))
     d = dissimilarity(x, "cosine")
-    paper = ClassicalMDS(2).fit(d)                       # 1 − cos treated as a distance
+    paper = ClassicalMDS(2).fit(d)  # 1 − cos treated as a distance
     exact = ClassicalMDS(2, squared=True).fit(d.squared_distances)
     assert paper.diagnostics_.n_negative > 0 and "negative" in paper.diagnostics_.message
     assert exact.diagnostics_.n_negative == 0
-    u = x / np.linalg.norm(x, axis=1, keepdims=True)      # = PCA of the normalised rows
+    u = x / np.linalg.norm(x, axis=1, keepdims=True)  # = PCA of the normalised rows
     uc = u - u.mean(axis=0)
     w, s, _ = np.linalg.svd(uc, full_matrices=False)
     assert procrustes_align(w[:, :2] * s[:2], exact.embedding_, scaling=False).disparity < 1e-18
@@ -189,21 +197,25 @@ def test_gower_insertion_reproduces_fitted_points_and_places_new_ones():
     m = ClassicalMDS(2).fit(cdist(fit, fit))
     np.testing.assert_allclose(m.transform(cdist(fit, fit)), m.embedding_, atol=1e-9)
     inserted = m.transform(cdist(new, fit))
-    al = procrustes_align(z[:11], m.embedding_, scaling=False)      # exact data: exact insertion
+    al = procrustes_align(z[:11], m.embedding_, scaling=False)  # exact data: exact insertion
     np.testing.assert_allclose(inserted @ al.rotation + al.translation, z[11:], atol=1e-8)
-    x2 = np.random.default_rng(4).normal(size=(9, 5))               # non-exact: fitted still exact
+    x2 = np.random.default_rng(4).normal(size=(9, 5))  # non-exact: fitted still exact
     m2 = ClassicalMDS(2, squared=True).fit(dissimilarity(x2, "cosine").squared_distances)
-    np.testing.assert_allclose(m2.transform(dissimilarity(x2, "cosine").squared_distances),
-                               m2.embedding_, atol=1e-9)
+    np.testing.assert_allclose(
+        m2.transform(dissimilarity(x2, "cosine").squared_distances), m2.embedding_, atol=1e-9
+    )
 
 
-@pytest.mark.parametrize("kwargs, d, name", [
-    ({"n_components": 0}, np.ones((3, 3)) - np.eye(3), "n_components"),
-    ({"n_components": 3}, np.ones((3, 3)) - np.eye(3), "n_components"),
-    ({}, np.ones((3, 2)), "dissimilarities"),
-    ({}, np.array([[0, 1.0], [2.0, 0]]), "dissimilarities"),
-    ({}, np.array([[0, np.inf], [np.inf, 0]]), "dissimilarities"),
-])
+@pytest.mark.parametrize(
+    "kwargs, d, name",
+    [
+        ({"n_components": 0}, np.ones((3, 3)) - np.eye(3), "n_components"),
+        ({"n_components": 3}, np.ones((3, 3)) - np.eye(3), "n_components"),
+        ({}, np.ones((3, 2)), "dissimilarities"),
+        ({}, np.array([[0, 1.0], [2.0, 0]]), "dissimilarities"),
+        ({}, np.array([[0, np.inf], [np.inf, 0]]), "dissimilarities"),
+    ],
+)
 def test_classical_mds_invalid_arguments(kwargs, d, name):
     with pytest.raises(InvalidArgument) as e:
         ClassicalMDS(**kwargs).fit(d)
@@ -234,5 +246,17 @@ def test_smacof_warm_start_never_increases_stress():
     assert s.stress_ <= stress(d, s.init_) + 1e-12
     assert s.n_iter_ >= 1 and s.embedding_.shape == (25, 2)
     again = SMACOF(2, max_iter=200).fit(d)
-    np.testing.assert_array_equal(again.embedding_, s.embedding_)      # deterministic
+    np.testing.assert_array_equal(again.embedding_, s.embedding_)  # deterministic
     assert strain(d, s.classical_.embedding_) <= strain(d, s.embedding_) + 1e-12
+
+
+def test_lanczos_solver_matches_dense():
+    x = np.random.default_rng(7).normal(size=(60, 40))
+    d = dissimilarity(x, "cosine")
+    dense, fast = ClassicalMDS(2).fit(d), ClassicalMDS(2, solver="lanczos").fit(d)
+    assert procrustes_align(dense.embedding_, fast.embedding_, scaling=False).disparity < 1e-16
+    np.testing.assert_allclose(fast.eigenvalues_[:2], dense.eigenvalues_[:2], rtol=1e-10)
+    assert fast.diagnostics_.most_negative == pytest.approx(dense.diagnostics_.most_negative)
+    assert fast.diagnostics_.n_negative >= 1 and np.isnan(fast.diagnostics_.negative_mass)
+    with pytest.raises(InvalidArgument, match="solver"):
+        ClassicalMDS(2, solver="magic").fit(d)

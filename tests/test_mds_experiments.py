@@ -30,18 +30,22 @@ def exp2(tmp_path_factory):
 def test_bgd_branches_records_main_branches_and_their_averages(exp2):
     store = TrajectoryStore.open(exp2.store_path)
     o = exp2.options
-    assert set(exp2.runs) == {"main"} | {f"{k}{e}x0.25" for e in o.branch_epochs for k in ("branch", "interp")}
+    assert set(exp2.runs) == {"main"} | {
+        f"{k}{e}x0.25" for e in o.branch_epochs for k in ("branch", "interp")
+    }
     rows = {(r.run, r.epoch): r.index for r in store.records}
     assert sorted(e for r, e in rows if r == "main") == list(range(o.epochs + 1))
     for e in o.branch_epochs:
         assert sorted(t for r, t in rows if r == f"branch{e}x0.25") == list(range(e, o.epochs + 1))
-        for t in (e, o.epochs):                     # interpolation = average, epoch by epoch
+        for t in (e, o.epochs):  # interpolation = average, epoch by epoch
             a, b = store.matrix()[rows["main", t]], store.matrix()[rows[f"branch{e}x0.25", t]]
-            np.testing.assert_allclose(store.matrix()[rows[f"interp{e}x0.25", t]], (a + b) / 2, rtol=1e-6)
+            np.testing.assert_allclose(
+                store.matrix()[rows[f"interp{e}x0.25", t]], (a + b) / 2, rtol=1e-6
+            )
     assert exp2.embedding.shape == (len(store), 2)
     assert np.all((exp2.train_error >= 0) & (exp2.train_error <= 1))
     main_err = exp2.train_error[[rows["main", 0], rows["main", o.epochs]]]
-    assert main_err[1] < main_err[0]                 # GD reduced the training error
+    assert main_err[1] < main_err[0]  # GD reduced the training error
     assert exp2.diagnostics.eigenvalues.size == len(store)
 
 
@@ -68,11 +72,11 @@ def test_sgd_stages_perturbs_half_of_the_runs(tmp_path):
     assert len(set(r.runs)) == 1 + o.stages * o.runs
     starts = {rec.run: rec.index for rec in store.records if rec.epoch == 0 and rec.run != "init"}
     m = store.matrix()
-    np.testing.assert_array_equal(m[starts["stage1-run1"]], m[0])           # run 1 starts at P
-    assert not np.array_equal(m[starts["stage1-run2"]], m[0])               # run 2 is perturbed
+    np.testing.assert_array_equal(m[starts["stage1-run1"]], m[0])  # run 1 starts at P
+    assert not np.array_equal(m[starts["stage1-run2"]], m[0])  # run 2 is perturbed
     stage2 = store.select(run="stage2-run1")
     end1 = store.select(run="stage1-run1")[-1]
-    np.testing.assert_array_equal(m[stage2[0]], m[end1])                     # P of stage 2
+    np.testing.assert_array_equal(m[stage2[0]], m[end1])  # P of stage 2
 
 
 def test_perturb_retrain_agreement_tables(tmp_path):
@@ -100,7 +104,9 @@ def test_agreement_matrices_on_a_known_table():
 
 
 def test_perturb_scale_and_full_batch_error_leaves_model_alone():
-    net = torch.nn.Sequential(torch.nn.Linear(200, 300), torch.nn.BatchNorm1d(300), torch.nn.Linear(300, 3))
+    net = torch.nn.Sequential(
+        torch.nn.Linear(200, 300), torch.nn.BatchNorm1d(300), torch.nn.Linear(300, 3)
+    )
     p = perturb(net, 0.5, seed=3)
     dw, w = (p[0].weight - net[0].weight).detach(), net[0].weight.detach()
     assert float(dw.std() / w.std()) == pytest.approx(0.5, rel=0.02)
@@ -111,14 +117,17 @@ def test_perturb_scale_and_full_batch_error_leaves_model_alone():
     assert torch.equal(net[1].running_mean, before) and not net.training and 0 <= err <= 1
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    ({"name": "bgd"}, "experiment"),
-    ({"preset": "huge"}, "preset"),
-    ({"epochz": 3}, "option"),
-    ({"branch_epochs": (0, 99)}, "branch_epochs"),
-    ({"lr": -1.0}, "lr"),
-    ({"layer": "conv9.weight"}, "layer"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"name": "bgd"}, "experiment"),
+        ({"preset": "huge"}, "preset"),
+        ({"epochz": 3}, "option"),
+        ({"branch_epochs": (0, 99)}, "branch_epochs"),
+        ({"lr": -1.0}, "lr"),
+        ({"layer": "conv9.weight"}, "layer"),
+    ],
+)
 def test_experiment_invalid_arguments(tmp_path, kwargs, name):
     kw = {"name": "bgd-branches", "preset": "fast", **kwargs}
     with pytest.raises(InvalidArgument) as e:
@@ -135,12 +144,35 @@ def test_paper_preset_follows_the_paper():
 
 def test_cli_experiment_then_embed(tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["mds", "experiment", "interpolation", "--out", str(out), "--preset", "fast",
-                 "--quiet"]) == 0
-    assert (out / "figure.png").exists() and json.loads((out / "result.json").read_text())["seed"] == 0
-    assert main(["mds", "embed", str(out / "trajectory"), "--layer", "conv1.weight", "--squared",
-                 "--plot", str(tmp_path / "e.png"), "--json", str(tmp_path / "e.json")]) == 0
+    assert (
+        main(
+            ["mds", "experiment", "interpolation", "--out", str(out), "--preset", "fast", "--quiet"]
+        )
+        == 0
+    )
+    assert (out / "figure.png").exists() and json.loads((out / "result.json").read_text())[
+        "seed"
+    ] == 0
+    assert (
+        main(
+            [
+                "mds",
+                "embed",
+                str(out / "trajectory"),
+                "--layer",
+                "conv1.weight",
+                "--squared",
+                "--plot",
+                str(tmp_path / "e.png"),
+                "--json",
+                str(tmp_path / "e.json"),
+            ]
+        )
+        == 0
+    )
     assert "no negative eigenvalues" in capsys.readouterr().out
-    assert len(json.loads((tmp_path / "e.json").read_text())["embedding"]) == len(TrajectoryStore.open(out / "trajectory"))
+    assert len(json.loads((tmp_path / "e.json").read_text())["embedding"]) == len(
+        TrajectoryStore.open(out / "trajectory")
+    )
     assert main(["mds", "embed", str(tmp_path / "missing")]) == 2
     assert main(["mds", "experiment", "nope", "--out", str(out)]) == 2

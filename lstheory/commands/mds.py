@@ -1,7 +1,7 @@
 """``lstheory mds``: embed a stored trajectory, or run one of Liao & Poggio's experiments.
 
-    lstheory mds embed STORE --layer conv1.weight --metric cosine --plot emb.png --json emb.json
-    lstheory mds experiment bgd-branches --out runs/exp2 --preset default --seed 0
+lstheory mds embed STORE --layer conv1.weight --metric cosine --plot emb.png --json emb.json
+lstheory mds experiment bgd-branches --out runs/exp2 --preset default --seed 0
 """
 
 from __future__ import annotations
@@ -16,15 +16,22 @@ from .._errors import InvalidArgument
 def add_parser(subparsers) -> None:
     from ..mds import EXPERIMENTS, METRICS, PRESETS
 
-    p = subparsers.add_parser("mds", help="trajectory MDS (Liao & Poggio): embed a store, run an experiment")
+    p = subparsers.add_parser(
+        "mds", help="trajectory MDS (Liao & Poggio): embed a store, run an experiment"
+    )
     sub = p.add_subparsers(dest="mds_command", required=True, parser_class=type(p))
     e = sub.add_parser("embed", help="classical MDS (optionally SMACOF) of a trajectory store")
     e.add_argument("store", help="directory made by lstheory.mds.TrajectoryStore")
     e.add_argument("--layer", action="append", help="layer name (repeatable; default all layers)")
     e.add_argument("--metric", default="cosine", choices=METRICS)
-    e.add_argument("--squared", action="store_true",
-                   help="embed 2(1 − cos) as squared distances (exact; no negative eigenvalues)")
-    e.add_argument("--smacof", action="store_true", help="refine with SMACOF from the classical start")
+    e.add_argument(
+        "--squared",
+        action="store_true",
+        help="embed 2(1 − cos) as squared distances (exact; no negative eigenvalues)",
+    )
+    e.add_argument(
+        "--smacof", action="store_true", help="refine with SMACOF from the classical start"
+    )
     e.add_argument("--label", default="epoch", choices=("epoch", "train_error", "none"))
     e.add_argument("--plot", help="figure path (.png/.pdf)")
     e.add_argument("--json", help="write coordinates and diagnostics here")
@@ -47,47 +54,84 @@ def run(args) -> int:
 def _embed(args) -> int:
     import numpy as np
 
-    from ..mds import SMACOF, ClassicalMDS, TrajectoryStore, dissimilarity, plot_embedding, save_figure
+    from ..mds import (
+        SMACOF,
+        ClassicalMDS,
+        TrajectoryStore,
+        dissimilarity,
+        plot_embedding,
+        save_figure,
+    )
 
     if not (Path(args.store) / "manifest.json").is_file():
-        raise InvalidArgument("store", args.store, "a trajectory store directory (with manifest.json)")
+        raise InvalidArgument(
+            "store", args.store, "a trajectory store directory (with manifest.json)"
+        )
     store = TrajectoryStore.open(args.store)
     if len(store) < 3:
-        raise InvalidArgument("store", f"{len(store)} checkpoints", "a store with at least 3 checkpoints")
+        raise InvalidArgument(
+            "store", f"{len(store)} checkpoints", "a store with at least 3 checkpoints"
+        )
     d = dissimilarity(store, args.metric, layers=args.layer, device=args.device)
     values = d.squared_distances if args.squared else d.values
     mds = ClassicalMDS(2, squared=args.squared).fit(values)
     emb = SMACOF(2, squared=args.squared).fit(values).embedding_ if args.smacof else mds.embedding_
     recs = store.records
-    print(f"{store}\nclassical MDS ({args.metric}{', squared' if args.squared else ''}): "
-          f"strain {mds.strain_:.4f}, {mds.diagnostics_.message}")
+    print(
+        f"{store}\nclassical MDS ({args.metric}{', squared' if args.squared else ''}): "
+        f"strain {mds.strain_:.4f}, {mds.diagnostics_.message}"
+    )
     if args.plot:
         errors = [r.info.get("train_error", np.nan) for r in recs]
-        ax = plot_embedding(emb, [r.run for r in recs], [r.epoch for r in recs], labels=errors,
-                            kinds=[r.info.get("kind", "train") for r in recs], label=args.label)
+        ax = plot_embedding(
+            emb,
+            [r.run for r in recs],
+            [r.epoch for r in recs],
+            labels=errors,
+            kinds=[r.info.get("kind", "train") for r in recs],
+            label=args.label,
+        )
         print(f"figure: {save_figure(ax.figure, args.plot)}")
     if args.json:
-        _write_json(args.json, {"store": str(store.path), "metric": args.metric, "layers": args.layer,
-                                "squared": args.squared, "smacof": args.smacof,
-                                "embedding": np.asarray(emb).tolist(),
-                                "eigenvalues": mds.eigenvalues_[:20].tolist(),
-                                "n_negative": mds.diagnostics_.n_negative,
-                                "records": [r.to_json() for r in recs]})
+        _write_json(
+            args.json,
+            {
+                "store": str(store.path),
+                "metric": args.metric,
+                "layers": args.layer,
+                "squared": args.squared,
+                "smacof": args.smacof,
+                "embedding": np.asarray(emb).tolist(),
+                "eigenvalues": mds.eigenvalues_[:20].tolist(),
+                "n_negative": mds.diagnostics_.n_negative,
+                "records": [r.to_json() for r in recs],
+            },
+        )
     return 0
 
 
 def _experiment(args) -> int:
     from ..mds import plot_experiment, run_experiment
 
-    overrides = {k: v for k, v in (("epochs", args.epochs), ("dataset", args.dataset)) if v is not None}
+    overrides = {
+        k: v for k, v in (("epochs", args.epochs), ("dataset", args.dataset)) if v is not None
+    }
     progress = None
     if not args.quiet:
         from ..cli import Progress
+
         progress = Progress()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    result = run_experiment(args.name, out, preset=args.preset, seed=args.seed, device=args.device,
-                            progress=progress, **overrides)
+    result = run_experiment(
+        args.name,
+        out,
+        preset=args.preset,
+        seed=args.seed,
+        device=args.device,
+        progress=progress,
+        **overrides,
+    )
     if progress is not None:
         progress.done()
     result.save_json(out / "result.json")

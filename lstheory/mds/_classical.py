@@ -48,7 +48,7 @@ def _as_squared(d, squared: bool) -> np.ndarray:
         raise InvalidArgument("dissimilarities", "non-finite entries", "finite values")
     if not np.allclose(values, values.T, rtol=1e-8, atol=1e-10 * max(1.0, np.abs(values).max())):
         raise InvalidArgument("dissimilarities", "an asymmetric matrix", "a symmetric matrix")
-    return values if squared else values ** 2
+    return values if squared else values**2
 
 
 def _diagnose(w: np.ndarray, k: int, tol: float) -> EigenDiagnostics:
@@ -58,11 +58,42 @@ def _diagnose(w: np.ndarray, k: int, tol: float) -> EigenDiagnostics:
     pos = w[w > 0].sum()
     mass = float(np.abs(neg).sum() / total) if total > 0 else 0.0
     explained = float(np.clip(w[:k], 0, None).sum() / pos) if pos > 0 else 0.0
-    msg = (f"{neg.size} negative eigenvalue(s) holding {100 * mass:.2f}% of |spectrum|: the "
-           "dissimilarity is not a Euclidean distance. For 1 − cos (= ½·squared distance of "
-           "normalised weights), fit with squared=True on 2(1 − cos) for an exact embedding."
-           if neg.size else "no negative eigenvalues: the dissimilarity is Euclidean")
+    msg = (
+        f"{neg.size} negative eigenvalue(s) holding {100 * mass:.2f}% of |spectrum|: the "
+        "dissimilarity is not a Euclidean distance. For 1 − cos (= ½·squared distance of "
+        "normalised weights), fit with squared=True on 2(1 − cos) for an exact embedding."
+        if neg.size
+        else "no negative eigenvalues: the dissimilarity is Euclidean"
+    )
     return EigenDiagnostics(w, int(neg.size), mass, float(min(w.min(), 0.0)), explained, msg)
+
+
+def _lanczos(b: np.ndarray, k: int, probe: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top ``k`` eigenpairs and the ``probe`` smallest eigenvalues of symmetric ``b``."""
+    from scipy.sparse.linalg import eigsh
+
+    n = b.shape[0]
+    v0 = np.ones(n) / np.sqrt(n) + np.linspace(-1, 1, n) / n  # deterministic start
+    wt, vt = eigsh(b, k=k, which="LA", v0=v0)
+    probe = min(max(int(probe), 1), n - k - 1)
+    wb = eigsh(b, k=probe, which="SA", v0=v0, return_eigenvectors=False)
+    return np.concatenate([wt, wb]), np.concatenate([vt, np.full((n, probe), np.nan)], axis=1)
+
+
+def _partial(diag: EigenDiagnostics, b: np.ndarray) -> EigenDiagnostics:
+    """Diagnostics when only some eigenvalues are known: ``explained`` from the trace of the
+    positive part is unknown, so it is taken against ``tr B``; ``negative_mass`` is NaN."""
+    k_pos = diag.eigenvalues[diag.eigenvalues > 0]
+    explained = float(k_pos.sum() / np.trace(b)) if np.trace(b) > 0 else float("nan")
+    note = " (Lanczos: only the top and the most negative eigenvalues were computed)"
+    return EigenDiagnostics(
+        diag.eigenvalues,
+        diag.n_negative,
+        float("nan"),
+        diag.most_negative,
+        explained,
+        diag.message + note,
+    )
 
 
 class ClassicalMDS:
@@ -78,6 +109,11 @@ class ClassicalMDS:
     squared : whether the input already holds *squared* distances. The default (``False``)
         squares it, the textbook recipe for distances.
     tol : relative threshold under which eigenvalues count as negative.
+    solver : ``"dense"`` (every eigenvalue; exact diagnostics; ``O(n³)``) or ``"lanczos"``
+        (ARPACK: the top ``n_components`` eigenpairs and the ``n_negative_probe`` most negative
+        eigenvalues only; far faster for thousands of points; ``eigenvalues_`` then holds only
+        those, ``diagnostics_.n_negative`` counts negatives among them (a lower bound) and
+        ``negative_mass`` is NaN).
 
     Attributes
     ----------
@@ -102,10 +138,20 @@ class ClassicalMDS:
     multivariate analysis*, Biometrika 53 (1966). Liao & Poggio, CBMM Memo 066 (2017), §4.1.
     """
 
-    def __init__(self, n_components: int = 2, *, squared: bool = False, tol: float = 1e-10):
+    def __init__(
+        self,
+        n_components: int = 2,
+        *,
+        squared: bool = False,
+        tol: float = 1e-10,
+        solver: str = "dense",
+        n_negative_probe: int = 5,
+    ):
         self.n_components = n_components
         self.squared = squared
         self.tol = tol
+        self.solver = solver
+        self.n_negative_probe = n_negative_probe
 
     def fit(self, dissimilarities) -> ClassicalMDS:
         """Fit to a square dissimilarity matrix (array or :class:`Dissimilarity`)."""
@@ -120,19 +166,33 @@ class ClassicalMDS:
         ``B = J G J``, no ``n × n`` distance matrix needed."""
         g = np.asarray(gram, dtype=np.float64)
         d = np.diag(g)
-        return self.fit(np.clip(d[:, None] + d[None, :] - 2 * g, 0, None) if self.squared
-                        else np.sqrt(np.clip(d[:, None] + d[None, :] - 2 * g, 0, None)))
+        return self.fit(
+            np.clip(d[:, None] + d[None, :] - 2 * g, 0, None)
+            if self.squared
+            else np.sqrt(np.clip(d[:, None] + d[None, :] - 2 * g, 0, None))
+        )
 
     def _fit_b(self, b: np.ndarray, k: int) -> ClassicalMDS:
-        w, v = scipy.linalg.eigh(b)
+        if self.solver not in ("dense", "lanczos"):
+            raise InvalidArgument("solver", self.solver, "'dense' or 'lanczos'")
+        w, v = (
+            _lanczos(b, k, self.n_negative_probe)
+            if self.solver == "lanczos"
+            else scipy.linalg.eigh(b)
+        )
         order = np.argsort(w)[::-1]
         w, v = w[order], v[:, order]
         self.eigenvalues_ = w
         self.diagnostics_ = _diagnose(w, k, self.tol)
+        if self.solver == "lanczos":
+            self.diagnostics_ = _partial(self.diagnostics_, b)
         top = w[:k]
         if (top <= 0).any():
-            raise InvalidArgument("n_components", k, f"at most {int((w > 0).sum())} (the number of "
-                                  "positive eigenvalues of B)")
+            raise InvalidArgument(
+                "n_components",
+                k,
+                f"at most {int((w > 0).sum())} (the number of positive eigenvalues of B)",
+            )
         self._vectors = v[:, :k]
         self.embedding_ = v[:, :k] * np.sqrt(top)
         self.strain_ = strain(b, self.embedding_, gram=True)
@@ -157,14 +217,22 @@ class ClassicalMDS:
         """
         if not hasattr(self, "embedding_"):
             raise InvalidArgument("self", "an unfitted ClassicalMDS", "call fit() first")
-        d = dissimilarities_to_fitted.values if isinstance(dissimilarities_to_fitted, Dissimilarity) \
+        d = (
+            dissimilarities_to_fitted.values
+            if isinstance(dissimilarities_to_fitted, Dissimilarity)
             else dissimilarities_to_fitted
+        )
         d = np.atleast_2d(np.asarray(d, dtype=np.float64))
         n = self._row_means.size
         if d.ndim != 2 or d.shape[1] != n or not np.isfinite(d).all():
             raise InvalidArgument("dissimilarities_to_fitted", d.shape, f"finite values [m, {n}]")
-        return gower_insert(d if self.squared else d ** 2, self._row_means, self._grand_mean,
-                            self._vectors, self.eigenvalues_[:self.n_components])
+        return gower_insert(
+            d if self.squared else d**2,
+            self._row_means,
+            self._grand_mean,
+            self._vectors,
+            self.eigenvalues_[: self.n_components],
+        )
 
     def _check_k(self, n: int) -> int:
         k = self.n_components
@@ -178,8 +246,9 @@ def classical_mds(dissimilarities, n_components: int = 2, *, squared: bool = Fal
     return ClassicalMDS(n_components, squared=squared).fit(dissimilarities)
 
 
-def strain(b_or_d: np.ndarray, embedding: np.ndarray, *, gram: bool = False,
-           squared: bool = False) -> float:
+def strain(
+    b_or_d: np.ndarray, embedding: np.ndarray, *, gram: bool = False, squared: bool = False
+) -> float:
     """Normalised strain ``‖B − X̄X̄ᵀ‖_F / ‖B‖_F`` of an embedding (``X̄``: centred).
 
     ``b_or_d`` is ``B`` itself when ``gram=True``, else dissimilarities (squared when
@@ -195,5 +264,5 @@ def stress(d: np.ndarray, embedding: np.ndarray) -> float:
     """Kruskal's stress-1 ``√(Σ(d_ij − ‖x_i − x_j‖)² / Σ d_ij²)`` over pairs ``i < j``."""
     d = np.asarray(d.values if isinstance(d, Dissimilarity) else d, float)
     iu = np.triu_indices(d.shape[0], 1)
-    e = pdist(np.asarray(embedding, float))          # same (i < j) order as triu_indices
+    e = pdist(np.asarray(embedding, float))  # same (i < j) order as triu_indices
     return float(np.sqrt(((d[iu] - e) ** 2).sum() / (d[iu] ** 2).sum()))

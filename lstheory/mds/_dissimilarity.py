@@ -17,8 +17,14 @@ import torch
 from .._errors import InvalidArgument, UnknownName
 from ._store import TrajectoryStore
 
-__all__ = ["METRICS", "Dissimilarity", "gram_matrix", "cross_gram", "dissimilarity",
-           "dissimilarity_from_gram"]
+__all__ = [
+    "METRICS",
+    "Dissimilarity",
+    "gram_matrix",
+    "cross_gram",
+    "dissimilarity",
+    "dissimilarity_from_gram",
+]
 
 #: ``cosine``: 1 − cos (Liao & Poggio's choice); ``euclidean``: ‖x_i − x_j‖₂; ``angular``: the
 #: angle arccos(cos) in radians.
@@ -52,8 +58,10 @@ class Dissimilarity:
         if self.metric == "cosine":
             return 2.0 * self.values
         if self.metric == "euclidean":
-            return self.values ** 2
-        raise InvalidArgument("metric", self.metric, "cosine or euclidean (angles are not Euclidean)")
+            return self.values**2
+        raise InvalidArgument(
+            "metric", self.metric, "cosine or euclidean (angles are not Euclidean)"
+        )
 
 
 def _source(x, layers, indices) -> tuple[object, list[slice], np.ndarray]:
@@ -62,33 +70,54 @@ def _source(x, layers, indices) -> tuple[object, list[slice], np.ndarray]:
         mat, cols = x.matrix(), x.columns(layers)
     else:
         if layers is not None:
-            raise InvalidArgument("layers", layers, "None when the checkpoints are given as an array")
+            raise InvalidArgument(
+                "layers", layers, "None when the checkpoints are given as an array"
+            )
         mat = x if isinstance(x, np.ndarray) and x.ndim == 2 else np.asarray(x)
         if mat.ndim != 2:
-            raise InvalidArgument("checkpoints", mat.shape, "a 2-D array [n, P] or a TrajectoryStore")
+            raise InvalidArgument(
+                "checkpoints", mat.shape, "a 2-D array [n, P] or a TrajectoryStore"
+            )
         cols = [slice(0, mat.shape[1])]
     n = mat.shape[0]
     idx = np.arange(n) if indices is None else np.asarray(indices, dtype=np.int64).reshape(-1)
     if idx.size and (idx.min() < -n or idx.max() >= n):
-        raise InvalidArgument("indices", (int(idx.min()), int(idx.max())), f"row indices in [0, {n})")
+        raise InvalidArgument(
+            "indices", (int(idx.min()), int(idx.max())), f"row indices in [0, {n})"
+        )
     return mat, cols, idx % max(n, 1)
 
 
 def _block(mat, cols, idx, dtype, device) -> torch.Tensor:
-    rows = np.concatenate([np.asarray(mat[:, c][idx]) for c in cols], axis=1) if len(cols) > 1 \
+    rows = (
+        np.concatenate([np.asarray(mat[:, c][idx]) for c in cols], axis=1)
+        if len(cols) > 1
         else np.asarray(mat[:, cols[0]][idx])
+    )
     return torch.as_tensor(rows).to(device=device, dtype=dtype)
 
 
 def _check_block(block_size) -> int:
-    if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) or block_size < 1:
+    if (
+        isinstance(block_size, bool)
+        or not isinstance(block_size, (int, np.integer))
+        or block_size < 1
+    ):
         raise InvalidArgument("block_size", block_size, "a positive integer (rows per block)")
     return int(block_size)
 
 
-def cross_gram(a, b, *, layers: str | Iterable[str] | None = None, rows=None, cols=None,
-               block_size: int = 256, dtype: torch.dtype = torch.float64,
-               device: str = "cpu") -> np.ndarray:
+def cross_gram(
+    a,
+    b,
+    *,
+    layers: str | Iterable[str] | None = None,
+    rows=None,
+    cols=None,
+    block_size: int = 256,
+    dtype: torch.dtype = torch.float64,
+    device: str = "cpu",
+) -> np.ndarray:
     """Inner products ``[len(rows), len(cols)]`` between checkpoints of ``a`` and of ``b``
     (stores with the same layers, or arrays), computed block by block.
 
@@ -101,16 +130,22 @@ def cross_gram(a, b, *, layers: str | Iterable[str] | None = None, rows=None, co
         raise InvalidArgument("b", "different widths", "checkpoints with the same layers as a")
     out = np.empty((ia.size, ib.size))
     for i in range(0, ia.size, bs):
-        xa = _block(ma, ca, ia[i:i + bs], dtype, device)
+        xa = _block(ma, ca, ia[i : i + bs], dtype, device)
         for j in range(0, ib.size, bs):
-            xb = _block(mb, cb, ib[j:j + bs], dtype, device)
-            out[i:i + bs, j:j + bs] = (xa @ xb.T).double().cpu().numpy()
+            xb = _block(mb, cb, ib[j : j + bs], dtype, device)
+            out[i : i + bs, j : j + bs] = (xa @ xb.T).double().cpu().numpy()
     return out
 
 
-def gram_matrix(x, *, layers: str | Iterable[str] | None = None, indices=None,
-                block_size: int = 256, dtype: torch.dtype = torch.float64,
-                device: str = "cpu") -> np.ndarray:
+def gram_matrix(
+    x,
+    *,
+    layers: str | Iterable[str] | None = None,
+    indices=None,
+    block_size: int = 256,
+    dtype: torch.dtype = torch.float64,
+    device: str = "cpu",
+) -> np.ndarray:
     """The Gram matrix ``G = X Xᵀ`` of the selected checkpoints, streaming.
 
     Parameters
@@ -130,17 +165,18 @@ def gram_matrix(x, *, layers: str | Iterable[str] | None = None, indices=None,
     n = idx.size
     g = np.empty((n, n))
     for i in range(0, n, bs):
-        xi = _block(mat, cols, idx[i:i + bs], dtype, device)
+        xi = _block(mat, cols, idx[i : i + bs], dtype, device)
         for j in range(i, n, bs):
-            xj = xi if j == i else _block(mat, cols, idx[j:j + bs], dtype, device)
+            xj = xi if j == i else _block(mat, cols, idx[j : j + bs], dtype, device)
             blk = (xi @ xj.T).double().cpu().numpy()
-            g[i:i + bs, j:j + bs] = blk
-            g[j:j + bs, i:i + bs] = blk.T
+            g[i : i + bs, j : j + bs] = blk
+            g[j : j + bs, i : i + bs] = blk.T
     return g
 
 
-def dissimilarity_from_gram(g: np.ndarray, metric: str = "cosine", *, norms_a=None,
-                            norms_b=None) -> np.ndarray:
+def dissimilarity_from_gram(
+    g: np.ndarray, metric: str = "cosine", *, norms_a=None, norms_b=None
+) -> np.ndarray:
     """Dissimilarities from inner products: a square Gram ``g`` (norms from its diagonal) or a
     cross Gram with the squared norms of its rows ``norms_a`` and columns ``norms_b``."""
     if metric not in METRICS:
@@ -148,14 +184,18 @@ def dissimilarity_from_gram(g: np.ndarray, metric: str = "cosine", *, norms_a=No
     g = np.asarray(g, dtype=np.float64)
     if norms_a is None:
         if g.ndim != 2 or g.shape[0] != g.shape[1]:
-            raise InvalidArgument("g", g.shape, "a square Gram matrix (or pass norms_a and norms_b)")
+            raise InvalidArgument(
+                "g", g.shape, "a square Gram matrix (or pass norms_a and norms_b)"
+            )
         norms_a = norms_b = np.diag(g).copy()
     sa, sb = np.asarray(norms_a, float)[:, None], np.asarray(norms_b, float)[None, :]
     if metric == "euclidean":
         d = np.sqrt(np.clip(sa + sb - 2.0 * g, 0.0, None))
     else:
         if (sa <= 0).any() or (sb <= 0).any():
-            raise InvalidArgument("checkpoints", "a zero vector", f"non-zero weights for metric={metric!r}")
+            raise InvalidArgument(
+                "checkpoints", "a zero vector", f"non-zero weights for metric={metric!r}"
+            )
         cos = np.clip(g / np.sqrt(sa * sb), -1.0, 1.0)
         d = 1.0 - cos if metric == "cosine" else np.arccos(cos)
     if d.shape[0] == d.shape[1] and norms_b is norms_a:
@@ -164,9 +204,16 @@ def dissimilarity_from_gram(g: np.ndarray, metric: str = "cosine", *, norms_a=No
     return d
 
 
-def dissimilarity(x, metric: str = "cosine", *, layers: str | Iterable[str] | None = None,
-                  indices=None, block_size: int = 256, dtype: torch.dtype = torch.float64,
-                  device: str = "cpu") -> Dissimilarity:
+def dissimilarity(
+    x,
+    metric: str = "cosine",
+    *,
+    layers: str | Iterable[str] | None = None,
+    indices=None,
+    block_size: int = 256,
+    dtype: torch.dtype = torch.float64,
+    device: str = "cpu",
+) -> Dissimilarity:
     """Pairwise dissimilarities between checkpoints, one layer, several, or all.
 
     >>> import numpy as np
@@ -186,7 +233,9 @@ def dissimilarity(x, metric: str = "cosine", *, layers: str | Iterable[str] | No
     """
     if metric not in METRICS:
         raise UnknownName("metric", metric, METRICS)
-    g = gram_matrix(x, layers=layers, indices=indices, block_size=block_size, dtype=dtype, device=device)
+    g = gram_matrix(
+        x, layers=layers, indices=indices, block_size=block_size, dtype=dtype, device=device
+    )
     _, _, idx = _source(x, layers, indices)
     names = None if layers is None else ((layers,) if isinstance(layers, str) else tuple(layers))
     return Dissimilarity(dissimilarity_from_gram(g, metric), metric, names, idx, idx)

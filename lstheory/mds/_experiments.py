@@ -34,9 +34,16 @@ from ._classical import ClassicalMDS, EigenDiagnostics
 from ._dissimilarity import dissimilarity
 from ._store import TrajectoryStore
 
-__all__ = ["ExperimentOptions", "ExperimentResult", "EXPERIMENTS", "PRESETS", "run_experiment",
-           "preset_options",
-           "perturb", "full_batch_error"]
+__all__ = [
+    "ExperimentOptions",
+    "ExperimentResult",
+    "EXPERIMENTS",
+    "PRESETS",
+    "run_experiment",
+    "preset_options",
+    "perturb",
+    "full_batch_error",
+]
 
 
 @dataclass(frozen=True)
@@ -85,8 +92,16 @@ class ExperimentOptions:
     model_options: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self):
-        ints = ("epochs", "stages", "runs", "batch_size", "gd_epochs", "n_perturb",
-                "retrain_epochs", "n_alpha")
+        ints = (
+            "epochs",
+            "stages",
+            "runs",
+            "batch_size",
+            "gd_epochs",
+            "n_perturb",
+            "retrain_epochs",
+            "n_alpha",
+        )
         for name in ints:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -95,16 +110,21 @@ class ExperimentOptions:
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
                 raise InvalidArgument(name, v, "a finite number > 0")
-        if not all(isinstance(s, (int, float)) and s >= 0 for s in (self.perturb, *self.noise)) \
-                or not self.noise:
+        if (
+            not all(isinstance(s, (int, float)) and s >= 0 for s in (self.perturb, *self.noise))
+            or not self.noise
+        ):
             raise InvalidArgument("noise", self.noise, "non-negative scales (at least one)")
 
     def check_epochs(self, name: str, upper: int) -> None:
         """Raise unless every epoch in field ``name`` lies in ``[0, upper]``."""
         values = getattr(self, name)
-        if not values or any(isinstance(e, bool) or not isinstance(e, int) or not 0 <= e <= upper
-                             for e in values):
-            raise InvalidArgument(name, values, f"integer epochs in [0, {upper}] (epochs={self.epochs})")
+        if not values or any(
+            isinstance(e, bool) or not isinstance(e, int) or not 0 <= e <= upper for e in values
+        ):
+            raise InvalidArgument(
+                name, values, f"integer epochs in [0, {upper}] (epochs={self.epochs})"
+            )
 
 
 _PAPER = ExperimentOptions(dataset="cifar10", batch_size=100, sgd_lr=0.01, lr=0.1)
@@ -115,10 +135,20 @@ _PAPER = ExperimentOptions(dataset="cifar10", batch_size=100, sgd_lr=0.01, lr=0.
 #: value (the batch-GD learning rate, the length of the Figure 4 run after its last branch, the
 #: noise of the interpolation study) the preset's choice is an assumption, marked below.
 PRESETS: dict[str, ExperimentOptions] = {
-    "fast": ExperimentOptions(epochs=6, stages=2, runs=2, branch_epochs=(0, 2), gd_epochs=3,
-                              picks=(1,), n_perturb=2, retrain_epochs=3, n_alpha=5,
-                              n_train=300, n_test=200,
-                              model_options=(("widths", (16, 16, 16, 16)),)),
+    "fast": ExperimentOptions(
+        epochs=6,
+        stages=2,
+        runs=2,
+        branch_epochs=(0, 2),
+        gd_epochs=3,
+        picks=(1,),
+        n_perturb=2,
+        retrain_epochs=3,
+        n_alpha=5,
+        n_train=300,
+        n_test=200,
+        model_options=(("widths", (16, 16, 16, 16)),),
+    ),
     "default": ExperimentOptions(),
     "paper": _PAPER,
 }
@@ -128,15 +158,24 @@ _PAPER_BY_EXPERIMENT = {
     "sgd-stages": replace(_PAPER, stages=12, runs=8, epochs=10, perturb=0.01),
     # Fig. 4: branches at 0/10/50/200 with 0.25 S (0.5 S and 1 S in the appendix);
     # 300 epochs in all is an assumption (the figure's axis ends past 200).
-    "bgd-branches": replace(_PAPER, epochs=300, branch_epochs=(0, 10, 50, 200),
-                            noise=(0.25, 0.5, 1.0)),
+    "bgd-branches": replace(
+        _PAPER, epochs=300, branch_epochs=(0, 10, 50, 200), noise=(0.25, 0.5, 1.0)
+    ),
     # Fig. 5 and App. E: 60 SGD + 400 GD epochs, M5/M30/Mfinal, 4 perturbations of 0.1 S,
     # 200 GD epochs of retraining.
-    "perturb-retrain": replace(_PAPER, epochs=60, gd_epochs=400, picks=(5, 30), noise=(0.1,),
-                               n_perturb=4, retrain_epochs=200),
+    "perturb-retrain": replace(
+        _PAPER,
+        epochs=60,
+        gd_epochs=400,
+        picks=(5, 30),
+        noise=(0.1,),
+        n_perturb=4,
+        retrain_epochs=200,
+    ),
     # App. C: noise 0.1 S and 200 retraining epochs are assumptions.
-    "interpolation": replace(_PAPER, epochs=60, gd_epochs=400, noise=(0.1,),
-                             retrain_epochs=200, n_alpha=21),
+    "interpolation": replace(
+        _PAPER, epochs=60, gd_epochs=400, noise=(0.1,), retrain_epochs=200, n_alpha=21
+    ),
 }
 
 
@@ -178,21 +217,35 @@ class ExperimentResult:
 
     def summary(self) -> str:
         last = {r: i for i, r in enumerate(self.runs)}
-        finals = ", ".join(f"{r}: {100 * self.train_error[i]:.1f}%" for r, i in list(last.items())[:6])
-        return (f"{self.name} (seed {self.seed}): {len(self.runs)} checkpoints in "
-                f"{len(last)} runs, layer {self.layer}, {self.seconds:.1f} s; final train errors "
-                f"{finals}{' ...' if len(last) > 6 else ''}; MDS: {self.diagnostics.message}")
+        finals = ", ".join(
+            f"{r}: {100 * self.train_error[i]:.1f}%" for r, i in list(last.items())[:6]
+        )
+        return (
+            f"{self.name} (seed {self.seed}): {len(self.runs)} checkpoints in "
+            f"{len(last)} runs, layer {self.layer}, {self.seconds:.1f} s; final train errors "
+            f"{finals}{' ...' if len(last) > 6 else ''}; MDS: {self.diagnostics.message}"
+        )
 
     def to_json(self) -> dict:
         d = self.diagnostics
-        return {"name": self.name, "seed": self.seed, "options": asdict(self.options),
-                "store": self.store_path, "layer": self.layer, "runs": list(self.runs),
-                "epochs": self.epochs.tolist(), "kinds": list(self.kinds),
-                "train_error": self.train_error.tolist(), "test_error": self.test_error.tolist(),
-                "embedding": self.embedding.tolist(),
-                "eigenvalues": d.eigenvalues[:20].tolist(), "n_negative": d.n_negative,
-                "negative_mass": d.negative_mass, "seconds": self.seconds,
-                "tables": {k: np.asarray(v).tolist() for k, v in self.tables.items()}}
+        return {
+            "name": self.name,
+            "seed": self.seed,
+            "options": asdict(self.options),
+            "store": self.store_path,
+            "layer": self.layer,
+            "runs": list(self.runs),
+            "epochs": self.epochs.tolist(),
+            "kinds": list(self.kinds),
+            "train_error": self.train_error.tolist(),
+            "test_error": self.test_error.tolist(),
+            "embedding": self.embedding.tolist(),
+            "eigenvalues": d.eigenvalues[:20].tolist(),
+            "n_negative": d.n_negative,
+            "negative_mass": d.negative_mass,
+            "seconds": self.seconds,
+            "tables": {k: np.asarray(v).tolist() for k, v in self.tables.items()},
+        }
 
     def save_json(self, path: str | os.PathLike) -> None:
         """Write :meth:`to_json` atomically."""
@@ -247,35 +300,61 @@ class _Context:
         self.xt, self.yt = data.x_test.to(device), data.y_test.to(device)
         self.template = self.build(seed)
         self.layer = _layer_name(self.template, opts)
-        self.store = TrajectoryStore.create(Path(out_dir) / "trajectory", self.template, overwrite=True,
-                                            attrs={"experiment": name, "seed": seed,
-                                                   "options": json.loads(json.dumps(asdict(opts)))})
+        self.store = TrajectoryStore.create(
+            Path(out_dir) / "trajectory",
+            self.template,
+            overwrite=True,
+            attrs={
+                "experiment": name,
+                "seed": seed,
+                "options": json.loads(json.dumps(asdict(opts))),
+            },
+        )
         self.rows: list[tuple[float, float]] = []
 
     def build(self, seed) -> nn.Module:
         from ..models import build_model
-        return build_model(self.opts.model, input_shape=self.data.input_shape,
-                           n_classes=self.data.n_classes, seed=seed,
-                           **dict(self.opts.model_options)).to(self.device)
+
+        return build_model(
+            self.opts.model,
+            input_shape=self.data.input_shape,
+            n_classes=self.data.n_classes,
+            seed=seed,
+            **dict(self.opts.model_options),
+        ).to(self.device)
 
     def record(self, model, run, epoch, kind="train", **info) -> None:
         _, tr = full_batch_error(model, self.x, self.y)
         _, te = full_batch_error(model, self.xt, self.yt)
-        self.store.append(model, run=run, epoch=epoch, kind=kind, train_error=tr, test_error=te, **info)
+        self.store.append(
+            model, run=run, epoch=epoch, kind=kind, train_error=tr, test_error=te, **info
+        )
 
-    def train(self, model, epochs, run, *, sgd=False, seed=0, start_epoch=0, record=True,
-              on_epoch=None, **info):
+    def train(
+        self,
+        model,
+        epochs,
+        run,
+        *,
+        sgd=False,
+        seed=0,
+        start_epoch=0,
+        record=True,
+        on_epoch=None,
+        **info,
+    ):
         """Train ``model`` in place (GD, or SGD when ``sgd``), recording every epoch after 0."""
         opts = self.opts
         gen = torch_generator(seed, stream="shuffle", device=self.device)
-        optim = torch.optim.SGD(model.parameters(), lr=opts.sgd_lr if sgd else opts.lr,
-                                momentum=opts.momentum)
+        optim = torch.optim.SGD(
+            model.parameters(), lr=opts.sgd_lr if sgd else opts.lr, momentum=opts.momentum
+        )
         bs = opts.batch_size if sgd else len(self.y)
         model.train()
         for epoch in range(1, epochs + 1):
             perm = torch.randperm(len(self.y), generator=gen, device=self.device)
             for i in range(0, len(self.y), bs):
-                idx = perm[i:i + bs]
+                idx = perm[i : i + bs]
                 loss = F.cross_entropy(model(self.x[idx]), self.y[idx])
                 optim.zero_grad(set_to_none=True)
                 loss.backward()
@@ -292,20 +371,32 @@ class _Context:
         d = dissimilarity(self.store, self.opts.metric, layers=self.layer, device=self.device)
         mds = ClassicalMDS(2).fit(d)
         return ExperimentResult(
-            self.name, self.opts, self.seed, str(self.store.path), self.layer,
-            tuple(r.run for r in recs), np.array([r.epoch for r in recs]),
+            self.name,
+            self.opts,
+            self.seed,
+            str(self.store.path),
+            self.layer,
+            tuple(r.run for r in recs),
+            np.array([r.epoch for r in recs]),
             tuple(r.info.get("kind", "train") for r in recs),
             np.array([r.info.get("train_error", np.nan) for r in recs]),
             np.array([r.info.get("test_error", np.nan) for r in recs]),
-            mds.embedding_, mds.diagnostics_, dict(tables or {}), time.perf_counter() - t0)
+            mds.embedding_,
+            mds.diagnostics_,
+            dict(tables or {}),
+            time.perf_counter() - t0,
+        )
 
 
 def _layer_name(model, opts) -> str:
     names = [n for n, _ in model.named_parameters()]
     if isinstance(opts.layer, int) and not isinstance(opts.layer, bool):
         if opts.model != "dcnn":
-            raise InvalidArgument("layer", opts.layer, f"a parameter name of {opts.model}: {names[:4]}...")
+            raise InvalidArgument(
+                "layer", opts.layer, f"a parameter name of {opts.model}: {names[:4]}..."
+            )
         from ..models import dcnn_layer_name
+
         return dcnn_layer_name(opts.layer)
     if opts.layer not in names:
         raise UnknownName("layer", str(opts.layer), names)
@@ -334,8 +425,18 @@ def _sgd_stages(ctx: _Context) -> dict:
                 model = perturb(model, o.perturb, seed=next(seeds), device=ctx.device)
             run = f"stage{stage}-run{r}"
             ctx.record(model, run, (stage - 1) * o.epochs, stage=stage, run_index=r)
-            finals.append(ctx.train(model, o.epochs, run, sgd=True, seed=next(seeds),
-                                    start_epoch=(stage - 1) * o.epochs, stage=stage, run_index=r))
+            finals.append(
+                ctx.train(
+                    model,
+                    o.epochs,
+                    run,
+                    sgd=True,
+                    seed=next(seeds),
+                    start_epoch=(stage - 1) * o.epochs,
+                    stage=stage,
+                    run_index=r,
+                )
+            )
         start = finals[0]
     return {}
 
@@ -360,8 +461,9 @@ def _bgd_branches(ctx: _Context) -> dict:
             run = f"branch{e}x{s:g}"
             branch = perturb(states[e], s, seed=next(seeds), device=ctx.device)
             ctx.record(branch, run, e, branch_epoch=e, noise=s)
-            ctx.train(branch, o.epochs - e, run, seed=next(seeds), start_epoch=e,
-                      branch_epoch=e, noise=s)
+            ctx.train(
+                branch, o.epochs - e, run, seed=next(seeds), start_epoch=e, branch_epoch=e, noise=s
+            )
             _interpolate(ctx, run, main_rows, e, s)
     return {}
 
@@ -390,8 +492,11 @@ def _agreement(correct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _correct(model, x, y) -> np.ndarray:
     was = model.training
     model.train()
-    out = torch.func.functional_call(model, {**dict(model.named_parameters()),
-                                             **{k: b.clone() for k, b in model.named_buffers()}}, (x,))
+    out = torch.func.functional_call(
+        model,
+        {**dict(model.named_parameters()), **{k: b.clone() for k, b in model.named_buffers()}},
+        (x,),
+    )
     model.train(was)
     return (out.argmax(1) == y).cpu().numpy()
 
@@ -407,7 +512,9 @@ def _perturb_retrain(ctx: _Context) -> dict:
     """Experiment 3 (Fig. 5, 28–40; App. E): perturb M_early, M_mid, M_final and retrain."""
     o = ctx.opts
     o.check_epochs("picks", o.epochs)
-    s = iter(child_seeds(ctx.seed, 4 + (len(o.picks) + 1) * 2 * o.n_perturb, stream="perturb-retrain"))
+    s = iter(
+        child_seeds(ctx.seed, 4 + (len(o.picks) + 1) * 2 * o.n_perturb, stream="perturb-retrain")
+    )
     model, sources = ctx.template, {}
     ctx.record(model, "main", 0)
     # the picks are rebuilt from the store (parameters; BN buffers are not needed because
@@ -430,8 +537,9 @@ def _perturb_retrain(ctx: _Context) -> dict:
         members.append(reference)
         correct = np.stack([_correct(m, ctx.xt, ctx.yt) for m in members])
         both, neither = _agreement(correct)
-        tables[f"{name}/models"] = [name] + [f"{name}-p{k}" for k in range(1, o.n_perturb + 1)] \
-            + ["reference"]
+        tables[f"{name}/models"] = (
+            [name] + [f"{name}-p{k}" for k in range(1, o.n_perturb + 1)] + ["reference"]
+        )
         tables[f"{name}/p_correct_given_correct"] = both
         tables[f"{name}/p_incorrect_given_incorrect"] = neither
     return tables
@@ -466,7 +574,9 @@ def _segment(ctx, a, b) -> np.ndarray:
         with torch.no_grad():
             for n, p in probe.named_parameters():
                 p.copy_((1 - t) * pa[n] + t * pb[n])
-        out.append((*full_batch_error(probe, ctx.x, ctx.y), *full_batch_error(probe, ctx.xt, ctx.yt)))
+        out.append(
+            (*full_batch_error(probe, ctx.x, ctx.y), *full_batch_error(probe, ctx.xt, ctx.yt))
+        )
     return np.array(out)
 
 
@@ -475,14 +585,23 @@ EXPERIMENTS: dict[str, tuple[Callable[[_Context], dict], str]] = {
     "sgd-stages": (_sgd_stages, "1: SGD in stages, parallel runs, half from a perturbed start"),
     "bgd-branches": (_bgd_branches, "2: batch GD with perturbed branches and interpolation"),
     "perturb-retrain": (_perturb_retrain, "3: perturb early/middle/final models and retrain"),
-    "interpolation": (_interpolation, "4: interpolation between two perturbed models, before/after"),
+    "interpolation": (
+        _interpolation,
+        "4: interpolation between two perturbed models, before/after",
+    ),
 }
 
 
-def run_experiment(name: str, out_dir: str | os.PathLike, *, preset: str = "default",
-                   seed: int = 0, device: str = "cpu",
-                   progress: Callable[[str], None] | None = None,
-                   **overrides: Any) -> ExperimentResult:
+def run_experiment(
+    name: str,
+    out_dir: str | os.PathLike,
+    *,
+    preset: str = "default",
+    seed: int = 0,
+    device: str = "cpu",
+    progress: Callable[[str], None] | None = None,
+    **overrides: Any,
+) -> ExperimentResult:
     """Run one of Liao & Poggio's trajectory experiments and embed it.
 
     Parameters
@@ -516,4 +635,3 @@ def run_experiment(name: str, out_dir: str | os.PathLike, *, preset: str = "defa
     ctx = _Context(name, opts, seed, out_dir, device, progress)
     tables = EXPERIMENTS[name][0](ctx)
     return ctx.result(t0, tables)
-

@@ -7,8 +7,13 @@ import numpy as np
 __all__ = ["gower_insert"]
 
 
-def gower_insert(a_new: np.ndarray, row_means: np.ndarray, grand_mean: float,
-                 vectors: np.ndarray, eigenvalues: np.ndarray) -> np.ndarray:
+def gower_insert(
+    a_new: np.ndarray,
+    row_means: np.ndarray,
+    grand_mean: float,
+    vectors: np.ndarray,
+    eigenvalues: np.ndarray,
+) -> np.ndarray:
     """Coordinates ``[m, k]`` of ``m`` new points from their squared dissimilarities
     ``a_new[m, n]`` to the ``n`` fitted points.
 

@@ -15,8 +15,17 @@ __all__ = ["plot_embedding", "plot_error_curves", "plot_experiment", "save_figur
 _LABELS = ("epoch", "train_error", "none")
 
 
-def plot_embedding(embedding: np.ndarray, runs, epochs, *, labels=None, kinds=None,
-                   label: str = "epoch", ax=None, title: str | None = None):
+def plot_embedding(
+    embedding: np.ndarray,
+    runs,
+    epochs,
+    *,
+    labels=None,
+    kinds=None,
+    label: str = "epoch",
+    ax=None,
+    title: str | None = None,
+):
     """Scatter the 2-D ``embedding`` with one colour per run, consecutive epochs of a run joined
     by a thin line, and every point written as a number: its epoch (``label="epoch"``) or its
     training error in percent (``"train_error"``, the paper's Figure 4; pass ``labels``).
@@ -37,11 +46,21 @@ def plot_embedding(embedding: np.ndarray, runs, epochs, *, labels=None, kinds=No
         idx = idx[np.argsort(epochs[idx], kind="stable")]
         col = colours(c % colours.N)
         dashed = kinds[idx[0]] == "interp"
-        ax.plot(x[idx, 0], x[idx, 1], "--" if dashed else "-", color=col, lw=0.6, alpha=0.6, label=run)
+        ax.plot(
+            x[idx, 0], x[idx, 1], "--" if dashed else "-", color=col, lw=0.6, alpha=0.6, label=run
+        )
         for i in idx:
             text = _text(label, epochs[i], None if labels is None else labels[i])
-            ax.text(x[i, 0], x[i, 1], text, color=col, fontsize=6, ha="center", va="center",
-                    style="italic" if dashed else "normal")
+            ax.text(
+                x[i, 0],
+                x[i, 1],
+                text,
+                color=col,
+                fontsize=6,
+                ha="center",
+                va="center",
+                style="italic" if dashed else "normal",
+            )
     ax.set_xlabel("MDS 1")
     ax.set_ylabel("MDS 2")
     if title:
@@ -67,8 +86,13 @@ def plot_error_curves(runs, epochs, errors, *, ax=None, ylabel: str = "training 
     for run in dict.fromkeys(runs):
         idx = np.array([i for i, r in enumerate(runs) if r == run])
         idx = idx[np.argsort(epochs[idx], kind="stable")]
-        ax.plot(epochs[idx], 100 * errors[idx], "--" if run.startswith("interp") else "-",
-                lw=1, label=run)
+        ax.plot(
+            epochs[idx],
+            100 * errors[idx],
+            "--" if run.startswith("interp") else "-",
+            lw=1,
+            label=run,
+        )
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=6, ncol=2)
@@ -84,10 +108,17 @@ def plot_experiment(result, path: str | os.PathLike | None = None, *, label: str
     extra = _extra_panels(result)
     fig, axes = plt.subplots(1, 2 + len(extra), figsize=(6.5 * (2 + len(extra)), 5.5))
     label = label or ("train_error" if result.name == "bgd-branches" else "epoch")
-    plot_embedding(result.embedding, result.runs, result.epochs, labels=result.train_error,
-                   kinds=result.kinds, label=label, ax=axes[0],
-                   title=f"{result.name}: classical MDS of {result.layer} ({result.options.metric}),"
-                         f" seed {result.seed}; numbers: {label.replace('_', ' ')}")
+    plot_embedding(
+        result.embedding,
+        result.runs,
+        result.epochs,
+        labels=result.train_error,
+        kinds=result.kinds,
+        label=label,
+        ax=axes[0],
+        title=f"{result.name}: classical MDS of {result.layer} ({result.options.metric}),"
+        f" seed {result.seed}; numbers: {label.replace('_', ' ')}",
+    )
     plot_error_curves(result.runs, result.epochs, result.train_error, ax=axes[1])
     for ax, draw in zip(axes[2:], extra):
         draw(ax)
@@ -100,6 +131,7 @@ def plot_experiment(result, path: str | os.PathLike | None = None, *, label: str
 def _extra_panels(result) -> list:
     t = result.tables
     if result.name == "interpolation" and "alpha" in t:
+
         def curves(ax):
             for key, style in (("before", "--"), ("after", "-")):
                 v = np.asarray(t[key])
@@ -108,11 +140,13 @@ def _extra_panels(result) -> list:
             ax.set_xlabel("α  (model = (1 − α) A + α B)")
             ax.set_ylabel("error (%)")
             ax.legend(fontsize=7)
+
         return [curves]
     keys = [k for k in t if k.endswith("/p_correct_given_correct")]
-    return [_agreement_panel(t, k) for k in keys[:1]] + \
-        [_agreement_panel(t, k.replace("correct_given_correct", "incorrect_given_incorrect"))
-         for k in keys[-1:]]
+    return [_agreement_panel(t, k) for k in keys[:1]] + [
+        _agreement_panel(t, k.replace("correct_given_correct", "incorrect_given_incorrect"))
+        for k in keys[-1:]
+    ]
 
 
 def _agreement_panel(tables, key):
@@ -126,6 +160,7 @@ def _agreement_panel(tables, key):
         ax.set_yticks(range(len(names)), names, fontsize=7)
         ax.set_title(key.replace("_", " "), fontsize=9)
         ax.figure.colorbar(im, ax=ax, fraction=0.046)
+
     return draw
 
 

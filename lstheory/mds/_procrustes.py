@@ -28,8 +28,9 @@ class ProcrustesResult:
     disparity: float
 
 
-def procrustes_align(reference: np.ndarray, x: np.ndarray, *, scaling: bool = True,
-                     reflection: bool = True) -> ProcrustesResult:
+def procrustes_align(
+    reference: np.ndarray, x: np.ndarray, *, scaling: bool = True, reflection: bool = True
+) -> ProcrustesResult:
     """Align ``x[n, k]`` onto ``reference[n, k]`` by translation, an orthogonal map (a rotation
     only when ``reflection=False``) and, if ``scaling``, one scale factor.
 
@@ -43,17 +44,21 @@ def procrustes_align(reference: np.ndarray, x: np.ndarray, *, scaling: bool = Tr
     """
     ref, x = np.asarray(reference, float), np.asarray(x, float)
     if ref.ndim != 2 or ref.shape != x.shape or ref.shape[0] < 2:
-        raise InvalidArgument("x", x.shape, f"an array of the reference's shape {ref.shape} (n ≥ 2)")
+        raise InvalidArgument(
+            "x", x.shape, f"an array of the reference's shape {ref.shape} (n ≥ 2)"
+        )
     mr, mx = ref.mean(axis=0), x.mean(axis=0)
     r0, x0 = ref - mr, x - mx
     if not (np.linalg.norm(r0) > 0 and np.linalg.norm(x0) > 0):
-        raise InvalidArgument("x", "a single repeated point", "configurations that are not all equal")
+        raise InvalidArgument(
+            "x", "a single repeated point", "configurations that are not all equal"
+        )
     rot, sv = orthogonal_procrustes(x0, r0)
     if not reflection and np.linalg.det(rot) < 0:
         u, s, vt = np.linalg.svd(x0.T @ r0)
         u[:, -1] *= -1
         rot, sv = u @ vt, (s[:-1].sum() - s[-1])
-    scale = float(sv / (x0 ** 2).sum()) if scaling else 1.0
+    scale = float(sv / (x0**2).sum()) if scaling else 1.0
     aligned = scale * x0 @ rot + mr
-    disparity = float(((aligned - ref) ** 2).sum() / (r0 ** 2).sum())
+    disparity = float(((aligned - ref) ** 2).sum() / (r0**2).sum())
     return ProcrustesResult(aligned, rot, scale, mr - scale * mx @ rot, disparity)

@@ -36,8 +36,16 @@ class SMACOF:
     I. Borg & P. Groenen, *Modern Multidimensional Scaling*, 2nd ed., Springer (2005), ch. 8.
     """
 
-    def __init__(self, n_components: int = 2, *, metric: bool = True, max_iter: int = 300,
-                 eps: float = 1e-6, squared: bool = False, seed: int = 0):
+    def __init__(
+        self,
+        n_components: int = 2,
+        *,
+        metric: bool = True,
+        max_iter: int = 300,
+        eps: float = 1e-6,
+        squared: bool = False,
+        seed: int = 0,
+    ):
         self.n_components = n_components
         self.metric = metric
         self.max_iter = max_iter
@@ -50,8 +58,12 @@ class SMACOF:
         from sklearn.manifold import smacof
 
         seed = normalize_seed(self.seed)
-        a = _as_squared(dissimilarities.values if isinstance(dissimilarities, Dissimilarity)
-                        else dissimilarities, self.squared)
+        a = _as_squared(
+            dissimilarities.values
+            if isinstance(dissimilarities, Dissimilarity)
+            else dissimilarities,
+            self.squared,
+        )
         d = np.sqrt(np.clip(a, 0, None))
         if init is None:
             self.classical_ = ClassicalMDS(self.n_components, squared=True).fit(a)
@@ -59,12 +71,30 @@ class SMACOF:
         init = np.asarray(init, float)
         if init.shape != (d.shape[0], self.n_components):
             raise InvalidArgument("init", init.shape, f"shape {(d.shape[0], self.n_components)}")
-        if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, int) or self.max_iter < 1:
+        if (
+            isinstance(self.max_iter, bool)
+            or not isinstance(self.max_iter, int)
+            or self.max_iter < 1
+        ):
             raise InvalidArgument("max_iter", self.max_iter, "a positive integer")
-        x, raw, n_iter = smacof(d, metric=self.metric, n_components=self.n_components, init=init,
-                                n_init=1, max_iter=self.max_iter, eps=self.eps,
-                                random_state=seed, return_n_iter=True, normalized_stress=False)
-        self.init_, self.embedding_, self.raw_stress_, self.n_iter_ = init, x, float(raw), int(n_iter)
+        x, raw, n_iter = smacof(
+            d,
+            metric=self.metric,
+            n_components=self.n_components,
+            init=init,
+            n_init=1,
+            max_iter=self.max_iter,
+            eps=self.eps,
+            random_state=seed,
+            return_n_iter=True,
+            normalized_stress=False,
+        )
+        self.init_, self.embedding_, self.raw_stress_, self.n_iter_ = (
+            init,
+            x,
+            float(raw),
+            int(n_iter),
+        )
         self.stress_ = stress(d, x)
         return self
 

@@ -37,7 +37,7 @@ _DTYPES = ("float32", "float64")
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """One layer's slice of a checkpoint row: ``row[offset:offset + size]`` reshaped to ``shape``."""
+    """One layer's slice of a row: ``row[offset:offset + size]`` reshaped to ``shape``."""
 
     name: str
     shape: tuple[int, ...]
@@ -97,21 +97,31 @@ class TrajectoryStore:
         self.path = Path(path)
         manifest = self.path / _MANIFEST
         if not manifest.is_file():
-            raise InvalidArgument("path", str(path), "a trajectory store directory (with manifest.json)")
+            raise InvalidArgument(
+                "path", str(path), "a trajectory store directory (with manifest.json)"
+            )
         meta = json.loads(manifest.read_text())
         if meta.get("format") != _FORMAT:
             raise InvalidArgument("path", str(path), f"a store in format {_FORMAT}")
         self.dtype = np.dtype(meta["dtype"])
-        self.layers = tuple(LayerSpec(d["name"], tuple(d["shape"]), d["offset"]) for d in meta["layers"])
+        self.layers = tuple(
+            LayerSpec(d["name"], tuple(d["shape"]), d["offset"]) for d in meta["layers"]
+        )
         self.attrs = dict(meta.get("attrs", {}))
         self._records = [CheckpointRecord(**r) for r in meta["records"]]
         self._by_name = {spec.name: spec for spec in self.layers}
 
     # ---------------------------------------------------------------- creation
     @classmethod
-    def create(cls, path: str | os.PathLike, layers: Mapping[str, Iterable[int]] | Any, *,
-               dtype: str = "float32", attrs: Mapping[str, Any] | None = None,
-               overwrite: bool = False) -> TrajectoryStore:
+    def create(
+        cls,
+        path: str | os.PathLike,
+        layers: Mapping[str, Iterable[int]] | Any,
+        *,
+        dtype: str = "float32",
+        attrs: Mapping[str, Any] | None = None,
+        overwrite: bool = False,
+    ) -> TrajectoryStore:
         """A new empty store at ``path`` for ``layers`` (name → shape, or an ``nn.Module`` whose
         named parameters are the layers). ``attrs`` is free JSON-able provenance (seed, model)."""
         path = Path(path)
@@ -122,9 +132,13 @@ class TrajectoryStore:
         specs = _layer_specs(layers)
         path.mkdir(parents=True, exist_ok=True)
         (path / _DATA).write_bytes(b"")
-        meta = {"format": _FORMAT, "dtype": str(dtype), "attrs": dict(attrs or {}),
-                "layers": [{"name": s.name, "shape": list(s.shape), "offset": s.offset} for s in specs],
-                "records": []}
+        meta = {
+            "format": _FORMAT,
+            "dtype": str(dtype),
+            "attrs": dict(attrs or {}),
+            "layers": [{"name": s.name, "shape": list(s.shape), "offset": s.offset} for s in specs],
+            "records": [],
+        }
         _atomic_write_json(path / _MANIFEST, meta)
         return cls(path)
 
@@ -134,8 +148,9 @@ class TrajectoryStore:
         return cls(path)
 
     # ---------------------------------------------------------------- writing
-    def append(self, weights: Mapping[str, Any] | Any, *, run: str | int = "0", epoch: int = 0,
-               **info: Any) -> int:
+    def append(
+        self, weights: Mapping[str, Any] | Any, *, run: str | int = "0", epoch: int = 0, **info: Any
+    ) -> int:
         """Append one checkpoint and return its row index.
 
         ``weights`` maps every layer name to an array or tensor of the layer's shape, or is an
@@ -147,7 +162,7 @@ class TrajectoryStore:
         n = len(self._records)
         data = self.path / _DATA
         with open(data, "r+b") as f:
-            f.truncate(n * self.row_bytes)          # drop a partial row left by a crash
+            f.truncate(n * self.row_bytes)  # drop a partial row left by a crash
             f.seek(n * self.row_bytes)
             f.write(row.tobytes())
             f.flush()
@@ -161,21 +176,29 @@ class TrajectoryStore:
         tensors = _named_arrays(weights)
         missing = [s.name for s in self.layers if s.name not in tensors]
         if missing:
-            raise InvalidArgument("weights", sorted(tensors)[:5], f"every layer of the store (missing {missing[:3]})")
+            raise InvalidArgument(
+                "weights", sorted(tensors)[:5], f"every layer of the store (missing {missing[:3]})"
+            )
         row = np.empty(self.n_parameters, dtype=self.dtype)
         for s in self.layers:
             a = np.asarray(tensors[s.name])
             if a.shape != s.shape:
                 raise InvalidArgument(f"weights[{s.name!r}]", a.shape, f"shape {s.shape}")
-            row[s.offset:s.offset + s.size] = a.reshape(-1)
+            row[s.offset : s.offset + s.size] = a.reshape(-1)
         if not np.isfinite(row).all():
             raise InvalidArgument("weights", "non-finite values", "finite weights")
         return row
 
     def _write_manifest(self) -> None:
-        meta = {"format": _FORMAT, "dtype": self.dtype.name, "attrs": self.attrs,
-                "layers": [{"name": s.name, "shape": list(s.shape), "offset": s.offset} for s in self.layers],
-                "records": [r.to_json() for r in self._records]}
+        meta = {
+            "format": _FORMAT,
+            "dtype": self.dtype.name,
+            "attrs": self.attrs,
+            "layers": [
+                {"name": s.name, "shape": list(s.shape), "offset": s.offset} for s in self.layers
+            ],
+            "records": [r.to_json() for r in self._records],
+        }
         _atomic_write_json(self.path / _MANIFEST, meta)
 
     # ---------------------------------------------------------------- reading
@@ -203,12 +226,14 @@ class TrajectoryStore:
         n = len(self._records)
         if n == 0:
             return np.empty((0, self.n_parameters), dtype=self.dtype)
-        return np.memmap(self.path / _DATA, dtype=self.dtype, mode="r", shape=(n, self.n_parameters))
+        return np.memmap(
+            self.path / _DATA, dtype=self.dtype, mode="r", shape=(n, self.n_parameters)
+        )
 
     def layer(self, name: str) -> np.ndarray:
         """One layer of every checkpoint, flattened: a read-only view ``[n, size]`` of the map."""
         s = self.spec(name)
-        return self.matrix()[:, s.offset:s.offset + s.size]
+        return self.matrix()[:, s.offset : s.offset + s.size]
 
     def columns(self, layers: str | Iterable[str] | None = None) -> list[slice]:
         """Column slices of the named layers (all layers for ``None``), in store order."""
@@ -223,39 +248,55 @@ class TrajectoryStore:
     def spec(self, name: str) -> LayerSpec:
         if name not in self._by_name:
             from .._errors import UnknownName
+
             raise UnknownName("layer", name, self._by_name)
         return self._by_name[name]
 
     def weights(self, index: int) -> dict[str, np.ndarray]:
         """Checkpoint ``index`` as name → array (copies)."""
         row = np.array(self.matrix()[self._index(index)])
-        return {s.name: row[s.offset:s.offset + s.size].reshape(s.shape) for s in self.layers}
+        return {s.name: row[s.offset : s.offset + s.size].reshape(s.shape) for s in self.layers}
 
     def select(self, *, run: str | int | Iterable | None = None, **info: Any) -> np.ndarray:
         """Row indices whose run is ``run`` (one or several) and whose ``info`` matches."""
-        runs = None if run is None else ({str(run)} if isinstance(run, (str, int)) else {str(r) for r in run})
-        keep = [r.index for r in self._records
-                if (runs is None or r.run in runs) and all(r.info.get(k) == v for k, v in info.items())]
+        runs = (
+            None
+            if run is None
+            else ({str(run)} if isinstance(run, (str, int)) else {str(r) for r in run})
+        )
+        keep = [
+            r.index
+            for r in self._records
+            if (runs is None or r.run in runs) and all(r.info.get(k) == v for k, v in info.items())
+        ]
         return np.asarray(keep, dtype=np.int64)
 
     def _index(self, index: int) -> int:
         n = len(self._records)
-        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not -n <= index < n:
+        if (
+            isinstance(index, bool)
+            or not isinstance(index, (int, np.integer))
+            or not -n <= index < n
+        ):
             raise InvalidArgument("index", index, f"an integer in [0, {n})")
         return int(index) % n
 
     def __repr__(self) -> str:
-        return (f"TrajectoryStore({str(self.path)!r}: {len(self)} checkpoints × "
-                f"{self.n_parameters} parameters in {len(self.layers)} layers, {self.dtype.name})")
+        return (
+            f"TrajectoryStore({str(self.path)!r}: {len(self)} checkpoints × "
+            f"{self.n_parameters} parameters in {len(self.layers)} layers, {self.dtype.name})"
+        )
 
     def recorder(self, *, run: str | int = "0", epoch_offset: int = 0, **info: Any):
         """A ``callback(epoch, model, record)`` for :func:`lstheory.models.train` that appends
         the model at every epoch (epoch 0 is the initial model) with its test accuracy."""
+
         def callback(epoch, model, record=None):
             extra = dict(info)
             if record is not None:
                 extra.update(train_loss=record.train_loss, test_acc=record.test_acc)
             self.append(model, run=run, epoch=epoch + epoch_offset, **extra)
+
         return callback
 
 
@@ -263,7 +304,9 @@ def _layer_specs(layers) -> list[LayerSpec]:
     if hasattr(layers, "named_parameters"):
         layers = {n: tuple(p.shape) for n, p in layers.named_parameters()}
     if not isinstance(layers, Mapping) or not layers:
-        raise InvalidArgument("layers", type(layers).__name__, "a mapping name → shape or an nn.Module")
+        raise InvalidArgument(
+            "layers", type(layers).__name__, "a mapping name → shape or an nn.Module"
+        )
     specs, offset = [], 0
     for name, shape in layers.items():
         shape = tuple(int(d) for d in shape)
@@ -278,8 +321,12 @@ def _named_arrays(weights) -> dict[str, np.ndarray]:
     if hasattr(weights, "named_parameters"):
         return {n: p.detach().cpu().numpy() for n, p in weights.named_parameters()}
     if not isinstance(weights, Mapping):
-        raise InvalidArgument("weights", type(weights).__name__, "a mapping name → array or an nn.Module")
-    return {n: (v.detach().cpu().numpy() if hasattr(v, "detach") else v) for n, v in weights.items()}
+        raise InvalidArgument(
+            "weights", type(weights).__name__, "a mapping name → array or an nn.Module"
+        )
+    return {
+        n: (v.detach().cpu().numpy() if hasattr(v, "detach") else v) for n, v in weights.items()
+    }
 
 
 def _jsonable(info: Mapping[str, Any]) -> dict:
@@ -290,7 +337,9 @@ def _jsonable(info: Mapping[str, Any]) -> dict:
         try:
             json.dumps(v)
         except TypeError as e:
-            raise InvalidArgument(f"info[{k!r}]", type(v).__name__, "a JSON-serialisable value") from e
+            raise InvalidArgument(
+                f"info[{k!r}]", type(v).__name__, "a JSON-serialisable value"
+            ) from e
         out[k] = v
     return out
 
