@@ -1,5 +1,6 @@
 """Liao & Poggio (CBMM Memo 066, 2017),
-Figure 4: batch GD with perturbed branches (0.25 S) and epoch-wise averaging; numbers are training errors (%).
+Figure 4: batch GD with perturbed branches (0.25 S) and epoch-wise averaging;
+numbers are training errors (%).
 
 Small CPU reproduction on scikit-learn's 8×8 digits with the 6-layer DCNN:
 
