@@ -201,17 +201,23 @@ def test_stopped_run_resumes_without_recomputing(tmp_path, digits):
 
 
 _KILL_SCRIPT = textwrap.dedent("""
-    import sys, torch
+    import sys, time, torch
     torch.set_num_threads(1)
     from lstheory.data import make_synthetic
     from lstheory.models import build_model
     from lstheory.surface import Grid, compute_surface, random_direction
-    data = make_synthetic(n_train=2000, n_test=200, input_shape=(32,), seed=0)
-    net = build_model("mlp", input_shape=(32,), n_classes=4, hidden=(256, 256), seed=0)
+    data = make_synthetic(n_train=500, n_test=100, input_shape=(32,), seed=0)
+    net = build_model("mlp", input_shape=(32,), n_classes=4, hidden=(64, 64), seed=0)
     dirs = [random_direction(net, seed=0, stream=s) for s in "xy"]
     grid = Grid.linspace(-1, 1, 51, -1, 1, 51)
-    surf = compute_surface(net, data, dirs, grid, path=sys.argv[1], points_per_pass=int(sys.argv[2]),
-                           progress=lambda m: print(m, flush=True))
+    pause = float(sys.argv[3])  # throttle the first run so that the kill lands midway
+
+    def progress(m):
+        print(m, flush=True)
+        time.sleep(pause)
+
+    surf = compute_surface(net, data, dirs, grid, path=sys.argv[1],
+                           points_per_pass=int(sys.argv[2]), progress=progress)
     print("EVALUATED", surf.n_evaluated, surf.complete, flush=True)
 """)
 
@@ -222,14 +228,14 @@ def test_51x51_grid_killed_midway_finishes_on_rerun(tmp_path):
     path = tmp_path / "big.h5"
     part = tmp_path / "big.h5.partial"
     proc = subprocess.Popen(
-        [sys.executable, str(script), str(path), "8"],
+        [sys.executable, str(script), str(path), "4", "0.01"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     deadline, done_before = time.time() + 120, 0
     while time.time() < deadline:  # wait until some points are on disk, then kill -9
-        time.sleep(0.3)
+        time.sleep(0.2)
         if part.exists():
             try:
                 with h5py.File(part, "r") as f:
@@ -244,7 +250,10 @@ def test_51x51_grid_killed_midway_finishes_on_rerun(tmp_path):
         done_before = int(f["done"][...].sum())
     assert 0 < done_before < 51 * 51, "the run should have been killed midway"
     out = subprocess.run(
-        [sys.executable, str(script), str(path), "64"], capture_output=True, text=True, timeout=600
+        [sys.executable, str(script), str(path), "64", "0"],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     line = [l for l in out.stdout.splitlines() if l.startswith("EVALUATED")][0]
     assert line == f"EVALUATED {51 * 51 - done_before} True"
@@ -288,3 +297,51 @@ def test_bad_arguments_name_themselves(digits):
         compute_surface(net, digits, d, Grid.linspace(-1, 1, 3, -1, 1, 3))
     with pytest.raises(InvalidArgument, match="points_per_pass"):
         compute_surface(net, digits, d, Grid.linspace(-1, 1, 3), points_per_pass=0)
+
+
+class _Scaled(torch.nn.Module):
+    """Linear layers, but the output is rescaled outside any module: not a plain chain."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = torch.nn.Linear(64, 12), torch.nn.Linear(12, 10)
+
+    def forward(self, x):
+        return 2.0 * self.b(torch.relu(self.a(x.flatten(1))))
+
+
+@pytest.mark.parametrize(
+    "make, chain",
+    [
+        (lambda s: build_model("mlp", input_shape=s, hidden=(24, 16)), True),
+        (lambda s: build_model("mlp", input_shape=s, hidden=(20,), activation="tanh"), True),
+        (lambda s: build_model("mlp", input_shape=s, hidden=(20,), bias=False), True),
+        (lambda s: build_model("mlp", input_shape=s, hidden=(20,), batch_norm=True), False),
+        (lambda s: _Scaled(), False),
+    ],
+)
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
+def test_linear_chain_fast_path_equals_general_route(digits, make, chain, loss):
+    """The fast path (first layer from cached products, transposed layout) is an optimisation
+    only: same totals as the general vmap/functional_call route, over several data batches and
+    with directions that also move the biases."""
+    from lstheory.surface import PointEvaluator
+
+    net = make(digits.input_shape).eval()
+    dirs = [random_direction(net, seed=3, stream=s, ignore="none") for s in "xy"]
+    coords = np.random.default_rng(1).uniform(-2, 2, (5, 2))
+    kw = dict(loss=loss, batch_size=48, points_per_pass=2)
+    fast, slow = PointEvaluator(net, dirs, **kw), PointEvaluator(net, dirs, fast_path=False, **kw)
+    a = fast.evaluate(coords, [digits.train, digits.test])
+    b = slow.evaluate(coords, [digits.train, digits.test])
+    assert bool(fast._chain) is chain and slow._chain is False
+    for ta, tb in zip(a, b):
+        assert ta.n == tb.n
+        np.testing.assert_allclose(ta.mean_loss(), tb.mean_loss(), rtol=1e-5)
+        np.testing.assert_allclose(ta.loss_sq, tb.loss_sq, rtol=1e-4)
+        np.testing.assert_array_equal(ta.correct, tb.correct)
+    if chain:  # and against a direct evaluation of the perturbed model at one point
+        ref = _direct(net, dirs, coords[4], digits, "keep", 48) if loss == "cross_entropy" else None
+        if ref is not None:
+            assert a[0].mean_loss()[4] == pytest.approx(ref["train_loss"], rel=1e-4)
+            assert a[1].accuracy()[4] == pytest.approx(ref["test_acc"])

@@ -22,6 +22,7 @@ from torch.func import functional_call, vmap
 from .._errors import InvalidArgument, UnknownName
 from ..data import batches
 from ._directions import Direction
+from ._fastpath import LinearChain
 
 __all__ = ["BN_POLICIES", "LOSSES", "PointEvaluator", "Totals", "has_batch_norm"]
 
@@ -87,6 +88,9 @@ class PointEvaluator:
     batch_size : data rows per forward pass (memory grows with ``batch_size × points``).
     points_per_pass : an integer K, or ``"auto"``.
     max_memory : bytes the stacked activations of one pass may take (used to cap K).
+    fast_path : use :class:`~lstheory.surface._fastpath.LinearChain` where the model is a chain
+        of linear layers and elementwise activations (first layer combined from cached
+        products, transposed layout); ``False`` forces the general route (for checking).
     """
 
     def __init__(
@@ -101,6 +105,7 @@ class PointEvaluator:
         max_memory: int = 2 << 30,
         device: str | torch.device = "cpu",
         dtype: torch.dtype = torch.float32,
+        fast_path: bool = True,
     ):
         if bn not in BN_POLICIES:
             raise UnknownName("bn", bn, BN_POLICIES)
@@ -134,6 +139,9 @@ class PointEvaluator:
         self._trials: dict[int, float] = {}
         self._proposed: int | None = None
         self._warm = False
+        self.fast_path = fast_path
+        self._chain: LinearChain | None | bool = None if fast_path else False
+        self._products: dict[int, tuple[torch.Tensor, list[torch.Tensor]]] = {}
 
     # ---- parameters of a batch of points -------------------------------------------------
     def _direction(self, d: Direction) -> dict[str, torch.Tensor]:
@@ -218,11 +226,65 @@ class PointEvaluator:
 
     def _loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         k, b, c = logits.shape
-        flat = logits.reshape(k * b, c)
-        if self.loss_name == "cross_entropy":
-            return F.cross_entropy(flat, y.repeat(k), reduction="none").view(k, b)
+        if self.loss_name == "cross_entropy":  # = F.cross_entropy, several times faster for C≈10
+            picked = logits.gather(-1, y.expand(k, b)[..., None])[..., 0]
+            return torch.logsumexp(logits, -1) - picked
         onehot = F.one_hot(y, c).to(logits.dtype)
         return (logits - onehot.unsqueeze(0)).pow(2).mean(-1)
+
+    def _loss_t(self, logits_t: torch.Tensor, y: torch.Tensor):
+        """Per-sample losses and correctness from transposed logits ``[C, n]``."""
+        top, idx = logits_t.max(0)  # first maximal index, as argmax
+        if self.loss_name == "cross_entropy":
+            loss = torch.logsumexp(logits_t, 0) - logits_t.gather(0, y[None])[0]
+        else:
+            onehot = F.one_hot(y, logits_t.shape[0]).to(logits_t.dtype).T
+            loss = (logits_t - onehot).pow(2).mean(0)
+        return loss, idx == y
+
+    # ---- the fast path for linear chains -------------------------------------------------
+    def _use_chain(self, splits) -> bool:
+        if self._chain is None:
+            x0 = splits[0][0][: min(8, len(splits[0][0]))].to(self.device, self.dtype)
+            self._chain = (
+                LinearChain.detect(self.model, self.params, self.buffers, self.dirs, x0) or False
+            )
+        if not self._chain:
+            return False
+        size = 4 * (1 + len(self.dirs)) * sum(len(x) for x, _ in splits) * self._width()
+        return size <= self.max_memory // 2
+
+    def _width(self) -> int:
+        return self.params[self._chain.steps[0].weight].shape[0]
+
+    def _first_products(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The chain's first-layer products for every batch of ``x``, cached per tensor."""
+        hit = self._products.get(id(x))
+        if hit is None or hit[0] is not x:
+            prods = [
+                self._chain.first_products(xb.to(self.device, self.dtype))
+                for xb, _ in batches(x, x.new_zeros(len(x)), self.batch_size)
+            ]
+            hit = self._products[id(x)] = (x, prods)
+        return hit[1]
+
+    def _evaluate_chain(self, c: torch.Tensor, splits) -> list[Totals]:
+        out = []
+        for x, y in splits:
+            tot = Totals.zeros(c.shape[0])
+            sums = torch.zeros(3, c.shape[0], dtype=torch.float64)
+            for prods, (_, yb) in zip(self._first_products(x), batches(x, y, self.batch_size)):
+                yb = yb.to(self.device)
+                for i in range(c.shape[0]):
+                    loss, ok = self._loss_t(self._chain.logits_t(prods, c[i]), yb)
+                    loss = loss.double()
+                    sums[0, i] += loss.sum().cpu()
+                    sums[1, i] += loss.pow(2).sum().cpu()
+                    sums[2, i] += ok.sum().cpu()
+                tot.n += len(yb)
+            tot.loss, tot.loss_sq, tot.correct = (v.numpy() for v in sums)
+            out.append(tot)
+        return out
 
     @torch.no_grad()
     def evaluate(
@@ -238,6 +300,8 @@ class PointEvaluator:
         coords = np.asarray(coords, dtype=np.float64).reshape(-1, len(self.dirs))
         k = coords.shape[0]
         c = torch.as_tensor(coords, dtype=self.dtype, device=self.device)
+        if not (self.bn == "recompute" and self.has_bn) and self._use_chain(splits):
+            return self._evaluate_chain(c, splits)
         params = self._stack(c, self.params, self.params)
         if self.bn == "recompute" and self.has_bn:
             if bn_inputs is None:
