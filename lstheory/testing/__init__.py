@@ -9,3 +9,18 @@
 from ._nets import families, parameter_batches, venturi_instances
 
 __all__ = ["families", "parameter_batches", "venturi_instances"]
+from ._surface import (  # noqa: E402
+    SurfaceProblem,
+    direction_specs,
+    perturbed_model,
+    surface_models,
+    surface_problems,
+)
+
+__all__ += [
+    "SurfaceProblem",
+    "direction_specs",
+    "perturbed_model",
+    "surface_models",
+    "surface_problems",
+]
