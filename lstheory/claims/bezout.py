@@ -383,7 +383,10 @@ def check_kostlan(ctx: Context, **opts) -> Verdict:
 
 
 def _multivariate_counts(d: int, n: int, trials: int, ctx: Context):
-    _check_paths(d**n * trials, ctx.budget, "paths (degree^n_vars × trials)")
+    _check_paths(d**n, ctx.budget, "paths per trial (degree^n_vars)")
+    if d**n * trials > 20 * MAX_PATHS[ctx.budget]:
+        raise ResourceLimit("trials", trials, f"at most {20 * MAX_PATHS[ctx.budget] // d**n} "
+                            f"trials of {d**n} paths with budget={ctx.budget!r}")
     system, sd = kostlan_family([d] * n)
     rng = numpy_rng(ctx.seed, stream="kostlan-trials")
     values = rng.standard_normal((trials, len(sd))) * sd

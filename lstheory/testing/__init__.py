@@ -24,3 +24,6 @@ __all__ += [
     "surface_models",
     "surface_problems",
 ]
+from ._algebra import dense_systems, net_options  # noqa: E402
+
+__all__ += ["dense_systems", "net_options"]

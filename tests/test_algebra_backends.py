@@ -1,0 +1,119 @@
+"""The gallery with known answers, by two routes: our torch tracker and phc (and bertini2)."""
+
+import os
+import stat
+
+import numpy as np
+import pytest
+
+from lstheory import BackendUnavailable
+from lstheory.algebra import (
+    PathStatus,
+    PhcError,
+    bertini_available,
+    gallery,
+    katsura,
+    mixed_volume,
+    phc_available,
+    random_dense,
+    solve,
+)
+from lstheory.algebra._phc import INSTALL_HINT
+
+needs_phc = pytest.mark.skipif(not phc_available(), reason=f"phc missing: {INSTALL_HINT}")
+
+FAST = ["katsura-2", "katsura-3", "katsura-4", "katsura-5", "quadrics-2", "quadrics-3",
+        "quadrics-4", "quadrics-5"]
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_torch_matches_known_counts(name):
+    e = gallery(name)
+    roots = solve(e.system, backend="torch", seed=0)
+    assert roots.complete and roots.n_finite == roots.n_regular == e.finite
+    if e.real is not None:
+        assert roots.n_real == e.real
+    assert np.all(roots.residual[[s == PathStatus.FINITE for s in roots.status]] < 1e-8)
+
+
+@needs_phc
+@pytest.mark.parametrize("name", FAST[::2] + ["katsura-6"])
+def test_torch_matches_phc(name):
+    e = gallery(name)
+    t, p = solve(e.system, seed=1), solve(e.system, backend="phc", seed=1)
+    assert (t.n_finite, t.n_real) == (p.n_finite, p.n_real) == (e.finite, e.real or p.n_real)
+    # the same solutions, not only the same number
+    d = np.abs(t.solutions[:, None, :] - p.solutions[None, :, :]).max(-1)
+    assert d.min(axis=1).max() < 1e-6
+
+
+def test_cyclic5_torch_and_infinity():
+    e = gallery("cyclic-5")
+    roots = solve(e.system, seed=0)
+    assert roots.n_finite == roots.n_regular == 70 and roots.n_real == 10
+    assert roots.n_at_infinity == 50 and roots.n_failed == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["katsura-7", "quadrics-7", "quadrics-8"])
+def test_torch_large_gallery(name):
+    e = gallery(name)
+    roots = solve(e.system, seed=0)
+    assert roots.n_finite == e.finite and (e.real is None or roots.n_real == e.real)
+
+
+@needs_phc
+def test_phc_counts_and_mixed_volume():
+    e = gallery("cyclic-5")
+    p = solve(e.system, backend="phc", seed=0)
+    assert p.n_finite == 70 and p.n_real == 10 and p.complete
+    assert mixed_volume(e.system) == 70
+
+
+@needs_phc
+def test_phc_deduplicates_and_reports_dropped_paths():
+    import sympy
+
+    from lstheory.algebra import PolynomialSystem
+
+    x, y = sympy.symbols("x y")
+    # (1, 0) is a double root; two more solutions lie at infinity
+    S = PolynomialSystem.from_sympy([x**2 + y**2 - 1, x**2 + y**2 - 2 + x])
+    for tasks in (0, 2):
+        p = solve(S, backend="phc", seed=3, tasks=tasks)
+        assert p.n_finite == 1 and p.multiplicity.tolist() == [2]
+        assert p.n_singular == 1 and p.n_paths == 4 and p.n_failed == 2
+    t = solve(S, seed=0)
+    assert t.n_finite == 1 and t.n_singular == 1 and t.n_at_infinity == 2
+
+
+def _fake_phc(tmp_path, monkeypatch, script):
+    exe = tmp_path / "phc"
+    exe.write_text("#!/bin/sh\n" + script)
+    exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+
+
+@pytest.mark.parametrize("script, match", [
+    ("exit 3\n", "exit 3"),
+    ("exit 0\n", "no solution list"),
+    ('printf "THE SOLUTIONS :\\n2 3\\n" >> "$3"; echo "total degree : 4" > "$4"\n',
+     "announces 2"),
+])
+def test_a_failed_phc_run_raises(tmp_path, monkeypatch, script, match):
+    _fake_phc(tmp_path, monkeypatch, script)
+    with pytest.raises(PhcError, match=match):
+        solve(katsura(2), backend="phc")
+
+
+def test_missing_phc_says_how_to_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(BackendUnavailable, match="apt-get install phcpack"):
+        solve(katsura(2), backend="phc")
+
+
+@pytest.mark.skipif(not bertini_available(), reason="bertini2 missing: pip install bertini2")
+def test_bertini2_cross_check():
+    S = random_dense([2, 2], seed=4)
+    b, t = solve(S, backend="bertini2", seed=0), solve(S, seed=0)
+    assert b.n_finite == t.n_finite == 4 and b.n_real == t.n_real
