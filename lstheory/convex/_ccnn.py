@@ -23,6 +23,7 @@ from .._errors import InvalidArgument
 from .._random import normalize_seed
 from ._features import PatchFeatureMap
 from ._patches import PatchGeometry, as_signal_batch, average_pool
+from ._projection import thin_svd
 from ._solver import SolverOptions, as_nuclear_matrix, fit_nuclear_softmax, softmax_objective
 
 __all__ = ["CCNN", "LayerwiseCCNN"]
@@ -114,7 +115,7 @@ class CCNN(ClassifierMixin, BaseEstimator):
         self.coef_, self.intercept_ = fit.A, fit.intercept
         self.objective_, self.loss_curve_ = fit.objective, list(fit.history)
         self.n_iter_, self.converged_, self.status_ = fit.n_iter, fit.converged, fit.status
-        U, s, _ = torch.linalg.svd(as_nuclear_matrix(fit.A).double(), full_matrices=False)
+        U, s, _ = thin_svd(as_nuclear_matrix(fit.A).double())
         r = min(int(self.n_filters), len(s))
         self.singular_values_ = s.numpy()
         self.filters_ = U[:, :r].to(fit.A.dtype)

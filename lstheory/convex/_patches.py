@@ -51,7 +51,7 @@ class PatchGeometry:
 
 
 def as_signal_batch(X) -> torch.Tensor:
-    """``X`` as a float tensor ``[N, C, L]`` or ``[N, C, H, W]``; ``[N, L]`` becomes ``[N, 1, L]``."""
+    """``X`` as a float tensor ``[N, C, L]`` or ``[N, C, H, W]`` (``[N, L]`` → ``[N, 1, L]``)."""
     X = torch.as_tensor(np.asarray(X) if not isinstance(X, torch.Tensor) else X)
     if not X.is_floating_point():
         X = X.to(torch.float32)
@@ -72,13 +72,15 @@ def extract_patches(X: torch.Tensor, geometry: PatchGeometry) -> torch.Tensor:
     if X.ndim - 2 != len(geometry.size):
         raise InvalidArgument("X", tuple(X.shape), f"{len(geometry.size)} spatial axes")
     geometry.grid(tuple(X.shape[2:]))
-    if X.ndim == 4:
-        cols = F.unfold(X, geometry.size, padding=geometry.padding, stride=geometry.stride)
-        return cols.transpose(1, 2)
-    (k,), (s,), (p,) = geometry.size, geometry.stride, geometry.padding
-    Xp = F.pad(X, (p, p)) if p else X
-    u = Xp.unfold(2, k, s)  # [N, C, P, k]
-    return u.permute(0, 2, 1, 3).reshape(X.shape[0], u.shape[2], -1)
+    pads = [p for p in reversed(geometry.padding) for _ in (0, 1)]
+    Xp = F.pad(X, pads) if any(pads) else X
+    u = Xp
+    for axis, (k, s) in enumerate(zip(geometry.size, geometry.stride)):
+        u = u.unfold(2 + axis, k, s)  # [N, C, *grid, *size] (a view; no im2col)
+    nd = len(geometry.size)
+    order = (0, *range(2, 2 + nd), 1, *range(2 + nd, 2 + 2 * nd))
+    u = u.permute(order)
+    return u.reshape(X.shape[0], int(np.prod(u.shape[1:1 + nd])), -1)
 
 
 def average_pool(H: torch.Tensor, grid: tuple[int, ...], pool: int | None) -> torch.Tensor:

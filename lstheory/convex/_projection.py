@@ -23,7 +23,20 @@ import torch
 from .._errors import InvalidArgument
 
 __all__ = ["l1_threshold", "project_l1_ball", "project_nuclear_ball", "nuclear_norm",
-           "projection_optimality_gap"]
+           "projection_optimality_gap", "thin_svd"]
+
+
+def thin_svd(A: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``U, s, Vh`` of a matrix. On CPU through numpy's LAPACK: torch's CPU SVD of small matrices
+    can be ~50× slower with two threads on a busy machine, and the solver calls this every step.
+    """
+    if A.device.type != "cpu" or A.requires_grad:
+        return torch.linalg.svd(A, full_matrices=False)
+    try:
+        U, s, Vh = np.linalg.svd(A.numpy(), full_matrices=False)
+    except np.linalg.LinAlgError:  # pragma: no cover - gesdd did not converge: torch's gesvdj/qr
+        return torch.linalg.svd(A, full_matrices=False)
+    return torch.from_numpy(U), torch.from_numpy(s), torch.from_numpy(Vh)
 
 
 def _check_radius(radius: float) -> float:
@@ -68,7 +81,8 @@ def project_l1_ball(v: torch.Tensor, radius: float) -> torch.Tensor:
 
 def nuclear_norm(A: torch.Tensor) -> float:
     """``‖A‖_*``: the sum of the singular values of the matrix ``A``."""
-    return float(torch.linalg.svdvals(torch.as_tensor(A)).sum())
+    A = torch.as_tensor(A)
+    return float(thin_svd(A)[1].sum()) if A.numel() else 0.0
 
 
 def project_nuclear_ball(A: torch.Tensor, radius: float, *, return_svd: bool = False):
@@ -94,7 +108,7 @@ def project_nuclear_ball(A: torch.Tensor, radius: float, *, return_svd: bool = F
     A = torch.as_tensor(A)
     if A.ndim != 2:
         raise InvalidArgument("A", tuple(A.shape), "a matrix (2-D tensor)")
-    U, s, Vh = torch.linalg.svd(A, full_matrices=False)
+    U, s, Vh = thin_svd(A)
     theta = l1_threshold(s, radius)
     if theta == 0.0:
         return (A.clone(), (U, s, Vh)) if return_svd else A.clone()

@@ -9,6 +9,9 @@
 from ._nets import families, parameter_batches, venturi_instances
 
 __all__ = ["families", "parameter_batches", "venturi_instances"]
+from ._convex import ccnn_options, matrices_and_radii, two_layer_cnns  # noqa: E402
+
+__all__ += ["ccnn_options", "matrices_and_radii", "two_layer_cnns"]
 from ._surface import (  # noqa: E402
     SurfaceProblem,
     direction_specs,

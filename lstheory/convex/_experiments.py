@@ -1,0 +1,296 @@
+"""The paper's protocols at small scale: Table 1 (CNN-k vs CCNN-k) and Table 4 (convexify the
+top convolution layer of a trained CNN), plus multistart evidence of convexity."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import clone
+
+from .._errors import InvalidArgument, UnknownName
+from .._random import child_seeds, normalize_seed
+from ._ccnn import CCNN, LayerwiseCCNN
+from ._cnn import ConvNet
+from ._solver import SolverOptions, fit_nuclear_softmax
+
+__all__ = ["PAPER_TABLE1", "PAPER_TABLE4", "ExperimentConfig", "EXPERIMENT_PRESETS",
+           "ComparisonTable", "compare", "convexify_top_layer", "multistart_objectives",
+           "MODELS"]
+
+#: Table 1 of Zhang, Liang & Wainwright (2017): test error (%) on MNIST and its variations.
+PAPER_TABLE1 = {
+    "columns": ("basic", "rand", "rot", "img", "img+rot"),
+    "rows": {
+        "CNN-1 (ReLU)": (3.37, 9.83, 18.84, 14.23, 45.96),
+        "CCNN-1": (2.38, 7.45, 13.39, 10.40, 42.28),
+        "CNN-2 (ReLU)": (2.11, 5.64, 8.27, 10.17, 32.43),
+        "CNN-2 (Quad)": (1.75, 5.30, 8.83, 11.60, 36.90),
+        "CCNN-2": (1.38, 4.32, 6.98, 7.46, 30.23),
+    },
+}
+#: Table 4: CIFAR-10 test error (%) of a CNN and of the same CNN with its top conv layer
+#: convexified.
+PAPER_TABLE4 = {"CNN-1": (34.14, 23.62), "CNN-2": (24.98, 21.88), "CNN-3": (21.48, 18.18)}
+
+MODELS = ("CNN-1", "CCNN-1", "CNN-2", "CCNN-2")
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """Everything one Table-1 comparison needs, for one data set.
+
+    dataset, data_options : a name of :data:`lstheory.data.DATASETS` and its loader options.
+    widths : filters per layer (CNN-k and CCNN-k use the first k).
+    patch_size, padding, pool : convolution geometry and average-pooling width, shared by the
+        CNNs and the CCNNs.
+    cnn_epochs, cnn_lr, batch_size : Adam training of the CNNs.
+    ccnn : CCNN keyword arguments shared by every layer; ccnn_radius : R per layer.
+    """
+
+    dataset: str
+    data_options: dict = field(default_factory=dict)
+    split_by_seed: bool = True
+    widths: tuple[int, ...] = (16, 32)
+    patch_size: int = 3
+    padding: int = 1
+    pool: int = 2
+    cnn_epochs: int = 30
+    cnn_lr: float = 1e-3
+    batch_size: int = 64
+    ccnn: dict = field(default_factory=dict)
+    ccnn_radius: tuple[float, ...] = (40.0, 40.0)
+
+    def ccnn_layer(self, layer: int, seed: int) -> CCNN:
+        """The CCNN template of layer ``layer`` (0-based)."""
+        kw = dict(patch_size=self.patch_size, padding=self.padding, pool=self.pool,
+                  output_pool=self.pool, n_filters=self.widths[layer],
+                  radius=self.ccnn_radius[layer], random_state=seed)
+        return CCNN(**{**kw, **self.ccnn})
+
+    def load(self, seed: int):
+        from ..data import load_dataset
+
+        opts = dict(self.data_options)
+        if self.split_by_seed:
+            opts["seed"] = seed
+        return load_dataset(self.dataset, **opts)
+
+
+EXPERIMENT_PRESETS = {
+    "digits": ExperimentConfig(
+        "digits", widths=(16, 32), cnn_epochs=30,
+        ccnn=dict(kernel="rbf", n_components=256, max_iter=40, lr=1.0),
+        ccnn_radius=(80.0, 80.0)),
+    "mnist1d": ExperimentConfig(
+        "mnist1d", data_options=dict(shape="signal"), split_by_seed=False, widths=(16, 32),
+        patch_size=5, padding=2, pool=2, cnn_epochs=30,
+        ccnn=dict(kernel="rbf", n_components=256, max_iter=30, lr=1.0),
+        ccnn_radius=(80.0, 80.0)),
+    "digits-tiny": ExperimentConfig(
+        "digits", widths=(4, 4), cnn_epochs=2,
+        ccnn=dict(kernel="rbf", n_components=32, max_iter=2), ccnn_radius=(10.0, 10.0)),
+}
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    dataset: str
+    model: str
+    seed: int
+    test_error: float
+    train_error: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ComparisonTable:
+    """Test errors of several models over seeds, with the paper's numbers alongside.
+
+    ``records`` has one :class:`RunRecord` per (data set, model, seed); :meth:`summary` gives
+    mean and standard deviation (over seeds, ddof=1) per (data set, model).
+    """
+
+    records: tuple[RunRecord, ...]
+    configs: dict[str, Any]
+
+    def summary(self) -> dict[str, dict[str, dict[str, float]]]:
+        out: dict = {}
+        for r in self.records:
+            out.setdefault(r.dataset, {}).setdefault(r.model, []).append(r)
+        return {ds: {m: _stats(rs) for m, rs in models.items()} for ds, models in out.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"records": [asdict(r) for r in self.records], "summary": self.summary(),
+                "configs": self.configs,
+                "paper_table1": {"columns": list(PAPER_TABLE1["columns"]),
+                                 "rows": {k: list(v) for k, v in PAPER_TABLE1["rows"].items()}}}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, default=str)
+
+    def to_markdown(self) -> str:
+        """Table 1's layout: one row per model, one column per data set (mean ± sd over seeds,
+        test error in %), then the paper's MNIST 'basic' column."""
+        summ = self.summary()
+        datasets = list(summ)
+        head = ["model"] + [f"{d} (n={_n_seeds(summ[d])})" for d in datasets] + ["paper: MNIST basic"]
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        models = list(dict.fromkeys(r.model for r in self.records))
+        for m in models:
+            cells = [m]
+            for d in datasets:
+                s = summ[d].get(m)
+                cells.append("–" if s is None else f"{s['mean']:.2f} ± {s['sd']:.2f}")
+            paper = PAPER_TABLE1["rows"].get(m if m.startswith("CC") else f"{m} (ReLU)")
+            cells.append("–" if paper is None else f"{paper[0]:.2f}")
+            lines.append("| " + " | ".join(cells) + " |")
+        return "\n".join(lines)
+
+
+def _n_seeds(models: dict) -> int:
+    return max(s["n"] for s in models.values())
+
+
+def _stats(rs) -> dict[str, float]:
+    e = np.array([r.test_error for r in rs])
+    return {"mean": float(e.mean()), "sd": float(e.std(ddof=1)) if len(e) > 1 else 0.0,
+            "n": len(e), "train_mean": float(np.mean([r.train_error for r in rs])),
+            "seconds_mean": float(np.mean([r.seconds for r in rs]))}
+
+
+def _error(model, x, y) -> float:
+    with torch.no_grad():
+        if isinstance(model, torch.nn.Module):
+            model.eval()
+            pred = model(x).argmax(1).numpy()
+        else:
+            pred = model.predict(x)
+    return 100.0 * float(np.mean(pred != y.numpy()))
+
+
+def _fit_cnn(cfg: ExperimentConfig, data, depth: int, seed: int, activation="relu"):
+    from ..models import train
+
+    net = ConvNet(data.input_shape, data.n_classes, cfg.widths[:depth],
+                  patch_size=cfg.patch_size, padding=cfg.padding, pool=cfg.pool,
+                  activation=activation, seed=seed)
+    train(net, data, "adam", epochs=cfg.cnn_epochs, lr=cfg.cnn_lr, batch_size=cfg.batch_size,
+          seed=seed)
+    return net
+
+
+def _fit_ccnn(cfg: ExperimentConfig, data, depth: int, seed: int):
+    if depth == 1:
+        return cfg.ccnn_layer(0, seed).fit(data.x_train, data.y_train.numpy())
+    layers = [cfg.ccnn_layer(i, seed) for i in range(depth)]
+    return LayerwiseCCNN(layers).fit(data.x_train, data.y_train.numpy())
+
+
+def _run_one(cfg, data, model: str, seed: int) -> tuple[object, RunRecord]:
+    kind, depth = model.split("-")
+    t0 = time.perf_counter()
+    fitted = (_fit_cnn(cfg, data, int(depth), seed) if kind == "CNN"
+              else _fit_ccnn(cfg, data, int(depth), seed))
+    secs = time.perf_counter() - t0
+    rec = RunRecord(cfg.dataset, model, seed, _error(fitted, data.x_test, data.y_test),
+                    _error(fitted, data.x_train, data.y_train), secs)
+    return fitted, rec
+
+
+def compare(config: ExperimentConfig | str, *, seeds=(0, 1, 2), models=MODELS,
+            progress=None) -> ComparisonTable:
+    """Train each of ``models`` (CNN-1, CCNN-1, CNN-2, CCNN-2) once per seed; test errors in %.
+
+    ``config`` is an :class:`ExperimentConfig` or a name in :data:`EXPERIMENT_PRESETS`. The seed
+    chooses the data split (when the data set has seeded splits), the CNN initialisation and
+    mini-batch order, and the CCNN's random features.
+    """
+    cfg = _config(config)
+    bad = [m for m in models if m not in MODELS]
+    if bad:
+        raise UnknownName("model", bad[0], MODELS)
+    records = []
+    for seed in seeds:
+        seed = normalize_seed(seed)
+        data = cfg.load(seed)
+        for m in models:
+            if progress is not None:
+                progress(f"{cfg.dataset}: {m}, seed {seed}")
+            records.append(_run_one(cfg, data, m, seed)[1])
+    return ComparisonTable(tuple(records), {cfg.dataset: _plain(asdict(cfg))})
+
+
+def _config(config) -> ExperimentConfig:
+    if isinstance(config, ExperimentConfig):
+        return config
+    if config not in EXPERIMENT_PRESETS:
+        raise UnknownName("config", config, EXPERIMENT_PRESETS)
+    return EXPERIMENT_PRESETS[config]
+
+
+def _plain(v):
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return v
+
+
+# ---------------------------------------------------------------------------- Table 4
+@dataclass(frozen=True)
+class ConvexifiedResult:
+    """Test error (%) of the trained CNN and of the CNN whose top conv layer (and read-out) is
+    replaced by a CCNN layer fitted on the outputs of the layers below."""
+
+    depth: int
+    seed: int
+    original_error: float
+    convexified_error: float
+    ccnn: CCNN
+
+
+def convexify_top_layer(cnn: ConvNet, data, ccnn: CCNN) -> ConvexifiedResult:
+    """The Table 4 protocol: keep the trained CNN's lower layers frozen, fit ``ccnn`` (a template,
+    cloned) on their output, and compare test errors.
+
+    For CNN-1 the layers below are the identity, so the convexified net is CCNN-1 on the input.
+    """
+    with torch.no_grad():
+        cnn.eval()
+        h_train, h_test = cnn.bottom(data.x_train), cnn.bottom(data.x_test)
+    fitted = clone(ccnn).fit(h_train, data.y_train.numpy())
+    return ConvexifiedResult(len(cnn.blocks), int(ccnn.random_state or 0),
+                             _error(cnn, data.x_test, data.y_test),
+                             _error(fitted, h_test, data.y_test), fitted)
+
+
+# ---------------------------------------------------------------------------- convexity
+def multistart_objectives(Z: torch.Tensor, y, radius: float, *, starts: int = 4, seed: int = 0,
+                          options: SolverOptions | str = "default") -> list[float]:
+    """Optimal values of the CCNN program from ``starts`` random points of the nuclear ball
+    (the first start is zero). Convexity: they agree up to the solver's accuracy."""
+    y = torch.as_tensor(np.asarray(y), dtype=torch.int64)
+    n, P, m = Z.shape
+    K = int(y.max()) + 1
+    values = []
+    for i, s in enumerate(child_seeds(normalize_seed(seed), starts, stream="multistart")):
+        gen = torch.Generator().manual_seed(s)
+        init = None if i == 0 else torch.randn(m, P, K, generator=gen, dtype=Z.dtype) * 10
+        values.append(fit_nuclear_softmax(Z, y, radius, n_classes=K, init=init, options=options,
+                                          seed=s).objective)
+    return values
+
+
+def _check_positive(name, v):
+    if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+        raise InvalidArgument(name, v, "a finite number > 0")
+
+
+__all__ += ["RunRecord", "ConvexifiedResult"]
+_ = replace  # re-exported helpers keep the dataclass API in one place
