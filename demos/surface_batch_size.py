@@ -8,7 +8,18 @@ around each of the four solutions (weight decay 0 or 5e-4 × batch 16 or 512).
 
     python demos/surface_batch_size.py               # ~3 minutes on 2 CPU cores
 
-Paper scale (GPU, CIFAR-10 in ~/data; batch 128 vs 8192, weight decay 0 / 5e-4, 300 epochs)::
+Paper scale (GPU, CIFAR-10 in ~/data; batch 128 vs 8192, weight decay 0 / 5e-4, 300 epochs).
+First the solutions, e.g. for weight decay 0 (Li et al. scale the learning rate with the batch)::
+
+    from lstheory.data import load_cifar10
+    from lstheory.models import build_model, save_checkpoint, train
+    data = load_cifar10("~/data")
+    for bs, lr in ((128, 0.1), (8192, 0.1 * 8192 / 128)):   # Li et al. also warm up large batches
+        net = build_model("vgg9", seed=0)
+        train(net, data, epochs=300, batch_size=bs, lr=lr, weight_decay=0.0, device="cuda")
+        save_checkpoint(f"vgg9_bs{bs}.pt", net)
+
+then the interpolation::
 
     lstheory surface --checkpoint vgg9_bs128.pt --target vgg9_bs8192.pt --states \\
         --x -0.5:1.5:401 --data cifar10 --data-root ~/data --device cuda \\
@@ -24,6 +35,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from lstheory.data import load_digits  # noqa: E402
@@ -77,7 +89,21 @@ def main():
             Grid.linspace(-0.5, 1.5, 41),
             path=out / f"interp_wd{wd:g}.h5",
         )
-        plot_1d(s, ax=ax, loss_max=5, title=f"wd={wd:g}: bs {args.small} (0) → bs {args.large} (1)")
+        # the loss axis covers the whole barrier between the two solutions (x in [0, 1]);
+        # only the extrapolated ends may leave the plot
+        seg = (s.grid.xs >= 0) & (s.grid.xs <= 1)
+        top = max(float(np.nanmax(s[f"{sp}_loss"][seg])) for sp in ("train", "test"))
+        ends = max(s["train_loss"][seg][0], s["train_loss"][seg][-1])
+        plot_1d(
+            s,
+            ax=ax,
+            loss_max=max(5.0, 1.1 * top),
+            title=f"wd={wd:g}: bs {args.small} (0) → bs {args.large} (1)",
+        )
+        print(
+            f"wd={wd:g}: largest loss on [0, 1] {top:.3g} (train barrier above the higher "
+            f"end {float(np.nanmax(s['train_loss'][seg])) - ends:.3g})"
+        )
     fig.tight_layout()
     fig.savefig(out / "figure2_interpolation.png", dpi=120)
     # Figure 3: a filter-normalised random direction around each solution
