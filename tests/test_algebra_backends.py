@@ -114,6 +114,14 @@ def test_missing_phc_says_how_to_install(monkeypatch, tmp_path):
 
 @pytest.mark.skipif(not bertini_available(), reason="bertini2 missing: pip install bertini2")
 def test_bertini2_cross_check():
+    import sympy
+
+    from lstheory.algebra import PolynomialSystem
+
     S = random_dense([2, 2], seed=4)
     b, t = solve(S, backend="bertini2", seed=0), solve(S, seed=0)
     assert b.n_finite == t.n_finite == 4 and b.n_real == t.n_real
+    x, y = sympy.symbols("x y")
+    D = PolynomialSystem.from_sympy([(x - 1) ** 2 * (x + 2), y - x])  # a double root at (1, 1)
+    b, t = solve(D, backend="bertini2", seed=0), solve(D, seed=0)
+    assert b.counts() == t.counts() and sorted(b.multiplicity) == sorted(t.multiplicity) == [1, 2]

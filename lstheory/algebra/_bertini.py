@@ -31,8 +31,8 @@ def bertini_available() -> bool:
 def solve_bertini(system: PolynomialSystem, *, seed: int = 0, real_tol: float = 1e-8,
                   cluster_tol: float = 1e-6) -> RootSet:
     """Solve a square system with Bertini 2's zero-dimensional solver in adaptive precision
-    (its double-precision mode loses solutions). Bertini deduplicates itself; its finite
-    solutions come back one path each, the others as ``at infinity``."""
+    (its double-precision mode loses solutions). Every path comes back with Bertini's own
+    classification (finite, singular, at infinity, failed); deduplication is ours."""
     bertini, from_sympy = _bertini()
     if bertini is None:
         raise BackendUnavailable(f"the bertini2 backend needs the bertini2 package: {INSTALL_HINT}")
@@ -44,25 +44,24 @@ def solve_bertini(system: PolynomialSystem, *, seed: int = 0, real_tol: float = 
     t0 = time.perf_counter()
     sys_ = from_sympy(list(system.equations), list(system.variables))
     result = bertini.solve(sys_, seed=int(seed) % 2**31, mptype="adaptive", show_progress=False)
-    answer = result.answer
-    n_paths = int(result._solver.num_paths())
-    singular_ids = {id(s) for s in answer.singular}
-    pts, status = [], []
-    for s in answer.finite:
-        pts.append(np.array([complex(v) for v in np.asarray(s).tolist()]))
-        status.append(PathStatus.SINGULAR if id(s) in singular_ids else PathStatus.FINITE)
-    n_inf = len(answer.at_infinity)
-    n_fail = max(0, n_paths - len(pts) - n_inf)
+    solver = result._solver  # per-path endpoints and metadata (Bertini's own classification)
     n = system.n_variables
-    points = np.concatenate([np.array(pts).reshape(-1, n),
-                             np.full((n_inf + n_fail, n), np.nan + 0j)])
-    status += [PathStatus.AT_INFINITY] * n_inf + [PathStatus.FAILED] * n_fail
-    resid = np.full(len(status), np.nan)
-    if pts:
-        resid[: len(pts)] = np.abs(system.evaluate(np.array(pts))).max(axis=1)
+    points = np.full((len(solver.all_solutions()), n), np.nan + 0j)
+    status, resid, cond = [], [], []
+    for k, (pt, md) in enumerate(zip(solver.all_solutions(), solver.solution_metadata())):
+        if md.is_nonsolution or str(md.endgame_success_code).split(".")[-1] not in (
+                "Success", "SecurityMaxNormReached"):
+            status.append(PathStatus.FAILED)
+        elif not md.is_finite:
+            status.append(PathStatus.AT_INFINITY)
+        else:
+            points[k] = [complex(v) for v in np.asarray(pt).tolist()]
+            status.append(PathStatus.SINGULAR if md.is_singular else PathStatus.FINITE)
+        resid.append(float(md.function_residual))
+        cond.append(float(md.condition_number))
     return RootSet.from_paths(
-        points, status, resid, np.full(len(status), np.nan), variables=system.variables,
+        points, status, np.array(resid), np.array(cond), variables=system.variables,
         backend="bertini2", seed=seed, bezout_number=system.bezout_number, real_tol=real_tol,
         cluster_tol=cluster_tol, timings={"solve": time.perf_counter() - t0},
-        info={"bertini_paths": n_paths, "note": "bertini2 reports deduplicated finite solutions"},
+        info={"bertini_paths": len(status)},
     )

@@ -31,6 +31,7 @@ from ._system import CompiledSystem, total_degree_start
 __all__ = ["TrackerOptions", "TrackResult", "track_total_degree", "track_parameter"]
 
 CDTYPE = torch.complex128
+GROUPED_SYSTEMS = 64  # up to this many systems per batch: dense per-system products
 
 
 @dataclass(frozen=True)
@@ -135,13 +136,18 @@ class _Homotopy:
         self.K = coeffs.shape[-2] - 1
         self.kfac = torch.arange(1, self.K + 1, device=device, dtype=torch.float64)
         self.shared = coeffs.ndim == 2
-        if self.shared:
-            U = len(mon_index)
-            A = torch.zeros(self.K + 1, U * self.n_cols, dtype=CDTYPE, device=device)
+        U = len(mon_index)
+        self.grouped = not self.shared and coeffs.shape[0] <= GROUPED_SYSTEMS
+        if self.shared or self.grouped:
+            # dense [U, (K+1)·C] coefficient matrices: one for all paths, or one per system
+            cf = coeffs if self.grouped else coeffs[None]
+            S = cf.shape[0]
+            A = torch.zeros(S, self.K + 1, U * self.n_cols, dtype=CDTYPE, device=device)
             lin = self.e_mon * self.n_cols + self.e_col
-            A.index_add_(1, lin, coeffs[:, self.e_term] * self.e_fac)
-            self.A = A.reshape(self.K + 1, U, self.n_cols).permute(1, 0, 2).reshape(U, -1)
-        else:
+            A.index_add_(2, lin, cf[:, :, self.e_term] * self.e_fac)
+            A = A.reshape(S, self.K + 1, U, self.n_cols).permute(0, 2, 1, 3).reshape(S, U, -1)
+            self.A = A[0] if self.shared else A
+        if not self.shared:
             self.coeffs = coeffs
             self.system_of = torch.as_tensor(system_of, dtype=torch.long, device=device)
 
@@ -178,6 +184,19 @@ class _Homotopy:
         elif self.shared:
             tp, dtp = self._tpowers(t)
             W = (mon @ self.A).reshape(B, self.K + 1, C)
+            V = torch.einsum("bk,bkc->bc", tp, W)
+            Vt = torch.einsum("bk,bkc->bc", dtp, W) if need_t else None
+        elif self.grouped:
+            # paths come sorted by system: one small product per system present
+            tp, dtp = self._tpowers(t)
+            sys_ = self.system_of[rows]
+            W = torch.empty(B, (self.K + 1) * C, dtype=CDTYPE, device=z.device)
+            ids, counts = torch.unique_consecutive(sys_, return_counts=True)
+            start = 0
+            for s_id, cnt in zip(ids.tolist(), counts.tolist()):
+                W[start:start + cnt] = mon[start:start + cnt] @ self.A[s_id]
+                start += cnt
+            W = W.reshape(B, self.K + 1, C)
             V = torch.einsum("bk,bkc->bc", tp, W)
             Vt = torch.einsum("bk,bkc->bc", dtp, W) if need_t else None
         else:
