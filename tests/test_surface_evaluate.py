@@ -345,3 +345,13 @@ def test_linear_chain_fast_path_equals_general_route(digits, make, chain, loss):
         if ref is not None:
             assert a[0].mean_loss()[4] == pytest.approx(ref["train_loss"], rel=1e-4)
             assert a[1].accuracy()[4] == pytest.approx(ref["test_acc"])
+
+
+def test_plot_1d_leaves_accuracy_out_where_the_loss_is_nan():
+    from lstheory.surface import Surface
+
+    grid = Grid.linspace(0, 1, 3)
+    vals = {"train_loss": np.array([1.0, np.nan, 2.0]), "train_acc": np.array([0.5, 0.1, 0.7])}
+    ax, ax2 = plot_1d(Surface(grid, vals, np.ones(3, bool)))
+    np.testing.assert_array_equal(ax2.lines[0].get_ydata(), [50.0, np.nan, 70.0])
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), vals["train_loss"])

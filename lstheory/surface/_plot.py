@@ -85,7 +85,8 @@ def plot_1d(
     label: str = "",
 ):
     """Li et al.'s 1-D figure: loss (blue, left axis) and accuracy (red, right axis); solid for
-    train, dashed for test. Returns ``(loss_axes, accuracy_axes)``."""
+    train, dashed for test; gaps where the loss is not finite (the model's outputs are NaN there,
+    so its accuracy is not drawn either). Returns ``(loss_axes, accuracy_axes)``."""
     if surface.grid.ndim != 1:
         raise InvalidArgument(
             "surface", f"{surface.grid.ndim}-D", "a 1-D surface (use plot_surface)"
@@ -98,8 +99,10 @@ def plot_1d(
     for s, style in (("train", "-"), ("test", "--")):
         if split not in ("both", s) or f"{s}_loss" not in surface.values:
             continue
-        ax.plot(x, surface[f"{s}_loss"], "b" + style, label=f"{label}{s} loss")
-        ax2.plot(x, 100 * surface[f"{s}_acc"], "r" + style, label=f"{label}{s} accuracy")
+        loss = surface[f"{s}_loss"]
+        acc = np.where(np.isfinite(loss), 100 * surface[f"{s}_acc"], np.nan)  # NaN outputs
+        ax.plot(x, loss, "b" + style, label=f"{label}{s} loss")
+        ax2.plot(x, acc, "r" + style, label=f"{label}{s} accuracy")
     ax.set_xlabel("coordinate along the direction")
     ax.set_ylabel("loss", color="b")
     ax2.set_ylabel("accuracy (%)", color="r")
