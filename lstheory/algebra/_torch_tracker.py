@@ -40,7 +40,8 @@ class TrackerOptions:
 
     Most used: ``max_step`` (largest step, as a fraction of a segment), ``predictor_tol``
     (target size of the first Newton correction, relative), ``endgame_start`` (|t| where the
-    endgame begins). Tolerances for the classification: ``infinity_tol`` (|z_0|/‖z‖ below it:
+    endgame begins; paths that do not end regularly there are tracked on to ``cauchy_start``,
+    where the Cauchy loops begin). Tolerances for the classification: ``infinity_tol`` (|z_0|/‖z‖ below it:
     at infinity), ``singular_cond`` (condition number above it: singular), ``real_tol``.
     """
 
@@ -51,8 +52,9 @@ class TrackerOptions:
     max_newton: int = 3
     max_iterations: int = 4000
     endgame_start: float = 0.1
+    cauchy_start: float = 0.025
     cauchy_samples: int = 8
-    max_winding: int = 16
+    max_winding: int = 12
     radius_ratio: float = 0.25
     min_radius: float = 1e-12
     endgame_tol: float = 1e-9
@@ -69,7 +71,7 @@ class TrackerOptions:
             "fast": cls(max_step=0.2, predictor_tol=1e-5),
             "default": cls(),
             "thorough": cls(max_step=0.05, predictor_tol=1e-8, max_iterations=20000,
-                            cauchy_samples=16, retracks=4),
+                            cauchy_samples=16, max_winding=24, retracks=4),
         }
         if name not in presets:
             raise UnknownName("preset", name, presets)
@@ -378,7 +380,7 @@ def _endgame(hom, z, r0, rows, opts):
     ok = torch.zeros(B, dtype=torch.bool, device=dev)
     live = torch.ones(B, dtype=torch.bool, device=dev)
     prev = torch.full_like(z, complex("nan"))
-    r = torch.full((B,), r0, dtype=torch.float64, device=dev)
+    r = torch.as_tensor(r0, dtype=torch.float64, device=dev).expand(B).clone()
     cur = z.clone()
     while live.any() and float(r[live].max()) >= opts.min_radius:
         act = live.nonzero().squeeze(1)
@@ -388,8 +390,9 @@ def _endgame(hom, z, r0, rows, opts):
         e[~good] = complex("nan")
         scale = _norm(e).clamp_min(1e-300)
         conv = good & (_norm(e - prev[act]) <= opts.endgame_tol * scale)
-        # clearly at infinity already: more radii would not change the classification
-        conv |= good & (e[:, 0].abs() <= 1e-2 * opts.infinity_tol * scale)
+        # at infinity already (|z_0|/‖z‖ below the classification threshold on a closed
+        # loop): more radii would only make z_0 smaller, not change the classification
+        conv |= good & (e[:, 0].abs() <= opts.infinity_tol * scale)
         est[act[conv]], wind[act[conv]], ok[act[conv]] = e[conv], w[conv], True
         live[act[conv]] = False
         prev[act] = e
@@ -424,7 +427,15 @@ def _run(hom, z0, rows, opts, n_vars, refine):
     ok = regular.clone()
     need = (ok1 & ~regular).nonzero().squeeze(1)
     if need.numel():
-        est, w, good = _endgame(hom, z_eg[need], r0, rows[need], opts)
+        zc, r_c = z_eg[need], min(opts.cauchy_start, r0)
+        if r_c < r0:  # the first loops start closer to t = 0, inside fewer branch points
+            B_n = need.numel()
+            zc, moved, _ = _track(hom, zc, torch.full((B_n,), r0, dtype=CDTYPE, device=dev),
+                                  torch.full((B_n,), r_c, dtype=CDTYPE, device=dev), rows[need],
+                                  opts, h0=0.5, max_step=0.5)
+            zc = torch.where(moved.unsqueeze(-1), zc, z_eg[need])
+            r_c = torch.where(moved, r_c, r0)
+        est, w, good = _endgame(hom, zc, r_c, rows[need], opts)
         z_end[need] = est
         winding[need] = w
         ok[need] = good
