@@ -190,8 +190,12 @@ class RootSet:
         return f"<{self.__str__().splitlines()[0]}; {self.counts()}>"
 
     def to_dict(self) -> dict[str, Any]:
-        def cplx(a):
-            return [[[float(v.real), float(v.imag)] for v in row] for row in a]
+        def num(v):
+            return None if not np.isfinite(v) else float(v)
+
+        def cplx(a):  # complex as [re, im]; a path with no finite endpoint as null
+            return [[[float(v.real), float(v.imag)] for v in row]
+                    if np.isfinite(row).all() else None for row in a]
 
         return {
             "backend": self.backend,
@@ -211,9 +215,9 @@ class RootSet:
             ],
             "paths": {
                 "status": [s.value for s in self.status],
-                "points": cplx(np.nan_to_num(self.points, nan=np.nan)),
-                "residual": [float(v) for v in self.residual],
-                "condition": [float(v) for v in self.condition],
+                "points": cplx(self.points),
+                "residual": [num(v) for v in self.residual],
+                "condition": [num(v) for v in self.condition],
                 "real": [bool(v) for v in self.is_real],
                 "cluster": [int(v) for v in self.cluster],
             },
@@ -222,8 +226,9 @@ class RootSet:
         }
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
-        """The root set as JSON (NaN written as ``NaN``); written atomically to ``path``."""
-        text = json.dumps(self.to_dict(), indent=1, default=str)
+        """The root set as strict JSON (non-finite numbers as ``null``); written atomically to
+        ``path``."""
+        text = json.dumps(self.to_dict(), indent=1, default=str, allow_nan=False)
         if path is not None:
             from ..claims import write_atomic
 

@@ -41,8 +41,9 @@ class TrackerOptions:
     Most used: ``max_step`` (largest step, as a fraction of a segment), ``predictor_tol``
     (target size of the first Newton correction, relative), ``endgame_start`` (|t| where the
     endgame begins; paths that do not end regularly there are tracked on to ``cauchy_start``,
-    where the Cauchy loops begin). Tolerances for the classification: ``infinity_tol`` (|z_0|/‖z‖ below it:
-    at infinity), ``singular_cond`` (condition number above it: singular), ``real_tol``.
+    where the Cauchy loops begin). Tolerances for the classification: ``infinity_tol``
+    (|z_0|/‖z‖ below it: at infinity), ``singular_cond`` (condition number above it:
+    singular), ``real_tol``.
     """
 
     max_step: float = 0.1
@@ -345,20 +346,18 @@ def _cauchy_loops(hom, z, r, rows, opts):
     the c loops is the Cauchy integral estimate of the endpoint (c = winding number)."""
     B, dev = z.shape[0], z.device
     K = opts.cauchy_samples
-    seg = _Segment(radius=r.to(CDTYPE))
+    radius = r.to(CDTYPE)
     total = torch.zeros_like(z)
     winding = torch.zeros(B, dtype=torch.long, device=dev)
     open_ = torch.ones(B, dtype=torch.bool, device=dev)
     ok = torch.ones(B, dtype=torch.bool, device=dev)
     cur = z.clone()
-    steps = 0
     for loop in range(1, opts.max_winding + 1):
         act = (open_ & ok).nonzero().squeeze(1)
         if act.numel() == 0:
             break
-        sub = _Segment(radius=seg.radius[act])
-        zz, good, st, tot = _advance(hom, cur[act], rows[act], sub, opts, stops=K)
-        steps += int(st.max())
+        seg = _Segment(radius=radius[act])
+        zz, good, _, tot = _advance(hom, cur[act], rows[act], seg, opts, stops=K)
         cur[act] = zz
         total[act] += tot
         ok[act] &= good
