@@ -69,7 +69,8 @@ def check_linear_no_bad_minima(ctx: Context, *, weak: bool, claim: Claim, widths
                                n_data: int, starts: int, ridge: float):
     """Instance → hypotheses → descent → compare with L* → second-order test → decide."""
     w = parse_widths(widths, min_len=3)
-    descent = DescentOptions.preset(ctx.budget)
+    descent = {"fast": DescentOptions.preset("fast"), "default": DescentOptions(800, 0.02, 40),
+               "thorough": DescentOptions.preset("thorough")}[ctx.budget]
     X, Y = _data(w, n_data, ctx.seed)
     fam = deep_linear(w)
     obj = Ridge(fam, ridge) if ridge > 0 else fam

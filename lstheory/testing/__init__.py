@@ -30,3 +30,6 @@ __all__ += [
 from ._algebra import dense_systems, net_options  # noqa: E402
 
 __all__ += ["dense_systems", "net_options"]
+from ._paths import certifiable_paths, linear_widths, nguyen_instances, yun_instances  # noqa: E402
+
+__all__ += ["certifiable_paths", "linear_widths", "nguyen_instances", "yun_instances"]

@@ -1,0 +1,140 @@
+"""The connectivity claims: verdicts on their defaults, hypotheses-not-met on their tightness
+instances, and discriminating power (the weakened variant never comes out consistent there)."""
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lstheory.claims import Outcome, get_claim
+from lstheory.claims._connectivity import TIGHTNESS, WEAKENED, sign_split
+from lstheory.claims.freeman_bruna import free_unit_swap_path, swap_units, teacher_swap
+from lstheory.claims.venturi_negative import narrow_instance
+from lstheory.claims.yun import _data as yun_data
+from lstheory.claims.yun import yun_point
+from lstheory.nets import two_layer
+from lstheory.paths import certify_paths
+from lstheory.testing._paths import yun_instances
+
+CLAIMS = ["linear-connected", "linear-no-bad-minima", "relu-disconnected",
+          "relu-nearly-connected", "venturi-relu-narrow", "nguyen-wide", "yun-spurious",
+          "degenerate-minima"]
+#: smaller instances of the same kind, so the default test tier stays within its budget
+SMALL = {"relu-disconnected": {"n_data": 80, "teachers": 1},
+         "relu-nearly-connected": {"widths": "2,4,8", "students": 3, "n_data": 32},
+         "venturi-relu-narrow": {"n_data": 120, "starts": 4},
+         "linear-no-bad-minima": {"starts": 6},
+         "linear-connected": {"starts": 3}}
+SLOW = {"relu-disconnected", "relu-nearly-connected", "venturi-relu-narrow", "nguyen-wide",
+        "linear-no-bad-minima"}
+
+
+def test_every_connectivity_claim_is_registered_with_a_variant_and_a_tightness_instance():
+    for cid in CLAIMS:
+        claim = get_claim(cid)
+        assert claim.tag.value == "proven"
+        assert cid in WEAKENED and cid in TIGHTNESS
+        assert WEAKENED[cid].tag.value == "unverified" and "weakened" in WEAKENED[cid].title
+        claim.parse_options(**TIGHTNESS[cid])  # the tightness options are valid options
+
+
+@pytest.mark.parametrize("cid", [pytest.param(c, marks=pytest.mark.slow) if c in SLOW else c
+                                 for c in CLAIMS])
+def test_tightness_instance_is_hypotheses_not_met_and_the_weakened_variant_is_not_consistent(cid):
+    opts = {**SMALL.get(cid, {}), **TIGHTNESS[cid]}
+    strict = get_claim(cid).check(budget="fast", **opts)
+    assert strict.outcome is Outcome.HYPOTHESES_NOT_MET, strict.reason
+    assert not all(h.holds for h in strict.hypotheses)
+    weak = WEAKENED[cid].check(budget="fast", **opts)
+    assert weak.outcome is not Outcome.CONSISTENT, weak.reason
+    assert all(h.holds for h in weak.hypotheses)  # the weakened hypotheses do hold there
+
+
+@pytest.mark.parametrize("cid", [pytest.param(c, marks=pytest.mark.slow) if c in SLOW else c
+                                 for c in CLAIMS])
+def test_default_instance_is_consistent(cid):
+    v = get_claim(cid).check(budget="fast", **SMALL.get(cid, {}))
+    assert v.outcome is Outcome.CONSISTENT, v.reason
+    assert v.evidence and all(h.holds for h in v.hypotheses)
+
+
+@pytest.mark.parametrize("cid,outcome", [
+    ("linear-connected", Outcome.REFUTED),   # the published ≥ form is false: sympy proof
+    ("nguyen-wide", Outcome.REFUTED),        # width N = 1 splits: sympy proof
+    ("linear-no-bad-minima", Outcome.REFUTED),  # ridge: θ = 0 is a strict local minimum
+    ("degenerate-minima", Outcome.REFUTED),  # the origin of 1-1-1: H has no zero eigenvalue
+    ("yun-spurious", Outcome.INCONCLUSIVE),  # linear data: nothing is below the LS loss
+])
+def test_weakened_variants_are_caught_with_the_right_evidence(cid, outcome):
+    v = WEAKENED[cid].check(budget="fast", **{**SMALL.get(cid, {}), **TIGHTNESS[cid]})
+    assert v.outcome is outcome, v.reason
+    if outcome is Outcome.REFUTED:
+        assert v.counterexample
+
+
+def test_widths_121_with_unit_data_is_consistent_along_the_rotation():
+    v = get_claim("linear-connected").check(budget="fast", widths="1,2,1", data="unit")
+    assert v.outcome is Outcome.CONSISTENT, v.reason
+    rot = v.evidence_value("rotation path a = b = (cos πt, sin πt)")
+    assert rot["loss ≡ 0 (sympy)"] is True
+
+
+# ---------------------------------------------------------------------------- properties
+TENTHS = st.integers(-30, 30).map(lambda k: k / 10)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(TENTHS.filter(lambda v: v != 0), min_size=1, max_size=5),
+       st.lists(TENTHS, min_size=5, max_size=5), st.integers(2, 4))
+def test_sign_split_matches_the_closed_form(xs, ys, factors):
+    """ℓ(p) = mean (p x − y)² is a parabola in p with minimiser p* = Σxy / Σx²: below
+    λ = (ℓ(p*) + ℓ(0))/2 the set {p : ℓ(p) < λ} excludes 0 exactly when p* ≠ 0."""
+    import numpy as np
+
+    x, y = np.array(xs), np.array(ys[: len(xs)])
+    s = sign_split(x, y, factors)
+    p_star = (x * y).sum() / (x * x).sum()
+    gap = np.mean(y**2) - np.mean((p_star * x - y) ** 2)  # ℓ(0) − ℓ(p*)
+    if gap > 1e-9:
+        assert s.components == 2 ** (factors - 1)
+        assert s.loss_at_zero > s.level  # p = 0 is above the level
+    elif (x * y).sum() == 0:  # p* = 0: the level set contains p = 0
+        assert s.components == 1
+
+
+@settings(max_examples=15, deadline=None)
+@given(yun_instances())
+def test_yun_point_has_the_least_squares_loss_and_is_a_local_minimum(opts):
+    X, Y = yun_data(opts["data"], opts["n_data"], opts["input_dim"], opts["seed"])
+    fam = two_layer(opts["input_dim"], opts["width"], 1, opts["activation"], bias=True)
+    theta, L_ls, r = yun_point(fam, X, Y)
+    assert float(fam.loss(theta[None], (X, Y))[0]) == pytest.approx(L_ls, rel=1e-9, abs=1e-12)
+    assert r > 0
+    g = torch.Generator().manual_seed(opts["seed"])
+    d = torch.randn(64, fam.n_params, generator=g, dtype=torch.float64)
+    d = d / d.norm(dim=1, keepdim=True) * r * torch.rand(64, 1, generator=g, dtype=torch.float64)
+    assert float(fam.loss(theta + d, (X, Y)).min()) >= L_ls * (1 - 1e-9) - 1e-12
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 10**5), st.integers(2, 5))
+def test_unit_swap_keeps_the_function_and_a_free_unit_connects_it_at_zero_barrier(seed, width):
+    fam, data, th, _ = teacher_swap(seed, n_data=30, width=width)
+    sw = swap_units(fam, th)
+    torch.testing.assert_close(fam.forward(sw[None], data[0]), fam.forward(th[None], data[0]))
+    path = free_unit_swap_path(fam, th)
+    if width == 2:
+        assert path is None  # a generic 2-unit teacher has no free unit
+    else:
+        (c,) = certify_paths(fam, data, [path])
+        assert c.exact and c.max_loss <= 1e-24 and c.bound <= 1e-12
+        assert torch.equal(path.end, sw)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 10**5), st.integers(3, 6))
+def test_narrow_construction_loss_is_the_second_half_residual(seed, n):
+    fam, (X, Y), bad, good = narrow_instance(n, n - 1, 1.0, 2.0, 40, seed)
+    second = X[:, : n - 1].abs().sum(1) == 0
+    expected = float((4.0 * torch.relu(X[second, -1]) ** 2).sum() / len(X))
+    assert float(fam.loss(bad[None], (X, Y))[0]) == pytest.approx(expected, rel=1e-12)
