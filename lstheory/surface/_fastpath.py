@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
@@ -48,6 +49,7 @@ class LinearChain:
 
     def __init__(self, steps: list, params: dict, dirs: list[dict]):
         self.steps, self.params, self.dirs = steps, params, dirs
+        self._buffers: dict[int, torch.Tensor] = {}
 
     # ---- detection -----------------------------------------------------------------------
     @classmethod
@@ -128,17 +130,43 @@ class LinearChain:
         return torch.stack(rows)
 
     def logits_t(self, products: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        """Transposed logits ``[C, n]`` at coordinates ``c`` from a batch's first products."""
+        """Transposed logits ``[C, n]`` at coordinates ``c`` from a batch's first products.
+
+        Works in preallocated buffers (no allocation per point: on a busy CPU, fresh megabyte
+        tensors cost page faults): the result is valid until the next call."""
         m, width, n = products.shape
-        coef = torch.cat([c.new_ones(1), c])
-        z = (coef @ products.view(m, width * n)).view(width, n)
-        for step in self.steps[1:]:
+        coef = torch.cat([c.new_ones(1), c])[None]
+        z = torch.mm(coef, products.view(m, width * n), out=self._buffer(0, (1, width * n), c))
+        z = z.view(width, n)
+        for i, step in enumerate(self.steps[1:], 1):
             if isinstance(step, _Linear):
                 w, b = self._at(step.weight, c), self._at(step.bias, c)
-                z = w @ z if b is None else torch.addmm(b[:, None], w, z)
+                out = self._buffer(i, (w.shape[0], n), c)
+                z = torch.mm(w, z, out=out) if b is None else torch.addmm(b[:, None], w, z, out=out)
             else:
-                z = step(z)
+                z = _in_place(step, z)
         return z
+
+    def _buffer(self, i: int, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
+        buf = self._buffers.get(i)
+        if buf is None or buf.shape != shape or buf.dtype != like.dtype:
+            buf = self._buffers[i] = torch.empty(shape, dtype=like.dtype, device=like.device)
+        return buf
+
+
+def _in_place(step: nn.Module, z: torch.Tensor) -> torch.Tensor:
+    """``step(z)``, overwriting ``z`` where torch has an in-place form."""
+    if isinstance(step, nn.ReLU):
+        return z.relu_()
+    if isinstance(step, nn.Tanh):
+        return z.tanh_()
+    if isinstance(step, nn.Sigmoid):
+        return z.sigmoid_()
+    if isinstance(step, nn.LeakyReLU):
+        return F.leaky_relu_(z, step.negative_slope)
+    if isinstance(step, nn.Identity):
+        return z
+    return step(z)
 
 
 def _lin_t(u: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
