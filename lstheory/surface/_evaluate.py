@@ -275,18 +275,24 @@ class PointEvaluator:
         return hit[1]
 
     def _evaluate_chain(self, c: torch.Tensor, splits) -> list[Totals]:
+        step = max(1, min(len(c), (64 << 20) // self._chain.point_bytes()))
+        groups = [self._chain.points(c[g : g + step]) for g in range(0, len(c), step)]
         out = []
         for x, y in splits:
             tot = Totals.zeros(c.shape[0])
             sums = torch.zeros(3, c.shape[0], dtype=torch.float64)
             for prods, (_, yb) in zip(self._first_products(x), batches(x, y, self.batch_size)):
                 yb = yb.to(self.device)
-                for i in range(c.shape[0]):
-                    loss, ok = self._loss_t(self._chain.logits_t(prods, c[i]), yb)
-                    loss = loss.double()
-                    sums[0, i] += loss.sum().cpu()
-                    sums[1, i] += loss.pow(2).sum().cpu()
-                    sums[2, i] += ok.sum().cpu()
+                losses, oks = [], []
+                for pts in groups:
+                    for i in range(len(pts[0])):
+                        loss, ok = self._loss_t(self._chain.logits_t(prods, pts, i), yb)
+                        losses.append(loss)
+                        oks.append(ok)
+                loss = torch.stack(losses).double()
+                sums[0] += loss.sum(1).cpu()
+                sums[1] += loss.pow(2).sum(1).cpu()
+                sums[2] += torch.stack(oks).sum(1).cpu()
                 tot.n += len(yb)
             tot.loss, tot.loss_sq, tot.correct = (v.numpy() for v in sums)
             out.append(tot)

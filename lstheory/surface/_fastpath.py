@@ -50,6 +50,7 @@ class LinearChain:
     def __init__(self, steps: list, params: dict, dirs: list[dict]):
         self.steps, self.params, self.dirs = steps, params, dirs
         self._buffers: dict[int, torch.Tensor] = {}
+        self._bases: dict[str, torch.Tensor] = {}
 
     # ---- detection -----------------------------------------------------------------------
     @classmethod
@@ -93,18 +94,24 @@ class LinearChain:
         return chain if chain._agrees(model, x) else None
 
     def _agrees(self, model: nn.Module, x: torch.Tensor) -> bool:
-        for c in ([0.0] * len(self.dirs), [0.37 - 0.11 * j for j in range(len(self.dirs))]):
-            ct = torch.tensor(c, dtype=x.dtype, device=x.device)
-            p = {k: self._at(k, ct) for k in self.params}
+        c = torch.tensor(
+            [[0.0] * len(self.dirs), [0.37 - 0.11 * j for j in range(len(self.dirs))]],
+            dtype=x.dtype,
+            device=x.device,
+        )
+        pts, prods = self.points(c), self.first_products(x)
+        for i in range(len(c)):
+            p = {k: self._at(k, c[i]) for k in self.params}
             with torch.no_grad():
                 ref = functional_call(model, p, (x,))
-                got = self.logits_t(self.first_products(x), ct).T
+                got = self.logits_t(prods, pts, i).T
             if ref.shape != got.shape or not torch.allclose(got, ref, rtol=1e-4, atol=1e-5):
                 return False
         return True
 
     # ---- evaluation ----------------------------------------------------------------------
     def _at(self, name: str | None, c: torch.Tensor) -> torch.Tensor | None:
+        """One tensor at coordinates ``c`` (the reference used by the self-check)."""
         if name is None:
             return None
         v = self.params[name]
@@ -112,6 +119,37 @@ class LinearChain:
             if name in d:
                 v = v + cj * d[name]
         return v
+
+    def _basis(self, name: str) -> torch.Tensor:
+        """``[1 + n_directions, numel]``: the centre's entry then each direction's (or 0)."""
+        if name not in self._bases:
+            v = self.params[name]
+            rows = [v] + [d.get(name, torch.zeros_like(v)) for d in self.dirs]
+            self._bases[name] = torch.stack(rows).reshape(len(rows), -1)
+        return self._bases[name]
+
+    def points(self, c: torch.Tensor) -> list:
+        """Everything that depends on the point for ``c[K, n_directions]`` at once: the
+        coefficients ``[1, c]`` and every later layer's weights and biases, stacked ``[K, ...]``
+        (one small matmul per tensor instead of a few operations per point and tensor)."""
+        coef = torch.cat([c.new_ones(len(c), 1), c], 1)
+        out: list = [coef]
+        for step in self.steps[1:]:
+            if isinstance(step, _Linear):
+                w = self.params[step.weight]
+                ws = (coef @ self._basis(step.weight)).view(len(c), *w.shape)
+                bs = None if step.bias is None else (coef @ self._basis(step.bias))[..., None]
+                out.append((ws, bs))
+        return out
+
+    def point_bytes(self) -> int:
+        """Bytes :meth:`points` takes per point."""
+        n = sum(
+            self.params[s.weight].numel() + self.params[s.weight].shape[0]
+            for s in self.steps[1:]
+            if isinstance(s, _Linear)
+        )
+        return 4 * (n + 1 + len(self.dirs))
 
     def first_products(self, x: torch.Tensor) -> torch.Tensor:
         """``[1 + n_directions, width, n]``: ``W₀u + b₀`` then ``D_j u + e_j`` (transposed)."""
@@ -129,20 +167,28 @@ class LinearChain:
                 rows.append(_lin_t(u, dw, db))
         return torch.stack(rows)
 
-    def logits_t(self, products: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        """Transposed logits ``[C, n]`` at coordinates ``c`` from a batch's first products.
+    def logits_t(self, products: torch.Tensor, points: list, i: int) -> torch.Tensor:
+        """Transposed logits ``[C, n]`` of point ``i`` of ``points`` (:meth:`points`) from a
+        batch's first products (:meth:`first_products`).
 
         Works in preallocated buffers (no allocation per point: on a busy CPU, fresh megabyte
         tensors cost page faults): the result is valid until the next call."""
         m, width, n = products.shape
-        coef = torch.cat([c.new_ones(1), c])[None]
-        z = torch.mm(coef, products.view(m, width * n), out=self._buffer(0, (1, width * n), c))
+        coef = points[0]
+        z = torch.mm(
+            coef[i : i + 1], products.view(m, width * n), out=self._buffer(0, (1, width * n), coef)
+        )
         z = z.view(width, n)
-        for i, step in enumerate(self.steps[1:], 1):
+        layer = 1
+        for k, step in enumerate(self.steps[1:], 1):
             if isinstance(step, _Linear):
-                w, b = self._at(step.weight, c), self._at(step.bias, c)
-                out = self._buffer(i, (w.shape[0], n), c)
-                z = torch.mm(w, z, out=out) if b is None else torch.addmm(b[:, None], w, z, out=out)
+                ws, bs = points[layer]
+                layer += 1
+                out = self._buffer(k, (ws.shape[1], n), coef)
+                if bs is None:
+                    z = torch.mm(ws[i], z, out=out)
+                else:
+                    z = torch.addmm(bs[i], ws[i], z, out=out)
             else:
                 z = _in_place(step, z)
         return z
