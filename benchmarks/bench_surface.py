@@ -5,8 +5,15 @@ the largest difference between their values, and the achieved fraction of this m
 matmul throughput (FLOPs of one forward pass × points / time, over a 2048² float32 matmul).
 
     pip install -e '.[bench]'           # loss-landscapes, the anchor
-    python benchmarks/bench_surface.py                    # MLP on MNIST-1D, torch's default threads
+    OMP_NUM_THREADS=1 python benchmarks/bench_surface.py --threads 1     # MLP on MNIST-1D
+    OMP_NUM_THREADS=2 python benchmarks/bench_surface.py --threads 2
     python benchmarks/bench_surface.py --threads 1 --case dcnn-digits
+
+Each repeat runs loss-landscapes, lstheory, and lstheory forced onto its general route
+(``fast_path=False``) back to back, so load from other jobs hits all three alike; medians over
+``--repeats`` are printed with the per-repeat ratios. lstheory's time includes building its
+evaluator (chain detection, cached first-layer products) in every repeat. On a shared machine,
+more threads than free cores make every number meaningless (see the spread of the ratios).
 
 Grid: ``loss_landscapes.planar_interpolation`` walks a snake over ``steps × steps`` points, and its
 second coordinate is offset by one step in even columns; we evaluate exactly the points it does.
