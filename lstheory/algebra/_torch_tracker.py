@@ -31,7 +31,7 @@ from ._system import CompiledSystem, total_degree_start
 __all__ = ["TrackerOptions", "TrackResult", "track_total_degree", "track_parameter"]
 
 CDTYPE = torch.complex128
-GROUPED_SYSTEMS = 64  # up to this many systems per batch: dense per-system products
+GROUPED_SYSTEMS = 256  # up to this many systems per batch: dense per-system products
 
 
 @dataclass(frozen=True)
@@ -190,16 +190,15 @@ class _Homotopy:
             V = torch.einsum("bk,bkc->bc", tp, W)
             Vt = torch.einsum("bk,bkc->bc", dtp, W) if need_t else None
         elif self.grouped:
-            # paths come sorted by system: one small product per system present
+            # paths come sorted by system: pad them into [S, M, U] and multiply per system
             tp, dtp = self._tpowers(t)
             sys_ = self.system_of[rows]
-            W = torch.empty(B, (self.K + 1) * C, dtype=CDTYPE, device=z.device)
-            ids, counts = torch.unique_consecutive(sys_, return_counts=True)
-            start = 0
-            for s_id, cnt in zip(ids.tolist(), counts.tolist()):
-                W[start:start + cnt] = mon[start:start + cnt] @ self.A[s_id]
-                start += cnt
-            W = W.reshape(B, self.K + 1, C)
+            counts = torch.bincount(sys_, minlength=self.A.shape[0])
+            pos = torch.arange(B, device=z.device) - (torch.cumsum(counts, 0) - counts)[sys_]
+            padded = torch.zeros(self.A.shape[0], int(counts.max()), mon.shape[1], dtype=CDTYPE,
+                                 device=z.device)
+            padded[sys_, pos] = mon
+            W = torch.bmm(padded, self.A)[sys_, pos].reshape(B, self.K + 1, C)
             V = torch.einsum("bk,bkc->bc", tp, W)
             Vt = torch.einsum("bk,bkc->bc", dtp, W) if need_t else None
         else:
