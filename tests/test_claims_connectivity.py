@@ -14,7 +14,7 @@ from lstheory.claims.yun import _data as yun_data
 from lstheory.claims.yun import yun_point
 from lstheory.nets import two_layer
 from lstheory.paths import certify_paths
-from lstheory.testing._paths import yun_instances
+from lstheory.testing import yun_instances
 
 CLAIMS = ["linear-connected", "linear-no-bad-minima", "relu-disconnected",
           "relu-nearly-connected", "venturi-relu-narrow", "nguyen-wide", "yun-spurious",
@@ -72,11 +72,29 @@ def test_weakened_variants_are_caught_with_the_right_evidence(cid, outcome):
         assert v.counterexample
 
 
-def test_widths_121_with_unit_data_is_consistent_along_the_rotation():
-    v = get_claim("linear-connected").check(budget="fast", widths="1,2,1", data="unit")
+def test_widths_121_with_unit_data_is_consistent_along_the_rotation(tmp_path):
+    png = tmp_path / "lc.png"
+    v = get_claim("linear-connected").check(budget="fast", widths="1,2,1", data="unit",
+                                            plot=str(png))
+    assert png.stat().st_size > 10_000  # profiles and the disconnectivity graph
     assert v.outcome is Outcome.CONSISTENT, v.reason
     rot = v.evidence_value("rotation path a = b = (cos πt, sin πt)")
     assert rot["loss ≡ 0 (sympy)"] is True
+
+
+@pytest.mark.parametrize("cid", ["yun-spurious", "degenerate-minima"])
+def test_claims_without_paths_draw_their_evidence(cid, tmp_path):
+    png = tmp_path / f"{cid}.png"
+    get_claim(cid).check(budget="fast", plot=str(png), **TIGHTNESS[cid])
+    assert png.stat().st_size > 5_000
+
+
+def test_verdicts_round_trip_through_json():
+    from lstheory.claims import Verdict
+
+    v = WEAKENED["linear-connected"].check(budget="fast", **TIGHTNESS["linear-connected"],
+                                           starts=2)
+    assert Verdict.from_json(v.to_json()).outcome is v.outcome is Outcome.REFUTED
 
 
 # ---------------------------------------------------------------------------- properties

@@ -17,7 +17,7 @@ from lstheory.paths import (
     certificate_kind,
     certify_paths,
 )
-from lstheory.testing._paths import certifiable_paths
+from lstheory.testing import certifiable_paths
 
 PROPS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -234,3 +234,69 @@ def connect_certified(fam, data, a, b, level, string_options, dss_options, seed,
             if c.bound < certs[k].bound:
                 paths[k], certs[k] = p, c
     return paths, certs
+
+
+# ---------------------------------------------------------------------------- figures
+def plot_paths_figure(target: str, fam, data, paths, certs, *, node_losses=None, edges=None,
+                      title: str = "", max_curves: int = 12) -> None:
+    """Loss along the certified paths (against normalised arc length, with each certified bound)
+    and, when ``node_losses``/``edges`` are given, the disconnectivity graph of the level-set
+    graph they define. Written atomically to ``target``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..paths import disconnectivity_graph, level_set_graph, path_losses, plot_disconnectivity
+
+    tree = node_losses is not None
+    fig, axes = plt.subplots(1, 2 if tree else 1, figsize=(12 if tree else 6.5, 4.5))
+    ax = axes[0] if tree else axes
+    for p, c in list(zip(paths, certs))[:max_curves]:
+        arc, loss = path_losses(fam, data, p, n=129)
+        line, = ax.plot(arc, np.maximum(loss, 1e-16), lw=1, alpha=0.85)
+        if c.certified:
+            ax.axhline(max(c.bound, 1e-16), color=line.get_color(), lw=0.6, ls=":")
+    ax.set(xlabel="normalised arc length", ylabel="loss", yscale="log",
+           title=f"loss along {min(len(paths), max_curves)} of {len(paths)} paths "
+                 "(dotted: certified bounds)")
+    if tree:
+        plot_disconnectivity(disconnectivity_graph(level_set_graph(node_losses, edges)),
+                             ax=axes[1], title="disconnectivity graph (certified edges)")
+    fig.suptitle(title)
+    fig.tight_layout()
+    _save(fig, target)
+
+
+def plot_bars(target: str, labels, values, *, ylabel: str, title: str, hline=None,
+              hlabel: str = "", log: bool = False) -> None:
+    """One bar per run (``values``) with an optional reference line: the figure of the claims
+    whose evidence is a number per run rather than a path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    ax.bar([str(x) for x in labels], values, color="C0")
+    if hline is not None:
+        ax.axhline(hline, color="C3", ls="--", lw=1, label=hlabel)
+        ax.legend(fontsize=8)
+    ax.set(ylabel=ylabel, title=title)
+    if log:
+        ax.set_yscale("log")
+    fig.tight_layout()
+    _save(fig, target)
+
+
+def _save(fig, target: str) -> None:
+    from pathlib import Path as P
+
+    import matplotlib.pyplot as plt
+
+    out = P(target)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp{out.suffix or '.png'}")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(out)

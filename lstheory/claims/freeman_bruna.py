@@ -42,6 +42,7 @@ from ._connectivity import (
     make_verdict,
     pairs,
     parse_widths,
+    plot_paths_figure,
     reduced_rank_regression,
     register_with_variant,
     sign_split,
@@ -72,7 +73,7 @@ class Budget:
             "fast": cls(DescentOptions.preset("fast"), StringOptions(12, 200, 0.01, 0.05),
                         DSSOptions.preset("fast"), 6, 800),
             "default": cls(DescentOptions(adam_steps=1000, lm_steps=40),
-                           StringOptions(16, 300, 0.01, 0.05), DSSOptions(), 10, 1500),
+                           StringOptions(16, 300, 0.01, 0.05), DSSOptions(), 10, 1000),
             "thorough": cls(DescentOptions.preset("thorough"), StringOptions(32, 800, 0.01, 0.05),
                             DSSOptions.preset("thorough"), 28, 4000),
         }[name]
@@ -171,6 +172,11 @@ def check_linear_connected(ctx: Context, *, weak: bool, claim: Claim, widths: st
     tables = (barrier_table("certified paths (string method, then DSS where needed)",
                             labels, certs, paths),)
     instance = {"widths": widths, "data": data, "n_data": len(X), "starts": k}
+    if ctx.plot:
+        with ctx.timed("plot"):
+            plot_paths_figure(ctx.plot, fam, data_, paths, certs, node_losses=losses.tolist(),
+                              edges=[(i, j, c.bound) for (i, j), c in zip(prs, certs)],
+                              title=f"linear-connected: widths {w}")
     if split is not None and split.disconnected:
         if holds:
             p_star = float((X * Y).sum() / (X * X).sum())
@@ -309,14 +315,18 @@ def free_unit_swap_path(fam, theta: torch.Tensor, i: int = 0, j: int = 1) -> Pat
     return Path(flat, method="free-unit construction")
 
 
-def _best_paths(fam, data, a, b, budget: Budget, seed: int, progress):
-    """Every method on the same pairs; per pair the path with the smallest certified bound."""
+def _best_paths(fam, data, a, b, budget: Budget, seed: int, progress,
+                methods=("linear", "string", "neb", "bezier")):
+    """Each of ``methods`` on the same pairs; per pair the path with the smallest certified
+    bound."""
     runs = {}
-    for method, opts in (("linear", None), ("string", budget.string),
-                         ("neb", {"images": budget.string.images, "steps": budget.string.steps,
-                                  "init_noise": 0.05}),
-                         ("bezier", {"steps": budget.string.steps, "init_noise": 0.05})):
-        paths = connect(fam, data, a, b, method=method, options=opts, seed=seed, progress=progress)
+    s = budget.string
+    options = {"linear": None, "string": s,
+               "neb": {"images": s.images, "steps": s.steps, "init_noise": 0.05},
+               "bezier": {"steps": s.steps, "init_noise": 0.05}}
+    for method in methods:
+        paths = connect(fam, data, a, b, method=method, options=options[method], seed=seed,
+                        progress=progress)
         runs[method] = (paths, certify_paths(fam, data, paths))
     best = []
     for p in range(len(a)):
@@ -330,7 +340,7 @@ def check_relu_disconnected(ctx: Context, *, weak: bool, claim: Claim, n_data: i
     budget = Budget.preset(ctx.budget)
     widths = parse_widths(wide, name="wide", min_len=1)
     zero = teacher == "zero-output"
-    rows, floors_ok, shrink, cx = [], [], [], None
+    rows, floors_ok, shrink, cx, shown = [], [], [], None, None
     parallel, zero_u = [], []
     tab_w = []
     for s in range(teachers):
@@ -339,8 +349,11 @@ def check_relu_disconnected(ctx: Context, *, weak: bool, claim: Claim, n_data: i
             fam, data, th, detail = teacher_swap(seed, n_data=n_data, zero_output=zero)
             scale = float((data[1] ** 2).mean())
             sw = swap_units(fam, th)
-            best, _ = _best_paths(fam, data, th[None], sw[None], budget, seed, ctx.say)
+            best, runs = _best_paths(fam, data, th[None], sw[None], budget, seed, ctx.say)
             method, path, cert = best[0]
+            if shown is None:
+                shown = (fam, data, [r[0][0] for r in runs.values()],
+                         [r[1][0] for r in runs.values()])
             built = free_unit_swap_path(fam, th)
             if built is not None:
                 (bc,) = certify_paths(fam, data, [built])
@@ -358,7 +371,8 @@ def check_relu_disconnected(ctx: Context, *, weak: bool, claim: Claim, n_data: i
             for m in widths:
                 famm, datam, thm, _ = teacher_swap(seed, n_data=n_data, width=m, zero_output=zero)
                 swm = swap_units(famm, thm)
-                bm, _ = _best_paths(famm, datam, thm[None], swm[None], budget, seed, ctx.say)
+                bm, _ = _best_paths(famm, datam, thm[None], swm[None], budget, seed, ctx.say,
+                                    methods=("string", "neb"))
                 per_width.append(bm[0][2].barrier_bound / scale)
         shrink.append(per_width[-1] < per_width[0])
         tab_w.append((s, *per_width))
@@ -373,7 +387,8 @@ def check_relu_disconnected(ctx: Context, *, weak: bool, claim: Claim, n_data: i
                         f"output weights {[r[2] for r in rows]}"),
     )
     tables = (
-        Table("teacher θ* → its unit swap: best certified path over linear, string, NEB, Bézier",
+        Table("teacher θ* → its unit swap: best certified path over linear, string, NEB, Bézier "
+              "(widened students: string, NEB)",
               ("teacher", "cos(w1,w2)", "u", "best method", "certificate", "bound on max L",
                "barrier / mean y²", "normalised length"), tuple(rows)),
         Table("barrier / mean y² as the student widens (extra units: zero output weight)",
@@ -385,6 +400,10 @@ def check_relu_disconnected(ctx: Context, *, weak: bool, claim: Claim, n_data: i
                          "evidence for relu-nearly-connected")]
     instance = {"n_data": n_data, "teachers": teachers, "wide": wide, "teacher": teacher,
                 "floor": floor}
+    if ctx.plot:
+        with ctx.timed("plot"):
+            plot_paths_figure(ctx.plot, *shown, title="relu-disconnected: teacher 0 → its unit "
+                              "swap (linear, string, NEB, Bézier)")
     if not all(h.holds for h in hyps):
         return make_verdict(claim, ctx, Outcome.HYPOTHESES_NOT_MET,
                             "the teacher is not generic (a zero output weight frees a unit, and "
@@ -414,7 +433,7 @@ register_with_variant(Claim(
     latex=r"\exists\, P_{X,Y}:\ N_\lambda \ge 2 \text{ for small } \lambda",
     hypotheses=("inputs with a positive density", "generic teacher: distinct non-parallel hidden "
                 "units with nonzero output weights", "labels y = f(x; θ*)"),
-    options=(Option("n_data", int, 200, "number N of Gaussian inputs", 4, 100_000),
+    options=(Option("n_data", int, 100, "number N of Gaussian inputs", 4, 100_000),
              Option("teachers", int, 3, "teachers (seeds) to check", 1, 64),
              Option("wide", str, "4,8", "student widths for the widening evidence"),
              Option("teacher", str, "generic", "generic or zero-output (u_2 = 0: not generic)"),
@@ -454,6 +473,26 @@ def _train_projected(fam, data, theta, steps: int, lr: float = 0.02):
     return x.detach()
 
 
+def _plot_widths(target, n, kappa, data, widths, paths, certs):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..paths import path_losses
+    from ._connectivity import _save
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for m, p, c in zip(widths, paths, certs):
+        arc, loss = path_losses(L1Penalty(two_layer(n, m, 1, "relu"), kappa), data, p, n=129)
+        ax.plot(arc, loss, lw=1, label=f"m = {m}: barrier ≤ {c.barrier_bound:.2g}")
+    ax.set(xlabel="normalised arc length", ylabel="loss + κ‖W₂‖₁",
+           title="relu-nearly-connected: one string per width")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    _save(fig, target)
+
+
 def check_relu_nearly_connected(ctx: Context, *, weak: bool, claim: Claim, widths: str,
                                 n_data: int, input_dim: int, students: int, kappa: float):
     budget = Budget.preset(ctx.budget)
@@ -468,7 +507,7 @@ def check_relu_nearly_connected(ctx: Context, *, weak: bool, claim: Claim, width
     Y = (torch.relu(X @ Wt.T) @ ut)[:, None]
     data = (X.to(ctx.device), Y.to(ctx.device))
     scale = float((Y**2).mean())
-    eps, rows = {}, []
+    eps, rows, shown = {}, [], ([], [])
     for m in distinct:
         fam = L1Penalty(two_layer(n, m, 1, "relu"), kappa)
         with ctx.timed(f"train width {m}"):
@@ -481,6 +520,8 @@ def check_relu_nearly_connected(ctx: Context, *, weak: bool, claim: Claim, width
                                     project=_project_rows(fam), progress=ctx.say)
             certs = certify_paths(fam, data, list(strings))
         ex = [max(0.0, c.barrier_bound) / scale for c in certs]
+        shown[0].append(Path(strings[0], method=f"string, width {m}"))
+        shown[1].append(certs[0])
         eps[m] = max(ex)
         losses = fam.loss(th, data).double().cpu()
         rows.append((m, float(losses.min()), float(losses.max()), len(prs), certs[0].kind,
@@ -506,6 +547,9 @@ def check_relu_nearly_connected(ctx: Context, *, weak: bool, claim: Claim, width
                                            "certificate", "median excess", "ε(m)"), tuple(rows)),)
     instance = {"widths": widths, "n_data": n_data, "input_dim": n, "students": students,
                 "kappa": kappa}
+    if ctx.plot:  # one family per width: plot each string with its own family
+        with ctx.timed("plot"):
+            _plot_widths(ctx.plot, n, kappa, data, distinct, *shown)
     if not all(h.holds for h in hyps):
         return make_verdict(claim, ctx, Outcome.HYPOTHESES_NOT_MET,
                             "; ".join(h.statement for h in hyps if not h.holds) + " fails",

@@ -22,6 +22,7 @@ from ._connectivity import (
     gaussian,
     make_verdict,
     parse_widths,
+    plot_bars,
     reduced_rank_regression,
     register_with_variant,
 )
@@ -120,6 +121,10 @@ def check_linear_no_bad_minima(ctx: Context, *, weak: bool, claim: Claim, widths
                     tuple((i, 1.0 if i < starts - half else NEAR_ORIGIN, float(loss[i]),
                            float(loss[i] - ref), i not in stuck) for i in range(starts))),)
     instance = {"widths": widths, "n_data": n_data, "starts": starts, "ridge": ridge}
+    if ctx.plot:
+        plot_bars(ctx.plot, range(starts), (loss - ref).clamp_min(1e-18).tolist(),
+                  ylabel="L − reference", log=True, hline=tol, hlabel="tolerance",
+                  title=f"linear-no-bad-minima: descent ends, widths {w}, ρ = {ridge:g}")
     if not all(h.holds for h in hyps):
         return make_verdict(claim, ctx, Outcome.HYPOTHESES_NOT_MET,
                             "; ".join(h.statement for h in hyps if not h.holds) + " fails: "

@@ -23,6 +23,7 @@ from ._connectivity import (
     gaussian,
     make_verdict,
     parse_widths,
+    plot_bars,
     register_with_variant,
 )
 from ._connectivity import starts as sample_starts
@@ -111,6 +112,10 @@ def check_degenerate_minima(ctx: Context, *, weak: bool, claim: Claim, widths: s
                              default=None), "the identity behind the claim (second route)")]
     instance = {"widths": widths, "activation": activation, "bias": bias, "n_data": len(X),
                 "data": data, "at": at, "starts": starts}
+    if ctx.plot:
+        plot_bars(ctx.plot, range(len(points)), [s["zero_eigs"] for s in spec],
+                  ylabel="zero eigenvalues of H", hline=K - R, hlabel="K − N",
+                  title=f"degenerate-minima: widths {w}, σ = {activation}")
     if not all(h.holds for h in hyps):
         return make_verdict(claim, ctx, Outcome.HYPOTHESES_NOT_MET,
                             "; ".join(h.statement for h in hyps if not h.holds) + " fails",

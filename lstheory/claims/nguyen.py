@@ -32,6 +32,7 @@ from ._connectivity import (
     gaussian,
     make_verdict,
     pairs,
+    plot_paths_figure,
     register_with_variant,
     sign_split,
 )
@@ -154,6 +155,13 @@ def check_nguyen_wide(ctx: Context, *, weak: bool, claim: Claim, n_data: int, wi
     instance = {"n_data": N, "width": m, "input_dim": input_dim, "data": data, "bias": bias,
                 "slope": slope, "starts": starts}
     holds = all(h.holds for h in hyps)
+    if ctx.plot:
+        with ctx.timed("plot"):
+            plot_paths_figure(ctx.plot, fam, d, list(strings) + [p for p, _ in built],
+                              list(scert) + list(cons), node_losses=losses.tolist(),
+                              edges=[(i, j, min(c.bound, s.bound))
+                                     for (i, j), c, s in zip(prs, cons, scert)],
+                              title=f"nguyen-wide: N = {N}, m = {m}")
     if split is not None and split.disconnected:
         if holds:
             return make_verdict(claim, ctx, Outcome.REFUTED,

@@ -25,6 +25,7 @@ from ._connectivity import (
     gaussian,
     local_min_test,
     make_verdict,
+    plot_bars,
     register_with_variant,
 )
 from ._connectivity import starts as sample_starts
@@ -97,6 +98,10 @@ def check_venturi_relu_narrow(ctx: Context, *, weak: bool, claim: Claim, input_d
                           for i in range(starts))),)
     instance = {"input_dim": n, "width": p, "alpha": alpha, "beta": beta, "n_data": n_data,
                 "starts": starts}
+    if ctx.plot:
+        plot_bars(ctx.plot, ["θ_bad", "θ_good"] + [f"run {i}" for i in range(starts)],
+                  [L_bad, L_good] + rand.loss.tolist(), ylabel="loss", hline=L_bad,
+                  hlabel="L(θ_bad)", title=f"venturi-relu-narrow: n = {n}, p = {p}")
     if not all(h.holds for h in hyps):
         return make_verdict(claim, ctx, Outcome.HYPOTHESES_NOT_MET,
                             "; ".join(h.statement for h in hyps if not h.holds) + " fails "

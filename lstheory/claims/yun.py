@@ -24,6 +24,7 @@ from ._connectivity import (
     Outcome,
     gaussian,
     make_verdict,
+    plot_bars,
     register_with_variant,
 )
 from ._connectivity import starts as sample_starts
@@ -102,6 +103,10 @@ def check_yun_spurious(ctx: Context, *, weak: bool, claim: Claim, n_data: int, i
     ]
     instance = {"n_data": n_data, "input_dim": input_dim, "width": width,
                 "activation": activation, "data": data, "starts": starts}
+    if ctx.plot:
+        plot_bars(ctx.plot, range(starts), res.loss.tolist(), ylabel="loss after descent",
+                  hline=L_ls, hlabel="least-squares loss (the certified local minimum)",
+                  title=f"yun-spurious: width {width}, {activation}")
     if not all(h.holds for h in hyps):
         return make_verdict(claim, ctx, Outcome.HYPOTHESES_NOT_MET,
                             "; ".join(h.statement for h in hyps if not h.holds) + " fails",
