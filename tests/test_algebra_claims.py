@@ -120,3 +120,13 @@ def test_roots_cli_syntax_error_and_positive_dimension(cli, tmp_path):
     under.write_text("x + y^2 + z\n")
     code, _, err = cli("roots", under)
     assert code == 2 and "positive-dimensional" in err
+
+
+@pytest.mark.skipif(not __import__("lstheory.algebra").algebra.phc_available(),
+                    reason="phc missing: apt-get install phcpack")
+def test_bezout_with_phc_agrees_with_torch():
+    t = verify("bezout", seed=0, budget="fast")
+    p = verify("bezout", seed=0, budget="fast", backend="phc")
+    assert p.outcome == Outcome.CONSISTENT
+    name = "finite solutions (regular + singular)"
+    assert p.evidence_value(name) == t.evidence_value(name)
