@@ -54,13 +54,22 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     import torch
 
+    from .._errors import UnknownName
     from ..cli import Progress
-    from ..paths import certify_paths, connect, path_losses
+    from ..paths import (
+        BN_MODES,
+        MODULE_LOSSES,
+        PRESETS,
+        certify_paths,
+        connect,
+        path_losses,
+    )
 
-    if args.method not in _METHODS:
-        from .._errors import UnknownName
-
-        raise UnknownName("method", args.method, _METHODS).for_cli("--method")
+    for flag, value, choices in (("--method", args.method, _METHODS),
+                                 ("--budget", args.budget, PRESETS), ("--bn", args.bn, BN_MODES),
+                                 ("--loss", args.loss, MODULE_LOSSES)):
+        if value not in choices:
+            raise UnknownName(flag.strip("-"), value, choices).for_cli(flag)
     module = _build_model(args.model, args.model_arg)
     fam, to_theta = _family(module, args)
     a, b = (to_theta(_load_state(p, flag)).to(args.device)

@@ -29,7 +29,7 @@ from ._graph import (
     plot_disconnectivity,
 )
 from ._methods import METHODS, connect, dynamic_string_sampling, fit_curve, neb, path_losses
-from ._module import ModuleFamily
+from ._module import BN_MODES, MODULE_LOSSES, ModuleFamily
 from ._options import PRESETS, CurveOptions, DSSOptions, NEBOptions
 from ._path import Path
 from ._penalty import L1Penalty, Ridge
@@ -37,8 +37,10 @@ from ._string import StringOptions, reparametrize, string_method
 from ._venturi import Construction, descent_path, pair_path, reduce_support
 
 __all__ = [
+    "BN_MODES",
     "CERTIFICATE_KINDS",
     "METHODS",
+    "MODULE_LOSSES",
     "PRESETS",
     "Construction",
     "CurveOptions",
