@@ -151,8 +151,8 @@ def test_string_labels_and_radius_zero(digits):
 
 @pytest.mark.parametrize("kernel", ["linear", "inverse-polynomial"])
 def test_other_kernels_learn(digits, kernel):
-    clf = CCNN(patch_size=3, padding=1, kernel=kernel, n_components=64, radius=30, max_iter=8,
-               random_state=0).fit(digits.x_train, digits.y_train.numpy())
+    clf = CCNN(patch_size=3, padding=1, kernel=kernel, n_components=64, radius=30, max_iter=10,
+               batch_size=64, random_state=0).fit(digits.x_train, digits.y_train.numpy())
     assert clf.score(digits.x_test, digits.y_test.numpy()) > 0.6
 
 

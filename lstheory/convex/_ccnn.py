@@ -28,6 +28,8 @@ from ._solver import SolverOptions, as_nuclear_matrix, fit_nuclear_softmax, soft
 
 __all__ = ["CCNN", "LayerwiseCCNN"]
 
+_DEFAULT_LR = {"rbf": 8.0, "linear": 8.0, "inverse-polynomial": 1.0}
+
 
 class CCNN(ClassifierMixin, BaseEstimator):
     """A convexified two-layer CNN: one convolutional layer and a linear read-out, fitted as a
@@ -47,6 +49,9 @@ class CCNN(ClassifierMixin, BaseEstimator):
     -----------------
     gamma : RBF bandwidth or ``"scale"``. contrast, whiten : patch preprocessing.
     solver : ``"sgd"`` or ``"pgd"``; lr, max_iter, batch_size, tol : see :class:`SolverOptions`.
+        ``lr=None`` picks 8 for ``rbf`` and ``linear`` features and 1 for ``inverse-polynomial``
+        ones, which share a large common component (k(z, z') ≥ 1/3 on the unit ball) and make
+        larger steps oscillate.
     output_pool : average pooling applied to ``transform``'s output (for the next layer).
 
     Attributes
@@ -70,7 +75,7 @@ class CCNN(ClassifierMixin, BaseEstimator):
 
     def __init__(self, *, patch_size=3, stride=1, padding=0, kernel="rbf", n_components=256,
                  gamma="scale", contrast=True, whiten=True, pool=2, radius=20.0, n_filters=16,
-                 output_pool=2, solver="sgd", lr=1.0, max_iter=40, batch_size=64, tol=1e-5,
+                 output_pool=2, solver="sgd", lr=None, max_iter=30, batch_size=256, tol=1e-5,
                  max_fit_patches=20_000, random_state=0):
         self.patch_size, self.stride, self.padding = patch_size, stride, padding
         self.kernel, self.n_components, self.gamma = kernel, n_components, gamma
@@ -108,7 +113,8 @@ class CCNN(ClassifierMixin, BaseEstimator):
                                max_fit_patches=self.max_fit_patches, random_state=seed)
 
     def _solver_options(self) -> SolverOptions:
-        return SolverOptions(self.solver, float(self.lr), int(self.max_iter),
+        lr = self.lr if self.lr is not None else _DEFAULT_LR.get(self.kernel, 8.0)
+        return SolverOptions(self.solver, float(lr), int(self.max_iter),
                              int(self.batch_size), float(self.tol))
 
     def _store(self, fit) -> None:

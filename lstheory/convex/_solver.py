@@ -47,9 +47,9 @@ class SolverOptions:
     """
 
     method: str = "sgd"
-    lr: float = 1.0
-    max_iter: int = 40
-    batch_size: int = 64
+    lr: float = 8.0
+    max_iter: int = 30
+    batch_size: int = 256
     tol: float = 1e-5
     threads: int | None = 1
 
@@ -67,7 +67,7 @@ class SolverOptions:
 
     @classmethod
     def preset(cls, name: str, method: str = "sgd") -> SolverOptions:
-        iters = {"fast": (15, 200), "default": (40, 1000), "thorough": (120, 5000)}
+        iters = {"fast": (10, 200), "default": (30, 1000), "thorough": (100, 5000)}
         if name not in iters:
             raise UnknownName("preset", name, iters)
         return cls(method=method, max_iter=iters[name][method == "pgd"])
