@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from .._errors import InvalidArgument
 from .._random import normalize_seed
 from ._features import PatchFeatureMap
-from ._patches import PatchGeometry, as_signal_batch, average_pool
+from ._patches import PatchGeometry, as_signal_batch
 from ._projection import thin_svd
 from ._solver import SolverOptions, as_nuclear_matrix, fit_nuclear_softmax, softmax_objective
 
@@ -150,10 +150,9 @@ class CCNN(ClassifierMixin, BaseEstimator):
     def transform(self, X) -> torch.Tensor:
         """The layer's output ``H(x) = Uᵀ φ(Z(x))ᵀ`` on the position grid, average-pooled by
         ``output_pool``: ``[N, r, *grid']`` (the next layer's input)."""
-        feats = self.features_.transform(as_signal_batch(X), pool=None)  # [N, P, m]
-        H = feats @ self.filters_  # [N, P, r]
         grid = self.features_.grid_
-        H = average_pool(H, grid, self.output_pool)
+        H = self.features_.transform(as_signal_batch(X), pool=self.output_pool or None,
+                                     project=self.filters_)  # [N, P₁, r]
         out_grid = tuple(-(-g // self.output_pool) for g in grid) if self.output_pool else grid
         return H.transpose(1, 2).reshape(H.shape[0], H.shape[2], *out_grid).contiguous()
 

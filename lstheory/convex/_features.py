@@ -113,6 +113,9 @@ class PatchFeatureMap:
         self.spatial_ = tuple(X.shape[2:])
         self.grid_ = self.geometry.grid(self.spatial_)
         rng = check_random_state(self.random_state)
+        P = int(np.prod(self.grid_))
+        n_img = min(X.shape[0], 2 * -(-self.max_fit_patches // P))  # enough images, not all
+        X = X[torch.as_tensor(np.sort(rng.permutation(X.shape[0])[:n_img]))]
         Z = extract_patches(X, self.geometry).reshape(-1, self.patch_dim(X))
         Z = Z[torch.as_tensor(rng.permutation(len(Z))[: self.max_fit_patches])].double()
         if self.contrast:
@@ -166,8 +169,13 @@ class PatchFeatureMap:
             Z = _into_ball(Z * self.scale_)
         return torch.from_numpy(self.sampler_.transform(Z)).float()
 
-    def transform(self, X, *, pool: int | None = None) -> torch.Tensor:
-        """Features of every patch, averaged over ``pool``-wide blocks: ``[N, P₁, m]``."""
+    def transform(self, X, *, pool: int | None = None,
+                  project: torch.Tensor | None = None) -> torch.Tensor:
+        """Features of every patch, averaged over ``pool``-wide blocks: ``[N, P₁, m]``.
+
+        ``project[m, r]`` maps each patch's features to r numbers before pooling (``[N, P₁, r]``),
+        chunk by chunk, so the ``[N, P, m]`` array is never held whole.
+        """
         X = as_signal_batch(X)
         if tuple(X.shape[2:]) != self.spatial_:
             raise InvalidArgument("X", tuple(X.shape), f"inputs of spatial shape {self.spatial_}"
@@ -179,6 +187,8 @@ class PatchFeatureMap:
             Z = extract_patches(X[i:i + step], self.geometry)
             n = Z.shape[0]
             F = self.phi(self.preprocess(Z).reshape(n * P, -1)).reshape(n, P, -1)
+            if project is not None:
+                F = F @ project.to(F.dtype)
             out.append(average_pool(F, self.grid_, pool))
         return torch.cat(out)
 
