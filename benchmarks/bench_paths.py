@@ -105,7 +105,7 @@ def main() -> None:
     p.add_argument("--pairs", type=int, default=32)
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--eps", type=float, default=1e-2)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     problems = _problems(args.pairs)

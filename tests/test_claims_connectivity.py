@@ -6,7 +6,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstheory.claims import Outcome, get_claim
+from lstheory.claims import Outcome, claim_ids, get_claim
 from lstheory.claims._connectivity import TIGHTNESS, WEAKENED, sign_split
 from lstheory.claims.freeman_bruna import free_unit_swap_path, swap_units, teacher_swap
 from lstheory.claims.venturi_negative import narrow_instance
@@ -15,6 +15,8 @@ from lstheory.claims.yun import yun_point
 from lstheory.nets import two_layer
 from lstheory.paths import certify_paths
 from lstheory.testing import yun_instances
+
+claim_ids()  # imports every claim module: fills WEAKENED and TIGHTNESS
 
 CLAIMS = ["linear-connected", "linear-no-bad-minima", "relu-disconnected",
           "relu-nearly-connected", "venturi-relu-narrow", "nguyen-wide", "yun-spurious",
@@ -25,8 +27,7 @@ SMALL = {"relu-disconnected": {"n_data": 80, "teachers": 1},
          "venturi-relu-narrow": {"n_data": 120, "starts": 4},
          "linear-no-bad-minima": {"starts": 6},
          "linear-connected": {"starts": 3}}
-SLOW = {"relu-disconnected", "relu-nearly-connected", "venturi-relu-narrow", "nguyen-wide",
-        "linear-no-bad-minima"}
+SLOW: set[str] = set()  # every claim's checks fit the default tier (one torch thread each)
 
 
 def test_every_connectivity_claim_is_registered_with_a_variant_and_a_tightness_instance():
@@ -53,7 +54,7 @@ def test_tightness_instance_is_hypotheses_not_met_and_the_weakened_variant_is_no
 @pytest.mark.parametrize("cid", [pytest.param(c, marks=pytest.mark.slow) if c in SLOW else c
                                  for c in CLAIMS])
 def test_default_instance_is_consistent(cid):
-    v = get_claim(cid).check(budget="fast", **SMALL.get(cid, {}))
+    v = get_claim(cid).check(budget="fast")  # the CLI's defaults, on the fast budget
     assert v.outcome is Outcome.CONSISTENT, v.reason
     assert v.evidence and all(h.holds for h in v.hypotheses)
 

@@ -36,7 +36,7 @@ def test_sequential_mlp_gets_a_certificate(cli, workdir):
     code, out, _ = cli("paths", "--model", "clipaths_models:mlp", "--model-arg", "width=6",
                        "--from", workdir / "mlp_a.pt", "--to", workdir / "mlp_b.pt",
                        "--data", workdir / "data.pt", "--budget", "fast", "--json", out_json,
-                       "--plot", out_png, "--quiet")
+                       "--plot", out_png, "--quiet", "--threads", "1")
     assert code == 0, out
     d = json.loads(out_json.read_text())
     assert d["certificate"] == "interval-bound"  # cross-entropy: a rigorous bound, not exact
@@ -49,7 +49,7 @@ def test_any_module_with_batch_norm_gets_a_sampled_estimate(cli, workdir):
         code, out, _ = cli("paths", "--model", "clipaths_models:bn", "--from",
                            workdir / "bn_a.pt", "--to", workdir / "bn_b.pt", "--data",
                            "synthetic:32", "--method", "neb", "--budget", "fast", "--bn", bn,
-                           "--quiet")
+                           "--quiet", "--threads", "1")
         assert code == 0 and "sampled" in out and "no bound" in out
 
 
@@ -63,7 +63,7 @@ def test_any_module_with_batch_norm_gets_a_sampled_estimate(cli, workdir):
 ])
 def test_bad_input_exits_2_naming_the_flag(cli, workdir, args, flag):
     code, _, err = cli("paths", "--from", workdir / "mlp_a.pt", "--to", workdir / "mlp_b.pt",
-                       *args, "--quiet")
+                       *args, "--quiet", "--threads", "1")
     assert code == 2 and flag in err
 
 

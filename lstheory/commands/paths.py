@@ -45,6 +45,8 @@ def add_parser(sub) -> None:
     m.add_argument("--budget", default="default", help="fast | default | thorough")
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--device", default="cpu")
+    m.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (1 is fastest for small models on a busy machine)")
     o = p.add_argument_group("output")
     o.add_argument("--plot", metavar="PATH", help="loss along the path (.png/.pdf)")
     o.add_argument("--json", metavar="PATH", help="barrier, length, certificate and the profile")
@@ -70,6 +72,10 @@ def run(args) -> int:
                                  ("--loss", args.loss, MODULE_LOSSES)):
         if value not in choices:
             raise UnknownName(flag.strip("-"), value, choices).for_cli(flag)
+    if args.threads is not None:
+        if args.threads < 1:
+            raise InvalidArgument("threads", args.threads, "a positive integer", flag="--threads")
+        torch.set_num_threads(args.threads)
     module = _build_model(args.model, args.model_arg)
     fam, to_theta = _family(module, args)
     a, b = (to_theta(_load_state(p, flag)).to(args.device)
