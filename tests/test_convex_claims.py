@@ -157,3 +157,9 @@ def test_verdict_reproducible_and_json_round_trip(tmp_path):
     path = tmp_path / "v.json"
     a.to_json(path)
     assert Verdict.from_json(path).evidence == a.evidence
+
+
+def test_zero_bound_forces_zero_matrix():
+    v = verify("ccnn-nuclear-bound", budget="fast", b1=0.0)
+    assert v.outcome is Outcome.CONSISTENT
+    assert v.evidence_value("max ‖A‖_* / bound") == 1.0  # 0 ≤ 0, with equality

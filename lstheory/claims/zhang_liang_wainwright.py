@@ -155,6 +155,13 @@ def _bound_row(net, b1: float, b2: float) -> dict:
             "max_alpha": float(net.alpha.norm(dim=2).max())}
 
 
+def _ratio(a: float, b: float) -> float:
+    """a / b, with 0/0 = 1: B₁ = 0 or B₂ = 0 forces A = 0, and 0 ≤ 0 holds with equality."""
+    if b > 0:
+        return a / b
+    return 1.0 if a == 0 else math.inf
+
+
 def _holds(a: float, b: float) -> bool:
     return a <= b * (1 + BOUND_RTOL) + 1e-300
 
@@ -179,18 +186,20 @@ def check_nuclear_bound(ctx: Context, **opts) -> Verdict:
                         True),
     )
     outcome, reason, cex = _decide_bound(hyps, rows, nets, tight)
-    ratios = [row["nuclear"] / row["bound"] for _, row in rows]
+    ratios = [_ratio(row["nuclear"], row["bound"]) for _, row in rows]
     evidence = [
         Evidence("random CNNs checked", len(rows)),
         Evidence("bound r·B₁·B₂·√d₂", rows[0][1]["bound"]),
         Evidence("max ‖A‖_* / bound", max(ratios), "≤ 1 is the claim"),
-        Evidence("max Σ_j ‖w_j‖‖ᾱ_j‖ / bound", max(r["triangle"] / r["bound"] for _, r in rows),
+        Evidence("max Σ_j ‖w_j‖‖ᾱ_j‖ / bound", max(_ratio(r["triangle"], r["bound"])
+                                                   for _, r in rows),
                  "the proof's middle term"),
         Evidence("max ‖A‖_* − Σ_j ‖w_j‖‖ᾱ_j‖", max(r["nuclear"] - r["triangle"] for _, r in rows),
                  "≤ 0: triangle inequality over the rank-one terms w_j ᾱ_jᵀ"),
     ]
     if tight is not None:
-        evidence.append(Evidence("extremal CNN: ‖A‖_* / bound", tight["nuclear"] / tight["bound"],
+        evidence.append(Evidence("extremal CNN: ‖A‖_* / bound",
+                                 _ratio(tight["nuclear"], tight["bound"]),
                                  "orthogonal filters and read-outs at the bounds: the bound is "
                                  "attained (tight)"))
     else:
@@ -217,7 +226,7 @@ def _tight_row(ctx, opts):
 
 def _decide_bound(hyps, rows, nets, tight):
     bad = [(s, r) for s, r in rows if not _holds(r["nuclear"], r["bound"])]
-    worst = max(r["nuclear"] / r["bound"] for _, r in rows)
+    worst = max(_ratio(r["nuclear"], r["bound"]) for _, r in rows)
     if not all(h.holds for h in hyps):
         return Outcome.HYPOTHESES_NOT_MET, (
             "the sampled weights exceed B₁ or B₂ (norm_slack > 1), so the bound is not claimed; "
@@ -229,7 +238,7 @@ def _decide_bound(hyps, rows, nets, tight):
                                  f"{r['bound']:.6g}"), {"seed": s, "W": net.W.tolist(),
                                                         "alpha": net.alpha.tolist(), **r}
     tight_txt = ("; an extremal CNN attains it (ratio "
-                 f"{tight['nuclear'] / tight['bound']:.12f})" if tight is not None else "")
+                 f"{_ratio(tight['nuclear'], tight['bound']):.12f})" if tight is not None else "")
     return Outcome.CONSISTENT, (f"on all {len(rows)} random CNNs ‖A‖_* ≤ r·B₁·B₂·√d₂ "
                                 f"(largest ratio {worst:.4f}){tight_txt}"), None
 
