@@ -6,13 +6,15 @@ constructive path of the proof for every pair and certifies it exactly (the loss
 leaky-ReLU net along a segment is piecewise polynomial):
 
 1. move the hidden layer straight from θ_A's to θ_B's while re-solving the output weights so the
-   outputs on the data stay those of θ_A (possible while the N × m feature matrix has rank N,
-   which a generic straight line keeps when m ≥ N + 1: rank-deficient N × m matrices have
-   codimension m − N + 1 ≥ 2);
+   outputs on the data stay those of θ_A (possible while the N × m feature matrix has rank N);
 2. move the output layer straight to θ_B's (the loss is convex in it).
 
-A batched string method is run on the same pairs as an independent search. Tightness: N = 1,
-width 1, x = y = 1: ``L = (u σ(w) − 1)²`` has two components below λ = 1 (shown with sympy).
+For a piecewise-linear σ the features of units that are active (or inactive) on every input are
+affine in x, so the feature matrix can lose rank along the line even when m ≥ N + 1; the largest
+residual of the output solves is reported, and a pair counts as connected when either this path
+or the independent search (batched string method, then DSS) is certified below its level.
+Tightness: N = 1, width 1, x = y = 1: ``L = (u σ(w) − 1)²`` has two components below λ = 1
+(shown with sympy).
 """
 
 from __future__ import annotations
