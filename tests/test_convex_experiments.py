@@ -119,3 +119,31 @@ def test_demo_quick_run_writes_markdown_and_json(tmp_path):
     data = json.loads((tmp_path / "ccnn_table.json").read_text())
     spread = data["convexity"]["ccnn_spread"]
     assert spread <= 1e-4 * max(1.0, min(data["convexity"]["ccnn_objective_from_3_starts"]))
+
+
+def test_cifar10_from_disk(tmp_path):
+    """The paper's CIFAR-10 protocol on a local copy (here: tiny files in CIFAR-10's format)."""
+    import numpy as np
+
+    from lstheory.convex import ExperimentConfig
+    from lstheory.data import write_cifar10_batches
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(60, 3, 32, 32), dtype=np.uint8)
+    y = np.arange(60) % 10
+    write_cifar10_batches(tmp_path, x[:50], y[:50], x[50:], y[50:])
+    cfg = ExperimentConfig.cifar10(tmp_path, widths=(2, 2), cnn_epochs=1,
+                                   ccnn=dict(n_components=8, max_iter=1))
+    table = compare(cfg, seeds=(0,), models=("CNN-2",), convexify=True)
+    assert {r.model for r in table.records} == {"CNN-2", "CNN-2 top layer convexified"}
+    assert "cifar10" in table.to_markdown()
+
+
+def test_a_users_own_dataset():
+    from lstheory.convex import ExperimentConfig
+
+    own = load_digits(seed=3).subset(120, 60, seed=0)
+    cfg = ExperimentConfig(own, widths=(2,), cnn_epochs=1, ccnn=dict(n_components=8, max_iter=1))
+    table = compare(cfg, seeds=(0,), models=("CNN-1", "CCNN-1"))
+    assert {r.dataset for r in table.records} == {"digits"}
+    assert json.loads(table.to_json())["configs"]["digits"]["dataset"].startswith("Dataset(")

@@ -44,15 +44,30 @@ MODELS = ("CNN-1", "CCNN-1", "CNN-2", "CCNN-2")
 class ExperimentConfig:
     """Everything one Table-1 comparison needs, for one data set.
 
-    dataset, data_options : a name of :data:`lstheory.data.DATASETS` and its loader options.
+    dataset, data_options : a name of :data:`lstheory.data.DATASETS` and its loader options, or
+        a :class:`lstheory.data.Dataset` (options ignored).
     widths : filters per layer (CNN-k and CCNN-k use the first k).
     patch_size, padding, pool : convolution geometry and average-pooling width, shared by the
         CNNs and the CCNNs.
     cnn_epochs, cnn_lr, batch_size : Adam training of the CNNs.
     ccnn : CCNN keyword arguments shared by every layer; ccnn_radius : R per layer.
+    split_by_seed : pass the run's seed to the loader (data sets with seeded splits).
+
+    The paper's own data run where a user has them on disk, e.g. CIFAR-10 (Tables 3 and 4)::
+
+        cfg = ExperimentConfig.cifar10("~/data", widths=(64, 128), patch_size=5, padding=2)
+        compare(cfg, seeds=(0,), convexify=True)
     """
 
-    dataset: str
+    @classmethod
+    def cifar10(cls, root, **fields) -> ExperimentConfig:
+        """A configuration on a local copy of CIFAR-10 (python batches under ``root``)."""
+        base = dict(widths=(64, 128), patch_size=5, padding=2, pool=2, cnn_epochs=30,
+                    ccnn=dict(kernel="rbf", n_components=1024, max_iter=30, batch_size=256,
+                              lr=8.0), ccnn_radius=(400.0, 400.0))
+        return cls("cifar10", {"root": str(root)}, split_by_seed=False, **{**base, **fields})
+
+    dataset: Any
     data_options: dict = field(default_factory=dict)
     split_by_seed: bool = True
     widths: tuple[int, ...] = (16, 32)
@@ -72,9 +87,17 @@ class ExperimentConfig:
                   radius=self.ccnn_radius[layer], random_state=seed)
         return CCNN(**{**kw, **self.ccnn})
 
-    def load(self, seed: int):
-        from ..data import load_dataset
+    @property
+    def name(self) -> str:
+        return self.dataset if isinstance(self.dataset, str) else self.dataset.name
 
+    def load(self, seed: int):
+        """The data for ``seed``. ``dataset`` may also be a :class:`lstheory.data.Dataset`
+        (e.g. a user's own MNIST), used as it is."""
+        from ..data import Dataset, load_dataset
+
+        if isinstance(self.dataset, Dataset):
+            return self.dataset
         opts = dict(self.data_options)
         if self.split_by_seed:
             opts["seed"] = seed
@@ -220,7 +243,7 @@ def _run_one(cfg, data, model: str, seed: int) -> tuple[object, RunRecord]:
     fitted = (_fit_cnn(cfg, data, int(depth), seed) if kind == "CNN"
               else _fit_ccnn(cfg, data, int(depth), seed))
     secs = time.perf_counter() - t0
-    rec = RunRecord(cfg.dataset, model, seed, _error(fitted, data.x_test, data.y_test),
+    rec = RunRecord(cfg.name, model, seed, _error(fitted, data.x_test, data.y_test),
                     _error(fitted, data.x_train, data.y_train), secs)
     return fitted, rec
 
@@ -229,13 +252,13 @@ def _convexified(cfg, data, cnn: ConvNet, model: str, seed: int, done=()) -> Run
     t0 = time.perf_counter()
     depth = len(cnn.blocks)
     name = f"{model} top layer convexified"
-    same = [r for r in done if r.model == "CCNN-1" and r.seed == seed and r.dataset == cfg.dataset]
+    same = [r for r in done if r.model == "CCNN-1" and r.seed == seed and r.dataset == cfg.name]
     if depth == 1 and same:  # below CNN-1's top layer is the input: the protocol is CCNN-1
         return replace(same[0], model=name)
     res = convexify_top_layer(cnn, data, cfg.ccnn_layer(depth - 1, seed))
     with torch.no_grad():
         train_err = _error(res.ccnn, cnn.bottom(data.x_train), data.y_train)
-    return RunRecord(cfg.dataset, name, seed,
+    return RunRecord(cfg.name, name, seed,
                      res.convexified_error, train_err, time.perf_counter() - t0)
 
 
@@ -269,16 +292,16 @@ def compare(configs, *, seeds=(0, 1, 2), models=MODELS, convexify: bool = False,
                 data, cnns = cfg.load(seed), []
                 for m in models:
                     if progress is not None:
-                        progress(f"{cfg.dataset}: {m}, seed {seed}")
+                        progress(f"{cfg.name}: {m}, seed {seed}")
                     fitted, rec = _run_one(cfg, data, m, seed)
                     records.append(rec)
                     if convexify and m.startswith("CNN"):
                         cnns.append((m, fitted))
                 for m, cnn in cnns if convexify else ():
                     if progress is not None:
-                        progress(f"{cfg.dataset}: {m} top layer convexified, seed {seed}")
+                        progress(f"{cfg.name}: {m} top layer convexified, seed {seed}")
                     records.append(_convexified(cfg, data, cnn, m, seed, records))
-    return ComparisonTable(tuple(records), {c.dataset: _plain(asdict(c)) for c in cfgs})
+    return ComparisonTable(tuple(records), {c.name: _config_dict(c) for c in cfgs})
 
 
 def _config(config) -> ExperimentConfig:
@@ -287,6 +310,13 @@ def _config(config) -> ExperimentConfig:
     if config not in EXPERIMENT_PRESETS:
         raise UnknownName("config", config, EXPERIMENT_PRESETS)
     return EXPERIMENT_PRESETS[config]
+
+
+def _config_dict(cfg: ExperimentConfig) -> dict:
+    d = {f: getattr(cfg, f) for f in cfg.__dataclass_fields__}
+    if not isinstance(cfg.dataset, str):
+        d["dataset"] = repr(cfg.dataset)
+    return _plain(d)
 
 
 def _plain(v):
