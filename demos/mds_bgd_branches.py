@@ -11,29 +11,12 @@ Writes OUT_DIR/trajectory (the store), OUT_DIR/result.json and OUT_DIR/figure.pn
 """
 
 import sys
-from pathlib import Path
 
-from lstheory.mds import plot_experiment, run_experiment
-
-
-def main(out="demo_out/mds_bgd_branches", preset="default", seed="0"):
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    device = "cuda" if preset == "paper" else "cpu"
-    result = run_experiment(
-        "bgd-branches",
-        out,
-        preset=preset,
-        seed=int(seed),
-        device=device,
-        progress=lambda msg: print(msg, end="\r", flush=True),
-    )
-    print()
-    result.save_json(out / "result.json")
-    plot_experiment(result, out / "figure.png")
-    print(result.summary())
-    print(f"figure: {out / 'figure.png'}")
-
+from lstheory.cli import main
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    defaults = ["demo_out/mds_bgd_branches", "default", "0"]
+    out, preset, seed = (sys.argv[1:] + defaults[len(sys.argv) - 1 :])[:3]
+    device = ["--device", "cuda"] if preset == "paper" else []
+    sys.exit(main(["mds", "experiment", "bgd-branches", "--out", out, "--preset", preset,
+                   "--seed", seed, *device]))
