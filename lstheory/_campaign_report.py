@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .claims import write_atomic  # noqa: E402
+from ._io import save_figure, write_atomic  # noqa: E402
 
 
 def _markdown(rows: list[dict]) -> str:
@@ -55,10 +55,7 @@ def _phase_figure(rows: list[dict], path) -> None:
         for x in (1, 2):
             a.axvline(x, color="k", ls=":", lw=0.8)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
+    save_figure(fig, path)
 
 
 def write_report(spec, rows: list[dict]):

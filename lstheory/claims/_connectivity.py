@@ -314,13 +314,6 @@ def plot_bars(target: str, labels, values, *, ylabel: str, title: str, hline=Non
 
 
 def _save(fig, target: str) -> None:
-    from pathlib import Path as P
+    from .._io import save_figure
 
-    import matplotlib.pyplot as plt
-
-    out = P(target)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp{out.suffix or '.png'}")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(out)
+    save_figure(fig, target)

@@ -10,6 +10,7 @@ import networkx as nx  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from .._io import save_figure  # noqa: E402
 from ..paths import batched_loss  # noqa: E402
 
 _PER_SEGMENT = 24
@@ -63,11 +64,4 @@ def plot_venturi(path, inst, built, strings, G, levels, counts) -> None:
     fig.suptitle(f"venturi: N = {inst.X.shape[0]}, n = {inst.X.shape[1]}, p = {inst.width}, "
                  f"q = {inst.q}, L* = {inst.L_star:.2e}")
     fig.tight_layout()
-    from pathlib import Path
-
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(out)
+    save_figure(fig, path)

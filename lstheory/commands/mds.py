@@ -7,7 +7,6 @@ lstheory mds experiment bgd-branches --out runs/exp2 --preset default --seed 0
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from .._errors import InvalidArgument
@@ -142,7 +141,6 @@ def _experiment(args) -> int:
 
 
 def _write_json(path, obj) -> None:
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj))
-    os.replace(tmp, path)
+    from .._io import write_atomic
+
+    write_atomic(path, json.dumps(obj))

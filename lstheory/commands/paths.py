@@ -133,7 +133,6 @@ def _plot(path: str, arc, prof, out: dict) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from pathlib import Path as P
 
     import matplotlib.pyplot as plt
 
@@ -147,12 +146,9 @@ def _plot(path: str, arc, prof, out: dict) -> None:
            title=f"{out['method']}: barrier {out['barrier']:.3g}, length "
                  f"{out['normalised_length']:.3g}")
     fig.tight_layout()
-    target = P(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp{target.suffix}")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(target)
+    from .._io import save_figure
+
+    save_figure(fig, path)
 
 
 # ---------------------------------------------------------------------------- inputs

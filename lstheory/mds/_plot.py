@@ -165,10 +165,7 @@ def _agreement_panel(tables, key):
 
 
 def save_figure(fig, path: str | os.PathLike) -> Path:
-    """Save ``fig`` to ``path`` atomically (format from the suffix)."""
-    path = Path(path)
-    fmt = path.suffix.lstrip(".") or "png"
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, format=fmt, dpi=150)
-    os.replace(tmp, path)
-    return path
+    """Save ``fig`` to ``path`` atomically (format from the suffix); the figure stays open."""
+    from .._io import save_figure as _save
+
+    return _save(fig, path, dpi=150, close=False)

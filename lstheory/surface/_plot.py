@@ -187,9 +187,6 @@ def export_vtp(
   </PolyData>
 </VTKFile>
 """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-    return path
+    from .._io import write_atomic
+
+    return write_atomic(path, text)
