@@ -147,7 +147,7 @@ def _check_options(args) -> None:
 
 
 def _data(args, load_dataset):
-    opts = {"root": args.data_root} if args.data == "cifar10" and args.data_root else {}
+    opts = {"root": args.data_root} if args.data in ("cifar10", "mnist") and args.data_root else {}
     try:
         return load_dataset(args.data, **opts)
     except InvalidArgument as e:

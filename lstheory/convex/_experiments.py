@@ -67,6 +67,12 @@ class ExperimentConfig:
                               lr=8.0), ccnn_radius=(400.0, 400.0))
         return cls("cifar10", {"root": str(root)}, split_by_seed=False, **{**base, **fields})
 
+    @classmethod
+    def mnist(cls, root, **fields) -> ExperimentConfig:
+        """A configuration on a local copy of MNIST (the IDX files under ``root``): the data of
+        the paper's Table 1 'basic' column (the paper's own split differs)."""
+        return cls("mnist", {"root": str(root)}, split_by_seed=False, **fields)
+
     dataset: Any
     data_options: dict = field(default_factory=dict)
     split_by_seed: bool = True

@@ -10,6 +10,7 @@ Loaders
 ``load_digits``      scikit-learn's 8×8 digits (ships with scikit-learn).
 ``load_mnist1d``     MNIST-1D, generated offline by the ``mnist1d`` package.
 ``load_cifar10``     CIFAR-10 from a local copy of the python batches (``root=``).
+``load_mnist``       MNIST from a local copy of the IDX files (``root=``; .gz accepted).
 ``make_synthetic``   Gaussian blobs or a ReLU-teacher set, any input shape.
 
 ``load_dataset(name, **options)`` dispatches on the names in :data:`DATASETS`; ``batches`` slices
@@ -19,6 +20,7 @@ tensors for evaluation loops; ``write_cifar10_batches`` writes arrays in CIFAR-1
 from ._cifar import CIFAR10_MEAN, CIFAR10_STD, load_cifar10, write_cifar10_batches
 from ._dataset import Dataset, batches
 from ._digits import load_digits
+from ._mnist import MNIST_MEAN, MNIST_STD, load_mnist, write_mnist_idx
 from ._mnist1d import load_mnist1d
 from ._registry import DATASETS, load_dataset
 from ._synthetic import SYNTHETIC_KINDS, make_synthetic
@@ -33,7 +35,11 @@ __all__ = [
     "load_cifar10",
     "load_dataset",
     "load_digits",
+    "load_mnist",
     "load_mnist1d",
     "make_synthetic",
+    "MNIST_MEAN",
+    "MNIST_STD",
+    "write_mnist_idx",
     "write_cifar10_batches",
 ]

@@ -8,17 +8,19 @@ from .._errors import UnknownName
 from ._cifar import load_cifar10
 from ._dataset import Dataset
 from ._digits import load_digits
+from ._mnist import load_mnist
 from ._mnist1d import load_mnist1d
 from ._synthetic import make_synthetic
 
 __all__ = ["DATASETS", "load_dataset"]
 
 #: name → loader; every loader returns a :class:`Dataset` and takes keyword options only
-#: (``cifar10`` also needs ``root``).
+#: (``cifar10`` and ``mnist`` also need ``root``).
 DATASETS = {
     "digits": load_digits,
     "mnist1d": load_mnist1d,
     "cifar10": load_cifar10,
+    "mnist": load_mnist,
     "synthetic": make_synthetic,
 }
 
@@ -30,13 +32,12 @@ def load_dataset(name: str, **options: Any) -> Dataset:
     """
     if name not in DATASETS:
         raise UnknownName("dataset", name, DATASETS)
-    if name == "cifar10":
+    if name in ("cifar10", "mnist"):
         if "root" not in options:
             from .._errors import InvalidArgument
 
-            raise InvalidArgument(
-                "root", None, "the folder of CIFAR-10's python batches (root=...)"
-            )
+            what = "CIFAR-10's python batches" if name == "cifar10" else "MNIST's IDX files"
+            raise InvalidArgument("root", None, f"the folder of {what} (root=...)")
         root = options.pop("root")
-        return load_cifar10(root, **options)
+        return DATASETS[name](root, **options)
     return DATASETS[name](**options)
