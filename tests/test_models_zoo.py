@@ -17,13 +17,7 @@ from lstheory.models import (
     train,
 )
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_dcnn_has_liao_poggio_parameter_count():

@@ -13,13 +13,7 @@ from torch.optim.swa_utils import update_bn
 from lstheory.surface import evaluate_points, random_direction, state_of
 from lstheory.testing import direction_specs, perturbed_model, surface_models, surface_problems
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _direct(net, data, bn):
