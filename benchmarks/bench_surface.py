@@ -36,6 +36,8 @@ from lstheory.surface import PointEvaluator, random_direction
 
 CASES = {
     "mlp-mnist1d": lambda: (load_mnist1d(), "mlp", {"hidden": (100, 100)}),
+    "small-mlp-digits": lambda: (load_digits(), "mlp", {"hidden": (32,)}),
+    "vgg9-digits": lambda: (load_digits(), "vgg9", {"width": 0.25}),
     "dcnn-digits": lambda: (load_digits(), "dcnn", {}),
     "resnet20-digits": lambda: (load_digits(), "resnet20", {}),
 }

@@ -294,7 +294,8 @@ def test_bad_arguments_name_themselves(digits):
 
 
 class _Scaled(torch.nn.Module):
-    """Linear layers, but the output is rescaled outside any module: not a plain chain."""
+    """Linear layers, but the output is rescaled outside any module: no module chain, but an
+    fx-traced chain of layers and parameter-free operations."""
 
     def __init__(self):
         super().__init__()
@@ -304,41 +305,102 @@ class _Scaled(torch.nn.Module):
         return 2.0 * self.b(torch.relu(self.a(x.flatten(1))))
 
 
+class _Twice(torch.nn.Module):
+    """A parameter used twice: not a chain of any kind."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = torch.nn.Linear(64, 10)
+
+    def forward(self, x):
+        return self.a(x.flatten(1)) + self.a.bias
+
+
+def _with_statistics(net, digits):
+    """``net`` in eval mode with batch-norm statistics of the training inputs (not 0 and 1)."""
+    net.train()
+    with torch.no_grad():
+        net(digits.x_train[:256])
+    return net.eval()
+
+
 @pytest.mark.parametrize(
     "make, chain",
     [
-        (lambda s: build_model("mlp", input_shape=s, hidden=(24, 16)), True),
-        (lambda s: build_model("mlp", input_shape=s, hidden=(20,), activation="tanh"), True),
-        (lambda s: build_model("mlp", input_shape=s, hidden=(20,), bias=False), True),
-        (lambda s: build_model("mlp", input_shape=s, hidden=(20,), batch_norm=True), False),
-        (lambda s: _Scaled(), False),
+        (lambda s: build_model("mlp", input_shape=s, hidden=(24, 16)), "LinearChain"),
+        (lambda s: build_model("mlp", input_shape=s, hidden=(20,), activation="tanh"),
+         "LinearChain"),
+        (lambda s: build_model("mlp", input_shape=s, hidden=(20,), bias=False), "LinearChain"),
+        (lambda s: build_model("mlp", input_shape=s, hidden=(20,), batch_norm=True),
+         "LayerChain"),
+        (lambda s: _Scaled(), "LayerChain"),
+        (lambda s: build_model("dcnn", input_shape=s, n_classes=10), "LayerChain"),
+        (lambda s: build_model("vgg9", input_shape=s, width=0.125), "LayerChain"),
+        (lambda s: _Twice(), None),
+        (lambda s: build_model("resnet20", input_shape=s), None),
     ],
 )
 @pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
-def test_linear_chain_fast_path_equals_general_route(digits, make, chain, loss):
-    """The fast path (first layer from cached products, transposed layout) is an optimisation
-    only: same totals as the general vmap/functional_call route, over several data batches and
-    with directions that also move the biases."""
+def test_fast_paths_equal_general_route(digits, make, chain, loss, one_thread):
+    """The fast paths (first layer from cached products; batch norm folded; several points per
+    batched matmul) are optimisations only: same totals as the general vmap/functional_call
+    route, over several data batches, with directions that also move biases and batch-norm
+    parameters, and batch-norm statistics that are not the initial 0 and 1."""
     from lstheory.surface import PointEvaluator
 
-    net = make(digits.input_shape).eval()
+    net = _with_statistics(make(digits.input_shape), digits)
     dirs = [random_direction(net, seed=3, stream=s, ignore="none") for s in "xy"]
     coords = np.random.default_rng(1).uniform(-2, 2, (5, 2))
     kw = dict(loss=loss, batch_size=48, points_per_pass=2)
     fast, slow = PointEvaluator(net, dirs, **kw), PointEvaluator(net, dirs, fast_path=False, **kw)
     a = fast.evaluate(coords, [digits.train, digits.test])
     b = slow.evaluate(coords, [digits.train, digits.test])
-    assert bool(fast._chain) is chain and slow._chain is False
+    assert (type(fast._chain).__name__ if fast._chain else None) == chain
+    assert slow._chain is False
     for ta, tb in zip(a, b):
         assert ta.n == tb.n
         np.testing.assert_allclose(ta.mean_loss(), tb.mean_loss(), rtol=1e-5)
         np.testing.assert_allclose(ta.loss_sq, tb.loss_sq, rtol=1e-4)
         np.testing.assert_array_equal(ta.correct, tb.correct)
-    if chain:  # and against a direct evaluation of the perturbed model at one point
-        ref = _direct(net, dirs, coords[4], digits, "keep", 48) if loss == "cross_entropy" else None
-        if ref is not None:
-            assert a[0].mean_loss()[4] == pytest.approx(ref["train_loss"], rel=1e-4)
-            assert a[1].accuracy()[4] == pytest.approx(ref["test_acc"])
+    if chain and loss == "cross_entropy":  # and against a direct evaluation at one point
+        ref = _direct(net, dirs, coords[4], digits, "keep", 48)
+        assert a[0].mean_loss()[4] == pytest.approx(ref["train_loss"], rel=1e-4)
+        assert a[1].accuracy()[4] == pytest.approx(ref["test_acc"])
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_layer_chain_first_layer_both_ways(digits, cached, one_thread):
+    """The first layer of a layer chain from cached products or computed per point (the
+    evaluator picks by the clock; both must give the same numbers)."""
+    from lstheory.surface import PointEvaluator
+
+    net = _with_statistics(build_model("dcnn", input_shape=digits.input_shape), digits)
+    dirs = [random_direction(net, seed=5, stream=s) for s in "xy"]
+    coords = np.random.default_rng(2).uniform(-1, 1, (3, 2))
+    ev = PointEvaluator(net, dirs, batch_size=64)
+    ev.evaluate(coords[:1], [digits.test])
+    ev._chain.cached = cached
+    ev._products.clear()
+    got = ev.evaluate(coords, [digits.test])[0]
+    ref = PointEvaluator(net, dirs, batch_size=64, fast_path=False).evaluate(
+        coords, [digits.test]
+    )[0]
+    np.testing.assert_allclose(got.mean_loss(), ref.mean_loss(), rtol=1e-5)
+    np.testing.assert_array_equal(got.correct, ref.correct)
+
+
+def test_ties_count_as_argmax_does(digits):
+    """All logits equal (zero first layer, no biases): argmax picks class 0, so only the
+    samples of class 0 are correct — on the fast path as on the general route."""
+    from lstheory.surface import PointEvaluator
+
+    net = build_model("mlp", input_shape=digits.input_shape, hidden=(8,), bias=False)
+    with torch.no_grad():
+        net.net[1].weight.zero_()
+    dirs = [random_direction(net, seed=0)]
+    fast = PointEvaluator(net, dirs).evaluate(np.zeros((1, 1)), [digits.test])[0]
+    slow = PointEvaluator(net, dirs, fast_path=False).evaluate(np.zeros((1, 1)), [digits.test])
+    assert fast.correct[0] == slow[0].correct[0] == int((digits.test[1] == 0).sum()) > 0
 
 
 def test_plot_1d_leaves_accuracy_out_where_the_loss_is_nan():

@@ -6,11 +6,19 @@ sets at once (batched matmuls / grouped convolutions). ``points_per_pass="auto"`
 throughput of growing K on the first points of a run (whose values are kept) and settles on the
 fastest; on a GPU that is usually tens of points, on a small CPU often one.
 
-Models that are chains of linear layers and elementwise activations (MLPs without batch norm)
-take a faster route (:mod:`._fastpath`): the first layer's pre-activation is linear in the
-coordinates, so ``W₀x``, ``D_j x`` are computed once per batch of data and cached, and each point
-combines them; the later layers run in a ``[features, samples]`` layout. Same values to float
-rounding (tested against the general route and against direct evaluation).
+Two faster routes, same values to float rounding (tested against the general route and against
+direct evaluation):
+
+* chains of linear layers and elementwise activations (MLPs without batch norm,
+  :mod:`._fastpath`): the first layer's pre-activation is linear in the coordinates, so ``W₀x``,
+  ``D_j x`` are computed once per batch of data and cached, and each point combines them; the
+  later layers run in a ``[features, samples]`` layout, several points per batched matmul where
+  their activations fit in cache;
+* chains of linear/convolution layers, batch norm and parameter-free operations (the DCNN,
+  VGG-9, MLPs with batch norm, :mod:`._layerchain`): batch norm folded into the layer before it
+  (``keep`` policy), the first layer cached or computed per point, whichever is faster.
+
+On a CPU both routes split the data into cache-sized passes (:data:`CACHE_BYTES`).
 """
 
 from __future__ import annotations
@@ -28,7 +36,8 @@ from torch.func import functional_call, vmap
 from .._errors import InvalidArgument, UnknownName
 from ..data import batches
 from ._directions import Direction
-from ._fastpath import LinearChain
+from ._fastpath import ChainBase, LinearChain
+from ._layerchain import LayerChain
 
 __all__ = ["BN_POLICIES", "LOSSES", "PointEvaluator", "Totals", "has_batch_norm"]
 
@@ -38,6 +47,9 @@ __all__ = ["BN_POLICIES", "LOSSES", "PointEvaluator", "Totals", "has_batch_norm"
 #: statistics on the training inputs (the cumulative average over batches of
 #: :func:`torch.optim.swa_utils.update_bn`), then evaluate in eval mode.
 BN_POLICIES = ("keep", "recompute")
+#: Bytes of first-layer output (all directions) per pass of the fast route on a CPU: the
+#: per-point passes re-read it, so it should stay in the last-level cache.
+CACHE_BYTES = 8 << 20
 #: ``cross_entropy`` on logits; ``mse``: ``mean_c (f_c(x) − onehot(y)_c)²`` per sample.
 LOSSES = ("cross_entropy", "mse")
 
@@ -94,9 +106,9 @@ class PointEvaluator:
     batch_size : data rows per forward pass (memory grows with ``batch_size × points``).
     points_per_pass : an integer K, or ``"auto"``.
     max_memory : bytes the stacked activations of one pass may take (used to cap K).
-    fast_path : use :class:`~lstheory.surface._fastpath.LinearChain` where the model is a chain
-        of linear layers and elementwise activations (first layer combined from cached
-        products, transposed layout); ``False`` forces the general route (for checking).
+    fast_path : use :class:`~lstheory.surface._fastpath.LinearChain` or
+        :class:`~lstheory.surface._layerchain.LayerChain` where the model is such a chain;
+        ``False`` forces the general route (for checking).
     """
 
     def __init__(
@@ -146,7 +158,7 @@ class PointEvaluator:
         self._proposed: int | None = None
         self._warm = False
         self.fast_path = fast_path
-        self._chain: LinearChain | None | bool = None if fast_path else False
+        self._chain: ChainBase | None | bool = None if fast_path else False
         self._products: dict[int, tuple[torch.Tensor, list[torch.Tensor]]] = {}
 
     # ---- parameters of a batch of points -------------------------------------------------
@@ -239,29 +251,48 @@ class PointEvaluator:
         return (logits - onehot.unsqueeze(0)).pow(2).mean(-1)
 
     def _loss_t(self, logits_t: torch.Tensor, y: torch.Tensor):
-        """Per-sample losses and correctness from transposed logits ``[C, n]``."""
-        top, idx = logits_t.max(0)  # first maximal index, as argmax
+        """Per-sample losses and correctness ``[K, n]`` from transposed logits ``[K, C, n]``.
+
+        Reductions over the short class axis are spelled out: ``amax`` and a sum are several
+        times faster there than ``max`` with indices, ``argmax`` or ``logsumexp``. Correct
+        means: ``y`` is the first index of the maximum (``argmax``'s convention, also on ties).
+        """
+        k, c, n = logits_t.shape
+        top = logits_t.amax(1, keepdim=True)
+        picked = logits_t.gather(1, y.expand(k, 1, n))
+        rank = torch.arange(c, 0, -1, device=y.device, dtype=logits_t.dtype)[:, None]
+        ok = c - ((logits_t == top) * rank).amax(1) == y  # the first index of the maximum
         if self.loss_name == "cross_entropy":
-            loss = torch.logsumexp(logits_t, 0) - logits_t.gather(0, y[None])[0]
-        else:
-            onehot = F.one_hot(y, logits_t.shape[0]).to(logits_t.dtype).T
-            loss = (logits_t - onehot).pow(2).mean(0)
-        return loss, idx == y
+            lse = (logits_t - top).exp_().sum(1).log_().add_(top[:, 0])
+            return lse - picked[:, 0], ok
+        onehot = F.one_hot(y, c).to(logits_t.dtype).T
+        return (logits_t - onehot).pow_(2).mean(1), ok
 
     # ---- the fast path for linear chains -------------------------------------------------
-    def _use_chain(self, splits) -> bool:
+    def _use_chain(self, splits, c: torch.Tensor) -> bool:
         if self._chain is None:
             x0 = splits[0][0][: min(8, len(splits[0][0]))].to(self.device, self.dtype)
-            self._chain = (
-                LinearChain.detect(self.model, self.params, self.buffers, self.dirs, x0) or False
+            args = (self.model, self.params, self.buffers, self.dirs, x0)
+            chain = LinearChain.detect(*args) or (
+                LayerChain.detect(*args) if self.bn == "keep" else None
             )
+            if isinstance(chain, LayerChain):
+                rows = self._rows_for(chain)
+                xb = splits[0][0][:rows].to(self.device, self.dtype)
+                chain.choose_first_layer(xb, c)
+            self._chain = chain or False
         if not self._chain:
             return False
-        size = 4 * (1 + len(self.dirs)) * sum(len(x) for x, _ in splits) * self._width()
+        size = self._chain.product_bytes(sum(len(x) for x, _ in splits))
         return size <= self.max_memory // 2
 
-    def _width(self) -> int:
-        return self.params[self._chain.steps[0].weight].shape[0]
+    def _rows_for(self, chain: ChainBase) -> int:
+        """Data rows per pass of the fast route: ``batch_size``, or fewer where the first
+        layer's output of a batch would not stay in cache (:data:`CACHE_BYTES`) on a CPU —
+        every point re-reads it, so a cache-sized batch is several times faster there."""
+        if self.device.type != "cpu":
+            return self.batch_size
+        return max(1, min(self.batch_size, CACHE_BYTES // chain.product_bytes(1)))
 
     def _first_products(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The chain's first-layer products for every batch of ``x``, cached per tensor."""
@@ -269,7 +300,7 @@ class PointEvaluator:
         if hit is None or hit[0] is not x:
             prods = [
                 self._chain.first_products(xb.to(self.device, self.dtype))
-                for xb, _ in batches(x, x.new_zeros(len(x)), self.batch_size)
+                for xb, _ in batches(x, x.new_zeros(len(x)), self._rows_for(self._chain))
             ]
             hit = self._products[id(x)] = (x, prods)
         return hit[1]
@@ -281,18 +312,21 @@ class PointEvaluator:
         for x, y in splits:
             tot = Totals.zeros(c.shape[0])
             sums = torch.zeros(3, c.shape[0], dtype=torch.float64)
-            for prods, (_, yb) in zip(self._first_products(x), batches(x, y, self.batch_size)):
+            rows = self._rows_for(self._chain)
+            for prods, (_, yb) in zip(self._first_products(x), batches(x, y, rows)):
                 yb = yb.to(self.device)
                 losses, oks = [], []
+                size = self._chain.group_size(len(yb), CACHE_BYTES)
                 for pts in groups:
-                    for i in range(len(pts[0])):
-                        loss, ok = self._loss_t(self._chain.logits_t(prods, pts, i), yb)
+                    for lo in range(0, len(pts[0]), size):
+                        hi = min(lo + size, len(pts[0]))
+                        loss, ok = self._loss_t(self._chain.logits_t(prods, pts, lo, hi), yb)
                         losses.append(loss)
                         oks.append(ok)
-                loss = torch.stack(losses).double()
+                loss = torch.cat(losses).double()
                 sums[0] += loss.sum(1).cpu()
                 sums[1] += loss.pow(2).sum(1).cpu()
-                sums[2] += torch.stack(oks).sum(1).cpu()
+                sums[2] += torch.cat(oks).sum(1).cpu()
                 tot.n += len(yb)
             tot.loss, tot.loss_sq, tot.correct = (v.numpy() for v in sums)
             out.append(tot)
@@ -312,7 +346,7 @@ class PointEvaluator:
         coords = np.asarray(coords, dtype=np.float64).reshape(-1, len(self.dirs))
         k = coords.shape[0]
         c = torch.as_tensor(coords, dtype=self.dtype, device=self.device)
-        if not (self.bn == "recompute" and self.has_bn) and self._use_chain(splits):
+        if not (self.bn == "recompute" and self.has_bn) and self._use_chain(splits, c):
             return self._evaluate_chain(c, splits)
         params = self._stack(c, self.params, self.params)
         if self.bn == "recompute" and self.has_bn:

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-__all__ = ["LinearChain", "ELEMENTWISE"]
+__all__ = ["ChainBase", "LinearChain", "ELEMENTWISE"]
 
 #: Modules applied entry by entry, so layout-agnostic.
 ELEMENTWISE = (nn.ReLU, nn.Tanh, nn.GELU, nn.LeakyReLU, nn.Identity, nn.Sigmoid, nn.SiLU, nn.ELU)
@@ -40,17 +40,60 @@ class _Linear:
     bias: str | None
 
 
-class LinearChain:
-    """A model recognised as a chain of linear layers and elementwise activations.
+class ChainBase:
+    """What the fast routes share: per-tensor bases ``[1 + n_directions, numel]``, the tensor
+    at a point, and the self-check against :func:`torch.func.functional_call`.
 
-    Build with :meth:`detect`; :meth:`logits_t` gives the transposed logits ``[C, n]`` of one
-    point on one batch, from the batch's cached first-layer products (:meth:`first_products`).
+    Subclasses give ``points(c)``, ``first_products(x)``, ``logits_t(products, points, i)``,
+    ``point_bytes()`` and ``product_bytes(n)``.
     """
 
     def __init__(self, steps: list, params: dict, dirs: list[dict]):
         self.steps, self.params, self.dirs = steps, params, dirs
         self._buffers: dict[int, torch.Tensor] = {}
         self._bases: dict[str, torch.Tensor] = {}
+
+    def _agrees(self, model: nn.Module, x: torch.Tensor) -> bool:
+        c = torch.tensor(
+            [[0.0] * len(self.dirs), [0.37 - 0.11 * j for j in range(len(self.dirs))]],
+            dtype=x.dtype,
+            device=x.device,
+        )
+        pts, prods = self.points(c), self.first_products(x)
+        for i in range(len(c)):
+            p = {k: self._at(k, c[i]) for k in self.params}
+            with torch.no_grad():
+                ref = functional_call(model, p, (x,))
+                got = self.logits_t(prods, pts, i)[0].T
+            if ref.shape != got.shape or not torch.allclose(got, ref, rtol=1e-4, atol=1e-5):
+                return False
+        return True
+
+    def _at(self, name: str | None, c: torch.Tensor) -> torch.Tensor | None:
+        """One tensor at coordinates ``c`` (the reference used by the self-check)."""
+        if name is None:
+            return None
+        v = self.params[name]
+        for cj, d in zip(c, self.dirs):
+            if name in d:
+                v = v + cj * d[name]
+        return v
+
+    def _basis(self, name: str) -> torch.Tensor:
+        """``[1 + n_directions, numel]``: the centre's entry then each direction's (or 0)."""
+        if name not in self._bases:
+            v = self.params[name]
+            rows = [v] + [d.get(name, torch.zeros_like(v)) for d in self.dirs]
+            self._bases[name] = torch.stack(rows).reshape(len(rows), -1)
+        return self._bases[name]
+
+
+class LinearChain(ChainBase):
+    """A model recognised as a chain of linear layers and elementwise activations.
+
+    Build with :meth:`detect`; :meth:`logits_t` gives the transposed logits ``[C, n]`` of one
+    point on one batch, from the batch's cached first-layer products (:meth:`first_products`).
+    """
 
     # ---- detection -----------------------------------------------------------------------
     @classmethod
@@ -93,41 +136,7 @@ class LinearChain:
         chain = cls(steps, params, dirs)
         return chain if chain._agrees(model, x) else None
 
-    def _agrees(self, model: nn.Module, x: torch.Tensor) -> bool:
-        c = torch.tensor(
-            [[0.0] * len(self.dirs), [0.37 - 0.11 * j for j in range(len(self.dirs))]],
-            dtype=x.dtype,
-            device=x.device,
-        )
-        pts, prods = self.points(c), self.first_products(x)
-        for i in range(len(c)):
-            p = {k: self._at(k, c[i]) for k in self.params}
-            with torch.no_grad():
-                ref = functional_call(model, p, (x,))
-                got = self.logits_t(prods, pts, i).T
-            if ref.shape != got.shape or not torch.allclose(got, ref, rtol=1e-4, atol=1e-5):
-                return False
-        return True
-
     # ---- evaluation ----------------------------------------------------------------------
-    def _at(self, name: str | None, c: torch.Tensor) -> torch.Tensor | None:
-        """One tensor at coordinates ``c`` (the reference used by the self-check)."""
-        if name is None:
-            return None
-        v = self.params[name]
-        for cj, d in zip(c, self.dirs):
-            if name in d:
-                v = v + cj * d[name]
-        return v
-
-    def _basis(self, name: str) -> torch.Tensor:
-        """``[1 + n_directions, numel]``: the centre's entry then each direction's (or 0)."""
-        if name not in self._bases:
-            v = self.params[name]
-            rows = [v] + [d.get(name, torch.zeros_like(v)) for d in self.dirs]
-            self._bases[name] = torch.stack(rows).reshape(len(rows), -1)
-        return self._bases[name]
-
     def points(self, c: torch.Tensor) -> list:
         """Everything that depends on the point for ``c[K, n_directions]`` at once: the
         coefficients ``[1, c]`` and every later layer's weights and biases, stacked ``[K, ...]``
@@ -151,6 +160,10 @@ class LinearChain:
         )
         return 4 * (n + 1 + len(self.dirs))
 
+    def product_bytes(self, n: int) -> int:
+        """Bytes of the cached first-layer products of ``n`` samples."""
+        return 4 * (1 + len(self.dirs)) * n * self.params[self.steps[0].weight].shape[0]
+
     def first_products(self, x: torch.Tensor) -> torch.Tensor:
         """``[1 + n_directions, width, n]``: ``W₀u + b₀`` then ``D_j u + e_j`` (transposed)."""
         first = self.steps[0]
@@ -167,37 +180,53 @@ class LinearChain:
                 rows.append(_lin_t(u, dw, db))
         return torch.stack(rows)
 
-    def logits_t(self, products: torch.Tensor, points: list, i: int) -> torch.Tensor:
-        """Transposed logits ``[C, n]`` of point ``i`` of ``points`` (:meth:`points`) from a
-        batch's first products (:meth:`first_products`).
+    def group_size(self, n: int, budget: int) -> int:
+        """Points per :meth:`logits_t` call on ``n`` samples whose widest activation stays
+        within ``budget`` bytes (small models: many points per call; large: one)."""
+        widest = max(
+            self.params[s.weight].shape[0] for s in self.steps if isinstance(s, _Linear)
+        )
+        return max(1, budget // (4 * n * widest))
 
-        Works in preallocated buffers (no allocation per point: on a busy CPU, fresh megabyte
+    def logits_t(self, products: torch.Tensor, points: list, lo: int, hi: int | None = None):
+        """Transposed logits ``[K, C, n]`` of the points ``lo:hi`` (default: the one point
+        ``lo``) of ``points`` (:meth:`points`) from a batch's first products
+        (:meth:`first_products`); batched matmuls over the K points.
+
+        Works in preallocated buffers (no allocation per call: on a busy CPU, fresh megabyte
         tensors cost page faults): the result is valid until the next call."""
+        hi = lo + 1 if hi is None else hi
+        k = hi - lo
         m, width, n = products.shape
         coef = points[0]
         z = torch.mm(
-            coef[i : i + 1], products.view(m, width * n), out=self._buffer(0, (1, width * n), coef)
+            coef[lo:hi], products.view(m, width * n), out=self._buffer(0, (k, width * n), coef)
         )
-        z = z.view(width, n)
+        z = z.view(k, width, n)
         layer = 1
-        for k, step in enumerate(self.steps[1:], 1):
+        for j, step in enumerate(self.steps[1:], 1):
             if isinstance(step, _Linear):
                 ws, bs = points[layer]
                 layer += 1
-                out = self._buffer(k, (ws.shape[1], n), coef)
+                out = self._buffer(j, (k, ws.shape[1], n), coef)
                 if bs is None:
-                    z = torch.mm(ws[i], z, out=out)
+                    z = torch.bmm(ws[lo:hi], z, out=out)
                 else:
-                    z = torch.addmm(bs[i], ws[i], z, out=out)
+                    z = torch.baddbmm(bs[lo:hi], ws[lo:hi], z, out=out)
             else:
                 z = _in_place(step, z)
         return z
 
     def _buffer(self, i: int, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
+        """Scratch tensor ``i`` of ``shape``: a view of a buffer that only ever grows, so that
+        groups of varying size reuse the same (already faulted-in) memory."""
+        size = 1
+        for d in shape:
+            size *= d
         buf = self._buffers.get(i)
-        if buf is None or buf.shape != shape or buf.dtype != like.dtype:
-            buf = self._buffers[i] = torch.empty(shape, dtype=like.dtype, device=like.device)
-        return buf
+        if buf is None or buf.numel() < size or buf.dtype != like.dtype:
+            buf = self._buffers[i] = torch.empty(size, dtype=like.dtype, device=like.device)
+        return buf[:size].view(shape)
 
 
 def _in_place(step: nn.Module, z: torch.Tensor) -> torch.Tensor:
