@@ -53,6 +53,9 @@ class TrackerOptions:
     max_newton: int = 3
     max_iterations: int = 4000
     endgame_start: float = 0.1
+    endgame_end: float = 1e-10
+    valuation_tol: float = 1e-2
+    infinity_early_tol: float = 1e-4
     cauchy_start: float = 0.025
     cauchy_samples: int = 8
     max_winding: int = 12
@@ -258,13 +261,19 @@ def _newton(hom, z, t, rows, opts, iterations):
 
 
 class _Segment:
-    """Per-path parametrisation t(τ), τ ∈ [0, 1]: a line ``ta → tb`` or a loop ``r e^{2πiτ}``."""
+    """Per-path parametrisation t(τ), τ ∈ [0, 1]: a line ``ta → tb``, a loop ``r e^{2πiτ}``,
+    or (``log=True``) the geometric path ``ta (tb/ta)^τ``, on which a path that behaves like
+    a power of t near t = 0 moves at a steady pace (log time)."""
 
-    def __init__(self, ta=None, tb=None, radius=None):
+    def __init__(self, ta=None, tb=None, radius=None, log=False):
         self.ta, self.tb, self.radius = ta, tb, radius
+        self.L = torch.log(tb / ta) if log else None
 
     def at(self, idx, tau):
         """(t, dt/dτ) for the paths ``idx`` at parameters ``tau``."""
+        if self.L is not None:
+            t = self.ta[idx] * torch.exp(tau * self.L[idx])
+            return t, self.L[idx] * t
         if self.radius is None:
             d = self.tb[idx] - self.ta[idx]
             return self.ta[idx] + tau * d, d
@@ -277,11 +286,13 @@ def _velocity(hom, z, t, dtdtau, rows):
     return -_solve(J, Ht) * dtdtau.unsqueeze(-1)
 
 
-def _advance(hom, z, rows, seg, opts, *, h0=None, stops=0, max_step=None):
+def _advance(hom, z, rows, seg, opts, *, h0=None, stops=0, max_step=None, watch=None):
     """Track each path along its segment from τ = 0 to 1 with its own step size.
 
     With ``stops = K`` the steps land on τ = k/K and the points there (k = 0..K−1) are summed
-    (the Cauchy endgame's samples). Returns (z, ok, steps, sum of samples or None).
+    (the Cauchy endgame's samples). ``watch(idx, z, t)`` sees every accepted step and returns
+    which of those paths to stop there (they count as done). Returns (z, ok, steps, sum of
+    samples or None).
     """
     B, dev = z.shape[0], z.device
     z = z.clone()
@@ -328,7 +339,9 @@ def _advance(hom, z, rows, seg, opts, *, h0=None, stops=0, max_step=None):
             landed = ok & ~fin & ((tau[act] * stops - torch.round(tau[act] * stops)).abs() < 1e-8)
             total[act[landed]] += zc[landed]
         done[act] |= fin
-        failed[act] |= h[act] < opts.min_step
+        if watch is not None and ai.numel():
+            done[ai[watch(ai, zc[ok], t1[ok])]] = True
+        failed[act] |= (h[act] < opts.min_step) & ~done[act]
     failed |= ~done
     return z, ~failed, steps, total
 
@@ -370,8 +383,8 @@ def _cauchy_loops(hom, z, r, rows, opts):
 
 
 def _endgame(hom, z, r0, rows, opts):
-    """Cauchy endgame from z at t = r0 (real): estimates at radii r0, r0·ratio, … until two
-    agree. Returns (estimate, winding number, ok)."""
+    """Cauchy endgame from z at t = r0 (real; shared or one per path): estimates at radii r0,
+    r0·ratio, … until two agree. Returns (estimate, winding number, ok)."""
     B, dev = z.shape[0], z.device
     est = torch.full_like(z, complex("nan"))
     wind = torch.zeros(B, dtype=torch.long, device=dev)
@@ -406,49 +419,159 @@ def _endgame(hom, z, r0, rows, opts):
     return est, wind, ok
 
 
+# ---------------------------------------------------------------------------- log-time phase
+REGULAR, AT_INFINITY = 1, 2
+LOG2 = math.log(2.0)
+
+
+class _Watch:
+    """Decides paths during the log-time phase (t from ``endgame_start`` down to
+    ``endgame_end``), at checkpoints: the first accepted step after t has halved.
+
+    Over each window between two checkpoints it measures the valuation of the chart
+    coordinate z_0, ``μ = Δ log z_0 / Δ log t`` (complex; for z_0 ≈ c t^ν it is the real ν).
+
+    * **at infinity**: μ moved by at most ``valuation_tol`` over two successive windows and
+      its real part ν is at least 1/max_winding. A path to a finite point, z_0 ≈ a + c t^ν
+      with a ≠ 0, has μ ≈ ν (1 − a/(c t^ν)) (the phase of a/(c t^ν) is fixed on real t), so
+      over a window in which t falls F-fold μ moves by at least ν (1 − F^−ν) |a| / |z_0(t)|:
+      the move δ seen (at least ``valuation_tol``/10) bounds |a| ≤ |z_0| δ / (ν (1 − F^−ν)),
+      and the path is stopped once that bound is below ``infinity_early_tol``·‖z‖. Only a
+      finite endpoint with ‖x‖∞ ≳ 1/infinity_early_tol (1e4 by default; phc's cutoff is
+      1e8) could be called at infinity early.
+    * **regular**: Newton at t = 0 from the secant through the last two checkpoints
+      (extrapolated to t = 0) converges to a point with a well-conditioned Jacobian, no
+      farther from the checkpoint than twice the window's move (a regular path has
+      z(t) − z(0) ≈ t ż: a longer jump would be to another root).
+    * the rest (singular endpoints, and paths near a cluster of roots, which look singular
+      until t is below the cluster's size) go on in log time to ``endgame_end`` or until
+      tracking fails; then the Cauchy endgame takes them from their first checkpoint below
+      ``cauchy_start`` (loops there are well conditioned).
+    """
+
+    def __init__(self, hom, rows, z, t0, opts):
+        B, dev = z.shape[0], z.device
+        f64 = dict(dtype=torch.float64, device=dev)
+        self.hom, self.rows, self.opts = hom, rows, opts
+        self.label = torch.zeros(B, dtype=torch.long, device=dev)
+        self.z_final = z.clone()
+        self.t_last = torch.full((B,), t0, **f64)
+        self.cp_lt = torch.full((B,), math.log(t0), **f64)
+        self.cp_z = z.clone()
+        self.mu_ref = torch.full((B,), complex("nan"), dtype=CDTYPE, device=dev)
+        self.windows = torch.zeros(B, dtype=torch.long, device=dev)
+        # the first checkpoint below cauchy_start: where the Cauchy endgame starts, if needed
+        self.cs_z, self.cs_t = z.clone(), torch.full((B,), t0, **f64)
+        self.cs_set = torch.zeros(B, dtype=torch.bool, device=dev)
+
+    def __call__(self, idx, z, t):
+        self.t_last[idx] = t.abs()
+        lt = torch.log(t.abs())
+        new = lt <= self.cp_lt[idx] - LOG2
+        stop = torch.zeros_like(new)
+        if not bool(new.any()):
+            return stop
+        i, zi, lti = idx[new], z[new], lt[new]
+        decided = self._decide(i, zi, lti)
+        stop[new] = decided
+        return stop
+
+    def _decide(self, i, z, lt):
+        o = self.opts
+        prev = self.cp_z[i]
+        q = z[:, 0] / prev[:, 0]
+        mu = torch.complex(torch.log(q.abs()), torch.angle(q)) / (lt - self.cp_lt[i])
+        # over one window (t falls by F ≥ 2) a finite endpoint's μ would move by
+        # ν |a/(c t^ν)| (1 − F^−ν) at least: the drift seen bounds |a| by |z_0| drift / that
+        drift = (mu - self.mu_ref[i]).abs()
+        same = drift <= o.valuation_tol
+        self.windows[i] = torch.where(same, self.windows[i] + 1, 0)
+        self.mu_ref[i] = mu
+        nu = mu.real.clamp_min(1e-3)
+        gain = 1 - torch.exp((lt - self.cp_lt[i]) * nu)
+        bound = z[:, 0].abs() * drift.clamp_min(0.1 * o.valuation_tol) / (nu * gain)
+        scale = _norm(z).clamp_min(1e-300)
+        infinite = ((self.windows[i] >= 2) & (mu.real >= 1.0 / o.max_winding - o.valuation_tol)
+                    & (bound <= o.infinity_early_tol * scale))
+        move = _norm(z - prev)
+        prev_lt = self.cp_lt[i]
+        first = ~self.cs_set[i] & (lt <= math.log(o.cauchy_start))
+        self.cs_z[i[first]], self.cs_t[i[first]] = z[first], torch.exp(lt[first])
+        self.cs_set[i[first]] = True
+        self.cp_z[i], self.cp_lt[i] = z, lt
+        label = torch.where(infinite, AT_INFINITY, 0)
+        # finite-looking paths: try to finish at t = 0 (a regular endpoint)
+        try_ = ~infinite & (mu.abs() < 0.5)
+        if bool(try_.any()):
+            k = try_.nonzero().squeeze(1)
+            zk, rk = z[k], self.rows[i[k]]
+            zero = torch.zeros(len(k), dtype=CDTYPE, device=z.device)
+            # the secant through the last two checkpoints, extrapolated to t = 0
+            tk, tp = torch.exp(lt[k]), torch.exp(prev_lt[k])
+            z_lin = zk - (prev[k] - zk) * (tk / (tp - tk)).unsqueeze(-1)
+            zn, conv, _, _ = _newton(self.hom, z_lin, zero, rk, o, 4)
+            _, J, _ = self.hom.evaluate(zn, zero, rk, need_t=False)
+            good = (conv & (_cond(J) < o.singular_cond)
+                    & (_norm(zn - zk) <= 2 * move[k] + 1e-9 * scale[k]))
+            self.z_final[i[k[good]]] = zn[good]
+            label[k[good]] = REGULAR
+        self.label[i] = label
+        return label > 0
+
+
 # ---------------------------------------------------------------------------- drivers
 def _run(hom, z0, rows, opts, n_vars, refine):
-    """Track z0 from t = 1 to t = 0 with endgame; classify. Returns per-path numpy arrays."""
+    """Track z0 from t = 1 to ``endgame_start``, then in log time towards 0 deciding paths on
+    the way (:class:`_Watch`); the Cauchy endgame takes the rest. Classify; returns per-path
+    numpy arrays."""
     B, dev = z0.shape[0], z0.device
     one = torch.ones(B, dtype=CDTYPE, device=dev)
     r0 = opts.endgame_start
     z_eg, ok1, steps = _track(hom, z0, one, one * r0, rows, opts)
-    # direct attempt to t = 0, then Newton at t = 0: regular endpoints finish here
-    z_end, ok2, s2 = _track(hom, z_eg, one * r0, 0 * one, rows, opts)
-    steps += s2
-    zero = torch.zeros(B, dtype=CDTYPE, device=dev)
-    z_end, conv, _, _ = _newton(hom, z_end, zero, rows, opts, 2)
-    _, J, _ = hom.evaluate(z_end, zero, rows, need_t=False)
-    cond = _cond(J)
-    regular = ok1 & ok2 & conv & (cond < opts.singular_cond) & torch.isfinite(cond)
-    winding = regular.long()
-    ok = regular.clone()
-    need = (ok1 & ~regular).nonzero().squeeze(1)
-    if need.numel():
-        zc, r_c = z_eg[need], min(opts.cauchy_start, r0)
-        if r_c < r0:  # the first loops start closer to t = 0, inside fewer branch points
-            B_n = need.numel()
-            zc, moved, _ = _track(hom, zc, torch.full((B_n,), r0, dtype=CDTYPE, device=dev),
-                                  torch.full((B_n,), r_c, dtype=CDTYPE, device=dev), rows[need],
-                                  opts, h0=0.5, max_step=0.5)
-            zc = torch.where(moved.unsqueeze(-1), zc, z_eg[need])
-            r_c = torch.where(moved, r_c, r0)
-        est, w, good = _endgame(hom, zc, r_c, rows[need], opts)
-        z_end[need] = est
-        winding[need] = w
-        ok[need] = good
+    z_end = z_eg.clone()
+    regular = torch.zeros(B, dtype=torch.bool, device=dev)
+    infinite = torch.zeros_like(regular)
+    ok = torch.zeros_like(regular)
+    winding = torch.zeros(B, dtype=torch.long, device=dev)
+    live = ok1.nonzero().squeeze(1)
+    if live.numel():
+        L = live.numel()
+        watch = _Watch(hom, rows[live], z_eg[live], r0, opts)
+        seg = _Segment(one[:L] * r0, one[:L] * opts.endgame_end, log=True)
+        z_lg, _, s2, _ = _advance(hom, z_eg[live], rows[live], seg, opts, watch=watch)
+        steps[live] += s2
+        lab = watch.label
+        reg, inf = lab == REGULAR, lab == AT_INFINITY
+        z_end[live] = torch.where(reg.unsqueeze(-1), watch.z_final, z_lg)
+        regular[live[reg]] = True
+        infinite[live[inf]] = True
+        ok[live[reg | inf]] = True
+        winding[live[reg]] = 1
+        rest = (~(reg | inf)).nonzero().squeeze(1)
+        if rest.numel():
+            need = live[rest]
+            est, w, good = _endgame(hom, watch.cs_z[rest], watch.cs_t[rest], rows[need], opts)
+            # a loop that closes at once may still end at a regular point
+            zero = torch.zeros(len(need), dtype=CDTYPE, device=dev)
+            zn, conv, _, _ = _newton(hom, torch.nan_to_num(est), zero, rows[need], opts, 3)
+            _, J, _ = hom.evaluate(zn, zero, rows[need], need_t=False)
+            reg = good & (w == 1) & conv & (_cond(J) < opts.singular_cond)
+            z_end[need] = torch.where(reg.unsqueeze(-1), zn, est)
+            regular[need] = reg
+            winding[need] = w
+            ok[need] = good
     return _classify(z_end, ok, regular, winding, steps, opts, n_vars, refine,
-                     rows.cpu().numpy())
+                     rows.cpu().numpy(), infinite.cpu().numpy())
 
 
-def _classify(z, ok, regular, winding, steps, opts, n_vars, refine, rows):
+def _classify(z, ok, regular, winding, steps, opts, n_vars, refine, rows, infinite):
     zn = z.cpu().numpy()
     okn, regn, wn = ok.cpu().numpy(), regular.cpu().numpy(), winding.cpu().numpy()
     scale = np.abs(zn).max(axis=1)
     with np.errstate(all="ignore"):
         ratio = np.abs(zn[:, 0]) / np.maximum(scale, 1e-300)
         x = zn[:, 1:] / zn[:, :1]
-    finite = okn & (ratio > opts.infinity_tol)
+    finite = okn & ~infinite & (ratio > opts.infinity_tol)
     points = np.full((len(zn), n_vars), np.nan + 0j)
     residual = np.full(len(zn), np.nan)
     condition = np.full(len(zn), np.inf)
