@@ -146,8 +146,8 @@ def local_min_test(family, data, theta: torch.Tensor, *, seed: int, radii=(1e-4,
     """
     theta = theta.detach()
     P = theta.numel()
-    gen = torch_generator(seed, stream="perturb", device=theta.device)
-    d = torch.randn(directions, P, generator=gen, dtype=theta.dtype, device=theta.device)
+    gen = torch_generator(seed, stream="perturb")  # CPU draws: the same on every device
+    d = torch.randn(directions, P, generator=gen, dtype=theta.dtype).to(theta.device)
     d = d / d.norm(dim=1, keepdim=True)
     L0, g = family.loss_and_grad(theta[None], data)
     L0 = float(L0[0])

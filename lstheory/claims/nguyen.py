@@ -54,7 +54,9 @@ def _phase_one_point(fam, X, va, vb, c, F, t):
         v["b1"] = (1 - t) * va["b1"] + t * vb["b1"]
         v["b2"] = c
     Phi = fam.activation(X @ v["W1"].T + (v["b1"] if fam.bias else 0))
-    u = torch.linalg.lstsq(Phi, F[:, None], driver="gelsd").solution[:, 0]
+    # gelsd (rank-revealing) exists on CPU only; the system is N × width, small
+    u = torch.linalg.lstsq(Phi.cpu(), F[:, None].cpu(), driver="gelsd").solution[:, 0]
+    u = u.to(Phi.device)
     v["W2"] = u[None]
     return fam.flatten({k: x[None] for k, x in v.items()})[0], float((Phi @ u - F).abs().max())
 

@@ -59,7 +59,7 @@ def l1_threshold(v: torch.Tensor | np.ndarray, radius: float) -> float:
         return float(u.max())
     u = torch.sort(u, descending=True).values
     css = torch.cumsum(u, 0)
-    j = torch.arange(1, len(u) + 1, dtype=u.dtype)
+    j = torch.arange(1, len(u) + 1, dtype=u.dtype, device=u.device)
     rho = int(torch.nonzero(u - (css - radius) / j > 0).max()) + 1
     return float((css[rho - 1] - radius) / rho)
 

@@ -125,7 +125,7 @@ def _grad(Z, y, A, b):
     logits = _logits(Z, A, b)
     loss = torch.nn.functional.cross_entropy(logits, y)
     g = torch.softmax(logits, 1)
-    g[torch.arange(n), y] -= 1.0
+    g[torch.arange(n, device=g.device), y] -= 1.0
     g /= n
     gA = (Z.reshape(n, P * m).T @ g).reshape(P, m, -1).permute(1, 0, 2)
     return float(loss), gA, g.sum(0)
@@ -163,14 +163,14 @@ def fit_nuclear_softmax(Z: torch.Tensor, y: torch.Tensor, radius: float, *,
         options = SolverOptions.preset(options)
     if isinstance(radius, bool) or not isinstance(radius, (int, float)) or radius < 0:
         raise InvalidArgument("radius", radius, "a number ≥ 0")
-    y = torch.as_tensor(y, dtype=torch.int64)
+    y = torch.as_tensor(y, dtype=torch.int64).to(Z.device)
     n, P, m = Z.shape
     K = int(n_classes or int(y.max()) + 1)
-    A = torch.zeros(m, P, K, dtype=Z.dtype) if init is None else _project(
-        init.to(Z.dtype).clone(), radius)
+    A = torch.zeros(m, P, K, dtype=Z.dtype, device=Z.device) if init is None else _project(
+        init.to(Z.device, Z.dtype).clone(), radius)
     if A.shape != (m, P, K):
         raise InvalidArgument("init", tuple(A.shape), f"a tensor of shape {(m, P, K)}")
-    b = torch.zeros(K, dtype=Z.dtype)
+    b = torch.zeros(K, dtype=Z.dtype, device=Z.device)
     run = _sgd if options.method == "sgd" else _pgd
     with _threads(options.threads):
         return run(Z, y, A, b, float(radius), options, seed, progress)

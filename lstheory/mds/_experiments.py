@@ -258,13 +258,15 @@ class ExperimentResult:
 # --------------------------------------------------------------------------- building blocks
 def perturb(model: nn.Module, scale: float, *, seed: int, device: str = "cpu") -> nn.Module:
     """A copy of ``model`` with Gaussian noise of std ``scale`` × (std of that parameter tensor)
-    added to every parameter tensor with more than one entry (Liao & Poggio's layerwise noise)."""
+    added to every parameter tensor with more than one entry (Liao & Poggio's layerwise noise).
+    The noise is drawn on CPU and moved to each parameter's device, so a seed gives the same
+    noise on every device (``device`` is accepted for compatibility and not needed)."""
     out = copy.deepcopy(model)
-    gen = torch_generator(seed, stream="perturb", device=device)
+    gen = torch_generator(seed, stream="perturb")
     with torch.no_grad():
         for p in out.parameters():
             if p.numel() > 1:
-                noise = torch.randn(p.shape, generator=gen, device=p.device, dtype=p.dtype)
+                noise = torch.randn(p.shape, generator=gen, dtype=p.dtype).to(p.device)
                 p.add_(noise * scale * p.std())
     return out
 
@@ -345,14 +347,14 @@ class _Context:
     ):
         """Train ``model`` in place (GD, or SGD when ``sgd``), recording every epoch after 0."""
         opts = self.opts
-        gen = torch_generator(seed, stream="shuffle", device=self.device)
+        gen = torch_generator(seed, stream="shuffle")  # CPU draws: the same order on any device
         optim = torch.optim.SGD(
             model.parameters(), lr=opts.sgd_lr if sgd else opts.lr, momentum=opts.momentum
         )
         bs = opts.batch_size if sgd else len(self.y)
         model.train()
         for epoch in range(1, epochs + 1):
-            perm = torch.randperm(len(self.y), generator=gen, device=self.device)
+            perm = torch.randperm(len(self.y), generator=gen).to(self.device)
             for i in range(0, len(self.y), bs):
                 idx = perm[i : i + bs]
                 loss = F.cross_entropy(model(self.x[idx]), self.y[idx])

@@ -116,12 +116,12 @@ def fit_curve(family, data, a, b, *, curve: str = "bezier",
         ctrl = (a + b)[:, None] / 2
     if opts.init_noise:
         ctrl = ctrl + initial_noise(ctrl, b - a, opts.init_noise, seed)
-    gen = torch.Generator(device=a.device)
+    gen = torch.Generator()  # CPU draws, moved: the same samples for a seed on every device
     gen.manual_seed(normalize_seed(seed))
     S = opts.samples
 
     def grad_fn(c, step):
-        t = torch.rand(B, S, generator=gen, dtype=a.dtype, device=a.device)
+        t = torch.rand(B, S, generator=gen, dtype=a.dtype).to(a.device)
         W = _curve_weights(t, curve, k)  # [B, S, k+2]
         pts = W[..., :1] * a[:, None] + W[..., -1:] * b[:, None] + torch.einsum("bsj,bjp->bsp",
                                                                                   W[..., 1:-1], c)
@@ -186,15 +186,16 @@ def dynamic_string_sampling(family, data, a, b, *, level=None,
     """
     opts = resolve_options(DSSOptions, options)
     B, P = a.shape
-    ends = batched_loss(family, data, torch.cat([a, b])).reshape(2, B).T.double()
+    # per-pair levels live on CPU (small, compared and indexed by Python lists)
+    ends = batched_loss(family, data, torch.cat([a, b])).reshape(2, B).T.double().cpu()
     top = ends.max(1).values
     evals = np.full(B, 2)
     if level is None:
-        lin = _linear_barrier(family, data, a, b, opts.grid).double()
+        lin = _linear_barrier(family, data, a, b, opts.grid).double().cpu()
         evals += opts.grid
         lam = top + opts.level_fraction * (lin.max(1).values - top).clamp_min(0)
     else:
-        lam = torch.as_tensor(level, dtype=torch.float64).expand(B).clone()
+        lam = torch.as_tensor(level, dtype=torch.float64, device="cpu").expand(B).clone()
     if init is None:
         verts = [[a[i], b[i]] for i in range(B)]
     else:
@@ -337,6 +338,6 @@ def path_losses(family, data, path: Path, n: int = 257) -> tuple[np.ndarray, np.
     """``(arc, loss)``: the loss at ``n`` points along ``path`` against normalised arc length."""
     pts = path(torch.linspace(0, 1, n, dtype=path.points.dtype))
     seg = (pts[1:] - pts[:-1]).norm(dim=1)
-    arc = torch.cat([torch.zeros(1, dtype=seg.dtype), seg.cumsum(0)])
+    arc = torch.cat([torch.zeros(1, dtype=seg.dtype, device=seg.device), seg.cumsum(0)])
     arc = arc / arc[-1].clamp_min(1e-300)
     return arc.cpu().numpy(), batched_loss(family, data, pts).double().cpu().numpy()

@@ -125,7 +125,7 @@ class ModuleFamily:
     def _single(self, theta: torch.Tensor, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
         params = self.unflatten_one(theta)
         dtype = theta.dtype
-        buffers = {n: (b.to(dtype) if b.is_floating_point() else b)
+        buffers = {n: (b.to(theta.device, dtype) if b.is_floating_point() else b.to(theta.device))
                    for n, b in self.buffers.items()}
         out = torch.func.functional_call(self.module, (params, buffers), (X.to(dtype),))
         return self._loss_fn(out, Y)

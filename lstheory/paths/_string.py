@@ -45,8 +45,9 @@ class StringOptions:
 def initial_noise(like: torch.Tensor, chord: torch.Tensor, scale: float, seed: int) -> torch.Tensor:
     """Seeded Gaussian noise shaped like ``like[B, ..., P]``, of size ``scale · ‖chord_b‖ / √P``
     per pair b (so it is scale-free)."""
-    gen = torch_generator(seed, stream="path-init", device=like.device)
-    noise = torch.randn(like.shape, generator=gen, dtype=like.dtype, device=like.device)
+    # drawn on CPU and moved: the same noise for a seed on every device
+    gen = torch_generator(seed, stream="path-init")
+    noise = torch.randn(like.shape, generator=gen, dtype=like.dtype).to(like.device)
     size = chord.reshape(chord.shape[0], -1).norm(dim=1) / chord.shape[-1] ** 0.5
     return noise * (scale * size).reshape(-1, *([1] * (like.ndim - 1)))
 
