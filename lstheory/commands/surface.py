@@ -176,6 +176,7 @@ def _centre(args, data, progress):
         lr=args.lr,
         weight_decay=args.weight_decay,
         seed=args.seed,
+        device=args.device,
         progress=progress,
     )
     progress.done()

@@ -50,6 +50,9 @@ BN_POLICIES = ("keep", "recompute")
 #: Bytes of first-layer output (all directions) per pass of the fast route on a CPU: the
 #: per-point passes re-read it, so it should stay in the last-level cache.
 CACHE_BYTES = 8 << 20
+#: Bytes of the widest activation of the points that one batched matmul of the fast route takes
+#: together (several points per call only for small models: larger groups leave the L2 cache).
+GROUP_BYTES = 1 << 20
 #: ``cross_entropy`` on logits; ``mse``: ``mean_c (f_c(x) − onehot(y)_c)²`` per sample.
 LOSSES = ("cross_entropy", "mse")
 
@@ -316,7 +319,7 @@ class PointEvaluator:
             for prods, (_, yb) in zip(self._first_products(x), batches(x, y, rows)):
                 yb = yb.to(self.device)
                 losses, oks = [], []
-                size = self._chain.group_size(len(yb), CACHE_BYTES)
+                size = self._chain.group_size(len(yb), GROUP_BYTES)
                 for pts in groups:
                     for lo in range(0, len(pts[0]), size):
                         hi = min(lo + size, len(pts[0]))
@@ -394,11 +397,14 @@ class PointEvaluator:
 
     def chunks(self, n_points: int, cap: int) -> Iterator[int]:
         """Sizes of successive groups of points. With ``"auto"``: 1, 2, 4, ... while the
-        measured time per point keeps falling (see :meth:`record`), then the best size."""
+        measured time per point keeps falling (see :meth:`record`), then the best size; on a
+        fast route (which groups points itself), ``cap`` after the first."""
         done = 0
         while done < n_points:
             if self.chosen_k is not None:
                 k = min(self.chosen_k, cap)
+            elif self._warm and self._chain:
+                k = cap  # a fast route groups points itself: nothing to tune
             elif not self._warm:
                 k = 1  # warm-up group: not timed
             else:
