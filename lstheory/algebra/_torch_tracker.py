@@ -39,22 +39,26 @@ class TrackerOptions:
     """Options of the torch tracker; presets ``fast``, ``default``, ``thorough``.
 
     Most used: ``max_step`` (largest step, as a fraction of a segment), ``predictor_tol``
-    (target size of the first Newton correction, relative), ``endgame_start`` (|t| where the
-    endgame begins; paths that do not end regularly there are tracked on to ``cauchy_start``,
-    where the Cauchy loops begin). Tolerances for the classification: ``infinity_tol``
-    (|z_0|/‖z‖ below it: at infinity), ``singular_cond`` (condition number above it:
-    singular), ``real_tol``.
+    (target size of the first Newton correction, relative; a step is accepted up to 20 times
+    that), ``endgame_start`` (|t| where the log-time phase begins: paths are followed in
+    log t down to ``endgame_end`` and decided on the way, see ``infinity_early_tol``), and
+    ``cauchy_start`` (|t| where the Cauchy loops begin for paths that end singular).
+    ``infinity_early_tol``: a path is stopped early as going to infinity only when its
+    valuation shows that a finite endpoint would have ‖x‖∞ ≳ 1/infinity_early_tol
+    (``valuation_tol``: the smallest drift of the valuation estimate that is trusted).
+    Tolerances for the classification: ``infinity_tol`` (|z_0|/‖z‖ below it: at infinity),
+    ``singular_cond`` (condition number above it: singular), ``real_tol``.
     """
 
     max_step: float = 0.1
     min_step: float = 1e-9
-    predictor_tol: float = 1e-6
+    predictor_tol: float = 1e-4
     newton_tol: float = 1e-10
     max_newton: int = 3
     max_iterations: int = 4000
     endgame_start: float = 0.1
     endgame_end: float = 1e-10
-    valuation_tol: float = 1e-2
+    valuation_tol: float = 1e-3
     infinity_early_tol: float = 1e-4
     cauchy_start: float = 0.025
     cauchy_samples: int = 8
@@ -72,9 +76,9 @@ class TrackerOptions:
     @classmethod
     def preset(cls, name: str) -> TrackerOptions:
         presets = {
-            "fast": cls(max_step=0.2, predictor_tol=1e-5),
+            "fast": cls(max_step=0.2, predictor_tol=1e-3),
             "default": cls(),
-            "thorough": cls(max_step=0.05, predictor_tol=1e-8, max_iterations=20000,
+            "thorough": cls(max_step=0.05, predictor_tol=1e-7, max_iterations=20000,
                             cauchy_samples=16, max_winding=24, retracks=4),
         }
         if name not in presets:
@@ -221,16 +225,19 @@ class _Homotopy:
 
 # ---------------------------------------------------------------------------- tracking
 def _solve(J, b):
+    """J⁻¹ b for b[B, n] or several right-hand sides b[B, n, k]; NaN where J is singular."""
+    vec = b.ndim == 2
+    bb = b.unsqueeze(-1) if vec else b
     try:
-        return torch.linalg.solve(J, b.unsqueeze(-1)).squeeze(-1)
+        out = torch.linalg.solve(J, bb)
     except RuntimeError:  # a singular matrix in the batch: solve what can be solved
-        out = torch.full_like(b, complex("nan"))
+        out = torch.full_like(bb, complex("nan"))
         for k in range(len(b)):
             try:
-                out[k] = torch.linalg.solve(J[k], b[k])
+                out[k] = torch.linalg.solve(J[k], bb[k])
             except RuntimeError:
                 pass
-        return out
+    return out.squeeze(-1) if vec else out
 
 
 def _cond(J):
@@ -245,12 +252,22 @@ def _norm(z):
     return z.abs().amax(-1)
 
 
-def _newton(hom, z, t, rows, opts, iterations):
-    """Newton at fixed t. Returns (z, converged, first correction, last correction)."""
+def _newton(hom, z, t, rows, opts, iterations, velocity=None):
+    """Newton at fixed t. Returns (z, converged, first correction, last correction).
+
+    With a list ``velocity``, the last iteration also appends dz/dt = −J⁻¹ ∂H/∂t at its
+    (nearly converged) point, from the same factorisation: the next step's first predictor
+    stage."""
     first = last = None
-    for _ in range(iterations):
-        H, J, _ = hom.evaluate(z, t, rows, need_t=False)
-        dz = _solve(J, H)
+    for k in range(iterations):
+        want = velocity is not None and k == iterations - 1
+        H, J, Ht = hom.evaluate(z, t, rows, need_t=want)
+        if want:
+            both = _solve(J, torch.stack([H, Ht], -1))
+            dz = both[..., 0]
+            velocity.append(-both[..., 1])
+        else:
+            dz = _solve(J, H)
         z = z - dz
         d = _norm(dz)
         first = d if first is None else first
@@ -303,6 +320,7 @@ def _advance(hom, z, rows, seg, opts, *, h0=None, stops=0, max_step=None, watch=
     failed = torch.zeros(B, dtype=torch.bool, device=dev)
     steps = torch.zeros(B, dtype=torch.long, device=dev)
     total = z.clone() if stops else None
+    zdot = None  # dz/dt at each path's current point
     for _ in range(opts.max_iterations):
         act = (~(done | failed)).nonzero().squeeze(1)
         if act.numel() == 0:
@@ -316,13 +334,17 @@ def _advance(hom, z, rows, seg, opts, *, h0=None, stops=0, max_step=None, watch=
         tm, vm = seg.at(act, ta + step / 2)
         t1, v1 = seg.at(act, ta + step)
         hc = step.to(CDTYPE)
-        k1 = _velocity(hom, za, t0, v0 * hc, r)
+        if zdot is None:
+            zdot = torch.zeros_like(z)
+            zdot[act] = _velocity(hom, za, t0, torch.ones_like(t0), r)
+        k1 = zdot[act] * (v0 * hc).unsqueeze(-1)
         k2 = _velocity(hom, za + k1 / 2, tm, vm * hc, r)
         k3 = _velocity(hom, za + k2 / 2, tm, vm * hc, r)
         k4 = _velocity(hom, za + k3, t1, v1 * hc, r)
         zp = za + (k1 + 2 * k2 + 2 * k3 + k4) / 6
-        zc, conv, d1, _ = _newton(hom, zp, t1, r, opts, 2)
-        ok = conv & (d1 <= 1e3 * opts.predictor_tol) & torch.isfinite(zc).all(-1)
+        vel = []
+        zc, conv, d1, _ = _newton(hom, zp, t1, r, opts, 2, velocity=vel)
+        ok = conv & (d1 <= 20 * opts.predictor_tol) & torch.isfinite(zc).all(-1)
         # step control: the first Newton correction estimates the predictor's error (order 5)
         ratio = (opts.predictor_tol / d1.clamp_min(1e-300)) ** 0.2
         newh = torch.where(ok, step * torch.clamp(0.8 * ratio, 0.5, 2.0),
@@ -331,6 +353,7 @@ def _advance(hom, z, rows, seg, opts, *, h0=None, stops=0, max_step=None, watch=
         newh = torch.where(ok & (step < h[act]), torch.maximum(newh, h[act]), newh)
         ai = act[ok]
         z[ai] = zc[ok]
+        zdot[ai] = vel[0][ok]
         tau[ai] = ta[ok] + step[ok]
         steps[act] += 1
         h[act] = newh.clamp(max=hmax)
@@ -431,14 +454,14 @@ class _Watch:
     Over each window between two checkpoints it measures the valuation of the chart
     coordinate z_0, ``μ = Δ log z_0 / Δ log t`` (complex; for z_0 ≈ c t^ν it is the real ν).
 
-    * **at infinity**: μ moved by at most ``valuation_tol`` over two successive windows and
-      its real part ν is at least 1/max_winding. A path to a finite point, z_0 ≈ a + c t^ν
-      with a ≠ 0, has μ ≈ ν (1 − a/(c t^ν)) (the phase of a/(c t^ν) is fixed on real t), so
-      over a window in which t falls F-fold μ moves by at least ν (1 − F^−ν) |a| / |z_0(t)|:
-      the move δ seen (at least ``valuation_tol``/10) bounds |a| ≤ |z_0| δ / (ν (1 − F^−ν)),
-      and the path is stopped once that bound is below ``infinity_early_tol``·‖z‖. Only a
-      finite endpoint with ‖x‖∞ ≳ 1/infinity_early_tol (1e4 by default; phc's cutoff is
-      1e8) could be called at infinity early.
+    * **at infinity**: at two successive checkpoints, ν = Re μ ≥ 1/max_winding and the bound
+      below is met. A path to a finite point, z_0 ≈ a + c t^ν with a ≠ 0, has
+      μ ≈ ν (1 − a/(c t^ν)) (the phase of a/(c t^ν) is fixed on real t), so over a window in
+      which t falls F-fold μ moves by at least ν (1 − F^−ν) |a| / |z_0(t)|: the move δ seen
+      (at least ``valuation_tol``, below which higher-order terms and rounding blur it)
+      bounds |a| ≤ |z_0| δ / (ν (1 − F^−ν)), and the path is stopped once that bound is below
+      ``infinity_early_tol``·‖z‖. Only a finite endpoint with ‖x‖∞ ≳ 1/infinity_early_tol
+      (1e4 by default; phc's own cutoff is 1e8) could be called at infinity early.
     * **regular**: Newton at t = 0 from the secant through the last two checkpoints
       (extrapolated to t = 0) converges to a point with a well-conditioned Jacobian, no
       farther from the checkpoint than twice the window's move (a regular path has
@@ -481,18 +504,17 @@ class _Watch:
         prev = self.cp_z[i]
         q = z[:, 0] / prev[:, 0]
         mu = torch.complex(torch.log(q.abs()), torch.angle(q)) / (lt - self.cp_lt[i])
-        # over one window (t falls by F ≥ 2) a finite endpoint's μ would move by
-        # ν |a/(c t^ν)| (1 − F^−ν) at least: the drift seen bounds |a| by |z_0| drift / that
-        drift = (mu - self.mu_ref[i]).abs()
-        same = drift <= o.valuation_tol
-        self.windows[i] = torch.where(same, self.windows[i] + 1, 0)
+        # over one window (t falls F ≥ 2-fold) a finite endpoint's μ moves by at least
+        # ν |a/(c t^ν)| (1 − F^−ν): the drift seen bounds |a| by |z_0| drift / that
+        drift = (mu - self.mu_ref[i]).abs().clamp_min(o.valuation_tol)
         self.mu_ref[i] = mu
         nu = mu.real.clamp_min(1e-3)
         gain = 1 - torch.exp((lt - self.cp_lt[i]) * nu)
-        bound = z[:, 0].abs() * drift.clamp_min(0.1 * o.valuation_tol) / (nu * gain)
+        bound = z[:, 0].abs() * drift / (nu * gain)
         scale = _norm(z).clamp_min(1e-300)
-        infinite = ((self.windows[i] >= 2) & (mu.real >= 1.0 / o.max_winding - o.valuation_tol)
-                    & (bound <= o.infinity_early_tol * scale))
+        passing = (mu.real >= 1.0 / o.max_winding) & (bound <= o.infinity_early_tol * scale)
+        self.windows[i] = torch.where(passing, self.windows[i] + 1, 0)
+        infinite = self.windows[i] >= 2
         move = _norm(z - prev)
         prev_lt = self.cp_lt[i]
         first = ~self.cs_set[i] & (lt <= math.log(o.cauchy_start))
