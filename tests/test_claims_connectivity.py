@@ -157,3 +157,44 @@ def test_narrow_construction_loss_is_the_second_half_residual(seed, n):
     second = X[:, : n - 1].abs().sum(1) == 0
     expected = float((4.0 * torch.relu(X[second, -1]) ** 2).sum() / len(X))
     assert float(fam.loss(bad[None], (X, Y))[0]) == pytest.approx(expected, rel=1e-12)
+
+
+# ---------------------------------------------------------------------------- yun: least squares
+def _collinear_instance(seed: int):
+    """Rank-deficient inputs: the second coordinate is twice the first (A = [X, 1] has rank 2)."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(12, 1, generator=g, dtype=torch.float64)
+    X = torch.cat([x, 2 * x], 1)
+    return X, torch.abs(x) + 0.1 * torch.randn(12, 1, generator=g, dtype=torch.float64)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_yun_least_squares_on_rank_deficient_data_is_numpys_minimum_norm_solution(seed):
+    import numpy as np
+
+    from lstheory.claims.yun import least_squares
+
+    X, Y = _collinear_instance(seed)
+    A = torch.cat([X, torch.ones(len(X), 1, dtype=X.dtype)], 1)
+    beta = least_squares(A, Y)
+    ref = np.linalg.lstsq(A.numpy(), Y.numpy(), rcond=None)[0]  # LAPACK gelsd, minimum norm
+    np.testing.assert_allclose(beta.numpy(), ref, rtol=1e-10, atol=1e-12)
+    fam = two_layer(2, 3, 1, "relu", bias=True)
+    theta, L_ls, r = yun_point(fam, X, Y)
+    best = float(((A.numpy() @ ref - Y.numpy()) ** 2).mean())  # the least-squares value
+    assert L_ls == pytest.approx(best, rel=1e-12, abs=1e-15)
+    assert float(fam.loss(theta[None], (X, Y))[0]) == pytest.approx(L_ls, rel=1e-9)
+    assert r > 0
+    # torch's CPU default driver (gelsy), used before, is never better and can be worse here
+    old = torch.linalg.lstsq(A, Y).solution
+    assert float(((A @ old - Y) ** 2).mean()) >= best * (1 - 1e-12)
+
+
+def test_yun_least_squares_on_full_rank_data_is_unchanged():
+    """On the claim's own (full-rank) instances the solution equals the old default's."""
+    from lstheory.claims.yun import least_squares
+
+    X, Y = yun_data("nonlinear", 20, 3, 0)
+    A = torch.cat([X, torch.ones(len(X), 1, dtype=X.dtype)], 1)
+    torch.testing.assert_close(least_squares(A, Y), torch.linalg.lstsq(A, Y).solution,
+                               rtol=1e-12, atol=1e-14)

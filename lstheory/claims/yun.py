@@ -29,7 +29,7 @@ from ._connectivity import (
 )
 from ._connectivity import starts as sample_starts
 
-__all__ = ["yun_point", "check_yun_spurious"]
+__all__ = ["yun_point", "least_squares", "check_yun_spurious"]
 
 SOURCE = ("Yun, Sra & Jadbabaie 2019, 'Small nonlinearities in activation functions create bad "
           "local minima in neural networks' (ICLR), Thm 1")
@@ -37,16 +37,30 @@ MARGIN = 1.0
 GAP_RTOL = 1e-4
 
 
+def least_squares(A: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+    """The minimum-norm least-squares solution of ``A β ≈ Y``, the same on every device.
+
+    Solved on CPU by LAPACK's SVD-based ``gelsd`` with ``rcond = eps · max(A.shape)`` (singular
+    values below ``rcond · s_max`` count as zero) and moved back to ``A``'s device. Neither
+    default driver can be trusted on rank-deficient ``A``: CUDA's only driver, ``gels``, assumes
+    full rank, and torch's CPU default ``gelsy`` can misjudge the rank and return a point above
+    the least-squares value (pytorch/pytorch#92537; an exactly collinear column reproduces it).
+    """
+    rcond = float(torch.finfo(A.dtype).eps) * max(A.shape)
+    sol = torch.linalg.lstsq(A.cpu(), Y.cpu(), rcond=rcond, driver="gelsd").solution
+    return sol.to(A.device)
+
+
 def yun_point(fam, X: torch.Tensor, Y: torch.Tensor, margin: float = MARGIN):
     """``(θ, L_LS, radius)``: the explicit point, the least-squares loss, the certified radius."""
-    A = torch.cat([X, torch.ones(len(X), 1, dtype=X.dtype)], 1)
-    beta = torch.linalg.lstsq(A, Y).solution  # [n+1, 1]
+    A = torch.cat([X, torch.ones(len(X), 1, dtype=X.dtype, device=X.device)], 1)
+    beta = least_squares(A, Y)  # [n+1, 1]
     fit = (A @ beta)[:, 0]
     L_ls = float(((fit - Y[:, 0]) ** 2).mean())
     m, n = fam.widths[1], X.shape[1]
-    W = torch.zeros(m, n, dtype=X.dtype)
-    b = torch.full((m,), margin, dtype=X.dtype)
-    u = torch.zeros(1, m, dtype=X.dtype)
+    W = torch.zeros(m, n, dtype=X.dtype, device=X.device)
+    b = torch.full((m,), margin, dtype=X.dtype, device=X.device)
+    u = torch.zeros(1, m, dtype=X.dtype, device=X.device)
     W[0] = beta[:n, 0]
     b[0] = beta[n, 0] - fit.min() + margin
     u[0, 0] = 1.0
