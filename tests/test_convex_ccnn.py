@@ -198,3 +198,27 @@ def test_invalid_inputs(digits):
     clf = CCNN(n_components=8, max_iter=1).fit(digits.x_train, digits.y_train.numpy())
     with pytest.raises(InvalidArgument, match="spatial shape"):
         clf.predict(torch.zeros(2, 1, 9, 9))
+
+
+# ---------------------------------------------------------------------------- devices
+@pytest.mark.parametrize("kernel", ["rbf", "inverse-polynomial"])
+def test_torch_feature_route_used_off_cpu_equals_sklearns(digits, kernel):
+    """Off CPU the random / Nyström features are computed in torch on the device; the same torch
+    code, run here on CPU, gives sklearn's features to round-off."""
+    fm = PatchFeatureMap(PatchGeometry.of(2, 3, 1, 1), kernel=kernel, n_components=24,
+                         max_fit_patches=2000, random_state=3).fit(digits.x_train)
+    Z = fm.preprocess(extract_patches(digits.x_test[:20], fm.geometry)).reshape(-1, 9)
+    ref = fm.phi(Z)  # the sklearn / numpy route
+    torch.testing.assert_close(fm._phi_torch(Z).float(), ref, rtol=1e-5, atol=1e-6)
+
+
+def test_device_is_a_hyperparameter_and_cpu_runs_are_unchanged(digits):
+    kw = dict(patch_size=3, padding=1, n_components=16, n_filters=4, max_iter=2, random_state=0)
+    a = CCNN(**kw).fit(digits.x_train, digits.y_train.numpy())
+    b = CCNN(**kw, device="cpu").fit(digits.x_train, digits.y_train.numpy())
+    assert a.get_params()["device"] == "cpu" and clone(b).device == "cpu"
+    assert torch.equal(a.coef_, b.coef_) and b.coef_.device.type == "cpu"
+    net = LayerwiseCCNN([CCNN(**kw)] * 2, device="cpu").fit(digits.x_train,
+                                                            digits.y_train.numpy())
+    assert all(layer.device == "cpu" for layer in net.layers_)
+    assert net.predict(digits.x_test).shape == (len(digits.x_test),)

@@ -49,7 +49,8 @@ def _nets(ctx: Context, opts, **extra):
     n = opts["cnns"] or CNNS[ctx.budget]
     seeds = child_seeds(ctx.seed, n, stream="ccnn-cnns")
     geo = {k: opts[k] for k in ("patch", "stride", "padding", "filters", "outputs")}
-    return [(s, random_two_layer_cnn(_shape(opts), seed=s, **geo, **extra)) for s in seeds]
+    return [(s, random_two_layer_cnn(_shape(opts), seed=s, device=ctx.device, **geo, **extra))
+            for s in seeds]
 
 
 def _check_geometry(opts) -> None:
@@ -84,7 +85,8 @@ def check_identity(ctx: Context, **opts) -> Verdict:
     with ctx.timed("sample"):
         nets = _nets(ctx, opts, pool=opts["pool"], activation=opts["activation"])
         gen = torch_generator(ctx.seed, stream="ccnn-inputs")
-        X = torch.randn(opts["n_inputs"], *_shape(opts), generator=gen, dtype=torch.float64)
+        X = torch.randn(opts["n_inputs"], *_shape(opts), generator=gen,
+                        dtype=torch.float64).to(ctx.device)  # drawn on CPU: same on any device
     with ctx.timed("two routes"):
         rows = [(s, _identity_row(net, X)) for s, net in nets]
     r = opts["filters"]
@@ -218,7 +220,7 @@ def _tight_row(ctx, opts):
         net = extremal_two_layer_cnn(_shape(opts), patch=opts["patch"], stride=opts["stride"],
                                      padding=opts["padding"], filters=opts["filters"],
                                      outputs=opts["outputs"], b1=opts["b1"], b2=opts["b2"],
-                                     seed=ctx.seed)
+                                     seed=ctx.seed, device=ctx.device)
     except InvalidArgument:
         return None
     return _bound_row(net, opts["b1"], opts["b2"])
@@ -245,7 +247,8 @@ def _decide_bound(hyps, rows, nets, tight):
 
 # ============================================================================ registration
 def _instance(ctx, opts, n) -> dict:
-    return {**{k: v for k, v in opts.items() if k != "cnns"}, "cnns": n, "budget": ctx.budget}
+    return {**{k: v for k, v in opts.items() if k != "cnns"}, "cnns": n, "budget": ctx.budget,
+            "device": ctx.device}
 
 
 def _geometry_options() -> tuple[Option, ...]:

@@ -44,6 +44,9 @@ class CCNN(ClassifierMixin, BaseEstimator):
     n_filters : r, the filters recovered from the top-r SVD of A (``transform`` output channels).
     pool : average pooling of the read-out: positions averaged in ``pool``-wide blocks (0: none).
     random_state : seeds the feature subsample, the random features and the SGD order.
+    device : where the features, the solver and the fitted A live (``"cpu"``, ``"cuda"``).
+        Seeded draws are made on CPU and moved, so a seed gives the same run on every device
+        (up to the device's floating-point round-off).
 
     Parameters (also)
     -----------------
@@ -76,7 +79,7 @@ class CCNN(ClassifierMixin, BaseEstimator):
     def __init__(self, *, patch_size=3, stride=1, padding=0, kernel="rbf", n_components=256,
                  gamma="scale", contrast=True, whiten=True, pool=2, radius=20.0, n_filters=16,
                  output_pool=2, solver="sgd", lr=None, max_iter=30, batch_size=256, tol=1e-5,
-                 max_fit_patches=20_000, random_state=0):
+                 max_fit_patches=20_000, random_state=0, device="cpu"):
         self.patch_size, self.stride, self.padding = patch_size, stride, padding
         self.kernel, self.n_components, self.gamma = kernel, n_components, gamma
         self.contrast, self.whiten, self.pool = contrast, whiten, pool
@@ -84,6 +87,7 @@ class CCNN(ClassifierMixin, BaseEstimator):
         self.solver, self.lr, self.max_iter = solver, lr, max_iter
         self.batch_size, self.tol = batch_size, tol
         self.max_fit_patches, self.random_state = max_fit_patches, random_state
+        self.device = device
 
     # ---------------------------------------------------------------- fit
     def fit(self, X, y, *, init=None, progress=None):
@@ -100,7 +104,7 @@ class CCNN(ClassifierMixin, BaseEstimator):
         seed = normalize_seed(self.random_state)
         self.features_ = self._feature_map(X.ndim - 2, seed).fit(X)
         Z = self.features_.transform(X, pool=self.pool)
-        fit = fit_nuclear_softmax(Z, torch.as_tensor(y_idx), self.radius,
+        fit = fit_nuclear_softmax(Z, torch.as_tensor(y_idx, device=Z.device), self.radius,
                                   n_classes=len(self.classes_), init=init,
                                   options=self._solver_options(), seed=seed, progress=progress)
         self._store(fit)
@@ -110,7 +114,8 @@ class CCNN(ClassifierMixin, BaseEstimator):
         geo = PatchGeometry.of(ndim, self.patch_size, self.stride, self.padding)
         return PatchFeatureMap(geo, kernel=self.kernel, n_components=self.n_components,
                                gamma=self.gamma, contrast=self.contrast, whiten=self.whiten,
-                               max_fit_patches=self.max_fit_patches, random_state=seed)
+                               max_fit_patches=self.max_fit_patches, random_state=seed,
+                               device=self.device)
 
     def _solver_options(self) -> SolverOptions:
         lr = self.lr if self.lr is not None else _DEFAULT_LR.get(self.kernel, 8.0)
@@ -123,7 +128,7 @@ class CCNN(ClassifierMixin, BaseEstimator):
         self.n_iter_, self.converged_, self.status_ = fit.n_iter, fit.converged, fit.status
         U, s, _ = thin_svd(as_nuclear_matrix(fit.A).double())
         r = min(int(self.n_filters), len(s))
-        self.singular_values_ = s.numpy()
+        self.singular_values_ = s.cpu().numpy()
         self.filters_ = U[:, :r].to(fit.A.dtype)
 
     # ---------------------------------------------------------------- predict
@@ -136,7 +141,7 @@ class CCNN(ClassifierMixin, BaseEstimator):
         Z = self.pooled_features(X)
         n, P, m = Z.shape
         logits = Z.reshape(n, -1) @ self.coef_.permute(1, 0, 2).reshape(P * m, -1)
-        return (logits + self.intercept_).numpy()
+        return (logits + self.intercept_).cpu().numpy()
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self.decision_function(X), 1)]
@@ -144,8 +149,9 @@ class CCNN(ClassifierMixin, BaseEstimator):
     def objective(self, X, y) -> float:
         """The convex objective (mean softmax loss) of the fitted A on ``(X, y)``."""
         y_idx = np.searchsorted(self.classes_, np.asarray(y))
-        return softmax_objective(self.pooled_features(X), torch.as_tensor(y_idx),
-                                 self.coef_, self.intercept_)
+        Z = self.pooled_features(X)
+        return softmax_objective(Z, torch.as_tensor(y_idx, device=Z.device), self.coef_,
+                                 self.intercept_)
 
     def transform(self, X) -> torch.Tensor:
         """The layer's output ``H(x) = Uᵀ φ(Z(x))ᵀ`` on the position grid, average-pooled by
@@ -169,14 +175,17 @@ class LayerwiseCCNN(ClassifierMixin, BaseEstimator):
     ``layers`` is a sequence of :class:`CCNN` (unfitted templates, cloned at ``fit``). Layer 1 is
     fitted on ``X``; layer s + 1 on layer s's ``transform`` output (its recovered filters applied
     to its kernel features, average-pooled). Prediction uses the last layer's read-out.
+    ``device`` (``"cpu"``, ``"cuda"``) puts every layer there; ``None`` keeps each template's
+    own ``device``.
 
     Examples
     --------
     >>> net = LayerwiseCCNN([CCNN(patch_size=3, padding=1), CCNN(patch_size=3, padding=1)])
     """
 
-    def __init__(self, layers=()):
+    def __init__(self, layers=(), *, device=None):
         self.layers = layers
+        self.device = device
 
     def fit(self, X, y, *, progress=None):
         if not self.layers:
@@ -186,7 +195,10 @@ class LayerwiseCCNN(ClassifierMixin, BaseEstimator):
         for i, template in enumerate(self.layers):
             if progress is not None:
                 progress(f"layerwise ccnn: layer {i + 1}/{len(self.layers)}")
-            layer = clone(template).fit(H, y, progress=progress)
+            layer = clone(template)
+            if self.device is not None:
+                layer.set_params(device=self.device)
+            layer = layer.fit(H, y, progress=progress)
             self.layers_.append(layer)
             if i + 1 < len(self.layers):
                 H = layer.transform(H)

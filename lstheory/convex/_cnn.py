@@ -23,13 +23,14 @@ class ConvNet(nn.Module):
     """CNN-k: ``len(widths)`` blocks conv(``patch_size``, ``padding``) → σ → avgpool(``pool``),
     then a linear layer to ``n_classes``.
 
-    ``input_shape`` is ``(C, L)`` or ``(C, H, W)``; ``seed`` draws the initial weights.
+    ``input_shape`` is ``(C, L)`` or ``(C, H, W)``; ``seed`` draws the initial weights (on CPU,
+    then the module moves to ``device``, so a seed gives the same net on every device).
     ``bottom(x)`` is the output of every block but the last (the input of the top
     convolution layer, for the Table 4 protocol).
     """
 
     def __init__(self, input_shape, n_classes: int, widths=(16,), *, patch_size=3, padding=1,
-                 pool=2, activation="relu", seed: int = 0):
+                 pool=2, activation="relu", seed: int = 0, device="cpu"):
         super().__init__()
         if len(input_shape) not in (2, 3):
             raise InvalidArgument("input_shape", input_shape, "(C, L) or (C, H, W)")
@@ -51,6 +52,7 @@ class ConvNet(nn.Module):
             n_out = self._conv_out(torch.zeros(1, *input_shape)).numel()
         self.head = nn.Linear(n_out, n_classes)
         self._init(normalize_seed(seed))
+        self.to(device)
 
     def _init(self, seed: int) -> None:
         gen = torch_generator(seed, stream="convnet-init")

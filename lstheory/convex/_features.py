@@ -94,11 +94,15 @@ class PatchFeatureMap:
     contrast, whiten : per-patch contrast normalisation; ZCA whitening.
     max_fit_patches : patches (sampled from the training set) used to fit ZCA and the features.
     random_state : seeds the subsample and the random features.
+    device : where ``transform`` computes and returns the features (``"cpu"``, ``"cuda"``).
+        ``fit`` runs on CPU whatever the device (a subsample; seeded draws), then moves its
+        state, so a seed gives the same feature map on every device. On CPU the random
+        features are sklearn's own transforms; elsewhere the same formulas in torch.
     """
 
     def __init__(self, geometry: PatchGeometry, *, kernel="rbf", n_components=256,
                  gamma="scale", contrast=True, contrast_eps=0.1, whiten=True, zca_eps=0.1,
-                 max_fit_patches=20_000, random_state=0):
+                 max_fit_patches=20_000, random_state=0, device="cpu"):
         if kernel not in KERNELS:
             raise UnknownName("kernel", kernel, KERNELS)
         self.geometry, self.kernel, self.n_components, self.gamma = (geometry, kernel,
@@ -106,6 +110,7 @@ class PatchFeatureMap:
         self.contrast, self.contrast_eps = contrast, contrast_eps
         self.whiten, self.zca_eps = whiten, zca_eps
         self.max_fit_patches, self.random_state = max_fit_patches, random_state
+        self.device = torch.device(device)
 
     # ---------------------------------------------------------------- fitting
     def fit(self, X) -> PatchFeatureMap:
@@ -115,7 +120,7 @@ class PatchFeatureMap:
         rng = check_random_state(self.random_state)
         P = int(np.prod(self.grid_))
         n_img = min(X.shape[0], 2 * -(-self.max_fit_patches // P))  # enough images, not all
-        X = X[torch.as_tensor(np.sort(rng.permutation(X.shape[0])[:n_img]))]
+        X = X[torch.as_tensor(np.sort(rng.permutation(X.shape[0])[:n_img])).to(X.device)].cpu()
         Z = extract_patches(X, self.geometry).reshape(-1, self.patch_dim(X))
         Z = Z[torch.as_tensor(rng.permutation(len(Z))[: self.max_fit_patches])].double()
         if self.contrast:
@@ -124,7 +129,25 @@ class PatchFeatureMap:
         if self.zca_ is not None:
             Z = self.zca_.transform(Z)
         self._fit_features(Z.numpy(), rng)
+        self._to_device()
         return self
+
+    def _to_device(self) -> None:
+        """The fitted state as float64 tensors on ``device`` (for the torch route of ``phi``)."""
+        dev = self.device
+        if self.zca_ is not None:
+            self.zca_.mean_, self.zca_.matrix_ = (self.zca_.mean_.to(dev),
+                                                  self.zca_.matrix_.to(dev))
+        self.tensors_ = {}
+        if dev.type == "cpu" or self.sampler_ is None:
+            return
+        if self.kernel == "rbf":
+            self.tensors_ = {"weights": torch.from_numpy(self.sampler_.random_weights_).to(dev),
+                             "offset": torch.from_numpy(self.sampler_.random_offset_).to(dev)}
+        else:
+            self.tensors_ = {"components": torch.from_numpy(self.sampler_.components_).to(dev),
+                             "normalization": torch.from_numpy(
+                                 self.sampler_.normalization_).to(dev)}
 
     def patch_dim(self, X) -> int:
         return int(X.shape[1] * np.prod(self.geometry.size))
@@ -164,19 +187,42 @@ class PatchFeatureMap:
         """Kernel features ``[n, m]`` (float32) of preprocessed patch vectors ``[n, d]``."""
         if self.kernel == "linear":
             return (Z * self.scale_).float()
+        if Z.device.type != "cpu":
+            return self._phi_torch(Z).float()
         Z = Z.numpy()
         if self.kernel == "inverse-polynomial":
             Z = _into_ball(Z * self.scale_)
         return torch.from_numpy(self.sampler_.transform(Z)).float()
 
+    def _phi_torch(self, Z: torch.Tensor) -> torch.Tensor:
+        """``phi`` in torch on ``Z``'s device (float64): sklearn's ``RBFSampler.transform``
+        (``√(2/m) cos(Z Ω + b)``) and :meth:`InversePolynomialNystroem.transform`."""
+        T = self.tensors_ or self._cpu_tensors()
+        if self.kernel == "rbf":
+            proj = torch.cos(Z @ T["weights"].to(Z.device) + T["offset"].to(Z.device))
+            return proj * (2.0 / self.n_components) ** 0.5
+        Z = Z * self.scale_
+        Z = Z / Z.norm(dim=1, keepdim=True).clamp_min(1.0)
+        K = 1.0 / (2.0 - Z @ T["components"].to(Z.device).T)
+        return K @ T["normalization"].to(Z.device).T
+
+    def _cpu_tensors(self) -> dict:
+        if self.kernel == "rbf":
+            return {"weights": torch.from_numpy(self.sampler_.random_weights_),
+                    "offset": torch.from_numpy(self.sampler_.random_offset_)}
+        return {"components": torch.from_numpy(self.sampler_.components_),
+                "normalization": torch.from_numpy(self.sampler_.normalization_)}
+
     def transform(self, X, *, pool: int | None = None,
                   project: torch.Tensor | None = None) -> torch.Tensor:
-        """Features of every patch, averaged over ``pool``-wide blocks: ``[N, P₁, m]``.
+        """Features of every patch, averaged over ``pool``-wide blocks: ``[N, P₁, m]`` on
+        ``device`` (the inputs move there chunk by chunk).
 
         ``project[m, r]`` maps each patch's features to r numbers before pooling (``[N, P₁, r]``),
         chunk by chunk, so the ``[N, P, m]`` array is never held whole.
         """
         X = as_signal_batch(X)
+        dev = self.device
         if tuple(X.shape[2:]) != self.spatial_:
             raise InvalidArgument("X", tuple(X.shape), f"inputs of spatial shape {self.spatial_}"
                                   " like the training data")
@@ -184,11 +230,11 @@ class PatchFeatureMap:
         step = max(1, _CHUNK_FLOATS // (P * max(self.n_features_, 1)))
         out = []
         for i in range(0, X.shape[0], step):
-            Z = extract_patches(X[i:i + step], self.geometry)
+            Z = extract_patches(X[i:i + step].to(dev), self.geometry)
             n = Z.shape[0]
             F = self.phi(self.preprocess(Z).reshape(n * P, -1)).reshape(n, P, -1)
             if project is not None:
-                F = F @ project.to(F.dtype)
+                F = F @ project.to(F.device, F.dtype)
             out.append(average_pool(F, self.grid_, pool))
         return torch.cat(out)
 

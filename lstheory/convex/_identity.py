@@ -48,8 +48,8 @@ class TwoLayerCNN:
 
     @property
     def pooling(self) -> torch.Tensor:
-        """G ``[P₁, P]``."""
-        return pooling_matrix(self.grid, self.pool or None)
+        """G ``[P₁, P]`` (on the weights' device)."""
+        return pooling_matrix(self.grid, self.pool or None).to(self.W.device)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """The network as a network: convolution, σ, pooling, read-out. ``[N, d₂]``.
@@ -96,8 +96,10 @@ def _directions(gen, *shape) -> torch.Tensor:
 
 def random_two_layer_cnn(input_shape, *, patch=3, stride=1, padding=0, filters=4, outputs=3,
                          pool=0, activation="linear", b1=1.0, b2=1.0, slack=1.0,
-                         seed: int = 0) -> TwoLayerCNN:
+                         seed: int = 0, device="cpu") -> TwoLayerCNN:
     """A random CNN with ``‖w_j‖ ≤ slack·b1`` and ``‖α_{k,j}‖ ≤ slack·b2``.
+
+    The weights are drawn on CPU and moved to ``device``: a seed gives the same CNN everywhere.
 
     Directions are Gaussian; norms are ``slack·B·u`` with u uniform on [0, 1], except that a
     quarter of the units (at least one) sit exactly on the sphere of radius ``slack·B``.
@@ -114,7 +116,7 @@ def random_two_layer_cnn(input_shape, *, patch=3, stride=1, padding=0, filters=4
     a_norm = _radii(gen, (outputs, filters), slack * b2)
     W = _directions(gen, filters, d) * w_norm[:, None]
     alpha = _directions(gen, outputs, filters, P1) * a_norm[..., None]
-    return TwoLayerCNN(W, alpha, geo, input_shape, pool, activation)
+    return TwoLayerCNN(W.to(device), alpha.to(device), geo, input_shape, pool, activation)
 
 
 def _radii(gen, shape, bound: float) -> torch.Tensor:
@@ -125,10 +127,11 @@ def _radii(gen, shape, bound: float) -> torch.Tensor:
 
 
 def extremal_two_layer_cnn(input_shape, *, patch=3, stride=1, padding=0, filters=4, outputs=3,
-                           b1=1.0, b2=1.0, seed: int = 0) -> TwoLayerCNN:
+                           b1=1.0, b2=1.0, seed: int = 0, device="cpu") -> TwoLayerCNN:
     """A CNN that attains ``‖A‖_* = r B₁ B₂ √d₂``: orthogonal filters of norm B₁ and read-outs
     with ``‖α_{k,j}‖ = B₂`` whose stacks ``ᾱ_j`` are orthogonal. Needs r ≤ d and r ≤ P (with
-    ``α_{k,j} = B₂ e_{π(j)}``); otherwise :class:`InvalidArgument` names ``filters``."""
+    ``α_{k,j} = B₂ e_{π(j)}``); otherwise :class:`InvalidArgument` names ``filters``. Drawn on
+    CPU, moved to ``device``."""
     input_shape = tuple(int(a) for a in input_shape)
     geo = PatchGeometry.of(len(input_shape) - 1, patch, stride, padding)
     P = int(np.prod(geo.grid(input_shape[1:])))
@@ -142,7 +145,7 @@ def extremal_two_layer_cnn(input_shape, *, patch=3, stride=1, padding=0, filters
     alpha = torch.zeros(outputs, filters, P, dtype=torch.float64)
     for j in range(filters):
         alpha[:, j, j] = b2
-    return TwoLayerCNN(W, alpha, geo, input_shape, 0, "linear")
+    return TwoLayerCNN(W.to(device), alpha.to(device), geo, input_shape, 0, "linear")
 
 
 def patches_of(net: TwoLayerCNN, X: torch.Tensor) -> torch.Tensor:

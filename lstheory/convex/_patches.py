@@ -135,5 +135,5 @@ class ZCAWhitener:
         return self
 
     def transform(self, Z: torch.Tensor) -> torch.Tensor:
-        W, mu = self.matrix_.to(Z.dtype), self.mean_.to(Z.dtype)
+        W, mu = self.matrix_.to(Z.device, Z.dtype), self.mean_.to(Z.device, Z.dtype)
         return (Z - mu) @ W.T

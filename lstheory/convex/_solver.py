@@ -116,7 +116,7 @@ def _logits(Z: torch.Tensor, A: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 def softmax_objective(Z: torch.Tensor, y: torch.Tensor, A: torch.Tensor,
                       b: torch.Tensor) -> float:
     """Mean multinomial logistic loss of the linear-in-A predictor (a convex function of A, b)."""
-    return float(torch.nn.functional.cross_entropy(_logits(Z, A, b), y))
+    return float(torch.nn.functional.cross_entropy(_logits(Z, A, b), y.to(Z.device)))
 
 
 def _grad(Z, y, A, b):
@@ -201,7 +201,7 @@ def _sgd(Z, y, A, b, radius, opts, seed, progress) -> ConvexFit:
         lr = opts.lr / math.sqrt(1.0 + epoch)
         perm = torch.randperm(n, generator=gen)
         for s in range(0, n, opts.batch_size):
-            idx = perm[s:s + opts.batch_size]
+            idx = perm[s:s + opts.batch_size].to(Z.device)  # order drawn on CPU: same on any device
             _, gA, gb = _grad(Z[idx], y[idx], A, b)
             A = _project(A - lr * gA, radius)
             b = b - lr * gb
