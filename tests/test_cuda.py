@@ -463,3 +463,71 @@ def test_convex_solver_on_cuda_reaches_the_cpu_optimum():
     fg = fit_nuclear_softmax(Z.to(CUDA), y.to(CUDA), 2.0, options=opts)
     assert fg.A.device.type == "cuda" and fc.converged and fg.converged
     assert fg.objective == pytest.approx(fc.objective, rel=1e-7, abs=1e-9)
+
+
+@pytest.mark.parametrize("kernel", ["rbf", "linear", "inverse-polynomial"])
+def test_convex_ccnn_on_cuda_matches_cpu(digits, kernel):
+    """CCNN(device="cuda"): the feature map is fitted on CPU (the same seeded state), features,
+    solver state and A live on the GPU, and the fit follows CPU's to float32 round-off."""
+    from lstheory.convex import CCNN
+
+    kw = dict(patch_size=3, padding=1, kernel=kernel, n_components=32, n_filters=4,
+              radius=10.0, max_iter=3, random_state=1)
+    y = digits.y_train.numpy()
+    c = CCNN(**kw).fit(digits.x_train, y)
+    g = CCNN(**kw, device=CUDA).fit(digits.x_train, y)
+    for t in (g.coef_, g.intercept_, g.filters_, g.pooled_features(digits.x_test[:4]),
+              g.transform(digits.x_test[:4])):
+        assert t.device.type == "cuda"
+    if c.features_.zca_ is not None:  # the fitted state is CPU's, moved
+        torch.testing.assert_close(g.features_.zca_.matrix_.cpu(), c.features_.zca_.matrix_,
+                                   rtol=0, atol=0)
+    torch.testing.assert_close(g.pooled_features(digits.x_test).cpu(),
+                               c.pooled_features(digits.x_test), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(g.loss_curve_, c.loss_curve_, rtol=1e-4)
+    np.testing.assert_allclose(g.decision_function(digits.x_test),
+                               c.decision_function(digits.x_test), rtol=1e-3, atol=1e-3)
+    assert g.objective(digits.x_test, digits.y_test.numpy()) == pytest.approx(
+        c.objective(digits.x_test, digits.y_test.numpy()), rel=1e-4)
+    assert np.mean(g.predict(digits.x_test) == c.predict(digits.x_test)) >= 0.98
+
+
+def test_convex_layerwise_ccnn_and_convnet_on_cuda():
+    from lstheory.convex import CCNN, ConvNet, LayerwiseCCNN
+    from lstheory.data import load_digits
+
+    d = load_digits().subset(200, 60, seed=0)
+    y = d.y_train.numpy()
+    layers = [CCNN(patch_size=3, padding=1, n_components=16, n_filters=4, max_iter=2,
+                   random_state=0)] * 2
+    c = LayerwiseCCNN(layers).fit(d.x_train, y)
+    g = LayerwiseCCNN(layers, device=CUDA).fit(d.x_train, y)
+    assert all(layer.coef_.device.type == "cuda" for layer in g.layers_)
+    np.testing.assert_allclose(g.decision_function(d.x_test), c.decision_function(d.x_test),
+                               rtol=1e-3, atol=1e-3)
+    nc, ng = ConvNet((1, 8, 8), 10, (4, 6), seed=3), ConvNet((1, 8, 8), 10, (4, 6), seed=3,
+                                                            device=CUDA)
+    for a, b in zip(nc.parameters(), ng.parameters()):
+        assert b.device.type == "cuda"
+        torch.testing.assert_close(b.cpu(), a, rtol=0, atol=0)  # seeded init drawn on CPU
+    torch.testing.assert_close(ng(d.x_test.to(CUDA)).cpu(), nc(d.x_test), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("claim", ["ccnn-identity", "ccnn-nuclear-bound"])
+def test_convex_claims_on_cuda_equal_cpu(cli, tmp_path, claim):
+    res = {}
+    for device in ("cpu", CUDA):
+        js = tmp_path / f"{device}.json"
+        code, out, err = cli("verify", claim, "--budget", "fast", "--device", device, "--quiet",
+                             "--json", js)
+        assert code == 0, out + err
+        res[device] = json.loads(js.read_text())
+    assert res[CUDA]["instance"]["device"] == CUDA
+    assert res[CUDA]["outcome"] == res["cpu"]["outcome"] == "consistent"
+    ev = {e["name"]: e["value"] for e in res[CUDA]["evidence"]}
+    for e in res["cpu"]["evidence"]:
+        v = ev[e["name"]]
+        if isinstance(e["value"], float):
+            assert v == pytest.approx(e["value"], rel=1e-9, abs=1e-12), e["name"]
+        else:
+            assert v == e["value"], e["name"]
