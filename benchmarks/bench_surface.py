@@ -16,6 +16,12 @@ Each repeat runs loss-landscapes, lstheory, and lstheory forced onto its general
 evaluator (chain detection, cached first-layer products) in every repeat. On a shared machine,
 more threads than free cores make every number meaningless (see the spread of the ratios).
 
+Allocator: PyTorch's eval-mode batch norm writes a fresh output per layer and point; for outputs of
+tens of MB glibc's malloc serves them by ``mmap`` and the page faults cost as much as the layer.
+The fast route folds batch norm away, the anchor pays it — until glibc raises its mmap threshold,
+which depends on the process's history. Run the batch-norm cases also with
+``MALLOC_MMAP_THRESHOLD_=1073741824`` in the environment to see the anchor without that cost.
+
 Grid: ``loss_landscapes.planar_interpolation`` walks a snake over ``steps × steps`` points, and its
 second coordinate is offset by one step in even columns; we evaluate exactly the points it does.
 """
