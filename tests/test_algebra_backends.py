@@ -54,6 +54,38 @@ def test_cyclic5_torch_and_infinity():
     assert roots.n_at_infinity == 50 and roots.n_failed == 0
 
 
+@pytest.mark.parametrize("eps", [1e-2, 3e-4])
+def test_far_finite_roots_are_not_called_at_infinity(eps):
+    import sympy
+
+    from lstheory.algebra import PolynomialSystem
+
+    # roots x ≈ 1 and x ≈ −1/eps (y = 1/x): the second path's z_0 falls like t until t ~ eps,
+    # as if it went to infinity, and levels off only then; two more paths do go to infinity.
+    # Within the early stop's guarantee (‖x‖∞ < 1/infinity_early_tol = 1e4) it must be found.
+    x, y = sympy.symbols("x y")
+    S = PolynomialSystem.from_sympy([sympy.Float(eps) * x**2 + x - 1, x * y - 1])
+    expected = np.sort((-1 + np.array([-1, 1]) * np.sqrt(1 + 4 * eps)) / (2 * eps))
+    for seed in range(3):
+        roots = solve(S, seed=seed)
+        assert roots.n_finite == roots.n_regular == 2 and roots.n_at_infinity == 2
+        assert np.allclose(np.sort(roots.solutions[:, 0].real), expected, rtol=1e-10)
+        assert roots.info["endgame"] == {"newton": 2, "valuation": 2, "cauchy": 0}
+
+
+def test_paths_at_infinity_stopped_early_or_by_the_cauchy_endgame_alike():
+    from lstheory.algebra import TrackerOptions
+
+    e = gallery("cyclic-5")
+    early = solve(e.system, seed=0)
+    assert early.info["endgame"]["valuation"] > 0
+    # no early stop at all: every path at infinity goes through the Cauchy endgame instead
+    late = solve(e.system, seed=0, options=TrackerOptions(infinity_early_tol=0.0))
+    assert late.info["endgame"]["valuation"] == 0
+    assert late.info["endgame"]["cauchy"] == late.n_at_infinity == early.n_at_infinity == 50
+    assert late.n_finite == early.n_finite == 70 and late.n_real == early.n_real == 10
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["katsura-7", "quadrics-7", "quadrics-8"])
 def test_torch_large_gallery(name):

@@ -54,7 +54,11 @@ def solve(
     Notes
     -----
     The torch backend tracks all Π deg F_i paths of the total-degree homotopy in one batch;
-    two paths at one regular endpoint trigger a retrack with smaller steps. Raises
+    two paths at one regular endpoint trigger a retrack with smaller steps. Paths going to
+    infinity are stopped early once their valuation bounds any finite endpoint beyond
+    ‖x‖∞ ≈ 1/``infinity_early_tol`` (1e4 by default; ``options="thorough"`` moves that to
+    1e7, the final classification's own threshold, at the price of Cauchy endgames);
+    ``roots.info["endgame"]`` counts how paths were decided. Raises
     :class:`~lstheory.HypothesisNotMet` for non-square systems (square them up first).
     """
     if backend not in BACKENDS:
@@ -104,7 +108,9 @@ def _to_rootset(system, r: TrackResult, backend, seed, opts, elapsed) -> RootSet
         seed=seed, bezout_number=system.bezout_number, real_tol=opts.real_tol,
         cluster_tol=opts.cluster_tol, timings={"solve": elapsed},
         info={"max_steps": int(r.steps.max()) if len(r.steps) else 0,
-              "winding_numbers": sorted({int(w) for w in r.winding if w > 1})},
+              "winding_numbers": sorted({int(w) for w in r.winding if w > 1}),
+              "endgame": {k: int((r.endgame == k).sum()) for k in ("newton", "valuation",
+                                                                    "cauchy")}},
     )
 
 

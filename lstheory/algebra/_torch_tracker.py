@@ -10,10 +10,17 @@ The homotopy lives in projective coordinates ``z = (z_0, …, z_n)`` on a random
 
 Both are "coefficient polynomials in t": the term coefficients of H are ``Σ_k t^k c_k``, and the
 values *and* Jacobians of all equations at a batch of points are one monomial table and one
-matrix product. Each path has its own step size (RK4 predictor, Newton corrector whose first
-correction sets the next step). Near t = 0 a path that does not end at a regular point goes
-through the Cauchy endgame (loops around t = 0 at shrinking radii; the mean over the loops is
-the endpoint, the number of loops until the path closes is the winding number).
+matrix product. Each path has its own step size (RK4 predictor whose first stage comes from
+the last Newton factorisation, Newton corrector whose first correction sets the next step).
+
+From t = ``endgame_start`` on, paths move in log time (t = t_e (t_end/t_e)^τ) and are decided
+on the way (:class:`_Watch`): a path whose chart coordinate z_0 falls like a power t^ν with a
+valuation steady enough to bound any finite endpoint beyond ``1/infinity_early_tol`` is
+stopped "at infinity"; a path whose Newton iteration at t = 0 (from the secant through two
+checkpoints) converges to a regular point nearby ends there. Only the rest (singular
+endpoints, paths too slow to decide) go through the Cauchy endgame (loops around t = 0 at
+shrinking radii; the mean over the loops is the endpoint, the number of loops until the path
+closes is the winding number). ``TrackResult.endgame`` says which route decided each path.
 """
 
 from __future__ import annotations
@@ -78,7 +85,8 @@ class TrackerOptions:
         presets = {
             "fast": cls(max_step=0.2, predictor_tol=1e-3),
             "default": cls(),
-            "thorough": cls(max_step=0.05, predictor_tol=1e-7, max_iterations=20000,
+            "thorough": cls(max_step=0.05, predictor_tol=1e-7, infinity_early_tol=1e-7,
+                            max_iterations=20000,
                             cauchy_samples=16, max_winding=24, retracks=4),
         }
         if name not in presets:
@@ -96,6 +104,7 @@ class TrackResult:
     condition: np.ndarray
     winding: np.ndarray
     steps: np.ndarray
+    endgame: np.ndarray  # how each path was decided: one of ENDGAMES
 
 
 # ---------------------------------------------------------------------------- the homotopy
@@ -443,7 +452,8 @@ def _endgame(hom, z, r0, rows, opts):
 
 
 # ---------------------------------------------------------------------------- log-time phase
-REGULAR, AT_INFINITY = 1, 2
+REGULAR, AT_INFINITY, CAUCHY = 1, 2, 3
+ENDGAMES = ("none", "newton", "valuation", "cauchy")  # by code 0..3
 LOG2 = math.log(2.0)
 
 
@@ -555,6 +565,7 @@ def _run(hom, z0, rows, opts, n_vars, refine):
     infinite = torch.zeros_like(regular)
     ok = torch.zeros_like(regular)
     winding = torch.zeros(B, dtype=torch.long, device=dev)
+    how = torch.zeros(B, dtype=torch.long, device=dev)  # an index into ENDGAMES
     live = ok1.nonzero().squeeze(1)
     if live.numel():
         L = live.numel()
@@ -569,6 +580,7 @@ def _run(hom, z0, rows, opts, n_vars, refine):
         infinite[live[inf]] = True
         ok[live[reg | inf]] = True
         winding[live[reg]] = 1
+        how[live] = lab
         rest = (~(reg | inf)).nonzero().squeeze(1)
         if rest.numel():
             need = live[rest]
@@ -582,8 +594,9 @@ def _run(hom, z0, rows, opts, n_vars, refine):
             regular[need] = reg
             winding[need] = w
             ok[need] = good
+            how[need] = CAUCHY
     return _classify(z_end, ok, regular, winding, steps, opts, n_vars, refine,
-                     rows.cpu().numpy(), infinite.cpu().numpy())
+                     rows.cpu().numpy(), infinite.cpu().numpy()) + [how.cpu().numpy()]
 
 
 def _classify(z, ok, regular, winding, steps, opts, n_vars, refine, rows, infinite):
@@ -701,12 +714,10 @@ def _rng_complex(rng, *shape):
 
 
 def _split(flat, S, M) -> list[TrackResult]:
-    pts, st, res, cond, wind, steps = flat
-    return [
-        TrackResult(pts[s * M:(s + 1) * M], st[s * M:(s + 1) * M], res[s * M:(s + 1) * M],
-                    cond[s * M:(s + 1) * M], wind[s * M:(s + 1) * M], steps[s * M:(s + 1) * M])
-        for s in range(S)
-    ]
+    *arrays, how = flat
+    names = np.array(ENDGAMES)
+    return [TrackResult(*(a[s * M:(s + 1) * M] for a in arrays), names[how[s * M:(s + 1) * M]])
+            for s in range(S)]
 
 
 def _retrack_jumps(hom, z0, rows, system_of, opts, n_vars, refine, result):
