@@ -95,6 +95,27 @@ def test_parameter_homotopy_agrees_with_fresh_solves():
     del rng
 
 
+def test_parameter_homotopy_detours_around_a_bad_segment():
+    from lstheory.algebra import TrackerOptions
+
+    # on these data sets (found by sweeping 200) the straight segment from the generic start
+    # parameters passes so close to the discriminant that paths fail or jump onto each other
+    fam = MLP([3, 2, 1], "polynomial", coeffs=(0.0, 0.5, 1.0), bias=True)
+    r = generic_rank(network_system(fam, n_data=fam.n_params), seed=0)
+    sq = square_up(network_system(fam, n_data=r), seed=0)
+    rng = np.random.default_rng(0)
+    P = np.stack([data_parameters(rng.standard_normal((r, 3)), rng.standard_normal((r, 1)))
+                  for _ in range(125)])[[16, 89, 124]]
+    ph = ParameterHomotopy(sq.system, seed=0).fit()
+    assert ph.generic_root_count == 24
+    straight = ParameterHomotopy(sq.system, seed=0, options=TrackerOptions(retracks=0))
+    straight.start_parameters_ = ph.start_parameters_
+    straight.start_solutions_ = ph.start_solutions_
+    assert any(x.n_finite < 24 for x in straight.solve(P)), "precondition: a bad segment"
+    for roots in ph.solve(P):
+        assert roots.n_finite == roots.n_regular == 24 and roots.n_failed == 0
+
+
 def test_bad_network_inputs():
     with pytest.raises(InvalidArgument, match="polynomial activation"):
         network_system(MLP([1, 2, 1], "relu"), n_data=2)
