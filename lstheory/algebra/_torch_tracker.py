@@ -533,7 +533,7 @@ class _Watch:
         self.cp_z[i], self.cp_lt[i] = z, lt
         label = torch.where(infinite, AT_INFINITY, 0)
         # finite-looking paths: try to finish at t = 0 (a regular endpoint)
-        try_ = ~infinite & (mu.abs() < 0.5)
+        try_ = ~infinite & (mu.abs() < 0.25)
         if bool(try_.any()):
             k = try_.nonzero().squeeze(1)
             zk, rk = z[k], self.rows[i[k]]
