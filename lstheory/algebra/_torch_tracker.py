@@ -294,15 +294,16 @@ class _Segment:
     def __init__(self, ta=None, tb=None, radius=None, log=False):
         self.ta, self.tb, self.radius = ta, tb, radius
         self.L = torch.log(tb / ta) if log else None
+        self.d = tb - ta if tb is not None and not log else None
 
     def at(self, idx, tau):
-        """(t, dt/dτ) for the paths ``idx`` at parameters ``tau``."""
+        """(t, dt/dτ) for the paths ``idx`` at parameters ``tau[..., len(idx)]``."""
         if self.L is not None:
             t = self.ta[idx] * torch.exp(tau * self.L[idx])
             return t, self.L[idx] * t
         if self.radius is None:
-            d = self.tb[idx] - self.ta[idx]
-            return self.ta[idx] + tau * d, d
+            d = self.d[idx]
+            return self.ta[idx] + tau * d, d.expand(tau.shape)
         t = self.radius[idx] * torch.exp(2j * math.pi * tau)
         return t, 2j * math.pi * t
 
@@ -339,9 +340,7 @@ def _advance(hom, z, rows, seg, opts, *, h0=None, stops=0, max_step=None, watch=
         if stops:
             end = (torch.floor(ta * stops + 1e-9) + 1) / stops
         step = torch.minimum(h[act], end - ta)
-        t0, v0 = seg.at(act, ta)
-        tm, vm = seg.at(act, ta + step / 2)
-        t1, v1 = seg.at(act, ta + step)
+        (t0, tm, t1), (v0, vm, v1) = seg.at(act, torch.stack([ta, ta + step / 2, ta + step]))
         hc = step.to(CDTYPE)
         if zdot is None:
             zdot = torch.zeros_like(z)
