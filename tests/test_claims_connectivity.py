@@ -198,3 +198,70 @@ def test_yun_least_squares_on_full_rank_data_is_unchanged():
     A = torch.cat([X, torch.ones(len(X), 1, dtype=X.dtype)], 1)
     torch.testing.assert_close(least_squares(A, Y), torch.linalg.lstsq(A, Y).solution,
                                rtol=1e-12, atol=1e-14)
+
+
+# ---------------------------------------------------------------------------- nguyen construction
+def _nguyen_instance(seed, n_data=6):
+    from lstheory.claims._connectivity import gaussian
+
+    X, Y = gaussian(seed, "t-X", n_data, 2), gaussian(seed, "t-Y", n_data, 1)
+    fam = two_layer(2, n_data + 1, 1, "leaky-relu", bias=True, negative_slope=0.1)
+    return fam, (X, Y)
+
+
+def _with_fitted_outputs(fam, X, Y, th):
+    """``th`` with its output weights and bias the least-squares fit of Y on its features."""
+    v = {k: t.clone() for k, t in fam.unflatten(th[None]).items()}
+    Phi = fam.activation(X @ v["W1"][0].T + v["b1"][0])
+    A = torch.cat([Phi, torch.ones(len(X), 1, dtype=X.dtype)], 1)
+    sol = torch.linalg.lstsq(A, Y, driver="gelsd").solution[:, 0]
+    v["W2"][0, 0], v["b2"][0] = sol[:-1], sol[-1:]
+    return fam.flatten(v)[0]
+
+
+def _all_active(fam, X, Y, seed):
+    """A fitted point whose units are all active on every input: features of rank ≤ n + 1 < N,
+    so it is the best affine fit (loss > 0)."""
+    th = fam.sample(1, seed=seed)[0].clone()
+    v = fam.unflatten(th[None])
+    v["b1"][:] = 10.0 + (X @ v["W1"][0].T).abs().max()  # a view: writes into th
+    return _with_fitted_outputs(fam, X, Y, th)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_nguyen_construction_keeps_the_rank_deficient_end_and_connects(seed):
+    """θ_B's features have rank 3 < N = 6 (every unit active on every input), θ_A is generic:
+    phase 1 cannot keep θ_A's outputs at θ_B's hidden layer exactly, but the path returned is
+    certified below the level (by the fallback least-squares solves or, where those overshoot,
+    by keeping θ_B's outputs and reversing)."""
+    from lstheory.claims.nguyen import LEVEL_RTOL, _one_way, nguyen_path
+
+    fam, (X, Y) = _nguyen_instance(seed)
+    a = _with_fitted_outputs(fam, X, Y, fam.sample(1, seed=100 + seed)[0])  # loss 0
+    b = _all_active(fam, X, Y, seed)
+    Phi_b = fam.activation(X @ fam.unflatten(b[None])["W1"][0].T + fam.unflatten(b[None])["b1"])
+    assert int(torch.linalg.matrix_rank(Phi_b)) == 3
+    la, lb = (float(v) for v in fam.loss(torch.stack([a, b]), (X, Y)))
+    assert la < lb
+    level = max(la, lb) + LEVEL_RTOL * float((Y**2).mean())
+    _, _, res_fwd = _one_way(fam, (X, Y), a, b, level, 16, 512)
+    assert res_fwd > 1e-3  # keeping θ_A's outputs: they leave the span of the features
+    path, _ = nguyen_path(fam, (X, Y), a, b, level=level)
+    assert torch.equal(path.points[0], a) and torch.equal(path.points[-1], b)
+    (c,) = certify_paths(fam, (X, Y), [path])
+    assert c.exact and c.bound <= level
+
+
+def test_nguyen_construction_connects_generic_random_points():
+    """Random points with full-rank features: every pair of the construction is certified
+    below its level once the polygon is refined enough (4 bisection rounds were too few)."""
+    from lstheory.claims.nguyen import LEVEL_RTOL, nguyen_path
+
+    fam, (X, Y) = _nguyen_instance(0)
+    pts = fam.sample(6, seed=7)
+    losses = fam.loss(pts, (X, Y))
+    for i, j in [(0, 1), (2, 3), (4, 5)]:
+        level = float(max(losses[i], losses[j])) + LEVEL_RTOL * float((Y**2).mean())
+        path, res = nguyen_path(fam, (X, Y), pts[i], pts[j], level=level)
+        (c,) = certify_paths(fam, (X, Y), [path])
+        assert c.bound <= level, (i, j, c.bound, level, res)

@@ -10,9 +10,14 @@ leaky-ReLU net along a segment is piecewise polynomial):
 2. move the output layer straight to θ_B's (the loss is convex in it).
 
 For a piecewise-linear σ the features of units that are active (or inactive) on every input are
-affine in x, so the feature matrix can lose rank along the line even when m ≥ N + 1; the largest
-residual of the output solves is reported, and a pair counts as connected when either this path
-or the independent search (batched string method, then DSS) is certified below its level.
+affine in x, so the feature matrix can lose rank N on open sets of hidden layers even when
+m ≥ N + 1, and the straight line can run through them: that is a hypothesis of this construction,
+not of the theorem (whose proof goes around such sets). The ends themselves can be rank-deficient
+(a descent that stopped above the global value, a random point): phase 1 must then keep *that*
+end's outputs, so a failed path is rebuilt in the other direction. The verdict reports what the
+construction achieved on its own (pairs connected, pairs whose output solves stayed exact, ends of
+rank < N) next to the independent search (batched string method, then DSS); a pair counts as
+connected when either is certified below its level.
 Tightness: N = 1, width 1, x = y = 1: ``L = (u σ(w) − 1)²`` has two components below λ = 1
 (shown with sympy).
 """
@@ -45,6 +50,16 @@ __all__ = ["nguyen_path", "check_nguyen_wide"]
 SOURCE = ("Nguyen 2021, 'On connected sublevel sets in deep learning' (ICML 2019) / "
           "'When are solutions connected in deep networks?' (NeurIPS 2021)")
 LEVEL_RTOL = 5e-3  # ε-connectivity: a pair is joined when its bound ≤ max(L_A, L_B) + this·mean y²
+MIN_STEP = 2.0**-20  # phase-1 segments are not bisected below this width in t (a blow-up of the
+# re-solved output weights at a rank drop cannot be refined away)
+SOLVE_ATOL = 1e-8  # an output-weight solve is exact when its residual ≤ this · max(1, mean y²)^½
+
+
+def _rank_deficient_ends(fam, X, pts) -> int:
+    """How many of ``pts`` have hidden features ``σ(X W₁ᵀ + b₁)`` of numerical rank < N."""
+    v = fam.unflatten(pts)
+    pre = torch.einsum("nd,kmd->knm", X, v["W1"]) + (v["b1"][:, None, :] if fam.bias else 0)
+    return int((torch.linalg.matrix_rank(fam.activation(pre)) < X.shape[0]).sum())
 
 
 def _phase_one_point(fam, X, va, vb, c, F, t):
@@ -61,32 +76,53 @@ def _phase_one_point(fam, X, va, vb, c, F, t):
     return fam.flatten({k: x[None] for k, x in v.items()})[0], float((Phi @ u - F).abs().max())
 
 
-def nguyen_path(fam, data, theta_a: torch.Tensor, theta_b: torch.Tensor, *, level: float,
-                vertices: int = 16, rounds: int = 4) -> tuple[Path, float]:
-    """The two-phase path of the module notes as a polygon, refined where its certified maximum
-    exceeds ``level`` (the re-solved output weights move fast where the features are nearly
-    rank-deficient). Returns the path and the largest residual of the output-weight solves (0
-    while the feature matrix keeps rank N)."""
+def _one_way(fam, data, theta_a, theta_b, level, vertices, max_vertices):
+    """Phase 1 keeping θ_A's outputs, then phase 2; polygon refined (bisection of the phase-1
+    segments whose certified maximum exceeds ``level``) until none does or ``max_vertices``."""
     X = data[0]
     va = {k: t[0] for k, t in fam.unflatten(theta_a[None]).items()}
     vb = {k: t[0] for k, t in fam.unflatten(theta_b[None]).items()}
-    c = va["b2"] if fam.bias else torch.zeros(1, dtype=X.dtype)
+    c = va["b2"] if fam.bias else torch.zeros(1, dtype=X.dtype, device=X.device)
     F = fam.forward(theta_a[None], X)[0, :, 0] - c  # outputs to keep, less the output bias
     ts = [float(t) for t in torch.linspace(0, 1, vertices, dtype=torch.float64)]
     cache = {t: _phase_one_point(fam, X, va, vb, c, F, t) for t in ts}
-    for _ in range(rounds):
+    while True:
         ts = sorted(cache)
         path = Path(torch.stack([theta_a] + [cache[t][0] for t in ts] + [theta_b]),
                     method="nguyen construction")
         (cert,) = certify_paths(fam, data, [path])
         over = [j for j, m in enumerate(cert.segment_max) if m + cert.fit_error > level]
-        inner = [j - 1 for j in over if 1 <= j <= len(ts) - 1]  # phase-1 segments only
-        if not inner:
+        inner = [j - 1 for j in over  # phase-1 segments still wider than MIN_STEP only
+                 if 1 <= j <= len(ts) - 1 and ts[j] - ts[j - 1] > MIN_STEP]
+        if not inner or len(ts) + len(inner) > max_vertices:
             break
         for j in inner:
             mid = (ts[j] + ts[j + 1]) / 2
             cache[mid] = _phase_one_point(fam, X, va, vb, c, F, mid)
-    return path, max(r for _, r in cache.values())
+    return path, cert, max(r for _, r in cache.values())
+
+
+def nguyen_path(fam, data, theta_a: torch.Tensor, theta_b: torch.Tensor, *, level: float,
+                vertices: int = 16, max_vertices: int = 512) -> tuple[Path, float]:
+    """The two-phase path of the module notes as a polygon, refined where its certified maximum
+    exceeds ``level`` (the re-solved output weights move fast where the features are nearly
+    rank-deficient). Returns the path and the largest residual of its output-weight solves (0
+    while the feature matrix keeps rank N).
+
+    Phase 1 keeps one end's outputs while the hidden layer moves to the other end's, so it needs
+    that end's outputs in the span of the features all along the line, in particular at the
+    *other* end. An end whose own features have rank < N (a descent that stopped above the global
+    value, a random point with many units active or inactive on every input) can only be the kept
+    one; so when A → B does not stay below ``level`` the path is also built from B to A and
+    reversed, and the one with the lower certified maximum is returned.
+    """
+    path, cert, res = _one_way(fam, data, theta_a, theta_b, level, vertices, max_vertices)
+    if cert.bound <= level:
+        return path, res
+    back, bcert, bres = _one_way(fam, data, theta_b, theta_a, level, vertices, max_vertices)
+    if bcert.bound < cert.bound:
+        return Path(back.points.flip(0), method="nguyen construction (from B)"), bres
+    return path, res
 
 
 def _instance(data: str, n_data: int, n: int, seed: int):
@@ -135,6 +171,10 @@ def check_nguyen_wide(ctx: Context, *, weak: bool, claim: Claim, n_data: int, wi
     ok_c = [c.bound <= float(lam[k]) for k, c in enumerate(cons)]
     ok_s = [c.bound <= float(lam[k]) for k, c in enumerate(scert)]
     ok = [a or b for a, b in zip(ok_c, ok_s)]
+    exact = sum(r <= SOLVE_ATOL * max(1.0, scale) ** 0.5 for _, r in built)
+    deficient = _rank_deficient_ends(fam, X.to(ctx.device), pts)
+    summary = (f"construction of the proof: {sum(ok_c)}/{len(ok_c)} pairs connected; string "
+               f"method (+ DSS): {sum(ok_s)}/{len(ok_s)} below λ")
     tight = data == "unit" and m == 1 and not bias
     split = sign_split(X.numpy(), Y.numpy(), 2) if tight else None
     evidence = [Evidence("N, m, n", [N, m, input_dim]), Evidence("mean y²", scale),
@@ -143,6 +183,11 @@ def check_nguyen_wide(ctx: Context, *, weak: bool, claim: Claim, n_data: int, wi
                          f"exact certificates, level max(L_A, L_B) + {LEVEL_RTOL:g}·mean y²"),
                 Evidence("largest residual of the output solves",
                          max(r for _, r in built), "0 while the features keep rank N"),
+                Evidence("pairs whose output solves stayed exact (construction's hypothesis)",
+                         f"{exact}/{len(built)}", f"residual ≤ {SOLVE_ATOL:g}·max(1, mean y²)^½ "
+                         "at every vertex: the kept outputs stay in the span of the features"),
+                Evidence("points whose features have rank < N", f"{deficient}/{len(pts)}",
+                         "descent ends and random points; such an end can only be the kept one"),
                 Evidence("pairs connected by the string method (+ DSS)",
                          f"{sum(ok_s)}/{len(ok_s)}"),
                 Evidence("max certified barrier (construction, string)",
@@ -183,15 +228,16 @@ def check_nguyen_wide(ctx: Context, *, weak: bool, claim: Claim, n_data: int, wi
     if not holds:
         return make_verdict(claim, ctx, Outcome.HYPOTHESES_NOT_MET,
                             "; ".join(h.statement for h in hyps if not h.holds) + " fails; "
-                            f"{sum(ok)}/{len(ok)} pairs connected anyway", instance, hyps,
+                            f"{sum(ok)}/{len(ok)} pairs connected anyway ({summary})", instance,
+                            hyps,
                             evidence, tables)
     if all(ok):
         return make_verdict(claim, ctx, Outcome.CONSISTENT,
                             f"all {len(ok)} pairs joined by certified paths within "
-                            f"{LEVEL_RTOL:g}·mean y² of max(L_A, L_B) ({sum(ok_c)} by the "
-                            "construction of the proof)", instance, hyps, evidence, tables)
+                            f"{LEVEL_RTOL:g}·mean y² of max(L_A, L_B) ({summary})", instance,
+                            hyps, evidence, tables)
     return make_verdict(claim, ctx, Outcome.INCONCLUSIVE,
-                        f"{len(ok) - sum(ok)} pairs not connected below their level",
+                        f"{len(ok) - sum(ok)} pairs not connected below their level ({summary})",
                         instance, hyps, evidence, tables)
 
 
