@@ -129,7 +129,11 @@ class CCNN(ClassifierMixin, BaseEstimator):
         U, s, _ = thin_svd(as_nuclear_matrix(fit.A).double())
         r = min(int(self.n_filters), len(s))
         self.singular_values_ = s.cpu().numpy()
-        self.filters_ = U[:, :r].to(fit.A.dtype)
+        # a singular vector's sign is arbitrary and differs between LAPACK and cuSOLVER: fix it
+        # (largest-magnitude entry positive) so that the next layer sees the same input anywhere
+        U = U[:, :r]
+        pivot = U.gather(0, U.abs().argmax(0, keepdim=True))
+        self.filters_ = (U * torch.sign(pivot)).to(fit.A.dtype)
 
     # ---------------------------------------------------------------- predict
     def pooled_features(self, X) -> torch.Tensor:
