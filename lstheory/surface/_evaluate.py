@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,8 +55,21 @@ CACHE_BYTES = 8 << 20
 #: Bytes of the widest activation of the points that one batched matmul of the fast route takes
 #: together (several points per call only for small models: larger groups leave the L2 cache).
 GROUP_BYTES = 1 << 20
+#: Entries of first-layer output per worker below which the fast route runs in one thread.
+PARALLEL_ELEMENTS = 1 << 17
 #: ``cross_entropy`` on logits; ``mse``: ``mean_c (f_c(x) − onehot(y)_c)²`` per sample.
 LOSSES = ("cross_entropy", "mse")
+
+
+@contextmanager
+def _single_threaded():
+    """One torch thread inside (the fast route's workers are the parallelism); restored after."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
 
 
 def has_batch_norm(model: nn.Module) -> bool:
@@ -280,7 +295,7 @@ class PointEvaluator:
                 LayerChain.detect(*args) if self.bn == "keep" else None
             )
             if isinstance(chain, LayerChain):
-                rows = self._rows_for(chain)
+                rows = self._rows_for(chain, len(splits[0][0]))
                 xb = splits[0][0][:rows].to(self.device, self.dtype)
                 chain.choose_first_layer(xb, c)
             self._chain = chain or False
@@ -289,34 +304,49 @@ class PointEvaluator:
         size = self._chain.product_bytes(sum(len(x) for x, _ in splits))
         return size <= self.max_memory // 2
 
-    def _rows_for(self, chain: ChainBase) -> int:
-        """Data rows per pass of the fast route: ``batch_size``, or fewer where the first
-        layer's output of a batch would not stay in cache (:data:`CACHE_BYTES`) on a CPU —
-        every point re-reads it, so a cache-sized batch is several times faster there."""
+    def _workers(self, chain: ChainBase, n: int) -> int:
+        """Threads of the fast route over ``n`` samples: on a CPU, up to one per torch thread,
+        each running its share of the data passes single-threaded — where a share's first-layer
+        output has at least :data:`PARALLEL_ELEMENTS` entries (below that, the per-operation
+        overhead of the threads costs more than they save)."""
+        if self.device.type != "cpu":
+            return 1
+        per_sample = chain.product_bytes(1) // (4 * (1 + len(self.dirs)))
+        k = torch.get_num_threads()
+        while k > 1 and (n // k) * per_sample < PARALLEL_ELEMENTS:
+            k -= 1
+        return k
+
+    def _rows_for(self, chain: ChainBase, n: int) -> int:
+        """Data rows per pass of the fast route over ``n`` samples: ``batch_size``, or fewer
+        where the first layer's output of a batch would not stay in cache
+        (:data:`CACHE_BYTES`) on a CPU — every point re-reads it, so a cache-sized batch is
+        several times faster there — and at most an equal share per worker."""
         if self.device.type != "cpu":
             return self.batch_size
-        return max(1, min(self.batch_size, CACHE_BYTES // chain.product_bytes(1)))
+        workers = self._workers(chain, n)
+        rows = min(self.batch_size, CACHE_BYTES // chain.product_bytes(1), -(-n // workers))
+        return max(1, rows)
 
     def _first_products(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The chain's first-layer products for every batch of ``x``, cached per tensor."""
+        rows = self._rows_for(self._chain, len(x))
         hit = self._products.get(id(x))
-        if hit is None or hit[0] is not x:
+        if hit is None or hit[0] is not x or hit[1] != rows:
             prods = [
                 self._chain.first_products(xb.to(self.device, self.dtype))
-                for xb, _ in batches(x, x.new_zeros(len(x)), self._rows_for(self._chain))
+                for xb, _ in batches(x, x.new_zeros(len(x)), rows)
             ]
-            hit = self._products[id(x)] = (x, prods)
-        return hit[1]
+            hit = self._products[id(x)] = (x, rows, prods)
+        return hit[2]
 
     def _evaluate_chain(self, c: torch.Tensor, splits) -> list[Totals]:
         step = max(1, min(len(c), (64 << 20) // self._chain.point_bytes()))
         groups = [self._chain.points(c[g : g + step]) for g in range(0, len(c), step)]
-        out = []
-        for x, y in splits:
-            tot = Totals.zeros(c.shape[0])
-            sums = torch.zeros(3, c.shape[0], dtype=torch.float64)
-            rows = self._rows_for(self._chain)
-            for prods, (_, yb) in zip(self._first_products(x), batches(x, y, rows)):
+
+        def run(passes) -> tuple[torch.Tensor, int]:
+            sums, n = torch.zeros(3, c.shape[0], dtype=torch.float64), 0
+            for prods, yb in passes:
                 yb = yb.to(self.device)
                 losses, oks = [], []
                 size = self._chain.group_size(len(yb), GROUP_BYTES)
@@ -330,7 +360,22 @@ class PointEvaluator:
                 sums[0] += loss.sum(1).cpu()
                 sums[1] += loss.pow(2).sum(1).cpu()
                 sums[2] += torch.cat(oks).sum(1).cpu()
-                tot.n += len(yb)
+                n += len(yb)
+            return sums, n
+
+        out = []
+        for x, y in splits:
+            rows = self._rows_for(self._chain, len(x))
+            passes = [(p, yb) for p, (_, yb) in zip(self._first_products(x), batches(x, y, rows))]
+            k = min(self._workers(self._chain, len(x)), len(passes))
+            if k > 1:
+                with _single_threaded(), ThreadPoolExecutor(k) as pool:
+                    parts = list(pool.map(run, [passes[i::k] for i in range(k)]))
+            else:
+                parts = [run(passes)]
+            tot = Totals.zeros(c.shape[0])
+            sums = sum(p[0] for p in parts)
+            tot.n = sum(p[1] for p in parts)
             tot.loss, tot.loss_sq, tot.correct = (v.numpy() for v in sums)
             out.append(tot)
         return out

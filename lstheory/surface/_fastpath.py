@@ -21,6 +21,7 @@ at a non-trivial point before it is used; anything else takes the general route.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import torch
@@ -50,7 +51,7 @@ class ChainBase:
 
     def __init__(self, steps: list, params: dict, dirs: list[dict]):
         self.steps, self.params, self.dirs = steps, params, dirs
-        self._buffers: dict[int, torch.Tensor] = {}
+        self._local = threading.local()  # scratch buffers, one set per worker thread
         self._bases: dict[str, torch.Tensor] = {}
 
     def _agrees(self, model: nn.Module, x: torch.Tensor) -> bool:
@@ -223,9 +224,10 @@ class LinearChain(ChainBase):
         size = 1
         for d in shape:
             size *= d
-        buf = self._buffers.get(i)
+        bufs = self._local.__dict__.setdefault("buffers", {})
+        buf = bufs.get(i)
         if buf is None or buf.numel() < size or buf.dtype != like.dtype:
-            buf = self._buffers[i] = torch.empty(size, dtype=like.dtype, device=like.device)
+            buf = bufs[i] = torch.empty(size, dtype=like.dtype, device=like.device)
         return buf[:size].view(shape)
 
 
