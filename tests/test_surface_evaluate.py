@@ -411,3 +411,27 @@ def test_plot_1d_leaves_accuracy_out_where_the_loss_is_nan():
     ax, ax2 = plot_1d(Surface(grid, vals, np.ones(3, bool)))
     np.testing.assert_array_equal(ax2.lines[0].get_ydata(), [50.0, np.nan, 70.0])
     np.testing.assert_array_equal(ax.lines[0].get_ydata(), vals["train_loss"])
+
+
+def test_fast_route_split_over_threads_equals_one_thread(digits):
+    """With two torch threads the fast route splits the data passes over two single-threaded
+    workers: same totals as one thread, and torch's thread count restored afterwards."""
+    from lstheory.surface import PointEvaluator
+
+    net = build_model("mlp", input_shape=digits.input_shape, hidden=(256,)).eval()
+    dirs = [random_direction(net, seed=1, stream=s) for s in "xy"]
+    coords = np.random.default_rng(3).uniform(-1, 1, (7, 2))
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        two = PointEvaluator(net, dirs, batch_size=4096)
+        got = two.evaluate(coords, [digits.train])[0]
+        assert two._workers(two._chain, len(digits.y_train)) == 2
+        assert torch.get_num_threads() == 2
+        torch.set_num_threads(1)
+        ref = PointEvaluator(net, dirs, batch_size=4096).evaluate(coords, [digits.train])[0]
+    finally:
+        torch.set_num_threads(before)
+    assert got.n == ref.n == len(digits.y_train)
+    np.testing.assert_allclose(got.mean_loss(), ref.mean_loss(), rtol=1e-6)
+    np.testing.assert_array_equal(got.correct, ref.correct)
