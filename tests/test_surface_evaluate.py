@@ -413,11 +413,12 @@ def test_plot_1d_leaves_accuracy_out_where_the_loss_is_nan():
     np.testing.assert_array_equal(ax.lines[0].get_ydata(), vals["train_loss"])
 
 
-def test_fast_route_split_over_threads_equals_one_thread(digits):
+def test_fast_route_split_over_threads_equals_one_thread(digits, monkeypatch):
     """With two torch threads the fast route splits the data passes over two single-threaded
     workers: same totals as one thread, and torch's thread count restored afterwards."""
-    from lstheory.surface import PointEvaluator
+    from lstheory.surface import PointEvaluator, _evaluate
 
+    monkeypatch.setattr(_evaluate, "PARALLEL_ELEMENTS", 1)  # split even this small data set
     net = build_model("mlp", input_shape=digits.input_shape, hidden=(256,)).eval()
     dirs = [random_direction(net, seed=1, stream=s) for s in "xy"]
     coords = np.random.default_rng(3).uniform(-1, 1, (7, 2))
