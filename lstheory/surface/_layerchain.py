@@ -261,15 +261,8 @@ class LayerChain(ChainBase):
         """Transposed logits ``[1, C, n]`` of the point ``lo`` on one batch."""
         if hi is not None and hi != lo + 1:
             raise ValueError("LayerChain.logits_t evaluates one point per call")
-        i = lo
-        coef, layers = points[0], points[1:]
-        first = self.steps[0]
-        if self.cached:
-            m = products.shape[0]
-            z = (coef[i : i + 1] @ products.view(m, -1)).view(products.shape[1:])
-        else:
-            ws, bs = layers[0]
-            z = first.apply(products, ws[i], bs[i])
+        i, layers = lo, points[1:]
+        z = self._first_layer(products, points, i)
         layer = 1
         for step in self.steps[1:]:
             if isinstance(step, _Affine):
@@ -280,10 +273,18 @@ class LayerChain(ChainBase):
                 z = step(z)
         return z.reshape(z.shape[0], -1).T[None]
 
+    def _first_layer(self, products: torch.Tensor, points: list, i: int) -> torch.Tensor:
+        """The first layer's output at point ``i``: combined from the cached products, or
+        computed from the pre-processed input."""
+        if self.cached:
+            m = products.shape[0]
+            return (points[0][i : i + 1] @ products.view(m, -1)).view(products.shape[1:])
+        ws, bs = points[1]
+        return self.steps[0].apply(products, ws[i], bs[i])
+
     def choose_first_layer(self, x: torch.Tensor, c: torch.Tensor) -> None:
         """Cache the first layer's products or compute it per point: whichever the clock says
         is faster on ``x`` (one batch) for one point of ``c``."""
-        first = self.steps[0]
         pts = self.points(c[:1])
         if self._scale_moves():
             self.cached = False
@@ -295,12 +296,7 @@ class LayerChain(ChainBase):
             best = float("inf")
             for _ in range(3):
                 t0 = time.perf_counter()
-                if cached:
-                    m = prods.shape[0]
-                    (pts[0][:1] @ prods.view(m, -1)).view(prods.shape[1:])
-                else:
-                    ws, bs = pts[1]
-                    first.apply(prods, ws[0], bs[0])
+                self._first_layer(prods, pts, 0)
                 if x.is_cuda:
                     torch.cuda.synchronize(x.device)
                 best = min(best, time.perf_counter() - t0)
