@@ -11,7 +11,7 @@ certificates, level-set graphs), ``lstheory.claims`` (claims, verdicts, registry
 ``lstheory.testing`` (hypothesis strategies for your own CI).
 """
 
-__version__ = "0.1.0"
+from ._version import __version__, source_revision  # noqa: E402
 
 from ._errors import (  # noqa: E402
     BackendUnavailable,
@@ -43,6 +43,7 @@ __all__ = [
     "UnknownName",
     "Verdict",
     "__version__",
+    "source_revision",
     "all_claims",
     "claim_ids",
     "get_claim",

@@ -1,6 +1,8 @@
 """The ``lstheory`` command: a thin shell over the library.
 
-Exit codes: 0 consistent, 1 refuted, 2 bad input, 3 inconclusive or hypotheses not met.
+Exit codes: 0 consistent, 1 refuted, 2 bad input, 3 inconclusive or hypotheses not met,
+4 internal error (an exception lstheory did not expect: a bug, reported as one line; set
+LSTHEORY_TRACEBACK=1 for the traceback), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from ._errors import InvalidArgument, LstheoryError, UsageError
 from .claims import BUDGETS, all_claims, get_claim
 
 EXIT_BAD_INPUT = 2
+#: an unexpected exception: never 1 (refuted) or 3 (inconclusive), so a crash reads as a crash
+EXIT_INTERNAL_ERROR = 4
 
 
 class _Parser(argparse.ArgumentParser):
@@ -155,6 +159,39 @@ def _cmd_campaign(args) -> int:
     return 0
 
 
+def _cmd_selftest(args) -> int:
+    from .claims import selftest
+
+    progress = Progress(enabled=not args.quiet)
+    try:
+        report = selftest(args.claims or None, budget=args.budget, tier=args.tier,
+                          seed=None if args.seed is None else _parse_seed(args.seed),
+                          device=args.device, progress=progress)
+    finally:
+        progress.done()
+    print(report)
+    if args.json:
+        import json
+
+        from ._io import write_atomic
+
+        write_atomic(args.json, json.dumps(report.to_dict(), indent=2) + "\n")
+        print(f"  json: {args.json}")
+    return 0 if report.all_caught and not report.claims_without_mutants else 1
+
+
+def _cmd_replay(args) -> int:
+    from .claims import replay
+
+    progress = Progress(enabled=not args.quiet)
+    try:
+        report = replay(args.result, rtol=args.rtol, progress=progress)
+    finally:
+        progress.done()
+    print(report)
+    return 0 if report.agrees else 3
+
+
 def build_parser() -> _Parser:
     p = _Parser(prog="lstheory", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"lstheory {__version__}")
@@ -168,6 +205,22 @@ def build_parser() -> _Parser:
     c.add_argument("spec")
     c.add_argument("--fresh", action="store_true", help="ignore results already on disk")
     c.add_argument("--quiet", action="store_true")
+    t = sub.add_parser("selftest", help="run the claims' mutants (false statements); exit 0 "
+                       "only when the checkers catch every one")
+    t.add_argument("claims", nargs="*", metavar="CLAIM", help="claims to test (default: all)")
+    t.add_argument("--budget", default="fast", choices=BUDGETS)
+    t.add_argument("--tier", default="all", choices=("fast", "all"),
+                   help="'fast': only the mutants marked fast (what the default tests run)")
+    t.add_argument("--seed", default=None, help="seed for every mutant (default: 0)")
+    t.add_argument("--device", default="cpu")
+    t.add_argument("--json", default=None, metavar="PATH")
+    t.add_argument("--quiet", action="store_true")
+    r = sub.add_parser("replay", help="rerun a saved verdict (JSON) and compare outcome and "
+                       "evidence; exit 0 when they agree, 3 when not")
+    r.add_argument("result", metavar="RESULT.json")
+    r.add_argument("--rtol", type=float, default=1e-6,
+                   help="relative tolerance for numbers in the evidence (default 1e-6)")
+    r.add_argument("--quiet", action="store_true")
     for module in _command_modules().values():
         module.add_parser(sub)
     return p
@@ -197,7 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if rest:
             raise UsageError(f"lstheory {args.command}",
                              f"unrecognized arguments: {' '.join(rest)}")
-        builtin = {"list": _cmd_list, "show": _cmd_show, "campaign": _cmd_campaign}
+        builtin = {"list": _cmd_list, "show": _cmd_show, "campaign": _cmd_campaign,
+                   "selftest": _cmd_selftest, "replay": _cmd_replay}
         if args.command in builtin:
             return builtin[args.command](args)
         return _command_modules()[args.command].run(args)
@@ -207,6 +261,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lstheory: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _closed_stdout()
+    except Exception as e:  # a bug: one line and its own exit code, never a verdict's code
+        import os
+
+        if os.environ.get("LSTHEORY_TRACEBACK"):
+            import traceback
+
+            traceback.print_exc()
+        where = _origin(e)
+        print(f"lstheory: internal error: {type(e).__name__}: {e}{where} (a bug in lstheory; "
+              "LSTHEORY_TRACEBACK=1 shows the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
+
+
+def _origin(e: BaseException) -> str:
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return ""
+    import os
+
+    return f" at {os.path.basename(tb.tb_frame.f_code.co_filename)}:{tb.tb_lineno}"
+
+
+def _closed_stdout() -> int:
+    """The reader of stdout went away (``| head``): stop quietly, as Unix tools do."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 141  # 128 + SIGPIPE, what the shell reports for a tool stopped by a closed pipe
 
 
 def _entry() -> None:  # pragma: no cover

@@ -6,8 +6,9 @@
 <Outcome.CONSISTENT: 'consistent'>
 """
 
-from ._claim import BUDGETS, Claim, Context, Option, Tag
+from ._claim import BUDGETS, MUTANT_SEP, Claim, Context, Mutant, Option, Tag
 from ._registry import all_claims, claim_ids, get_claim, register
+from ._selftest import MutantResult, ReplayReport, SelftestReport, replay, selftest
 from ._verdict import Evidence, HypothesisCheck, Outcome, Table, Verdict, write_atomic
 
 __all__ = [
@@ -16,6 +17,11 @@ __all__ = [
     "Context",
     "Evidence",
     "HypothesisCheck",
+    "MUTANT_SEP",
+    "Mutant",
+    "MutantResult",
+    "ReplayReport",
+    "SelftestReport",
     "Option",
     "Outcome",
     "Table",
@@ -25,5 +31,7 @@ __all__ = [
     "claim_ids",
     "get_claim",
     "register",
+    "replay",
+    "selftest",
     "write_atomic",
 ]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
@@ -13,7 +13,10 @@ from .._errors import InvalidArgument, UnknownName
 from .._random import normalize_seed
 from ._verdict import Verdict
 
-__all__ = ["Tag", "Option", "Claim", "BUDGETS", "Context"]
+__all__ = ["Tag", "Option", "Claim", "Mutant", "BUDGETS", "Context", "MUTANT_SEP"]
+
+#: ``venturi~lstar-high`` names the mutant ``lstar-high`` of the claim ``venturi``
+MUTANT_SEP = "~"
 
 BUDGETS = ("fast", "default", "thorough")
 
@@ -82,6 +85,17 @@ class Context:
     progress: Callable[[str], None] | None = None
     plot: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    #: the statement's parts (bound, threshold, closed-form value, hypothesis switches) as the
+    #: checker must read them: the claim's own values, or a mutant's false ones
+    parts: Mapping[str, Any] = field(default_factory=dict)
+
+    def part(self, name: str) -> Any:
+        """The statement part ``name`` (declared in ``Claim.parts``)."""
+        try:
+            return self.parts[name]
+        except KeyError:
+            raise KeyError(f"statement part {name!r} is not declared in the claim's parts "
+                           f"(declared: {', '.join(sorted(self.parts)) or 'none'})") from None
 
     def say(self, message: str) -> None:
         if self.progress is not None:
@@ -102,6 +116,30 @@ class Context:
         return _Timer()
 
 
+@dataclass(frozen=True)
+class Mutant:
+    """A false variant of a claim's statement, built from data, never by monkeypatching.
+
+    ``parts`` overrides some of the claim's statement parts (``{"bound_scale": 0.9}``: the bound
+    multiplied by 0.9); ``options`` is the instance it is run on (merged over the claim's
+    defaults; e.g. a tightness instance where a dropped hypothesis matters). The statement the
+    mutant makes is false on that instance, so a sound checker must not call it consistent:
+    it is *caught* when the outcome is in ``caught_by`` (by default: anything but consistent;
+    a sharp bound made too small should be ``refuted``, so such mutants ask for that).
+    """
+
+    name: str
+    description: str
+    parts: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    options: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    caught_by: tuple[str, ...] = ("refuted", "inconclusive", "hypotheses-not-met")
+    #: part of the fast tier of ``lstheory selftest`` (the default test run executes it)
+    fast: bool = True
+
+    def caught(self, outcome) -> bool:
+        return getattr(outcome, "value", outcome) in self.caught_by
+
+
 def _versions() -> dict[str, str]:
     import networkx
     import numpy
@@ -109,10 +147,11 @@ def _versions() -> dict[str, str]:
     import sympy
     import torch
 
-    from .. import __version__
+    from .._version import __version__, source_revision
 
     return {
         "lstheory": __version__,
+        "lstheory_source": source_revision(),
         "python": platform.python_version(),
         "torch": torch.__version__,
         "numpy": numpy.__version__,
@@ -145,6 +184,35 @@ class Claim:
     derived: tuple[str, ...] = ()
     derive: Callable[..., dict[str, Any]] | None = None
     summarize: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    #: the statement's parts as data the checker reads through ``ctx.part(name)``
+    parts: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    #: false variants of the statement that the checker must catch (``lstheory selftest``)
+    mutants: tuple[Mutant, ...] = ()
+    #: set on a mutant: the id of the claim it was built from, and its :class:`Mutant`
+    mutant_of: str | None = None
+    mutation: Mutant | None = None
+
+    def mutant(self, name: str) -> Claim:
+        """The claim with the statement of its mutant ``name``: id ``CLAIM~NAME``, tag
+        ``unverified``, the mutant's parts, and its instance as the default options."""
+        for m in self.mutants:
+            if m.name == name:
+                break
+        else:
+            raise UnknownName("mutant", name, [m.name for m in self.mutants])
+        unknown = set(m.parts) - set(self.parts)
+        if unknown:
+            raise KeyError(f"mutant {self.id}{MUTANT_SEP}{name} overrides undeclared parts "
+                           f"{sorted(unknown)}")
+        defaults = {o.name: o for o in self.options}
+        options = tuple(replace(defaults[k], default=v) if k in m.options else defaults[k]
+                        for k, v in ((o.name, m.options.get(o.name)) for o in self.options))
+        return replace(self, id=f"{self.id}{MUTANT_SEP}{m.name}", tag=Tag.UNVERIFIED,
+                       title=f"{self.title} [mutant {m.name}: {m.description}]",
+                       notes=f"A false variant of {self.id}: {m.description}. Not a theorem; the "
+                             "checker must not call it consistent (lstheory selftest).",
+                       parts={**self.parts, **m.parts}, options=options, mutants=(),
+                       mutant_of=self.id, mutation=m)
 
     def option(self, name: str) -> Option:
         for opt in self.options:
@@ -179,12 +247,15 @@ class Claim:
         if budget not in BUDGETS:
             raise UnknownName("budget", budget, BUDGETS)
         device = _check_device(device)
-        ctx = Context(normalize_seed(seed), budget, device, progress, plot)
+        ctx = Context(normalize_seed(seed), budget, device, progress, plot,
+                      parts=dict(self.parts))
         opts = self.parse_options(**options)
         t0 = time.perf_counter()
         verdict = self.checker(ctx, **opts)
         timings = dict(ctx.timings, total=time.perf_counter() - t0)
-        return _restamp(verdict, timings, _versions())
+        run = {"claim": self.id, "options": _plain(opts), "seed": ctx.seed, "budget": budget,
+               "device": device, "parts": _plain(dict(self.parts))}
+        return _restamp(_named(self, verdict), timings, _versions(), run)
 
 
 def _check_device(device: str) -> str:
@@ -199,7 +270,19 @@ def _check_device(device: str) -> str:
     raise InvalidArgument("device", device, "'cpu' or 'cuda[:N]'")
 
 
-def _restamp(v: Verdict, timings, versions) -> Verdict:
-    from dataclasses import replace
+def _plain(v: Any) -> Any:
+    """Options and parts as JSON-safe plain values (what ``lstheory replay`` passes back)."""
+    if isinstance(v, Mapping):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return v
 
-    return replace(v, timings=timings, versions=versions)
+
+def _restamp(v: Verdict, timings, versions, run) -> Verdict:
+    return replace(v, timings=timings, versions=versions, run=run)
+
+
+def _named(claim: Claim, v: Verdict) -> Verdict:
+    """The verdict under the id, title and tag of the claim that was checked (a mutant's own)."""
+    return replace(v, claim=claim.id, title=claim.title, tag=claim.tag.value)

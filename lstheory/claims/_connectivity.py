@@ -1,10 +1,10 @@
 """Shared steps of the connectivity claims (Freeman & Bruna, Kawaguchi, Nguyen, Yun et al.,
 Venturi et al.'s negative result, Liao & Poggio's degenerate minima).
 
-Each claim is registered with :func:`register_with_variant`, which also builds its *weakened
-variant* (one hypothesis relaxed, e.g. ``≥`` instead of ``>``) and records the claim's
-*tightness instance*: the options on which the hypotheses just fail. The registered claim must
-report hypotheses-not-met there; the weakened variant must not report consistent.
+Each claim is registered with :func:`register_with_variant`, which also declares its *weakened*
+mutant (one hypothesis relaxed, e.g. ``≥`` instead of ``>``) run on the claim's *tightness
+instance*: the options on which the hypotheses just fail. The registered claim must report
+hypotheses-not-met there; the weakened mutant must not report consistent.
 """
 
 from __future__ import annotations
@@ -65,25 +65,24 @@ def one_thread():
 
 def register_with_variant(claim: Claim, checker: Callable[..., Verdict], *, weakened: str,
                           tightness: dict) -> Claim:
-    """Register ``claim`` (its checker is ``checker(ctx, weak=False, **opts)``) and record its
-    weakened variant (``weak=True``; ``weakened`` says which hypothesis is relaxed, shown in the
-    variant's title) and its tightness instance. Checkers run under :func:`one_thread`."""
+    """Register ``claim`` (its checker is ``checker(ctx, weak=..., claim=..., **opts)``) with the
+    statement part ``weakened`` (False) and the mutant ``weakened``: the same statement with one
+    hypothesis relaxed (``weakened`` says which; ``weak=True``), run on the tightness instance,
+    where it is false. The claim's own ``parts`` and ``mutants`` are kept. Checkers run under
+    :func:`one_thread`."""
     from dataclasses import replace
 
-    def run(ctx, weak, claim, **o):
-        with one_thread():
-            return checker(ctx, weak=weak, claim=claim, **o)
+    from ._claim import Mutant
 
-    claim = replace(claim, checker=lambda ctx, **o: run(ctx, weak=False, claim=claim, **o))
+    def run(ctx, **o):
+        with one_thread():
+            return checker(ctx, weak=bool(ctx.part("weakened")), claim=claim, **o)
+
+    weak = Mutant("weakened", weakened, parts={"weakened": True}, options=dict(tightness))
+    claim = replace(claim, checker=run, parts={**claim.parts, "weakened": False},
+                    mutants=(weak, *claim.mutants))
     register(claim)
-    variant = replace(
-        claim, id=f"{claim.id}~weakened", tag=Tag.UNVERIFIED,
-        title=f"{claim.title} [weakened: {weakened}]",
-        notes=f"Weakened variant of {claim.id}: {weakened}. Not a theorem; kept to show that the "
-              "check discriminates (it must not come out consistent on the tightness instance).",
-    )
-    variant = replace(variant, checker=lambda ctx, **o: run(ctx, weak=True, claim=variant, **o))
-    WEAKENED[claim.id] = variant
+    WEAKENED[claim.id] = claim.mutant("weakened")
     TIGHTNESS[claim.id] = dict(tightness)
     return claim
 

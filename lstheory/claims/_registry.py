@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._errors import InvalidArgument, UnknownName
-from ._claim import Claim
+from ._claim import MUTANT_SEP, Claim
 
 __all__ = ["register", "get_claim", "claim_ids", "all_claims"]
 
@@ -19,8 +19,13 @@ def register(claim: Claim) -> Claim:
 
 
 def get_claim(claim_id: str) -> Claim:
-    """The registered claim ``claim_id``; an unknown id lists the close matches."""
+    """The registered claim ``claim_id``; an unknown id lists the close matches.
+
+    ``CLAIM~MUTANT`` names a mutant of CLAIM (a false variant, see ``lstheory selftest``)."""
     _load()
+    if MUTANT_SEP in claim_id:
+        base, name = claim_id.split(MUTANT_SEP, 1)
+        return get_claim(base).mutant(name)
     try:
         return _REGISTRY[claim_id]
     except KeyError:

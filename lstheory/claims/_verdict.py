@@ -129,12 +129,19 @@ class Verdict:
     counterexample: dict[str, Any] | None = None
     timings: dict[str, float] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
+    #: how to run it again: claim id, the options as parsed, seed, budget, device and the
+    #: statement parts the checker read (``lstheory replay`` uses this)
+    run: dict[str, Any] = field(default_factory=dict)
+
+    #: version of the JSON layout written by :meth:`to_json`
+    SCHEMA = 2
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["outcome"] = self.outcome.value
         d["exit_code"] = self.outcome.exit_code
+        d["schema"] = self.SCHEMA
         return _jsonable(d)
 
     def to_json(self, path: str | os.PathLike | None = None, *, indent: int = 2) -> str:
@@ -166,6 +173,7 @@ class Verdict:
             counterexample=d.get("counterexample"),
             timings=d.get("timings", {}),
             versions=d.get("versions", {}),
+            run=d.get("run", {}),
         )
 
     @classmethod
@@ -199,6 +207,12 @@ class Verdict:
             widths = [max(len(row[i]) for row in cells) for i in range(len(t.columns))]
             for row in cells:
                 lines.append("    " + "  ".join(c.rjust(w) for c, w in zip(row, widths)))
+        if self.versions:
+            src = self.versions.get("lstheory_source")
+            lines.append(f"  lstheory {self.versions.get('lstheory', '?')}"
+                         + (f" ({src})" if src else "")
+                         + (f"; budget {self.run['budget']}, device {self.run['device']}"
+                            if self.run else ""))
         if self.timings:
             lines.append(
                 "  timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in self.timings.items())

@@ -343,7 +343,7 @@ def _mismatch(old: Mapping, new: Mapping) -> str:
 def _provenance(model, data, full, dirs, grid, bn, loss, seed, batch_size, dtype, splits) -> dict:
     import h5py
 
-    from .. import __version__
+    from .._version import __version__
     from ..models import count_parameters, model_spec
 
     spec = model_spec(model)
