@@ -265,15 +265,13 @@ def plot_paths_figure(target: str, fam, data, paths, certs, *, node_losses=None,
     """Loss along the certified paths (against normalised arc length, with each certified bound)
     and, when ``node_losses``/``edges`` are given, the disconnectivity graph of the level-set
     graph they define. Written atomically to ``target``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from ..paths import disconnectivity_graph, level_set_graph, path_losses, plot_disconnectivity
 
     tree = node_losses is not None
-    fig, axes = plt.subplots(1, 2 if tree else 1, figsize=(12 if tree else 6.5, 4.5))
+    fig = Figure(figsize=(12 if tree else 6.5, 4.5))
+    axes = fig.subplots(1, 2 if tree else 1)
     ax = axes[0] if tree else axes
     for p, c in list(zip(paths, certs))[:max_curves]:
         arc, loss = path_losses(fam, data, p, n=129)
@@ -295,12 +293,10 @@ def plot_bars(target: str, labels, values, *, ylabel: str, title: str, hline=Non
               hlabel: str = "", log: bool = False) -> None:
     """One bar per run (``values``) with an optional reference line: the figure of the claims
     whose evidence is a number per run rather than a path."""
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig = Figure(figsize=(6.5, 4))
+    ax = fig.subplots()
     ax.bar([str(x) for x in labels], values, color="C0")
     if hline is not None:
         ax.axhline(hline, color="C3", ls="--", lw=1, label=hlabel)
@@ -315,4 +311,4 @@ def plot_bars(target: str, labels, values, *, ylabel: str, title: str, hline=Non
 def _save(fig, target: str) -> None:
     from .._io import save_figure
 
-    save_figure(fig, target)
+    save_figure(fig, target, close=False)  # a bare Figure is not registered with pyplot
