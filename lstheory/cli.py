@@ -86,17 +86,32 @@ def _cmd_show(args) -> int:
 
 
 def _verify_parser(claim) -> _Parser:
-    p = _Parser(prog=f"lstheory verify {claim.id}", add_help=True)
+    p = _Parser(prog=f"lstheory verify {claim.id}", add_help=True,
+                description=f"{claim.title}. {claim.statement}")
     for o in claim.options:
+        extra = {"choices": o.choices} if o.choices else {}
         p.add_argument(o.flag, dest=o.name, default=None, metavar=o.type.__name__.upper(),
-                       help=o.help)
-    p.add_argument("--seed", default="0")
-    p.add_argument("--budget", default="default", help="|".join(BUDGETS))
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--json", default=None, metavar="PATH")
-    p.add_argument("--plot", default=None, metavar="PATH")
+                       help=f"{o.help} ({'default ' + str(o.default) + '; ' if o.default is not None else ''}"
+                            f"{o.valid})".replace("%", "%%"), **extra)
+    p.add_argument("--seed", default="0", help="seed of every random draw (default 0)")
+    p.add_argument("--budget", default="default", metavar="{" + ",".join(BUDGETS) + "}",
+                   help="how much work the checker may do (default: default)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda[:N] (default cpu)")
+    p.add_argument("--json", default=None, metavar="PATH", help="write the verdict as JSON")
+    p.add_argument("--plot", default=None, metavar="PATH", help="write the claim's figure")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return p
+
+
+_VERIFY_HELP = """usage: lstheory verify CLAIM [options]
+
+Check a claim on one instance and print the verdict (exit 0 consistent, 1 refuted, 2 bad input,
+3 inconclusive or hypotheses not met, 4 internal error). CLAIM is a claim id, or CLAIM~MUTANT
+for one of its false variants (lstheory selftest). `lstheory verify CLAIM --help` lists the
+claim's options.
+
+claims:
+"""
 
 
 def _parse_seed(text: str) -> int:
@@ -244,6 +259,9 @@ def _command_modules() -> dict:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if argv[:1] == ["verify"] and (len(argv) == 1 or argv[1] in ("-h", "--help")):
+            print(_VERIFY_HELP + "\n".join(f"  {c.id:<22} {c.title}" for c in all_claims()))
+            return 0 if len(argv) > 1 else EXIT_BAD_INPUT
         args, rest = build_parser().parse_known_args(argv)
         if args.command == "verify":
             return _cmd_verify(args, rest)

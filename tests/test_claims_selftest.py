@@ -179,3 +179,27 @@ def test_a_closed_stdout_stops_quietly():
     out = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() in ("0", "141"), out
     assert "Traceback" not in out.stderr and "Error" not in out.stderr
+
+
+# ---------------------------------------------------------------- options validated up front
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "NaN"])
+def test_non_finite_float_options_are_refused(value):
+    opt = Option("floor", float, 1e-3, "floor", 0.0, 1.0)
+    with pytest.raises(ValueError, match="finite"):
+        opt.parse(value)
+    free = Option("shift", float, 0.0, "unbounded")
+    with pytest.raises(ValueError, match="finite"):
+        free.parse(value)
+
+
+def test_string_choices_are_checked():
+    opt = Option("teacher", str, "relu", "teacher", choices=("relu", "tanh"))
+    assert opt.parse("tanh") == "tanh"
+    with pytest.raises(KeyError, match="one of relu, tanh"):
+        opt.parse("nosuch")
+
+
+def test_verify_help_lists_the_claims(cli):
+    code, out, _ = cli("verify", "--help")
+    assert code == 0 and "CLAIM~MUTANT" in out
+    assert all(cid in out for cid in claim_ids())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import platform
 import time
 from collections.abc import Callable, Mapping
@@ -44,6 +45,8 @@ class Option:
     help: str
     low: float | None = None
     high: float | None = None
+    #: the valid values of a string option (``None``: free text, validated by the checker)
+    choices: tuple[str, ...] | None = None
 
     @property
     def flag(self) -> str:
@@ -51,7 +54,11 @@ class Option:
 
     @property
     def valid(self) -> str:
+        if self.choices is not None:
+            return "one of " + ", ".join(self.choices)
         kind = "an integer" if self.type is int else f"a {self.type.__name__}"
+        if self.type is float:
+            kind = "a finite number"
         if self.low is not None and self.high is not None:
             return f"{kind} in [{self.low}, {self.high}]"
         if self.low is not None:
@@ -70,6 +77,10 @@ class Option:
             out = self.type(value)
         except (TypeError, ValueError):
             raise InvalidArgument(self.name, value, self.valid, flag=self.name) from None
+        if isinstance(out, float) and not math.isfinite(out):  # nan compares false to any bound
+            raise InvalidArgument(self.name, value, self.valid, flag=self.name)
+        if self.choices is not None and out not in self.choices:
+            raise UnknownName(self.name, out, self.choices)
         if (self.low is not None and out < self.low) or (self.high is not None and out > self.high):
             raise InvalidArgument(self.name, value, self.valid, flag=self.name)
         return out
