@@ -131,9 +131,10 @@ def _cmd_verify(args, rest: Sequence[str]) -> int:
             claim.option(name).parse(value)
         except InvalidArgument as e:
             raise e.for_cli(claim.option(name).flag) from None
-    for path in (ns.json, ns.plot):
-        if path is not None:
-            _check_writable(path)
+    if ns.json is not None:
+        _check_writable(ns.json, flag="--json")
+    if ns.plot is not None:
+        _check_writable(ns.plot, flag="--plot", figure=True)
     progress = Progress(enabled=not ns.quiet)
     try:
         verdict = claim.check(seed=_parse_seed(ns.seed), budget=ns.budget, device=ns.device,
@@ -153,12 +154,42 @@ def _cmd_verify(args, rest: Sequence[str]) -> int:
     return verdict.outcome.exit_code
 
 
-def _check_writable(path: str) -> None:
+def _check_writable(path: str, *, flag: str = "--json/--plot", figure: bool = False) -> None:
+    """Refuse, before any work, an output path that could not be written: a folder, something
+    that exists and is not a regular file, a parent that is not a writable folder (tried with a
+    real probe file), or a figure suffix matplotlib cannot write."""
     import os
+    import tempfile
 
-    parent = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path) or (os.path.exists(parent) and not os.access(parent, os.W_OK)):
-        raise InvalidArgument("path", path, "a writable file path", flag="--json/--plot")
+    target = os.path.abspath(path)
+    if os.path.isdir(target):
+        raise InvalidArgument("path", path, "a file path, not a folder", flag=flag)
+    if os.path.lexists(target) and not os.path.isfile(target):
+        raise InvalidArgument("path", path, "a regular file or a new path", flag=flag)
+    if figure:
+        suffix = os.path.splitext(target)[1].lstrip(".").lower() or "png"
+        formats = _figure_formats()
+        if suffix not in formats:
+            raise InvalidArgument("path", path, "a figure path ending in ."
+                                  + ", .".join(sorted(formats)), flag=flag)
+    parent = os.path.dirname(target)
+    while not os.path.exists(parent):  # folders that will be created: the nearest existing one
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise InvalidArgument("path", path, f"a path whose parent {parent} is a folder", flag=flag)
+    try:
+        fd, probe = tempfile.mkstemp(dir=parent, prefix=".lstheory-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise InvalidArgument("path", path, f"a path in a writable folder ({e.strerror})",
+                              flag=flag) from None
+
+
+def _figure_formats() -> set[str]:
+    from matplotlib.figure import Figure
+
+    return set(Figure().canvas.get_supported_filetypes())
 
 
 def _cmd_campaign(args) -> int:
@@ -177,6 +208,8 @@ def _cmd_campaign(args) -> int:
 def _cmd_selftest(args) -> int:
     from .claims import selftest
 
+    if args.json is not None:
+        _check_writable(args.json, flag="--json")
     progress = Progress(enabled=not args.quiet)
     try:
         report = selftest(args.claims or None, budget=args.budget, tier=args.tier,

@@ -203,3 +203,16 @@ def test_verify_help_lists_the_claims(cli):
     code, out, _ = cli("verify", "--help")
     assert code == 0 and "CLAIM~MUTANT" in out
     assert all(cid in out for cid in claim_ids())
+
+
+@pytest.mark.parametrize("flag,target,needle", [
+    ("--json", "{tmp}", "not a folder"),
+    ("--json", "/dev/null", "regular file"),
+    ("--plot", "{tmp}/fig.nosuchformat", "figure path ending in"),
+    ("--json", "{tmp}/afile/x.json", "is a folder"),
+])
+def test_output_paths_are_checked_before_any_work(cli, tmp_path, flag, target, needle):
+    (tmp_path / "afile").write_text("not a folder")
+    code, out, err = cli("verify", "kostlan", "--budget", "fast", "--quiet", flag,
+                         target.format(tmp=tmp_path))
+    assert code == 2 and needle in err and flag in err and out == ""
