@@ -4,10 +4,16 @@ The reader never downloads. The format (Krizhevsky 2009, "CIFAR-10 python versio
 ``cifar-10-batches-py`` with pickles ``data_batch_1`` … ``data_batch_5`` and ``test_batch``, each a
 dict with ``b"data"`` (uint8 ``[N, 3072]``: 1,024 red, then green, then blue values of a 32×32
 image, row-major) and ``b"labels"`` (N ints), and ``batches.meta`` with ``b"label_names"``.
+
+The batches are pickles, and a pickle can run any code on loading; people download these files.
+They are read with :class:`BatchUnpickler`, which builds only what the format needs (numpy
+arrays, dtypes and scalars; dicts, lists, bytes, str, int) and refuses every other global.
 """
 
 from __future__ import annotations
 
+import builtins
+import codecs
 import os
 import pickle
 from pathlib import Path
@@ -18,7 +24,9 @@ import torch
 from .._errors import InvalidArgument
 from ._dataset import Dataset
 
-__all__ = ["load_cifar10", "write_cifar10_batches", "CIFAR10_MEAN", "CIFAR10_STD"]
+__all__ = [
+    "load_cifar10", "write_cifar10_batches", "CIFAR10_MEAN", "CIFAR10_STD", "BatchUnpickler",
+]
 
 #: Per-channel mean and standard deviation of CIFAR-10's training images (in [0, 1] units), the
 #: constants of Li et al.'s data loader.
@@ -76,6 +84,66 @@ def load_cifar10(
     )
 
 
+def _numpy_globals() -> dict[tuple[str, str], object]:
+    """What numpy's pickles of arrays refer to, under numpy 1's and numpy 2's module names."""
+    try:
+        from numpy._core import multiarray, numeric
+    except ImportError:  # numpy < 2
+        from numpy.core import multiarray, numeric
+    out: dict[tuple[str, str], object] = {("numpy", "ndarray"): np.ndarray,
+                                          ("numpy", "dtype"): np.dtype}
+    for pkg in ("numpy.core", "numpy._core"):
+        out[(f"{pkg}.multiarray", "_reconstruct")] = multiarray._reconstruct
+        out[(f"{pkg}.multiarray", "scalar")] = multiarray.scalar
+        if hasattr(numeric, "_frombuffer"):  # protocol 5 pickles of arrays
+            out[(f"{pkg}.numeric", "_frombuffer")] = numeric._frombuffer
+    return out
+
+
+_PLAIN = ("list", "dict", "bytes", "str", "int", "bytearray")
+
+
+class BatchUnpickler(pickle.Unpickler):
+    """An unpickler for CIFAR's python batches that cannot run code.
+
+    ``find_class`` resolves only numpy's array reconstruction (``_reconstruct``, ``ndarray``,
+    ``dtype``, ``scalar``, ``_frombuffer``, under numpy 1's and 2's module names), the builtins
+    ``list dict bytes str int bytearray`` and ``_codecs.encode`` (how protocol 2 stores bytes);
+    any other global (``os.system``, ``builtins.eval``, ``subprocess.Popen``...) raises
+    :class:`pickle.UnpicklingError` before anything is called. Nothing else in a pickle can
+    name a callable, so the objects built are plain data.
+    """
+
+    _allowed: dict[tuple[str, str], object] | None = None
+
+    def find_class(self, module: str, name: str):
+        allowed = type(self)._allowed
+        if allowed is None:
+            allowed = _numpy_globals()
+            allowed.update({(m, n): getattr(builtins, n)
+                            for m in ("builtins", "__builtin__") for n in _PLAIN})
+            allowed[("_codecs", "encode")] = codecs.encode
+            type(self)._allowed = allowed
+        try:
+            return allowed[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(
+                f"refused to load {module}.{name}: a CIFAR batch holds only arrays, lists, bytes "
+                f"and numbers, and a pickle naming other callables can run code"
+            ) from None
+
+
+def _load_batch(path: Path):
+    """A pickle from ``path`` through :class:`BatchUnpickler` (bytes keys, as CIFAR's are)."""
+    try:
+        with open(path, "rb") as f:
+            return BatchUnpickler(f, encoding="bytes").load()
+    except Exception as e:  # a truncated, foreign or hostile file
+        raise InvalidArgument(
+            "root", str(path), f"{_HINT} ({path.name} is unreadable: {e})"
+        ) from None
+
+
 def _find(root: Path) -> Path:
     for cand in (root, root / "cifar-10-batches-py"):
         if (cand / _TEST).is_file() and (cand / _TRAIN[0]).is_file():
@@ -86,17 +154,20 @@ def _find(root: Path) -> Path:
 def _read(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if not path.is_file():
         raise InvalidArgument("root", str(path.parent), f"{_HINT} ({path.name} is missing)")
-    with open(path, "rb") as f:
-        try:
-            d = pickle.load(f, encoding="bytes")
-        except Exception as e:  # a truncated or foreign file
-            raise InvalidArgument(
-                "root", str(path), f"{_HINT} ({path.name} is unreadable: {e})"
-            ) from None
-    data = np.asarray(d[b"data"], dtype=np.uint8)
-    labels = np.asarray(d.get(b"labels", d.get(b"fine_labels")), dtype=np.int64)
-    if data.ndim != 2 or data.shape[1] != 3072 or len(labels) != len(data):
-        raise InvalidArgument("root", str(path), f"{_HINT} ({path.name}: data is {data.shape})")
+    d = _load_batch(path)
+    labels = d.get(b"labels", d.get(b"fine_labels")) if isinstance(d, dict) else None
+    if labels is None or b"data" not in d:
+        raise InvalidArgument(
+            "root", str(path), f"{_HINT} ({path.name} is not a dict with b'data' and b'labels')"
+        )
+    try:
+        data = np.asarray(d[b"data"], dtype=np.uint8)
+        labels = np.asarray(labels, dtype=np.int64)
+    except (TypeError, ValueError) as e:
+        raise InvalidArgument("root", str(path), f"{_HINT} ({path.name}: {e})") from None
+    if data.ndim != 2 or data.shape[1] != 3072 or labels.shape != (len(data),):
+        raise InvalidArgument("root", str(path), f"{_HINT} ({path.name}: data is {data.shape}, "
+                                                 f"labels {labels.shape})")
     return data, labels
 
 
@@ -104,9 +175,11 @@ def _label_names(folder: Path) -> list[str]:
     meta = folder / "batches.meta"
     if not meta.is_file():
         return []
-    with open(meta, "rb") as f:
-        d = pickle.load(f, encoding="bytes")
-    return [n.decode() if isinstance(n, bytes) else str(n) for n in d.get(b"label_names", [])]
+    d = _load_batch(meta)
+    names = d.get(b"label_names", []) if isinstance(d, dict) else []
+    if not isinstance(names, list):
+        return []
+    return [n.decode(errors="replace") if isinstance(n, bytes) else str(n) for n in names]
 
 
 def _images(data: np.ndarray, normalize: bool) -> torch.Tensor:
