@@ -2,8 +2,13 @@
 
 ``linear-no-bad-minima``: for deep linear nets with the square loss (full-rank data) every local
 minimum is global. The global value has a closed form (reduced-rank regression), so "every
-descent run ends at the global value" is checked exactly; a run that stops above it is examined
-by a second-order test, and a strict local minimum above a value another run reached refutes.
+descent run ends at the global value" is checked exactly, from both sides: a run ending below the
+stated value, or a stated value below the certified lower bound (Eckart–Young over end-to-end maps
+of rank ≤ the smallest width), refutes it; a run that stops above it is examined by a second-order
+test, and a strict local minimum above the global value refutes the claim.
+
+The statement's parts (``lstar_shift``, ``rank_offset``: which value is stated as global) are
+read through ``ctx.part``, so its mutants state false values without monkeypatching.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import torch
 
 from ..nets import DescentOptions, deep_linear, hessian, minimize
 from ..paths import Ridge
-from ._claim import Claim, Context, Option, Tag
+from ._claim import Claim, Context, Mutant, Option, Tag
 from ._connectivity import (
     Evidence,
     HypothesisCheck,
@@ -28,7 +33,7 @@ from ._connectivity import (
 )
 from ._connectivity import starts as sample_starts
 
-__all__ = ["check_linear_no_bad_minima", "second_order"]
+__all__ = ["check_linear_no_bad_minima", "second_order", "stated_value"]
 
 SOURCE = "Kawaguchi 2016, 'Deep learning without poor local minima' (NeurIPS), Thm 2.3"
 REACH_RTOL = 1e-6  # a run reaches the global value when L − L* ≤ this · mean‖y‖²
@@ -66,9 +71,40 @@ def _full_rank(X: np.ndarray, Y: np.ndarray) -> tuple[bool, str]:
                 f"Σ eigenvalues distinct: {distinct}")
 
 
+def stated_value(X: np.ndarray, Y: np.ndarray, widths: list[int], ctx: Context,
+                 scale: float) -> tuple[float, int]:
+    """The global value the statement asserts: reduced-rank regression at rank
+    ``min(widths) + part rank_offset``, shifted by ``part lstar_shift · mean‖y‖²``."""
+    rank = max(0, min(widths) + int(ctx.part("rank_offset")))
+    value, _ = reduced_rank_regression(X, Y, rank)
+    return value + float(ctx.part("lstar_shift")) * scale, rank
+
+
+def _descend(obj, data, theta0, descent, ctx, stated, tol, lower, ridge):
+    """Descent; runs that end above the stated value (and the certified lower bound) get a
+    second, four times longer descent."""
+    res = minimize(obj, data, theta0, options=descent, progress=ctx.say)
+    theta, loss = res.theta.clone(), res.loss.clone().double().cpu()
+    target = max(stated, lower) if ridge == 0 else float(loss.min())
+    again = [i for i in range(len(loss)) if loss[i] - target > tol]
+    if again:
+        with ctx.timed("follow-up descent"):
+            more = minimize(obj, data, theta[again], options=descent.scaled(4))
+        theta[again], loss[again] = more.theta, more.loss.double().cpu()
+    return theta, loss
+
+
 def check_linear_no_bad_minima(ctx: Context, *, weak: bool, claim: Claim, widths: str,
                                n_data: int, starts: int, ridge: float):
-    """Instance → hypotheses → descent → compare with L* → second-order test → decide."""
+    """Instance → hypotheses → certified lower bound → descent → compare with the stated value
+    both ways → second-order test → decide.
+
+    The stated global value L*_stated (reduced-rank regression at the smallest width, as the
+    statement gives it) is checked from both sides: every parameter's end-to-end map has rank
+    ≤ r = min(widths), so Eckart–Young's minimum over rank-r maps is a *lower bound* on the loss
+    (a stated value below it is never attained); a descent run ending below L*_stated is a point
+    below the claimed global minimum. Both refute the stated value.
+    """
     w = parse_widths(widths, min_len=3)
     descent = {"fast": DescentOptions.preset("fast"), "default": DescentOptions(800, 0.02, 40),
                "thorough": DescentOptions.preset("thorough")}[ctx.budget]
@@ -77,10 +113,17 @@ def check_linear_no_bad_minima(ctx: Context, *, weak: bool, claim: Claim, widths
     obj = Ridge(fam, ridge) if ridge > 0 else fam
     data = (X.to(ctx.device), Y.to(ctx.device))
     scale = float((Y**2).sum() / len(X))
-    L_star, _ = reduced_rank_regression(X.numpy(), Y.numpy(), min(w))
+    r = min(w)
+    lower, _ = reduced_rank_regression(X.numpy(), Y.numpy(), r)  # Eckart–Young: exact minimum
+    stated, stated_rank = stated_value(X.numpy(), Y.numpy(), w, ctx, scale)
     rank_ok, rank_detail = _full_rank(X.numpy(), Y.numpy())
-    hyps = (HypothesisCheck("network", "deep linear net, no biases", True),
-            HypothesisCheck("loss", "square loss" + ("" if weak else ", no regulariser"),
+    hyps = (HypothesisCheck("network", "deep linear net, no biases",
+                            fam.activation.name == "identity" and not fam.bias,
+                            f"{len(w) - 1} weight matrices, activation {fam.activation.name}, "
+                            f"bias {fam.bias}, {fam.n_params} parameters"),
+            HypothesisCheck("square loss", "square loss", fam.loss_kind == "square",
+                            f"loss {fam.loss_kind!r}"),
+            HypothesisCheck("regulariser", "no regulariser" if not weak else "any ridge penalty",
                             weak or ridge == 0, f"ridge ρ = {ridge:g}"),
             HypothesisCheck("data", "full-rank data (Kawaguchi's assumptions)", rank_ok,
                             rank_detail))
@@ -88,64 +131,94 @@ def check_linear_no_bad_minima(ctx: Context, *, weak: bool, claim: Claim, widths
     theta0 = torch.cat([sample_starts(fam, starts - half, ctx.seed, ctx.device),
                         sample_starts(fam, half, ctx.seed, ctx.device, scale=NEAR_ORIGIN,
                                       stream="near-origin")])
-    with ctx.timed("descent"):
-        res = minimize(obj, data, theta0, options=descent, progress=ctx.say)
-        theta, loss = res.theta.clone(), res.loss.clone().double().cpu()
-    ref = L_star if ridge == 0 else float(loss.min())
     tol = REACH_RTOL * scale
+    with ctx.timed("descent"):
+        theta, loss = _descend(obj, data, theta0, descent, ctx, stated, tol, lower, ridge)
+    ref = stated if ridge == 0 else float(loss.min())
+    below = [i for i in range(starts) if loss[i] < ref - tol] if ridge == 0 else []
     stuck = [i for i in range(starts) if loss[i] - ref > tol]
-    if stuck:
-        with ctx.timed("follow-up descent"):
-            more = minimize(obj, data, theta[stuck], options=descent.scaled(4))
-        theta[stuck], loss[stuck] = more.theta, more.loss.double().cpu()
-        ref = L_star if ridge == 0 else float(loss.min())
-        stuck = [i for i in stuck if loss[i] - ref > tol]
     so = {}
     with ctx.timed("second-order test"):
-        for i in stuck:
+        for i in stuck if stated >= lower - tol else []:
             so[i] = second_order(obj, data, theta[i])
-    spurious = [i for i in stuck if so[i]["strict"]]
+    spurious = [i for i in so if so[i]["strict"]]
     evidence = [Evidence("widths", w), Evidence("N (data points)", n_data),
-                Evidence("mean ‖y‖²", scale, "loss of the zero function"),
-                Evidence("L* (closed form)", L_star,
-                         f"reduced-rank regression, rank {min(w)}"
+                Evidence("mean ‖y‖²", scale, "loss of the zero function; unit of the tolerance"),
+                Evidence("stated global value L*", stated,
+                         f"reduced-rank regression at rank {stated_rank}"
+                         + (f", shifted by {float(ctx.part('lstar_shift')):g}·mean‖y‖²"
+                            if ctx.part("lstar_shift") else "")
                          + ("" if ridge == 0 else "; not the global value with ρ > 0")),
+                Evidence("certified lower bound", lower,
+                         f"every end-to-end map has rank ≤ {r} = min(widths); Eckart–Young "
+                         "minimum over those maps"),
                 Evidence("reference value", ref,
-                         "L*" if ridge == 0 else "best run (ρ > 0: no closed form)"),
-                Evidence("runs reaching it", f"{starts - len(stuck)}/{starts}",
-                         f"L − ref ≤ {REACH_RTOL:g}·mean‖y‖²"),
-                Evidence("max gap L − ref", float((loss - ref).max()))]
+                         "stated L*" if ridge == 0 else "best run (ρ > 0: no closed form)"),
+                Evidence("tolerance", tol, f"{REACH_RTOL:g}·mean‖y‖², both sides of the reference"),
+                Evidence("runs at the reference", f"{starts - len(stuck) - len(below)}/{starts}",
+                         f"|L − ref| ≤ {REACH_RTOL:g}·mean‖y‖²"),
+                Evidence("runs below the reference", len(below)),
+                Evidence("min L − ref", float((loss - ref).min())),
+                Evidence("max L − ref", float((loss - ref).max()))]
     if so:
         evidence.append(Evidence("second-order tests", {str(k): v for k, v in so.items()}))
-    tables = (Table("descent runs", ("run", "start scale", "loss", "L − ref", "reached"),
+    tables = (Table("descent runs", ("run", "start scale", "loss", "L − ref", "at ref"),
                     tuple((i, 1.0 if i < starts - half else NEAR_ORIGIN, float(loss[i]),
-                           float(loss[i] - ref), i not in stuck) for i in range(starts))),)
+                           float(loss[i] - ref), i not in stuck and i not in below)
+                          for i in range(starts))),)
     instance = {"widths": widths, "n_data": n_data, "starts": starts, "ridge": ridge}
     if ctx.plot:
-        plot_bars(ctx.plot, range(starts), (loss - ref).clamp_min(1e-18).tolist(),
-                  ylabel="L − reference", log=True, hline=tol, hlabel="tolerance",
+        plot_bars(ctx.plot, range(starts), (loss - ref).abs().clamp_min(1e-18).tolist(),
+                  ylabel="|L − reference|", log=True, hline=tol, hlabel="tolerance",
                   title=f"linear-no-bad-minima: descent ends, widths {w}, ρ = {ridge:g}")
+    verdict = _decide(claim, ctx, hyps, evidence, tables, instance, theta=theta, loss=loss,
+                      ref=ref, stated=stated, lower=lower, tol=tol, below=below, stuck=stuck,
+                      spurious=spurious, so=so, r=r)
+    return verdict
+
+
+def _decide(claim, ctx, hyps, evidence, tables, instance, *, theta, loss, ref, stated, lower,
+            tol, below, stuck, spurious, so, r):
+    def say(outcome, reason, cx=None):
+        return make_verdict(claim, ctx, outcome, reason, instance, hyps, evidence, tables,
+                            counterexample=cx)
+
+    n = len(loss)
     if not all(h.holds for h in hyps):
-        return make_verdict(claim, ctx, Outcome.HYPOTHESES_NOT_MET,
-                            "; ".join(h.statement for h in hyps if not h.holds) + " fails: "
-                            f"{len(spurious)} strict local minima above the best value found",
-                            instance, hyps, evidence, tables)
+        return say(Outcome.HYPOTHESES_NOT_MET,
+                   "; ".join(h.statement for h in hyps if not h.holds) + " fails: "
+                   f"{len(spurious)} strict local minima above the best value found")
+    if below:
+        i = min(below, key=lambda k: float(loss[k]))
+        return say(Outcome.REFUTED,
+                   f"run {i} ends at loss {float(loss[i]):.10g}, below the stated global value "
+                   f"{stated:.10g} by {stated - float(loss[i]):.3g} (tolerance {tol:.3g}): the "
+                   "stated value is not the global minimum",
+                   {"run": i, "theta": theta[i].cpu().tolist(), "loss": float(loss[i]),
+                    "stated": stated})
+    if stated < lower - tol:
+        return say(Outcome.REFUTED,
+                   f"the stated global value {stated:.10g} is below the certified lower bound "
+                   f"{lower:.10g} (every end-to-end map has rank ≤ {r}; Eckart–Young), by "
+                   f"{lower - stated:.3g} > tolerance {tol:.3g}: no parameter attains it; the "
+                   f"best run ended at {float(loss.min()):.10g}",
+                   {"stated": stated, "lower_bound": lower, "best_run": float(loss.min())})
     if spurious:
         i = spurious[0]
-        return make_verdict(claim, ctx, Outcome.REFUTED,
-                            f"run {i} ends at a strict local minimum with loss {float(loss[i]):.4g}"
-                            f" > {ref:.4g} reached by another run", instance, hyps, evidence,
-                            tables, counterexample={"run": i, "theta": theta[i].cpu().tolist(),
-                                                    "loss": float(loss[i]), **so[i]})
+        return say(Outcome.REFUTED,
+                   f"run {i} ends at a strict local minimum with loss {float(loss[i]):.4g} > "
+                   f"{ref:.4g} (gradient norm {so[i]['grad_norm']:.2g}, Hessian λ_min "
+                   f"{so[i]['eig_min']:.3g})",
+                   {"run": i, "theta": theta[i].cpu().tolist(), "loss": float(loss[i]), **so[i]})
     if stuck:
-        return make_verdict(claim, ctx, Outcome.INCONCLUSIVE,
-                            f"{len(stuck)} runs stayed above L* without being strict local minima "
-                            "(saddles or flat directions: more descent would decide)", instance,
-                            hyps, evidence, tables)
-    return make_verdict(claim, ctx, Outcome.CONSISTENT,
-                        f"all {starts} runs (half started near the saddle θ = 0) end at the "
-                        f"closed-form global value L* = {L_star:.6g}", instance, hyps, evidence,
-                        tables)
+        return say(Outcome.INCONCLUSIVE,
+                   f"{len(stuck)} of {n} runs stayed above the stated value by up to "
+                   f"{float((loss - ref).max()):.3g} (tolerance {tol:.3g}) without being strict "
+                   "local minima (saddles or flat directions: more descent would decide)")
+    return say(Outcome.CONSISTENT,
+               f"all {n} runs (half started near the saddle θ = 0) end within {tol:.2g} of the "
+               f"stated global value {stated:.10g}, on both sides, and it equals the certified "
+               f"lower bound {lower:.10g} (rank ≤ {r}, Eckart–Young) to {abs(stated - lower):.2g}")
 
 
 register_with_variant(Claim(
@@ -164,5 +237,17 @@ register_with_variant(Claim(
              Option("ridge", float, 0.0, "ridge penalty ρ‖θ‖² (ρ > 0 breaks the hypotheses)",
                     0.0, 100.0)),
     checker=lambda ctx, **o: None,
+    parts={"lstar_shift": 0.0, "rank_offset": 0},
+    mutants=(
+        Mutant("lstar-high", "the global value stated 1e-4·mean‖y‖² too high",
+               parts={"lstar_shift": 1e-4}, caught_by=("refuted",)),
+        Mutant("lstar-low", "the global value stated 1e-4·mean‖y‖² too low",
+               parts={"lstar_shift": -1e-4}, caught_by=("refuted",)),
+        Mutant("rank-plus-one", "the global value of reduced-rank regression at one rank more "
+               "than the smallest width (too low where the bottleneck is narrower than the ends)",
+               parts={"rank_offset": 1}, options={"widths": "4,2,3,3"}, caught_by=("refuted",)),
+        Mutant("rank-minus-one", "the global value at one rank less than the smallest width "
+               "(too high)", parts={"rank_offset": -1}, caught_by=("refuted",)),
+    ),
 ), check_linear_no_bad_minima, weakened="a ridge penalty is allowed",
     tightness={"ridge": 0.05})
