@@ -114,6 +114,15 @@ claims:
 """
 
 
+def _valid_device(device: str) -> str:
+    from .claims._claim import _check_device
+
+    try:
+        return _check_device(device)
+    except InvalidArgument as e:
+        raise e.for_cli("--device") from None
+
+
 def _parse_seed(text: str) -> int:
     try:
         return int(text)
@@ -301,6 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if rest:
             raise UsageError(f"lstheory {args.command}",
                              f"unrecognized arguments: {' '.join(rest)}")
+        if getattr(args, "device", None) is not None:  # every command: before any work
+            _valid_device(args.device)
         builtin = {"list": _cmd_list, "show": _cmd_show, "campaign": _cmd_campaign,
                    "selftest": _cmd_selftest, "replay": _cmd_replay}
         if args.command in builtin:

@@ -216,3 +216,13 @@ def test_output_paths_are_checked_before_any_work(cli, tmp_path, flag, target, n
     code, out, err = cli("verify", "kostlan", "--budget", "fast", "--quiet", flag,
                          target.format(tmp=tmp_path))
     assert code == 2 and needle in err and flag in err and out == ""
+
+
+@pytest.mark.parametrize("args", [
+    ["surface", "--model", "mlp", "--data", "mnist1d", "--device", "tpu"],
+    ["mds", "embed", "nowhere", "--device", "tpu"],
+    ["selftest", "kostlan", "--device", "tpu"],
+])
+def test_every_command_checks_device_before_work(cli, args):
+    code, _, err = cli(*args)
+    assert code == 2 and "--device=tpu" in err
