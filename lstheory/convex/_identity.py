@@ -46,6 +46,10 @@ class TwoLayerCNN:
     def grid(self) -> tuple[int, ...]:
         return self.geometry.grid(self.input_shape[1:])
 
+    def sigma(self, t: torch.Tensor) -> torch.Tensor:
+        """The activation σ applied elementwise."""
+        return _ACT[self.activation](t)
+
     @property
     def pooling(self) -> torch.Tensor:
         """G ``[P₁, P]`` (on the weights' device)."""
@@ -63,7 +67,7 @@ class TwoLayerCNN:
             h = F.conv2d(X, kernel, stride=self.geometry.stride, padding=self.geometry.padding)
         else:
             h = F.conv1d(X, kernel, stride=self.geometry.stride, padding=self.geometry.padding)
-        h = _ACT[self.activation](h)
+        h = self.sigma(h)
         if self.pool:
             out = tuple(-(-g // self.pool) for g in h.shape[2:])
             h = (F.adaptive_avg_pool2d(h, out) if len(spatial) == 2
@@ -128,23 +132,28 @@ def _radii(gen, shape, bound: float) -> torch.Tensor:
 
 def extremal_two_layer_cnn(input_shape, *, patch=3, stride=1, padding=0, filters=4, outputs=3,
                            b1=1.0, b2=1.0, seed: int = 0, device="cpu") -> TwoLayerCNN:
-    """A CNN that attains ``‖A‖_* = r B₁ B₂ √d₂``: orthogonal filters of norm B₁ and read-outs
-    with ``‖α_{k,j}‖ = B₂`` whose stacks ``ᾱ_j`` are orthogonal. Needs r ≤ d and r ≤ P (with
-    ``α_{k,j} = B₂ e_{π(j)}``); otherwise :class:`InvalidArgument` names ``filters``. Drawn on
-    CPU, moved to ``device``."""
+    """A CNN that attains ``‖A‖_* = r B₁ B₂ √d₂`` for every r, d, P ≥ 1 (no pooling).
+
+    With m = min(d, P), filter j is ``w_j = B₁ q_{j mod m}`` (q orthonormal, from a seeded QR)
+    and its read-outs are ``α_{k,j} = B₂ e_{j mod m}`` for every output k. Then
+    ``A = Σ_{i<m} c_i B₁ B₂ q_i ū_iᵀ`` with ``c_i`` the number of filters on direction i and
+    ``ū_i = (e_i, …, e_i)`` (norm √d₂, orthogonal for distinct i): its singular values are
+    ``c_i B₁ B₂ √d₂`` and they sum to ``r B₁ B₂ √d₂``. For r ≤ m the filters are orthogonal
+    (rank r); beyond, filters repeat (the rank-one terms are aligned, and the triangle
+    inequality of the proof is an equality). Drawn on CPU, moved to ``device``."""
     input_shape = tuple(int(a) for a in input_shape)
     geo = PatchGeometry.of(len(input_shape) - 1, patch, stride, padding)
     P = int(np.prod(geo.grid(input_shape[1:])))
     d = input_shape[0] * int(np.prod(geo.size))
-    if filters > min(d, P):
-        raise InvalidArgument("filters", filters, f"at most min(d, P) = {min(d, P)} for the "
-                              "bound to be attained")
+    if filters < 1 or outputs < 1:
+        raise InvalidArgument("filters" if filters < 1 else "outputs",
+                              filters if filters < 1 else outputs, "a positive integer")
     gen = torch_generator(seed, stream="extremal-cnn")
     Q, _ = torch.linalg.qr(torch.randn(d, d, generator=gen, dtype=torch.float64))
-    W = b1 * Q[:, :filters].T
+    slot = torch.arange(filters) % min(d, P)
+    W = b1 * Q[:, slot].T
     alpha = torch.zeros(outputs, filters, P, dtype=torch.float64)
-    for j in range(filters):
-        alpha[:, j, j] = b2
+    alpha[:, torch.arange(filters), slot] = b2
     return TwoLayerCNN(W.to(device), alpha.to(device), geo, input_shape, 0, "linear")
 
 
