@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,15 +99,34 @@ class TrajectoryStore:
             raise InvalidArgument(
                 "path", str(path), "a trajectory store directory (with manifest.json)"
             )
-        meta = json.loads(manifest.read_text())
-        if meta.get("format") != _FORMAT:
+        try:
+            meta = json.loads(manifest.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise InvalidArgument("path", str(path), f"a store with a readable manifest ({e})") \
+                from None
+        if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
             raise InvalidArgument("path", str(path), f"a store in format {_FORMAT}")
+        try:
+            self._load(meta)
+        except (KeyError, TypeError, ValueError) as e:
+            raise InvalidArgument(
+                "path", str(path), f"a store whose manifest is well formed ({type(e).__name__}: {e})"
+            ) from None
+
+    def _load(self, meta: dict) -> None:
+        if meta["dtype"] not in _DTYPES:
+            raise ValueError(f"dtype {meta['dtype']!r}")
         self.dtype = np.dtype(meta["dtype"])
         self.layers = tuple(
-            LayerSpec(d["name"], tuple(d["shape"]), d["offset"]) for d in meta["layers"]
+            LayerSpec(str(d["name"]), tuple(int(k) for k in d["shape"]), int(d["offset"]))
+            for d in meta["layers"]
         )
+        if self.layers != tuple(_layer_specs({s.name: s.shape for s in self.layers})):
+            raise ValueError("layer offsets do not tile the row")
         self.attrs = dict(meta.get("attrs", {}))
         self._records = [CheckpointRecord(**r) for r in meta["records"]]
+        if [r.index for r in self._records] != list(range(len(self._records))):
+            raise ValueError("record indices are not 0, 1, 2, ...")
         self._by_name = {spec.name: spec for spec in self.layers}
 
     # ---------------------------------------------------------------- creation
@@ -131,7 +149,9 @@ class TrajectoryStore:
             raise InvalidArgument("path", str(path), "a new directory (or pass overwrite=True)")
         specs = _layer_specs(layers)
         path.mkdir(parents=True, exist_ok=True)
-        (path / _DATA).write_bytes(b"")
+        from .._io import write_atomic
+
+        write_atomic(path / _DATA, b"")  # refuses a device or FIFO planted there
         meta = {
             "format": _FORMAT,
             "dtype": str(dtype),
@@ -345,13 +365,7 @@ def _jsonable(info: Mapping[str, Any]) -> dict:
 
 
 def _atomic_write_json(path: Path, obj: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".manifest.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Replace ``path`` atomically (random O_EXCL temporary, fsync, rename; see ``_io``)."""
+    from .._io import write_atomic
+
+    write_atomic(path, json.dumps(obj))

@@ -49,9 +49,11 @@ class SurfaceFile:
         provenance: Mapping[str, Any],
     ) -> SurfaceFile:
         h5py = _h5py()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".new")
-        with h5py.File(tmp, "w") as f:
+        from .._io import atomic_file
+
+        # a random O_EXCL temporary next to `path`, written through its file object (h5py never
+        # opens a guessable name, so nothing planted there is followed), then renamed
+        with atomic_file(path) as fh, h5py.File(fh, "w") as f:
             f.attrs["format"] = FORMAT
             f.attrs["status"] = "partial"
             f.attrs["fingerprint"] = fingerprint
@@ -69,7 +71,6 @@ class SurfaceFile:
                 gi = g.create_group(str(i))
                 for name, t in d.items():
                     gi[name] = t.detach().cpu().numpy()
-        os.replace(tmp, path)
         return cls(path)
 
     def write(self, flat_index: np.ndarray, values: Mapping[str, np.ndarray]) -> None:
@@ -89,6 +90,9 @@ class SurfaceFile:
 
     def finish(self, final: Path) -> None:
         h5py = _h5py()
+        from .._io import _target
+
+        final, _ = _target(final, "path")  # an existing device, FIFO or folder is refused
         with h5py.File(self.path, "r+") as f:
             f.attrs["status"] = "complete"
         os.replace(self.path, final)
@@ -124,8 +128,14 @@ def read_surface_file(path: str | os.PathLike) -> dict[str, Any]:
                 "provenance": json.loads(f.attrs["provenance"]),
                 "directions": dirs,
             }
+    except InvalidArgument:
+        raise
     except OSError as e:
         raise InvalidArgument("path", str(path), f"a readable HDF5 surface file ({e})") from None
+    except (KeyError, TypeError, ValueError) as e:  # a field missing or malformed
+        raise InvalidArgument(
+            "path", str(path), f"a complete {FORMAT} file ({type(e).__name__}: {e})"
+        ) from None
 
 
 def _flat_attrs(prov: Mapping[str, Any]) -> dict[str, Any]:
