@@ -30,7 +30,7 @@ from ..paths import (
     connect,
     string_method,
 )
-from ._claim import Claim, Context, Option, Tag
+from ._claim import Claim, Context, Mutant, Option, Tag
 from ._connectivity import (
     Evidence,
     HypothesisCheck,
@@ -109,25 +109,118 @@ def _rotation_path(fam, m: int, vertices: int = 33) -> tuple[torch.Tensor, bool]
     return fam.flatten({"W1": A[:, :, None], "W2": A[:, None, :]}), symbolic
 
 
-def check_linear_connected(ctx: Context, *, weak: bool, claim: Claim, widths: str, data: str,
-                           n_data: int, starts: int):
-    """Instance → hypotheses → minima and random points → connect → certify → decide."""
-    budget = Budget.preset(ctx.budget)
-    w = parse_widths(widths, min_len=3)
-    with ctx.timed("instance"):
-        X, Y = linear_instance(w, data, n_data, ctx.seed)
-        fam = deep_linear(w)
-        scale = float((Y**2).sum() / len(X))
-        L_star, _ = reduced_rank_regression(X.numpy(), Y.numpy(), min(w))
+@dataclass(frozen=True)
+class DeterminantSplit:
+    """An exact proof that Ω(λ) of a deep linear net has at least two path-components.
+
+    Let r = min(widths) and let layer ℓ be square of size r (n_ℓ = n_{ℓ−1} = r). Below
+    ``L*_rank(r−1)`` (Eckart–Young's minimum over end-to-end maps of rank < r) the end-to-end map
+    has rank r, so W_ℓ is invertible: det W_ℓ is continuous and never zero on Ω(λ) for
+    ``L* ≤ λ < L*_rank(r−1)``, hence constant in sign on each path-component. θ_A (a global
+    minimiser built from the reduced-rank solution) and θ_B (the same function with W_ℓ's first
+    row and W_{ℓ±1}'s matching column negated) lie in Ω(λ) with opposite signs of det W_ℓ.
+    """
+
+    layer: int            #: ℓ (1-based): the square r × r layer whose determinant splits the set
+    rank: int             #: r = min(widths)
+    L_star: float         #: global value (rank-r reduced-rank regression)
+    L_deficient: float    #: L*_rank(r−1): the level any path between the signs must reach
+    level: float          #: λ = (L* + L*_rank(r−1)) / 2
+    loss_a: float
+    loss_b: float
+    det_a: float
+    det_b: float
+    theta_a: tuple
+    theta_b: tuple
+    resolution: float     #: smallest gap the float64 computation resolves (1e-10·mean‖y‖²)
+
+    @property
+    def gap(self) -> float:
+        return self.L_deficient - self.L_star
+
+    @property
+    def disconnected(self) -> bool:
+        return (self.gap > self.resolution and max(self.loss_a, self.loss_b) <= self.level
+                and self.det_a * self.det_b < 0)
+
+    def as_evidence(self) -> dict:
+        return {"square layer ℓ (r × r)": self.layer, "r = min(widths)": self.rank,
+                "L*": self.L_star, "L*_rank(r−1)": self.L_deficient, "gap": self.gap,
+                "λ": self.level, "L(θ_A), L(θ_B)": [self.loss_a, self.loss_b],
+                "det W_ℓ at θ_A, θ_B": [self.det_a, self.det_b],
+                "components of Ω(λ) at least": 2 if self.disconnected else 1}
+
+
+def square_layers(widths: list[int]) -> list[int]:
+    """The layers ℓ (1-based) with n_ℓ = n_{ℓ−1} = min(widths), for nets with a hidden layer."""
+    r = min(widths)
+    return [ell for ell in range(1, len(widths)) if widths[ell] == widths[ell - 1] == r
+            and len(widths) >= 3]
+
+
+def _factor(B: np.ndarray, widths: list[int]) -> list[np.ndarray]:
+    """Layers W_1 … W_L whose product is the rank-≤r map B ``[n_L, n_0]``: the top-r SVD split as
+    ``(U S^½)(S^½ Vᵀ)`` with identity embeddings between (r = min(widths))."""
+    r = min(widths)
+    U, S, Vt = np.linalg.svd(B, full_matrices=False)
+    half = np.sqrt(S[:r])
+    E = [np.eye(n, r) for n in widths]
+    Ws = [E[1] @ (half[:, None] * Vt[:r])]
+    Ws += [E[ell] @ E[ell - 1].T for ell in range(2, len(widths) - 1)]
+    Ws.append((U[:, :r] * half) @ E[-2].T)
+    return Ws
+
+
+def determinant_split(fam, X: torch.Tensor, Y: torch.Tensor, widths: list[int],
+                      scale: float) -> DeterminantSplit | None:
+    """The :class:`DeterminantSplit` of this instance, or None without a square r × r layer."""
+    layers = square_layers(widths)
+    if not layers:
+        return None
+    ell, r = layers[0], min(widths)
+    L_star, B = reduced_rank_regression(X.numpy(), Y.numpy(), r)
+    L_def, _ = reduced_rank_regression(X.numpy(), Y.numpy(), r - 1)
+    Ws = _factor(B, widths)
+    flipped = [W.copy() for W in Ws]
+    i = ell - 1  # 0-based index of the square layer; its neighbour absorbs the sign
+    if ell < len(Ws):
+        flipped[i][0, :] *= -1
+        flipped[i + 1][:, 0] *= -1
+    else:
+        flipped[i][:, 0] *= -1
+        flipped[i - 1][0, :] *= -1
+    thetas = torch.stack([fam.flatten({f"W{k + 1}": torch.tensor(W)[None] for k, W in
+                                       enumerate(Ws_)})[0] for Ws_ in (Ws, flipped)])
+    la, lb = (float(v) for v in fam.loss(thetas, (X, Y)).double())
+    return DeterminantSplit(ell, r, L_star, L_def, (L_star + L_def) / 2, la, lb,
+                            float(np.linalg.det(Ws[i])), float(np.linalg.det(flipped[i])),
+                            tuple(thetas[0].tolist()), tuple(thetas[1].tolist()), 1e-10 * scale)
+
+
+def _check_epsilon(epsilon: float) -> None:
+    from .._errors import InvalidArgument
+
+    if not math.isfinite(epsilon) or epsilon <= 0:
+        raise InvalidArgument("epsilon", epsilon, "a finite number in (0, 1]", flag="--epsilon")
+
+
+def _linear_hypotheses(fam, w: list[int], weak: bool):
     bound, hidden = min(w[0], w[-1]), w[1:-1]
     rel = "≥" if weak else ">"
     holds = all((h >= bound) if weak else (h > bound) for h in hidden)
-    hyps = (HypothesisCheck("network", "deep linear net f(x) = W_L ⋯ W_1 x, no biases", True),
-            HypothesisCheck("loss", "square loss, no regulariser", True),
-            HypothesisCheck("widths", f"every hidden width {rel} min(n_0, n_L) = {bound}", holds,
-                            f"hidden widths {hidden}"))
-    data_ = (X.to(ctx.device), Y.to(ctx.device))
-    k = starts
+    return holds, (
+        HypothesisCheck("network", "deep linear net f(x) = W_L ⋯ W_1 x, no biases",
+                        fam.activation.name == "identity" and not fam.bias,
+                        f"activation {fam.activation.name}, bias {fam.bias}"),
+        HypothesisCheck("loss", "square loss, no regulariser", fam.loss_kind == "square",
+                        f"loss {fam.loss_kind!r}, no penalty term"),
+        HypothesisCheck("widths", f"every hidden width {rel} min(n_0, n_L) = {bound}", holds,
+                        f"hidden widths {hidden}"))
+
+
+def _linear_pairs(ctx, fam, data_, k, budget, eps):
+    """Descent minima and random points; pairs (min–min, random–min) joined by certified paths
+    below max(L_A, L_B) + ε."""
     with ctx.timed("descent"):
         res = minimize(fam, data_, sample_starts(fam, k, ctx.seed, ctx.device),
                        options=budget.descent, progress=ctx.say)
@@ -136,80 +229,143 @@ def check_linear_connected(ctx: Context, *, weak: bool, claim: Claim, widths: st
         losses = fam.loss(points, data_).double().cpu()
     prs = pairs(k, budget.max_pairs, ctx.seed) + [(k + i, i) for i in range(k)]
     ia, ib = [i for i, _ in prs], [j for _, j in prs]
-    lam = torch.maximum(losses[ia], losses[ib]) + LEVEL_RTOL * scale
+    lam = torch.maximum(losses[ia], losses[ib]) + eps
     with ctx.timed("paths"):
         paths, certs = connect_certified(fam, data_, points[ia], points[ib], lam, budget.string,
                                          budget.dss, ctx.seed, ctx.say)
     ok = [c.certified and c.bound <= float(lam[i]) for i, c in enumerate(certs)]
-    split = None
-    if all(x == 1 for x in w):
-        split = sign_split(X.numpy(), Y.numpy(), len(w) - 1)
+    return res, losses, prs, paths, certs, ok
+
+
+def check_linear_connected(ctx: Context, *, weak: bool, claim: Claim, widths: str, data: str,
+                           n_data: int, starts: int, epsilon: float):
+    """Instance → hypotheses → exact disconnection certificates (square r × r layer: sign of its
+    determinant; all widths 1: sympy) → minima and random points → connect → certify → decide.
+
+    Connectivity found by paths is ε-connectivity: a pair counts as joined when a certified path
+    stays below max(L_A, L_B) + ε. That can only tell a connected set from one split by the
+    rank-deficient set when ε and the minima's own excess are below the instance's scale
+    L*_rank(r−1) − L* (any path between the components crosses that level); otherwise the answer
+    is inconclusive, with both numbers.
+    """
+    _check_epsilon(epsilon)
+    budget = Budget.preset(ctx.budget)
+    w = parse_widths(widths, min_len=3)
+    with ctx.timed("instance"):
+        X, Y = linear_instance(w, data, n_data, ctx.seed)
+        fam = deep_linear(w)
+        scale = float((Y**2).sum() / len(X))
+        r = min(w)
+        L_star, _ = reduced_rank_regression(X.numpy(), Y.numpy(), r)
+        L_def, _ = reduced_rank_regression(X.numpy(), Y.numpy(), r - 1)
+    holds, hyps = _linear_hypotheses(fam, w, weak)
+    eps, gap = epsilon * scale, L_def - L_star
+    with ctx.timed("certificates"):
+        det = determinant_split(fam, X, Y, w, scale)
+        split = sign_split(X.numpy(), Y.numpy(), len(w) - 1) if all(x == 1 for x in w) else None
     evidence = [
         Evidence("widths", w), Evidence("N (data points)", len(X)),
         Evidence("mean ‖y‖²", scale, "loss of the zero function; unit of the tolerances"),
-        Evidence("L* (global value)", L_star,
-                 f"closed form: reduced-rank regression, rank {min(w)}"),
-        Evidence("max gap of the descent ends to L*", float(res.loss.max() - L_star)),
-        Evidence("pairs connected below their level", f"{sum(ok)}/{len(ok)}",
-                 f"level = max(L_A, L_B) + {LEVEL_RTOL:g}·mean‖y‖², exact certificates"),
-        Evidence("max certified barrier", float(max(c.barrier_bound for c in certs))),
+        Evidence("L* (global value)", L_star, f"closed form: reduced-rank regression, rank {r}"),
+        Evidence("L*_rank(r−1) − L*", gap, "the instance's scale: the rank-deficient level any "
+                 "path between orientation classes must reach"),
+        Evidence("ε (level tolerance)", eps, f"{epsilon:g}·mean‖y‖²"),
     ]
+    if det is not None:
+        evidence.append(Evidence("determinant split", det.as_evidence(),
+                                 "exact: det W_ℓ ≠ 0 on Ω(λ), λ < L*_rank(r−1)"))
     if split is not None:
         evidence.append(Evidence("symbolic split", {
             "loss ℓ(p), p = product of the weights": split.loss,
             "{p : ℓ(p) < λ}": split.interval, "λ": split.level, "ℓ(0)": split.loss_at_zero,
             "components of Ω(λ) at least": split.components}))
-    rotation = None
-    if data == "unit" and len(w) == 3 and w[1] >= 2:
-        poly, symbolic = _rotation_path(fam, w[1])
-        (rc,) = certify_paths(fam, data_, [poly.to(ctx.device)])
-        rotation = (symbolic, rc)
-        evidence.append(Evidence("rotation path a = b = (cos πt, sin πt)",
-                                 {"loss ≡ 0 (sympy)": symbolic,
-                                  "certified bound on its 33-vertex polygon": rc.bound},
-                                 "joins (e₁, e₁) to (−e₁, −e₁) at loss 0"))
+    instance = {"widths": widths, "data": data, "n_data": len(X), "starts": starts,
+                "epsilon": epsilon}
+    proof = _split_verdict(claim, ctx, holds, hyps, det, split, w, instance, evidence)
+    if proof is not None:
+        return proof  # an exact certificate decides; no path search needed
+    data_ = (X.to(ctx.device), Y.to(ctx.device))
+    res, losses, prs, paths, certs, ok = _linear_pairs(ctx, fam, data_, starts, budget, eps)
+    excess = float(res.loss.double().max()) - L_star
+    evidence += [
+        Evidence("max gap of the descent ends to L*", excess),
+        Evidence("pairs ε-connected", f"{sum(ok)}/{len(ok)}",
+                 f"certified path below max(L_A, L_B) + ε, ε = {eps:.3g}"),
+        Evidence("max certified barrier", float(max(c.barrier_bound for c in certs))),
+    ]
+    rotation = _rotation_evidence(ctx, fam, data_, data, w, evidence)
+    k = starts
     labels = [("min", i, "min", j) if i < k else ("rand", i - k, "min", j) for i, j in prs]
     tables = (barrier_table("certified paths (string method, then DSS where needed)",
                             labels, certs, paths),)
-    instance = {"widths": widths, "data": data, "n_data": len(X), "starts": k}
     if ctx.plot:
         with ctx.timed("plot"):
             plot_paths_figure(ctx.plot, fam, data_, paths, certs, node_losses=losses.tolist(),
                               edges=[(i, j, c.bound) for (i, j), c in zip(prs, certs)],
-                              title=f"linear-connected: widths {w}")
-    if split is not None and split.disconnected:
-        if holds:
-            p_star = float((X * Y).sum() / (X * X).sum())
-            r = abs(p_star) ** (1 / (len(w) - 1))
-            A = [math.copysign(r, p_star)] + [r] * (len(w) - 2)
-            B = [-A[0], -A[1]] + A[2:]
-            return make_verdict(
-                claim, ctx, Outcome.REFUTED,
-                f"Ω(λ) at λ = {split.level:.4g} has {split.components} components (sympy: "
-                f"ℓ(p) < λ ⇔ p ∈ {split.interval}, which excludes p = 0, and every path between "
-                "sign patterns crosses a zero factor)", instance, hyps, evidence, tables,
-                counterexample={"theta_a": A, "theta_b": B, "level": split.level,
-                                "proof": split.interval})
-        return make_verdict(
-            claim, ctx, Outcome.HYPOTHESES_NOT_MET,
-            f"hidden widths {hidden} are not > {bound}: the theorem says nothing here, and indeed "
-            f"Ω(λ) at λ = {split.level:.4g} has {split.components} components (sympy)",
-            instance, hyps, evidence, tables)
-    if not holds:
+                              title=f"linear-connected: widths {w}, ε = {eps:.2g}")
+
+    def say(outcome, reason):
+        return make_verdict(claim, ctx, outcome, reason, instance, hyps, evidence, tables)
+
+    if not all(h.holds for h in hyps):
+        return say(Outcome.HYPOTHESES_NOT_MET,
+                   "; ".join(h.statement for h in hyps if not h.holds) + " fails; "
+                   f"{sum(ok)}/{len(ok)} pairs ε-connected anyway (ε = {eps:.3g})")
+    if eps + max(excess, 0.0) >= gap:
+        return say(Outcome.INCONCLUSIVE,
+                   f"ε-connectivity cannot decide here: ε = {eps:.3g} plus the minima's excess "
+                   f"{max(excess, 0.0):.3g} is not below the instance's scale L*_rank({r - 1}) − "
+                   f"L* = {gap:.3g} (a path at that tolerance may cross the rank-deficient set); "
+                   f"{sum(ok)}/{len(ok)} pairs ε-connected. Lower --epsilon below {gap / scale:.3g}")
+    rot_ok = rotation is None or (rotation[0] and rotation[1].bound <= eps)
+    if all(ok) and rot_ok:
+        return say(Outcome.CONSISTENT,
+                   f"all {len(ok)} pairs (minima and random points) ε-connected, ε = {eps:.3g} "
+                   f"(< L*_rank({r - 1}) − L* = {gap:.3g}): each joined by a path whose certified "
+                   "maximum stays below max(L_A, L_B) + ε"
+                   + ("" if rotation is None else "; the rotation path is exact (sympy)"))
+    return say(Outcome.INCONCLUSIVE,
+               f"{len(ok) - sum(ok)} of {len(ok)} pairs were not ε-connected (ε = {eps:.3g}) by the "
+               "path methods (a missing path is not a proof of disconnection)")
+
+
+def _split_verdict(claim, ctx, holds, hyps, det, split, w, instance, evidence):
+    """The verdict an exact disconnection certificate gives, or None when there is none."""
+    if det is not None and det.disconnected:
+        why = (f"Ω(λ) at λ = {det.level:.6g} has ≥ 2 components: below L*_rank({det.rank - 1}) = "
+               f"{det.L_deficient:.6g} the end-to-end map has rank {det.rank}, so the "
+               f"{det.rank}×{det.rank} layer W_{det.layer} is invertible and the sign of its "
+               f"determinant cannot change along a path in Ω(λ); θ_A and θ_B (loss "
+               f"{det.loss_a:.6g}, {det.loss_b:.6g} ≤ λ) have det W_{det.layer} = "
+               f"{det.det_a:.3g} and {det.det_b:.3g} (gap L*_rank({det.rank - 1}) − L* = "
+               f"{det.gap:.3g})")
+        cx = {"theta_a": list(det.theta_a), "theta_b": list(det.theta_b), "level": det.level,
+              "proof": f"sign det W_{det.layer}"}
+    elif split is not None and split.disconnected:
+        why = (f"Ω(λ) at λ = {split.level:.4g} has {split.components} components (sympy: "
+               f"ℓ(p) < λ ⇔ p ∈ {split.interval}, which excludes p = 0, and every path between "
+               "sign patterns crosses a zero factor)")
+        cx = {"level": split.level, "proof": split.interval}
+    else:
+        return None
+    if not all(h.holds for h in hyps):
         return make_verdict(claim, ctx, Outcome.HYPOTHESES_NOT_MET,
-                            f"hidden widths {hidden} are not all {rel} {bound}; "
-                            f"{sum(ok)}/{len(ok)} pairs connected anyway", instance, hyps,
-                            evidence, tables)
-    if all(ok) and (rotation is None or (rotation[0] and rotation[1].bound <= LEVEL_RTOL * scale)):
-        return make_verdict(claim, ctx, Outcome.CONSISTENT,
-                            f"all {len(ok)} pairs (minima and random points) joined by paths whose "
-                            "certified maximum stays within "
-                            f"{LEVEL_RTOL:g}·mean‖y‖² of max(L_A, L_B)", instance, hyps, evidence,
-                            tables)
-    return make_verdict(claim, ctx, Outcome.INCONCLUSIVE,
-                        f"{len(ok) - sum(ok)} of {len(ok)} pairs were not connected below their "
-                        "level by the path methods (a missing path is not a proof of "
-                        "disconnection)", instance, hyps, evidence, tables)
+                            f"hidden widths {w[1:-1]} do not satisfy the theorem's condition: it "
+                            f"says nothing here, and indeed {why}", instance, hyps, evidence)
+    return make_verdict(claim, ctx, Outcome.REFUTED, why, instance, hyps, evidence,
+                        counterexample=cx)
+
+
+def _rotation_evidence(ctx, fam, data_, data, w, evidence):
+    if not (data == "unit" and len(w) == 3 and w[1] >= 2):
+        return None
+    poly, symbolic = _rotation_path(fam, w[1])
+    (rc,) = certify_paths(fam, data_, [poly.to(ctx.device)])
+    evidence.append(Evidence("rotation path a = b = (cos πt, sin πt)",
+                             {"loss ≡ 0 (sympy)": symbolic,
+                              "certified bound on its 33-vertex polygon": rc.bound},
+                             "joins (e₁, e₁) to (−e₁, −e₁) at loss 0"))
+    return symbolic, rc
 
 
 register_with_variant(Claim(
@@ -224,8 +380,18 @@ register_with_variant(Claim(
     options=(Option("widths", str, "3,4,4,2", "widths n_0,…,n_L"),
              Option("data", str, "gaussian", "gaussian (N random points) or unit (x = y = 1)"),
              Option("n_data", int, 10, "number N of data points (gaussian data)", 1, 10_000),
-             Option("starts", int, 6, "descent starts and random points", 2, 256)),
+             Option("starts", int, 6, "descent starts and random points", 2, 256),
+             Option("epsilon", float, 1e-3, "level tolerance ε of the path test, in units of "
+                    "mean‖y‖² (must be below the instance's L*_rank(r−1) − L*)", 1e-12, 1.0)),
     checker=lambda ctx, **o: None,
+    mutants=(
+        Mutant("weakened-square", "≥ instead of >, on a random 2-2-2 net (square bottleneck: "
+               "the sign of det W_1 splits the minimisers)", parts={"weakened": True},
+               options={"widths": "2,2,2", "data": "gaussian"}, caught_by=("refuted",)),
+        Mutant("weakened-deep", "≥ instead of >, on a random 2-2-2-3 net (two square layers, "
+               "a wider output)", parts={"weakened": True},
+               options={"widths": "2,2,2,3", "data": "gaussian"}, caught_by=("refuted",)),
+    ),
 ), check_linear_connected,
     weakened="≥ instead of > in the width condition (the published misprint)",
     tightness={"widths": "1,1,1", "data": "unit"})
