@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from ._io import save_figure, write_atomic  # noqa: E402
+from ._io import save_figure, write_atomic
 
 
 def _markdown(rows: list[dict]) -> str:
@@ -29,7 +25,10 @@ def _phase_figure(rows: list[dict], path) -> None:
     for r in rows:
         cells[(r["N"], r["p/q"])].append(r)
     Ns = sorted({k[0] for k in cells})
-    fig, axes = plt.subplots(1, 4, figsize=(19, 4.2))
+    from matplotlib.figure import Figure  # not pyplot: the user's backend is left alone
+
+    fig = Figure(figsize=(19, 4.2))
+    axes = fig.subplots(1, 4)
     metrics = [("reached L*", "starts reaching L* (or the best value found)"),
                ("paths down built", "certified paths down to L* (p ≥ q construction)"),
                ("pair paths built", "certified paths between minima (p ≥ 2q construction)")]
@@ -55,7 +54,7 @@ def _phase_figure(rows: list[dict], path) -> None:
         for x in (1, 2):
             a.axvline(x, color="k", ls=":", lw=0.8)
     fig.tight_layout()
-    save_figure(fig, path)
+    save_figure(fig, path, close=False)
 
 
 def write_report(spec, rows: list[dict]):
@@ -66,6 +65,5 @@ def write_report(spec, rows: list[dict]):
     header = f"# Campaign: {spec.claim} (budget {spec.budget})\n\n"
     write_atomic(md, header + table + "\n")
     if rows and {"N", "p/q", "reached L*"} <= set(rows[0]):
-        png.parent.mkdir(parents=True, exist_ok=True)
         _phase_figure(rows, png)
     return table, md, png

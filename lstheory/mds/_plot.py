@@ -29,8 +29,9 @@ def plot_embedding(
     """Scatter the 2-D ``embedding`` with one colour per run, consecutive epochs of a run joined
     by a thin line, and every point written as a number: its epoch (``label="epoch"``) or its
     training error in percent (``"train_error"``, the paper's Figure 4; pass ``labels``).
-    Interpolated models (``kinds == "interp"``) are drawn dashed. Returns the axes."""
-    import matplotlib.pyplot as plt
+    Interpolated models (``kinds == "interp"``) are drawn dashed. Returns the axes (on a new
+    :class:`~matplotlib.figure.Figure` made without pyplot when ``ax`` is not given)."""
+    import matplotlib
 
     if label not in _LABELS:
         raise InvalidArgument("label", label, f"one of {', '.join(_LABELS)}")
@@ -39,8 +40,8 @@ def plot_embedding(
     if x.ndim != 2 or x.shape[1] < 2 or not len(runs) == len(epochs) == x.shape[0]:
         raise InvalidArgument("embedding", x.shape, f"[{len(runs)}, 2] like runs and epochs")
     kinds = list(kinds) if kinds is not None else ["train"] * len(runs)
-    ax = ax or plt.subplots(figsize=(7, 6))[1]
-    colours = plt.get_cmap("tab10" if len(set(runs)) <= 10 else "tab20")
+    ax = ax or _new_axes((7, 6))
+    colours = matplotlib.colormaps["tab10" if len(set(runs)) <= 10 else "tab20"]
     for c, run in enumerate(dict.fromkeys(runs)):
         idx = np.array([i for i, r in enumerate(runs) if r == run])
         idx = idx[np.argsort(epochs[idx], kind="stable")]
@@ -69,6 +70,12 @@ def plot_embedding(
     return ax
 
 
+def _new_axes(figsize):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize).add_subplot()
+
+
 def _text(label, epoch, value) -> str:
     if label == "epoch":
         return str(int(epoch))
@@ -79,9 +86,7 @@ def _text(label, epoch, value) -> str:
 
 def plot_error_curves(runs, epochs, errors, *, ax=None, ylabel: str = "training error (%)"):
     """Error against epoch, one line per run (interpolations included). Returns the axes."""
-    import matplotlib.pyplot as plt
-
-    ax = ax or plt.subplots(figsize=(6, 4))[1]
+    ax = ax or _new_axes((6, 4))
     runs, epochs, errors = list(runs), np.asarray(epochs), np.asarray(errors, float)
     for run in dict.fromkeys(runs):
         idx = np.array([i for i, r in enumerate(runs) if r == run])
@@ -102,11 +107,13 @@ def plot_error_curves(runs, epochs, errors, *, ax=None, ylabel: str = "training 
 def plot_experiment(result, path: str | os.PathLike | None = None, *, label: str | None = None):
     """The figure of an :class:`ExperimentResult`: the MDS embedding and the error curves, plus
     the agreement matrices (perturb-retrain) or the interpolation curves (interpolation).
-    Saved atomically to ``path`` when given. Returns the figure."""
-    import matplotlib.pyplot as plt
+    Saved atomically to ``path`` when given. Returns the figure (a
+    :class:`~matplotlib.figure.Figure` made without pyplot: the backend is left alone)."""
+    from matplotlib.figure import Figure
 
     extra = _extra_panels(result)
-    fig, axes = plt.subplots(1, 2 + len(extra), figsize=(6.5 * (2 + len(extra)), 5.5))
+    fig = Figure(figsize=(6.5 * (2 + len(extra)), 5.5))
+    axes = fig.subplots(1, 2 + len(extra))
     label = label or ("train_error" if result.name == "bgd-branches" else "epoch")
     plot_embedding(
         result.embedding,

@@ -15,14 +15,12 @@ __all__ = ["PLOT_KINDS", "plot_surface", "plot_1d", "plot_trajectory", "export_v
 PLOT_KINDS = ("contour", "contourf", "heatmap", "3d")
 
 
-def _plt():
-    import matplotlib
+def _new_axes(figsize, projection=None):
+    """Axes on a new :class:`matplotlib.figure.Figure`, made without pyplot: the user's backend
+    is never switched and no figure accumulates in pyplot's registry (``ax.figure`` is it)."""
+    from matplotlib.figure import Figure
 
-    if not os.environ.get("DISPLAY") and matplotlib.get_backend().lower() not in ("agg", "pdf"):
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return Figure(figsize=figsize).add_subplot(projection=projection)
 
 
 def plot_surface(
@@ -37,13 +35,15 @@ def plot_surface(
     title: str | None = None,
     path: str | os.PathLike | None = None,
 ):
-    """Draw a 2-D surface; returns the axes. ``levels``: number or values of contour levels
-    (Li et al.: 0.1 to 10 step 0.5 for CIFAR losses); ``vmax`` clips; ``log`` plots log10."""
+    """Draw a 2-D surface; returns the axes (``ax.figure`` is the figure; in Jupyter, show it
+    by making ``ax.figure`` a cell's value). ``levels``: number or values of contour levels
+    (Li et al.: 0.1 to 10 step 0.5 for CIFAR losses); ``vmax`` clips; ``log`` plots log10.
+    Without ``ax`` it draws on a new :class:`~matplotlib.figure.Figure` (not pyplot, whose
+    backend is left alone); ``path`` saves it atomically."""
     if kind not in PLOT_KINDS:
         raise UnknownName("kind", kind, PLOT_KINDS)
     if surface.grid.ndim != 2:
         raise InvalidArgument("surface", f"{surface.grid.ndim}-D", "a 2-D surface (use plot_1d)")
-    plt = _plt()
     z = np.array(surface[metric], dtype=float)
     if vmax is not None:
         z = np.minimum(z, vmax)
@@ -51,8 +51,7 @@ def plot_surface(
         z = np.log10(np.maximum(z, 1e-12))
     gx, gy = np.meshgrid(surface.grid.xs, surface.grid.ys, indexing="ij")
     if ax is None:
-        fig = plt.figure(figsize=(5.2, 4.4))
-        ax = fig.add_subplot(projection="3d") if kind == "3d" else fig.add_subplot()
+        ax = _new_axes((5.2, 4.4), "3d" if kind == "3d" else None)
     lv = levels if levels is not None else 20
     if kind == "contour":
         cs = ax.contour(gx, gy, z, levels=lv, cmap="summer")
@@ -86,14 +85,15 @@ def plot_1d(
 ):
     """Li et al.'s 1-D figure: loss (blue, left axis) and accuracy (red, right axis); solid for
     train, dashed for test; gaps where the loss is not finite (the model's outputs are NaN there,
-    so its accuracy is not drawn either). Returns ``(loss_axes, accuracy_axes)``."""
+    so its accuracy is not drawn either). Returns ``(loss_axes, accuracy_axes)``; their
+    ``.figure`` is a :class:`~matplotlib.figure.Figure` made without pyplot unless ``ax`` is
+    given; ``path`` saves it atomically."""
     if surface.grid.ndim != 1:
         raise InvalidArgument(
             "surface", f"{surface.grid.ndim}-D", "a 1-D surface (use plot_surface)"
         )
-    plt = _plt()
     if ax is None:
-        ax = plt.figure(figsize=(5.2, 3.8)).add_subplot()
+        ax = _new_axes((5.2, 3.8))
     ax2 = ax.twinx()
     x = surface.grid.xs
     for s, style in (("train", "-"), ("test", "--")):
@@ -128,9 +128,10 @@ def plot_trajectory(ax, coords: np.ndarray, *, explained=None, color: str = "r",
 
 def _save(ax, path):
     if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        from .._io import save_figure
+
         ax.figure.tight_layout()
-        ax.figure.savefig(path, dpi=130)
+        save_figure(ax.figure, path, dpi=130, close=False)
 
 
 def export_vtp(
