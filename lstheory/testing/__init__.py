@@ -1,14 +1,16 @@
 """Hypothesis strategies and pytest helpers for users' own CI.
 
 >>> from hypothesis import given
->>> from lstheory.testing import venturi_instances
->>> @given(venturi_instances())
+>>> from lstheory.testing import SETTINGS, venturi_instances
+>>> @SETTINGS                      # no deadline: a claim check takes seconds, not 200 ms
+... @given(venturi_instances())
 ... def test_my_bound(inst): ...
 """
 
 from ._nets import families, parameter_batches, venturi_instances
+from ._profile import PROFILE, SETTINGS
 
-__all__ = ["families", "parameter_batches", "venturi_instances"]
+__all__ = ["PROFILE", "SETTINGS", "families", "parameter_batches", "venturi_instances"]
 from ._convex import ccnn_options, matrices_and_radii, two_layer_cnns  # noqa: E402
 
 __all__ += ["ccnn_options", "matrices_and_radii", "two_layer_cnns"]
