@@ -7,12 +7,19 @@ Spec::
 
     claim = "venturi"
     budget = "fast"
-    results = "results/venturi.jsonl"      # relative to the spec file
+    results = "results/venturi.jsonl"      # relative to the spec file, inside its folder
     report = "results/venturi"             # writes venturi.md and venturi.png
     [grid]
     n_data = [5, 10, 20]
     width_over_q = [0.5, 1.0, 2.0, 2.5]    # resolved per instance by the claim
     seed = [0, 1, 2]
+
+A spec is data that may come from elsewhere, so it cannot choose where files are written: the
+``results`` and ``report`` paths must stay inside the spec's folder once resolved (symlinks
+included; ``..`` or an absolute path leading out is an error) unless the caller passes
+``allow_outside=True``. Files already there are touched only when they are this tool's: an
+existing results file must hold campaign records (it is appended to, and ``fresh`` deletes it),
+an existing ``<report>.md`` must be a campaign table; otherwise the run stops before any work.
 """
 
 from __future__ import annotations
@@ -60,13 +67,16 @@ class CampaignReport:
     figure_path: Path
 
 
-def load_spec(path: str | os.PathLike) -> CampaignSpec:
-    """Read and validate a campaign spec."""
+def load_spec(path: str | os.PathLike, *, allow_outside: bool = False) -> CampaignSpec:
+    """Read and validate a campaign spec (``results``/``report`` confined to its folder unless
+    ``allow_outside``)."""
     path = Path(path)
     if not path.is_file():
         raise InvalidArgument("spec", str(path), "an existing TOML file")
     try:
         raw = tomllib.loads(path.read_text())
+    except (OSError, UnicodeDecodeError) as e:
+        raise InvalidArgument("spec", str(path), f"a readable UTF-8 TOML file ({e})") from None
     except tomllib.TOMLDecodeError as e:
         raise InvalidArgument("spec", str(path), f"valid TOML ({e})") from None
     claim = get_claim(raw.get("claim", ""))
@@ -74,21 +84,92 @@ def load_spec(path: str | os.PathLike) -> CampaignSpec:
     if budget not in BUDGETS:
         raise InvalidArgument("budget", budget, f"one of {', '.join(BUDGETS)}")
     grid = raw.get("grid", {})
-    if not grid or not all(isinstance(v, list) and v for v in grid.values()):
+    if not isinstance(grid, dict) or not grid or not all(
+        isinstance(v, list) and v for v in grid.values()
+    ):
         raise InvalidArgument("grid", grid, "a [grid] table of non-empty lists")
     allowed = {o.name for o in claim.options} | {"seed"} | set(getattr(claim, "derived", ()))
     extra = set(grid) - allowed
     if extra:
         raise InvalidArgument("grid", sorted(extra)[0], f"one of {', '.join(sorted(allowed))}")
-    base = path.parent
     stem = path.stem
     return CampaignSpec(
         claim=claim.id,
         budget=budget,
         grid=grid,
-        results=base / raw.get("results", f"results/{stem}.jsonl"),
-        report=base / raw.get("report", f"results/{stem}"),
+        results=_confined(path, "results", raw.get("results", f"results/{stem}.jsonl"),
+                          allow_outside),
+        report=_confined(path, "report", raw.get("report", f"results/{stem}"), allow_outside),
     )
+
+
+def _confined(spec: Path, key: str, value: object, allow_outside: bool) -> Path:
+    """``value`` (a spec entry) joined to the spec's folder, refused if it resolves outside it
+    (through ``..``, an absolute path or a symlink) unless ``allow_outside``."""
+    if not isinstance(value, str) or not value.strip() or "\0" in value:
+        raise InvalidArgument(key, value, "a non-empty relative path (a string)")
+    base = spec.parent
+    out = base / value
+    if allow_outside:
+        return out
+    real_base = Path(os.path.realpath(base))
+    for candidate in (out, out.with_name(out.name + ".md"), out.with_name(out.name + ".png")):
+        real = Path(os.path.realpath(candidate))
+        if real == real_base or not real.is_relative_to(real_base):
+            raise InvalidArgument(
+                key, value,
+                f"a path inside the spec's folder {real_base} (it resolves to {real}); a spec "
+                "cannot write elsewhere unless allowed explicitly (allow_outside=True)",
+            )
+    return out
+
+
+def _is_record(obj: object) -> bool:
+    return isinstance(obj, dict) and isinstance(obj.get("point"), dict) and "verdict" in obj
+
+
+def _check_results_file(results: Path) -> None:
+    """Refuse to append to, rewrite or delete a file that is not a campaign results file: every
+    line must be a campaign record, except a torn last line (a crash mid-write)."""
+    if not results.exists() and not results.is_symlink():
+        return
+    if not results.is_file():
+        raise InvalidArgument("results", str(results), "a campaign results file (it exists and "
+                                                        "is not a regular file)")
+    try:
+        text = results.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise InvalidArgument("results", str(results), f"a readable results file ({e})") from None
+    *body, last = text.split("\n")  # `last` is "" or a torn record (a crash mid-write)
+    if last and not last.startswith('{"point": '):
+        body.append(last)
+    for k, line in enumerate(body, start=1):
+        try:
+            ok = _is_record(json.loads(line))
+        except json.JSONDecodeError:
+            ok = False
+        if not ok:
+            raise InvalidArgument(
+                "results", str(results),
+                f"a campaign results file (line {k} is not a campaign record; refusing to "
+                "append to, rewrite or delete a file this tool did not write)",
+            )
+
+
+def _check_report(report: Path) -> None:
+    md = report.with_suffix(".md")
+    if md.exists() or md.is_symlink():
+        try:
+            head = md.read_text()[:11] if md.is_file() else ""
+        except (OSError, UnicodeDecodeError):
+            head = ""
+        if not head.startswith("# Campaign:"):
+            raise InvalidArgument("report", str(md), "a campaign report (this file is not one; "
+                                                     "refusing to overwrite it)")
+    png = report.with_suffix(".png")
+    if (png.exists() or png.is_symlink()) and not md.is_file():
+        raise InvalidArgument("report", str(png), "a campaign figure (no campaign table next to "
+                                                  "it; refusing to overwrite it)")
 
 
 def _key(point: dict[str, Any]) -> str:
@@ -104,7 +185,8 @@ def _done(results: Path) -> dict[str, dict]:
                 rec = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            out[_key(rec["point"])] = rec
+            if _is_record(rec):
+                out[_key(rec["point"])] = rec
     return out
 
 
@@ -124,11 +206,18 @@ def run_campaign(
     *,
     progress: Callable[[str], None] | None = None,
     fresh: bool = False,
+    allow_outside: bool = False,
 ) -> CampaignReport:
-    """Run (or resume) a campaign and write its table and figure."""
-    spec = load_spec(spec_path)
+    """Run (or resume) a campaign and write its table and figure.
+
+    ``fresh`` deletes the results file first (only if it holds campaign records);
+    ``allow_outside`` lets the spec's ``results``/``report`` leave the spec's folder.
+    """
+    spec = load_spec(spec_path, allow_outside=allow_outside)
     claim = get_claim(spec.claim)
-    if fresh and spec.results.exists():
+    _check_results_file(spec.results)
+    _check_report(spec.report)
+    if fresh and spec.results.is_file():
         spec.results.unlink()
     done = _done(spec.results)
     points = spec.points()

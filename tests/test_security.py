@@ -214,3 +214,83 @@ def test_a_batch_of_the_wrong_shape_is_one_clear_error(tmp_path):
     (root / "test_batch").write_bytes(b"\x80\x02garbage")
     with pytest.raises(InvalidArgument, match="unreadable"):
         load_cifar10(root)
+
+
+# ------------------------------------------------------------------ campaign specs stay home
+_GRID = '[grid]\nn_data = [3]\nwidth_over_q = [1.0]\nseed = [0]\n'
+
+
+def _spec(folder: Path, results: str | None = None, report: str | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ['claim = "venturi"', 'budget = "fast"']
+    lines += [f"results = {results!r}"] if results is not None else []
+    lines += [f"report = {report!r}"] if report is not None else []
+    spec = folder / "c.toml"
+    spec.write_text("\n".join(lines).replace("'", '"') + "\n" + _GRID)
+    return spec
+
+
+def _snapshot(folder: Path) -> dict:
+    return {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("results, report", [
+    ("../victim.txt", None),
+    (None, "../victim"),
+    ("sub/../../victim.txt", None),
+    ("{outside}/victim.txt", None),  # absolute
+    ("link/victim.txt", None),  # a symlink inside the folder leading out
+    (None, "link/victim"),
+])
+def test_a_spec_cannot_write_outside_its_folder(tmp_path, cli, results, report):
+    from lstheory.campaign import load_spec, run_campaign
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "victim.txt").write_text("precious\n")
+    (outside / "victim.md").write_text("precious\n")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "link").symlink_to(outside)
+    fill = {"outside": str(outside)}
+    spec = _spec(home, results and results.format(**fill), report and report.format(**fill))
+    before = _snapshot(outside)
+    with pytest.raises(InvalidArgument, match="inside the spec's folder"):
+        run_campaign(spec, fresh=True)
+    code, _, err = cli("campaign", spec, "--fresh")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "inside the spec's folder" in err
+    assert _snapshot(outside) == before and not (outside / "victim.png").exists()
+    # an explicit option lets a trusted spec write elsewhere
+    s = load_spec(spec, allow_outside=True)
+    real = Path(os.path.realpath(s.results if results else s.report))
+    assert not real.is_relative_to(os.path.realpath(home))
+
+
+@pytest.mark.parametrize("results, report, content", [
+    ("c.toml", None, None),  # the spec itself
+    ("notes.txt", None, "hello, not a campaign"),  # a user's file without a newline
+    ("notes.txt", None, '{"point": {"seed": 0}, "verdict": {}}\nuser notes\n'),
+    (None, "notes", "# my notes\n"),  # notes.md is the user's
+])
+def test_files_that_are_not_campaign_outputs_are_never_touched(tmp_path, results, report,
+                                                                 content):
+    from lstheory.campaign import run_campaign
+
+    home = tmp_path / "home"
+    spec = _spec(home, results, report)
+    if content is not None:
+        (home / ("notes.md" if report else "notes.txt")).write_text(content)
+    before = _snapshot(home)
+    for fresh in (False, True):
+        with pytest.raises(InvalidArgument, match="refusing"):
+            run_campaign(spec, fresh=fresh)
+    assert _snapshot(home) == before
+
+
+def test_spec_path_entries_must_be_strings(tmp_path):
+    from lstheory.campaign import load_spec
+
+    spec = tmp_path / "c.toml"
+    spec.write_text('claim = "venturi"\nresults = 3\n' + _GRID)
+    with pytest.raises(InvalidArgument, match="results=3"):
+        load_spec(spec)
