@@ -44,8 +44,9 @@ from ..algebra import (
     square_up,
 )
 from ..algebra import RealRootSample as _Sample
+from ..algebra._kostlan import ENSEMBLES, KAC_CONSTANT, kac_constant_estimate
 from ..nets import MLP
-from ._claim import Claim, Context, Option, Tag
+from ._claim import Claim, Context, Mutant, Option, Tag
 from ._registry import register
 from ._verdict import Evidence, HypothesisCheck, Outcome, Table, Verdict
 
@@ -341,64 +342,189 @@ def check_zero_set_dimension(ctx: Context, **opts) -> Verdict:
 
 
 # ---------------------------------------------------------------------------- kostlan
+#: the relative resolution each budget buys: the 99.9 % interval's half-width / stated value
+RESOLUTION = {"fast": 0.05, "default": 0.02, "thorough": 0.01}
+#: univariate work cap (trials · d³ flops of companion eigenvalues) and trial cap per budget
+UNIVARIATE_WORK = {"fast": 2e9, "default": 2e10, "thorough": 2e11}
+MAX_TRIALS = {"fast": 50_000, "default": 200_000, "thorough": 1_000_000}
+PILOT_TRIALS = 200
+LEVEL = 0.999
+
+
+def _stated_expected(ctx: Context, ens: str, d: int, n: int) -> tuple[float, str]:
+    """The value the statement gives for E[# real zeros], from its parts."""
+    scale = ctx.part("expected_scale")
+    if ens in ctx.part("sqrt_formula_ensembles"):
+        return scale * kostlan_expected([d] * n), f"{scale:g} × √(d^n)"
+    return scale * kac_expected(d), f"{scale:g} × the exact Kac integral"
+
+
+def _trial_cap(ctx: Context, d: int, n: int) -> int:
+    if n == 1:
+        return int(max(2, min(MAX_TRIALS[ctx.budget], UNIVARIATE_WORK[ctx.budget] / d**3)))
+    return max(2, 20 * MAX_PATHS[ctx.budget] // d**n)
+
+
+def _trials_needed(sd: float, expected: float, target: float) -> int:
+    """Trials for a 99.9 % half-width of ``target · expected`` (normal quantile, 10 % margin)."""
+    from scipy.stats import norm
+
+    q = float(norm.ppf(0.5 + LEVEL / 2))
+    return int(math.ceil(1.1 * (q * sd / (target * expected)) ** 2))
+
+
+def _sample(ens, d, n, trials, expected, target, cap, ctx):
+    """Counts from ``trials`` systems; ``None``: a pilot of 200, then enough more for a 99.9 %
+    half-width of ``target`` (relative), topped up once from the whole sample's spread; at
+    most ``cap`` trials. Larger samples extend smaller ones (the same first rows)."""
+    if trials is not None:
+        if trials > cap:
+            raise ResourceLimit("trials", trials, f"at most {cap} trials of degree {d} in {n} "
+                                f"variables with budget={ctx.budget!r}")
+        return _draw_counts(ens, d, n, trials, ctx)
+    done = _draw_counts(ens, d, n, min(PILOT_TRIALS, cap), ctx)
+    for _ in range(2):
+        have = len(done[0])
+        sd = float(np.std(done[0], ddof=1)) if have > 1 else 1.0
+        want = min(cap, _trials_needed(max(sd, 1e-12), expected, target))
+        if want <= have:
+            break
+        done = _draw_counts(ens, d, n, want, ctx, reuse=done)
+    return done
+
+
+def _draw_counts(ens: str, d: int, n: int, trials: int, ctx: Context, reuse=None):
+    """Real-zero counts of ``trials`` systems, the coefficients drawn (for the ensemble check)
+    and their prescribed variances, and the number of failed homotopy paths. ``reuse``: an
+    earlier, smaller draw with the same seed, whose counts are kept (only new rows counted)."""
+    if n > 1:
+        return _multivariate_counts(d, n, trials, ctx, reuse)
+    coeffs = sample_univariate(ens, d, trials, seed=ctx.seed)
+    var = np.array([float(math.comb(d, k)) if ens == "kostlan" else 1.0 for k in range(d + 1)])
+    old = np.asarray(reuse[0]) if reuse is not None else np.zeros(0, dtype=np.int64)
+    return np.concatenate([old, count_real_roots(coeffs[len(old):])]), coeffs, var, 0
+
+
+def _ensemble_check(coeffs: np.ndarray, var: np.ndarray, ens: str) -> HypothesisCheck:
+    """The drawn coefficients have the ensemble's variances (per coefficient, second moment
+    over the trials; tolerance z·√(2/T) with a Bonferroni z at 10⁻³ overall), and mean 0."""
+    from scipy.stats import norm
+
+    T = len(coeffs)
+    z = float(norm.ppf(1 - 1e-3 / (4 * coeffs.shape[1])))
+    ratio = (coeffs**2).mean(axis=0) / var
+    means = np.abs(coeffs.mean(axis=0)) / np.sqrt(var)
+    dev, tol = float(np.abs(ratio - 1).max()), z * math.sqrt(2 / T)
+    mdev, mtol = float(means.max()), z / math.sqrt(T)
+    holds = dev <= tol and mdev <= mtol
+    want = "d!/(α_0!⋯α_n!)" if ens == "kostlan" else "1"
+    return HypothesisCheck(
+        "ensemble", f"coefficients drawn from the {ens} ensemble (variance {want}, mean 0)",
+        holds, f"over {T} draws of {coeffs.shape[1]} coefficients: max |variance ratio − 1| = "
+        f"{dev:.3g} (tolerance {tol:.3g}), max |mean|/sd = {mdev:.3g} (tolerance {mtol:.3g})")
+
+
+def _kac_constant_check(ctx: Context):
+    """The stated Kac constant against the exact integral's large-degree limit."""
+    stated = ctx.part("kac_constant")
+    est, res = kac_constant_estimate()
+    tol = max(10 * res, 1e-9)
+    ok = abs(est - stated) <= tol
+    ev = Evidence("Kac constant: stated, from the integral", [stated, est],
+                  f"E_D − (2/π) log D − 2/(πD) at D = 4000 (O(1/D²); changes by {res:.2g} from "
+                  f"D = 1000); tolerance {tol:.2g}")
+    why = (f"the stated Kac constant {stated:.10g} differs from the exact integral's limit "
+           f"{est:.10g} by {abs(est - stated):.3g} > tolerance {tol:.2g}")
+    return ok, ev, why
+
+
 def check_kostlan(ctx: Context, **opts) -> Verdict:
-    """Sample → count real zeros → confidence interval → compare with the expected count."""
-    ens, d, n, trials = opts["ensemble"], opts["degree"], opts["n_vars"], opts["trials"]
-    if ens not in ("kostlan", "kac"):
-        raise UnknownName("ensemble", ens, ("kostlan", "kac"))
-    hyps = (HypothesisCheck("ensemble", f"coefficients drawn from the {ens} ensemble", True),)
-    if ens == "kac":
-        hyps += (HypothesisCheck("univariate", "Kac's formula is for one variable", n == 1,
-                                 f"n_vars = {n}"),)
-    if not all(h.holds for h in hyps):
+    """Sample → check the ensemble → count real zeros → interval → compare with the stated
+    value, at the resolution the budget buys."""
+    ens, d, n = opts["ensemble"], opts["degree"], opts["n_vars"]
+    if ens not in ENSEMBLES:
+        raise UnknownName("ensemble", ens, ENSEMBLES)
+    uni = HypothesisCheck("univariate", "Kac's formula is for one variable", n == 1,
+                          f"n_vars = {n}")
+    if ens == "kac" and not uni.holds:
         return _kostlan_verdict(ctx, opts, Outcome.HYPOTHESES_NOT_MET,
-                                "Kac's ensemble is univariate: use n_vars = 1", hyps, ())
+                                f"Kac's ensemble is univariate: n_vars = {n}, use n_vars = 1",
+                                (uni,), ())
+    expected, formula = _stated_expected(ctx, ens, d, n)
+    target, cap = RESOLUTION[ctx.budget], _trial_cap(ctx, d, n)
     with ctx.timed("sample and count"):
-        if n == 1:
-            counts = count_real_roots(sample_univariate(ens, d, trials, seed=ctx.seed))
-            failed = 0
-        else:
-            counts, failed = _multivariate_counts(d, n, trials, ctx)
-    expected = kostlan_expected([d] * n) if ens == "kostlan" else kac_expected(d)
+        counts, coeffs, var, failed = _sample(ens, d, n, opts["trials"], expected, target, cap,
+                                              ctx)
+    trials = len(counts)
     smp = _Sample(np.asarray(counts), expected)
-    lo95, hi95 = smp.interval(0.95)
-    lo, hi = smp.interval(0.999)
+    hyps = (_ensemble_check(coeffs, var, ens),) + ((uni,) if ens == "kac" else ())
+    lo, hi = smp.interval(LEVEL)
+    res = smp.resolution(LEVEL)
     ev = [
         Evidence("mean real zeros", smp.mean, f"over {trials} trials"),
-        Evidence("expected", expected,
-                 "√(d^n) (Shub–Smale/Kostlan)" if ens == "kostlan" else "exact Kac integral"),
-        Evidence("95% interval", [lo95, hi95]),
+        Evidence("expected", expected, f"the statement's value: {formula}"),
+        Evidence("trials", trials, f"chosen for the budget's resolution (at most {cap})"
+                 if opts["trials"] is None else "as given"),
+        Evidence("95% interval", list(smp.interval(0.95))),
         Evidence("99.9% interval", [lo, hi], "a refutation needs the expected value outside it"),
+        Evidence("resolution (relative)", [res, target],
+                 "this run's 99.9 % half-width / expected, and the budget's target: a stated "
+                 "value off by 2× the resolution is refuted with probability ≈ 0.999"),
     ]
-    if ens == "kac":
-        ev.append(Evidence("Kac asymptotic (2/π) log d + 0.6257", kac_asymptotic(d)))
     if failed:
         ev.append(Evidence("failed paths", failed))
+    kac_ok, kac_why = True, ""
+    if ens == "kac":
+        ev.append(Evidence("Kac asymptotic (2/π) log d + C", kac_asymptotic(
+            d, ctx.part("kac_constant"))))
+        kac_ok, kac_ev, kac_why = _kac_constant_check(ctx)
+        ev.append(kac_ev)
+    return _kostlan_verdict(ctx, opts, *_kostlan_decide(smp, res, target, failed, hyps,
+                                                        kac_ok, kac_why), hyps, tuple(ev))
+
+
+def _kostlan_decide(smp, res, target, failed, hyps, kac_ok, kac_why):
+    lo, hi = smp.interval(LEVEL)
+    est = f"mean {smp.mean:.4g} ± {smp.stderr:.2g} (99.9 %: [{lo:.4g}, {hi:.4g}])"
+    if not all(h.holds for h in hyps):
+        bad = "; ".join(f"{h.statement}: {h.detail}" for h in hyps if not h.holds)
+        return Outcome.HYPOTHESES_NOT_MET, f"the sample fails a hypothesis: {bad}"
+    if not kac_ok:
+        return Outcome.REFUTED, kac_why
     if failed:
-        outcome, reason = Outcome.INCONCLUSIVE, f"{failed} homotopy paths failed"
-    elif smp.covers(0.999):
-        outcome, reason = Outcome.CONSISTENT, (
-            f"mean {smp.mean:.3f} ± {smp.stderr:.3f}; the 99.9% interval covers {expected:.3f}")
-    else:
-        outcome, reason = Outcome.REFUTED, (
-            f"mean {smp.mean:.3f} ± {smp.stderr:.3f}: the 99.9% interval [{lo:.3f}, {hi:.3f}] "
-            f"misses {expected:.3f}")
-    return _kostlan_verdict(ctx, opts, outcome, reason, hyps, tuple(ev))
+        return Outcome.INCONCLUSIVE, f"{failed} homotopy paths failed: the counts are lower bounds"
+    if not smp.covers(LEVEL):
+        return Outcome.REFUTED, f"{est} misses the stated value {smp.expected:.4g}"
+    if res > target:
+        return Outcome.INCONCLUSIVE, (
+            f"cannot resolve: {est} covers {smp.expected:.4g}, but its relative half-width "
+            f"{res:.2%} exceeds the budget's resolution {target:.0%} (deviations below "
+            f"{res:.2%} are not detectable here): raise trials or the budget")
+    return Outcome.CONSISTENT, (
+        f"{est} covers the stated value {smp.expected:.4g}; resolution {res:.2%} "
+        f"(a value off by {2 * res:.1%} would be refuted with probability ≈ 0.999)")
 
 
-def _multivariate_counts(d: int, n: int, trials: int, ctx: Context):
+def _multivariate_counts(d: int, n: int, trials: int, ctx: Context, reuse=None):
     _check_paths(d**n, ctx.budget, "paths per trial (degree^n_vars)")
-    if d**n * trials > 20 * MAX_PATHS[ctx.budget]:
-        raise ResourceLimit("trials", trials, f"at most {20 * MAX_PATHS[ctx.budget] // d**n} "
-                            f"trials of {d**n} paths with budget={ctx.budget!r}")
     system, sd = kostlan_family([d] * n)
     rng = numpy_rng(ctx.seed, stream="kostlan-trials")
     values = rng.standard_normal((trials, len(sd))) * sd
-    results = solve_many(system, values, seed=ctx.seed, options=PRESET[ctx.budget],
-                         device=ctx.device)
-    counts = [sum(1 for r, st in zip(rs.solution_real, rs.solution_status)
-                  if r and st == PathStatus.FINITE) for rs in results]
-    return counts, sum(rs.n_failed for rs in results)
+    old, failed = ([], 0) if reuse is None else (list(reuse[0]), reuse[3])
+    results = solve_many(system, values[len(old):], seed=ctx.seed + len(old),
+                         options=PRESET[ctx.budget], device=ctx.device)
+    counts = old + [sum(1 for r, st in zip(rs.solution_real, rs.solution_status)
+                        if r and st == PathStatus.FINITE) for rs in results]
+    var = np.array([_multinomial_exact(d, p) for p in system.parameters])
+    return counts, values, var, failed + sum(rs.n_failed for rs in results)
+
+
+def _multinomial_exact(d: int, parameter) -> float:
+    """d!/(α_0!⋯α_n!) with exact integers, from the parameter's name ``c{i}_{α_1}_…_{α_n}``
+    (a second route to the variances the sampler used)."""
+    mon = [int(e) for e in str(parameter).split("_")[1:]]
+    den = math.factorial(d - sum(mon)) * math.prod(math.factorial(e) for e in mon)
+    return float(math.factorial(d) // den)
 
 
 def _kostlan_verdict(ctx, opts, outcome, reason, hyps, ev) -> Verdict:
@@ -462,7 +588,29 @@ CLAIMS["kostlan"] = register(Claim(
         Option("ensemble", str, "kostlan", "kostlan or kac"),
         Option("degree", int, 6, "degree d of every equation", 1, 200),
         Option("n_vars", int, 1, "number n of equations/affine variables", 1, 4),
-        Option("trials", int, 400, "random systems", 2, 100_000),
+        Option("trials", int, None, "random systems (default: enough for the budget's "
+               "resolution: 5 % fast, 2 % default, 1 % thorough)", 2, 1_000_000),
     ),
     checker=check_kostlan,
+    parts={"expected_scale": 1.0, "sqrt_formula_ensembles": ("kostlan",),
+           "kac_constant": KAC_CONSTANT},
+    mutants=(
+        Mutant("expected-x0.9", "E[# real] = 0.9·√d", parts={"expected_scale": 0.9},
+               caught_by=("refuted",)),
+        Mutant("expected-x1.1", "E[# real] = 1.1·√d", parts={"expected_scale": 1.1},
+               options={"degree": 12}, caught_by=("refuted",)),
+        Mutant("expected-x1.15-bivariate", "E[# real] = 1.15·√(d^n) for two equations of "
+               "degree 2", parts={"expected_scale": 1.15}, options={"n_vars": 2, "degree": 2},
+               caught_by=("refuted",), fast=False),
+        Mutant("sqrt-for-kac", "√d also for i.i.d. N(0, 1) (Kac) coefficients: the "
+               "Bombieri–Weyl variances dropped", parts={"sqrt_formula_ensembles": (
+                   "kostlan", "kac")}, options={"ensemble": "kac", "degree": 30},
+               caught_by=("refuted",)),
+        Mutant("kac-constant-shifted", "Kac's constant 0.6257 → 0.6357",
+               parts={"kac_constant": KAC_CONSTANT + 0.01},
+               options={"ensemble": "kac", "degree": 30}, caught_by=("refuted",)),
+        Mutant("kac-x0.9", "E[# real] of Kac polynomials = 0.9 × the Kac integral",
+               parts={"expected_scale": 0.9}, options={"ensemble": "kac", "degree": 60},
+               caught_by=("refuted",)),
+    ),
 ))
