@@ -3,6 +3,7 @@ bound is refuted when made too small, the statement parts are read by the checke
 inconclusive branches say both numbers."""
 
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -10,7 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from lstheory import verify
-from lstheory.claims import Outcome, get_claim, replay, selftest
+from lstheory.claims import Mutant, Outcome, get_claim, replay, selftest
 from lstheory.claims import zhang_liang_wainwright as zlw
 from lstheory.testing import ccnn_options
 
@@ -79,10 +80,8 @@ def test_any_shortfall_above_the_resolution_is_refuted(opts, scale, b1, b2):
     bound); the checker refutes it whenever 1 − s exceeds its stated resolution."""
     seed = opts.pop("seed")
     claim = get_claim("ccnn-nuclear-bound")
-    mutant = type(claim.mutants[0])("shortfall", "bound × s", parts={"bound_scale": scale})
-    from dataclasses import replace
-
-    false = replace(claim, mutants=(mutant,)).mutant("shortfall")
+    shortfall = Mutant("shortfall", f"the bound × {scale!r}", parts={"bound_scale": scale})
+    false = replace(claim, mutants=(shortfall,)).mutant("shortfall")
     v = false.check(seed=seed, budget="fast", cnns=2, b1=b1, b2=b2, **opts)
     assert v.evidence_value("relative resolution of the check") < 1e-9 <= 1 - scale
     assert v.outcome is Outcome.REFUTED, v.reason
@@ -155,7 +154,8 @@ def test_nonlinear_sigma_is_never_consistent(opts, activation):
     sigma = next(h for h in v.hypotheses if h.name == "activation")
     assert not sigma.holds and activation in sigma.detail
     assume(_touches_input(opts))
-    m = verify("ccnn-identity~relu-accepted", **kw)  # σ hypothesis dropped, σ = activation
+    # the mutant's statement (σ hypothesis dropped) on this instance, with σ = activation
+    m = verify("ccnn-identity~relu-accepted", **kw)
     assert m.outcome is Outcome.REFUTED, m.reason
 
 

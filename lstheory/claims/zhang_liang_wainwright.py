@@ -225,9 +225,10 @@ def _identity_verdict(ctx, opts, rows, hyps, outcome, reason, cex, form, q) -> V
         Evidence("max |f_conv − f_stated| / Σ|terms|", max(row["err"] for _, row in rows),
                  f"agree ≤ {IDENTITY_RTOL:.0e}, differ > {DIFFER_RTOL:.0e} (float64); Σ|terms| "
                  "= Σ_{j,p,i} |ᾱ_{k,j,p}||w_{j,i}||z_{p,i}| bounds both routes' rounding"),
-        Evidence("largest output |f| and Σ|terms|",
-                 (max(row["f_scale"] for _, row in rows),
-                  max(row["term_scale"] for _, row in rows)), "the instance's output scale"),
+        Evidence("largest output |f|", max(row["f_scale"] for _, row in rows),
+                 "the instance's output scale"),
+        Evidence("largest Σ|terms|", max(row["term_scale"] for _, row in rows),
+                 "the scale deviations are measured against"),
         Evidence("stated rank bound", q, f"r = {r}" + (f", shifted by {q - r}" if q != r else "")),
         Evidence("max rank(A)", max(row["rank"] for _, row in rows),
                  "numerical rank at σ_max·max(m,n)·eps"),
