@@ -294,3 +294,164 @@ def test_spec_path_entries_must_be_strings(tmp_path):
     spec.write_text('claim = "venturi"\nresults = 3\n' + _GRID)
     with pytest.raises(InvalidArgument, match="results=3"):
         load_spec(spec)
+
+
+# ------------------------------------------------------------------ temporary and output files
+def _figure():
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(2, 2))
+    fig.add_subplot().plot([0, 1], [1, 0])
+    return fig
+
+
+def _surface_file(path):
+    import torch
+
+    from lstheory.surface import Grid
+    from lstheory.surface._storage import SurfaceFile
+
+    return SurfaceFile.create(path, grid=Grid.linspace(-1, 1, 3, -1, 1, 2), metrics=["loss"],
+                              directions=[{"w": torch.ones(2)}], fingerprint="f",
+                              provenance={"seed": 0})
+
+
+_WRITERS = {
+    "write_atomic": lambda p: __import__("lstheory._io", fromlist=["x"]).write_atomic(p, "data"),
+    "save_figure": lambda p: __import__("lstheory._io", fromlist=["x"]).save_figure(_figure(), p),
+    "surface_file": _surface_file,
+}
+_OLD_TEMPORARY_NAMES = ("{name}.new", ".{name}.tmp", "{name}.tmp", "{name}.partial.new")
+
+
+@pytest.mark.parametrize("writer", sorted(_WRITERS))
+def test_planted_symlinks_at_temporary_names_are_never_followed(tmp_path, writer, monkeypatch):
+    """Symlinks planted at the names a writer used to pick, and at the exact random name it
+    will pick first, leave their target untouched: temporaries are O_EXCL|O_NOFOLLOW."""
+    import lstheory._io as io_mod
+
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    target = folder / "out.png"
+    for pattern in _OLD_TEMPORARY_NAMES:
+        (folder / pattern.format(name=target.name)).symlink_to(victim)
+    names = iter(["aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"])  # the first is planted: must be skipped
+    monkeypatch.setattr(io_mod.secrets, "token_hex", lambda n: next(names))
+    (folder / f".{target.name}.aaaaaaaaaaaaaaaa.tmp").symlink_to(victim)
+    _WRITERS[writer](target)
+    assert victim.read_text() == "precious"
+    assert target.is_file() and not target.is_symlink() and target.stat().st_size > 0
+    assert all((folder / p.format(name=target.name)).is_symlink() for p in _OLD_TEMPORARY_NAMES)
+    assert not list(folder.glob("*bbbbbbbb*"))  # the temporary was renamed into place
+
+
+@pytest.mark.parametrize("writer", sorted(_WRITERS))
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_new_files_get_the_umask_and_existing_files_keep_their_mode(tmp_path, writer, umask):
+    old = os.umask(umask)
+    try:
+        target = tmp_path / "out.png"
+        _WRITERS[writer](target)
+        assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+        os.chmod(target, 0o640)
+        target.with_name(target.name + ".partial").unlink(missing_ok=True)
+        _WRITERS[writer](target)
+        assert target.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
+
+
+def _special(tmp_path, kind):
+    if kind == "chardev":
+        return Path(os.devnull)
+    p = tmp_path / kind
+    if kind == "fifo":
+        os.mkfifo(p)
+    elif kind == "folder":
+        p.mkdir()
+    return p
+
+
+@pytest.mark.parametrize("kind", ["chardev", "fifo", "folder"])
+@pytest.mark.parametrize("writer", sorted(_WRITERS))
+def test_existing_targets_that_are_not_regular_files_are_refused(tmp_path, writer, kind):
+    import stat
+
+    from lstheory._io import check_output_path
+
+    target = _special(tmp_path, kind)
+    mode = target.lstat().st_mode
+    with pytest.raises(InvalidArgument, match="is a (character device|FIFO|folder)"):
+        check_output_path(target)
+    with pytest.raises(InvalidArgument, match="is a (character device|FIFO|folder)"):
+        _WRITERS[writer](target)
+    assert target.lstat().st_mode == mode and not stat.S_ISREG(mode)
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_check_output_path_catches_bad_outputs_before_work(tmp_path):
+    from lstheory._io import check_output_path
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InvalidArgument, match="Not a directory|not one"):
+        check_output_path(tmp_path / "file" / "out.json")
+    with pytest.raises(InvalidArgument, match="figure file ending"):
+        check_output_path(tmp_path / "fig.docx", figure=True)
+    assert check_output_path(tmp_path / "new" / "deeper" / "fig.pdf", figure=True)
+    assert not (tmp_path / "new").exists() and sorted(tmp_path.iterdir()) == [tmp_path / "file"]
+
+
+def test_a_symlink_to_a_regular_file_is_written_through(tmp_path):
+    from lstheory._io import write_atomic
+
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    write_atomic(link, "new")
+    assert link.is_symlink() and real.read_text() == "new"
+
+
+# ------------------------------------------------------------------ the user's backend
+_PLOTTING_MODULES = ("lstheory/surface/_plot.py", "lstheory/mds/_plot.py",
+                     "lstheory/_campaign_report.py", "lstheory/_io.py")
+
+
+def test_plotting_modules_neither_switch_backends_nor_use_pyplot_to_draw():
+    root = Path(__file__).resolve().parents[1]
+    for rel in _PLOTTING_MODULES:
+        text = (root / rel).read_text()
+        assert "matplotlib.use(" not in text, rel
+        assert "plt.subplots" not in text and "plt.figure" not in text, rel
+
+
+def test_plotting_never_switches_the_backend_or_registers_pyplot_figures(tmp_path, monkeypatch):
+    """Every plotting entry point, drawn and saved, with ``matplotlib.use`` made to fail: no
+    switch is attempted and no figure appears in pyplot's registry (so a notebook's backend and
+    its open figures are left alone)."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from lstheory.mds import plot_embedding, save_figure
+    from lstheory.surface import Grid, Surface, plot_1d, plot_surface
+
+    def refuse(*a, **k):
+        raise AssertionError("matplotlib.use was called")
+
+    monkeypatch.setattr(matplotlib, "use", refuse)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    before = set(plt.get_fignums())
+    s2 = Surface(Grid.linspace(-1, 1, 4, -1, 1, 3), {"train_loss": np.arange(12.0).reshape(4, 3)},
+                 np.ones((4, 3), bool))
+    plot_surface(s2, kind="3d", path=tmp_path / "3d.png")
+    s1 = Surface(Grid.linspace(0, 1, 3), {"train_loss": np.ones(3), "train_acc": np.ones(3)},
+                 np.ones(3, bool))
+    ax, _ = plot_1d(s1, path=tmp_path / "one.png")
+    assert ax.figure.canvas.manager is None  # a bare Figure, not pyplot's
+    save_figure(plot_embedding(np.eye(4)[:, :2], ["a", "a", "b", "b"], [0, 1, 0, 1]).figure,
+                tmp_path / "mds.png")
+    assert set(plt.get_fignums()) == before  # (the campaign's figure: see the test above)
+    for name in ("3d.png", "one.png", "mds.png"):
+        assert (tmp_path / name).stat().st_size > 0
