@@ -455,3 +455,92 @@ def test_plotting_never_switches_the_backend_or_registers_pyplot_figures(tmp_pat
     assert set(plt.get_fignums()) == before  # (the campaign's figure: see the test above)
     for name in ("3d.png", "one.png", "mds.png"):
         assert (tmp_path / name).stat().st_size > 0
+
+
+# ------------------------------------------------------------------ phc's process group
+_SLOW_PHC = """#!/bin/sh
+sleep 60 &
+echo $! > "{pids}/grandchild"
+echo $$ > "{pids}/phc"
+wait
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
+
+
+def _slow_phc(tmp_path, monkeypatch):
+    import stat
+    import tempfile
+
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    exe = tmp_path / "bin" / "phc"
+    exe.parent.mkdir()
+    exe.write_text(_SLOW_PHC.format(pids=pids))
+    exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{exe.parent}{os.pathsep}{os.environ['PATH']}")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    return pids, scratch
+
+
+def _signal_when_started(pids: Path, signum: int):
+    import threading
+    import time
+
+    def fire():
+        for _ in range(600):
+            if (pids / "phc").exists() and (pids / "grandchild").exists():
+                os.kill(os.getpid(), signum)
+                return
+            time.sleep(0.05)
+
+    t = threading.Thread(target=fire, daemon=True)
+    t.start()
+    return t
+
+
+def _assert_group_gone_and_cleaned(pids: Path, scratch: Path):
+    import time
+
+    procs = [int((pids / n).read_text()) for n in ("phc", "grandchild")]
+    deadline = time.monotonic() + 10
+    while any(map(_alive, procs)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(map(_alive, procs)), procs
+    assert list(scratch.iterdir()) == []  # the temporary folder was removed
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGINT", "timeout"])
+def test_an_interrupted_phc_run_kills_its_process_group_and_cleans_up(tmp_path, monkeypatch, how):
+    import signal
+
+    from lstheory.algebra import katsura
+    from lstheory.algebra import _phc
+    from lstheory.algebra._phc import PhcError, solve_phc
+
+    if how == "SIGTERM" and signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        pytest.skip("a SIGTERM handler is installed in this process")
+    pids, scratch = _slow_phc(tmp_path, monkeypatch)
+    delivered = []
+    monkeypatch.setattr(_phc.signal, "raise_signal", delivered.append)  # do not end pytest
+    if how == "timeout":
+        with pytest.raises(PhcError, match="did not finish within"):
+            solve_phc(katsura(1), timeout=1.0)
+    else:
+        signum = getattr(signal, how)
+        expected = KeyboardInterrupt if how == "SIGINT" else _phc._Terminated
+        thread = _signal_when_started(pids, signum)
+        with pytest.raises(expected):
+            solve_phc(katsura(1), timeout=60)
+        thread.join()
+        assert delivered == ([signal.SIGTERM] if how == "SIGTERM" else [])
+    _assert_group_gone_and_cleaned(pids, scratch)
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler was temporary

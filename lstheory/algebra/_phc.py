@@ -15,15 +15,24 @@ phc's traps, and what this module does about each:
 
 A run that exits with an error, writes no solution list, or whose lists do not add up raises
 :class:`PhcError`: a failed run never yields a count.
+
+phc runs in its own process group (a new session). However the run ends early — a timeout,
+Ctrl-C (SIGINT) or SIGTERM — the whole group is killed and the temporary folder removed before
+the exception propagates; for SIGTERM this module installs a handler only for the duration of a
+phc run, only from the main thread and only where none is installed (the default action), and
+re-delivers the signal once cleaned up, so the process still ends as the sender asked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 
@@ -119,18 +128,59 @@ def _root_count(output: str) -> int | None:
     return min(counts[k] for k in keys) if keys else None
 
 
-def _run(args: list[str], cwd: str, timeout: float | None, stdin: str | None = None):
+class _Terminated(BaseException):
+    """SIGTERM arrived during a phc run (raised so that every ``with`` block cleans up)."""
+
+
+@contextlib.contextmanager
+def _cleanup_on_sigterm():
+    """Within the block, SIGTERM raises :class:`_Terminated` (so phc's group is killed and the
+    temporary folder removed, as on Ctrl-C); afterwards the default action is restored and the
+    signal re-delivered. A no-op outside the main thread or where a handler is already set."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+        yield
+        return
+
+    def handler(signum, frame):
+        raise _Terminated()
+
+    signal.signal(signal.SIGTERM, handler)
     try:
-        proc = subprocess.run(
-            args, cwd=cwd, input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL,
-            capture_output=True, text=True, timeout=timeout,
-        )
+        yield
+    except _Terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)  # cleaned up: now end as the sender asked
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # phc and anything it started
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def _run(args: list[str], cwd: str, timeout: float | None, stdin: str | None = None):
+    proc = subprocess.Popen(
+        args, cwd=cwd, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
+        _kill_group(proc)
         raise PhcError(f"phc did not finish within {timeout} s ({' '.join(args)})") from None
-    if proc.returncode != 0 or "exception" in proc.stdout.lower():
-        tail = (proc.stdout + proc.stderr)[-600:]
+    except BaseException:  # Ctrl-C, SIGTERM (see _cleanup_on_sigterm), anything else
+        _kill_group(proc)
+        raise
+    if proc.returncode != 0 or "exception" in out.lower():
+        tail = (out + err)[-600:]
         raise PhcError(f"phc failed (exit {proc.returncode}) running {' '.join(args)}:\n{tail}")
-    return proc
+    return subprocess.CompletedProcess(args, proc.returncode, out, err)
 
 
 def solve_phc(
@@ -174,7 +224,7 @@ def _check_square(system: PolynomialSystem) -> None:
 
 def _solve_exe(system, names, seed, tasks, timeout):
     exe = phc_executable()
-    with tempfile.TemporaryDirectory(prefix="lstheory-phc-") as tmp:
+    with _cleanup_on_sigterm(), tempfile.TemporaryDirectory(prefix="lstheory-phc-") as tmp:
         inp, out = os.path.join(tmp, "input.phc"), os.path.join(tmp, "output.phc")
         with open(inp, "w") as fh:
             fh.write(to_phc(system, names))
@@ -243,7 +293,7 @@ def mixed_volume(system: PolynomialSystem, *, timeout: float | None = 300) -> in
     _check_square(system)
     exe = phc_executable()
     names = [f"x{k + 1}" for k in range(system.n_variables)]
-    with tempfile.TemporaryDirectory(prefix="lstheory-phc-") as tmp:
+    with _cleanup_on_sigterm(), tempfile.TemporaryDirectory(prefix="lstheory-phc-") as tmp:
         inp, out = os.path.join(tmp, "input.phc"), os.path.join(tmp, "output.phc")
         with open(inp, "w") as fh:
             fh.write(to_phc(system, names))
