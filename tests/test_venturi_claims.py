@@ -31,21 +31,21 @@ def test_valleys_below_q_is_not_consistent():
 
 def test_false_variant_relu_width_1_is_not_consistent():
     """Negative control: 'ReLU two-layer nets of width 1 have connected sublevel sets' is false.
-    Run through the same evidence machinery (no width condition, so every hypothesis it states
-    holds), it must not come out consistent."""
+    Run through the same evidence machinery (no width condition, no quadratic activation asked),
+    it must not come out consistent; the activation hypothesis is computed, so it fails."""
 
     def checker(ctx, **o):
-        return check_venturi(ctx, factor=0, claim_id="venturi", activation="relu", **o)
+        return check_venturi(ctx, claim_id="venturi", connectivity=True, activation="relu", **o)
 
     false = Claim("false-relu-width-1", "FALSE", "negative control", Tag.PROVEN, "s", "l",
-                  ("σ = relu",), _options(), checker)
+                  ("σ = relu",), _options(), checker,
+                  parts={"width_factor": 0, "L_star_shift": 0.0})
     v = false.check(n_data=6, width=1, budget="fast", seed=0)
-    assert all(h.holds for h in v.hypotheses)
     assert v.outcome is not Outcome.CONSISTENT
-    if v.outcome is Outcome.REFUTED:  # then it carries a replayable counterexample
-        assert v.counterexample["second_order"]["strict"]
-        theta = v.counterexample["theta"]
-        assert len(theta) == 3 + 1  # n = 3 inputs + one output weight, width 1
+    act = next(h for h in v.hypotheses if h.name == "activation")
+    assert not act.holds and "relu" in act.detail and "≠ z²" in act.detail
+    width = next(h for h in v.hypotheses if h.name == "width")
+    assert width.holds  # no width condition: only the activation fails
 
 
 def test_verdict_is_reproducible_from_its_seed():

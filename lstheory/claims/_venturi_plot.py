@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import matplotlib
+import networkx as nx
+import numpy as np
+import torch
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import networkx as nx  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from .._io import save_figure  # noqa: E402
-from ..paths import batched_loss  # noqa: E402
+from .._io import save_figure
+from ..paths import batched_loss
 
 _PER_SEGMENT = 24
 _MAX_CURVES = 12
@@ -32,7 +29,8 @@ def _profile(family, data, points: torch.Tensor):
 
 def plot_venturi(path, inst, built, strings, G, levels, counts) -> None:
     fam, data = inst.family, inst.data
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+    fig = Figure(figsize=(16, 4.8))  # a bare Figure: no pyplot state, no backend switch
+    axes = fig.subplots(1, 3)
     ax = axes[0]
     pairs = [(k, con) for k, _, con in built if k == "pair"][: _MAX_CURVES // 2]
     downs = [(k, con) for k, _, con in built if k != "pair"][: _MAX_CURVES // 2]
@@ -59,9 +57,9 @@ def plot_venturi(path, inst, built, strings, G, levels, counts) -> None:
                            node_color=np.log10(np.maximum(loss, _FLOOR)), cmap="viridis")
     low = [(i, j) for i, j, d in G.edges(data=True) if d["bound"] <= lam]
     nx.draw_networkx_edges(G, pos, edgelist=low, ax=ax, alpha=0.4, width=0.8)
-    ax.set_title(f"level-set graph at λ = {lam:.2e}: N_λ = {counts[min(3, len(counts) - 1)]}")
+    ax.set_title(f"level-set graph at λ = {lam:.2e}: N_λ ≤ {counts[min(3, len(counts) - 1)]}")
     ax.axis("off")
     fig.suptitle(f"venturi: N = {inst.X.shape[0]}, n = {inst.X.shape[1]}, p = {inst.width}, "
                  f"q = {inst.q}, L* = {inst.L_star:.2e}")
     fig.tight_layout()
-    save_figure(fig, path)
+    save_figure(fig, path, close=False)  # a bare Figure is not registered with pyplot

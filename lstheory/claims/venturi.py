@@ -3,16 +3,27 @@
 * ``venturi``: p ≥ 2q ⇒ every sublevel set of the empirical square loss is connected.
 * ``venturi-valleys``: p ≥ q ⇒ no spurious valleys.
 
-A check samples minima by batched descent, compares them with the exact global value L* of the
-convex problem over symmetric M, builds the constructive certificate paths of the proof (each
-segment maximised exactly), and runs an independent search that does not use the proof (a batched
-string method and a level-set graph).
+A check samples minima by batched descent, compares them with the stated global value L* (the
+least-squares value over symmetric M, plus the statement part ``L_star_shift``) from both sides,
+builds the constructive certificate paths of the proof (each segment maximised exactly), and runs
+an independent search that does not use the proof (a batched string method and a level-set graph;
+a measurement of the search engine, never a certificate of disconnection).
+
+Statement parts (``Claim.parts``, read by the checker; mutants change them):
+
+* ``width_factor``: the width condition p ≥ width_factor·q (2 for ``venturi``, 1 for
+  ``venturi-valleys``);
+* ``L_star_shift``: the stated global value is L*_LS + L_star_shift·mean(y²), with L*_LS the
+  least-squares value over symmetric M (0 for both claims). A run or the end of a path down below
+  the stated value refutes it; a stated value below L*_LS (a lower bound on the loss of every
+  quadratic two-layer net) is refuted by that bound.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +42,7 @@ from ..paths import (
     pair_path,
     string_method,
 )
-from ._claim import Claim, Context, Option, Tag
+from ._claim import Claim, Context, Mutant, Option, Tag
 from ._registry import register
 from ._verdict import Evidence, HypothesisCheck, Outcome, Table, Verdict
 
@@ -173,17 +184,38 @@ def _check_size(n_data, n, p, budget, starts=16, given=None) -> None:
 
 
 # ---------------------------------------------------------------------------- the steps
-def _hypotheses(inst: VenturiInstance, factor: int) -> tuple[HypothesisCheck, ...]:
+def width_condition(factor: float) -> str:
+    """The width condition p ≥ factor·q as text."""
+    if factor == 0:
+        return "no width condition"
+    return "p ≥ q" if factor == 1 else f"p ≥ {factor:g}q"
+
+
+def is_quadratic_two_layer(family) -> tuple[bool, str]:
+    """Whether ``family`` is x ↦ Σ_j u_j σ(w_j·x) with σ(z) = z², no biases, one output, computed
+    from the family (σ evaluated on probe points), with the facts as text."""
+    z = torch.linspace(-3.0, 3.0, 13, dtype=torch.float64)
+    square = bool(torch.equal(family.activation(z), z * z))
+    depth, bias, out = getattr(family, "depth", None), bool(family.bias), family.widths[-1]
+    facts = (f"σ = {family.activation.name}: σ(z) {'=' if square else '≠'} z² on 13 probe points "
+             f"in [−3, 3]; {depth} layers, biases: {'yes' if bias else 'no'}, {out} output")
+    return square and depth == 2 and not bias and out == 1, facts
+
+
+def _hypotheses(inst: VenturiInstance, factor: float) -> tuple[HypothesisCheck, ...]:
+    """Every hypothesis computed from the instance (the family, its loss, the data's q)."""
+    fam = inst.family
+    quad, facts = is_quadratic_two_layer(fam)
     need = factor * inst.q
-    rel = {2: "p ≥ 2q", 1: "p ≥ q", 0: "no width condition"}[factor]
-    sigma = "σ(z) = z²" if inst.activation == "quadratic" else f"σ = {inst.activation}"
+    rel = width_condition(factor)
     return (
-        HypothesisCheck("activation", f"{sigma} (two-layer net, no biases)",
-                        inst.family.activation.name == inst.activation),
-        HypothesisCheck("loss", "convex loss (square loss)", True),
+        HypothesisCheck("activation", "σ(z) = z² (two-layer net, no biases, one output)", quad,
+                        facts),
+        HypothesisCheck("loss", "convex loss (square loss)", fam.loss_kind == "square",
+                        f"the family's loss is the {fam.loss_kind} loss"),
         HypothesisCheck(
             "width",
-            f"{rel} (p = {inst.width}, {factor}q = {need})" if factor else rel,
+            f"{rel} (p = {inst.width}, {factor:g}q = {need:g})" if factor else rel,
             inst.width >= need,
             f"q = {inst.q} = numerical rank of the N×n(n+1)/2 monomial matrix, "
             f"tolerance {inst.rank_tol:.2e}",
@@ -260,12 +292,46 @@ def _pairs(k: int, cap: int, seed: int) -> list[tuple[int, int]]:
     return [allp[i] for i in sorted(idx)]
 
 
+def spanning_pairs(k: int, cap: int, seed: int) -> list[tuple[int, int]]:
+    """Pairs of ``range(k)`` that always contain the chain (0, 1), …, (k−2, k−1), so that joining
+    every pair joins all k points, plus random other pairs up to ``max(cap, k − 1)`` in all."""
+    allp = list(itertools.combinations(range(k), 2))
+    if len(allp) <= cap:
+        return allp
+    chain = [(i, i + 1) for i in range(k - 1)]
+    rest = [pq for pq in allp if pq[1] != pq[0] + 1]
+    extra = max(0, cap - len(chain))
+    idx = numpy_rng(seed, stream="pairs").choice(len(rest), extra, replace=False) if extra else []
+    return sorted(chain + [rest[i] for i in idx])
+
+
+def groups(nodes: Sequence[int], edges: Sequence[tuple[int, int]]) -> int:
+    """Connected components of the graph on ``nodes`` with ``edges``."""
+    import networkx as nx
+
+    G = nx.Graph()
+    G.add_nodes_from(nodes)
+    G.add_edges_from(edges)
+    return nx.number_connected_components(G)
+
+
 def _cert_ok(c, tol_scale: float) -> bool:
     top = max(c.endpoint_losses)
     return c.certified and c.bound <= top + CERT_RTOL * max(tol_scale, top)
 
 
 # ---------------------------------------------------------------------------- the check
+@dataclass(frozen=True)
+class _Value:
+    """The stated global value and what bounds it: L*_stated = L*_LS + shift·mean(y²)."""
+
+    stated: float
+    shift: float
+    lower: float        #: a lower bound on the loss of every point of the family
+    lower_note: str
+    tol: float          #: |L − L*| ≤ tol counts as "at L*" (REACH_RTOL·mean y²)
+
+
 @dataclass(frozen=True)
 class _Sampled:
     """Step 1: end points of the descents and how they compare with the reference value."""
@@ -276,7 +342,8 @@ class _Sampled:
     followed: dict
     reference: float
     gap: np.ndarray
-    reached: np.ndarray
+    reached: np.ndarray  #: |L − reference| ≤ tol (both sides)
+    below: np.ndarray    #: L < L*_stated − tol: a run below the stated global value
 
     @property
     def minima(self) -> list[int]:
@@ -293,14 +360,23 @@ class _Certified:
     ok: list
     failed_required: list
     failed_pairs: int
+    #: paths down whose end point lies below the stated global value: (kind, label, end loss)
+    ends_below: list
 
     def built_of(self, pair: bool) -> str:
         """``built/attempted`` for pair paths or for paths down."""
         tried = sum(1 for k, *_ in self.jobs if (k == "pair") == pair)
         return f"{sum(1 for k, *_ in self.built if (k == 'pair') == pair)}/{tried}"
 
+    def tried(self, pair: bool) -> int:
+        return sum(1 for k, *_ in self.jobs if (k == "pair") == pair)
+
     def count(self, pair: bool) -> int:
         return sum(1 for (k, *_), ok in zip(self.built, self.ok) if (k == "pair") == pair and ok)
+
+    def joined_pairs(self) -> list[tuple[int, int]]:
+        """Pairs of minima (start indices) joined by a certified path at their level."""
+        return [lab for (k, lab, _), ok in zip(self.built, self.ok) if k == "pair" and ok]
 
     def barriers(self, pair: bool) -> list[float]:
         return [c.bound - max(c.endpoint_losses)
@@ -320,15 +396,30 @@ class _Searched:
     graph: object
 
 
-def _sample_minima(inst, ctx, budget, starts) -> _Sampled:
+def _value(inst, ctx: Context, quadratic: bool) -> _Value:
+    """The stated global value (a statement part) and the certified lower bound it must respect:
+    every quadratic two-layer net computes some xᵀMx, so no point has a loss below L*_LS; any
+    square loss is ≥ 0."""
+    shift = float(ctx.part("L_star_shift"))
+    if quadratic:
+        lower = max(0.0, inst.L_star)
+        note = "L*_LS: every σ(z) = z² two-layer net computes some xᵀMx, M symmetric"
+    else:
+        lower, note = 0.0, "the square loss is ≥ 0"
+    return _Value(inst.L_star + shift * inst.scale, shift, lower, note, REACH_RTOL * inst.scale)
+
+
+def _sample_minima(inst, ctx, budget, starts, val: _Value) -> _Sampled:
     theta, loss, gnorm, followed = _descend(inst, ctx, budget, starts)
-    # the reference value: L* when it is exact, otherwise the best loss any start found
-    reference = inst.L_star if inst.exact_L_star else float(loss.min())
+    # the reference value: the stated L* when it is exact, otherwise the best loss any start found
+    reference = val.stated if inst.exact_L_star else float(loss.min())
     gap = (loss - reference).cpu().numpy()
-    return _Sampled(theta, loss, gnorm, followed, reference, gap, gap <= REACH_RTOL * inst.scale)
+    below = (loss - val.stated).cpu().numpy() < -val.tol
+    return _Sampled(theta, loss, gnorm, followed, reference, gap, np.abs(gap) <= val.tol, below)
 
 
-def _certify_constructively(inst, ctx, budget, smp: _Sampled, factor: int) -> _Certified:
+def _certify_constructively(inst, ctx, budget, smp: _Sampled, val: _Value,
+                            connectivity: bool) -> _Certified:
     """Pairs of minima; random points → a global minimiser; stuck starts → a global minimiser."""
     fam, X = inst.family, inst.X.cpu().numpy()
     minima = smp.minima
@@ -339,38 +430,48 @@ def _certify_constructively(inst, ctx, budget, smp: _Sampled, factor: int) -> _C
     with ctx.timed("certificate paths"):
         randoms = fam.sample(budget.random_points, device=ctx.device,
                              seed=child_seeds(ctx.seed, 1, stream="rand")[0])
+        # the chain of consecutive minima is always among the pairs: all joined ⇒ one group
         jobs = [("pair", (minima[i], minima[j]),
                  pair_path(fam, X, smp.theta[minima[i]], smp.theta[minima[j]]))
-                for i, j in _pairs(len(minima), budget.max_pairs, ctx.seed)]
+                for i, j in spanning_pairs(len(minima), budget.max_pairs, ctx.seed)]
         jobs += [("random→min", r, down(randoms[r])) for r in range(len(randoms))]
         jobs += [("stuck→min", int(i), down(smp.theta[i])) for i in np.flatnonzero(~smp.reached)]
         built = [j for j in jobs if j[2].ok]
         certs = certify_paths(fam, inst.data, [j[2].points for j in built])
     ok = [_cert_ok(c, inst.scale) for c in certs]
-    # a path down must end at the global value: with p < q the free units cannot span the
-    # function space and the construction falls short (it then "did not apply")
-    end_tol = REACH_RTOL * inst.scale
+    # a path down must end at the stated global value, from both sides: above it, the
+    # construction fell short (with p < q the free units cannot span the function space: it
+    # "did not apply"); below it, the end point refutes the stated value
+    ends_below = []
     for n, ((kind, lab, con), c) in enumerate(zip(built, certs)):
-        reaches = inst.exact_L_star and c.endpoint_losses[1] <= inst.L_star + end_tol
-        if kind != "pair" and not reaches:
+        if kind == "pair":
+            continue
+        end = float(c.endpoint_losses[1])
+        if end < val.stated - val.tol:
+            ends_below.append((kind, lab, end))
+        if not (inst.exact_L_star and abs(end - val.stated) <= val.tol):
             ok[n] = None
             jobs[jobs.index((kind, lab, con))] = (kind, lab, Construction(
-                None, f"the path down ends at {c.endpoint_losses[1]:.3e}, not at L*"))
+                None, f"the path down ends at {end:.6e}, not at L* = {val.stated:.6e} "
+                      f"(±{val.tol:.1e})"))
     keep = [n for n, v in enumerate(ok) if v is not None]
     built, certs, ok = [built[n] for n in keep], [certs[n] for n in keep], [ok[n] for n in keep]
-    # with p ≥ q only (venturi-valleys) pair paths are extra evidence: the theorem needs none
-    failed = [(k, lab, c.reason) for k, lab, c in jobs if not c.ok and (factor == 2 or k != "pair")]
+    # for no spurious valleys (p ≥ q) pair paths are extra evidence: that theorem needs none
+    failed = [(k, lab, c.reason) for k, lab, c in jobs
+              if not c.ok and (connectivity or k != "pair")]
     return _Certified(jobs, built, certs, ok, failed,
-                      sum(1 for k, _, c in jobs if not c.ok and k == "pair"))
+                      sum(1 for k, _, c in jobs if not c.ok and k == "pair"), ends_below)
 
 
-def _follow_up(inst, ctx, smp: _Sampled, cer: _Certified):
+def _follow_up(inst, ctx, smp: _Sampled, cer: _Certified, val: _Value):
     """Stuck starts that no certificate joined to a global minimiser get a second-order test;
-    a strict local minimum above the reference is a spurious valley."""
+    a strict local minimum above the reference is a spurious valley. (Skipped when the stated
+    value is already refuted: runs or path ends below it, or it lies below the lower bound.)"""
     rescued = {lab for (k, lab, _), ok in zip(cer.built, cer.ok) if k == "stuck→min" and ok}
     unresolved = [int(i) for i in np.flatnonzero(~smp.reached) if int(i) not in rescued]
+    refuted = smp.below.any() or cer.ends_below or val.stated < val.lower - val.tol
     tests = {}
-    if unresolved:
+    if unresolved and not refuted:
         with ctx.timed("second-order test"):
             tests = {i: strict_local_min(inst, smp.theta[i]) for i in unresolved}
     spurious = [i for i, r in tests.items() if r["strict"] and smp.gap[i] > REACH_RTOL * inst.scale]
@@ -378,7 +479,10 @@ def _follow_up(inst, ctx, smp: _Sampled, cer: _Certified):
 
 
 def _search_independently(inst, ctx, budget, smp: _Sampled, cer: _Certified) -> _Searched:
-    """A batched string method between pairs of end points, certified; N_λ of the graph."""
+    """A batched string method between pairs of end points, certified; N_λ of the graph.
+
+    A measurement of the search engine (it uses no knowledge of the proof): its N_λ is an upper
+    estimate, and a count above 1 means only that this search found no path below λ."""
     starts = len(smp.loss)
     pairs = _pairs(starts, budget.max_pairs, ctx.seed + 1) if starts > 1 else []
     with ctx.timed("string method"):
@@ -396,43 +500,102 @@ def _search_independently(inst, ctx, budget, smp: _Sampled, cer: _Certified) -> 
                      component_counts(G_all, levels), G_all)
 
 
-def _decide(inst, hyps, factor, smp, cer, unresolved, spurious) -> tuple[Outcome, str]:
-    starts, exact = len(smp.loss), inst.exact_L_star
+def _counts(inst, smp: _Sampled, cer: _Certified, val: _Value) -> str:
+    """The evidence in one phrase (used by every reason)."""
+    starts = len(smp.loss)
+    what = "L*" if inst.exact_L_star else "the best loss found"
+    return (f"{int(smp.reached.sum())}/{starts} starts reached {what} "
+            f"(|L − {what}| ≤ {REACH_RTOL:.0e}·mean y²), "
+            f"{cer.count(pair=True)}/{cer.tried(pair=True)} pairs of minima and "
+            f"{cer.count(pair=False)}/{cer.tried(pair=False)} points → a global minimiser joined "
+            "by certified paths")
+
+
+def _decide(inst, hyps, connectivity, smp, cer, unresolved, spurious,
+            val: _Value) -> tuple[Outcome, str]:
+    starts, exact, scale = len(smp.loss), inst.exact_L_star, inst.scale
+    found = _counts(inst, smp, cer, val)
     if not all(h.holds for h in hyps):
         return Outcome.HYPOTHESES_NOT_MET, (
             "a hypothesis fails (" + "; ".join(h.statement for h in hyps if not h.holds)
-            + "): the theorem says nothing here. "
-            f"Found: {int(smp.reached.sum())}/{starts} starts reached "
-            f"{'L*' if exact else 'the reference value'}, "
-            f"{len(cer.built)}/{len(cer.jobs)} constructions applied, "
+            + f"): the theorem says nothing here. Found: {found}; "
             f"{len(spurious)} strict spurious local minima.")
+    # the stated global value, from both sides
+    if smp.below.any():
+        i = int(np.argmin(smp.loss.cpu().numpy()))
+        Li = float(smp.loss[i])
+        return Outcome.REFUTED, (
+            f"{int(smp.below.sum())}/{starts} descent runs end below the stated global value "
+            f"L* = {val.stated:.6e}; the lowest, start {i}, at {Li:.6e}, "
+            f"{(val.stated - Li) / scale:.3g}·mean y² below it (tolerance "
+            f"{REACH_RTOL:.0e}·mean y²): a run below a claimed global minimum refutes the value")
+    if cer.ends_below:
+        kind, lab, end = min(cer.ends_below, key=lambda t: t[2])
+        return Outcome.REFUTED, (
+            f"{len(cer.ends_below)} constructed paths down end below the stated global value "
+            f"L* = {val.stated:.6e}; the lowest ({kind} {lab}) at {end:.6e}, "
+            f"{(val.stated - end) / scale:.3g}·mean y² below it (tolerance "
+            f"{REACH_RTOL:.0e}·mean y²)")
+    if val.stated < val.lower - val.tol:
+        best = float(smp.loss.min())
+        return Outcome.REFUTED, (
+            f"the stated global value L* = {val.stated:.6e} is "
+            f"{(val.lower - val.stated) / scale:.3g}·mean y² below {val.lower:.6e}, a lower bound "
+            f"on the loss of every point ({val.lower_note}); no point can reach it (the best of "
+            f"{starts} runs: {best:.6e})")
     if spurious:
         i = spurious[0]
         return Outcome.REFUTED, (
             f"start {i} ends at a strict local minimum (modulo scaling) with loss "
-            f"{float(smp.loss[i]):.3e} > {smp.reference:.3e}, "
+            f"{float(smp.loss[i]):.6e} > {smp.reference:.6e}, "
             + ("the global value L*" if exact else "a loss another start reached"))
-    why = [] if exact else [f"no exact global value is known for σ = {inst.activation}"]
+    why = [] if exact else [f"no exact global value is known here (σ = {inst.activation}, "
+                            f"p = {inst.width}, q = {inst.q}, n = {inst.X.shape[1]})"]
     if unresolved:
-        why.append(f"{len(unresolved)} starts stayed above L* and are not certified minima")
+        why.append(f"{len(unresolved)}/{starts} starts stayed away from L* and are neither "
+                   "joined to a global minimiser nor strict local minima")
     bad = len(cer.ok) - sum(cer.ok)
     if bad:
-        why.append(f"{bad} certificate paths exceeded their end points")
+        why.append(f"{bad}/{len(cer.ok)} certificate paths exceeded their end points")
     if cer.failed_required:
         why.append(f"{len(cer.failed_required)} constructions did not apply "
                    f"({cer.failed_required[0][2]})")
-    if not cer.built:
-        why.append("no certificate path was built")
+    minima = smp.minima
+    if connectivity:
+        if len(minima) < 2:
+            why.append(f"only {len(minima)}/{starts} starts reached L*: a connectivity verdict "
+                       "needs at least two minima joined by certified paths")
+        else:
+            k = groups(minima, cer.joined_pairs())
+            if k > 1:
+                why.append(f"the certified pair paths join the {len(minima)} sampled minima "
+                           f"into {k} groups, not one")
+    if cer.count(pair=False) == 0:
+        why.append("no point was joined to a global minimiser by a certified path down")
     if why:
-        return Outcome.INCONCLUSIVE, "; ".join(why)
-    pairs = f"{cer.count(pair=True)} pairs of minima connected and " if factor == 2 else ""
+        return Outcome.INCONCLUSIVE, "; ".join(why) + f". Found: {found}."
+    gaps = np.abs(smp.gap[smp.reached])
+    worst = f"max |L − L*| = {float(gaps.max()) / scale:.1e}·mean y², " if len(gaps) else ""
+    value = (f"{len(minima)}/{starts} starts reached L* = {val.stated:.6e} ({worst}tolerance "
+             f"{REACH_RTOL:.0e}·mean y², both sides; no run and no path end below it)")
+    down_b = cer.barriers(pair=False)
+    downs = (f"{cer.count(pair=False)}/{cer.tried(pair=False)} points (random points"
+             + (f", {starts - len(minima)} stuck starts" if len(minima) < starts else "")
+             + ") joined to a global minimiser (max barrier "
+             f"{max(down_b) / scale:.1e}·mean y²)")
+    if connectivity:
+        pair_b = cer.barriers(pair=True)
+        pairs = (f"{cer.count(pair=True)}/{cer.tried(pair=True)} pairs of the {len(minima)} "
+                 f"sampled minima joined (one group; max barrier {max(pair_b) / scale:.1e}·mean "
+                 "y²) and ")
+    else:
+        pairs = ""
     return Outcome.CONSISTENT, (
-        f"all {starts} starts reached L* = {inst.L_star:.3e} (±{REACH_RTOL:.0e}·mean y²); "
-        f"{pairs}{cer.count(pair=False)} points joined to a global minimiser by certified paths "
-        "that never rise above their end points")
+        f"{value}; {pairs}{downs}, by constructive paths whose certified maximum (exact per "
+        "segment) never rises above their end points: certificates on the sampled points")
 
 
-def _evidence(inst, budget, factor, smp, cer, sea, tests) -> list[Evidence]:
+def _evidence(inst, budget, factor, smp, cer, sea, tests, val: _Value) -> list[Evidence]:
     exact = inst.exact_L_star
     strings = [c.bound - max(c.endpoint_losses) for c in sea.certs]
     pair_b, down_b = cer.barriers(pair=True), cer.barriers(pair=False)
@@ -442,23 +605,38 @@ def _evidence(inst, budget, factor, smp, cer, sea, tests) -> list[Evidence]:
         l_note = "lower bound only (p < min(q, n)): least squares over symmetric M"
     else:
         l_note = f"the σ = z² value, not a global value for σ = {inst.activation}"
+    lowest = float(smp.loss.min())
     ev = [
         Evidence("N (data points)", inst.X.shape[0]),
         Evidence("n (input dimension)", inst.X.shape[1]),
         Evidence("p (width)", inst.width),
         Evidence("q (intrinsic dimension)", inst.q,
                  f"numerical rank, tolerance {inst.rank_tol:.2e}"),
+        Evidence("width condition", f"{width_condition(factor)}: {factor:g}q = {factor * inst.q:g}",
+                 "statement part width_factor"),
         Evidence("mean y²", inst.scale, "loss of the zero function; unit of the tolerances"),
         Evidence("L* (global value)", inst.L_star, l_note),
+        Evidence("L* stated", val.stated,
+                 f"L*_LS + {val.shift:g}·mean y² (statement part L_star_shift)"),
+        Evidence("lower bound on every loss", val.lower, val.lower_note),
         Evidence("reference value", smp.reference,
-                 "L*" if exact else "best loss found over the starts (L* not exact)"),
+                 "the stated L*" if exact else "best loss found over the starts (L* not exact)"),
         Evidence("starts reaching the reference", f"{int(smp.reached.sum())}/{len(smp.loss)}",
-                 f"gap to the reference ≤ {REACH_RTOL:.0e}·mean y² after descent"
+                 f"|L − reference| ≤ {REACH_RTOL:.0e}·mean y² after descent"
                  + (f"; {len(smp.followed)} followed up" if smp.followed else "")),
+        Evidence("lowest loss over starts − L* stated", lowest - val.stated,
+                 f"below −{REACH_RTOL:.0e}·mean y² refutes the stated value"),
+        Evidence("runs below L* stated", int(smp.below.sum())),
+        Evidence("paths down ending below L* stated", len(cer.ends_below)),
         Evidence("max gap to the reference over starts", float(smp.gap.max())),
         Evidence("pair paths built", cer.built_of(pair=True),
-                 "between sampled minima; p ≥ 2q guarantees all" if factor == 2
-                 else "between sampled minima; extra evidence, not needed for p ≥ q"),
+                 "between sampled minima (a chain through all of them, plus random pairs); "
+                 + ("the width condition guarantees all" if factor >= 2
+                    else "extra evidence, not needed for no spurious valleys")),
+        Evidence("pairs of minima joined by certificates",
+                 f"{cer.count(pair=True)}/{cer.tried(pair=True)}",
+                 f"groups of the {len(smp.minima)} sampled minima: "
+                 f"{groups(smp.minima, cer.joined_pairs()) if smp.minima else 0}"),
         Evidence("paths down built", cer.built_of(pair=False),
                  "random points and stuck starts → a global minimiser; p ≥ q guarantees all"),
         Evidence("certificates holding", f"{sum(cer.ok)}/{len(cer.certs)}",
@@ -466,10 +644,12 @@ def _evidence(inst, budget, factor, smp, cer, sea, tests) -> list[Evidence]:
         Evidence("max certified barrier, pairs of minima", max(pair_b) if pair_b else None),
         Evidence("max certified barrier, points → minimiser", max(down_b) if down_b else None),
         Evidence("string method pairs", len(sea.pairs),
-                 f"{budget.string.images} images, {budget.string.steps} steps, one batch"),
+                 f"{budget.string.images} images, {budget.string.steps} steps, one batch; an "
+                 "independent search (no proof knowledge), not used in the verdict"),
         Evidence("string barrier (median, max)",
                  [float(np.median(strings)), float(max(strings))] if strings else None,
-                 "certified maximum along the string − end points"),
+                 "certified maximum along the string − end points: a measurement of the search "
+                 "engine, not a certificate of disconnection"),
     ]
     if tests:
         ev.append(Evidence("second-order tests", {str(k): v for k, v in tests.items()}))
@@ -478,7 +658,9 @@ def _evidence(inst, budget, factor, smp, cer, sea, tests) -> list[Evidence]:
 
 def _tables(smp: _Sampled, sea: _Searched) -> tuple[Table, ...]:
     return (
-        Table("components N_λ of the level-set graph over the sampled minima (upper estimates)",
+        Table("components N_λ of the level-set graph over the descent end points (upper "
+              "estimates from certified edges; a count > 1 means no path below λ was found, "
+              "not that none exists)",
               ("λ − reference (× mean y²)", "λ", "N_λ string", "N_λ string+certificate"),
               tuple(zip(LEVELS, sea.levels, sea.n_string, sea.n_all))),
         Table("descent from seeded random starts",
@@ -489,14 +671,20 @@ def _tables(smp: _Sampled, sea: _Searched) -> tuple[Table, ...]:
 
 
 def check_venturi(
-    ctx: Context, *, factor: int, claim_id: str, activation: str = "quadratic", **opts
+    ctx: Context, *, claim_id: str, connectivity: bool | None = None,
+    activation: str = "quadratic", **opts
 ) -> Verdict:
     """Sample → certify constructively → follow up → search independently → decide.
 
-    ``factor`` is the width condition p ≥ factor·q (2: ``venturi``, 1: ``venturi-valleys``,
-    0: none, for negative controls); ``activation`` other than ``quadratic`` runs the same
-    machinery on another net (negative controls only).
+    The statement parts ``width_factor`` (p ≥ width_factor·q; 0: no width condition, for
+    negative controls) and ``L_star_shift`` are read from ``ctx``. ``connectivity``: the
+    statement is "every sublevel set is connected" (``venturi``; default for that id) rather than
+    "no spurious valleys". ``activation`` other than ``quadratic`` runs the same machinery on
+    another net (negative controls only).
     """
+    factor = float(ctx.part("width_factor"))
+    if connectivity is None:
+        connectivity = claim_id == "venturi"
     budget = Budget.preset(ctx.budget)
     n_data, starts = opts["n_data"], opts["starts"]
     n = opts["input_dim"] or default_input_dim(n_data)
@@ -506,22 +694,27 @@ def check_venturi(
         inst = venturi_instance(n_data, n, p, seed=ctx.seed, device=ctx.device,
                                 activation=activation)
     hyps = _hypotheses(inst, factor)
-    smp = _sample_minima(inst, ctx, budget, starts)
-    cer = _certify_constructively(inst, ctx, budget, smp, factor)
-    unresolved, tests, spurious = _follow_up(inst, ctx, smp, cer)
+    val = _value(inst, ctx, hyps[0].holds)
+    smp = _sample_minima(inst, ctx, budget, starts, val)
+    cer = _certify_constructively(inst, ctx, budget, smp, val, connectivity)
+    unresolved, tests, spurious = _follow_up(inst, ctx, smp, cer, val)
     sea = _search_independently(inst, ctx, budget, smp, cer)
-    outcome, reason = _decide(inst, hyps, factor, smp, cer, unresolved, spurious)
+    outcome, reason = _decide(inst, hyps, connectivity, smp, cer, unresolved, spurious, val)
     counterexample = None
     if spurious:
         i = spurious[0]
         counterexample = {"start": i, "theta": smp.theta[i].cpu().tolist(),
                           "loss": float(smp.loss[i]), "second_order": tests[i]}
+    elif outcome is Outcome.REFUTED and smp.below.any():
+        i = int(np.argmin(smp.loss.cpu().numpy()))
+        counterexample = {"start": i, "theta": smp.theta[i].cpu().tolist(),
+                          "loss": float(smp.loss[i]), "stated_L_star": val.stated}
     instance = {"n_data": n_data, "input_dim": n, "width": p, "starts": starts,
                 "budget": ctx.budget, "device": ctx.device}
     verdict = Verdict(
         claim=claim_id, title=CLAIMS[claim_id].title, tag=Tag.PROVEN.value, source=SOURCE,
         outcome=outcome, reason=reason, seed=ctx.seed, instance=instance, hypotheses=hyps,
-        evidence=tuple(_evidence(inst, budget, factor, smp, cer, sea, tests)),
+        evidence=tuple(_evidence(inst, budget, factor, smp, cer, sea, tests, val)),
         tables=_tables(smp, sea), counterexample=counterexample,
     )
     if ctx.plot:
@@ -581,9 +774,25 @@ def _summarize(record: dict) -> dict:
     }
 
 
-def _register(claim_id: str, factor: int, title: str, statement: str, latex: str) -> None:
+#: the instance of the L* mutants: q = 3 < N = 6, so L* > 0 and shifts either way are testable
+_VALUE_INSTANCE = {"n_data": 6, "input_dim": 2}
+
+
+def _value_mutants() -> tuple[Mutant, ...]:
+    return (
+        Mutant("lstar-high", "the global value stated 0.05·mean y² above the least-squares value "
+               "over symmetric M (runs end below it)", parts={"L_star_shift": 0.05},
+               options=_VALUE_INSTANCE, caught_by=("refuted",)),
+        Mutant("lstar-low", "the global value stated 0.05·mean y² below the least-squares value "
+               "over symmetric M (a lower bound on every loss)", parts={"L_star_shift": -0.05},
+               options=_VALUE_INSTANCE, caught_by=("refuted",)),
+    )
+
+
+def _register(claim_id: str, factor: int, title: str, statement: str, latex: str,
+              mutants: tuple[Mutant, ...]) -> None:
     def checker(ctx, **opts):
-        return check_venturi(ctx, factor=factor, claim_id=claim_id, **opts)
+        return check_venturi(ctx, claim_id=claim_id, **opts)
 
     CLAIMS[claim_id] = register(Claim(
         id=claim_id, title=title, source=SOURCE, tag=Tag.PROVEN, statement=statement,
@@ -594,6 +803,10 @@ def _register(claim_id: str, factor: int, title: str, statement: str, latex: str
                     "(rank of the monomials x_a x_b on the data)"),
         options=_options(), checker=checker,
         derived=("width_over_q",), derive=_derive, summarize=_summarize,
+        notes="The checker also states the global value: L* = min over symmetric M of "
+              "mean (xᵀMx − y)² (exact when p ≥ min(q, n)), checked from both sides.",
+        parts={"width_factor": factor, "L_star_shift": 0.0},
+        mutants=_value_mutants() + mutants,
     ))
 
 
@@ -603,6 +816,11 @@ _register(
     "For f(x) = Σ_{j≤p} u_j (w_j·x)² and a convex loss, if p ≥ 2q then every sublevel set "
     "Ω(λ) = {θ : L(θ) ≤ λ} is path-connected (the slides' 'single component once n > 2N').",
     r"p \ge 2q \;\Rightarrow\; N_\lambda = 1 \;\; \forall \lambda",
+    # N = n = p = 1: f = u w² x², and for L* < λ < mean y² = L(0) every point of Ω(λ) has
+    # w ≠ 0, so Ω(λ) has the two components w > 0 and w < 0: the statement is false there
+    (Mutant("width-q", "p ≥ q suffices for connected sublevel sets, on N = n = p = 1 (q = 1), "
+            "where Ω(λ) splits by the sign of w for L* < λ < L(0)", parts={"width_factor": 1},
+            options={"n_data": 1, "input_dim": 1, "width": 1}),),
 )
 _register(
     "venturi-valleys", 1,
@@ -610,4 +828,10 @@ _register(
     "For f(x) = Σ_{j≤p} u_j (w_j·x)² and a convex loss, if p ≥ q then no path-connected "
     "component of a sublevel set misses the global minimum.",
     r"p \ge q \;\Rightarrow\; \text{no spurious valleys}",
+    # p = 1 < q = 3 (n = 2, N = 6): f = xᵀ(u w wᵀ)x, and the rank-one matrices ±vvᵀ meet only at
+    # 0; when mean(y xxᵀ) is indefinite both cones go below L(0), and the worse cone's minimum
+    # is a valley that misses the global minimum (tests/test_venturi_mutants.py checks this)
+    (Mutant("any-width", "no spurious valleys at any width, on p = 1 < q = 3, where the "
+            "negative and positive rank-one cones hold separate valleys", parts={"width_factor": 0},
+            options={"n_data": 6, "input_dim": 2, "width": 1}),),
 )
