@@ -146,6 +146,7 @@ def _identity_row(net, X, form: str, q: int) -> dict:
     return {"err": _relative(f_conv - _stated_form(form, net, Z), S),
             "slide_err": _relative(f_conv - slide, S),
             "f_scale": float(f_conv.abs().max()), "term_scale": float(S.max()),
+            "rank_cap": min(*net.W.shape, net.alpha.shape[0] * net.alpha.shape[2]),
             **_rank_row(ccnn_matrix(net), q)}
 
 
@@ -216,7 +217,7 @@ def _check_identity(ctx: Context, **opts) -> Verdict:
 
 def _identity_verdict(ctx, opts, rows, hyps, outcome, reason, cex, form, q) -> Verdict:
     r = opts["filters"]
-    attained = sum(row["rank"] == min(r, *row["shape"]) for _, row in rows)
+    attained = sum(row["rank"] == row["rank_cap"] for _, row in rows)
     evidence = (
         Evidence("random CNNs checked", len(rows)),
         Evidence("inputs per CNN", 2 * opts["n_inputs"], "n_inputs Gaussian x and their −x"),
@@ -234,10 +235,10 @@ def _identity_verdict(ctx, opts, rows, hyps, outcome, reason, cex, form, q) -> V
                  "numerical rank at σ_max·max(m,n)·eps"),
         Evidence("max σ_{q+1}(A) / σ_max(A)", max(row["sigma_next_rel"] for _, row in rows),
                  f"rank ≤ q when σ_{{q+1}} ≤ tol; rank > q when > {RANK_SEPARATION:.0e}·tol"),
-        Evidence("rank(A) = min(r, d, P·d₂) on every CNN", attained == len(rows),
-                 f"{attained}/{len(rows)} CNNs: the bound rank ≤ r is attained (generic "
-                 "weights); rank ≤ r itself holds by construction (A is a sum of r rank-one "
-                 "terms): the identity is what ties A to the network"),
+        Evidence("rank(A) = min(r, d, P₁·d₂) on every CNN", attained == len(rows),
+                 f"{attained}/{len(rows)} CNNs reach the largest rank possible (generic "
+                 "weights; = r when r ≤ min(d, P₁·d₂)); rank ≤ r itself holds by construction "
+                 "(A is a sum of r rank-one terms): the identity is what ties A to the network"),
         Evidence("slide's form Σ_j Z(x) w_j, summed over p: max relative deviation",
                  max(row["slide_err"] for _, row in rows),
                  "the seed slide drops α_{k,j}: its form is not the network (a control; "
