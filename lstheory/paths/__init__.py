@@ -8,7 +8,9 @@ One interface for every method, one result type, one certifier::
     certs[0].barrier, paths[0].normalised_length()
 
 Methods: ``linear``, ``polychain``, ``bezier`` (Garipov et al. 2018), ``string`` (E, Ren &
-Vanden-Eijnden 2002), ``neb`` (climbing-image NEB), ``dss`` (Freeman & Bruna 2017, Alg. 1).
+Vanden-Eijnden 2002), ``neb`` (climbing-image NEB), ``dss`` (Freeman & Bruna 2017, Alg. 1),
+``search`` (adaptive refinement on the certified segment maxima with Gauss–Newton relaxation:
+:func:`search_paths`).
 Plain ``torch.nn.Module`` models enter through :class:`ModuleFamily`.
 """
 
@@ -30,9 +32,10 @@ from ._graph import (
 )
 from ._methods import METHODS, connect, dynamic_string_sampling, fit_curve, neb, path_losses
 from ._module import BN_MODES, MODULE_LOSSES, ModuleFamily
-from ._options import PRESETS, CurveOptions, DSSOptions, NEBOptions
+from ._options import PRESETS, CurveOptions, DSSOptions, NEBOptions, SearchOptions
 from ._path import Path
 from ._penalty import L1Penalty, Ridge
+from ._search import balance_units, gauss_newton_available, residual_jacobian, search_paths
 from ._string import StringOptions, reparametrize, string_method
 from ._venturi import Construction, descent_path, pair_path, reduce_support
 
@@ -51,6 +54,7 @@ __all__ = [
     "Path",
     "PathCertificate",
     "Ridge",
+    "SearchOptions",
     "StringOptions",
     "batched_loss",
     "certificate_kind",
@@ -60,9 +64,11 @@ __all__ = [
     "connect",
     "descent_path",
     "disconnectivity_graph",
+    "balance_units",
     "disconnectivity_json",
     "dynamic_string_sampling",
     "fit_curve",
+    "gauss_newton_available",
     "level_set_graph",
     "neb",
     "pair_path",
@@ -70,6 +76,8 @@ __all__ = [
     "plot_disconnectivity",
     "reduce_support",
     "reparametrize",
+    "residual_jacobian",
+    "search_paths",
     "segment_max",
     "string_method",
 ]

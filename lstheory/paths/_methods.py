@@ -16,6 +16,7 @@ from .._random import normalize_seed
 from ._certify import batched_loss, certificate_kind, certify_paths
 from ._options import CurveOptions, DSSOptions, NEBOptions, resolve_options
 from ._path import Path
+from ._search import search_paths
 from ._string import StringOptions, initial_noise, string_method
 
 __all__ = ["METHODS", "connect", "neb", "fit_curve", "dynamic_string_sampling"]
@@ -296,6 +297,7 @@ METHODS: dict[str, Callable] = {
     "string": _string,
     "neb": neb,
     "dss": dynamic_string_sampling,
+    "search": search_paths,
 }
 
 
@@ -324,11 +326,15 @@ def connect(family, data, theta_a: torch.Tensor, theta_b: torch.Tensor, *,
         theta_a, theta_b = theta_a[None], theta_b[None]
     if theta_a.shape != theta_b.shape or theta_a.ndim != 2:
         raise InvalidArgument("theta_b", tuple(theta_b.shape), f"shape {tuple(theta_a.shape)}")
-    if level is not None and method != "dss":
-        raise InvalidArgument("level", level, "None unless method='dss'")
+    if level is not None and method not in ("dss", "search"):
+        raise InvalidArgument("level", level, "None unless method='dss' or 'search'")
     kw = {"options": options, "seed": normalize_seed(seed), "progress": progress}
     if method == "dss":
         kw["level"], kw["init"] = level, init
+    elif method == "search":
+        kw["level"] = level
+        if init is not None:
+            raise InvalidArgument("init", "paths", "None unless method='dss'")
     elif init is not None:
         raise InvalidArgument("init", "paths", "None unless method='dss'")
     return METHODS[method](family, data, theta_a.detach(), theta_b.detach(), **kw)
