@@ -190,8 +190,13 @@ def test_weights_beyond_the_bounds_are_hypotheses_not_met():
 @settings(max_examples=8, deadline=None)
 @given(ccnn_options())
 def test_slide_form_without_alpha_is_not_the_network(opts):
+    """The slide's form Σ_j Σ_p (Z(x) w_j)_p is the network only when every α_{k,j} is the
+    all-ones vector, impossible under ‖α_{k,j}‖ ≤ 1 once there are P₁ ≥ 2 pooled positions
+    (with P₁ = 1, α = 1 is a legal read-out and the slide's form is then right)."""
     seed = opts.pop("seed")
-    assume(_touches_input(opts))
+    grid = (opts["input_size"] + 2 * opts["padding"] - opts["patch"]) // opts["stride"] + 1
+    pooled = -(-grid // opts["pool"]) if opts["pool"] else grid
+    assume(_touches_input(opts) and pooled ** opts["dims"] >= 2)
     v = verify("ccnn-identity", seed=seed, budget="fast", cnns=2, **opts)
     assert v.evidence_value(
         "slide's form Σ_j Z(x) w_j, summed over p: max relative deviation") > 1e-3
