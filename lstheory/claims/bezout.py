@@ -126,11 +126,11 @@ def _net_options(default_degree: int = 2) -> tuple[Option, ...]:
     )
 
 
-def _instance_dict(inst: NetInstance, backend: str) -> dict:
-    return {
+def _instance_dict(inst: NetInstance, opts: dict) -> dict:
+    """The options verbatim, and what they built."""
+    return dict(opts) | {
         "widths": list(inst.family.widths), "activation": str(inst.family.activation.coeffs),
-        "bias": inst.family.bias, "N": inst.n_data, "K": inst.family.n_params,
-        "backend": backend,
+        "N": inst.n_data, "K": inst.family.n_params,
     }
 
 
@@ -164,63 +164,249 @@ def _degree_evidence(inst: NetInstance) -> list[Evidence]:
     ]
 
 
+# ---------------------------------------------------------------------------- counting by routes
+#: Newton from random complex starts: a count that no start system bounds
+NEWTON_STARTS = {"fast": 64, "default": 256, "thorough": 1024}
+STEP_TOL, COND_MAX, CLUSTER_TOL = 1e-9, 1e10, 1e-6
+
+
+@dataclass(frozen=True)
+class Verified:
+    """Distinct regular solutions that passed Newton verification: after refinement the
+    Newton step is ≤ 1e-9·max(1, ‖x‖∞), cond(J) ≤ 1e10, and distinct points are further apart
+    than 10⁶ Newton steps."""
+
+    points: np.ndarray
+    rejected: int
+
+    @property
+    def count(self) -> int:
+        return len(self.points)
+
+
+def _newton(system, W: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``steps`` damped Newton steps (batched); the last step size and cond(J) per point."""
+    C = system.compiled
+    W = np.asarray(W, dtype=complex)
+    for _ in range(steps):
+        F, J = C.evaluate(W)
+        with np.errstate(all="ignore"):
+            d = np.linalg.solve(J + 0j, F[..., None])[..., 0] if len(W) else W
+        d = np.where(np.isfinite(d), d, np.nan)
+        big = np.abs(d).max(axis=1, initial=0.0, where=~np.isnan(d)) > 1e3
+        W = W - np.where(big[:, None], d / np.abs(d).max(axis=1, keepdims=True), d)
+    F, J = C.evaluate(W)
+    with np.errstate(all="ignore"):
+        step = np.abs(np.linalg.solve(J, F[..., None])[..., 0]).max(axis=1) if len(W) else \
+            np.zeros(0)
+        cond = np.linalg.cond(J) if len(W) else np.zeros(0)
+    return W, step, cond
+
+
+def verify_regular(system, points) -> Verified:
+    """The distinct regular solutions among ``points`` (rows; NaN rows dropped), verified."""
+    from ..algebra._rootset import cluster_points
+
+    P = np.asarray(points, dtype=complex).reshape(-1, system.n_variables)
+    P = P[np.isfinite(P).all(axis=1)]
+    if not len(P):
+        return Verified(P, 0)
+    W, step, cond = _newton(system, P, 4)
+    scale = np.maximum(1.0, np.abs(W).max(axis=1))
+    ok = np.isfinite(step) & (step <= STEP_TOL * scale) & (cond <= COND_MAX)
+    W = W[ok]
+    labels = cluster_points(W, CLUSTER_TOL)
+    reps = np.array([W[labels == k][0] for k in range(labels.max() + 1)]) if len(W) else W
+    if len(reps) > 1:  # distinct solutions must be far apart compared with a Newton step
+        gap = min(np.abs(a - b).max() for i, a in enumerate(reps) for b in reps[i + 1:])
+        if gap <= 1e6 * STEP_TOL * float(np.abs(reps).max()):
+            reps = reps[:1]  # cannot separate them: count one (never over-count)
+    return Verified(np.asarray(reps).reshape(-1, system.n_variables), int((~ok).sum()))
+
+
+def _newton_route(system, ctx: Context) -> np.ndarray:
+    """End points of Newton from random complex starts (seeded): no start system, no bound."""
+    rng = numpy_rng(ctx.seed, stream="bezout-newton")
+    n = NEWTON_STARTS[ctx.budget]
+    W0 = (rng.standard_normal((n, system.n_variables))
+          + 1j * rng.standard_normal((n, system.n_variables))) * 2
+    return _newton(system, W0, 40)[0]
+
+
+def _union(system, parts) -> Verified:
+    return verify_regular(system, np.concatenate([p.points for p in parts if p.count]
+                                                 or [np.zeros((0, system.n_variables))]))
+
+
+def _missing(route: Verified, union: Verified) -> int:
+    """How many solutions of ``union`` ``route`` did not find."""
+    if not union.count:
+        return 0
+    if not route.count:
+        return union.count
+    d = np.abs(union.points[:, None, :] - route.points[None, :, :]).max(axis=2)
+    scale = np.maximum(1.0, np.abs(union.points).max(axis=1))
+    return int((d.min(axis=1) > CLUSTER_TOL * scale).sum())
+
+
+def _second_backend(backend: str) -> str:
+    if backend != "phc" and phc_available():
+        return "phc"
+    return "torch"
+
+
+@dataclass(frozen=True)
+class Count:
+    """One system counted by two homotopy routes and by Newton from random starts."""
+
+    name: str
+    first: object  # RootSet of the chosen backend
+    second: object  # RootSet of the second route
+    routes: tuple[tuple[str, Verified], ...]
+    union: Verified
+
+    @property
+    def complete(self) -> bool:
+        """Some homotopy route accounted for every path (finite or at infinity): with
+        probability one it reached every isolated solution (phc lists diverged paths as
+        failed, so one complete route is asked for, not both)."""
+        return self.first.complete or self.second.complete
+
+    @property
+    def agree(self) -> bool:
+        return all(_missing(v, self.union) == 0 for _, v in self.routes[:2])
+
+    def evidence(self) -> list[Evidence]:
+        per = [f"{n}: {v.count}" for n, v in self.routes]
+        return [Evidence(f"{self.name}: verified regular solutions by route", per,
+                         "distinct, Newton-verified (step ≤ 1e-9, cond ≤ 1e10)"),
+                Evidence(f"{self.name}: union of the routes", self.union.count,
+                         "all routes together; a count a start system does not bound"),
+                Evidence(f"{self.name}: paths failed (routes 1, 2)",
+                         [self.first.n_failed, self.second.n_failed])]
+
+
+def count_by_routes(system, name: str, backend: str, ctx: Context) -> Count:
+    """Count ``system``'s regular solutions by ``backend``, a second route (phc's polyhedral
+    homotopy when ``backend`` is not phc and phc is installed, else torch with another γ) and
+    Newton from random starts; every solution is verified (:func:`verify_regular`)."""
+    first = _solve(system, backend, ctx, f"{name}: {backend}")
+    other = _second_backend(backend)
+    seed2 = ctx.seed + 1 if other == backend else ctx.seed
+    with ctx.timed(f"{name}: {other}"):
+        second = solve(system, backend=other, seed=seed2, options=PRESET[ctx.budget],
+                       device=ctx.device)
+    with ctx.timed(f"{name}: newton"):
+        newton = _newton_route(system, ctx)
+    lab2 = f"{other} (polyhedral)" if other == "phc" else f"{other} (γ from seed {seed2})"
+    routes = ((f"{backend} (total degree)" if backend == "torch" else backend,
+               verify_regular(system, first.solutions)),
+              (lab2, verify_regular(system, second.solutions)),
+              (f"newton ({NEWTON_STARTS[ctx.budget]} random starts)",
+               verify_regular(system, newton)))
+    return Count(name, first, second, routes, _union(system, [v for _, v in routes]))
+
+
 # ---------------------------------------------------------------------------- bezout
 def check_bezout(ctx: Context, **opts) -> Verdict:
-    """Build → fix the gauge → count → compare with Π deg and with a dense control."""
+    """Build → fix the gauge → count by three routes → compare the counts with the stated bound
+    on the network system and where the bound is sharp (a dense control)."""
     _check_backend(opts["backend"])
     with ctx.timed("instance"):
         inst = net_instance(opts, ctx.seed)
     sq = inst.squared.system
     _check_paths(sq.bezout_number, ctx.budget, "Bezout number")
-    roots = _solve(sq, opts["backend"], ctx, "network system")
-    dense = _solve(random_dense(sq.degrees, seed=ctx.seed), opts["backend"], ctx, "dense control")
-    count, bound = roots.n_finite, sq.bezout_number
-    hyps = (
-        HypothesisCheck("square", "a square system (K = N after gauge fixing)", sq.is_square,
-                        inst.squared.describe()),
-        HypothesisCheck("isolated", "solutions counted are isolated (regular)", True,
-                        f"{roots.n_singular} singular endpoints counted apart"),
-    )
+    net = count_by_routes(sq, "network", opts["backend"], ctx)
+    dense = count_by_routes(random_dense(sq.degrees, seed=ctx.seed), "dense control",
+                            opts["backend"], ctx)
+    bound = ctx.part("bound_scale") * sq.bezout_number + ctx.part("bound_shift")
+    hyps = _bezout_hypotheses(inst, net, ctx)
+    roots = net.first
     ev = _degree_evidence(inst) + [
-        Evidence("isolated regular solutions", roots.n_regular),
-        Evidence("finite solutions (regular + singular)", count),
-        Evidence("count / bound", count / bound),
+        Evidence("stated bound", bound, f"{ctx.part('bound_scale'):g} × Π deg "
+                 f"{ctx.part('bound_shift'):+g}"),
+        Evidence("isolated regular solutions", net.union.count),
+        Evidence("finite solutions (regular + singular)", roots.n_finite,
+                 f"route 1 ({opts['backend']}); singular end points counted apart"),
+        Evidence("singular end points", roots.n_singular, "not counted as isolated"),
+        Evidence("count / bound", net.union.count / sq.bezout_number),
         Evidence("real solutions", roots.n_real),
         Evidence("paths: at infinity, failed", [roots.n_at_infinity, roots.n_failed]),
-        Evidence("dense control: finite / bound", [dense.n_finite, dense.bezout_number],
-                 "Gaussian dense system of the same degrees: Bezout attained"),
+        *net.evidence(), *dense.evidence(),
+        Evidence("dense control: finite / bound", [dense.union.count, sq.bezout_number],
+                 "Gaussian dense system of the same degrees"),
     ]
-    if phc_available():
-        from ..algebra import mixed_volume
-
-        try:
-            with ctx.timed("mixed volume"):
-                ev.append(Evidence("mixed volume (phc -m)", mixed_volume(sq),
-                                   "BKK bound on roots with no zero coordinate"))
-        except Exception as e:  # noqa: BLE001 - the mixed volume is extra evidence
-            ev.append(Evidence("mixed volume (phc -m)", None, f"not computed: {e}"))
-    if count > bound:
-        outcome, reason = Outcome.REFUTED, f"{count} finite solutions exceed the bound {bound}"
-    elif dense.complete and dense.n_regular != dense.bezout_number:
-        outcome, reason = Outcome.REFUTED, (
-            f"the generic dense control has {dense.n_regular} ≠ {dense.bezout_number} solutions")
-    elif not dense.complete:
-        outcome, reason = Outcome.INCONCLUSIVE, (
-            f"{dense.n_failed} paths of the dense control failed: attainment not checked")
-    else:
-        # failed paths can only lower the network count (never past the number of paths,
-        # which is ≤ Π deg): the comparison stands, the ratio becomes a lower bound
-        lower = (f"; {roots.n_failed} paths failed ({roots.info.get('note', 'tracking')}), so "
-                 "the ratio is a lower bound") if roots.n_failed else ""
-        outcome, reason = Outcome.CONSISTENT, (
-            f"{count} ≤ Π deg = {bound} finite solutions (ratio {count / bound:.3g}); the dense "
-            f"control attains its bound {dense.bezout_number}{lower}")
+    ev += _mixed_volume_evidence(sq, ctx)
+    outcome, reason = _bezout_decide(ctx, hyps, net, dense, bound, sq.bezout_number)
     return Verdict(
         claim="bezout", title=CLAIMS["bezout"].title, tag=Tag.PROVEN.value, source=SOURCE,
         outcome=outcome, reason=reason, seed=ctx.seed,
-        instance=_instance_dict(inst, opts["backend"]), hypotheses=hyps, evidence=tuple(ev),
+        instance=_instance_dict(inst, opts), hypotheses=hyps, evidence=tuple(ev),
         tables=(_roots_table(roots),),
     )
+
+
+def _bezout_hypotheses(inst, net: Count, ctx) -> tuple[HypothesisCheck, ...]:
+    sq = inst.squared.system
+    r = generic_rank(sq, seed=ctx.seed)
+    return (
+        HypothesisCheck("square", "a square system (K = N after gauge fixing)", sq.is_square,
+                        f"{sq.n_equations} equations in {sq.n_variables} unknowns; "
+                        + inst.squared.describe()),
+        HypothesisCheck("isolated", "the solutions counted are isolated (regular)",
+                        r == sq.n_variables,
+                        f"generic Jacobian rank {r} of {sq.n_variables} (a finite generic "
+                        f"fibre); every counted solution has cond(J) ≤ {COND_MAX:g}; "
+                        f"{net.first.n_singular} singular end points counted apart"),
+    )
+
+
+def _mixed_volume_evidence(sq, ctx) -> list[Evidence]:
+    if not phc_available():
+        return []
+    from ..algebra import mixed_volume
+
+    try:
+        with ctx.timed("mixed volume"):
+            return [Evidence("mixed volume (phc -m)", mixed_volume(sq),
+                             "BKK bound on roots with no zero coordinate")]
+    except Exception as e:  # noqa: BLE001 - the mixed volume is extra evidence
+        return [Evidence("mixed volume (phc -m)", None, f"not computed: {e}")]
+
+
+def _bezout_decide(ctx, hyps, net: Count, dense: Count, bound: float, bez: int):
+    if not all(h.holds for h in hyps):
+        bad = "; ".join(f"{h.statement} fails ({h.detail})" for h in hyps if not h.holds)
+        return Outcome.HYPOTHESES_NOT_MET, bad
+    for c in (net, dense):
+        if c.union.count > bound:
+            return Outcome.REFUTED, (
+                f"the {c.name} has {c.union.count} distinct Newton-verified regular solutions "
+                f"({', '.join(f'{n}: {v.count}' for n, v in c.routes)}), more than the stated "
+                f"bound {bound:g}")
+    claims = [(dense, "dense_attains", "the generic dense control attains")]
+    if ctx.part("network_attains"):
+        claims.append((net, "network_attains", "the network system attains"))
+    for c, _, what in claims:
+        if c.union.count < bound:
+            if c.complete and c.agree:
+                return Outcome.REFUTED, (
+                    f"{what} the stated bound {bound:g} is false here: {c.union.count} regular "
+                    f"solutions, every path of a homotopy route accounted for (none failed) and "
+                    f"the two routes find the same set")
+            return Outcome.INCONCLUSIVE, (
+                f"{what} {bound:g}: only {c.union.count} found, with {c.first.n_failed} + "
+                f"{c.second.n_failed} failed paths or routes that disagree: raise the budget")
+    note = ("the two homotopy routes and Newton agree on the network's solution set"
+            if net.agree and net.union.count == net.routes[0][1].count else
+            f"the routes disagree on the network system (union {net.union.count}, "
+            f"route 1 {net.routes[0][1].count}): its count is a lower bound")
+    return Outcome.CONSISTENT, (
+        f"{net.union.count} isolated solutions ≤ the bound {bound:g} (ratio "
+        f"{net.union.count / bez:.3g} of Π deg); the bound is sharp here: the dense control has "
+        f"{dense.union.count} distinct verified regular solutions. A total-degree count cannot "
+        f"exceed Π deg by construction; the evidence is the independent routes ({note}) and "
+        f"the dense control attaining the bound")
 
 
 def _roots_table(roots) -> Table:
@@ -262,7 +448,7 @@ def check_smale_shub_network(ctx: Context, **opts) -> Verdict:
         tag=Tag.HEURISTIC.value, source=SOURCE, outcome=Outcome.INCONCLUSIVE,
         reason=(f"heuristic, reported and not asserted: network systems are not Kostlan-random; "
                 f"real/√Bezout = {np.mean(ratios):.3g} on average over {trials} instances"),
-        seed=ctx.seed, instance=_instance_dict(inst, opts["backend"]) | {"trials": trials},
+        seed=ctx.seed, instance=_instance_dict(inst, opts),
         hypotheses=(HypothesisCheck("ensemble", "Kostlan-random coefficients (for the theorem)",
                                     False, "network systems have structured coefficients"),),
         evidence=tuple(ev),
@@ -336,7 +522,7 @@ def check_zero_set_dimension(ctx: Context, **opts) -> Verdict:
     return Verdict(
         claim="zero-set-dimension", title=CLAIMS["zero-set-dimension"].title,
         tag=Tag.PROVEN.value, source=SOURCE, outcome=outcome, reason=reason, seed=ctx.seed,
-        instance=_instance_dict(inst, "torch") | {"starts": opts["starts"]}, hypotheses=hyps,
+        instance=_instance_dict(inst, opts), hypotheses=hyps,
         evidence=tuple(ev),
     )
 
@@ -548,6 +734,18 @@ CLAIMS["bezout"] = register(Claim(
     latex=r"\#\{w : f(x_i; w) = y_i\}_{\text{isolated}} \le \prod_i \deg f_i",
     hypotheses=("square system (K = N after gauge fixing)", "isolated solutions counted"),
     options=_net_options(), checker=check_bezout,
+    parts={"bound_scale": 1.0, "bound_shift": 0, "dense_attains": True,
+           "network_attains": False},
+    mutants=(
+        Mutant("bound-minus-one", "at most Π deg − 1 isolated solutions",
+               parts={"bound_shift": -1}, caught_by=("refuted",)),
+        Mutant("bound-half", "at most ½ Π deg isolated solutions", parts={"bound_scale": 0.5},
+               caught_by=("refuted",)),
+        Mutant("bound-double-attained", "at most 2 Π deg, attained by generic dense systems",
+               parts={"bound_scale": 2.0}, caught_by=("refuted",)),
+        Mutant("network-attains", "network systems attain Π deg as dense ones do",
+               parts={"network_attains": True}, caught_by=("refuted",)),
+    ),
 ))
 CLAIMS["smale-shub-network"] = register(Claim(
     id="smale-shub-network",
