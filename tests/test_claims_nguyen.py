@@ -73,7 +73,7 @@ def test_invalid_data_options_name_the_option(data, dim, error):
 
 
 # ------------------------------------------------------------------ the symbolic split
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(st.integers(1, 5), st.integers(0, 10**6), st.sampled_from([0.05, 0.1, 0.5, 1.0]))
 def test_width_one_on_positive_inputs_splits_in_two(n, seed, slope):
     """f(x_i) = u σ(w) x_i, so Ω(λ) below ℓ(0) has two sign components: the two witnesses lie in
@@ -92,7 +92,7 @@ def test_width_one_on_positive_inputs_splits_in_two(n, seed, slope):
     assert float(seg.max()) >= split.level
 
 
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=4, deadline=None)
 @given(st.integers(2, 4), st.integers(0, 10**6))
 def test_the_split_decides_width_one_without_a_search(n, seed):
     """Width 1 < N + 1: the claim says hypotheses-not-met and shows the split; the mutant

@@ -67,7 +67,7 @@ def test_two_slopes_hypothesis_is_computed_from_the_activation_used(act, slope, 
 
 
 # ------------------------------------------------------------------ the value, both ways
-@pytest.mark.parametrize("scale", [0.9, 0.999, 1.001, 1.5])
+@pytest.mark.parametrize("scale", [0.9, 1.001])
 def test_a_shifted_value_is_refuted_from_either_side(scale):
     v = _with_parts(value_scale=scale).check(budget="fast", starts=1)
     assert v.outcome is Outcome.REFUTED, v.reason
