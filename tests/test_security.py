@@ -544,3 +544,41 @@ def test_an_interrupted_phc_run_kills_its_process_group_and_cleans_up(tmp_path, 
         assert delivered == ([signal.SIGTERM] if how == "SIGTERM" else [])
     _assert_group_gone_and_cleaned(pids, scratch)
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler was temporary
+
+
+# ------------------------------------------------------------------ roots: checked before work
+@pytest.mark.parametrize("args, needle", [
+    (["--net", "1000,1000,1"], "--net=1000,1000,1"),
+    (["--net", "2,x,1"], "--net=2,x,1"),
+    (["--net", "2,0,1"], "--net=2,0,1"),
+    (["--net", "3"], "--net=3"),
+    (["--net", "3,2,1", "--coeffs", "0,nan,1"], "--coeffs"),
+    (["--net", "3,2,1", "--coeffs", "0,inf"], "--coeffs"),
+    (["--net", "3,2,1", "--n-data", "-3"], "--n-data=-3"),
+    (["--net", "3,2,1", "--n-data", "1000000000"], "--n-data"),
+    (["--net", "3,2,1", "--json", os.devnull], "--json"),
+    (["{tmp}/missing.txt"], "FILE="),
+    (["{tmp}"], "FILE="),
+])
+def test_roots_refuses_bad_options_before_any_work(tmp_path, cli, args, needle):
+    code, out, err = cli("roots", *[a.format(tmp=tmp_path) for a in args])
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1, err
+    assert out == ""  # refused before building or solving anything
+
+
+def test_roots_exits_3_when_every_path_failed(tmp_path, cli, monkeypatch):
+    import lstheory.algebra as algebra
+
+    class AllFailed:
+        backend, info = "torch", {}
+
+        def counts(self):
+            return {"paths": 4, "finite": 0, "regular": 0, "singular": 0, "real": 0,
+                    "at_infinity": 0, "failed": 4}
+
+    monkeypatch.setattr(algebra, "solve", lambda *a, **k: AllFailed())
+    monkeypatch.setattr(algebra, "phc_available", lambda: False)
+    system = tmp_path / "s.txt"
+    system.write_text("x^2 - 1\ny^2 - 2\n")
+    code, out, err = cli("roots", system)
+    assert code == 3 and "every one of the 4 paths failed" in err

@@ -4,11 +4,18 @@ write the solutions as JSON."""
 
 from __future__ import annotations
 
+import math
+import sys
 import time
 
 import numpy as np
 
 from .._errors import InvalidArgument
+
+#: --net: at most this many weights (the symbolic zero-error system is built with sympy, whose
+#: cost grows steeply with the number of weights), and at most this many data points.
+MAX_NET_WEIGHTS = 100
+MAX_N_DATA = 10_000
 
 
 def add_parser(subparsers) -> None:
@@ -18,7 +25,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("file", nargs="?", default=None,
                    help="system file: phc's input format or the plain format (one equation a "
                         "line, optional 'variables: x, y' first line)")
-    p.add_argument("--format", default="auto", help="auto | phc | plain")
+    p.add_argument("--format", default="auto", choices=("auto", "phc", "plain"),
+                   help="auto | phc | plain")
     p.add_argument("--net", default=None, metavar="WIDTHS",
                    help="a network instead of a file: widths like 2,3,1")
     p.add_argument("--coeffs", default="0,0,1", metavar="C0,C1,...",
@@ -26,8 +34,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--bias", action="store_true", help="--net layers have biases")
     p.add_argument("--n-data", default=None, metavar="N",
                    help="--net data points (default: the generic Jacobian rank)")
-    p.add_argument("--square", default="coordinates", help="coordinates | slices (gauge fixing)")
-    p.add_argument("--backend", default="torch", help="torch | phc | bertini2")
+    p.add_argument("--square", default="coordinates", choices=("coordinates", "slices"),
+                   help="coordinates | slices (gauge fixing)")
+    p.add_argument("--backend", default="torch", choices=("torch", "phc", "bertini2"),
+                   help="torch | phc | bertini2")
     p.add_argument("--preset", default="default", help="torch tracker preset")
     p.add_argument("--seed", default="0")
     p.add_argument("--device", default="cpu")
@@ -42,20 +52,39 @@ def _int(text, flag):
                               flag=flag) from None
 
 
+def _widths_and_coeffs(args) -> tuple[list[int], list[float]]:
+    try:
+        widths = [int(w) for w in args.net.split(",")]
+    except ValueError:
+        widths = []
+    if len(widths) < 2 or min(widths) < 1:
+        raise InvalidArgument("net", args.net, "at least two comma-separated positive integers "
+                              "(layer widths, e.g. 2,3,1)", flag="--net")
+    try:
+        coeffs = [float(c) for c in args.coeffs.split(",")]
+    except ValueError:
+        coeffs = []
+    if not coeffs or not all(math.isfinite(c) for c in coeffs):
+        raise InvalidArgument("coeffs", args.coeffs, "comma-separated finite numbers c0,c1,...",
+                              flag="--coeffs")
+    return widths, coeffs
+
+
 def _net_system(args, seed):
     from ..algebra import generic_rank, network_system, square_up
     from ..nets import MLP
 
-    try:
-        widths = [int(w) for w in args.net.split(",")]
-        coeffs = [float(c) for c in args.coeffs.split(",")]
-    except ValueError:
-        raise InvalidArgument("net", f"{args.net} / {args.coeffs}",
-                              "comma-separated integers (--net) and numbers (--coeffs)",
-                              flag="--net/--coeffs") from None
+    widths, coeffs = _widths_and_coeffs(args)
+    n_weights = sum(a * b + (b if args.bias else 0) for a, b in zip(widths, widths[1:]))
+    if n_weights > MAX_NET_WEIGHTS:
+        raise InvalidArgument("net", args.net, f"a network of at most {MAX_NET_WEIGHTS} weights "
+                              f"(this one has {n_weights}; its symbolic system would take too "
+                              "long to build)", flag="--net")
     fam = MLP(widths, "polynomial", coeffs=coeffs, bias=args.bias)
     rng = np.random.default_rng(seed)
     n = _int(args.n_data, "--n-data") if args.n_data is not None else fam.n_params
+    if not 1 <= n <= MAX_N_DATA:
+        raise InvalidArgument("n_data", n, f"an integer in [1, {MAX_N_DATA}]", flag="--n-data")
     X, Y = rng.standard_normal((n, widths[0])), rng.standard_normal((n, widths[-1]))
     system = network_system(fam, (X, Y))
     if args.n_data is None:
@@ -68,13 +97,27 @@ def _net_system(args, seed):
 def run(args) -> int:
     from ..algebra import phc_available, read_system, solve
 
+    from .._io import check_output_path
+
     seed = _int(args.seed, "--seed")
     if (args.file is None) == (args.net is None):
         raise InvalidArgument("file", args.file, "a system file or --net WIDTHS (one of them)",
                               flag="FILE/--net")
+    if args.net is not None:
+        _widths_and_coeffs(args)  # bad --net/--coeffs fail before any work
+    if args.json:
+        try:
+            check_output_path(args.json, name="json")
+        except InvalidArgument as e:
+            raise e.for_cli("--json") from None
     t0 = time.perf_counter()
     if args.file is not None:
-        system, how = read_system(args.file, format=args.format), "from file"
+        try:
+            system, how = read_system(args.file, format=args.format), "from file"
+        except InvalidArgument as e:
+            if e.name == "path":
+                raise e.for_cli("FILE") from None
+            raise
     else:
         system, how = _net_system(args, seed)
     t_build = time.perf_counter() - t0
@@ -102,4 +145,9 @@ def run(args) -> int:
     if args.json:
         roots.to_json(args.json)
         print(f"json: {args.json}")
+    if c["paths"] and c["failed"] == c["paths"]:
+        print(f"lstheory: warning: every one of the {c['paths']} paths failed: the counts above "
+              "say nothing about the system (try --preset thorough or another --backend)",
+              file=sys.stderr)
+        return 3
     return 0
