@@ -211,7 +211,7 @@ def _check_identity(ctx: Context, **opts) -> Verdict:
     with ctx.timed("two routes"):
         rows = [(s, _identity_row(net, X, form, q)) for s, net in nets]
     hyps = _identity_hypotheses(ctx, nets, opts)
-    outcome, reason, cex = _decide_identity(hyps, rows, nets, form, q, opts["filters"])
+    outcome, reason, cex = _decide_identity(hyps, rows, nets, form, q)
     return _identity_verdict(ctx, opts, rows, hyps, outcome, reason, cex, form, q)
 
 
@@ -252,52 +252,68 @@ def _identity_verdict(ctx, opts, rows, hyps, outcome, reason, cex, form, q) -> V
                    evidence=evidence, tables=(table,), counterexample=cex)
 
 
-def _decide_identity(hyps, rows, nets, form, q, r):
-    n = len(rows)
-    worst_s, worst = max(rows, key=lambda sr: sr[1]["err"])
+def _decide_identity(hyps, rows, nets, form, q):
+    """Hypotheses → a refutation (routes differ, or rank above q) → nothing compared → a
+    deviation or σ_{q+1} the tolerances cannot place → consistent."""
+    worst = max(rows, key=lambda sr: sr[1]["err"])[1]
     if not all(h.holds for h in hyps):
         failed = ", ".join(h.name for h in hyps if not h.holds)
         return Outcome.HYPOTHESES_NOT_MET, (
             f"hypothesis not met ({failed}), so the identity is not claimed (the CCNN uses a "
             f"kernel instead); found: max deviation {worst['err']:.2e} of Σ|terms| between the "
             f"network and {FORMS[form]}"), None
-    big = [(s, row) for s, row in rows if row["rank_status"] == "exceeds"]
-    if worst["err"] > DIFFER_RTOL or big:
-        if worst["err"] > DIFFER_RTOL:
-            s, row = worst_s, worst
-            what = (f"the network and {FORMS[form]} differ by {row['err']:.2e} of Σ|terms| "
-                    f"(> {DIFFER_RTOL:.0e})")
-        else:
-            s, row = big[0]
-            what = (f"rank(A) = {row['rank']} > {q}: σ_{q + 1} = {row['sigma_next']:.3e} is "
-                    f"{row['sigma_next'] / max(row['rank_tol'], 1e-300):.2e} × the rank "
-                    f"tolerance {row['rank_tol']:.2e}")
-        net = dict(nets)[s]
-        return Outcome.REFUTED, f"CNN with seed {s}: {what}", {
-            "seed": s, "W": net.W.tolist(), "alpha": net.alpha.tolist(),
-            **{k: v for k, v in row.items() if k != "shape"}}
+    found = _identity_refutation(rows, nets, form, q)
+    if found is not None:
+        return found
     if max(row["term_scale"] for _, row in rows) == 0:
         return Outcome.INCONCLUSIVE, (
             "nothing was compared: every term |ᾱ||w||z| is zero on every input (every patch "
             "lies in the zero padding, so both routes give 0)"), None
-    unclear = [(s, row) for s, row in rows if row["rank_status"] == "unclear"]
-    if worst["err"] > IDENTITY_RTOL or unclear:
-        if worst["err"] > IDENTITY_RTOL:
-            why = (f"CNN with seed {worst_s}: deviation {worst['err']:.2e} of Σ|terms| lies "
-                   f"between the agreement tolerance {IDENTITY_RTOL:.0e} and the difference "
-                   f"threshold {DIFFER_RTOL:.0e}")
-        else:
-            s, row = unclear[0]
-            why = (f"CNN with seed {s}: σ_{q + 1}(A) = {row['sigma_next']:.3e} lies between the "
-                   f"rank tolerance {row['rank_tol']:.2e} and {RANK_SEPARATION:.0e}× it")
+    why = _identity_unresolved(rows, q)
+    if why is not None:
         return Outcome.INCONCLUSIVE, f"cannot separate: {why}", None
-    attained = sum(row["rank"] == q for _, row in rows)
+    n, attained = len(rows), sum(row["rank"] == q for _, row in rows)
     return Outcome.CONSISTENT, (
         f"on all {n} random CNNs the network equals {FORMS[form]} to {worst['err']:.1e} of the "
         f"sum of absolute terms (tolerance {IDENTITY_RTOL:.0e}) and rank(A) ≤ {q} "
         f"(σ_{q + 1} ≤ the rank tolerance; rank exactly {q} on {attained}/{n} CNNs)"
-        + (" — rank ≤ r holds by construction, A being a sum of r rank-one terms" if q == r
-           else "")), None
+        + (" — rank ≤ r holds by construction, A being a sum of r rank-one terms"
+           if q == nets[0][1].W.shape[0] else "")), None
+
+
+def _identity_refutation(rows, nets, form, q):
+    """REFUTED with the first CNN whose routes differ beyond DIFFER_RTOL, or whose σ_{q+1} is
+    clearly above the rank tolerance; None when there is none."""
+    s, row = max(rows, key=lambda sr: sr[1]["err"])
+    if row["err"] > DIFFER_RTOL:
+        what = (f"the network and {FORMS[form]} differ by {row['err']:.2e} of Σ|terms| "
+                f"(> {DIFFER_RTOL:.0e})")
+    else:
+        big = [(s, row) for s, row in rows if row["rank_status"] == "exceeds"]
+        if not big:
+            return None
+        s, row = big[0]
+        what = (f"rank(A) = {row['rank']} > {q}: σ_{q + 1} = {row['sigma_next']:.3e} is "
+                f"{row['sigma_next'] / max(row['rank_tol'], 1e-300):.2e} × the rank "
+                f"tolerance {row['rank_tol']:.2e}")
+    net = dict(nets)[s]
+    return Outcome.REFUTED, f"CNN with seed {s}: {what}", {
+        "seed": s, "W": net.W.tolist(), "alpha": net.alpha.tolist(),
+        **{k: v for k, v in row.items() if k != "shape"}}
+
+
+def _identity_unresolved(rows, q) -> str | None:
+    """Why the tolerances cannot place a deviation or σ_{q+1} (both numbers), or None."""
+    s, row = max(rows, key=lambda sr: sr[1]["err"])
+    if row["err"] > IDENTITY_RTOL:
+        return (f"CNN with seed {s}: deviation {row['err']:.2e} of Σ|terms| lies between the "
+                f"agreement tolerance {IDENTITY_RTOL:.0e} and the difference threshold "
+                f"{DIFFER_RTOL:.0e}")
+    for s, row in rows:
+        if row["rank_status"] == "unclear":
+            return (f"CNN with seed {s}: σ_{q + 1}(A) = {row['sigma_next']:.3e} lies between "
+                    f"the rank tolerance {row['rank_tol']:.2e} and {RANK_SEPARATION:.0e}× it")
+    return None
 
 
 # ============================================================================ ccnn-nuclear-bound
@@ -433,10 +449,13 @@ def _bound_verdict(ctx, opts, rows, tight, hyps, outcome, reason, cex, formula) 
     evidence = (
         Evidence("random CNNs checked", len(rows)),
         Evidence("stated bound", tight["bound"], f"{formula}"),
+        Evidence("norm hypotheses in the statement", bool(ctx.part("norm_hypotheses")),
+                 "‖w_j‖ ≤ B₁ and ‖α_{k,j}‖ ≤ B₂ (False: a mutant that drops them)"),
         Evidence("max ‖A‖_* / bound", max(ratios), "random CNNs; ≤ 1 is the claim"),
         Evidence("extremal CNN: ‖A‖_* / bound", _ratio(tight["nuclear"], tight["bound"]),
                  "filters on orthonormal directions (repeated when r > min(d, P)) and read-outs "
-                 "on matching unit vectors, at the norm bounds: attains r·B₁·B₂·√d₂"),
+                 "on matching unit vectors, at norms max(1, norm_slack)·B: attains "
+                 "r·B₁·B₂·√d₂ (× norm_slack² beyond the bounds)"),
         Evidence("relative resolution of the check",
                  max(_resolution(r) for r in [tight] + [r for _, r in rows]),
                  "SVD rounding bound min(m,n)·max(m,n)·eps·σ_max over the stated bound: a bound "
