@@ -151,7 +151,10 @@ class SearchOptions(_Presets):
         where the family has such units (bias-free two-layer :class:`~lstheory.nets.MLP` with
         ReLU-type, identity or quadratic σ). Measured on ``venturi --n-data 20``: balancing
         needs more images (median 44 against 31 per path), hence not the default.
-    init_noise : Gaussian noise on the initial images, relative to ‖θ_B − θ_A‖/√P.
+    init_noise : Gaussian noise on the initial and on every inserted image, relative to the
+        length of its segment/√P; drawn per pair from a generator seeded by ``seed`` and the
+        pair's end points (a pair gets the same noise alone or in a batch). It moves images off
+        saddles where every step vanishes (e.g. the origin of a linear net).
     """
 
     max_images: int = 64
@@ -165,7 +168,7 @@ class SearchOptions(_Presets):
     damping: float = 1e-2
     coarsen: bool = True
     symmetry: str = "none"
-    init_noise: float = 0.0
+    init_noise: float = 0.01
     _presets: ClassVar[dict[str, dict]] = {
         "fast": {"max_images": 48, "rounds": 12, "relax_steps": 15},
         "thorough": {"max_images": 160, "rounds": 28, "relax_steps": 40},

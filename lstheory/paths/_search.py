@@ -27,6 +27,7 @@ shared state), so batched and pair-by-pair runs agree.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 import numpy as np
@@ -36,7 +37,6 @@ from .._errors import InvalidArgument
 from ._certify import batched_loss, certificate_kind, certify_paths, segment_max
 from ._options import SearchOptions, resolve_options
 from ._path import Path
-from ._string import initial_noise
 
 __all__ = ["search_paths", "residual_jacobian", "gauss_newton_available", "balance_units"]
 
@@ -225,6 +225,28 @@ def balance_units(family, theta: torch.Tensor, steps: int) -> torch.Tensor | Non
     return flat.reshape(B, S, -1)
 
 
+# ---------------------------------------------------------------------------- noise
+def _pair_generators(a: torch.Tensor, b: torch.Tensor, seed: int) -> list[torch.Generator]:
+    """One CPU generator per pair, seeded by ``seed`` and the pair's own end points, so a pair
+    draws the same noise alone or in any batch, on any device."""
+    A, Bn = a.detach().double().cpu().numpy(), b.detach().double().cpu().numpy()
+    out = []
+    for i in range(len(A)):
+        h = hashlib.blake2b(str(int(seed)).encode(), digest_size=8)
+        h.update(A[i].tobytes())
+        h.update(Bn[i].tobytes())
+        g = torch.Generator()
+        g.manual_seed(int.from_bytes(h.digest(), "little") >> 1)
+        out.append(g)
+    return out
+
+
+def _noise(gen: torch.Generator, like: torch.Tensor, chord: torch.Tensor, scale: float):
+    """Gaussian noise shaped like ``like`` of size ``scale · ‖chord‖ / √P`` (drawn on CPU)."""
+    z = torch.randn(like.shape, generator=gen, dtype=like.dtype).to(like.device)
+    return z * (scale * chord.norm() / chord.shape[-1] ** 0.5)
+
+
 # ---------------------------------------------------------------------------- certificates
 def _certify_segments(family, data, s0: torch.Tensor, s1: torch.Tensor, kind: str):
     """Per segment: ``(bound, worst t)`` as numpy arrays."""
@@ -251,6 +273,7 @@ def search_paths(family, data, a: torch.Tensor, b: torch.Tensor, *, level=None,
     kind), ``reached`` (``certified_max ≤ level``), ``line_max`` (the straight line's), ``images``,
     ``rounds``, ``update`` (``gauss-newton`` or ``adam``), ``relax_iterations`` (per-image
     relaxation steps spent on this path), ``symmetry`` (what was used to start), ``coarsened``.
+    A path whose certified maximum ends above the straight line's is replaced by the line.
     ``loss_evals`` counts relaxation steps (loss-and-gradient or residual-Jacobian evaluations)
     and certified segments.
     """
@@ -298,8 +321,10 @@ def search_paths(family, data, a: torch.Tensor, b: torch.Tensor, *, level=None,
     M = opts.initial_images
     t = torch.linspace(0, 1, M, dtype=a.dtype, device=a.device)[None, 1:-1, None]
     inner = h0 + t * (h1 - h0)
-    if opts.init_noise and M > 2:
-        inner = inner + initial_noise(inner, (h1 - h0)[:, 0], opts.init_noise, seed)
+    gens = _pair_generators(a, b, seed) if opts.init_noise else None
+    if gens is not None and M > 2:
+        inner = inner + torch.stack([_noise(gens[i], inner[i], (h1 - h0)[i, 0], opts.init_noise)
+                                     for i in range(B)])
     start = torch.cat([head, inner, tail], 1)
     verts = [list(start[i]) for i in range(B)]
     fixed = [[True] + [False] * (start.shape[1] - 2) + [True] for _ in range(B)]
@@ -352,7 +377,11 @@ def search_paths(family, data, a: torch.Tensor, b: torch.Tensor, *, level=None,
             over = sorted(sorted(over, key=lambda j: -seg_bound[i][j])[:room], reverse=True)
             for j in over:
                 w = min(max(seg_t[i][j], 0.25), 0.75)
-                verts[i].insert(j + 1, verts[i][j] + w * (verts[i][j + 1] - verts[i][j]))
+                chord = verts[i][j + 1] - verts[i][j]
+                new = verts[i][j] + w * chord
+                if gens is not None:  # leaves a saddle where every step would vanish
+                    new = new + _noise(gens[i], new, chord, opts.init_noise)
+                verts[i].insert(j + 1, new)
                 fixed[i].insert(j + 1, False)
                 fresh[i].insert(j + 1, True)
                 seg_bound[i][j:j + 1] = [None, None]
@@ -381,10 +410,12 @@ def search_paths(family, data, a: torch.Tensor, b: torch.Tensor, *, level=None,
             evals[i] += 1
     coarsened = np.zeros(B, dtype=np.int64)
     if opts.coarsen:
-        coarsened = _coarsen(family, data, verts, seg_bound, lam, kind, evals)
+        coarsened = _coarsen(family, data, verts, seg_bound, lam, top, kind, evals)
     paths = []
     for i in range(B):
         cmax = max(seg_bound[i])
+        if cmax > line_bound[i]:  # never worse than where it started: the straight line
+            verts[i], cmax = [a[i], b[i]], float(line_bound[i])
         paths.append(Path(torch.stack(verts[i]), "polygonal", "search",
                           int(evals[i] + relax_its[i]), {
                               "level": float(lam[i]), "certified_max": float(cmax),
@@ -410,14 +441,20 @@ def _merge_bounds(bounds: list, dropped: list) -> list:
     return out
 
 
-def _coarsen(family, data, verts, seg_bound, lam, kind, evals) -> np.ndarray:
+def _coarsen(family, data, verts, seg_bound, lam, top, kind, evals) -> np.ndarray:
     """Two passes (odd, then even interior images): drop image k when the segment k−1 → k+1 is
-    certified ≤ max(λ, the path's current certified maximum)."""
+    certified ≤ max(λ, the path's current certified maximum).
+
+    Only images whose two segments are both flat are tried: each at most ``top + (cap − top)/16``
+    (cap the allowed maximum, top the higher end point); a segment twice as long deviates about
+    four times as far from a smooth low set, so its excess loss is about 16 times larger."""
     B = len(verts)
     removed = np.zeros(B, dtype=np.int64)
     for parity in (1, 0):
+        cap = [max(lam[i], max(seg_bound[i])) for i in range(B)]
+        flat = [top[i] + (cap[i] - top[i]) / 16 for i in range(B)]
         cand = [(i, k) for i in range(B) for k in range(1, len(verts[i]) - 1)
-                if k % 2 == parity]
+                if k % 2 == parity and max(seg_bound[i][k - 1], seg_bound[i][k]) <= flat[i]]
         if not cand:
             continue
         s0 = torch.stack([verts[i][k - 1] for i, k in cand])
@@ -426,7 +463,7 @@ def _coarsen(family, data, verts, seg_bound, lam, kind, evals) -> np.ndarray:
         drop: dict[int, dict[int, float]] = {}
         for (i, k), v in zip(cand, bounds):
             evals[i] += 1
-            if v <= max(lam[i], max(seg_bound[i])):
+            if v <= cap[i]:
                 drop.setdefault(i, {})[k] = float(v)
         for i, ks in drop.items():
             for k in sorted(ks, reverse=True):  # non-adjacent: indices below k stay valid
