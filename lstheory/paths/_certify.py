@@ -342,6 +342,18 @@ def _settle(br: _Bracket, owner: np.ndarray, upper: np.ndarray) -> None:
     np.maximum.at(br.upper, owner, upper)
 
 
+def _noise(resid: np.ndarray, deg: int, ulp_of_values: np.ndarray) -> np.ndarray:
+    """Float noise ``[I]`` of the loss values, from the residuals ``[I, m]`` of a fit of degree
+    ``deg`` (exact for the true polynomial, so the residual is rounding alone): the larger of twice
+    the largest residual, 6 standard deviations (the residual's RMS over its ``m − deg − 1``
+    degrees of freedom: a noise maximum over ~1e8 samples stays below it) and 4 ulp of the
+    largest value in the path's dtype."""
+    dof = resid.shape[1] - deg - 1
+    sigma = np.sqrt((resid**2).sum(axis=1) / dof)
+    return np.maximum.reduce([2 * np.abs(resid).max(axis=1), 6 * sigma,
+                              4 * np.abs(ulp_of_values).max(axis=1)])
+
+
 def _interval_maxima(family, data, coef, owner, t0, t1, deg):
     """Maxima of the loss on ``t ∈ [t0[i], t1[i]]`` of piece ``owner[i]`` (a polynomial of degree
     ``deg`` there).
@@ -349,22 +361,23 @@ def _interval_maxima(family, data, coef, owner, t0, t1, deg):
     Returns ``(vmax, tmax, err, verified)`` over the intervals: ``vmax`` is a loss value attained
     at ``tmax`` and ``vmax + err`` bounds the loss on the whole interval. The bound is the branch
     and bound's bracket of the fitted series plus the fit's own error: the Lebesgue constant of the
-    fit times the float noise of the loss values (measured by the fit residual at the spare nodes,
-    and never taken below 4 ulp of the values in the path's dtype). ``verified`` is False where the
-    branch and bound ran out of budget (the bound stands; it is not claimed tight).
+    fit times the float noise of the loss values (see :func:`_noise`). ``verified`` is False where
+    the branch and bound ran out of budget (the bound stands; it is not claimed tight).
     """
     I = len(owner)
-    m = deg + 1 + max(4, deg // 8)
+    m = deg + 1 + max(8, deg // 4)
     x = _cheb_points(m)
     width = t1 - t0
     tt = t0[:, None] + width[:, None] * ((x + 1) / 2)[None]
     pts = _eval_pieces(coef, np.repeat(owner, m), tt.reshape(-1))
     vals = batched_loss(family, data, pts).reshape(I, m).double().cpu().numpy()
-    c = vals @ _fit_matrix(deg, m).T  # [I, deg+1]
-    resid = np.abs(c @ C.chebvander(x, deg).T - vals).max(axis=1)
-    ulp = torch.finfo(coef.dtype).eps
-    noise = np.maximum(2 * resid * np.sqrt(m / (m - deg - 1)), 4 * ulp * np.abs(vals).max(axis=1))
+    lost = ~np.isfinite(vals).all(axis=1)  # overflow: no bound but +inf
+    vals[lost] = np.where(np.isnan(vals[lost]), np.inf, vals[lost])
+    c = np.where(lost[:, None], 0.0, vals) @ _fit_matrix(deg, m).T  # [I, deg+1]
+    noise = _noise(np.where(lost[:, None], 0.0, vals) - c @ C.chebvander(x, deg).T, deg,
+                   torch.finfo(coef.dtype).eps * np.where(lost[:, None], 0.0, vals))
     br = _branch_and_bound(c, _derivative_roots(c), max_boxes=int(max(64 * I, 3e8 / m**2)))
+    br.upper[lost], br.verified[lost] = np.inf, False
     ct = t0 + width * (br.where + 1) / 2
     cvals = batched_loss(family, data, _eval_pieces(coef, owner, ct)).double().cpu().numpy()
     best = vals.argmax(axis=1)
@@ -372,7 +385,8 @@ def _interval_maxima(family, data, coef, owner, t0, t1, deg):
     vmax = np.where(at_node, vals[np.arange(I), best], cvals)
     tmax = np.where(at_node, tt[np.arange(I), best], ct)
     bound = np.maximum(vmax, br.upper + _lebesgue(deg, m) * noise)
-    return vmax, tmax, bound - vmax, br.verified
+    with np.errstate(invalid="ignore"):  # inf − inf where the loss overflowed
+        return vmax, tmax, np.where(lost, np.inf, bound - vmax), br.verified
 
 
 def segment_max(family, data, a: torch.Tensor, b: torch.Tensor):
@@ -608,7 +622,8 @@ def _exact_pieces(family, data, coef, kind):
     np.maximum.at(pb, owner, vmax + err)
     ok = np.ones(S, bool)
     np.logical_and.at(ok, owner, verified)
-    return pv, pt, pb - pv, counts, ok
+    with np.errstate(invalid="ignore"):  # inf − inf where the loss overflowed
+        return pv, pt, np.where(np.isinf(pb), np.inf, pb - pv), counts, ok
 
 
 def certify_paths(
@@ -653,7 +668,7 @@ def certify_paths(
         bound = max(r[1] + r[3] for r in rows)
         out.append(PathCertificate(  # an exact kind only where every piece's bracket closed
             kind=kind if all(r[5] for r in rows) else "interval-bound",
-            max_loss=float(seg[j]), fit_error=float(bound - seg[j]),
+            max_loss=float(seg[j]), fit_error=float(bound - seg[j]) if bound < np.inf else np.inf,
             argmax_segment=j, argmax_t=float(rows[j][2]),
             endpoint_losses=(float(ends_loss[i, 0]), float(ends_loss[i, 1])),
             segment_max=tuple(float(v) for v in seg), intervals=int(sum(r[4] for r in rows)),
