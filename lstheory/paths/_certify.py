@@ -5,15 +5,21 @@ Which certificate a family gets:
 
 ``exact-polynomial``
     σ polynomial, square loss: along a piece of degree d the loss is a polynomial in t of degree
-    ``d · family.loss_degree``. It is sampled at ``deg + 3`` Chebyshev nodes (all pieces of all
-    paths in one batched call), its Chebyshev series fitted (exact up to rounding; the residual is
-    reported as ``fit_error`` and added to the bound), and maximised over the end points and the
-    real roots of its derivative (batched companion eigenvalues).
+    ``deg = d · family.loss_degree``. It is sampled at ``deg + 1 + max(8, deg/4)`` Chebyshev
+    points (all pieces of all paths in one batched call) and its Chebyshev series fitted; the
+    residual at the spare points measures the float noise of the loss values. The maximum of the
+    series is bracketed without leaving the Chebyshev basis (a power basis loses everything past
+    degree ~80): candidates from the colleague-matrix roots of its derivative, then a branch and
+    bound whose sub-intervals close by an enclosure, a monotonicity or a concavity test, each with
+    a rounding allowance. ``max_loss`` is a loss value attained on the path; ``fit_error`` is the
+    bracket's width plus the fit's Lebesgue constant times the noise (never below 4 ulp of the
+    path's dtype: float32 paths get float32 margins). A bracket that does not close within its
+    budget keeps its (rigorous) enclosure and the path is labelled ``interval-bound`` instead.
 ``exact-piecewise``
     two-layer ReLU / leaky-ReLU nets with the square loss: the pre-activations ``w_j(t)·x_i +
     b_j(t)`` are polynomials of degree d in t whose roots in (0, 1) are computed in closed form.
     Between consecutive roots every unit keeps its side of the kink, so the loss is a polynomial
-    of degree 4d there and is maximised as above, interval by interval.
+    of degree 4d there and is bracketed as above, interval by interval.
 ``interval-bound``
     any other :class:`~lstheory.nets.MLP` with ReLU, leaky-ReLU, identity or quadratic σ (square
     or cross-entropy loss): on each t-interval the parameters lie in a box (Taylor form of the
