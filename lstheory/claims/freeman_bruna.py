@@ -290,6 +290,10 @@ def check_linear_connected(ctx: Context, *, weak: bool, claim: Claim, widths: st
     proof = _split_verdict(claim, ctx, holds, hyps, det, split, w, instance, evidence)
     if proof is not None:
         return proof  # an exact certificate decides; no path search needed
+    if all(h.holds for h in hyps) and eps >= gap:  # no search can decide: say so before one
+        return make_verdict(claim, ctx, Outcome.INCONCLUSIVE,
+                            _unresolved(eps, 0.0, gap, r, scale, "no paths searched"),
+                            instance, hyps, evidence)
     data_ = (X.to(ctx.device), Y.to(ctx.device))
     res, losses, prs, paths, certs, ok = _linear_pairs(ctx, fam, data_, starts, budget, eps)
     excess = float(res.loss.double().max()) - L_star
@@ -318,12 +322,8 @@ def check_linear_connected(ctx: Context, *, weak: bool, claim: Claim, widths: st
                    "; ".join(h.statement for h in hyps if not h.holds) + " fails; "
                    f"{sum(ok)}/{len(ok)} pairs ε-connected anyway (ε = {eps:.3g})")
     if eps + max(excess, 0.0) >= gap:
-        return say(Outcome.INCONCLUSIVE,
-                   f"ε-connectivity cannot decide here: ε = {eps:.3g} plus the minima's excess "
-                   f"{max(excess, 0.0):.3g} is not below the instance's scale L*_rank({r - 1}) − "
-                   f"L* = {gap:.3g} (a path at that tolerance may cross the rank-deficient set); "
-                   f"{sum(ok)}/{len(ok)} pairs ε-connected. Lower --epsilon below "
-                   f"{gap / scale:.3g}")
+        return say(Outcome.INCONCLUSIVE, _unresolved(eps, max(excess, 0.0), gap, r, scale,
+                                                     f"{sum(ok)}/{len(ok)} pairs ε-connected"))
     rot_ok = rotation is None or (rotation[0] and rotation[1].bound <= eps)
     if all(ok) and rot_ok:
         return say(Outcome.CONSISTENT,
@@ -334,6 +334,15 @@ def check_linear_connected(ctx: Context, *, weak: bool, claim: Claim, widths: st
     return say(Outcome.INCONCLUSIVE,
                f"{len(ok) - sum(ok)} of {len(ok)} pairs were not ε-connected (ε = {eps:.3g}) by "
                "the path methods (a missing path is not a proof of disconnection)")
+
+
+def _unresolved(eps: float, excess: float, gap: float, r: int, scale: float, found: str) -> str:
+    lower = (f"lower --epsilon below {(gap - excess) / scale:.3g}" if gap > excess else
+             "the descent ends themselves are not below the rank-deficient level")
+    return (f"ε-connectivity cannot decide here: ε = {eps:.3g} plus the minima's excess "
+            f"{excess:.3g} is not below the instance's scale L*_rank({r - 1}) − L* = {gap:.3g} "
+            f"(a path within ε of the level may cross the rank-deficient set, where the "
+            f"components split); {found}; {lower}")
 
 
 def _split_verdict(claim, ctx, holds, hyps, det, split, w, instance, evidence):
