@@ -494,6 +494,7 @@ def _interval_loss_upper(family, data, centre: torch.Tensor, radius: torch.Tenso
     Y = torch.as_tensor(data[1] if not hasattr(data, "Y") else data.Y)
     X, Y = X.to(centre.device, centre.dtype), Y.to(centre.device)
     pc, pr = family.unflatten(centre), family.unflatten(radius)
+    fi = torch.finfo(centre.dtype)  # rounding allowance of the path's own dtype
     hc = X.expand(centre.shape[0], *X.shape)
     hr = torch.zeros_like(hc)
     for ell in range(1, family.depth + 1):
@@ -502,7 +503,7 @@ def _interval_loss_upper(family, data, centre: torch.Tensor, radius: torch.Tenso
         zr = hr @ Wc.abs().transpose(1, 2) + (hc.abs() + hr) @ Wr.transpose(1, 2)
         if family.bias:
             zc, zr = zc + pc[f"b{ell}"][:, None], zr + pr[f"b{ell}"][:, None]
-        zr = zr * (1 + 1e-12) + 1e-300
+        zr = zr * (1 + 8 * fi.eps) + fi.tiny + 4 * fi.eps * zc.abs()
         lo, hi = zc - zr, zc + zr
         if ell < family.depth:
             lo, hi = _interval_act(family.activation, lo, hi)
@@ -526,7 +527,7 @@ def _interval_upper_batched(family, data, coef, owner, t0, t1):
         for i in range(0, len(owner), chunk):
             c, r = _taylor_box(coef, owner[i : i + chunk], t0[i : i + chunk], t1[i : i + chunk])
             out.append(_interval_loss_upper(family, data, c, r))
-    return torch.cat(out).double().cpu().numpy() * (1 + 1e-12)
+    return torch.cat(out).double().cpu().numpy() * (1 + 64 * torch.finfo(coef.dtype).eps)
 
 
 def _update_lower(lower, best, path_of_piece, owner, t, values):
