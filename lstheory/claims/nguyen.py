@@ -188,6 +188,7 @@ def _hypotheses(fam, X, m, N, need, weak, excess, mono):
             HypothesisCheck("loss", "convex loss", fam.loss_kind == "square",
                             f"{fam.loss_kind} loss (convex in the outputs)"),
             HypothesisCheck("data", "distinct samples", bool(gaps.min() > 0),
+                            "one sample" if len(X) == 1 else
                             f"smallest distance between inputs {float(gaps.min()):.3g}"))
 
 
