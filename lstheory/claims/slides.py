@@ -61,7 +61,14 @@ def _budget(name: str) -> tuple[DescentOptions, StringOptions]:
 
 def check_deep_quadratic(ctx: Context, **opts) -> Verdict:
     """Sample minima → check the global value both ways → join every pair by a certified string
-    path → count N_λ → decide."""
+    path → count N_λ → decide. Torch runs on one thread (small batched problems)."""
+    from ._connectivity import one_thread
+
+    with one_thread():
+        return _check_deep_quadratic(ctx, **opts)
+
+
+def _check_deep_quadratic(ctx: Context, **opts) -> Verdict:
     N, n, depth, starts = opts["n_data"], opts["input_dim"], opts["depth"], opts["starts"]
     c = float(ctx.part("width_scale"))
     need = slide_widths(N, depth, c)
