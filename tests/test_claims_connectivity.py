@@ -22,7 +22,7 @@ CLAIMS = ["linear-connected", "linear-no-bad-minima", "relu-disconnected",
           "relu-nearly-connected", "venturi-relu-narrow", "nguyen-wide", "yun-spurious",
           "degenerate-minima"]
 #: smaller instances of the same kind, so the default test tier stays within its budget
-SMALL = {"relu-disconnected": {"n_data": 80, "teachers": 1},
+SMALL = {"relu-disconnected": {"n_data": 90, "teachers": 1},  # N ≥ 10·P, P = 9
          "relu-nearly-connected": {"widths": "2,4,8", "students": 3, "n_data": 32},
          "venturi-relu-narrow": {"n_data": 120, "starts": 4},
          "linear-no-bad-minima": {"starts": 6},
