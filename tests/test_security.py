@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from lstheory import InvalidArgument
 
+
 # ------------------------------------------------------------------ system files are data
 def _payloads(marker: Path) -> list[str]:
     cmd = f"touch {marker}"
@@ -180,9 +181,9 @@ def test_a_crafted_cifar_pickle_is_refused_and_runs_nothing(tmp_path, name):
 @pytest.mark.parametrize("module, name", [("builtins", "eval"), ("subprocess", "Popen"),
                                           ("numpy", "load"), ("torch", "load")])
 def test_the_unpickler_refuses_any_other_global(module, name):
-    from lstheory.data._cifar import BatchUnpickler  # not yet in the front door
-
     import io
+
+    from lstheory.data._cifar import BatchUnpickler  # not yet in the front door
 
     blob = f"c{module}\n{name}\n.".encode()  # protocol 0: GLOBAL module name
     with pytest.raises(pickle.UnpicklingError, match=f"{module}.{name}"):
@@ -522,8 +523,7 @@ def _assert_group_gone_and_cleaned(pids: Path, scratch: Path):
 def test_an_interrupted_phc_run_kills_its_process_group_and_cleans_up(tmp_path, monkeypatch, how):
     import signal
 
-    from lstheory.algebra import katsura
-    from lstheory.algebra import _phc
+    from lstheory.algebra import _phc, katsura
     from lstheory.algebra._phc import PhcError, solve_phc
 
     if how == "SIGTERM" and signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:

@@ -436,7 +436,7 @@ def parse_system(text: str, *, format: str = "auto", name: str = "") -> Polynomi
     return _parse_plain(text, name)
 
 
-# ---------------------------------------------------------------------------- the polynomial grammar
+# ------------------------------------------------------------------------ the polynomial grammar
 # Text from files and options never reaches sympy's string parser (``sympify``/``parse_expr``
 # evaluate Python). A small recursive-descent parser accepts only
 #

@@ -95,9 +95,8 @@ def _net_system(args, seed):
 
 
 def run(args) -> int:
-    from ..algebra import phc_available, read_system, solve
-
     from .._io import check_output_path
+    from ..algebra import phc_available, read_system, solve
 
     seed = _int(args.seed, "--seed")
     if (args.file is None) == (args.net is None):

@@ -109,9 +109,8 @@ class TrajectoryStore:
         try:
             self._load(meta)
         except (KeyError, TypeError, ValueError) as e:
-            raise InvalidArgument(
-                "path", str(path), f"a store whose manifest is well formed ({type(e).__name__}: {e})"
-            ) from None
+            why = f"a store with a well-formed manifest ({type(e).__name__}: {e})"
+            raise InvalidArgument("path", str(path), why) from None
 
     def _load(self, meta: dict) -> None:
         if meta["dtype"] not in _DTYPES:
