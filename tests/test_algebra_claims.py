@@ -2,8 +2,10 @@
 
 import json
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lstheory import InvalidArgument, ResourceLimit, get_claim, verify
 from lstheory.claims import Outcome
@@ -12,21 +14,37 @@ from lstheory.testing import dense_systems, net_options
 
 def test_bezout_claim_consistent_with_evidence():
     v = verify("bezout", seed=0, budget="fast")
-    assert v.outcome == Outcome.CONSISTENT
-    count, bound = v.evidence_value("finite solutions (regular + singular)"), \
+    assert v.outcome == Outcome.CONSISTENT, v.reason
+    count, bound = v.evidence_value("isolated regular solutions"), \
         v.evidence_value("Bezout bound Π deg")
     assert 0 < count <= bound
     assert v.evidence_value("dense control: finite / bound") == (bound, bound)
     assert v.evidence_value("seed's degree l^d") == 2  # next to the symbolic degree 3
     assert v.evidence_value("degree per equation (sympy)") == (3,)
+    assert v.instance["degree"] == 2 and v.instance["n_data"] is None  # options verbatim
+    assert "by construction" in v.reason
+
+
+def _route_counts(v, system):
+    return [int(x.rsplit(": ", 1)[1])
+            for x in v.evidence_value(f"{system}: verified regular solutions by route")]
 
 
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(net_options())
-def test_bezout_never_exceeded_over_the_instance_space(opts):
-    v = verify("bezout", seed=1, budget="fast", **opts)
-    assert v.outcome in (Outcome.CONSISTENT, Outcome.INCONCLUSIVE)
-    assert v.evidence_value("count / bound") <= 1
+@given(net_options(), st.integers(0, 50))
+def test_bezout_over_the_instance_space(opts, seed):
+    """A true theorem is never refuted; each route's verified count is within the union; a
+    consistent verdict has the dense control attaining Π deg, counted by every homotopy route."""
+    v = verify("bezout", seed=seed, budget="fast", **opts)
+    assert v.outcome in (Outcome.CONSISTENT, Outcome.INCONCLUSIVE), v.reason
+    bound = v.evidence_value("Bezout bound Π deg")
+    union = v.evidence_value("network: union of the routes")
+    assert max(_route_counts(v, "network")) <= union <= bound
+    assert v.evidence_value("count / bound") == pytest.approx(union / bound)
+    if v.outcome == Outcome.CONSISTENT:
+        assert v.evidence_value("dense control: union of the routes") == bound
+        assert _route_counts(v, "dense control")[:2] == [bound, bound]
+    assert all(h.holds for h in v.hypotheses)
 
 
 @settings(max_examples=6, deadline=None)
@@ -38,14 +56,86 @@ def test_dense_systems_attain_bezout(system):
     assert roots.n_finite == roots.n_regular == system.bezout_number
 
 
+@settings(max_examples=5, deadline=None)
+@given(dense_systems())
+def test_newton_verification_keeps_solutions_and_rejects_the_rest(system):
+    """Verified = distinct regular solutions: duplicates merge, perturbed points are refined
+    back onto them, points far from any solution are rejected."""
+    from lstheory.algebra import solve
+    from lstheory.claims.bezout import verify_regular
+
+    sols = solve(system, seed=0).solutions
+    v = verify_regular(system, np.concatenate([sols, sols, sols + 1e-7]))
+    assert v.count == system.bezout_number
+    far = verify_regular(system, np.full((3, system.n_variables), 1e6 + 1e6j))
+    assert far.count == 0 and far.rejected == 3
+
+
 @pytest.mark.parametrize("opts", [
     {"ensemble": "kostlan", "degree": 9},
     {"ensemble": "kac", "degree": 30},
-    {"ensemble": "kostlan", "degree": 2, "n_vars": 2, "trials": 80},
 ])
 def test_kostlan_claims(opts):
     v = verify("kostlan", seed=0, budget="fast", **opts)
     assert v.outcome == Outcome.CONSISTENT, v.reason
+    res, target = v.evidence_value("resolution (relative)")
+    assert res <= target == 0.05
+    assert abs(v.evidence_value("mean real zeros") / v.evidence_value("expected") - 1) <= res
+    assert all(h.holds for h in v.hypotheses)
+
+
+def test_kostlan_says_when_it_cannot_resolve():
+    v = verify("kostlan", seed=0, budget="fast", degree=4, trials=40)
+    assert v.outcome == Outcome.INCONCLUSIVE and "cannot resolve" in v.reason
+    res, target = v.evidence_value("resolution (relative)")
+    assert res > target
+
+
+@settings(max_examples=4, deadline=None)
+@given(st.integers(2, 16), st.integers(0, 10**6), st.sampled_from([0.85, 1.15]))
+def test_kostlan_refutes_values_off_by_more_than_its_resolution(degree, seed, scale):
+    from dataclasses import replace
+
+    claim = get_claim("kostlan")
+    wrong = replace(claim, parts={**claim.parts, "expected_scale": scale})
+    v = wrong.check(seed=seed, budget="fast", degree=degree)
+    res = v.evidence_value("resolution (relative)")[0]
+    assert res <= 0.05 and abs(scale - 1) > 2 * res
+    assert v.outcome == Outcome.REFUTED, v.reason
+
+
+def test_kostlan_at_the_top_of_its_degree_range():
+    """Degree 200 (the option's maximum): variances in floats, no overflow, a sane count."""
+    import math
+
+    from lstheory.algebra._kostlan import ensemble_variances
+
+    var = ensemble_variances("kostlan", 200)
+    assert var.dtype == np.float64 and np.isfinite(var).all()
+    assert var[100] == pytest.approx(float(math.comb(200, 100)), rel=1e-12)
+    v = verify("kostlan", seed=0, budget="fast", degree=200, trials=12)
+    assert v.outcome == Outcome.INCONCLUSIVE and "cannot resolve" in v.reason  # 12 trials
+    lo, hi = v.evidence_value("99.9% interval")
+    assert lo <= v.evidence_value("mean real zeros") <= hi and 5 < lo and hi < 25
+    assert all(h.holds for h in v.hypotheses)
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(0, 12), st.integers(0, 6), st.integers(0, 10**6))
+def test_count_real_roots_on_polynomials_with_known_roots(n_real, n_pairs, seed):
+    from lstheory.algebra import count_real_roots
+
+    rng = np.random.default_rng(seed)
+    real = np.sort(rng.uniform(-3, 3, n_real))
+    if n_real > 1 and np.diff(real).min() < 1e-2:
+        real = np.linspace(-3, 3, n_real)
+    pairs = rng.uniform(-2, 2, n_pairs) + 1j * rng.uniform(0.3, 2, n_pairs)
+    roots = np.concatenate([real, pairs, pairs.conj()])
+    if not len(roots):
+        roots = np.array([0.5])
+        n_real = 1
+    coeffs = np.real(np.poly(roots))[::-1] * rng.uniform(0.5, 2)
+    assert count_real_roots(coeffs[None])[0] == n_real
 
 
 def test_kac_is_univariate_only():
@@ -53,17 +143,34 @@ def test_kac_is_univariate_only():
     assert v.outcome == Outcome.HYPOTHESES_NOT_MET
 
 
-def test_kac_integral_against_the_asymptotic():
-    from lstheory.algebra import kac_asymptotic, kac_expected
+def test_kac_integral_against_the_asymptotic_and_its_constant():
+    import mpmath
 
+    from lstheory.algebra import kac_asymptotic, kac_expected
+    from lstheory.algebra._kostlan import KAC_CONSTANT, kac_constant_estimate
+
+    dps = mpmath.mp.dps
     assert kac_expected(1) == pytest.approx(1.0, abs=1e-9)  # a line has one real root
+    assert mpmath.mp.dps == dps  # mpmath's global precision is left alone
     assert abs(kac_expected(400) - kac_asymptotic(400)) < 0.01
+    est, res = kac_constant_estimate()
+    assert abs(est - KAC_CONSTANT) <= 10 * res < 1e-5
 
 
 def test_smale_shub_is_reported_never_asserted():
     v = verify("smale-shub-network", seed=0, budget="fast", trials=2)
     assert v.outcome == Outcome.INCONCLUSIVE and v.tag == "heuristic"
-    assert v.evidence_value("mean real / √Bezout") >= 0
+    assert "not asserted" in v.reason
+    (table,) = v.tables
+    rows = [dict(zip(table.columns, r)) for r in table.rows]
+    assert len(rows) == 2
+    for r in rows:
+        assert r["real"] <= r["finite"] <= r["Bezout"]
+        assert r["real/√Bezout"] == pytest.approx(r["real"] / r["Bezout"] ** 0.5)
+        assert r["conjugate-closed"] and (r["finite"] - r["real"]) % 2 == 0
+    assert v.evidence_value("mean real / √Bezout") == pytest.approx(
+        np.mean([r["real/√Bezout"] for r in rows]))
+    assert not v.hypotheses[0].holds  # network systems: not a dense support
 
 
 def test_zero_set_dimension():
@@ -72,7 +179,12 @@ def test_zero_set_dimension():
     assert v.evidence_value("K − N") == 5  # [1, 2, 1] with biases: K = 7
     assert v.evidence_value("local dimensions K − rank J at zeros") == (5,)
     assert v.evidence_value("zero Hessian eigenvalues at zeros") == (5,)
+    found = v.evidence_value("zeros with a certain rank / found")
+    assert v.evidence_value("kernels realised by nearby zeros") == found[0] > 0
+    assert v.evidence_value("Hessian: closed form vs finite differences") < 1e-5
     assert v.evidence_value("witness points (slice ∩ zero set)") > 0
+    lo, hi = v.evidence_value("singular value gap (worst)")
+    assert lo >= 1e-6 and hi <= 1e-10
 
 
 def test_too_many_paths_is_a_resource_limit():

@@ -114,7 +114,9 @@ def count_real_roots(coeffs: np.ndarray, *, tol: float = 1e-7, chunk: int = 512)
 
     Notes
     -----
-    O(d³) per polynomial; degree 200 takes ~20 ms a polynomial on one core.
+    O(d³) per polynomial; degree 200 takes ~30 ms a polynomial on one core. The eigenvalue
+    calls run with one BLAS thread (a scoped ``threadpool_limits``, as in ``lstheory.convex``):
+    threaded OpenBLAS on a busy machine made degree 200 ~25× slower (10 s vs 0.4 s for 12).
     """
     c = np.atleast_2d(np.asarray(coeffs, dtype=float))
     T, d = c.shape[0], c.shape[1] - 1
@@ -123,8 +125,17 @@ def count_real_roots(coeffs: np.ndarray, *, tol: float = 1e-7, chunk: int = 512)
     if not np.all(c[:, -1] != 0):
         raise InvalidArgument("coeffs", "a row with leading coefficient 0",
                               "polynomials of the stated degree (nonzero leading coefficient)")
+    from threadpoolctl import threadpool_limits
+
     out = np.empty(T, dtype=np.int64)
     sub = np.arange(d - 1)
+    with threadpool_limits(limits=1, user_api="blas"):  # see Notes
+        _companion_counts(c, d, sub, chunk, tol, out)
+    return out
+
+
+def _companion_counts(c, d, sub, chunk, tol, out) -> None:
+    T = len(c)
     for a in range(0, T, chunk):
         b = c[a:a + chunk]
         M = np.zeros((len(b), d, d))
@@ -132,7 +143,6 @@ def count_real_roots(coeffs: np.ndarray, *, tol: float = 1e-7, chunk: int = 512)
         M[:, sub + 1, sub] = 1.0
         r = np.linalg.eigvals(M)
         out[a:a + chunk] = (np.abs(r.imag) <= tol * np.maximum(1.0, np.abs(r))).sum(axis=1)
-    return out
 
 
 def multinomial_variance(degree: int, monomial) -> float:
