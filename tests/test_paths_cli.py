@@ -1,5 +1,6 @@
 """``lstheory paths`` between two checkpoints: any nn.Module through ModuleFamily (sampled
-estimate), a plain Sequential MLP through the MLP family (certified), and bad input (exit 2)."""
+estimate), a plain Sequential MLP through the MLP family (certified) only when that MLP
+reproduces the model's own outputs, and bad input (exit 2)."""
 
 import json
 
@@ -14,7 +15,28 @@ def mlp(width=6):
 def bn(width=6):
     return torch.nn.Sequential(torch.nn.Linear(3, width), torch.nn.BatchNorm1d(width),
                                torch.nn.Tanh(), torch.nn.Linear(width, 2))
+nn = torch.nn
+def bottleneck():  # a linear bottleneck: no activation between the last two Linear layers
+    return nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 2), nn.Linear(2, 2))
+def trailing():
+    return nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 2), nn.ReLU())
+def leading():
+    return nn.Sequential(nn.ReLU(), nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 2))
+def slopes():
+    return nn.Sequential(nn.Linear(3, 8), nn.LeakyReLU(0.05), nn.Linear(8, 8),
+                         nn.LeakyReLU(0.5), nn.Linear(8, 2))
+class Doubled(nn.Sequential):  # the structure of an MLP, another function
+    def forward(self, x):
+        return 2 * super().forward(x)
+def doubled():
+    return Doubled(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 2))
+def deep():
+    return nn.Sequential(nn.Flatten(), nn.Linear(3, 8), nn.LeakyReLU(0.2), nn.Linear(8, 8),
+                         nn.LeakyReLU(0.2), nn.Linear(8, 2))
+def linear():
+    return nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
 '''
+MISREAD = ("bottleneck", "trailing", "leading", "slopes", "doubled")
 
 
 @pytest.fixture
@@ -24,10 +46,11 @@ def workdir(tmp_path, monkeypatch):
     import clipaths_models as m
 
     torch.manual_seed(0)
-    for name in ("mlp", "bn"):
+    for name in ("mlp", "bn", "deep", "linear") + MISREAD:
         for end in ("a", "b"):
             torch.save(getattr(m, name)().state_dict(), tmp_path / f"{name}_{end}.pt")
     torch.save((torch.randn(40, 3), torch.randint(0, 2, (40,))), tmp_path / "data.pt")
+    torch.save((torch.randn(40, 3), torch.randn(40, 2)), tmp_path / "square.pt")
     return tmp_path
 
 
@@ -71,3 +94,69 @@ def test_missing_checkpoint_exits_2(cli, workdir):
     code, _, err = cli("paths", "--model", "clipaths_models:mlp", "--from", workdir / "x.pt",
                        "--to", workdir / "mlp_b.pt")
     assert code == 2 and "--from" in err
+
+
+def _own_losses(workdir, name, loss="cross-entropy"):
+    """The model's own losses at both checkpoints, straight from torch."""
+    import clipaths_models as m
+
+    X, Y = torch.load(workdir / ("data.pt" if loss == "cross-entropy" else "square.pt"))
+    out = []
+    for end in ("a", "b"):
+        net = getattr(m, name)()
+        net.load_state_dict(torch.load(workdir / f"{name}_{end}.pt"))
+        with torch.no_grad():
+            f = net.double()(X.double())
+        out.append(float(torch.nn.functional.cross_entropy(f, Y) if loss == "cross-entropy"
+                         else (f - Y.double().reshape(f.shape)).square().sum(1).mean()))
+    return out
+
+
+def _paths_json(cli, workdir, name, *extra, loss="cross-entropy"):
+    out_json = workdir / f"{name}.json"
+    data = workdir / ("data.pt" if loss == "cross-entropy" else "square.pt")
+    code, out, _ = cli("paths", "--model", f"clipaths_models:{name}", "--from",
+                       workdir / f"{name}_a.pt", "--to", workdir / f"{name}_b.pt", "--data",
+                       data, "--loss", loss, "--method", "linear", "--budget", "fast", "--json",
+                       out_json, "--quiet", "--threads", "1", *extra)
+    assert code == 0, out
+    return json.loads(out_json.read_text()), out
+
+
+@pytest.mark.parametrize("name", MISREAD)
+def test_a_model_that_is_not_exactly_an_mlp_is_evaluated_as_itself(cli, workdir, name):
+    """Bottleneck, trailing or leading activation, two LeakyReLU slopes, a Sequential with its
+    own forward: the end-point losses are the model's own, never an MLP's that looks alike."""
+    d, out = _paths_json(cli, workdir, name)
+    assert d["route"] == "module" and d["certificate"] == "sampled"
+    assert d["endpoint_losses"] == pytest.approx(_own_losses(workdir, name), rel=1e-9)
+    assert "evaluated as a module" in out
+    if name == "doubled":  # recognised by structure, rejected by the output check
+        assert d["max_output_diff"] > 1e-3
+
+
+@pytest.mark.parametrize("name,loss,kind", [
+    ("mlp", "cross-entropy", "interval-bound"),
+    ("deep", "cross-entropy", "interval-bound"),  # leading Flatten, one LeakyReLU slope
+    ("linear", "square", "exact-polynomial"),  # a stack of Linear layers: a deep linear net
+])
+def test_an_exact_mlp_takes_the_family_route_after_the_output_check(cli, workdir, name, loss,
+                                                                   kind):
+    d, out = _paths_json(cli, workdir, name, loss=loss)
+    assert d["route"] == "mlp" and d["family"].startswith("MLP(") and d["certificate"] == kind
+    assert d["max_output_diff"] <= 1e-12
+    assert d["endpoint_losses"] == pytest.approx(_own_losses(workdir, name, loss), rel=1e-9)
+    assert d["bound"] >= d["max_loss"] >= max(d["endpoint_losses"]) - 1e-12
+
+
+def test_plot_leaves_the_matplotlib_backend_alone(cli, workdir):
+    import matplotlib
+
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")  # the user's choice, not the one the test suite runs under
+    try:
+        _paths_json(cli, workdir, "mlp", "--plot", workdir / "p.png")
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(before)
+    assert (workdir / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -8,9 +8,12 @@ keyword arguments). Checkpoints are state dicts (or dicts holding one under ``st
 ``model``). Data: a ``.pt`` file with ``(X, Y)`` or ``{"X": …, "Y": …}``, or ``synthetic:N`` (N
 Gaussian inputs of ``--input-shape`` with seeded random labels: a smoke test). Batch norm uses the
 running statistics of ``--from`` (``--bn eval``) or recomputes them on the data at every point
-(``--bn recompute``). An ``nn.Sequential`` of Linear layers and ReLU / leaky-ReLU / identity is
-evaluated as an MLP family, so its certificate is exact (two layers) or a rigorous interval bound
-(deeper); any other model gets a sampled estimate, labelled as such.
+(``--bn recompute``). An ``nn.Sequential`` that is exactly ``Linear, σ, Linear, σ, …, Linear``
+(one of ReLU / leaky-ReLU with one slope / identity, nothing else) is evaluated as an MLP family,
+so its certificate is exact (two layers) or a rigorous interval bound (deeper), but only after
+that MLP is checked to reproduce the model's own outputs on the data at both end points; any
+other model (or a failed check) takes the general module route and gets a sampled estimate,
+labelled as such. The route and the reason for it are printed and saved.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ def run(args) -> int:
         connect,
         path_losses,
     )
+    from ..paths._module import module_route
 
     for flag, value, choices in (("--method", args.method, _METHODS),
                                  ("--budget", args.budget, PRESETS), ("--bn", args.bn, BN_MODES),
@@ -77,13 +81,15 @@ def run(args) -> int:
             raise InvalidArgument("threads", args.threads, "a positive integer", flag="--threads")
         torch.set_num_threads(args.threads)
     module = _build_model(args.model, args.model_arg)
-    fam, to_theta = _family(module, args)
-    a, b = (to_theta(_load_state(p, flag)).to(args.device)
-            for p, flag in ((args.ckpt_a, "--from"), (args.ckpt_b, "--to")))
-    if hasattr(fam, "set_buffers"):
-        fam.set_buffers(fam.buffers_of(_load_state(args.ckpt_a, "--from")))
+    states = [_load_state(p, flag) for p, flag in ((args.ckpt_a, "--from"), (args.ckpt_b, "--to"))]
     data = _data(args, module)
-    data = (data[0].to(args.device, torch.float64), data[1].to(args.device))
+    route = module_route(module, args.loss, states=states, X=data[0], bn=args.bn,
+                         batch_size=args.batch_size)
+    fam = route.family
+    a, b = (route.theta_of(st).to(args.device) for st in states)
+    if hasattr(fam, "set_buffers"):
+        fam.set_buffers(fam.buffers_of(states[0]))
+    data = (route.inputs(data[0]).to(args.device, torch.float64), data[1].to(args.device))
     if args.loss == "square":
         data = (data[0], data[1].to(torch.float64))
     progress = Progress(enabled=not args.quiet)
@@ -97,6 +103,8 @@ def run(args) -> int:
     out = {
         "model": args.model, "from": args.ckpt_a, "to": args.ckpt_b, "method": args.method,
         "budget": args.budget, "seed": args.seed, "bn": args.bn, "family": repr(fam),
+        "route": route.route, "route_reason": route.reason,
+        "max_output_diff": route.max_output_diff,
         "endpoint_losses": list(cert.endpoint_losses), "max_loss": cert.max_loss,
         "bound": cert.bound if cert.certified else None, "certificate": cert.kind,
         "barrier": cert.barrier, "barrier_bound": cert.barrier_bound if cert.certified else None,
@@ -120,6 +128,7 @@ def _print(out: dict, cert) -> None:
     print(f"path {out['from']} → {out['to']} ({out['method']}, {out['budget']}, seed "
           f"{out['seed']})")
     print(f"  family:            {out['family']}")
+    print(f"  route:             {out['route']}: {out['route_reason']}")
     print(f"  end-point losses:  {out['endpoint_losses'][0]:.6g}, {out['endpoint_losses'][1]:.6g}")
     print(f"  max loss on path:  {out['max_loss']:.6g} {bound}")
     extra = "" if not cert.certified else f" (certified ≤ {out['barrier_bound']:.6g})"
@@ -130,13 +139,12 @@ def _print(out: dict, cert) -> None:
 
 
 def _plot(path: str, arc, prof, out: dict) -> None:
-    import matplotlib
+    from matplotlib.figure import Figure  # no pyplot: the user's backend is left alone
 
-    matplotlib.use("Agg")
+    from .._io import save_figure
 
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = Figure(figsize=(6, 4))
+    ax = fig.add_subplot()
     ax.plot(arc, prof, lw=1.5)
     if out["bound"] is not None:
         ax.axhline(out["bound"], color="C3", ls="--", lw=1, label=f"certified bound "
@@ -146,8 +154,6 @@ def _plot(path: str, arc, prof, out: dict) -> None:
            title=f"{out['method']}: barrier {out['barrier']:.3g}, length "
                  f"{out['normalised_length']:.3g}")
     fig.tight_layout()
-    from .._io import save_figure
-
     save_figure(fig, path)
 
 
@@ -197,53 +203,6 @@ def _load_state(path: str, flag: str) -> dict:
     if not isinstance(obj, dict):
         raise InvalidArgument(flag.strip("-"), path, "a state dict", flag=flag)
     return obj
-
-
-def _family(module, args):
-    """An MLP family for a plain Sequential of Linear + one activation, else a ModuleFamily."""
-    from ..paths import ModuleFamily
-
-    mlp = _as_mlp(module, args.loss)
-    if mlp is not None:  # no batch norm in a plain Sequential of Linear layers
-        return mlp
-    fam = ModuleFamily(module, args.loss, bn=args.bn, batch_size=args.batch_size)
-    return fam, fam.theta_of
-
-
-def _as_mlp(module, loss: str):
-    import torch
-    from torch import nn
-
-    from ..nets import MLP
-
-    if not isinstance(module, nn.Sequential) or loss not in ("cross-entropy", "square"):
-        return None
-    acts = {nn.ReLU: "relu", nn.LeakyReLU: "leaky-relu", nn.Identity: "identity"}
-    linears, names, slope = [], set(), 0.01
-    for i, layer in enumerate(module):
-        if isinstance(layer, nn.Linear):
-            linears.append((str(i), layer))
-        elif type(layer) in acts:
-            names.add(acts[type(layer)])
-            slope = getattr(layer, "negative_slope", slope)
-        elif not (isinstance(layer, nn.Flatten) and i == 0):
-            return None
-    biases = {lin.bias is not None for _, lin in linears}
-    if not linears or len(names) > 1 or len(biases) != 1:
-        return None
-    widths = [linears[0][1].in_features] + [lin.out_features for _, lin in linears]
-    fam = MLP(widths, names.pop() if names else "identity", bias=biases.pop(), loss=loss,
-              negative_slope=slope)
-
-    def to_theta(state):
-        t = {}
-        for ell, (idx, _) in enumerate(linears, start=1):
-            t[f"W{ell}"] = torch.as_tensor(state[f"{idx}.weight"]).double()[None]
-            if fam.bias:
-                t[f"b{ell}"] = torch.as_tensor(state[f"{idx}.bias"]).double()[None]
-        return fam.flatten(t)[0]
-
-    return fam, to_theta
 
 
 def _data(args, module):

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from .._errors import InvalidArgument, UnknownName
 
-__all__ = ["ModuleFamily", "BN_MODES", "MODULE_LOSSES"]
+__all__ = ["ModuleFamily", "ModuleRoute", "BN_MODES", "MODULE_LOSSES", "module_route",
+           "sequential_mlp", "module_outputs"]
 
 BN_MODES = ("eval", "recompute")
 MODULE_LOSSES = ("cross-entropy", "square")
@@ -157,3 +159,138 @@ class ModuleFamily:
             loss = self.loss(t, data)
             (g,) = torch.autograd.grad(loss.sum(), t)
         return loss.detach(), g
+
+
+# ---------------------------------------------------------------------------- MLP recognition
+_SEQ_ACTIVATIONS = {nn.ReLU: "relu", nn.LeakyReLU: "leaky-relu", nn.Identity: "identity"}
+
+
+@dataclass(frozen=True)
+class ModuleRoute:
+    """How a model is evaluated along a path.
+
+    ``family`` is an :class:`~lstheory.nets.MLP` (``route == "mlp"``: certified bounds) when the
+    model is a plain MLP *and* that MLP reproduces the model's outputs at every checked state,
+    else a :class:`ModuleFamily` (``route == "module"``). ``theta_of`` maps a state dict to the
+    family's flat vector; ``inputs`` maps the model's inputs to the family's (a leading
+    ``Flatten``); ``reason`` says why, with the measured output difference.
+    """
+
+    family: object
+    theta_of: Callable
+    inputs: Callable
+    route: str
+    reason: str
+    max_output_diff: float | None = None
+
+
+def sequential_mlp(module: nn.Module, loss: str):
+    """``(MLP, theta_of, reason)`` when ``module`` is exactly ``[Flatten,] Linear, σ, Linear, σ,
+    …, Linear`` (one activation type and one slope between every two Linear layers, nothing
+    else, all layers with or all without bias), or ``(None, None, reason)``.
+
+    A stack of Linear layers without any activation is a deep linear net (σ = identity).
+    """
+    from ..nets import MLP
+
+    if not isinstance(module, nn.Sequential):
+        return None, None, f"{type(module).__name__} is not an nn.Sequential"
+    if loss not in MODULE_LOSSES:
+        return None, None, f"loss {loss!r} is not one the MLP family has"
+    layers = list(module)
+    if layers and isinstance(layers[0], nn.Flatten):
+        if (layers[0].start_dim, layers[0].end_dim) != (1, -1):
+            return None, None, "a Flatten that keeps more than the batch dimension"
+        layers = layers[1:]
+    if not layers:
+        return None, None, "an empty Sequential"
+    if not isinstance(layers[0], nn.Linear):
+        return None, None, f"it starts with {layers[0]!r}, not a Linear layer"
+    if not isinstance(layers[-1], nn.Linear):
+        return None, None, f"{layers[-1]!r} follows the last Linear layer"
+    deep_linear = all(isinstance(x, nn.Linear) for x in layers)
+    for i, x in enumerate(layers):
+        if not deep_linear and (i % 2 == 0) != isinstance(x, nn.Linear):
+            return None, None, (f"layer {i} ({x!r}) breaks the alternation Linear, activation, "
+                                "…, Linear")
+    linears = layers if deep_linear else layers[0::2]
+    acts = [] if deep_linear else layers[1::2]
+    kinds = {(type(a), getattr(a, "negative_slope", None)) for a in acts}
+    if len(kinds) > 1 or any(t not in _SEQ_ACTIVATIONS for t, _ in kinds):
+        return None, None, (f"activations {sorted(set(map(repr, acts)))} are not one "
+                            "supported activation with one slope")
+    (act_type, slope), = kinds or {(nn.Identity, None)}
+    if slope is not None and not 0.0 < slope < 1.0:
+        return None, None, f"LeakyReLU slope {slope} is outside (0, 1)"
+    if len({lin.bias is not None for lin in linears}) != 1:
+        return None, None, "some Linear layers have a bias and some do not"
+    if any(a.in_features != b.out_features for a, b in zip(linears[1:], linears)):
+        return None, None, "consecutive Linear layers do not chain"
+    widths = [linears[0].in_features] + [lin.out_features for lin in linears]
+    fam = MLP(widths, _SEQ_ACTIVATIONS[act_type], bias=linears[0].bias is not None, loss=loss,
+              negative_slope=slope if slope is not None else 0.01)
+    names = {id(m): n for n, m in module.named_children()}
+    keys = [names[id(lin)] for lin in linears]
+
+    def theta_of(state) -> torch.Tensor:
+        t = {}
+        for ell, key in enumerate(keys, start=1):
+            t[f"W{ell}"] = torch.as_tensor(state[f"{key}.weight"]).double()[None]
+            if fam.bias:
+                t[f"b{ell}"] = torch.as_tensor(state[f"{key}.bias"]).double()[None]
+        return fam.flatten(t)[0]
+
+    return fam, theta_of, f"an exact Sequential MLP {list(widths)} ({fam.activation.name})"
+
+
+def module_outputs(module: nn.Module, state, X: torch.Tensor) -> torch.Tensor:
+    """The model's own outputs on ``X`` with the parameters and buffers of ``state`` (float64,
+    eval mode; ``module`` is left alone)."""
+    net = copy.deepcopy(module).double().eval()
+    net.load_state_dict({k: torch.as_tensor(v) for k, v in dict(state).items()})
+    with torch.no_grad():
+        return net(X.double())
+
+
+def module_route(module: nn.Module, loss: str | Callable = "cross-entropy", *,
+                 states=(), X: torch.Tensor | None = None, bn: str = "eval",
+                 batch_size: int | None = None, rtol: float = 1e-9) -> ModuleRoute:
+    """The family for ``module``: the MLP family (certified bounds) when :func:`sequential_mlp`
+    recognises it **and** the MLP reproduces the model's own outputs on ``X`` at every state in
+    ``states`` (max abs difference ≤ ``rtol · (1 + max|output|)``); otherwise the general
+    :class:`ModuleFamily` route. Without ``states`` and ``X`` nothing can be checked and the
+    general route is taken."""
+    flat = bool(len(module) and isinstance(module[0], nn.Flatten)) if isinstance(
+        module, nn.Sequential) else False
+
+    def inputs(x):
+        return x.reshape(len(x), -1) if flat else x
+
+    def general(reason, diff=None):
+        fam = ModuleFamily(module, loss, bn=bn, batch_size=batch_size)
+        return ModuleRoute(fam, fam.theta_of, lambda x: x, "module", reason, diff)
+
+    fam, theta_of, why = sequential_mlp(module, loss) if isinstance(loss, str) else (
+        None, None, "a custom loss")
+    if fam is None:
+        return general(f"evaluated as a module: {why}")
+    if not len(states) or X is None:
+        return general("evaluated as a module: no end points to check an MLP reading against")
+    diff, scale = 0.0, 0.0
+    for state in states:
+        try:
+            own = module_outputs(module, state, X)
+            mine = fam.forward(theta_of(state)[None], inputs(X).double())[0]
+        except (KeyError, RuntimeError, ValueError) as e:  # (InvalidArgument is a ValueError)
+            return general(f"evaluated as a module: the MLP reading could not be evaluated ({e})")
+        if own.shape != mine.shape:
+            return general(f"evaluated as a module: the MLP reading gives outputs of shape "
+                           f"{tuple(mine.shape)}, the model {tuple(own.shape)}")
+        diff = max(diff, float((own - mine).abs().max()))
+        scale = max(scale, float(own.abs().max()))
+    if not diff <= rtol * (1 + scale):
+        return general(f"evaluated as a module: the MLP reading ({why}) differs from the model's "
+                       f"own outputs by {diff:.3g} (max |output| {scale:.3g})", diff)
+    return ModuleRoute(fam, theta_of, inputs, "mlp",
+                       f"{why}; its outputs equal the model's at {len(states)} end points "
+                       f"(max |Δ| = {diff:.2g})", diff)
