@@ -386,7 +386,7 @@ def read_system(path: str | Path, *, format: str = "auto") -> PolynomialSystem:
     """
     p = Path(path)
     if not p.is_file():
-        raise InvalidArgument("path", str(path), "an existing system file")
+        raise InvalidArgument("path", str(path), "the path of an existing system file")
     try:
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:
