@@ -129,19 +129,21 @@ def _analyse(spec: dict, zero: bool, claimed: int, factor: float) -> dict:
             "identity_off": off, "identity_slack": slack, "identity": ident}
 
 
-def _hypotheses(fam, w, K, R, zero, grads, weak, scales, activation):
+def _hypotheses(fam, K, R, cond, examined, weak, activation):
+    """``cond[i]``: point i is critical (weakened form) or has zero loss. The points examined are
+    the origin (fixed by the options) or the descent ends that meet ``cond``."""
     poly = fam.activation.is_polynomial and fam.loss_kind == "square"
-    crit = [float(g) <= GRAD_RTOL * s for g, s in zip(grads, scales)]
+    what = f"‖∇L‖ ≤ {GRAD_RTOL:g}·scale" if weak else f"L ≤ {LOSS_RTOL:g}·mean‖y‖²"
     return (HypothesisCheck("network", "polynomial net (σ polynomial), square loss", poly,
                             f"σ = {activation}, degree {fam.activation.degree}, "
                             f"loss {fam.loss_kind}"),
             HypothesisCheck("overparametrised", "K > R = N·outputs", K > R,
                             f"K = {K}, R = {R}"),
-            HypothesisCheck("zero loss", "critical points (zero loss not required)" if weak else
-                            "the points examined have zero loss",
-                            all(crit) if weak else bool(zero.all()),
-                            f"{int(zero.sum())}/{len(zero)} at L ≤ {LOSS_RTOL:g}·mean‖y‖², "
-                            f"{sum(crit)}/{len(crit)} with ‖∇L‖ ≤ {GRAD_RTOL:g}·scale"))
+            HypothesisCheck("zero loss", "the points examined are critical (zero loss not "
+                            "required)" if weak else "the points examined have zero loss",
+                            all(cond[i] for i in examined),
+                            f"{sum(cond)}/{len(cond)} points with {what}; examined: "
+                            f"{list(examined)}"))
 
 
 def check_degenerate_minima(ctx: Context, *, weak: bool, claim: Claim, widths: str,
@@ -168,9 +170,10 @@ def check_degenerate_minima(ctx: Context, *, weak: bool, claim: Claim, widths: s
         spec = [spectrum_at(fam, d, p) for p in points]
     grads = fam.loss_and_grad(points, d)[1].norm(dim=1).cpu()
     an = [_analyse(s, bool(zero[i]), claimed, factor) for i, s in enumerate(spec)]
-    hyps = _hypotheses(fam, w, K, R, zero, grads, weak,
-                       [max(scale, a["scale"]) for a in an], activation)
-    examined = [i for i in range(len(points)) if weak or bool(zero[i])]
+    cond = [float(g) <= GRAD_RTOL * max(scale, a["scale"]) for g, a in zip(grads, an)] if weak \
+        else [bool(z) for z in zero]
+    examined = [0] if at == "origin" else [i for i in range(len(points)) if cond[i]]
+    hyps = _hypotheses(fam, K, R, cond, examined, weak, activation)
     tables = (_table(losses, grads, spec, an, claimed, K, R),)
     evidence = _evidence(K, R, claimed, factor, zero, an, examined, spec)
     instance = {"widths": widths, "activation": activation, "bias": bias, "n_data": len(X),
@@ -185,8 +188,9 @@ def check_degenerate_minima(ctx: Context, *, weak: bool, claim: Claim, widths: s
         return verdict(Outcome.HYPOTHESES_NOT_MET,
                        "; ".join(h.statement for h in hyps if not h.holds) + " fails")
     if not examined:
-        return verdict(Outcome.INCONCLUSIVE, f"no descent reached zero loss (lowest loss "
-                       f"{float(losses.min()):.3g}, mean‖y‖² = {scale:.3g})")
+        return verdict(Outcome.INCONCLUSIVE, f"no descent reached "
+                       f"{'a critical point' if weak else 'zero loss'} (lowest loss "
+                       f"{float(losses.min()):.3g}, mean‖y‖² = {scale:.3g}): nothing to examine")
     return _decide(verdict, an, examined, points, losses, claimed, factor, spec, weak)
 
 
