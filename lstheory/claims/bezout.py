@@ -34,7 +34,6 @@ from ..algebra import (
     kac_expected,
     kostlan_expected,
     kostlan_family,
-    local_dimension,
     network_system,
     phc_available,
     random_dense,
@@ -174,7 +173,7 @@ STEP_TOL, COND_MAX, CLUSTER_TOL = 1e-9, 1e10, 1e-6
 class Verified:
     """Distinct regular solutions that passed Newton verification: after refinement the
     Newton step is ≤ 1e-9·max(1, ‖x‖∞), cond(J) ≤ 1e10, and distinct points are further apart
-    than 10⁶ Newton steps."""
+    than 10⁶ times that step tolerance (else they are counted as one: never over-count)."""
 
     points: np.ndarray
     rejected: int
@@ -507,8 +506,8 @@ def _smale_shub_decide(ctx, counts, rows, ratios):
                                      f"the stated bound {up:g}·√Bezout = {up * root_b:.3g}")
         exhaustive = c.complete and c.agree
         if exhaustive and low is not None and real < low * root_b:
-            return Outcome.REFUTED, (f"instance seed {seed}: exactly {real} real solutions (counted "
-                                     f"exhaustively) < the stated {low:g}·√Bezout = "
+            return Outcome.REFUTED, (f"instance seed {seed}: exactly {real} real solutions "
+                                     f"(counted exhaustively) < the stated {low:g}·√Bezout = "
                                      f"{low * root_b:.3g}")
         if exhaustive and frac is not None and real < frac * c.union.count:
             return Outcome.REFUTED, (f"instance seed {seed}: {real} of {c.union.count} solutions "
