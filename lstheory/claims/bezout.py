@@ -12,6 +12,24 @@ polynomial nets, with the algebraic facts behind them.
 
 A check reads like the argument: build the network system → fix the gauge (say what was fixed) →
 count by homotopy continuation (torch, or phc) → compare with the bound and a dense control.
+
+What carries the evidence (a total-degree count cannot exceed Π deg by construction):
+
+* bezout: every solution Newton-verified and counted by three routes (the chosen backend, a
+  second homotopy — phc's polyhedral one, or torch with another γ — and Newton from random
+  starts, which no start system bounds); the stated bound is tested on the network system and
+  on the dense control, where it is sharp.
+* kostlan: a 99.9 % interval whose relative half-width (the resolution) the budget buys: 5 %
+  fast, 2 % default, 1 % thorough; a wider interval that covers the value is "cannot resolve".
+  Kac's constant is checked against the exact integral at degrees 1000 and 4000.
+* smale-shub-network: never consistent; a stated bound on the real count is refuted by verified
+  counts (an upper bound by any instance, a lower bound by an exhaustively counted one).
+* zero-set-dimension: the numerical rank of J with its singular-value gap, kernel directions
+  realised by nearby zeros (a manifold of zeros of dimension K − rank J), and the Hessian's
+  closed form against second differences of the loss.
+
+Statement parts (bounds, values, constants) are read through ``ctx.part``; each claim declares
+mutants that the checker refutes (``lstheory selftest``).
 """
 
 from __future__ import annotations
