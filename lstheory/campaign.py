@@ -1,7 +1,9 @@
 """Verification campaigns: a TOML spec sweeps a claim over a grid of options and seeds.
 
 Every finished run is appended as one JSON line (flushed and fsynced), so an interrupted campaign
-resumes where it stopped. At the end a Markdown table and a phase-diagram figure are written.
+resumes where it stopped; a record counts as done for the same claim, budget, lstheory version
+and grid point only. One run writes a results file at a time (an exclusive ``flock``; a second
+gets an "in use" error). At the end a Markdown table and a phase-diagram figure are written.
 
 Spec::
 
@@ -24,6 +26,8 @@ an existing ``<report>.md`` must be a campaign table; otherwise the run stops be
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import itertools
 import json
 import os
@@ -34,7 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import InvalidArgument
-from .claims import BUDGETS, get_claim, write_atomic
+from ._version import __version__
+from .claims import BUDGETS, get_claim
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -125,35 +130,57 @@ def _confined(spec: Path, key: str, value: object, allow_outside: bool) -> Path:
 
 
 def _is_record(obj: object) -> bool:
-    return isinstance(obj, dict) and isinstance(obj.get("point"), dict) and "verdict" in obj
+    return (isinstance(obj, dict) and isinstance(obj.get("point"), dict)
+            and isinstance(obj.get("verdict"), dict) and "outcome" in obj["verdict"])
+
+
+_RECORD_STARTS = ('{"claim": ', '{"point": ')  # how this module's records (old and new) begin
+
+
+def _complete(line: str) -> bool:
+    try:
+        return _is_record(json.loads(line))
+    except json.JSONDecodeError:
+        return False
+
+
+def _parse_results(text: str, results: Path) -> tuple[list[dict], str]:
+    """``(records, tail)`` of a results file's text. Every complete line must be a campaign
+    record (blank lines aside), else :class:`InvalidArgument`: this tool does not append to,
+    rewrite or delete a file it did not write. ``tail`` is the unterminated last piece: ``""``,
+    a complete record missing only its newline (counted), or a torn record (a crash mid-write)."""
+    *lines, tail = text.split("\n")
+    if tail and not _complete(tail) and not tail.startswith(_RECORD_STARTS):
+        lines.append(tail)  # not one of ours: judged as a line below
+        tail = ""
+    recs = []
+    for k, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        if not _complete(line):
+            raise InvalidArgument(
+                "results", str(results),
+                f"a campaign results file (line {k} is not a campaign record; refusing to "
+                "append to, rewrite or delete a file this tool did not write)",
+            )
+        recs.append(json.loads(line))
+    if tail and _complete(tail):
+        recs.append(json.loads(tail))
+    return recs, tail
 
 
 def _check_results_file(results: Path) -> None:
-    """Refuse to append to, rewrite or delete a file that is not a campaign results file: every
-    line must be a campaign record, except a torn last line (a crash mid-write)."""
+    """Refuse, before any work, a results path holding anything but campaign records."""
     if not results.exists() and not results.is_symlink():
         return
     if not results.is_file():
         raise InvalidArgument("results", str(results), "a campaign results file (it exists and "
                                                         "is not a regular file)")
     try:
-        text = results.read_text()
+        text = results.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise InvalidArgument("results", str(results), f"a readable results file ({e})") from None
-    *body, last = text.split("\n")  # `last` is "" or a torn record (a crash mid-write)
-    if last and not last.startswith('{"point": '):
-        body.append(last)
-    for k, line in enumerate(body, start=1):
-        try:
-            ok = _is_record(json.loads(line))
-        except json.JSONDecodeError:
-            ok = False
-        if not ok:
-            raise InvalidArgument(
-                "results", str(results),
-                f"a campaign results file (line {k} is not a campaign record; refusing to "
-                "append to, rewrite or delete a file this tool did not write)",
-            )
+    _parse_results(text, results)
 
 
 def _check_report(report: Path) -> None:
@@ -172,33 +199,48 @@ def _check_report(report: Path) -> None:
                                                   "it; refusing to overwrite it)")
 
 
-def _key(point: dict[str, Any]) -> str:
-    return json.dumps(point, sort_keys=True)
+def _identity(claim: str, budget: str) -> dict[str, str]:
+    """What a record must share with the run to count as done, besides its grid point."""
+    return {"claim": claim, "budget": budget, "version": __version__}
 
 
-def _done(results: Path) -> dict[str, dict]:
-    """Finished runs on disk; a torn last line (a crash mid-write) is ignored and rewritten."""
-    out = {}
-    if results.exists():
-        for line in results.read_text().splitlines():
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if _is_record(rec):
-                out[_key(rec["point"])] = rec
-    return out
+def _key(identity: dict[str, str], point: dict[str, Any]) -> str:
+    return json.dumps({**identity, "point": point}, sort_keys=True)
 
 
-def _append(results: Path, record: dict) -> None:
+@contextlib.contextmanager
+def _locked_results(results: Path, *, fresh: bool):
+    """The results file opened for appending under an exclusive ``flock`` (a second writer gets
+    a one-line "in use" error); ``fresh`` empties it in place, a torn tail is cut in place and
+    a complete unterminated last record gets its newline."""
     results.parent.mkdir(parents=True, exist_ok=True)
-    text = results.read_text() if results.exists() else ""
-    if text and not text.endswith("\n"):  # drop a torn line before appending
-        write_atomic(results, text[: text.rfind("\n") + 1])
-    with open(results, "a") as fh:
-        fh.write(json.dumps(record) + "\n")
+    with open(results, "a+", encoding="utf-8") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InvalidArgument(
+                "results", str(results),
+                "a results file not in use (another campaign run is writing it; wait for it to "
+                "finish or choose another results path)",
+            ) from None
+        if fresh:
+            fh.truncate(0)
+        fh.seek(0)
+        text = fh.read()
+        recs, tail = _parse_results(text, results)
+        if tail and _complete(tail):
+            fh.write("\n")  # keep a complete record that lost only its newline
+        elif tail:
+            fh.truncate(len(text.encode("utf-8")) - len(tail.encode("utf-8")))
         fh.flush()
         os.fsync(fh.fileno())
+        yield fh, recs
+
+
+def _append(fh, record: dict) -> None:
+    fh.write(json.dumps(record) + "\n")
+    fh.flush()
+    os.fsync(fh.fileno())
 
 
 def run_campaign(
@@ -210,31 +252,34 @@ def run_campaign(
 ) -> CampaignReport:
     """Run (or resume) a campaign and write its table and figure.
 
-    ``fresh`` deletes the results file first (only if it holds campaign records);
-    ``allow_outside`` lets the spec's ``results``/``report`` leave the spec's folder.
+    A record counts as done for the same claim, budget, lstheory version and grid point only
+    (records of other runs stay in the file). ``fresh`` empties the results file first (only
+    if it holds campaign records); ``allow_outside`` lets the spec's ``results``/``report``
+    leave the spec's folder. One writer per results file: a second run gets an "in use" error.
     """
     spec = load_spec(spec_path, allow_outside=allow_outside)
     claim = get_claim(spec.claim)
     _check_results_file(spec.results)
     _check_report(spec.report)
-    if fresh and spec.results.is_file():
-        spec.results.unlink()
-    done = _done(spec.results)
+    ident = _identity(claim.id, spec.budget)
     points = spec.points()
-    for k, point in enumerate(points):
-        if _key(point) in done:
-            continue
-        if progress:
-            progress(f"campaign: run {k + 1}/{len(points)} {point}")
-        options = dict(point)
-        seed = options.pop("seed", 0)
-        if getattr(claim, "derive", None):
-            options = claim.derive(options, seed=seed)
-        verdict = claim.check(seed=seed, budget=spec.budget, **options)
-        record = {"point": point, "options": options, "verdict": verdict.to_dict()}
-        _append(spec.results, record)
-        done[_key(point)] = record
-    rows = [claim.summarize(done[_key(p)]) for p in points] if claim.summarize else []
+    with _locked_results(spec.results, fresh=fresh) as (fh, recs):
+        done = {_key(ident, r["point"]): r for r in recs
+                if all(r.get(k) == v for k, v in ident.items())}
+        for k, point in enumerate(points):
+            if _key(ident, point) in done:
+                continue
+            if progress:
+                progress(f"campaign: run {k + 1}/{len(points)} {point}")
+            options = dict(point)
+            seed = options.pop("seed", 0)
+            if getattr(claim, "derive", None):
+                options = claim.derive(options, seed=seed)
+            verdict = claim.check(seed=seed, budget=spec.budget, **options)
+            record = {**ident, "point": point, "options": options, "verdict": verdict.to_dict()}
+            _append(fh, record)
+            done[_key(ident, point)] = record
+    rows = [claim.summarize(done[_key(ident, p)]) for p in points] if claim.summarize else []
     from ._campaign_report import write_report
 
     table_text, table_path, figure_path = write_report(spec, rows)

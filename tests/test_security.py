@@ -3,6 +3,7 @@ temporary files are unpredictable and never followed, plotting leaves the user's
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 from pathlib import Path
@@ -582,3 +583,86 @@ def test_roots_exits_3_when_every_path_failed(tmp_path, cli, monkeypatch):
     system.write_text("x^2 - 1\ny^2 - 2\n")
     code, out, err = cli("roots", system)
     assert code == 3 and "every one of the 4 paths failed" in err
+
+
+# ------------------------------------------------------------------ campaign records
+class _FakeClaim:
+    """A claim that records its calls (the campaign's bookkeeping without real checks)."""
+
+    id = "fake"
+    derived = ()
+    derive = None
+    summarize = None
+
+    def __init__(self):
+        from types import SimpleNamespace
+
+        self.options = [SimpleNamespace(name="n")]
+        self.calls = []
+
+    def check(self, *, seed, budget, **options):
+        from types import SimpleNamespace
+
+        self.calls.append((budget, seed, options))
+        return SimpleNamespace(to_dict=lambda: {"outcome": "consistent", "seed": seed})
+
+
+@pytest.fixture
+def fake_campaign(tmp_path, monkeypatch):
+    import lstheory.campaign as campaign
+
+    claim = _FakeClaim()
+    monkeypatch.setattr(campaign, "get_claim", lambda name: claim)
+
+    def spec(budget="fast"):
+        p = tmp_path / "c.toml"
+        p.write_text(f'claim = "fake"\nbudget = "{budget}"\n[grid]\nn = [1, 2]\nseed = [0]\n')
+        return p
+
+    return claim, spec, tmp_path / "results" / "c.jsonl"
+
+
+def test_records_count_only_for_the_same_claim_budget_and_version(fake_campaign):
+    from lstheory.campaign import run_campaign
+
+    claim, spec, results = fake_campaign
+    run_campaign(spec("fast"))
+    run_campaign(spec("fast"))
+    assert [c[0] for c in claim.calls] == ["fast", "fast"]  # the rerun reused both
+    run_campaign(spec("default"))  # another budget: fast records are not reused
+    assert [c[0] for c in claim.calls] == ["fast"] * 2 + ["default"] * 2
+    recs = [json.loads(x) for x in results.read_text().splitlines()]
+    assert [(r["budget"], r["point"]["n"]) for r in recs] == [
+        ("fast", 1), ("fast", 2), ("default", 1), ("default", 2)]
+    assert {r["claim"] for r in recs} == {"fake"} and all("version" in r for r in recs)
+
+
+def test_a_complete_last_record_without_newline_is_kept_and_a_torn_one_redone(fake_campaign):
+    from lstheory.campaign import run_campaign
+
+    claim, spec, results = fake_campaign
+    run_campaign(spec())
+    text = results.read_text()
+    results.write_text(text[:-1])  # only the newline lost
+    run_campaign(spec())
+    assert len(claim.calls) == 2 and results.read_text() == text
+    results.write_text(text[: text.rfind("\n", 0, -1) + 30])  # the last record torn
+    run_campaign(spec())
+    assert len(claim.calls) == 3 and len(results.read_text().splitlines()) == 2
+
+
+def test_a_second_writer_gets_an_in_use_error(fake_campaign, cli):
+    import fcntl
+
+    from lstheory.campaign import run_campaign
+
+    claim, spec, results = fake_campaign
+    run_campaign(spec())
+    before = results.read_bytes()
+    with open(results, "a") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(InvalidArgument, match="in use"):
+            run_campaign(spec(), fresh=True)
+        code, _, err = cli("campaign", spec())
+        assert code == 2 and "in use" in err and len(err.strip().splitlines()) == 1
+    assert results.read_bytes() == before and len(claim.calls) == 2
