@@ -159,3 +159,14 @@ def test_figures_leave_the_matplotlib_backend_alone(tmp_path):
     assert v.outcome is Outcome.HYPOTHESES_NOT_MET  # two widths: no trend can be seen
     assert png.stat().st_size > 5_000
     assert matplotlib.get_backend() == before
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(0, 10**5), st.sampled_from(["2,3,2,2", "3,4,3,3", "2,2,3,2"]))
+def test_some_instead_of_every_hidden_layer_is_refuted(seed, widths):
+    """'Some hidden width exceeds min(n_0, n_L)' is false wherever another layer is a square
+    bottleneck: the determinant certificate refutes it."""
+    v = get_claim("linear-connected").mutant("some-hidden-layer").check(
+        budget="fast", seed=seed, widths=widths, data="gaussian", starts=2)
+    assert v.outcome is Outcome.REFUTED, v.reason
+    assert "some hidden width" in [h.statement for h in v.hypotheses][-1]

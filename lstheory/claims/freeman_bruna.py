@@ -210,18 +210,21 @@ def _check_epsilon(epsilon: float) -> None:
         raise InvalidArgument("epsilon", epsilon, "a finite number in (0, 1]", flag="--epsilon")
 
 
-def _linear_hypotheses(fam, w: list[int], weak: bool):
+def _linear_hypotheses(fam, w: list[int], weak: bool, quantifier: str = "every"):
+    """The width condition as the statement gives it: ``quantifier`` ("every" or "some") hidden
+    width ``>`` (``≥`` when ``weak``) min(n_0, n_L)."""
     bound, hidden = min(w[0], w[-1]), w[1:-1]
     rel = "≥" if weak else ">"
-    holds = all((h >= bound) if weak else (h > bound) for h in hidden)
+    quant = {"every": all, "some": any}[quantifier]
+    holds = quant((h >= bound) if weak else (h > bound) for h in hidden)
     return holds, (
         HypothesisCheck("network", "deep linear net f(x) = W_L ⋯ W_1 x, no biases",
                         fam.activation.name == "identity" and not fam.bias,
                         f"activation {fam.activation.name}, bias {fam.bias}"),
         HypothesisCheck("loss", "square loss, no regulariser", fam.loss_kind == "square",
                         f"loss {fam.loss_kind!r}, no penalty term"),
-        HypothesisCheck("widths", f"every hidden width {rel} min(n_0, n_L) = {bound}", holds,
-                        f"hidden widths {hidden}"))
+        HypothesisCheck("widths", f"{quantifier} hidden width {rel} min(n_0, n_L) = {bound}",
+                        holds, f"hidden widths {hidden}"))
 
 
 def _linear_pairs(ctx, fam, data_, k, budget, eps):
@@ -264,7 +267,7 @@ def check_linear_connected(ctx: Context, *, weak: bool, claim: Claim, widths: st
         r = min(w)
         L_star, _ = reduced_rank_regression(X.numpy(), Y.numpy(), r)
         L_def, _ = reduced_rank_regression(X.numpy(), Y.numpy(), r - 1)
-    holds, hyps = _linear_hypotheses(fam, w, weak)
+    holds, hyps = _linear_hypotheses(fam, w, weak, ctx.part("quantifier"))
     eps, gap = epsilon * scale, L_def - L_star
     with ctx.timed("certificates"):
         det = determinant_split(fam, X, Y, w, scale)
@@ -400,7 +403,12 @@ register_with_variant(Claim(
              Option("epsilon", float, 1e-3, "level tolerance ε of the path test, in units of "
                     "mean‖y‖² (must be below the instance's L*_rank(r−1) − L*)", 1e-12, 1.0)),
     checker=lambda ctx, **o: None,
+    parts={"quantifier": "every"},
     mutants=(
+        Mutant("some-hidden-layer", "only some hidden width needs to exceed min(n_0, n_L), on a "
+               "random 2-3-2-2 net (its square last layers split the minimisers)",
+               parts={"quantifier": "some"}, options={"widths": "2,3,2,2", "data": "gaussian"},
+               caught_by=("refuted",)),
         Mutant("weakened-square", "≥ instead of >, on a random 2-2-2 net (square bottleneck: "
                "the sign of det W_1 splits the minimisers)", parts={"weakened": True},
                options={"widths": "2,2,2", "data": "gaussian"}, caught_by=("refuted",)),
