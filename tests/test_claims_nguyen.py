@@ -114,3 +114,18 @@ def test_weakened_and_width_mutants_are_refuted_with_witnesses():
     assert m.outcome is Outcome.REFUTED and m.counterexample["theta_a"]
     assert all(x < m.counterexample["level"]
                for x in m.evidence_value("losses of the two witnesses (sign(w) = ±)"))
+
+
+@pytest.mark.slow
+def test_default_budget_reports_the_finer_level_and_eps():
+    """On the default budget the construction is rerun at ε/100: the verdict says ε, the barrier
+    the joining paths used, and how many pairs the construction joins at the finer level."""
+    v = get_claim("nguyen-wide").check(budget="default")
+    assert v.outcome is Outcome.CONSISTENT, v.reason
+    eps = v.evidence_value("ε (level above max(L_A, L_B))")
+    assert eps == pytest.approx(nguyen_module.LEVEL_RTOL * v.evidence_value("mean y²"))
+    joined, tried = map(int, v.evidence_value("pairs the construction joins at ε/100 too")
+                        .split("/"))
+    assert 1 <= joined <= tried
+    assert "ε-connected" in v.reason and f"{eps:.3g}" in v.reason
+    assert 0 <= v.evidence_value("largest barrier of the joining paths / ε") <= 1
