@@ -179,3 +179,21 @@ def test_segment_max_at_degree_90():
     assert vmax[0] + err[0] >= float(dense.max())
     at = fam.loss(path(torch.tensor([float(tmax[0])], dtype=torch.float64)), data)
     assert float(at) == pytest.approx(vmax[0], rel=1e-12)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 2**31), st.sampled_from(["relu", "leaky-relu"]), st.booleans(),
+       st.sampled_from(["polygonal", "bezier"]))
+def test_two_layer_float32_certificate_has_float32_margins(seed, act, bias, curve):
+    """Exact-piecewise in float32: never below the float32 loss sampled densely (8 ulp of its
+    scale), and its slack is the width of float32, not float64's."""
+    fam = MLP([3, 6, 2], act, bias=bias)
+    g = torch.Generator().manual_seed(seed)
+    data = (torch.randn(12, 3, generator=g), torch.randn(12, 2, generator=g))
+    path = Path(fam.sample(3, seed=seed, scale=2.0).float(), curve)
+    (c,) = certify_paths(fam, data, [path])
+    dense = _dense(fam, data, path)
+    eps, scale = torch.finfo(torch.float32).eps, float(dense.abs().max())
+    assert c.kind == "exact-piecewise"
+    assert c.bound >= float(dense.max()) - MARGIN_ULPS * eps * scale
+    assert c.fit_error >= 4 * eps * abs(c.max_loss)
