@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 from numpy.polynomial import chebyshev as C
 
 from lstheory.nets import MLP
-from lstheory.paths import Path, certify_paths, segment_max
-from lstheory.paths import _certify
+from lstheory.paths import Path, _certify, certify_paths, segment_max
 
 MARGIN_ULPS = 8
 FAST = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
