@@ -666,3 +666,23 @@ def test_a_second_writer_gets_an_in_use_error(fake_campaign, cli):
         code, _, err = cli("campaign", spec())
         assert code == 2 and "in use" in err and len(err.strip().splitlines()) == 1
     assert results.read_bytes() == before and len(claim.calls) == 2
+
+
+def test_a_second_trajectory_store_writer_gets_an_in_use_error(tmp_path):
+    import fcntl
+
+    from lstheory.mds import TrajectoryStore
+
+    a = TrajectoryStore.create(tmp_path / "t", {"w": (2, 3)})
+    b = TrajectoryStore.open(tmp_path / "t")
+    a.append({"w": np.ones((2, 3))}, run="a", epoch=0)
+    with pytest.raises(InvalidArgument, match="not in use"):
+        b.append({"w": np.zeros((2, 3))}, run="b", epoch=0)  # b's view is stale: no overwrite
+    with open(tmp_path / "t" / "weights.bin", "rb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        with pytest.raises(InvalidArgument, match="not in use"):
+            a.append({"w": np.zeros((2, 3))}, run="a", epoch=1)
+    a.append({"w": 2 * np.ones((2, 3))}, run="a", epoch=1)
+    c = TrajectoryStore.open(tmp_path / "t")
+    assert len(c) == 2 and [r.run for r in c.records] == ["a", "a"]
+    np.testing.assert_array_equal(np.asarray(c.layer("w"))[:, 0], [1.0, 2.0])

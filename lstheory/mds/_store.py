@@ -100,6 +100,7 @@ class TrajectoryStore:
                 "path", str(path), "a trajectory store directory (with manifest.json)"
             )
         try:
+            self._manifest_id = _file_id(manifest)
             meta = json.loads(manifest.read_text())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
             raise InvalidArgument("path", str(path), f"a store with a readable manifest ({e})") \
@@ -179,17 +180,36 @@ class TrajectoryStore:
         if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)):
             raise InvalidArgument("epoch", epoch, "an integer")
         n = len(self._records)
+        record = CheckpointRecord(n, str(run), int(epoch), _jsonable(info))
         data = self.path / _DATA
         with open(data, "r+b") as f:
+            self._claim(f)
             f.truncate(n * self.row_bytes)  # drop a partial row left by a crash
             f.seek(n * self.row_bytes)
             f.write(row.tobytes())
             f.flush()
             os.fsync(f.fileno())
-        record = CheckpointRecord(n, str(run), int(epoch), _jsonable(info))
-        self._records.append(record)
-        self._write_manifest()
+            self._records.append(record)
+            self._write_manifest()  # still under the lock
         return n
+
+    def _claim(self, f) -> None:
+        """Lock the data file for this append and check that no other writer appended since this
+        handle last read or wrote the manifest: a second writer gets a one-line "in use" error
+        instead of overwriting rows."""
+        import fcntl
+
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InvalidArgument("path", str(self.path),
+                                  "a store not in use (another writer is appending now)") from None
+        if _file_id(self.path / _MANIFEST) != self._manifest_id:
+            raise InvalidArgument(
+                "path", str(self.path),
+                "a store not in use (another writer changed it since this handle read it; "
+                "one writer at a time, or reopen it)",
+            )
 
     def _row(self, weights) -> np.ndarray:
         tensors = _named_arrays(weights)
@@ -219,6 +239,7 @@ class TrajectoryStore:
             "records": [r.to_json() for r in self._records],
         }
         _atomic_write_json(self.path / _MANIFEST, meta)
+        self._manifest_id = _file_id(self.path / _MANIFEST)
 
     # ---------------------------------------------------------------- reading
     def __len__(self) -> int:
@@ -361,6 +382,13 @@ def _jsonable(info: Mapping[str, Any]) -> dict:
             ) from e
         out[k] = v
     return out
+
+
+def _file_id(path: Path) -> tuple[int, int, int]:
+    """Identity of a manifest version (it is replaced, never edited, so a new version has a new
+    inode; size and modification time guard against an inode number being reused)."""
+    st = path.stat()
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def _atomic_write_json(path: Path, obj: dict) -> None:
