@@ -76,3 +76,27 @@ def test_hypotheses_are_computed_from_the_instance():
     assert v.outcome is Outcome.HYPOTHESES_NOT_MET
     (data,) = [h for h in v.hypotheses if h.name == "data"]
     assert not data.holds and "rank XᵀX = 3/4" in data.detail
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10**5), WIDTHS)
+def test_critical_gap_matches_a_brute_force_over_kept_directions(seed, widths):
+    """The critical values keep a subset S (|S| ≤ r) of the least-squares fit's singular
+    directions; the nearest one above the global value, enumerated, is the closed form."""
+    import itertools
+
+    from lstheory.claims.kawaguchi import critical_gap
+
+    w = [int(x) for x in widths.split(",")]
+    r = min(w)
+    X, Y = (t.numpy() for t in _data(w, 20, seed))
+    B, *_ = np.linalg.lstsq(X, Y, rcond=None)
+    U, s, Vt = np.linalg.svd(X @ B, full_matrices=False)
+    L_star = reduced_rank_regression(X, Y, r)[0]
+    values = []
+    for k in range(r + 1):
+        for S in itertools.combinations(range(len(s)), k):
+            P = sum((U[:, [i]] * s[i]) @ Vt[[i]] for i in S) if S else np.zeros_like(Y)
+            values.append(((P - Y) ** 2).sum() / len(X))
+    nearest = min(v - L_star for v in values if v - L_star > 1e-12 * max(1.0, L_star))
+    assert critical_gap(X, Y, r) == pytest.approx(nearest, rel=1e-8)

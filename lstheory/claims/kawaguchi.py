@@ -33,7 +33,7 @@ from ._connectivity import (
 )
 from ._connectivity import starts as sample_starts
 
-__all__ = ["check_linear_no_bad_minima", "second_order", "stated_value"]
+__all__ = ["check_linear_no_bad_minima", "critical_gap", "second_order", "stated_value"]
 
 SOURCE = "Kawaguchi 2016, 'Deep learning without poor local minima' (NeurIPS), Thm 2.3"
 REACH_RTOL = 1e-6  # a run reaches the global value when L − L* ≤ this · mean‖y‖²
@@ -55,6 +55,24 @@ def _data(widths, n_data, seed):
     A = gaussian(seed, "kaw-A", widths[0], widths[-1]) / widths[0] ** 0.5
     Y = X @ A + 0.5 * gaussian(seed, "kaw-noise", n_data, widths[-1])
     return X, Y
+
+
+def critical_gap(X: np.ndarray, Y: np.ndarray, rank: int) -> float:
+    """The distance from the global value to the nearest other critical value of the loss.
+
+    Critical points of a deep linear net's square loss keep a subset of the singular directions
+    of the least-squares fit's values (singular values s_1 ≥ s_2 ≥ …): their losses are
+    ``L_ls + Σ_{i ∉ S} s_i² / N``. The nearest one to the global value (the top ``rank``) swaps
+    s_r for s_{r+1}, or drops s_r: ``min(s_r² − s_{r+1}², s_r²) / N``. A tolerance at or above it
+    cannot tell a run at the global value from one stuck there."""
+    X, Y = np.asarray(X, np.float64), np.asarray(Y, np.float64)
+    B_ls, *_ = np.linalg.lstsq(X, Y, rcond=None)
+    s = np.linalg.svd(X @ B_ls, compute_uv=False)
+    k = min(rank, len(s))
+    if k == 0:
+        return float("inf")
+    nxt = s[k] ** 2 if k < len(s) else 0.0
+    return float(min(s[k - 1] ** 2 - nxt, s[k - 1] ** 2) / len(X))
 
 
 def _full_rank(X: np.ndarray, Y: np.ndarray) -> tuple[bool, str]:
@@ -132,6 +150,7 @@ def check_linear_no_bad_minima(ctx: Context, *, weak: bool, claim: Claim, widths
                         sample_starts(fam, half, ctx.seed, ctx.device, scale=NEAR_ORIGIN,
                                       stream="near-origin")])
     tol = REACH_RTOL * scale
+    gap = critical_gap(X.numpy(), Y.numpy(), r)
     with ctx.timed("descent"):
         theta, loss = _descend(obj, data, theta0, descent, ctx, stated, tol, lower, ridge)
     ref = stated if ridge == 0 else float(loss.min())
@@ -155,6 +174,8 @@ def check_linear_no_bad_minima(ctx: Context, *, weak: bool, claim: Claim, widths
                 Evidence("reference value", ref,
                          "stated L*" if ridge == 0 else "best run (ρ > 0: no closed form)"),
                 Evidence("tolerance", tol, f"{REACH_RTOL:g}·mean‖y‖², both sides of the reference"),
+                Evidence("gap to the nearest other critical value", gap,
+                         "the instance's scale: the tolerance must be below it"),
                 Evidence("runs at the reference", f"{starts - len(stuck) - len(below)}/{starts}",
                          f"|L − ref| ≤ {REACH_RTOL:g}·mean‖y‖²"),
                 Evidence("runs below the reference", len(below)),
@@ -173,12 +194,12 @@ def check_linear_no_bad_minima(ctx: Context, *, weak: bool, claim: Claim, widths
                   title=f"linear-no-bad-minima: descent ends, widths {w}, ρ = {ridge:g}")
     verdict = _decide(claim, ctx, hyps, evidence, tables, instance, theta=theta, loss=loss,
                       ref=ref, stated=stated, lower=lower, tol=tol, below=below, stuck=stuck,
-                      spurious=spurious, so=so, r=r)
+                      spurious=spurious, so=so, r=r, gap=gap)
     return verdict
 
 
 def _decide(claim, ctx, hyps, evidence, tables, instance, *, theta, loss, ref, stated, lower,
-            tol, below, stuck, spurious, so, r):
+            tol, below, stuck, spurious, so, r, gap):
     def say(outcome, reason, cx=None):
         return make_verdict(claim, ctx, outcome, reason, instance, hyps, evidence, tables,
                             counterexample=cx)
@@ -210,6 +231,11 @@ def _decide(claim, ctx, hyps, evidence, tables, instance, *, theta, loss, ref, s
                    f"{ref:.4g} (gradient norm {so[i]['grad_norm']:.2g}, Hessian λ_min "
                    f"{so[i]['eig_min']:.3g})",
                    {"run": i, "theta": theta[i].cpu().tolist(), "loss": float(loss[i]), **so[i]})
+    if tol >= gap:
+        return say(Outcome.INCONCLUSIVE,
+                   f"the tolerance {tol:.3g} is not below the gap {gap:.3g} between the global "
+                   "value and the nearest other critical value: a run within tolerance of L* "
+                   "may be stuck at a saddle there")
     if stuck:
         return say(Outcome.INCONCLUSIVE,
                    f"{len(stuck)} of {n} runs stayed above the stated value by up to "
