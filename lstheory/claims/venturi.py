@@ -829,7 +829,7 @@ _register(
     # w ≠ 0, so Ω(λ) has the two components w > 0 and w < 0: the statement is false there
     (Mutant("width-q", "p ≥ q suffices for connected sublevel sets, on N = n = p = 1 (q = 1), "
             "where Ω(λ) splits by the sign of w for L* < λ < L(0)", parts={"width_factor": 1},
-            options={"n_data": 1, "input_dim": 1, "width": 1, "starts": 6}),),
+            options={"n_data": 1, "input_dim": 1, "width": 1, "starts": 3}),),
 )
 _register(
     "venturi-valleys", 1,
