@@ -242,3 +242,14 @@ def test_bezout_with_phc_agrees_with_torch():
     assert p.outcome == Outcome.CONSISTENT
     name = "finite solutions (regular + singular)"
     assert p.evidence_value(name) == t.evidence_value(name)
+
+
+@pytest.mark.skipif(not __import__("lstheory.algebra").algebra.phc_available(),
+                    reason="phc missing: apt-get install phcpack")
+def test_bezout_second_route_survives_a_phc_failure():
+    """phc stops on this squared system (no root count in its output): the second route falls
+    back to another γ and says so, rather than the check crashing."""
+    v = verify("bezout", seed=0, budget="fast", degree=2, width=1, bias=0)
+    assert v.outcome == Outcome.CONSISTENT, v.reason
+    routes = v.evidence_value("network: verified regular solutions by route")
+    assert "phc failed" in routes[1] and len({r.rsplit(": ", 1)[1] for r in routes}) == 1

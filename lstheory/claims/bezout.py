@@ -307,15 +307,24 @@ def count_by_routes(system, name: str, backend: str, ctx: Context) -> Count:
     """Count ``system``'s regular solutions by ``backend``, a second route (phc's polyhedral
     homotopy when ``backend`` is not phc and phc is installed, else torch with another γ) and
     Newton from random starts; every solution is verified (:func:`verify_regular`)."""
+    from ..algebra import PhcError
+
     first = _solve(system, backend, ctx, f"{name}: {backend}")
     other = _second_backend(backend)
-    seed2 = ctx.seed + 1 if other == backend else ctx.seed
+    note = ""
     with ctx.timed(f"{name}: {other}"):
-        second = solve(system, backend=other, seed=seed2, options=PRESET[ctx.budget],
-                       device=ctx.device)
+        try:
+            seed2 = ctx.seed + 1 if other == backend else ctx.seed
+            second = solve(system, backend=other, seed=seed2, options=PRESET[ctx.budget],
+                           device=ctx.device)
+        except PhcError:  # phc could not run this system: a second γ instead, and say so
+            other, seed2, note = "torch", ctx.seed + 1, ", phc failed on this system"
+            second = solve(system, backend=other, seed=seed2, options=PRESET[ctx.budget],
+                           device=ctx.device)
     with ctx.timed(f"{name}: newton"):
         newton = _newton_route(system, ctx)
-    lab2 = f"{other} (polyhedral)" if other == "phc" else f"{other} (γ from seed {seed2})"
+    lab2 = (f"{other} (polyhedral)" if other == "phc" else
+            f"{other} (γ from seed {seed2}{note})")
     routes = ((f"{backend} (total degree)" if backend == "torch" else backend,
                verify_regular(system, first.solutions)),
               (lab2, verify_regular(system, second.solutions)),
