@@ -30,6 +30,7 @@ import contextlib
 import fcntl
 import itertools
 import json
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -38,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import InvalidArgument
+from ._random import normalize_seed
 from ._version import __version__
 from .claims import BUDGETS, get_claim
 
@@ -199,6 +201,33 @@ def _check_report(report: Path) -> None:
                                                   "it; refusing to overwrite it)")
 
 
+#: The most grid points a campaign may have (checked before the grid is expanded).
+MAX_POINTS = 100_000
+
+
+def _validated_points(spec: CampaignSpec, claim) -> list[dict[str, Any]]:
+    """Every grid point, each checked as the claim would check it (seed, options, derived
+    options) before the first run, so a bad value fails in a second, not mid-campaign."""
+    n = math.prod(len(v) for v in spec.grid.values())
+    if n > MAX_POINTS:
+        raise InvalidArgument("grid", f"{n} points", f"a grid of at most {MAX_POINTS} points")
+    derived = set(getattr(claim, "derived", ()))
+    points = spec.points()
+    for point in points:
+        options = dict(point)
+        seed = options.pop("seed", 0)
+        try:
+            normalize_seed(seed)
+            claim.parse_options(**{k: v for k, v in options.items() if k not in derived})
+            if getattr(claim, "derive", None):
+                options = claim.derive(options, seed=seed)
+            claim.parse_options(**options)
+        except (InvalidArgument, TypeError, ValueError, ArithmeticError) as e:
+            raise InvalidArgument("grid", json.dumps(point),
+                                  f"a point {claim.id} accepts ({e})") from None
+    return points
+
+
 def _identity(claim: str, budget: str) -> dict[str, str]:
     """What a record must share with the run to count as done, besides its grid point."""
     return {"claim": claim, "budget": budget, "version": __version__}
@@ -262,7 +291,7 @@ def run_campaign(
     _check_results_file(spec.results)
     _check_report(spec.report)
     ident = _identity(claim.id, spec.budget)
-    points = spec.points()
+    points = _validated_points(spec, claim)
     with _locked_results(spec.results, fresh=fresh) as (fh, recs):
         done = {_key(ident, r["point"]): r for r in recs
                 if all(r.get(k) == v for k, v in ident.items())}

@@ -600,6 +600,11 @@ class _FakeClaim:
         self.options = [SimpleNamespace(name="n")]
         self.calls = []
 
+    def parse_options(self, **given):
+        if set(given) - {"n"} or not all(isinstance(v, int) and v > 0 for v in given.values()):
+            raise InvalidArgument("n", given, "a positive integer")
+        return given
+
     def check(self, *, seed, budget, **options):
         from types import SimpleNamespace
 
@@ -686,3 +691,34 @@ def test_a_second_trajectory_store_writer_gets_an_in_use_error(tmp_path):
     c = TrajectoryStore.open(tmp_path / "t")
     assert len(c) == 2 and [r.run for r in c.records] == ["a", "a"]
     np.testing.assert_array_equal(np.asarray(c.layer("w"))[:, 0], [1.0, 2.0])
+
+
+@pytest.mark.parametrize("grid, needle", [
+    ("n = [1, -2]", "grid="),
+    ("n = [1]\nseed = [-1]", "grid="),
+    ('n = [1]\nseed = ["x"]', "grid="),
+    ("n = [" + ", ".join(map(str, range(1, 501))) + "]\nseed = [" +
+     ", ".join(map(str, range(500))) + "]", "at most 100000 points"),
+])
+def test_grid_values_are_checked_before_the_first_run(fake_campaign, grid, needle):
+    from lstheory.campaign import run_campaign
+
+    claim, spec, results = fake_campaign
+    p = spec()
+    p.write_text('claim = "fake"\n[grid]\n' + grid + "\n")
+    with pytest.raises(InvalidArgument, match=needle):
+        run_campaign(p)
+    assert claim.calls == [] and not results.exists()
+
+
+def test_real_grid_values_are_checked_before_the_first_run(tmp_path):
+    from lstheory.campaign import run_campaign
+
+    spec = _spec(tmp_path)
+    spec.write_text(spec.read_text().replace("width_over_q = [1.0]", 'width_over_q = [1.0, "x"]'))
+    with pytest.raises(InvalidArgument, match="width_over_q"):
+        run_campaign(spec)
+    spec.write_text(spec.read_text().replace("n_data = [3]", "n_data = [3, -1]"))
+    with pytest.raises(InvalidArgument, match="n_data"):
+        run_campaign(spec)
+    assert not (tmp_path / "results").exists()
