@@ -81,7 +81,9 @@ def load_spec(path: str | os.PathLike, *, allow_outside: bool = False) -> Campai
     if not path.is_file():
         raise InvalidArgument("spec", str(path), "an existing TOML file")
     try:
-        raw = tomllib.loads(path.read_text())
+        if path.stat().st_size > 2**20:
+            raise InvalidArgument("spec", str(path), "a campaign spec of at most 1 MiB")
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as e:
         raise InvalidArgument("spec", str(path), f"a readable UTF-8 TOML file ({e})") from None
     except tomllib.TOMLDecodeError as e:
