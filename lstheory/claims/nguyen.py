@@ -218,6 +218,18 @@ def _split_points(fam, X, Y, split):
     return torch.stack(pts)
 
 
+def _interval_floats(X, Y, level: float) -> tuple[float, float]:
+    """The end points of ``{p : mean (p|x_i| − y_i)² < λ}`` in floats (sympy's are exact
+    rationals, shown in the evidence); NaN when the set is empty."""
+    x, y = X[:, 0].abs().double(), Y[:, 0].double()
+    a, b, c = float((x * x).mean()), -2 * float((x * y).mean()), float((y * y).mean()) - level
+    disc = b * b - 4 * a * c
+    if disc <= 0:
+        return float("nan"), float("nan")
+    r = disc**0.5
+    return (-b - r) / (2 * a), (-b + r) / (2 * a)
+
+
 def _split_verdict(claim, ctx, fam, X, Y, split, hyps, instance, m, N, weak):
     pts = _split_points(fam, X, Y, split)
     losses = fam.loss(pts, (X, Y)).double()
@@ -227,8 +239,9 @@ def _split_verdict(claim, ctx, fam, X, Y, split, hyps, instance, m, N, weak):
                     "ℓ(0)": split.loss_at_zero, "components at least": split.components}),
                 Evidence("losses of the two witnesses (sign(w) = ±)", losses.tolist(),
                          f"both < λ = {split.level:.4g}: Ω(λ) meets both sign components")]
-    proof = (f"Ω(λ) at λ = {split.level:.4g} has {split.components} components (sympy: ℓ(p) < λ "
-             f"⇔ p ∈ {split.interval} ∌ 0; sign(uσ(w)) = sign(u)·sign(w) since σ is strictly "
+    lo, hi = _interval_floats(X, Y, split.level)
+    proof = (f"Ω(λ) at λ = {split.level:.4g} has {split.components} components (ℓ(p) < λ ⇔ p ∈ "
+             f"({lo:.4g}, {hi:.4g}) ∌ 0, exactly by sympy in the evidence; sign(uσ(w)) = sign(u)·sign(w) since σ is strictly "
              f"increasing with σ(0) = 0; witnesses at losses {float(losses[0]):.4g}, "
              f"{float(losses[1]):.4g})")
     if split.disconnected and bool((losses < split.level).all()) and all(h.holds for h in hyps):
