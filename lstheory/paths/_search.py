@@ -41,6 +41,7 @@ from ._path import Path
 __all__ = ["search_paths", "residual_jacobian", "gauss_newton_available", "balance_units"]
 
 _JAC_BYTES = 2**26  # Jacobian chunk: 64 MiB
+LOOP_SAMPLES = 9  # points per segment steering a search whose family has no certificate
 
 
 # ---------------------------------------------------------------------------- residual Jacobians
@@ -126,12 +127,13 @@ def _gn_relax(family, data, Z: torch.Tensor, goal: torch.Tensor, steps: int, dam
 
     Minimum-norm steps ``δ = −Jᵀ(JJᵀ + μI)⁻¹ r`` (or ``−(JᵀJ + μI)⁻¹Jᵀr`` when R > P) with
     μ = λ·mean diag(JJᵀ); λ shrinks after an accepted step and grows after a rejected one, per
-    row. Returns ``(Z, loss, iterations spent summed over rows)``.
+    row. Returns ``(Z, loss, iterations per row, moved per row)``.
     """
     Z = Z.clone()
     loss = batched_loss(family, data, Z)
     lam = torch.full_like(loss, damping)
-    evals = 0
+    its = torch.zeros(len(Z), dtype=torch.long, device=Z.device)
+    moved = torch.zeros(len(Z), dtype=torch.bool, device=Z.device)
     R = _n_residuals(family, data)
     P = Z.shape[1]
     chunk = max(1, _JAC_BYTES // (Z.element_size() * R * P))
@@ -159,8 +161,9 @@ def _gn_relax(family, data, Z: torch.Tensor, goal: torch.Tensor, steps: int, dam
             Z[idx] = torch.where(ok[:, None], trial, z)
             loss[idx] = torch.where(ok, new, loss[idx])
             lam[idx] = torch.where(ok, (lam[idx] / 5).clamp_min(1e-12), lam[idx] * 4)
-            evals += len(idx)
-    return Z, loss, evals
+            moved[idx] |= ok
+            its[idx] += 1
+    return Z, loss, its, moved
 
 
 def _n_residuals(family, data) -> int:
@@ -171,7 +174,7 @@ def _n_residuals(family, data) -> int:
 
 def _adam_relax(family, data, V: torch.Tensor, mov, prev, nxt, steps: int, lr: float):
     """Adam on the rows ``mov`` of the vertices ``V`` with the gradient's component normal to the
-    local tangent ``V[nxt] − V[prev]``. Returns ``(V, loss evaluations)``."""
+    local tangent ``V[nxt] − V[prev]``. Returns the new ``V``."""
     V = V.clone()
     x = V[mov].clone().requires_grad_(True)
     opt = torch.optim.Adam([x], lr=lr)
@@ -185,7 +188,7 @@ def _adam_relax(family, data, V: torch.Tensor, mov, prev, nxt, steps: int, lr: f
         opt.step()
         sched.step()
     V[mov] = x.detach()
-    return V, steps * len(mov)
+    return V
 
 
 # ---------------------------------------------------------------------------- symmetries
@@ -248,13 +251,23 @@ def _noise(gen: torch.Generator, like: torch.Tensor, chord: torch.Tensor, scale:
 
 
 # ---------------------------------------------------------------------------- certificates
-def _certify_segments(family, data, s0: torch.Tensor, s1: torch.Tensor, kind: str):
-    """Per segment: ``(bound, worst t)`` as numpy arrays."""
+def _certify_segments(family, data, s0: torch.Tensor, s1: torch.Tensor, kind: str, *,
+                      final: bool = True):
+    """Per segment: ``(bound, worst t)`` as numpy arrays.
+
+    For the ``sampled`` kind (no certificate exists) the search steers by a coarse sample
+    (``LOOP_SAMPLES`` points per segment) and reports the dense one (``final=True``)."""
     if not len(s0):
         return np.zeros(0), np.zeros(0)
     if kind == "exact-polynomial":
         vmax, tmax, err = segment_max(family, data, s0, s1)
         return vmax + err, tmax
+    if kind == "sampled" and not final:
+        t = torch.linspace(0, 1, LOOP_SAMPLES, dtype=s0.dtype, device=s0.device)
+        pts = s0[:, None] + t[None, :, None] * (s1 - s0)[:, None]
+        vals = batched_loss(family, data, pts.reshape(-1, s0.shape[1])).reshape(len(s0), -1)
+        vals = vals.double().cpu().numpy()
+        return vals.max(1), t.cpu().numpy()[vals.argmax(1)]
     certs = certify_paths(family, data, [torch.stack([a, b]) for a, b in zip(s0, s1)])
     return (np.array([c.bound for c in certs]), np.array([c.argmax_t for c in certs]))
 
@@ -336,33 +349,36 @@ def search_paths(family, data, a: torch.Tensor, b: torch.Tensor, *, level=None,
     label = f"search ({B} pairs, {update})"
     for rounds in range(1, opts.rounds + 1):
         # 2. relax the new images of every path at once
-        mov = [(i, k) for i in range(B) for k, f in enumerate(fresh[i]) if f]
+        # (Gauss–Newton: every image above its goal, new or not; Adam: every interior image)
+        open_ = [i for i in range(B) if not all(v is not None and v <= lam[i]
+                                                for v in seg_bound[i])]
+        mov = [(i, k) for i in open_ for k in range(1, len(verts[i]) - 1)]
         if mov:
             if use_gn:
                 Z = torch.stack([verts[i][k] for i, k in mov])
                 g = torch.as_tensor(goal[[i for i, _ in mov]], dtype=Z.dtype, device=Z.device)
-                Z, _, _ = _gn_relax(family, data, Z, g, opts.relax_steps, opts.damping)
-                for (i, k), z in zip(mov, Z):
-                    verts[i][k] = z
+                Z, _, its, moved = _gn_relax(family, data, Z, g, opts.relax_steps, opts.damping)
+                its, moved = its.tolist(), moved.tolist()
             else:
                 offs = np.cumsum([0] + [len(v) for v in verts])
                 V = torch.stack([q for v in verts for q in v])
                 rows = torch.as_tensor([offs[i] + k for i, k in mov], device=V.device)
-                V, _ = _adam_relax(family, data, V, rows, rows - 1, rows + 1, opts.relax_steps,
-                                   opts.lr)
-                for (i, k), r in zip(mov, rows.tolist()):
-                    verts[i][k] = V[r]
-            for i, k in mov:
+                V = _adam_relax(family, data, V, rows, rows - 1, rows + 1, opts.relax_steps,
+                                opts.lr)
+                Z = V[rows]
+                its, moved = [opts.relax_steps] * len(mov), [True] * len(mov)
+            for (i, k), z, n_its, m in zip(mov, Z, its, moved):
                 fresh[i][k] = False
-                relax_its[i] += opts.relax_steps
-                # the segments next to a moved image are certified again
-                seg_bound[i][k - 1] = seg_bound[i][k] = None
+                relax_its[i] += n_its
+                if m:  # the segments next to a moved image are certified again
+                    verts[i][k] = z
+                    seg_bound[i][k - 1] = seg_bound[i][k] = None
         # 3. certify the segments not yet certified
         todo = [(i, j) for i in range(B) for j, s in enumerate(seg_bound[i]) if s is None]
         if todo:
             s0 = torch.stack([verts[i][j] for i, j in todo])
             s1 = torch.stack([verts[i][j + 1] for i, j in todo])
-            bounds, worst_t = _certify_segments(family, data, s0, s1, kind)
+            bounds, worst_t = _certify_segments(family, data, s0, s1, kind, final=False)
             for (i, j), v, w in zip(todo, bounds, worst_t):
                 seg_bound[i][j], seg_t[i][j] = float(v), float(w)
                 evals[i] += 1
@@ -390,8 +406,8 @@ def search_paths(family, data, a: torch.Tensor, b: torch.Tensor, *, level=None,
         if progress:
             progress(f"{label}: round {rounds}, {done}/{B} below the level, "
                      f"{inserted} images inserted")
-        if not inserted:
-            break
+        if not inserted and (use_gn or done == B):
+            break  # (Adam keeps relaxing full paths that are still above their level)
     # images inserted in the last round were never relaxed nor certified: drop them
     for i in range(B):
         keep = [k for k, f in enumerate(fresh[i]) if not f]
@@ -404,13 +420,20 @@ def search_paths(family, data, a: torch.Tensor, b: torch.Tensor, *, level=None,
     if todo:
         s0 = torch.stack([verts[i][j] for i, j in todo])
         s1 = torch.stack([verts[i][j + 1] for i, j in todo])
-        bounds, _ = _certify_segments(family, data, s0, s1, kind)
+        bounds, _ = _certify_segments(family, data, s0, s1, kind, final=False)
         for (i, j), v in zip(todo, bounds):
             seg_bound[i][j] = float(v)
             evals[i] += 1
     coarsened = np.zeros(B, dtype=np.int64)
     if opts.coarsen:
         coarsened = _coarsen(family, data, verts, seg_bound, lam, top, kind, evals)
+    if kind == "sampled":  # the reported maxima: the dense sample of every segment
+        todo = [(i, j) for i in range(B) for j in range(len(verts[i]) - 1)]
+        s0 = torch.stack([verts[i][j] for i, j in todo])
+        s1 = torch.stack([verts[i][j + 1] for i, j in todo])
+        for (i, j), v in zip(todo, _certify_segments(family, data, s0, s1, kind)[0]):
+            seg_bound[i][j] = float(v)
+            evals[i] += 1
     paths = []
     for i in range(B):
         cmax = max(seg_bound[i])
@@ -459,7 +482,7 @@ def _coarsen(family, data, verts, seg_bound, lam, top, kind, evals) -> np.ndarra
             continue
         s0 = torch.stack([verts[i][k - 1] for i, k in cand])
         s1 = torch.stack([verts[i][k + 1] for i, k in cand])
-        bounds, _ = _certify_segments(family, data, s0, s1, kind)
+        bounds, _ = _certify_segments(family, data, s0, s1, kind, final=False)
         drop: dict[int, dict[int, float]] = {}
         for (i, k), v in zip(cand, bounds):
             evals[i] += 1
