@@ -202,9 +202,11 @@ class RealRootSample:
         h = self.half_width(level)
         return self.mean - h, self.mean + h
 
-    def covers(self, level: float) -> bool:
+    def covers(self, level: float, atol: float = 0.0) -> bool:
+        """The interval at ``level``, widened by ``atol`` (the expected value's own numerical
+        error, e.g. a quadrature's), contains the expected value."""
         lo, hi = self.interval(level)
-        return lo <= self.expected <= hi
+        return lo - atol <= self.expected <= hi + atol
 
     def resolution(self, level: float = 0.999) -> float:
         """The interval's half-width relative to the expected value: a stated value further
