@@ -241,7 +241,8 @@ def _split_verdict(claim, ctx, fam, X, Y, split, hyps, instance, m, N, weak):
                          f"both < λ = {split.level:.4g}: Ω(λ) meets both sign components")]
     lo, hi = _interval_floats(X, Y, split.level)
     proof = (f"Ω(λ) at λ = {split.level:.4g} has {split.components} components (ℓ(p) < λ ⇔ p ∈ "
-             f"({lo:.4g}, {hi:.4g}) ∌ 0, exactly by sympy in the evidence; sign(uσ(w)) = sign(u)·sign(w) since σ is strictly "
+             f"({lo:.4g}, {hi:.4g}) ∌ 0, exactly by sympy in the evidence; sign(uσ(w)) = "
+             f"sign(u)·sign(w) since σ is strictly "
              f"increasing with σ(0) = 0; witnesses at losses {float(losses[0]):.4g}, "
              f"{float(losses[1]):.4g})")
     if split.disconnected and bool((losses < split.level).all()) and all(h.holds for h in hyps):
