@@ -717,7 +717,9 @@ def check_relu_disconnected(ctx: Context, *, weak: bool, claim: Claim, n_data: i
                          [r.fresh_certified for r in low],
                          "only for the paths below the floor (refutation candidates)"),
                 Evidence("teachers whose barrier shrinks when widened", f"{sum(shrink)}/{teachers}",
-                         "evidence for relu-nearly-connected")]
+                         "evidence for relu-nearly-connected; N/P of the widened students: "
+                         + ", ".join(f"{n_data / (4 * m + 1):.2g}" for m in widths)
+                         + f" (the population stand-in asks for ≥ {STANDIN})")]
     instance = {"n_data": n_data, "teachers": teachers, "wide": wide, "teacher": teacher,
                 "floor": floor}
     if ctx.plot:
