@@ -348,16 +348,26 @@ def _settle(br: _Bracket, owner: np.ndarray, upper: np.ndarray) -> None:
     np.maximum.at(br.upper, owner, upper)
 
 
-def _noise(resid: np.ndarray, deg: int, ulp_of_values: np.ndarray) -> np.ndarray:
-    """Float noise ``[I]`` of the loss values, from the residuals ``[I, m]`` of a fit of degree
-    ``deg`` (exact for the true polynomial, so the residual is rounding alone): the larger of twice
-    the largest residual, 6 standard deviations (the residual's RMS over its ``m − deg − 1``
-    degrees of freedom: a noise maximum over ~1e8 samples stays below it) and 4 ulp of the
-    largest value in the path's dtype."""
+def _noise(resid: np.ndarray, deg: int, vals: np.ndarray, ulp: float) -> np.ndarray:
+    """Float noise ``[I]`` of the loss values ``vals[I, m]``, from the residuals ``[I, m]`` of a
+    fit of degree ``deg`` (exact for the true polynomial, so the residual is rounding alone).
+
+    The largest of: twice the largest residual; 6 standard deviations (the residual's RMS over
+    its ``m − deg − 1`` degrees of freedom); twice the largest relative residual ``|r|/|v|``
+    among the values above 1 % of the largest, times the largest value (rounding of the points
+    themselves is amplified by the loss's degree, so the noise grows with the value and peaks
+    where the maximum is, which may hold few nodes); and 4 ulp of the largest value in the
+    path's dtype.
+    """
     dof = resid.shape[1] - deg - 1
     sigma = np.sqrt((resid**2).sum(axis=1) / dof)
-    return np.maximum.reduce([2 * np.abs(resid).max(axis=1), 6 * sigma,
-                              4 * np.abs(ulp_of_values).max(axis=1)])
+    v = np.abs(vals)
+    vmax = v.max(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(v >= vmax[:, None] / 100, np.abs(resid) / v, 0.0)
+    rel = np.nan_to_num(rel, nan=0.0).max(axis=1)
+    return np.maximum.reduce([2 * np.abs(resid).max(axis=1), 6 * sigma, 2 * rel * vmax,
+                              4 * ulp * vmax])
 
 
 def _interval_maxima(family, data, coef, owner, t0, t1, deg):
@@ -380,8 +390,8 @@ def _interval_maxima(family, data, coef, owner, t0, t1, deg):
     lost = ~np.isfinite(vals).all(axis=1)  # overflow: no bound but +inf
     vals[lost] = np.where(np.isnan(vals[lost]), np.inf, vals[lost])
     c = np.where(lost[:, None], 0.0, vals) @ _fit_matrix(deg, m).T  # [I, deg+1]
-    noise = _noise(np.where(lost[:, None], 0.0, vals) - c @ C.chebvander(x, deg).T, deg,
-                   torch.finfo(coef.dtype).eps * np.where(lost[:, None], 0.0, vals))
+    finite = np.where(lost[:, None], 0.0, vals)
+    noise = _noise(finite - c @ C.chebvander(x, deg).T, deg, finite, torch.finfo(coef.dtype).eps)
     br = _branch_and_bound(c, _derivative_roots(c), max_boxes=int(max(64 * I, 3e8 / m**2)))
     br.upper[lost], br.verified[lost] = np.inf, False
     ct = t0 + width * (br.where + 1) / 2
