@@ -33,7 +33,8 @@ def plot_venturi(path, inst, built, strings, G, levels, counts) -> None:
     axes = fig.subplots(1, 3)
     ax = axes[0]
     pairs = [(k, con) for k, _, con in built if k == "pair"][: _MAX_CURVES // 2]
-    downs = [(k, con) for k, _, con in built if k != "pair"][: _MAX_CURVES // 2]
+    downs = [(k, con) for k, _, con in built if k.endswith("→min") and k != "end→min"]
+    downs = downs[: _MAX_CURVES // 2]
     for kind, con in pairs + downs:
         x, v = _profile(fam, data, con.points)
         ax.plot(x, np.maximum(v, _FLOOR), color="C0" if kind == "pair" else "C1", lw=1, alpha=0.8)

@@ -364,23 +364,36 @@ class _Certified:
     ends_below: list
 
     def built_of(self, pair: bool) -> str:
-        """``built/attempted`` for pair paths or for paths down."""
-        tried = sum(1 for k, *_ in self.jobs if (k == "pair") == pair)
-        return f"{sum(1 for k, *_ in self.built if (k == 'pair') == pair)}/{tried}"
+        """``built/attempted`` for pair paths (``pair``) or for paths down."""
+        return f"{sum(1 for k, *_ in self.built if _is(k, pair))}/{self.tried(pair)}"
 
-    def tried(self, pair: bool) -> int:
-        return sum(1 for k, *_ in self.jobs if (k == "pair") == pair)
+    def tried(self, pair: bool | str) -> int:
+        return sum(1 for k, *_ in self.jobs if _is(k, pair))
 
-    def count(self, pair: bool) -> int:
-        return sum(1 for (k, *_), ok in zip(self.built, self.ok) if (k == "pair") == pair and ok)
+    def count(self, pair: bool | str) -> int:
+        """Certified paths of that kind (pairs of minima, paths down, or ``"link"``: ends of
+        paths down joined to a sampled minimum)."""
+        return sum(1 for (k, *_), ok in zip(self.built, self.ok) if _is(k, pair) and ok)
 
     def joined_pairs(self) -> list[tuple[int, int]]:
         """Pairs of minima (start indices) joined by a certified path at their level."""
         return [lab for (k, lab, _), ok in zip(self.built, self.ok) if k == "pair" and ok]
 
-    def barriers(self, pair: bool) -> list[float]:
+    def barriers(self, pair: bool | str) -> list[float]:
         return [c.bound - max(c.endpoint_losses)
-                for (k, *_), c in zip(self.built, self.certs) if (k == "pair") == pair]
+                for (k, *_), c in zip(self.built, self.certs) if _is(k, pair)]
+
+
+#: kinds of constructed paths: between sampled minima; down from a point to a global minimiser;
+#: from the end of a certified path down to a sampled minimum (connectivity only)
+_DOWN = ("random→min", "stuck→min")
+_LINK = "end→min"
+
+
+def _is(kind: str, pair: bool | str) -> bool:
+    if pair == "link":
+        return kind == _LINK
+    return kind == "pair" if pair else kind in _DOWN
 
 
 @dataclass(frozen=True)
@@ -456,6 +469,20 @@ def _certify_constructively(inst, ctx, budget, smp: _Sampled, val: _Value,
                       f"(±{val.tol:.1e})"))
     keep = [n for n, v in enumerate(ok) if v is not None]
     built, certs, ok = [built[n] for n in keep], [certs[n] for n in keep], [ok[n] for n in keep]
+    if connectivity and minima:
+        # every sampled point must lie in one component: the global minimiser that a certified
+        # path down reached is joined to the first sampled minimum by a pair path at level L*
+        with ctx.timed("certificate paths"):
+            links = [(_LINK, (kind, lab), pair_path(fam, X, con.points[-1],
+                                                     smp.theta[minima[0]]))
+                     for (kind, lab, con), good in zip(list(built), list(ok))
+                     if good and kind in _DOWN]
+            jobs += links
+            made = [j for j in links if j[2].ok]
+            more = certify_paths(fam, inst.data, [j[2].points for j in made])
+        built += made
+        certs += list(more)
+        ok += [_cert_ok(c, inst.scale) for c in more]
     # for no spurious valleys (p ≥ q) pair paths are extra evidence: that theorem needs none
     failed = [(k, lab, c.reason) for k, lab, c in jobs
               if not c.ok and (connectivity or k != "pair")]
@@ -507,8 +534,10 @@ def _counts(inst, smp: _Sampled, cer: _Certified, val: _Value) -> str:
     return (f"{int(smp.reached.sum())}/{starts} starts reached {what} "
             f"(|L − {what}| ≤ {REACH_RTOL:.0e}·mean y²), "
             f"{cer.count(pair=True)}/{cer.tried(pair=True)} pairs of minima and "
-            f"{cer.count(pair=False)}/{cer.tried(pair=False)} points → a global minimiser joined "
-            "by certified paths")
+            f"{cer.count(pair=False)}/{cer.tried(pair=False)} points → a global minimiser"
+            + (f" and {cer.count('link')}/{cer.tried('link')} of those minimisers → minimum "
+               f"{smp.minima[0]}" if cer.tried("link") else "")
+            + " joined by certified paths")
 
 
 def _decide(inst, hyps, connectivity, smp, cer, unresolved, spurious,
@@ -585,9 +614,12 @@ def _decide(inst, hyps, connectivity, smp, cer, unresolved, spurious,
              f"{max(down_b) / scale:.1e}·mean y²)")
     if connectivity:
         pair_b = cer.barriers(pair=True)
+        link_b = cer.barriers("link")
         pairs = (f"{cer.count(pair=True)}/{cer.tried(pair=True)} pairs of the {len(minima)} "
                  f"sampled minima joined (one group; max barrier {max(pair_b) / scale:.1e}·mean "
-                 "y²) and ")
+                 f"y²), {cer.count('link')}/{cer.tried('link')} minimisers at the ends of the "
+                 f"paths down joined to minimum {minima[0]} (max barrier "
+                 f"{max(link_b) / scale:.1e}·mean y²) and ")
     else:
         pairs = ""
     return Outcome.CONSISTENT, (
@@ -639,6 +671,10 @@ def _evidence(inst, budget, factor, smp, cer, sea, tests, val: _Value) -> list[E
                  f"{groups(smp.minima, cer.joined_pairs()) if smp.minima else 0}"),
         Evidence("paths down built", cer.built_of(pair=False),
                  "random points and stuck starts → a global minimiser; p ≥ q guarantees all"),
+        Evidence("ends of paths down joined to a sampled minimum",
+                 f"{cer.count('link')}/{cer.tried('link')}",
+                 "pair paths from each certified path's end (a global minimiser) to the first "
+                 "sampled minimum: every sampled point in one component (connectivity only)"),
         Evidence("certificates holding", f"{sum(cer.ok)}/{len(cer.certs)}",
                  f"bound ≤ max(L_A, L_B) + {CERT_RTOL:.0e}·max(1, L_A, L_B)"),
         Evidence("max certified barrier, pairs of minima", max(pair_b) if pair_b else None),
