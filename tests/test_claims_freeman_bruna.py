@@ -170,3 +170,12 @@ def test_some_instead_of_every_hidden_layer_is_refuted(seed, widths):
         budget="fast", seed=seed, widths=widths, data="gaussian", starts=2)
     assert v.outcome is Outcome.REFUTED, v.reason
     assert "some hidden width" in [h.statement for h in v.hypotheses][-1]
+
+
+@pytest.mark.parametrize("opts", [{"widths": "2,2,2"}, {"widths": "2,3,2", "epsilon": 0.5}])
+def test_decisions_without_paths_still_draw_their_figure(opts, tmp_path):
+    """The certificate and the ε rule decide before any path search; --plot still gets the
+    levels they compare."""
+    png = tmp_path / "levels.png"
+    get_claim("linear-connected").check(budget="fast", plot=str(png), **opts)
+    assert png.stat().st_size > 5_000

@@ -51,6 +51,7 @@ from ._connectivity import (
     make_verdict,
     pairs,
     parse_widths,
+    plot_bars,
     plot_paths_figure,
     reduced_rank_regression,
     register_with_variant,
@@ -301,6 +302,9 @@ def check_linear_connected(ctx: Context, *, weak: bool, claim: Claim, widths: st
     instance = {"widths": widths, "data": data, "n_data": len(X), "starts": starts,
                 "epsilon": epsilon}
     proof = _split_verdict(claim, ctx, holds, hyps, det, split, w, instance, evidence)
+    decided = proof is not None or (all(h.holds for h in hyps) and eps >= gap)
+    if decided and ctx.plot:  # no paths to draw: the levels the decision compares
+        _plot_levels(ctx.plot, w, L_star, L_def, eps, det)
     if proof is not None:
         return proof  # an exact certificate decides; no path search needed
     if all(h.holds for h in hyps) and eps >= gap:  # no search can decide: say so before one
@@ -347,6 +351,20 @@ def check_linear_connected(ctx: Context, *, weak: bool, claim: Claim, widths: st
     return say(Outcome.INCONCLUSIVE,
                f"{len(ok) - sum(ok)} of {len(ok)} pairs were not ε-connected (ε = {eps:.3g}) by "
                "the path methods (a missing path is not a proof of disconnection)")
+
+
+def _plot_levels(target, w, L_star, L_def, eps, det) -> None:
+    """The levels a decision without paths compares: L*, L* + ε, L*_rank(r−1) and, with a
+    determinant certificate, the losses of its two points and its level λ."""
+    r = min(w)
+    labels = ["L*", "L* + ε", f"L*_rank({r - 1})"]
+    values = [L_star, L_star + eps, L_def]
+    if det is not None:
+        labels += ["L(θ_A)", "L(θ_B)"]
+        values += [det.loss_a, det.loss_b]
+    plot_bars(target, labels, values, ylabel="loss", hline=None if det is None else det.level,
+              hlabel="λ of the determinant certificate",
+              title=f"linear-connected: widths {w}, levels (no path search needed)")
 
 
 def _unresolved(eps: float, excess: float, gap: float, r: int, scale: float, found: str) -> str:
