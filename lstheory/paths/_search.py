@@ -41,6 +41,7 @@ from ._path import Path
 __all__ = ["search_paths", "residual_jacobian", "gauss_newton_available", "balance_units"]
 
 _JAC_BYTES = 2**26  # Jacobian chunk: 64 MiB
+MAX_SPLIT = 3  # new images per segment and round at most
 LOOP_SAMPLES = 9  # points per segment steering a search whose family has no certificate
 
 
@@ -382,7 +383,9 @@ def search_paths(family, data, a: torch.Tensor, b: torch.Tensor, *, level=None,
             for (i, j), v, w in zip(todo, bounds, worst_t):
                 seg_bound[i][j], seg_t[i][j] = float(v), float(w)
                 evals[i] += 1
-        # 4. refine: a new image in every segment above the level (worst first, within budget)
+        # 4. refine: new images in every segment above the level (worst first, within budget):
+        # one at its worst point, or k equally spaced where the excess over the level is large
+        # (on a smooth low set the excess of a segment of length h falls like h⁴)
         done = sum(max(s) <= lam[i] for i, s in enumerate(seg_bound))
         inserted = 0
         for i in range(B):
@@ -390,19 +393,32 @@ def search_paths(family, data, a: torch.Tensor, b: torch.Tensor, *, level=None,
             room = opts.max_images - len(verts[i])
             if not over or room <= 0:
                 continue
-            over = sorted(sorted(over, key=lambda j: -seg_bound[i][j])[:room], reverse=True)
-            for j in over:
-                w = min(max(seg_t[i][j], 0.25), 0.75)
+            plan = {}
+            for j in sorted(over, key=lambda j: -seg_bound[i][j]):
+                if room <= 0:
+                    break
+                gap = lam[i] - top[i]
+                ratio = (seg_bound[i][j] - top[i]) / gap if gap > 0 else np.inf
+                k = int(min(MAX_SPLIT, room, max(1, np.ceil(ratio ** 0.25) - 1)))
+                plan[j] = k
+                room -= k
+            for j in sorted(plan, reverse=True):
+                k = plan[j]
+                ws = ([min(max(seg_t[i][j], 0.25), 0.75)] if k == 1
+                      else [(m + 1) / (k + 1) for m in range(k)])
                 chord = verts[i][j + 1] - verts[i][j]
-                new = verts[i][j] + w * chord
-                if gens is not None:  # leaves a saddle where every step would vanish
-                    new = new + _noise(gens[i], new, chord, opts.init_noise)
-                verts[i].insert(j + 1, new)
-                fixed[i].insert(j + 1, False)
-                fresh[i].insert(j + 1, True)
-                seg_bound[i][j:j + 1] = [None, None]
-                seg_t[i][j:j + 1] = [0.5, 0.5]
-                inserted += 1
+                new = []
+                for w in ws:
+                    v = verts[i][j] + w * chord
+                    if gens is not None:  # leaves a saddle where every step would vanish
+                        v = v + _noise(gens[i], v, chord / (k + 1), opts.init_noise)
+                    new.append(v)
+                verts[i][j + 1:j + 1] = new
+                fixed[i][j + 1:j + 1] = [False] * k
+                fresh[i][j + 1:j + 1] = [True] * k
+                seg_bound[i][j:j + 1] = [None] * (k + 1)
+                seg_t[i][j:j + 1] = [0.5] * (k + 1)
+                inserted += k
         if progress:
             progress(f"{label}: round {rounds}, {done}/{B} below the level, "
                      f"{inserted} images inserted")
