@@ -341,8 +341,8 @@ def search_paths(family, data, a: torch.Tensor, b: torch.Tensor, *, level=None,
                                      for i in range(B)])
     start = torch.cat([head, inner, tail], 1)
     verts = [list(start[i]) for i in range(B)]
-    fixed = [[True] + [False] * (start.shape[1] - 2) + [True] for _ in range(B)]
-    fresh = [[not f for f in fx] for fx in fixed]  # images still to relax
+    # images never relaxed yet (the end points count as relaxed: they never move)
+    fresh = [[False] + [True] * (start.shape[1] - 2) + [False] for _ in range(B)]
     seg_bound: list[list] = [[None] * (start.shape[1] - 1) for _ in range(B)]
     seg_t: list[list] = [[0.5] * (start.shape[1] - 1) for _ in range(B)]
     relax_its = np.zeros(B, dtype=np.int64)
@@ -414,7 +414,6 @@ def search_paths(family, data, a: torch.Tensor, b: torch.Tensor, *, level=None,
                         v = v + _noise(gens[i], v, chord / (k + 1), opts.init_noise)
                     new.append(v)
                 verts[i][j + 1:j + 1] = new
-                fixed[i][j + 1:j + 1] = [False] * k
                 fresh[i][j + 1:j + 1] = [True] * k
                 seg_bound[i][j:j + 1] = [None] * (k + 1)
                 seg_t[i][j:j + 1] = [0.5] * (k + 1)
@@ -429,7 +428,6 @@ def search_paths(family, data, a: torch.Tensor, b: torch.Tensor, *, level=None,
         keep = [k for k, f in enumerate(fresh[i]) if not f]
         if len(keep) < len(verts[i]):
             verts[i] = [verts[i][k] for k in keep]
-            fixed[i] = [fixed[i][k] for k in keep]
             seg_bound[i] = _merge_bounds(seg_bound[i], fresh[i])
             fresh[i] = [False] * len(verts[i])
     todo = [(i, j) for i in range(B) for j, s in enumerate(seg_bound[i]) if s is None]
