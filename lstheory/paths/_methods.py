@@ -306,11 +306,12 @@ def connect(family, data, theta_a: torch.Tensor, theta_b: torch.Tensor, *,
             progress: Callable[[str], None] | None = None) -> list[Path]:
     """Low-loss paths from ``theta_a[B, P]`` to ``theta_b[B, P]`` (one :class:`Path` per pair).
 
-    Most used: ``method`` (``linear``, ``polychain``, ``bezier``, ``string``, ``neb``, ``dss``) and
-    ``options`` (a preset name ``fast``/``default``/``thorough``, a dict of fields, or the
-    method's options object: :class:`StringOptions`, :class:`NEBOptions`, :class:`CurveOptions`,
-    :class:`DSSOptions`). Also: ``seed`` (initial noise, sampled t), ``level`` and ``init`` (DSS
-    only: the level λ to stay below, and starting polygons to refine), ``progress``.
+    Most used: ``method`` (``linear``, ``polychain``, ``bezier``, ``string``, ``neb``, ``dss``,
+    ``search``) and ``options`` (a preset name ``fast``/``default``/``thorough``, a dict of
+    fields, or the method's options object: :class:`StringOptions`, :class:`NEBOptions`,
+    :class:`CurveOptions`, :class:`DSSOptions`, :class:`SearchOptions`). Also: ``seed`` (initial
+    noise, sampled t), ``level`` (DSS and search: the level λ to stay below, a float or one per
+    pair), ``init`` (DSS only: starting polygons to refine), ``progress``.
 
     Certify the result with :func:`certify_paths`.
 
