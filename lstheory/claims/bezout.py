@@ -86,6 +86,8 @@ class NetInstance:
     system: object
     rank: int
     squared: object
+    #: the teacher's weights (a zero of ``system``) when the targets came from a teacher net
+    teacher: np.ndarray | None = None
 
     @property
     def n_data(self) -> int:
@@ -109,9 +111,11 @@ def net_instance(opts: dict, seed: int, *, teacher: bool = False) -> NetInstance
     rng = numpy_rng(seed, stream="net-data")
     probe_n = opts["n_data"] or fam.n_params
     X = rng.standard_normal((probe_n, fam.widths[0]))
+    w = None
     if teacher:
         w = torch.as_tensor(rng.standard_normal(fam.n_params))[None]
         Y = fam.forward(w, torch.as_tensor(X)).numpy()[0]
+        w = w.numpy()[0]
     else:
         Y = rng.standard_normal((probe_n, 1))
     system = network_system(fam, (X, Y))
@@ -120,7 +124,7 @@ def net_instance(opts: dict, seed: int, *, teacher: bool = False) -> NetInstance
         X, Y = X[:rank], Y[:rank]
         system = network_system(fam, (X, Y))
     squared = square_up(system, method=opts.get("square", "coordinates"), seed=seed)
-    return NetInstance(fam, X, Y, system, rank, squared)
+    return NetInstance(fam, X, Y, system, rank, squared, w)
 
 
 def _check_paths(bezout: int, budget: str, what: str) -> None:
@@ -651,6 +655,10 @@ def check_zero_set_dimension(ctx: Context, **opts) -> Verdict:
     S, K, N = inst.system, inst.family.n_params, inst.n_data
     with ctx.timed("zeros"):
         zeros = _find_zeros(S, opts["starts"], ctx.seed)
+        teacher = inst.teacher[None, :]
+        teacher_zero = bool(_is_zero(S, teacher)[0])
+        if teacher_zero:  # a generic zero: the teacher's own (random) weights
+            zeros = np.concatenate([teacher, zeros])
         reports = [_zero_report(S, w, N, ctx.part("hessian_factor")) for w in zeros]
     generic = N <= inst.rank
     witness = None
@@ -658,7 +666,10 @@ def check_zero_set_dimension(ctx: Context, **opts) -> Verdict:
     if sq.bezout_number <= MAX_PATHS[ctx.budget]:
         witness = _solve(sq, "torch", ctx, "witness points")
     hyps = (HypothesisCheck("consistent", "the system has a zero (teacher data)", len(zeros) > 0,
-                            f"{len(zeros)}/{opts['starts']} Gauss–Newton starts converged"),
+                            f"the teacher's weights {'are' if teacher_zero else 'are NOT'} a "
+                            f"zero (max |F| ≤ {ZERO_RTOL:g}·scale); "
+                            f"{len(zeros) - teacher_zero}/{opts['starts']} Gauss–Newton starts "
+                            "converged"),
             HypothesisCheck("generic", "data generic within consistent data (N ≤ rank r)", generic,
                             f"N = {N}, generic rank r = {inst.rank}"))
     certain = [r for r in reports if r.certain]
