@@ -103,7 +103,7 @@ class VenturiInstance:
         function space, and with p ≥ n every symmetric M is Σ u_j w_j w_jᵀ (eigen-decomposition).
         Otherwise it is a lower bound (σ = z²) or only a reference number (other σ)."""
         n = self.X.shape[1]
-        return self.activation == "quadratic" and self.width >= min(self.q, n)
+        return is_quadratic_two_layer(self.family)[0] and self.width >= min(self.q, n)
 
     @property
     def data(self):
