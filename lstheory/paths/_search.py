@@ -349,7 +349,7 @@ def search_paths(family, data, a: torch.Tensor, b: torch.Tensor, *, level=None,
     rounds = 0
     label = f"search ({B} pairs, {update})"
     for rounds in range(1, opts.rounds + 1):
-        # 2. relax the new images of every path at once
+        # 2. relax the images of every open path at once
         # (Gauss–Newton: every image above its goal, new or not; Adam: every interior image)
         open_ = [i for i in range(B) if not all(v is not None and v <= lam[i]
                                                 for v in seg_bound[i])]
