@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lstheory import verify
 from lstheory.claims import Claim, Outcome, Tag
@@ -24,9 +26,17 @@ def test_valleys_at_p_equal_q():
     assert held == total and int(total) >= 4
 
 
-def test_valleys_below_q_is_not_consistent():
-    v = verify("venturi-valleys", n_data=10, input_dim=4, width=3, budget="fast", seed=0)
+@given(st.integers(2, 10), st.integers(2, 4), st.data(), st.integers(0, 10**6))
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_valleys_below_q_is_not_consistent(n_data, n, data, seed):
+    q = min(n_data, n * (n + 1) // 2)  # generic data: q is the number of monomials or N
+    width = data.draw(st.integers(1, q - 1))
+    v = verify("venturi-valleys", n_data=n_data, input_dim=n, width=width, budget="fast",
+               seed=seed, starts=3)
     assert v.outcome is Outcome.HYPOTHESES_NOT_MET
+    assert v.evidence_value("q (intrinsic dimension)") == q
+    (w,) = [h for h in v.hypotheses if h.name == "width"]
+    assert not w.holds and f"p = {width}" in w.statement and "p ≥ q" in v.reason
 
 
 def test_false_variant_relu_width_1_is_not_consistent():
