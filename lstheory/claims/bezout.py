@@ -745,8 +745,9 @@ def _zero_set_decide(ctx, reports, K: int, N: int, generic: bool):
     if not certain:
         lo, hi = _worst_gap(reports)
         return Outcome.INCONCLUSIVE, (
-            f"the numerical rank of J is uncertain at all {len(reports)} zeros (σ/σ_1 between "
-            f"{hi:.2g} and {lo:.2g} in the band ({RANK_BELOW:g}, {RANK_ABOVE:g}))")
+            f"the numerical rank of J is uncertain at all {len(reports)} zeros: a singular value "
+            f"lies in the band ({RANK_BELOW:g}, {RANK_ABOVE:g})·σ_1 (smallest counted nonzero "
+            f"{lo:.2g}·σ_1, largest counted zero {hi:.2g}·σ_1), so rank J cannot be told")
     dims = sorted({K - r.rank for r in certain})
     if dims[0] < claimed:
         return Outcome.REFUTED, (
