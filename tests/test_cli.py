@@ -36,7 +36,7 @@ def test_below_the_width_threshold_is_hypotheses_not_met(cli):
     code, out, _ = cli("verify", "venturi", "--n-data", 6, "--width", 4, "--budget", "fast")
     assert code == 3
     assert "HYPOTHESES-NOT-MET" in out and "[FAILS]" in out
-    assert "string method pairs" in out and "starts reaching" in out  # it still searched
+    assert "independent search pairs" in out and "starts reaching" in out  # it still searched
 
 
 @pytest.mark.parametrize("args,needle", [

@@ -45,10 +45,12 @@ def plot_venturi(path, inst, built, strings, G, levels, counts) -> None:
     ax.legend(loc="upper right", fontsize=8)
     ax = axes[1]
     for s in list(strings)[:_MAX_CURVES]:
-        x, v = _profile(fam, data, s)
+        x, v = _profile(fam, data, getattr(s, "points", s))
         ax.plot(x, np.maximum(v, _FLOOR), lw=1, alpha=0.8)
     if len(strings):
-        ax.set_title(f"string method ({len(strings)} pairs, {strings.shape[1]} images)")
+        images = [len(getattr(s, "points", s)) for s in strings]
+        ax.set_title(f"independent search ({len(strings)} pairs, {min(images)}–{max(images)} "
+                     "images)")
     ax.set(yscale="log", xlabel="normalised arc length", ylabel="loss")
     ax = axes[2]
     lam = levels[min(3, len(levels) - 1)]
