@@ -236,23 +236,39 @@ def reduced_rank_regression(X: np.ndarray, Y: np.ndarray, rank: int) -> tuple[fl
     return float(((X @ B - Y) ** 2).sum() / len(X)), B.T
 
 
-def connect_certified(fam, data, a, b, level, string_options, dss_options, seed, progress):
-    """String method for every pair; then, for the pairs whose certified maximum is still above
-    ``level[k]``, DSS from the straight line and, if still needed, DSS refining the string.
-    Returns ``(paths, certificates)``: per pair the path with the smallest certified bound."""
+def connect_certified(fam, data, a, b, level, string_options, dss_options, seed, progress,
+                      search_options=None):
+    """The adaptive path search (``method="search"``, aiming below ``level[k]``) for every pair;
+    then, for the pairs whose certified maximum is still above ``level[k]``, the string method,
+    DSS from the straight line and, if still needed, DSS refining the string. Returns
+    ``(paths, certificates)``: per pair the path with the smallest certified bound.
+
+    ``search_options``: a preset name or :class:`~lstheory.paths.SearchOptions` (default
+    ``"default"``)."""
     from ..paths import certify_paths, connect
 
-    paths = connect(fam, data, a, b, method="string", options=string_options, seed=seed,
-                    progress=progress)
-    strings = list(paths)
+    level = torch.as_tensor(level, dtype=torch.float64).reshape(-1)
+    paths = connect(fam, data, a, b, method="search", level=level.tolist(),
+                    options=search_options or "default", seed=seed, progress=progress)
     certs = certify_paths(fam, data, paths)
-    for init in (None, strings):
+    strings: list = [None] * len(paths)
+    todo = [k for k, c in enumerate(certs) if c.bound > level[k]]
+    if todo:
+        more = connect(fam, data, a[todo], b[todo], method="string", options=string_options,
+                       seed=seed, progress=progress)
+        for k, p, c in zip(todo, more, certify_paths(fam, data, more)):
+            strings[k] = p
+            if c.bound < certs[k].bound:
+                paths[k], certs[k] = p, c
+    for use_strings in (False, True):
         todo = [k for k, c in enumerate(certs) if c.bound > level[k]]
+        if use_strings:
+            todo = [k for k in todo if strings[k] is not None]
         if not todo:
-            break
+            continue
         more = connect(fam, data, a[todo], b[todo], method="dss", options=dss_options, seed=seed,
                        level=level[todo], progress=progress,
-                       init=None if init is None else [init[k] for k in todo])
+                       init=[strings[k] for k in todo] if use_strings else None)
         for k, p, c in zip(todo, more, certify_paths(fam, data, more)):
             if c.bound < certs[k].bound:
                 paths[k], certs[k] = p, c

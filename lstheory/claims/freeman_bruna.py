@@ -252,7 +252,8 @@ def _linear_pairs(ctx, fam, data_, k, budget, eps):
     lam = torch.maximum(losses[ia], losses[ib]) + eps
     with ctx.timed("paths"):
         paths, certs = connect_certified(fam, data_, points[ia], points[ib], lam, budget.string,
-                                         budget.dss, ctx.seed, ctx.say)
+                                         budget.dss, ctx.seed, ctx.say,
+                                         search_options=ctx.budget)
     ok = [c.certified and c.bound <= float(lam[i]) for i, c in enumerate(certs)]
     return res, losses, prs, paths, certs, ok
 
@@ -323,7 +324,7 @@ def check_linear_connected(ctx: Context, *, weak: bool, claim: Claim, widths: st
     rotation = _rotation_evidence(ctx, fam, data_, data, w, evidence)
     k = starts
     labels = [("min", i, "min", j) if i < k else ("rand", i - k, "min", j) for i, j in prs]
-    tables = (barrier_table("certified paths (string method, then DSS where needed)",
+    tables = (barrier_table("certified paths (adaptive path search, then string method and DSS where needed)",
                             labels, certs, paths),)
     if ctx.plot:
         with ctx.timed("plot"):

@@ -17,7 +17,7 @@ not of the theorem (whose proof goes around such sets). The ends themselves can 
 (a descent that stopped above the global value, a random point): phase 1 must then keep *that*
 end's outputs, so a failed path is rebuilt in the other direction. The verdict reports what the
 construction achieved on its own (pairs connected, pairs whose output solves stayed exact, ends of
-rank < N) next to the independent search (batched string method, then DSS); a pair counts as
+rank < N) next to the independent search (the adaptive path search, then the string method and DSS where needed); a pair counts as
 connected when either is certified below its level.
 Tightness: width 1, no bias, one-dimensional inputs of one sign (``unit``: N = 1, x = y = 1;
 ``positive``: N points x_i > 0): σ is positively homogeneous, so ``f(x_i) = u σ(w) x_i`` and
@@ -325,9 +325,10 @@ def _search(ctx, claim, fam, X, Y, hyps, instance, m, starts):
         built = [nguyen_path(fam, d, pts[i], pts[j], level=float(lam[k]))
                  for k, (i, j) in enumerate(prs)]
         cons = certify_paths(fam, d, [p for p, _ in built])
-    with ctx.timed("string method + DSS"):
+    with ctx.timed("path search (+ string method, DSS where needed)"):
         strings, scert = connect_certified(fam, d, pts[ia], pts[ib], lam, budget[1],
-                                           DSSOptions.preset(ctx.budget), ctx.seed, ctx.say)
+                                           DSSOptions.preset(ctx.budget), ctx.seed, ctx.say,
+                                           search_options=ctx.budget)
     ok_c = [c.bound <= float(lam[k]) for k, c in enumerate(cons)]
     ok_s = [c.bound <= float(lam[k]) for k, c in enumerate(scert)]
     ok = [a or b for a, b in zip(ok_c, ok_s)]
@@ -336,8 +337,8 @@ def _search(ctx, claim, fam, X, Y, hyps, instance, m, starts):
     exact = sum(r <= SOLVE_ATOL * max(1.0, scale) ** 0.5 for _, r in built)
     deficient = _rank_deficient_ends(fam, X.to(ctx.device), pts)
     fine = _finer(ctx, fam, d, pts, prs, lam - eps, ok_c, eps)
-    summary = (f"construction of the proof: {sum(ok_c)}/{len(ok_c)} pairs connected; string "
-               f"method (+ DSS): {sum(ok_s)}/{len(ok_s)} below λ")
+    summary = (f"construction of the proof: {sum(ok_c)}/{len(ok_c)} pairs connected; independent "
+               f"search: {sum(ok_s)}/{len(ok_s)} below λ")
     evidence = [Evidence("N, m, n", [N, m, X.shape[1]]), Evidence("mean y²", scale),
                 Evidence("ε (level above max(L_A, L_B))", eps, f"{LEVEL_RTOL:g}·mean y²"),
                 Evidence("min loss over the descent ends", float(res.loss.min())),
@@ -350,7 +351,7 @@ def _search(ctx, claim, fam, X, Y, hyps, instance, m, starts):
                          "at every vertex: the kept outputs stay in the span of the features"),
                 Evidence("points whose features have rank < N", f"{deficient}/{len(pts)}",
                          "descent ends and random points; such an end can only be the kept one"),
-                Evidence("pairs connected by the string method (+ DSS)",
+                Evidence("pairs connected by the independent search",
                          f"{sum(ok_s)}/{len(ok_s)}"),
                 Evidence("max certified barrier (construction, string)",
                          [max(c.barrier_bound for c in cons), max(c.barrier_bound for c in scert)]),
@@ -362,7 +363,7 @@ def _search(ctx, claim, fam, X, Y, hyps, instance, m, starts):
                          "the same construction, refined to the finer level: a barrier that "
                          "shrinks with ε (not run on the fast budget)")]
     tables = (barrier_table("constructive paths", labels, cons, [p for p, _ in built]),
-              barrier_table("string method, DSS where needed (independent search)", labels, scert,
+              barrier_table("independent search: adaptive path search, string method and DSS where needed", labels, scert,
                             strings))
     if ctx.plot:
         with ctx.timed("plot"):
@@ -386,7 +387,7 @@ def _search(ctx, claim, fam, X, Y, hyps, instance, m, starts):
                        "straight segments leave Ω(λ))")
     return verdict(Outcome.INCONCLUSIVE,
                    f"{len(ok) - sum(ok)} pairs not joined below max(L_A, L_B) + ε, ε = "
-                   f"{eps:.3g}: no such path found by the construction, the string method or DSS "
+                   f"{eps:.3g}: no such path found by the construction, the path search, the string method or DSS "
                    f"(not a proof of disconnection; {summary})")
 
 
