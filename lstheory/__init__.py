@@ -11,8 +11,6 @@ certificates, level-set graphs), ``lstheory.claims`` (claims, verdicts, registry
 ``lstheory.testing`` (hypothesis strategies for your own CI).
 """
 
-from ._version import __version__, source_revision  # noqa: E402
-
 from ._errors import (  # noqa: E402
     BackendUnavailable,
     HypothesisNotMet,
@@ -21,6 +19,7 @@ from ._errors import (  # noqa: E402
     ResourceLimit,
     UnknownName,
 )
+from ._version import __version__, source_revision  # noqa: E402
 from .claims import Outcome, Verdict, all_claims, claim_ids, get_claim  # noqa: E402
 
 

@@ -90,9 +90,9 @@ def _verify_parser(claim) -> _Parser:
                 description=f"{claim.title}. {claim.statement}")
     for o in claim.options:
         extra = {"choices": o.choices} if o.choices else {}
+        default = "" if o.default is None else f"default {o.default}; "
         p.add_argument(o.flag, dest=o.name, default=None, metavar=o.type.__name__.upper(),
-                       help=f"{o.help} ({'default ' + str(o.default) + '; ' if o.default is not None else ''}"
-                            f"{o.valid})".replace("%", "%%"), **extra)
+                       help=f"{o.help} ({default}{o.valid})".replace("%", "%%"), **extra)
     p.add_argument("--seed", default="0", help="seed of every random draw (default 0)")
     p.add_argument("--budget", default="default", metavar="{" + ",".join(BUDGETS) + "}",
                    help="how much work the checker may do (default: default)")

@@ -20,7 +20,7 @@ import torch
 
 from .._errors import InvalidArgument
 from .._random import child_seeds, numpy_rng, torch_generator
-from ._claim import Claim, Context, Option, Tag
+from ._claim import Claim, Context, Option
 from ._registry import register
 from ._verdict import Evidence, HypothesisCheck, Outcome, Table, Verdict
 

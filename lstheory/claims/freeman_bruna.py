@@ -324,7 +324,8 @@ def check_linear_connected(ctx: Context, *, weak: bool, claim: Claim, widths: st
     rotation = _rotation_evidence(ctx, fam, data_, data, w, evidence)
     k = starts
     labels = [("min", i, "min", j) if i < k else ("rand", i - k, "min", j) for i, j in prs]
-    tables = (barrier_table("certified paths (adaptive path search, then string method and DSS where needed)",
+    tables = (barrier_table("certified paths (adaptive path search, then string method and DSS "
+                            "where needed)",
                             labels, certs, paths),)
     if ctx.plot:
         with ctx.timed("plot"):

@@ -17,8 +17,8 @@ not of the theorem (whose proof goes around such sets). The ends themselves can 
 (a descent that stopped above the global value, a random point): phase 1 must then keep *that*
 end's outputs, so a failed path is rebuilt in the other direction. The verdict reports what the
 construction achieved on its own (pairs connected, pairs whose output solves stayed exact, ends of
-rank < N) next to the independent search (the adaptive path search, then the string method and DSS where needed); a pair counts as
-connected when either is certified below its level.
+rank < N) next to the independent search (the adaptive path search, then the string method and
+DSS where needed); a pair counts as connected when either is certified below its level.
 Tightness: width 1, no bias, one-dimensional inputs of one sign (``unit``: N = 1, x = y = 1;
 ``positive``: N points x_i > 0): σ is positively homogeneous, so ``f(x_i) = u σ(w) x_i`` and
 ``L = ℓ(p)`` with ``p = u σ(w)``; sympy shows ``{p : ℓ(p) < λ}`` excludes 0, and since σ is
@@ -363,7 +363,8 @@ def _search(ctx, claim, fam, X, Y, hyps, instance, m, starts):
                          "the same construction, refined to the finer level: a barrier that "
                          "shrinks with ε (not run on the fast budget)")]
     tables = (barrier_table("constructive paths", labels, cons, [p for p, _ in built]),
-              barrier_table("independent search: adaptive path search, string method and DSS where needed", labels, scert,
+              barrier_table("independent search: adaptive path search, string method and DSS "
+                            "where needed", labels, scert,
                             strings))
     if ctx.plot:
         with ctx.timed("plot"):
@@ -387,7 +388,8 @@ def _search(ctx, claim, fam, X, Y, hyps, instance, m, starts):
                        "straight segments leave Ω(λ))")
     return verdict(Outcome.INCONCLUSIVE,
                    f"{len(ok) - sum(ok)} pairs not joined below max(L_A, L_B) + ε, ε = "
-                   f"{eps:.3g}: no such path found by the construction, the path search, the string method or DSS "
+                   f"{eps:.3g}: no such path found by the construction, the path search, the "
+                   "string method or DSS "
                    f"(not a proof of disconnection; {summary})")
 
 

@@ -3,8 +3,9 @@
 * ``quadratic-deep-slide`` (unverified): "for an L-layer net with σ(z) = z², once
   n_ℓ ≥ 3N^{2^ℓ} the square loss has a single connected component". No source text confirms it,
   and for ℓ = 1 it gives 3N², not the 2N of the proven two-layer result (``venturi``). The check
-  samples minima of small deep quadratic nets and joins every pair by an adaptive path search whose loss is
-  maximised exactly (the loss is a polynomial along each segment). Evidence never upgrades the tag.
+  samples minima of small deep quadratic nets and joins every pair by an adaptive path search
+  whose loss is maximised exactly (the loss is a polynomial along each segment). Evidence never
+  upgrades the tag.
 
 Statement parts (read by the checker; mutants change them): ``width_scale`` c in the thresholds
 n_ℓ ≥ c·N^{2^ℓ} (3 on the slide); ``L_star_shift``: the stated global value is 0 + shift·mean y²

@@ -31,7 +31,14 @@ from ._graph import (
     plot_disconnectivity,
 )
 from ._methods import METHODS, connect, dynamic_string_sampling, fit_curve, neb, path_losses
-from ._module import BN_MODES, MODULE_LOSSES, ModuleFamily
+from ._module import (
+    BN_MODES,
+    MODULE_LOSSES,
+    ModuleFamily,
+    ModuleRoute,
+    module_route,
+    sequential_mlp,
+)
 from ._options import PRESETS, CurveOptions, DSSOptions, NEBOptions, SearchOptions
 from ._path import Path
 from ._penalty import L1Penalty, Ridge
@@ -50,6 +57,7 @@ __all__ = [
     "DSSOptions",
     "L1Penalty",
     "ModuleFamily",
+    "ModuleRoute",
     "NEBOptions",
     "Path",
     "PathCertificate",
@@ -70,6 +78,7 @@ __all__ = [
     "fit_curve",
     "gauss_newton_available",
     "level_set_graph",
+    "module_route",
     "neb",
     "pair_path",
     "path_losses",
@@ -79,5 +88,6 @@ __all__ = [
     "residual_jacobian",
     "search_paths",
     "segment_max",
+    "sequential_mlp",
     "string_method",
 ]
