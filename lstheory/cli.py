@@ -82,6 +82,13 @@ def _cmd_show(args) -> int:
         print(f"    {o.flag:<14} {o.help} ({default}{o.valid})")
     print("  common: --seed INT, --budget {fast,default,thorough}, --device {cpu,cuda},")
     print("          --json PATH, --plot PATH")
+    if c.parts:
+        print("  statement parts (what mutants change): "
+              + ", ".join(f"{k}={v}" for k, v in c.parts.items()))
+    if c.mutants:
+        print(f"  mutants (false variants; lstheory verify {c.id}~NAME, lstheory selftest {c.id}):")
+        for m in c.mutants:
+            print(f"    {m.name:<26} {m.description}")
     return 0
 
 

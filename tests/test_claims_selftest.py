@@ -226,3 +226,10 @@ def test_output_paths_are_checked_before_any_work(cli, tmp_path, flag, target, n
 def test_every_command_checks_device_before_work(cli, args):
     code, _, err = cli(*args)
     assert code == 2 and "--device=tpu" in err
+
+
+def test_show_lists_parts_and_mutants(cli):
+    for c in all_claims():
+        code, out, _ = cli("show", c.id)
+        assert code == 0 and "mutants" in out
+        assert all(m.name in out for m in c.mutants)

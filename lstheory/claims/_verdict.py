@@ -190,7 +190,7 @@ class Verdict:
             f"  {self.reason}",
             "  instance: " + ", ".join(f"{k}={_fmt(v)}" for k, v in self.instance.items()),
             f"  seed: {self.seed}",
-            "  hypotheses:",
+            "  hypotheses:" + ("" if self.hypotheses else " none in this statement"),
         ]
         for h in self.hypotheses:
             mark = "holds" if h.holds else "FAILS"
