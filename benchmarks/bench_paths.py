@@ -293,7 +293,7 @@ def main() -> None:
         bench_tightness()
         bench_search_batched(fam, data, a, b, lam, 16)
         if not args.skip_modules:
-            bench_modules({"max_images": 10, "rounds": 4, "relax_steps": 20}, 200)
+            bench_modules({"max_images": 12, "rounds": 5, "relax_steps": 40}, 200)
         print(f"   (section 3: {time.perf_counter() - t0:.0f} s in all)")
 
 
