@@ -28,3 +28,13 @@ def cli(capsys):
         return code, out.out, out.err
 
     return run
+
+
+@pytest.fixture(scope="module")
+def module_one_thread():
+    """A whole module on one torch thread (many tiny problems; restored after the module).
+    Use with ``pytestmark = pytest.mark.usefixtures("module_one_thread")``."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

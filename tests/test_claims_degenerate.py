@@ -21,12 +21,7 @@ from lstheory.nets import MLP
 claim_ids()  # fills WEAKENED / TIGHTNESS
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("module_one_thread")  # many tiny problems
 
 
 # ------------------------------------------------------------------ the count, on known spectra

@@ -22,12 +22,7 @@ from lstheory.claims.nguyen import (
 claim_ids()
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("module_one_thread")  # many tiny problems
 
 
 def test_the_width_n_plus_1_paper_is_cited():

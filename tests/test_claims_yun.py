@@ -18,12 +18,7 @@ from lstheory.nets._activations import activation
 claim_ids()
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("module_one_thread")  # many tiny problems
 
 
 def _with_parts(**parts):

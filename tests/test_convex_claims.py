@@ -21,13 +21,7 @@ from lstheory.testing import ccnn_options, two_layer_cnns
 X_SEED = 1234
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Many tiny convolutions and SVDs: one torch thread (restored after the module)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("module_one_thread")  # many tiny problems
 
 
 def _inputs(net, n=3):

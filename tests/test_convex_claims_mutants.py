@@ -6,7 +6,6 @@ import math
 from dataclasses import replace
 
 import pytest
-import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -18,13 +17,7 @@ from lstheory.testing import ccnn_options
 CLAIMS = ("ccnn-identity", "ccnn-nuclear-bound")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Many tiny convolutions and SVDs: one torch thread (restored after the module)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("module_one_thread")  # many tiny problems
 
 
 def _touches_input(opts) -> bool:
