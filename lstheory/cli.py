@@ -171,41 +171,11 @@ def _cmd_verify(args, rest: Sequence[str]) -> int:
 
 
 def _check_writable(path: str, *, flag: str = "--json/--plot", figure: bool = False) -> None:
-    """Refuse, before any work, an output path that could not be written: a folder, something
-    that exists and is not a regular file, a parent that is not a writable folder (tried with a
-    real probe file), or a figure suffix matplotlib cannot write."""
-    import os
-    import tempfile
+    """Refuse, before any work, an output path that could not be written (the checks of
+    :func:`lstheory._io.check_output_path`), naming the flag."""
+    from ._io import check_output_path
 
-    target = os.path.abspath(path)
-    if os.path.isdir(target):
-        raise InvalidArgument("path", path, "a file path, not a folder", flag=flag)
-    if os.path.lexists(target) and not os.path.isfile(target):
-        raise InvalidArgument("path", path, "a regular file or a new path", flag=flag)
-    if figure:
-        suffix = os.path.splitext(target)[1].lstrip(".").lower() or "png"
-        formats = _figure_formats()
-        if suffix not in formats:
-            raise InvalidArgument("path", path, "a figure path ending in ."
-                                  + ", .".join(sorted(formats)), flag=flag)
-    parent = os.path.dirname(target)
-    while not os.path.exists(parent):  # folders that will be created: the nearest existing one
-        parent = os.path.dirname(parent)
-    if not os.path.isdir(parent):
-        raise InvalidArgument("path", path, f"a path whose parent {parent} is a folder", flag=flag)
-    try:
-        fd, probe = tempfile.mkstemp(dir=parent, prefix=".lstheory-probe-")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as e:
-        raise InvalidArgument("path", path, f"a path in a writable folder ({e.strerror})",
-                              flag=flag) from None
-
-
-def _figure_formats() -> set[str]:
-    from matplotlib.figure import Figure
-
-    return set(Figure().canvas.get_supported_filetypes())
+    check_output_path(path, name=flag, figure=figure)
 
 
 def _cmd_campaign(args) -> int:

@@ -206,10 +206,10 @@ def test_verify_help_lists_the_claims(cli):
 
 
 @pytest.mark.parametrize("flag,target,needle", [
-    ("--json", "{tmp}", "not a folder"),
-    ("--json", "/dev/null", "regular file"),
-    ("--plot", "{tmp}/fig.nosuchformat", "figure path ending in"),
-    ("--json", "{tmp}/afile/x.json", "is a folder"),
+    ("--json", "{tmp}", "is a folder"),
+    ("--json", "/dev/null", "character device"),
+    ("--plot", "{tmp}/fig.nosuchformat", "figure file ending in"),
+    ("--json", "{tmp}/afile/x.json", "Not a directory"),
 ])
 def test_output_paths_are_checked_before_any_work(cli, tmp_path, flag, target, needle):
     (tmp_path / "afile").write_text("not a folder")
