@@ -96,10 +96,9 @@ def _verify_parser(claim) -> _Parser:
     p = _Parser(prog=f"lstheory verify {claim.id}", add_help=True,
                 description=f"{claim.title}. {claim.statement}")
     for o in claim.options:
-        extra = {"choices": o.choices} if o.choices else {}
         default = "" if o.default is None else f"default {o.default}; "
         p.add_argument(o.flag, dest=o.name, default=None, metavar=o.type.__name__.upper(),
-                       help=f"{o.help} ({default}{o.valid})".replace("%", "%%"), **extra)
+                       help=f"{o.help} ({default}{o.valid})".replace("%", "%%"))
     p.add_argument("--seed", default="0", help="seed of every random draw (default 0)")
     p.add_argument("--budget", default="default", metavar="{" + ",".join(BUDGETS) + "}",
                    help="how much work the checker may do (default: default)")
@@ -192,8 +191,14 @@ def _cmd_campaign(args) -> int:
 
 
 def _cmd_selftest(args) -> int:
+    from ._random import normalize_seed
     from .claims import selftest
 
+    if args.seed is not None:
+        try:
+            normalize_seed(_parse_seed(args.seed))
+        except InvalidArgument as e:
+            raise e.for_cli("--seed") from None
     if args.json is not None:
         _check_writable(args.json, flag="--json")
     progress = Progress(enabled=not args.quiet)
@@ -215,8 +220,12 @@ def _cmd_selftest(args) -> int:
 
 
 def _cmd_replay(args) -> int:
+    import math
+
     from .claims import replay
 
+    if not (math.isfinite(args.rtol) and args.rtol >= 0):
+        raise InvalidArgument("rtol", args.rtol, "a finite number ≥ 0", flag="--rtol")
     progress = Progress(enabled=not args.quiet)
     try:
         report = replay(args.result, rtol=args.rtol, progress=progress)

@@ -233,3 +233,28 @@ def test_show_lists_parts_and_mutants(cli):
         code, out, _ = cli("show", c.id)
         assert code == 0 and "mutants" in out
         assert all(m.name in out for m in c.mutants)
+
+
+@pytest.mark.parametrize("args,flag", [
+    (["relu-disconnected", "--teacher", "nosuch"], "--teacher=nosuch"),
+    (["linear-connected", "--data", "nosuch"], "--data=nosuch"),
+    (["kostlan", "--ensemble", "nosuch"], "--ensemble=nosuch"),
+    (["relu-disconnected", "--floor", "nan"], "--floor=nan"),
+])
+def test_unknown_choices_and_nan_are_refused_before_work(cli, args, flag):
+    """Before: an unknown teacher or data name ran as the default and said CONSISTENT."""
+    code, out, err = cli("verify", *args, "--budget", "fast", "--quiet")
+    assert code == 2 and out == "" and err.count("\n") == 1 and flag in err
+
+
+@pytest.mark.parametrize("args,flag", [
+    (["replay", "RESULT", "--rtol", "nan"], "--rtol"),
+    (["replay", "RESULT", "--rtol", "-1"], "--rtol"),
+    (["selftest", "kostlan", "--seed", "-3"], "--seed"),
+    (["selftest", "kostlan", "--seed", "x"], "--seed"),
+])
+def test_selftest_and_replay_options_are_checked(cli, tmp_path, args, flag):
+    path = tmp_path / "k.json"
+    get_claim("kostlan").check(budget="fast").to_json(path)
+    code, out, err = cli(*[str(path) if a == "RESULT" else a for a in args])
+    assert code == 2 and out == "" and err.count("\n") == 1 and flag in err

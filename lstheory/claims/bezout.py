@@ -1056,7 +1056,7 @@ CLAIMS["kostlan"] = register(Claim(
     latex=r"\mathbb{E}\,\#\text{real} = \sqrt{d_1\cdots d_n}",
     hypotheses=("Kostlan (Bombieri–Weyl) or Kac coefficients", "Kac: univariate"),
     options=(
-        Option("ensemble", str, "kostlan", "kostlan or kac"),
+        Option("ensemble", str, "kostlan", "kostlan or kac", choices=("kostlan", "kac")),
         Option("degree", int, 6, "degree d of every equation", 1, 200),
         Option("n_vars", int, 1, "number n of equations/affine variables", 1, 4),
         Option("trials", int, None, "random systems (default: enough for the budget's "
