@@ -17,6 +17,7 @@ __all__ = [
     "BackendUnavailable",
     "ResourceLimit",
     "UsageError",
+    "NumericalFailure",
 ]
 
 
@@ -65,6 +66,12 @@ class UsageError(InvalidArgument):
 
 class ResourceLimit(InvalidArgument):
     """The request is valid in form but would not fit in the memory or time allowed."""
+
+
+class NumericalFailure(LstheoryError, ArithmeticError):
+    """A computation produced (or was given) values that are not finite: a diverged training, a
+    checkpoint holding NaN/inf, a zero direction. The CLI prints it as a warning and exits 3
+    (inconclusive), never as a complete result."""
 
 
 class HypothesisNotMet(LstheoryError):
