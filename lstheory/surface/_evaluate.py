@@ -120,7 +120,8 @@ class PointEvaluator:
     model : the centre ``θ₀`` (not modified; a copy is moved to ``device``/``dtype``).
     directions : one :class:`Direction` per coordinate axis.
     bn : one of :data:`BN_POLICIES`.
-    loss : one of :data:`LOSSES`.
+    loss : one of :data:`LOSSES`, or a callable ``loss(outputs, targets)`` returning per-sample
+        losses ``[n]`` (or their mean); a callable always takes the general route.
     batch_size : data rows per forward pass (memory grows with ``batch_size × points``).
     points_per_pass : an integer K, or ``"auto"``.
     max_memory : bytes the stacked activations of one pass may take (used to cap K).
@@ -145,7 +146,7 @@ class PointEvaluator:
     ):
         if bn not in BN_POLICIES:
             raise UnknownName("bn", bn, BN_POLICIES)
-        if loss not in LOSSES:
+        if not callable(loss) and loss not in LOSSES:
             raise UnknownName("loss", loss, LOSSES)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidArgument("batch_size", batch_size, "a positive integer")
@@ -175,6 +176,10 @@ class PointEvaluator:
         self._trials: dict[int, float] = {}
         self._proposed: int | None = None
         self._warm = False
+        # a user's loss(outputs, targets) takes the direct route: the fast routes know the names
+        self.loss_fn = loss if callable(loss) else None
+        self.loss_per_sample = True  # False once a callable loss returned only a mean
+        fast_path = fast_path and self.loss_fn is None
         self.fast_path = fast_path
         self._chain: ChainBase | None | bool = None if fast_path else False
         self._products: dict[int, tuple[torch.Tensor, list[torch.Tensor]]] = {}
@@ -262,11 +267,28 @@ class PointEvaluator:
 
     def _loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         k, b, c = logits.shape
+        if self.loss_fn is not None:
+            return self._custom_loss(logits, y)
         if self.loss_name == "cross_entropy":  # = F.cross_entropy, several times faster for C≈10
             picked = logits.gather(-1, y.expand(k, b)[..., None])[..., 0]
             return torch.logsumexp(logits, -1) - picked
         onehot = F.one_hot(y, c).to(logits.dtype)
         return (logits - onehot.unsqueeze(0)).pow(2).mean(-1)
+
+    def _custom_loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """``loss_fn(outputs[b, C], targets[b])`` point by point: per-sample losses ``[b]``, or
+        a mean (a scalar), spread over the batch (then ``loss_per_sample`` turns False)."""
+        rows = []
+        for out in logits:
+            v = torch.as_tensor(self.loss_fn(out, y), device=out.device)
+            if v.ndim == 0:
+                self.loss_per_sample = False
+                v = v.expand(len(y))
+            elif tuple(v.shape) != (len(y),):
+                raise InvalidArgument("loss", tuple(v.shape), f"a loss returning per-sample "
+                                      f"losses [{len(y)}] or their mean (a scalar)")
+            rows.append(v.to(logits.dtype))
+        return torch.stack(rows)
 
     def _loss_t(self, logits_t: torch.Tensor, y: torch.Tensor):
         """Per-sample losses and correctness ``[K, n]`` from transposed logits ``[K, C, n]``.
