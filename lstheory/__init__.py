@@ -23,13 +23,18 @@ from ._version import __version__, source_revision  # noqa: E402
 from .claims import Outcome, Verdict, all_claims, claim_ids, get_claim  # noqa: E402
 
 
-def verify(claim: str, *, seed: int = 0, budget: str = "default", **options) -> Verdict:
+def verify(claim: str, *, seed: int = 0, budget: str = "default", progress=True,
+           **options) -> Verdict:
     """Check ``claim`` on the instance its ``options`` describe and return the :class:`Verdict`.
 
-    ``verify("venturi", n_data=20)`` is ``lstheory verify venturi --n-data 20``. See
-    :meth:`lstheory.claims.Claim.check` for ``device``, ``progress`` and ``plot``.
+    ``verify("venturi", n_data=20)`` is ``lstheory verify venturi --n-data 20``.
+
+    ``progress=True`` (the default) reports the check's stages on stderr (a bar in Jupyter)
+    once it has run for a couple of seconds, so a quick check prints nothing; ``False`` is
+    silent; a callable receives each stage message. See :meth:`lstheory.claims.Claim.check`
+    for ``device`` and ``plot``.
     """
-    return get_claim(claim).check(seed=seed, budget=budget, **options)
+    return get_claim(claim).check(seed=seed, budget=budget, progress=progress, **options)
 
 
 __all__ = [

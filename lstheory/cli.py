@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Sequence
 
-from . import __version__
 from ._errors import InvalidArgument, LstheoryError, UsageError
+from ._progress import Progress
+from ._version import __version__
 from .claims import BUDGETS, all_claims, get_claim
 
 EXIT_BAD_INPUT = 2
@@ -26,36 +26,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):  # noqa: D401
         raise UsageError(self.prog, message)
-
-
-class Progress:
-    """Progress messages on stderr: in place on a terminal, throttled lines otherwise."""
-
-    def __init__(self, enabled: bool = True):
-        self.enabled = enabled
-        self.t0 = time.perf_counter()
-        self.last = (-1.0, "")
-        self.tty = sys.stderr.isatty()
-
-    def __call__(self, message: str) -> None:
-        if not self.enabled:
-            return
-        now = time.perf_counter() - self.t0
-        stage = message.split(":")[0]
-        if not self.tty and stage == self.last[1] and now - self.last[0] < 1.0:
-            return
-        self.last = (now, stage)
-        line = f"[{now:6.1f}s] {message}"
-        if self.tty:
-            sys.stderr.write("\r\033[K" + line)
-        else:
-            sys.stderr.write(line + "\n")
-        sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.enabled and self.tty:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
 
 
 def _cmd_list(args) -> int:
@@ -177,19 +147,6 @@ def _check_writable(path: str, *, flag: str = "--json/--plot", figure: bool = Fa
     check_output_path(path, name=flag, figure=figure)
 
 
-def _cmd_campaign(args) -> int:
-    from .campaign import run_campaign
-
-    progress = Progress(enabled=not args.quiet)
-    report = run_campaign(args.spec, progress=progress, fresh=args.fresh)
-    progress.done()
-    print(report.table_text)
-    print(f"results: {report.results_path}")
-    print(f"table:   {report.table_path}")
-    print(f"figure:  {report.figure_path}")
-    return 0
-
-
 def _cmd_selftest(args) -> int:
     from ._random import normalize_seed
     from .claims import selftest
@@ -244,10 +201,6 @@ def build_parser() -> _Parser:
     s.add_argument("claim")
     v = sub.add_parser("verify", help="check a claim on an instance", add_help=False)
     v.add_argument("claim")
-    c = sub.add_parser("campaign", help="run a verification campaign from a TOML spec")
-    c.add_argument("spec")
-    c.add_argument("--fresh", action="store_true", help="ignore results already on disk")
-    c.add_argument("--quiet", action="store_true")
     t = sub.add_parser("selftest", help="run the claims' mutants (false statements); exit 0 "
                        "only when the checkers catch every one")
     t.add_argument("claims", nargs="*", metavar="CLAIM", help="claims to test (default: all)")
@@ -298,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              f"unrecognized arguments: {' '.join(rest)}")
         if getattr(args, "device", None) is not None:  # every command: before any work
             _valid_device(args.device)
-        builtin = {"list": _cmd_list, "show": _cmd_show, "campaign": _cmd_campaign,
+        builtin = {"list": _cmd_list, "show": _cmd_show,
                    "selftest": _cmd_selftest, "replay": _cmd_replay}
         if args.command in builtin:
             return builtin[args.command](args)

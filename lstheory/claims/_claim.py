@@ -11,6 +11,7 @@ from enum import Enum
 from typing import Any
 
 from .._errors import InvalidArgument, UnknownName
+from .._progress import resolve_progress
 from .._random import normalize_seed
 from ._verdict import Verdict
 
@@ -20,6 +21,9 @@ __all__ = ["Tag", "Option", "Claim", "Mutant", "BUDGETS", "Context", "MUTANT_SEP
 MUTANT_SEP = "~"
 
 BUDGETS = ("fast", "default", "thorough")
+
+#: seconds a check runs before ``progress=True`` starts writing (a quick check prints nothing)
+PROGRESS_DELAY = 2.0
 
 
 class Tag(str, Enum):
@@ -244,25 +248,32 @@ class Claim:
         seed: int = 0,
         budget: str = "default",
         device: str = "cpu",
-        progress: Callable[[str], None] | None = None,
+        progress: bool | Callable[[str], None] | None = None,
         plot: str | None = None,
         **options: Any,
     ) -> Verdict:
         """Check the claim on the instance that ``options`` and ``seed`` describe.
 
         Most used: the claim's own options (see ``lstheory show CLAIM``), ``seed``, ``budget``
-        (``fast``, ``default``, ``thorough``). Also: ``device`` (``cpu``, ``cuda``) and
-        ``progress`` (called with a message at each step), ``plot`` (a PNG path for the
+        (``fast``, ``default``, ``thorough``). Also: ``device`` (``cpu``, ``cuda``),
+        ``progress`` (``None``/``False``: silent; ``True``: stage lines on stderr once the
+        check has run for :data:`PROGRESS_DELAY` seconds; a callable: called with a message at
+        each step; a :class:`lstheory._progress.Progress`), ``plot`` (a PNG path for the
         claim's figure).
         """
         if budget not in BUDGETS:
             raise UnknownName("budget", budget, BUDGETS)
         device = _check_device(device)
-        ctx = Context(normalize_seed(seed), budget, device, progress, plot,
+        shown = resolve_progress(progress, delay=PROGRESS_DELAY)
+        ctx = Context(normalize_seed(seed), budget, device, shown, plot,
                       parts=dict(self.parts))
         opts = self.parse_options(**options)
         t0 = time.perf_counter()
-        verdict = self.checker(ctx, **opts)
+        try:
+            verdict = self.checker(ctx, **opts)
+        finally:
+            if shown is not None and shown is not progress:  # ours to close
+                shown.done()
         timings = dict(ctx.timings, total=time.perf_counter() - t0)
         run = {"claim": self.id, "options": _plain(opts), "seed": ctx.seed, "budget": budget,
                "device": device, "parts": _plain(dict(self.parts))}

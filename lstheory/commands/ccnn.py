@@ -25,9 +25,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    import sys
-
-    from ..claims import write_atomic
+    from .._io import write_atomic
+    from .._progress import Progress
     from ..convex import EXPERIMENT_PRESETS, compare
     from ..convex._experiments import MODELS
 
@@ -48,12 +47,12 @@ def run(args) -> int:
     if args.out is not None and Path(args.out).is_file():
         raise InvalidArgument("out", args.out, "a directory", flag="--out")
 
-    def say(msg):
-        if not args.quiet:
-            print(msg, file=sys.stderr, flush=True)
-
-    table = compare(names, seeds=range(seeds), models=models, convexify=args.convexify,
-                    progress=say)
+    progress = Progress(enabled=not args.quiet)
+    try:
+        table = compare(names, seeds=range(seeds), models=models, convexify=args.convexify,
+                        progress=progress)
+    finally:
+        progress.done()
     print(table.to_markdown())
     if args.out is not None:
         out = Path(args.out)

@@ -117,7 +117,7 @@ def _experiment(args) -> int:
     }
     progress = None
     if not args.quiet:
-        from ..cli import Progress
+        from .._progress import Progress
 
         progress = Progress()
     out = Path(args.out)

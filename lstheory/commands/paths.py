@@ -70,7 +70,7 @@ def run(args) -> int:
     import torch
 
     from .._errors import UnknownName
-    from ..cli import Progress
+    from .._progress import Progress
     from ..paths import (
         BN_MODES,
         MODULE_LOSSES,

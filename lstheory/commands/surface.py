@@ -61,7 +61,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     import torch
 
-    from ..cli import Progress
+    from .._progress import Progress
     from ..data import load_dataset
     from ..surface import Grid, compute_surface, parse_axis, plot_1d, plot_surface
 
