@@ -34,7 +34,7 @@ import math
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["CampaignSpec", "CampaignReport", "load_spec", "run_campaign"]
+__all__ = ["CampaignSpec", "CampaignReport", "campaign_report", "load_spec", "run_campaign",
+           "shard_results"]
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,17 @@ class CampaignSpec:
 
 @dataclass(frozen=True)
 class CampaignReport:
+    """What a campaign run (or :func:`campaign_report`) produced. ``failed``: key → error of
+    the points whose check raised twice in this run; ``missing``: grid points without a
+    result (failed, or in shards not yet run)."""
+
     rows: list[dict[str, Any]]
     table_text: str
     results_path: Path
-    table_path: Path
-    figure_path: Path
+    table_path: Path | None
+    figure_path: Path | None
+    failed: dict[str, str] = field(default_factory=dict)
+    missing: int = 0
 
 
 def load_spec(path: str | os.PathLike, *, allow_outside: bool = False) -> CampaignSpec:
@@ -134,8 +141,16 @@ def _confined(spec: Path, key: str, value: object, allow_outside: bool) -> Path:
 
 
 def _is_record(obj: object) -> bool:
-    return (isinstance(obj, dict) and isinstance(obj.get("point"), dict)
-            and isinstance(obj.get("verdict"), dict) and "outcome" in obj["verdict"])
+    """A result (a verdict with an outcome) or a failure record (the unit's error)."""
+    if not (isinstance(obj, dict) and isinstance(obj.get("point"), dict)):
+        return False
+    if isinstance(obj.get("failed"), str):
+        return True
+    return isinstance(obj.get("verdict"), dict) and "outcome" in obj["verdict"]
+
+
+def _is_result(record: dict) -> bool:
+    return "failed" not in record
 
 
 _RECORD_STARTS = ('{"claim": ', '{"point": ')  # how this module's records (old and new) begin
@@ -274,12 +289,38 @@ def _append(fh, record: dict) -> None:
     os.fsync(fh.fileno())
 
 
+def shard_results(results: Path, shard: tuple[int, int]) -> Path:
+    """The results file of shard ``i`` of ``n`` (next to the campaign's own)."""
+    i, n = shard
+    return results.with_name(f"{results.stem}.shard-{i}-of-{n}{results.suffix}")
+
+
+def _point_key(point: dict[str, Any]) -> str:
+    """A grid point's key: what names its unit, its shard and its record."""
+    return json.dumps(point, sort_keys=True)
+
+
+def _run_point(claim, budget: str, point: dict[str, Any]) -> dict[str, Any]:
+    """One grid point's check (a unit): the claim's options and verdict as plain data.
+    ``claim`` is a claim or (on a worker) its id."""
+    if isinstance(claim, str):
+        claim = get_claim(claim)
+    options = dict(point)
+    seed = options.pop("seed", 0)
+    if getattr(claim, "derive", None):
+        options = claim.derive(options, seed=seed)
+    verdict = claim.check(seed=seed, budget=budget, **options)
+    return {"options": options, "verdict": verdict.to_dict()}
+
+
 def run_campaign(
     spec_path: str | os.PathLike,
     *,
     progress: Callable[[str], None] | None = None,
     fresh: bool = False,
     allow_outside: bool = False,
+    executor=None,
+    shard: tuple[int, int] | None = None,
 ) -> CampaignReport:
     """Run (or resume) a campaign and write its table and figure.
 
@@ -287,31 +328,113 @@ def run_campaign(
     (records of other runs stay in the file). ``fresh`` empties the results file first (only
     if it holds campaign records); ``allow_outside`` lets the spec's ``results``/``report``
     leave the spec's folder. One writer per results file: a second run gets an "in use" error.
+
+    The rest
+    --------
+    executor : an :class:`lstheory._executor.Executor` (``make_executor(workers=4)``, a Dask
+        scheduler, a batch cluster); default: each point in this process, in grid order. The
+        points are its units; only this process writes the results, as each one finishes.
+    shard : ``(i, n)``: run only the points whose key falls in shard ``i`` of ``n`` (a job
+        array without Dask), writing ``<results>.shard-i-of-n.jsonl`` and no table;
+        :func:`campaign_report` builds the table from the shards.
+
+    A point whose check raises twice is written as a failure record (its error, not a
+    verdict): it is not counted as done, so the next run tries it again, and it is listed in
+    :attr:`CampaignReport.failed`.
     """
+    from ._executor import make_executor, shard_of
+
     spec = load_spec(spec_path, allow_outside=allow_outside)
     claim = get_claim(spec.claim)
-    _check_results_file(spec.results)
-    _check_report(spec.report)
+    results = spec.results if shard is None else shard_results(spec.results, shard)
+    _check_results_file(results)
+    if shard is None:
+        _check_report(spec.report)
     ident = _identity(claim.id, spec.budget)
     points = _validated_points(spec, claim)
-    with _locked_results(spec.results, fresh=fresh) as (fh, recs):
-        done = {_key(ident, r["point"]): r for r in recs
-                if all(r.get(k) == v for k, v in ident.items())}
-        for k, point in enumerate(points):
-            if _key(ident, point) in done:
-                continue
-            if progress:
-                progress(f"campaign: run {k + 1}/{len(points)} {point}")
-            options = dict(point)
-            seed = options.pop("seed", 0)
-            if getattr(claim, "derive", None):
-                options = claim.derive(options, seed=seed)
-            verdict = claim.check(seed=seed, budget=spec.budget, **options)
-            record = {**ident, "point": point, "options": options, "verdict": verdict.to_dict()}
-            _append(fh, record)
-            done[_key(ident, point)] = record
-    rows = [claim.summarize(done[_key(ident, p)]) for p in points] if claim.summarize else []
+    mine = points if shard is None else [
+        p for p in points if shard_of(_point_key(p), shard[1]) == shard[0]]
+    owned = executor is None
+    executor = make_executor(quiet=True) if owned else executor
+    failed: dict[str, str] = {}
+    try:
+        with _locked_results(results, fresh=fresh) as (fh, recs):
+            done = {_key(ident, r["point"]): r for r in recs
+                    if _is_result(r) and all(r.get(k) == v for k, v in ident.items())}
+            todo = {_point_key(p): p for p in mine if _key(ident, p) not in done}
+            target = claim if executor.serial else claim.id
+            units = [_unit(k, target, spec.budget, p) for k, p in todo.items()]
+            for n, res in enumerate(executor.run(units, desc=f"campaign {claim.id}"), 1):
+                point = todo[res.key]
+                if res.ok:
+                    record = {**ident, "point": point, **res.value}
+                    done[_key(ident, point)] = record
+                else:
+                    record = {**ident, "point": point, "failed": res.error,
+                              "attempts": res.attempts}
+                    failed[res.key] = res.error
+                _append(fh, record)
+                if progress:
+                    what = "done" if res.ok else f"FAILED ({res.error})"
+                    progress(f"campaign: {n}/{len(todo)} {what} {point}")
+    finally:
+        if owned:
+            executor.close()
+    if shard is not None:
+        return CampaignReport([], "", results, None, None, failed)
+    rows = [claim.summarize(done[_key(ident, p)]) for p in points
+            if claim.summarize and _key(ident, p) in done]
     from ._campaign_report import write_report
 
     table_text, table_path, figure_path = write_report(spec, rows)
-    return CampaignReport(rows, table_text, spec.results, table_path, figure_path)
+    return CampaignReport(rows, table_text, spec.results, table_path, figure_path, failed,
+                          len(points) - sum(_key(ident, p) in done for p in points))
+
+
+def _unit(key: str, claim, budget: str, point: dict[str, Any]):
+    from ._executor import Unit
+
+    return Unit(key, _run_point, (claim, budget, point))
+
+
+def campaign_report(
+    spec_path: str | os.PathLike,
+    *,
+    results: list[str | os.PathLike] | None = None,
+    allow_outside: bool = False,
+) -> CampaignReport:
+    """Rebuild a campaign's table and figure from results on disk, without running anything.
+
+    ``results``: the files to read (default: the spec's results file and every
+    ``<results>.shard-i-of-n.jsonl`` next to it). Records of this claim, budget and lstheory
+    version for points of the grid count; a point found in several files must agree. Points
+    with no result are counted in :attr:`CampaignReport.missing`.
+    """
+    spec = load_spec(spec_path, allow_outside=allow_outside)
+    claim = get_claim(spec.claim)
+    _check_report(spec.report)
+    ident = _identity(claim.id, spec.budget)
+    points = _validated_points(spec, claim)
+    files = [Path(r) for r in results] if results else _default_result_files(spec.results)
+    done: dict[str, dict] = {}
+    for f in files:
+        if not f.is_file():
+            raise InvalidArgument("results", str(f), "an existing campaign results file")
+        _check_results_file(f)
+        recs, _ = _parse_results(f.read_text(encoding="utf-8"), f)
+        for r in recs:
+            if _is_result(r) and all(r.get(k) == v for k, v in ident.items()):
+                done.setdefault(_key(ident, r["point"]), r)
+    rows = [claim.summarize(done[_key(ident, p)]) for p in points
+            if claim.summarize and _key(ident, p) in done]
+    from ._campaign_report import write_report
+
+    table_text, table_path, figure_path = write_report(spec, rows)
+    missing = len(points) - sum(_key(ident, p) in done for p in points)
+    return CampaignReport(rows, table_text, files[0] if files else spec.results, table_path,
+                          figure_path, {}, missing)
+
+
+def _default_result_files(results: Path) -> list[Path]:
+    shards = sorted(results.parent.glob(f"{results.stem}.shard-*-of-*{results.suffix}"))
+    return ([results] if results.is_file() else []) + [s for s in shards if s.is_file()]
