@@ -68,31 +68,88 @@ def _diagnose(w: np.ndarray, k: int, tol: float) -> EigenDiagnostics:
     return EigenDiagnostics(w, int(neg.size), mass, float(min(w.min(), 0.0)), explained, msg)
 
 
-def _lanczos(b: np.ndarray, k: int, probe: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top ``k`` eigenpairs and the ``probe`` smallest eigenvalues of symmetric ``b``."""
-    from scipy.sparse.linalg import eigsh
+#: Below this many points the "lanczos" solver computes every eigenvalue densely (it costs
+#: less than ARPACK's set-up and gives the exact diagnostics).
+_DENSE_BELOW = 32
+
+
+@dataclass(frozen=True)
+class _Spectrum:
+    """Eigenpairs from a solver: ``values`` (any order), ``vectors`` (NaN columns where not
+    computed), ``complete`` (every eigenvalue known), ``note`` (how they were obtained)."""
+
+    values: np.ndarray
+    vectors: np.ndarray
+    complete: bool
+    note: str
+
+
+def _dense(b: np.ndarray, why: str = "") -> _Spectrum:
+    w, v = scipy.linalg.eigh(b)
+    return _Spectrum(w, v, True, why)
+
+
+def _lanczos(b: np.ndarray, k: int, probe: int, tol: float) -> _Spectrum:
+    """Top ``k`` eigenpairs and the ``probe`` most negative eigenvalues of symmetric ``b``.
+
+    The top pairs come from ARPACK on ``B``. The bottom of the spectrum is found as the
+    largest-magnitude end of the shifted operator ``C = B − λ_max I`` (spectrum in
+    ``[λ_min − λ_max, 0]``), with ARPACK's relative tolerance therefore relative to ``λ_max``:
+    a Euclidean ``B`` has a large cluster of (numerically) zero eigenvalues, on which the plain
+    "smallest algebraic" probe never meets a tolerance relative to the eigenvalue itself. A Ritz
+    value θ is a Rayleigh quotient, so ``λ_min ≤ θ``: one θ below ``−tol·λ_max`` proves a
+    negative eigenvalue whatever the convergence. When ARPACK cannot decide (no convergence and
+    no such θ), or ``n`` is small, every eigenvalue is computed densely and the note says so.
+    """
+    from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
     n = b.shape[0]
+    if n < _DENSE_BELOW:
+        return _dense(b, f"n = {n} < {_DENSE_BELOW}: every eigenvalue computed densely")
     v0 = np.ones(n) / np.sqrt(n) + np.linspace(-1, 1, n) / n  # deterministic start
-    wt, vt = eigsh(b, k=k, which="LA", v0=v0)
+    try:
+        wt, vt = eigsh(b, k=k, which="LA", v0=v0)
+    except ArpackNoConvergence:
+        return _dense(b, "ARPACK did not converge on the top eigenpairs: dense fallback")
+    shift = float(max(wt.max(), 0.0))
+    if shift <= 0.0:  # no positive eigenvalue: the dense route reports it the same way
+        return _dense(b, "B has no positive eigenvalue: dense fallback")
+    c = LinearOperator((n, n), matvec=lambda x: b @ x - shift * x, dtype=np.float64)
     probe = min(max(int(probe), 1), n - k - 1)
-    wb = eigsh(b, k=probe, which="SA", v0=v0, return_eigenvectors=False)
-    return np.concatenate([wt, wb]), np.concatenate([vt, np.full((n, probe), np.nan)], axis=1)
+    atol = float(np.clip(0.01 * tol, 1e-14, 1e-8))  # relative to |θ − λ_max| ≥ λ_max
+    try:
+        wb = eigsh(c, k=probe, which="LM", v0=v0, tol=atol, return_eigenvectors=False) + shift
+        note = ""
+    except ArpackNoConvergence as e:
+        wb = np.asarray(e.eigenvalues, dtype=np.float64) + shift
+        if not (wb < -tol * shift).any():
+            return _dense(b, "ARPACK could not bound the negative spectrum: dense fallback")
+        note = f"only {wb.size} of {probe} probe eigenvalues converged"
+    vectors = np.concatenate([vt, np.full((n, wb.size), np.nan)], axis=1)
+    return _Spectrum(np.concatenate([wt, wb]), vectors, False, note)
 
 
-def _partial(diag: EigenDiagnostics, b: np.ndarray) -> EigenDiagnostics:
-    """Diagnostics when only some eigenvalues are known: ``explained`` from the trace of the
-    positive part is unknown, so it is taken against ``tr B``; ``negative_mass`` is NaN."""
-    k_pos = diag.eigenvalues[diag.eigenvalues > 0]
-    explained = float(k_pos.sum() / np.trace(b)) if np.trace(b) > 0 else float("nan")
-    note = " (Lanczos: only the top and the most negative eigenvalues were computed)"
+def _partial(diag: EigenDiagnostics, b: np.ndarray, k: int, tol: float, note: str) \
+        -> EigenDiagnostics:
+    """Diagnostics when only the top ``k`` and the most negative eigenvalues are known:
+    ``explained`` is taken against ``tr B`` (the trace of the positive part is unknown),
+    ``negative_mass`` is NaN, and ``n_negative`` counts the negatives among those computed
+    (a lower bound on the true count)."""
+    w = diag.eigenvalues
+    tr = float(np.trace(b))
+    explained = float(np.clip(w[:k], 0, None).sum() / tr) if tr > 0 else float("nan")
+    scale = max(abs(w[0]), np.finfo(float).tiny)
+    msg = (
+        f"at least {diag.n_negative} negative eigenvalue(s), the most negative "
+        f"{diag.most_negative:.4g} ({diag.most_negative / scale:.3g}·λ_max): the dissimilarity "
+        "is not a Euclidean distance"
+        if diag.n_negative
+        else f"no eigenvalue below −{tol:g}·λ_max: the dissimilarity is Euclidean"
+    )
+    msg += " (Lanczos: only the top and the most negative eigenvalues were computed"
+    msg += f"; {note})" if note else ")"
     return EigenDiagnostics(
-        diag.eigenvalues,
-        diag.n_negative,
-        float("nan"),
-        diag.most_negative,
-        explained,
-        diag.message + note,
+        w, diag.n_negative, float("nan"), diag.most_negative, explained, msg
     )
 
 
@@ -111,9 +168,12 @@ class ClassicalMDS:
     tol : relative threshold under which eigenvalues count as negative.
     solver : ``"dense"`` (every eigenvalue; exact diagnostics; ``O(n³)``) or ``"lanczos"``
         (ARPACK: the top ``n_components`` eigenpairs and the ``n_negative_probe`` most negative
-        eigenvalues only; far faster for thousands of points; ``eigenvalues_`` then holds only
-        those, ``diagnostics_.n_negative`` counts negatives among them (a lower bound) and
-        ``negative_mass`` is NaN).
+        eigenvalues only, the latter from the shifted operator ``B − λ_max I`` to a tolerance
+        relative to ``λ_max``; far faster for thousands of points; ``eigenvalues_`` then holds
+        only those, ``diagnostics_.n_negative`` counts negatives among them (a lower bound) and
+        ``negative_mass`` is NaN). For ``n < 32``, or when ARPACK cannot decide whether there
+        are eigenvalues below ``−tol·λ_max``, it computes every eigenvalue densely and says so
+        in ``diagnostics_.message``. Both routes accept the same inputs.
 
     Attributes
     ----------
@@ -175,17 +235,23 @@ class ClassicalMDS:
     def _fit_b(self, b: np.ndarray, k: int) -> ClassicalMDS:
         if self.solver not in ("dense", "lanczos"):
             raise InvalidArgument("solver", self.solver, "'dense' or 'lanczos'")
-        w, v = (
-            _lanczos(b, k, self.n_negative_probe)
+        spec = (
+            _lanczos(b, k, self.n_negative_probe, self.tol)
             if self.solver == "lanczos"
-            else scipy.linalg.eigh(b)
+            else _dense(b)
         )
-        order = np.argsort(w)[::-1]
-        w, v = w[order], v[:, order]
+        order = np.argsort(spec.values)[::-1]
+        w, v = spec.values[order], spec.vectors[:, order]
         self.eigenvalues_ = w
         self.diagnostics_ = _diagnose(w, k, self.tol)
-        if self.solver == "lanczos":
-            self.diagnostics_ = _partial(self.diagnostics_, b)
+        if not spec.complete:
+            self.diagnostics_ = _partial(self.diagnostics_, b, k, self.tol, spec.note)
+        elif spec.note:
+            d = self.diagnostics_
+            self.diagnostics_ = EigenDiagnostics(
+                d.eigenvalues, d.n_negative, d.negative_mass, d.most_negative, d.explained,
+                f"{d.message} ({spec.note})",
+            )
         top = w[:k]
         if (top <= 0).any():
             raise InvalidArgument(
