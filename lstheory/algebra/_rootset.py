@@ -230,7 +230,7 @@ class RootSet:
         ``path``."""
         text = json.dumps(self.to_dict(), indent=1, default=str, allow_nan=False)
         if path is not None:
-            from ..claims import write_atomic
+            from .._io import write_atomic
 
             write_atomic(path, text + "\n")
         return text
