@@ -248,11 +248,10 @@ class ExperimentResult:
         }
 
     def save_json(self, path: str | os.PathLike) -> None:
-        """Write :meth:`to_json` atomically."""
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=1))
-        os.replace(tmp, path)
+        """Write :meth:`to_json` atomically (:func:`lstheory._io.write_atomic`)."""
+        from .._io import write_atomic
+
+        write_atomic(path, json.dumps(self.to_json(), indent=1))
 
 
 # --------------------------------------------------------------------------- building blocks
