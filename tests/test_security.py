@@ -450,7 +450,7 @@ def test_plotting_never_switches_the_backend_or_registers_pyplot_figures(tmp_pat
     plot_surface(s2, kind="3d", path=tmp_path / "3d.png")
     s1 = Surface(Grid.linspace(0, 1, 3), {"train_loss": np.ones(3), "train_acc": np.ones(3)},
                  np.ones(3, bool))
-    ax, _ = plot_1d(s1, path=tmp_path / "one.png")
+    ax = plot_1d(s1, path=tmp_path / "one.png").axes[0]
     assert ax.figure.canvas.manager is None  # a bare Figure, not pyplot's
     save_figure(plot_embedding(np.eye(4)[:, :2], ["a", "a", "b", "b"], [0, 1, 0, 1]).figure,
                 tmp_path / "mds.png")

@@ -408,7 +408,7 @@ def test_plot_1d_leaves_accuracy_out_where_the_loss_is_nan():
 
     grid = Grid.linspace(0, 1, 3)
     vals = {"train_loss": np.array([1.0, np.nan, 2.0]), "train_acc": np.array([0.5, 0.1, 0.7])}
-    ax, ax2 = plot_1d(Surface(grid, vals, np.ones(3, bool)))
+    ax, ax2 = plot_1d(Surface(grid, vals, np.ones(3, bool))).axes
     np.testing.assert_array_equal(ax2.lines[0].get_ydata(), [50.0, np.nan, 70.0])
     np.testing.assert_array_equal(ax.lines[0].get_ydata(), vals["train_loss"])
 

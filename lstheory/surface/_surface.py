@@ -85,6 +85,16 @@ class Surface:
             lines.append(f"  file: {self.path}")
         return "\n".join(lines)
 
+    def __repr__(self) -> str:  # shapes, metric ranges, minimum, provenance: never the arrays
+        from ._display import summary
+
+        return summary(self)
+
+    def _repr_html_(self) -> str:  # the notebook view, with a small contour plot
+        from ._display import to_html
+
+        return to_html(self)
+
 
 def evaluate_points(
     model: nn.Module,
@@ -130,6 +140,14 @@ def evaluate_points(
     return out
 
 
+def loss_name(loss) -> str:
+    """The name a loss is recorded under: itself, or a callable's ``module:qualname``."""
+    if not callable(loss):
+        return loss
+    name = getattr(loss, "__qualname__", None) or type(loss).__qualname__
+    return f"{getattr(loss, '__module__', None) or '?'}:{name}"
+
+
 def _check_splits(splits: Sequence[str]) -> tuple[str, ...]:
     splits = tuple(splits)
     if not splits or any(s not in SPLITS for s in splits) or len(set(splits)) != len(splits):
@@ -170,6 +188,14 @@ def compute_surface(
     path : an HDF5 file; the run resumes from ``PATH.partial`` if a previous run of the same
         computation was stopped, and returns the finished file unchanged if it is complete.
     bn : batch-norm policy, ``"keep"`` or ``"recompute"`` (see :data:`BN_POLICIES`).
+    loss : a name of :data:`LOSSES` (``"cross_entropy"``, ``"mse"``), or your own callable
+        ``loss(outputs, targets)`` — ``outputs[n, C]`` the model's outputs on a batch of ``n``
+        rows, ``targets[n]`` their labels — returning **per-sample** losses ``[n]`` (like
+        ``F.cross_entropy(..., reduction="none")``; then the standard errors of subsets are
+        right) or their **mean** (a scalar, like ``loss-landscapes``' ``Metric``; the surface
+        holds the mean over all rows, weighted by batch size, and the loss standard errors are
+        NaN). A callable is evaluated by the general route (the fast routes know the names);
+        its ``module:qualname`` is the loss recorded in the provenance.
 
     The rest
     --------
@@ -212,7 +238,8 @@ def compute_surface(
         dtype=dtype,
     )
     metrics = [f"{s}_{m}" for s in splits for m in ("loss", "acc", "loss_se", "acc_se")]
-    prov = _provenance(model, data, full, dirs, grid, bn, loss, seed, batch_size, dtype, splits)
+    prov = _provenance(model, data, full, dirs, grid, bn, loss_name(loss), seed, batch_size,
+                       dtype, splits)
     fp = _fingerprint(ev, data, grid, prov)
     store, values, done = _open_store(path, fresh, grid, metrics, ev, fp, prov)
     if store is None and path is not None and done.all():  # finished file, same computation
@@ -244,6 +271,8 @@ def _run(ev, data, full, grid, splits, store, values, done, prov, path, stop_aft
         chunk = {}
         for s, tot in zip(splits, totals):
             chunk.update(_metrics(s, tot, pop[s]))
+            if not ev.loss_per_sample:  # a callable loss gave means: no per-sample spread
+                chunk[f"{s}_loss_se"] = np.full(len(idx), np.nan)
         for m, v in chunk.items():
             flat_vals[m][idx] = v
         done.reshape(-1)[idx] = True
