@@ -34,6 +34,7 @@ import contextlib
 import hashlib
 import os
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -146,33 +147,20 @@ class SerialExecutor(concurrent.futures.Executor):
         return fut
 
 
-class _Bar:
-    """One progress bar over units on stderr: done / running / failed and the time left."""
+class _Counts:
+    """done / running / failed and the time left, as the postfix of the one bar over units."""
 
-    def __init__(self, total: int, desc: str, enabled: bool, slots: int):
-        self.slots, self.failed, self.done, self.total = slots, 0, 0, total
-        self.bar = None
-        if enabled and total:
-            from tqdm import tqdm
+    def __init__(self, total: int, slots: int):
+        self.total, self.slots, self.done, self.failed = total, slots, 0, 0
+        self.t0 = time.perf_counter()
 
-            self.bar = tqdm(total=total, desc=desc, unit="unit", file=sys.stderr,
-                            dynamic_ncols=True, leave=False)
-            self._postfix()
-
-    def _postfix(self) -> None:
-        running = min(self.slots, self.total - self.done)
-        self.bar.set_postfix_str(f"running {running}, failed {self.failed}", refresh=False)
-
-    def update(self, result: UnitResult) -> None:
+    def add(self, result: UnitResult) -> str:
         self.done += 1
         self.failed += not result.ok
-        if self.bar is not None:
-            self._postfix()
-            self.bar.update(1)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        left = self.total - self.done
+        eta = (time.perf_counter() - self.t0) / self.done * left
+        return (f"running {min(self.slots, left)}, failed {self.failed}"
+                + (f", ~{eta:.0f}s left" if left else ""))
 
 
 class Executor:
@@ -219,14 +207,16 @@ class Executor:
         keys = [u.key for u in units]
         if len(set(keys)) != len(keys):
             raise InvalidArgument("units", "duplicate keys", "units with distinct keys")
-        bar = _Bar(len(units), desc, enabled=not self.quiet, slots=self.workers)
-        try:
-            runner = self._run_serial if self.serial else self._run_dask
+        from ._progress import Progress
+
+        counts = _Counts(len(units), self.workers)
+        runner = self._run_serial if self.serial else self._run_dask
+        with Progress(enabled=not self.quiet and bool(units)).bar(len(units), desc,
+                                                                  unit="units") as bar:
             for result in runner(units):
-                bar.update(result)
+                bar.set_postfix_str(counts.add(result))
+                bar.update(1)
                 yield result
-        finally:
-            bar.close()
 
     def _run_serial(self, units: list[Unit]) -> Iterator[UnitResult]:
         for u in units:

@@ -1,0 +1,204 @@
+"""The executor seam: serial by default, Dask on request; keyed units, retries, failures kept,
+seeds and shards from keys only."""
+
+from __future__ import annotations
+
+import os
+import sys
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lstheory._errors import BackendUnavailable, InvalidArgument, UsageError
+from lstheory._executor import (
+    Unit,
+    make_executor,
+    parse_cluster_opts,
+    parse_shard,
+    shard_of,
+    unit_seed,
+)
+
+keys = st.text(min_size=1, max_size=30)
+
+
+# ------------------------------------------------------------------ pure functions of keys
+@settings(deadline=None, max_examples=60)
+@given(st.lists(keys, min_size=1, max_size=40, unique=True), st.integers(1, 9))
+def test_shards_partition_the_keys(ks, n):
+    owners = [shard_of(k, n) for k in ks]
+    assert all(0 <= o < n for o in owners)
+    assert owners == [shard_of(k, n) for k in reversed(ks)][::-1]  # order plays no part
+    assert sorted(k for i in range(n) for k in ks if shard_of(k, i + 0 * n + n - i) == i) == \
+        sorted(ks)
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.integers(0, 2**63 - 1), keys, keys)
+def test_unit_seeds_depend_on_run_seed_and_key_only(seed, a, b):
+    assert unit_seed(seed, a) == unit_seed(seed, a)
+    assert 0 <= unit_seed(seed, a) < 2**63
+    if a != b:
+        assert unit_seed(seed, a) != unit_seed(seed, b)
+    assert unit_seed(seed, a) != unit_seed(seed + 1 if seed < 2**63 - 1 else 0, a)
+
+
+@pytest.mark.parametrize("text", ["", "1", "a/b", "2/2", "-1/3", "0/0", "1/2/3"])
+def test_bad_shards_are_refused_naming_the_flag(text):
+    with pytest.raises(InvalidArgument, match=r"--shard=.*0 ≤ i < n"):
+        parse_shard(text)
+
+
+def test_shard_text():
+    assert parse_shard("3/8") == (3, 8) and parse_shard(None) is None
+
+
+@pytest.mark.parametrize("kind, items, needle", [
+    ("slurm", ["cores"], "KEY=VALUE"),
+    ("slurm", ["nosuch=1"], "cores"),
+    ("slurm", ["cores=0"], "positive integer"),
+    ("pbs", ["job_mem=4GB"], "resource_spec"),
+    ("sge", ["jobs=x"], "positive integer"),
+])
+def test_bad_cluster_options_are_refused(kind, items, needle):
+    with pytest.raises(InvalidArgument, match=needle):
+        parse_cluster_opts(kind, items)
+
+
+def test_cluster_options_are_typed():
+    got = parse_cluster_opts("slurm", ["cores=4", "memory=16GB", "jobs=3",
+                                       "job_extra_directives=--gres=gpu:1;--exclusive"])
+    assert got == {"cores": 4, "memory": "16GB", "jobs": 3,
+                   "job_extra_directives": ["--gres=gpu:1", "--exclusive"]}
+
+
+@pytest.mark.parametrize("kwargs, error, needle", [
+    ({"workers": 0}, InvalidArgument, "--workers=0"),
+    ({"workers": True}, InvalidArgument, "--workers"),
+    ({"workers": 2, "scheduler": "tcp://x:1"}, UsageError, "choose one"),
+    ({"cluster": "lsf"}, InvalidArgument, "slurm"),
+    ({"cluster_opts": ["cores=2"]}, UsageError, "needs --cluster"),
+])
+def test_bad_executor_requests(kwargs, error, needle):
+    with pytest.raises(error, match=needle):
+        make_executor(**kwargs)
+
+
+def test_a_missing_dask_jobqueue_is_one_line(monkeypatch):
+    monkeypatch.setitem(sys.modules, "dask_jobqueue", None)
+    with pytest.raises(BackendUnavailable, match="pip install dask-jobqueue"):
+        make_executor(cluster="slurm", cluster_opts=["cores=1"], quiet=True)
+
+
+def test_the_default_imports_no_dask():
+    import subprocess
+
+    code = ("import sys; from lstheory._executor import make_executor, Unit\n"
+            "with make_executor() as ex: list(ex.run([Unit('a', abs, (-1,))]))\n"
+            "print(any(m.split('.')[0] in ('dask', 'distributed') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+
+
+# ------------------------------------------------------------------ serial
+def test_serial_retries_once_then_records_the_failure_and_goes_on():
+    calls = []
+
+    def flaky(i):
+        calls.append(i)
+        if i == 1 and calls.count(1) == 1:
+            raise OSError("transient")
+        if i == 2:
+            raise ValueError("always\nbroken")
+        return 10 * i
+
+    with make_executor(quiet=True) as ex:
+        assert ex.serial and ex.workers == 1 and ex.dashboard is None
+        got = {r.key: r for r in ex.run([Unit(str(i), flaky, (i,)) for i in range(4)])}
+    assert [got[k].value for k in "013"] == [0, 10, 30]
+    assert got["1"].ok and got["1"].attempts == 2
+    assert not got["2"].ok and got["2"].error == "ValueError: always broken"
+    assert got["2"].attempts == 2 and calls.count(2) == 2
+
+
+def test_duplicate_keys_are_refused():
+    with make_executor(quiet=True) as ex, pytest.raises(InvalidArgument, match="distinct"):
+        list(ex.run([Unit("a", abs, (1,)), Unit("a", abs, (2,))]))
+
+
+def test_the_bar_counts_units_on_stderr_and_quiet_silences_it(capsys):
+    with make_executor() as ex:
+        list(ex.run([Unit(str(i), abs, (i,)) for i in range(3)], desc="things"))
+    err = capsys.readouterr().err
+    assert "things" in err and "3/3" in err and "failed 0" in err
+    with make_executor(quiet=True) as ex:
+        list(ex.run([Unit(str(i), abs, (i,)) for i in range(3)]))
+    assert capsys.readouterr().err == ""
+
+
+def test_executor_flags_round_trip():
+    import argparse
+
+    from lstheory._executor import add_executor_flags, executor_from_args
+
+    p = argparse.ArgumentParser()
+    add_executor_flags(p)
+    args = p.parse_args(["--shard", "1/2"])
+    assert (args.workers, args.scheduler, args.cluster, args.cluster_opt, args.shard) == (
+        1, None, None, None, "1/2")
+    with executor_from_args(SimpleNamespace(**vars(args), quiet=True)) as ex:
+        assert ex.serial
+
+
+# ------------------------------------------------------------------ Dask, 2 worker processes
+def _square_or_fail(i):
+    if i == 5:
+        raise RuntimeError(f"unit {i} is broken")
+    return i * i, os.getpid()
+
+
+def _die_once(marker, i):
+    """Kill this worker process the first time unit 2 runs (anywhere), then behave."""
+    if i == 2 and not os.path.exists(marker):
+        open(marker, "w").close()
+        os._exit(1)
+    return i * i
+
+
+@pytest.fixture(scope="module")
+def dask2():
+    pytest.importorskip("distributed")
+    lines = []
+    with make_executor(workers=2, quiet=True, announce=lines.append) as ex:
+        ex.announced = lines
+        yield ex
+
+
+def test_dask_results_equal_serial_and_failures_are_kept(dask2):
+    units = [Unit(f"u{i}", _square_or_fail, (i,)) for i in range(8)]
+    with make_executor(quiet=True) as serial:
+        want = {r.key: (r.value and r.value[0], r.error) for r in serial.run(units)}
+    got = list(dask2.run(units))
+    assert sorted(r.key for r in got) == sorted(want)  # every unit once
+    assert {r.key: (r.value and r.value[0], r.error) for r in got} == want
+    assert want["u5"] == (None, "RuntimeError: unit 5 is broken")
+    assert dask2.workers == 2 and not dask2.serial
+    assert dask2.announced == [f"dask dashboard: {dask2.dashboard}"] and dask2.dashboard
+
+
+def test_a_killed_worker_loses_no_unit(dask2, tmp_path):
+    marker = str(tmp_path / "died")
+    got = list(dask2.run([Unit(str(i), _die_once, (marker, i)) for i in range(6)]))
+    assert os.path.exists(marker)  # a worker did die mid-run
+    assert sorted((r.key, r.value, r.error) for r in got) == [
+        (str(i), i * i, None) for i in range(6)]
+
+
+def test_shared_objects_reach_every_worker(dask2):
+    big = list(range(1000))
+    ref = dask2.share(big)
+    got = list(dask2.run([Unit(str(i), sum, (ref,)) for i in range(4)]))
+    assert [r.value for r in got] == [sum(big)] * 4
