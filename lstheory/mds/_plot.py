@@ -25,13 +25,19 @@ def plot_embedding(
     label: str = "epoch",
     ax=None,
     title: str | None = None,
+    spacing: float = 0.045,
 ):
-    """Scatter the 2-D ``embedding`` with one colour per run, consecutive epochs of a run joined
-    by a thin line, and every point written as a number: its epoch (``label="epoch"``) or its
-    training error in percent (``"train_error"``, the paper's Figure 4; pass ``labels``).
-    Interpolated models (``kinds == "interp"``) are drawn dashed. Returns the axes (on a new
-    :class:`~matplotlib.figure.Figure` made without pyplot when ``ax`` is not given)."""
+    """Scatter the 2-D ``embedding`` with one colour per run (named in the legend), consecutive
+    epochs of a run joined by a thin line, and points written as numbers: the epoch
+    (``label="epoch"``) or the training error in percent (``"train_error"``, the paper's
+    Figure 4; pass ``labels``). Labels never stack: each sits just off its point, and a label
+    closer than ``spacing`` (a fraction of the plot's extent) to one already placed is left out
+    — the first and last epoch of every run are placed first. Interpolated models
+    (``kinds == "interp"``) are drawn dashed. Returns the :class:`~matplotlib.figure.Figure`
+    (a new one, made without pyplot, when ``ax`` is not given)."""
     import matplotlib
+
+    from .._figures import thin_ticks
 
     if label not in _LABELS:
         raise InvalidArgument("label", label, f"one of {', '.join(_LABELS)}")
@@ -42,38 +48,50 @@ def plot_embedding(
     kinds = list(kinds) if kinds is not None else ["train"] * len(runs)
     ax = ax or _new_axes((7, 6))
     colours = matplotlib.colormaps["tab10" if len(set(runs)) <= 10 else "tab20"]
+    order, colour_of = [], {}
     for c, run in enumerate(dict.fromkeys(runs)):
         idx = np.array([i for i, r in enumerate(runs) if r == run])
         idx = idx[np.argsort(epochs[idx], kind="stable")]
-        col = colours(c % colours.N)
+        col = colour_of[run] = colours(c % colours.N)
         dashed = kinds[idx[0]] == "interp"
-        ax.plot(
-            x[idx, 0], x[idx, 1], "--" if dashed else "-", color=col, lw=0.6, alpha=0.6, label=run
-        )
-        for i in idx:
-            text = _text(label, epochs[i], None if labels is None else labels[i])
-            ax.text(
-                x[i, 0],
-                x[i, 1],
-                text,
-                color=col,
-                fontsize=6,
-                ha="center",
-                va="center",
-                style="italic" if dashed else "normal",
-            )
-    ax.set_xlabel("MDS 1")
-    ax.set_ylabel("MDS 2")
+        ax.plot(x[idx, 0], x[idx, 1], "--" if dashed else "-", color=col, lw=0.6, alpha=0.6,
+                marker="o", markersize=2.5, label=run)
+        order.append(idx)
+    if label != "none":
+        for i in _unstacked(x[:, :2], order, spacing):
+            dashed = kinds[i] == "interp"
+            ax.annotate(_text(label, epochs[i], None if labels is None else labels[i]),
+                        (x[i, 0], x[i, 1]), xytext=(3, 3), textcoords="offset points",
+                        color=colour_of[runs[i]], fontsize=6,
+                        style="italic" if dashed else "normal")
+    ax.set_xlabel("MDS coordinate 1")
+    ax.set_ylabel("MDS coordinate 2")
+    thin_ticks(ax)
     if title:
         ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=6, ncol=2, loc="best")
-    return ax
+    ax.legend(fontsize=6, ncol=2, loc="best", title="run", title_fontsize=6)
+    return ax.figure
+
+
+def _unstacked(points: np.ndarray, runs_order: list[np.ndarray], spacing: float) -> list[int]:
+    """Indices whose labels are placed: ends of each run first, then the rest in epoch order,
+    each kept only if it is at least ``spacing`` (in units of the data's extent) from every
+    label already kept."""
+    span = np.ptp(points, axis=0)
+    p = (points - points.min(axis=0)) / np.where(span > 0, span, 1.0)
+    first = [int(i) for idx in runs_order for i in (idx[0], idx[-1])]
+    rest = [int(i) for idx in runs_order for i in idx[1:-1]]
+    kept: list[int] = []
+    for i in dict.fromkeys(first + rest):
+        if not kept or np.min(np.linalg.norm(p[kept] - p[i], axis=1)) >= spacing:
+            kept.append(i)
+    return kept
 
 
 def _new_axes(figsize):
-    from matplotlib.figure import Figure
+    from .._figures import new_figure
 
-    return Figure(figsize=figsize).add_subplot()
+    return new_figure(figsize).add_subplot()
 
 
 def _text(label, epoch, value) -> str:
@@ -85,7 +103,8 @@ def _text(label, epoch, value) -> str:
 
 
 def plot_error_curves(runs, epochs, errors, *, ax=None, ylabel: str = "training error (%)"):
-    """Error against epoch, one line per run (interpolations included). Returns the axes."""
+    """Error against epoch, one line per run (interpolations included). Returns the
+    :class:`~matplotlib.figure.Figure`."""
     ax = ax or _new_axes((6, 4))
     runs, epochs, errors = list(runs), np.asarray(epochs), np.asarray(errors, float)
     for run in dict.fromkeys(runs):
@@ -101,7 +120,7 @@ def plot_error_curves(runs, epochs, errors, *, ax=None, ylabel: str = "training 
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=6, ncol=2)
-    return ax
+    return ax.figure
 
 
 def plot_experiment(result, path: str | os.PathLike | None = None, *, label: str | None = None):

@@ -128,14 +128,17 @@ def _leaf_order(T: nx.DiGraph) -> list:
 
 def plot_disconnectivity(T: nx.DiGraph, ax=None, *, log: bool = False, floor: float = 1e-16,
                          title: str | None = None):
-    """Draw the tree (the standard picture of energy-landscape studies) on ``ax``; returns ax.
+    """Draw the tree (the standard picture of energy-landscape studies) and return its
+    :class:`~matplotlib.figure.Figure` (a new one, made without pyplot, unless ``ax`` is given).
 
-    Leaves sit at their loss; a bar joins two branches at the level where they merge.
+    Leaves sit at their loss; a bar joins two branches at the level where they merge. With
+    ``log``, levels below ``floor`` (the resolution of the losses) are drawn at it and the axis
+    spans the data's positive range only.
     """
-    import matplotlib.pyplot as plt
+    from .._figures import new_figure, set_log_limits
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
+        ax = new_figure((6, 4)).add_subplot()
     x = {n: float(i) for i, n in enumerate(_leaf_order(T))}
 
     def y(n):
@@ -152,7 +155,11 @@ def plot_disconnectivity(T: nx.DiGraph, ax=None, *, log: bool = False, floor: fl
                     lw=1)
     leaves = [n for n in T.nodes if T.nodes[n]["leaf"]]
     ax.scatter([x[n] for n in leaves], [y(n) for n in leaves], s=12, color="C0", zorder=3)
-    ax.set(xticks=[], ylabel="loss (level λ)", title=title or "disconnectivity graph")
+    ax.set(xticks=[], ylabel="loss level λ", title=title or "disconnectivity graph")
     if log:
-        ax.set_yscale("log")
-    return ax
+        set_log_limits(ax, [y(n) for n in T.nodes], floor=floor)
+        if any(T.nodes[n]["level"] < floor for n in T.nodes):
+            ax.axhline(floor, color="0.6", lw=0.6, ls=":")
+            ax.annotate(f"resolution {floor:.0e}", (0.01, floor), xycoords=("axes fraction",
+                        "data"), fontsize=6, color="0.4", va="bottom")
+    return ax.figure
