@@ -18,43 +18,81 @@ def _markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+#: the proof's signal (certified constructions) and the independent one (components found by a
+#: search that knows nothing of the proof), side by side
+_PROOF = [("reached L*", "starts reaching L* (or the best value found)"),
+          ("paths down built", "proof: certified paths down to L* (p ≥ q construction)"),
+          ("pair paths built", "proof: certified paths between minima (p ≥ 2q construction)")]
+_SEARCH = "N_λ search (λ−L*=1e-2)"
+_COLOUR = {"consistent": "C2", "refuted": "C3", "inconclusive": "C1", "hypotheses-not-met": "C7"}
+
+
+def _means(cells, N, key):
+    pts = []
+    for (n, pq), rs in cells.items():
+        vals = [r[key] for r in rs if r.get(key) is not None]
+        if n == N and vals:
+            pts.append((pq, float(np.mean(vals))))
+    return sorted(pts)
+
+
 def _phase_figure(rows: list[dict], path) -> None:
-    """Per (N, p/q) cell: mean over seeds of the fraction of starts reaching L*, of the
-    constructions that applied, and the outcomes."""
+    """Per (N, p/q) cell, means over seeds: the fraction of starts reaching L*, of the proof's
+    constructions built, the number N_λ of components the independent search found (1: one
+    component), and the outcome of every seed."""
+    from ._figures import new_figure, thin_ticks
+
     cells = defaultdict(list)
     for r in rows:
         cells[(r["N"], r["p/q"])].append(r)
     Ns = sorted({k[0] for k in cells})
-    from matplotlib.figure import Figure  # not pyplot: the user's backend is left alone
-
-    fig = Figure(figsize=(19, 4.2))
-    axes = fig.subplots(1, 4)
-    metrics = [("reached L*", "starts reaching L* (or the best value found)"),
-               ("paths down built", "certified paths down to L* (p ≥ q construction)"),
-               ("pair paths built", "certified paths between minima (p ≥ 2q construction)")]
-    for ax, (key, title) in zip(axes, metrics):
+    has_search = any(r.get(_SEARCH) is not None for r in rows)
+    fig = new_figure((4.8 * (len(_PROOF) + 1 + has_search), 4.2))
+    axes = list(fig.subplots(1, len(_PROOF) + 1 + has_search))
+    for ax, (key, title) in zip(axes, _PROOF):
         for N in Ns:
-            pts = sorted((pq, np.mean([r[key] for r in rs]))
-                         for (n, pq), rs in cells.items() if n == N)
-            ax.plot(*zip(*pts), "o-", label=f"N = {N}")
-        ax.set(title=title, xlabel="p / q", ylim=(-0.05, 1.05))
+            ax.plot(*zip(*_means(cells, N, key)), "o-", label=f"N = {N}")
+        ax.set(title=title, xlabel="width ratio p / q", ylim=(-0.05, 1.05))
         ax.title.set_fontsize(9)
     axes[0].set_ylabel("fraction (mean over seeds)")
-    axes[0].legend()
-    ax = axes[3]
-    colour = {"consistent": "C2", "refuted": "C3", "inconclusive": "C1", "hypotheses-not-met": "C7"}
-    for (N, pq), rs in cells.items():
-        for k, r in enumerate(rs):
-            ax.scatter(pq, N + 0.25 * (k - (len(rs) - 1) / 2), color=colour[r["outcome"]], s=30)
-    for name, c in colour.items():
-        ax.scatter([], [], color=c, label=name)
-    ax.set(title="verdict per seed", xlabel="p / q", ylabel="N")
-    ax.legend(fontsize=8)
+    axes[0].legend(fontsize=8)
+    if has_search:
+        _search_panel(axes[len(_PROOF)], cells, Ns)
+    _verdict_panel(axes[-1], cells)
     for a in axes:
+        thin_ticks(a)
         for x in (1, 2):
             a.axvline(x, color="k", ls=":", lw=0.8)
     fig.tight_layout()
     save_figure(fig, path, close=False)
+
+
+def _search_panel(ax, cells, Ns) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    for N in Ns:
+        pts = _means(cells, N, _SEARCH)
+        if pts:
+            ax.plot(*zip(*pts), "s--", label=f"N = {N}")
+    ax.axhline(1, color="C2", lw=0.8, label="one component")
+    ax.set(title="independent: components N_λ by search, an upper estimate\n"
+                 "(λ − reference = 1e-2·mean y²; 1 = all minima joined)",
+           xlabel="width ratio p / q", ylabel="N_λ (mean over seeds)")
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+    ax.title.set_fontsize(9)
+    ax.legend(fontsize=8)
+
+
+def _verdict_panel(ax, cells) -> None:
+    for (N, pq), rs in cells.items():
+        for k, r in enumerate(rs):
+            ax.scatter(pq, N + 0.25 * (k - (len(rs) - 1) / 2), color=_COLOUR[r["outcome"]], s=30)
+    for name, c in _COLOUR.items():
+        ax.scatter([], [], color=c, label=name)
+    ax.set(title="verdict per seed", xlabel="width ratio p / q", ylabel="N")
+    ax.title.set_fontsize(9)
+    ax.legend(fontsize=8)
 
 
 def write_report(spec, rows: list[dict]):
