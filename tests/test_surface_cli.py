@@ -64,10 +64,25 @@ def test_surface_cli_errors_are_one_line(cli, tmp_path):
     code, _, err = cli("surface", "--model", "resnet-20")
     assert code == 2 and "did you mean" in err
     code, _, err = cli("surface", "--model", "mlp", "--bn", "train")
-    assert code == 2 and "--bn=train" in err
+    assert code == 2 and "--bn" in err and "'recompute'" in err
     code, _, err = cli("surface", "--model", "mlp", "--x", "1:2")
     assert code == 2 and "MIN:MAX:NUM" in err
     code, _, err = cli("surface")
     assert code == 2 and "--model" in err
     code, _, err = cli("surface", "--model", "mlp", "--data", "cifar10", "--data-root", tmp_path)
     assert code == 2 and "--data-root" in err and "never downloads" in err
+
+
+def test_surface_help_is_whole_shows_defaults_and_every_data_set(cli, capsys):
+    import pytest
+
+    from lstheory.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["surface", "--help"])
+    text = capsys.readouterr().out
+    assert e.value.code == 0
+    assert "a finished file is returned unchanged." in text  # the description, not cut
+    assert "mnist" in text and "FILE.pt" in text and "TensorDataset" in text
+    assert "(default: filter)" in text and "{filter,layer" in text  # defaults and choices
+    assert "schema" in text and "versions" in text  # the JSON keys, in the epilog

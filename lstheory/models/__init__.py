@@ -18,7 +18,10 @@ Models (names in :data:`MODELS`)
 
 Every model takes ``input_shape=`` and ``n_classes=`` (so the zoo runs on 8×8 digits as well as
 CIFAR-10) and ``seed=``; :func:`save_checkpoint`/:func:`load_checkpoint` rebuild models by name.
-:func:`train` trains with SGD/Adam, batch size, weight decay and a schedule, saving checkpoints.
+:func:`model_from_factory` builds your own model from ``MODULE:FACTORY`` (the current directory is
+searched first) and :func:`load_state_dict` loads a plain ``state_dict`` into it, checking keys,
+shapes and finiteness. :func:`train` trains with SGD/Adam, batch size, weight decay and a
+schedule, saving checkpoints.
 """
 
 from ._dcnn import DCNN, DCNN_WIDTHS, dcnn_layer_name
@@ -27,9 +30,14 @@ from ._registry import (
     MODELS,
     Checkpoint,
     build_model,
+    check_state_dict,
     count_parameters,
+    import_object,
     load_checkpoint,
+    load_state_dict,
+    model_from_factory,
     model_spec,
+    parse_model_args,
     save_checkpoint,
 )
 from ._resnet import BasicBlock, ResNet
@@ -51,11 +59,16 @@ __all__ = [
     "VGG9",
     "VGG9_CONFIG",
     "build_model",
+    "check_state_dict",
     "count_parameters",
     "dcnn_layer_name",
     "evaluate",
+    "import_object",
     "load_checkpoint",
+    "load_state_dict",
+    "model_from_factory",
     "model_spec",
+    "parse_model_args",
     "save_checkpoint",
     "train",
 ]

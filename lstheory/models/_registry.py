@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 import os
 import re
-import tempfile
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .._errors import InvalidArgument, UnknownName
+from .._errors import InvalidArgument, NumericalFailure, UnknownName
 from .._random import normalize_seed
 from ._dcnn import DCNN
 from ._mlp import MLPNet
@@ -28,6 +30,11 @@ __all__ = [
     "load_checkpoint",
     "Checkpoint",
     "model_spec",
+    "import_object",
+    "parse_model_args",
+    "model_from_factory",
+    "load_state_dict",
+    "check_state_dict",
 ]
 
 _FORMAT = "lstheory.checkpoint/1"
@@ -140,14 +147,10 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, **meta: Any) -> P
         "meta": meta,
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(blob, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    from .._io import atomic_file
+
+    with atomic_file(path, name="checkpoint") as fh:  # random O_EXCL temporary, then rename
+        torch.save(blob, fh)
     return path
 
 
@@ -158,14 +161,11 @@ def load_checkpoint(path: str | os.PathLike, *, model: nn.Module | None = None) 
     et al.'s ``.t7`` files), into a copy of ``model``.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InvalidArgument("checkpoint", str(path), "an existing checkpoint file")
-    blob = torch.load(path, map_location="cpu", weights_only=True)
-    state = blob.get("state_dict", blob) if isinstance(blob, dict) else None
-    if not isinstance(state, dict):
-        raise InvalidArgument("checkpoint", str(path), "a state dict or a dict with 'state_dict'")
-    state = {re.sub(r"^module\.", "", k): v for k, v in state.items()}  # DataParallel prefixes
+    blob = _read_blob(path, "checkpoint", None)
+    state = _state_of_blob(blob, path, "checkpoint", None)
     spec = blob.get("spec") if blob.get("format") == _FORMAT else None
+    if spec is not None and not _zoo_spec(spec):
+        spec = None  # only zoo names are rebuilt from a file; anything else needs model=
     if model is not None:
         import copy
 
@@ -180,11 +180,157 @@ def load_checkpoint(path: str | os.PathLike, *, model: nn.Module | None = None) 
         )
     else:
         raise InvalidArgument("model", None, f"a model to load {path.name} into (it has no spec)")
-    try:
-        net.load_state_dict(state)
-    except RuntimeError as e:
-        raise InvalidArgument(
-            "checkpoint", str(path), f"a state dict matching the model ({e})"
-        ) from None
+    check_state_dict(state, net, path=str(path))
+    net.load_state_dict(state)
     net.eval()
-    return Checkpoint(net, dict(blob.get("meta", {})) if spec or "meta" in blob else {}, str(path))
+    meta = blob.get("meta", {}) if spec or "meta" in blob else {}
+    return Checkpoint(net, dict(meta) if isinstance(meta, Mapping) else {}, str(path))
+
+
+def _zoo_spec(spec) -> bool:
+    return (
+        isinstance(spec, Mapping)
+        and spec.get("name") in MODELS
+        and isinstance(spec.get("input_shape"), (list, tuple))
+        and isinstance(spec.get("n_classes"), int)
+        and isinstance(spec.get("seed"), int)
+        and isinstance(spec.get("options"), Mapping)
+    )
+
+
+def _read_blob(path: Path, name: str, flag: str | None):
+    if not path.is_file():
+        what = "a folder" if path.is_dir() else "missing"
+        raise InvalidArgument(name, str(path), f"an existing checkpoint file ({what})", flag=flag)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any unreadable or refused file is bad input
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
+        raise InvalidArgument(name, str(path), "a state dict saved with torch.save("
+                              f"model.state_dict(), PATH) (torch.load with weights_only=True "
+                              f"refused it: {first})", flag=flag) from None
+
+
+def _state_of_blob(blob, path: Path, name: str, flag: str | None) -> dict:
+    for key in ("state_dict", "model"):  # lstheory and Li et al. checkpoints, training scripts
+        if isinstance(blob, dict) and isinstance(blob.get(key), dict):
+            blob = blob[key]
+            break
+    if not isinstance(blob, dict) or not all(
+        isinstance(k, str) and torch.is_tensor(v) for k, v in blob.items()
+    ):
+        raise InvalidArgument(name, str(path), "a state dict (names → tensors), or a dict "
+                              "holding one under 'state_dict' or 'model'", flag=flag)
+    return {re.sub(r"^module\.", "", k): v for k, v in blob.items()}  # DataParallel prefixes
+
+
+def check_state_dict(state: Mapping[str, torch.Tensor], model: nn.Module, *,
+                     path: str = "", name: str = "checkpoint", flag: str | None = None) -> None:
+    """Refuse a state dict that does not fit ``model``, naming the first mismatch (a missing or
+    unexpected key, a shape), and one holding NaN/inf (:class:`NumericalFailure`)."""
+    own = model.state_dict()
+    where = path or "state dict"
+    for key, ref in own.items():
+        if key not in state:
+            raise InvalidArgument(name, where, f"a state dict of this model: key {key!r} "
+                                  f"{tuple(ref.shape)} is missing", flag=flag)
+        if tuple(state[key].shape) != tuple(ref.shape):
+            raise InvalidArgument(name, where, f"a state dict of this model: {key!r} has shape "
+                                  f"{tuple(state[key].shape)}, the model's is "
+                                  f"{tuple(ref.shape)}", flag=flag)
+    extra = [k for k in state if k not in own]
+    if extra:
+        raise InvalidArgument(name, where, f"a state dict of this model: key {extra[0]!r} is "
+                              "not one of the model's", flag=flag)
+    for key, t in state.items():
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise NumericalFailure(f"{flag or name}={where}: {key!r} holds NaN or inf (a "
+                                   "diverged training?); nothing computed from it would mean "
+                                   "anything")
+
+
+def load_state_dict(path: str | os.PathLike, model: nn.Module, *, name: str = "checkpoint",
+                    flag: str | None = None) -> nn.Module:
+    """``model`` (in place, eval mode) with the weights of a plain ``state_dict`` file (or a dict
+    holding one under ``"state_dict"``/``"model"``, e.g. an lstheory checkpoint), checked
+    by :func:`check_state_dict`. Loaded with ``weights_only=True``."""
+    path = Path(path)
+    state = _state_of_blob(_read_blob(path, name, flag), path, name, flag)
+    check_state_dict(state, model, path=str(path), name=name, flag=flag)
+    model.load_state_dict(state)
+    return model.eval()
+
+
+#: the longest ``--model-arg`` value parsed as a Python literal (longer text stays a string)
+_MAX_LITERAL = 10_000
+
+
+def parse_model_args(items: Sequence[str] | Mapping[str, Any], *, flag: str = "--model-arg"
+                     ) -> dict[str, Any]:
+    """``["width=6", "act='relu'"]`` → ``{"width": 6, "act": "relu"}``: values are Python literals
+    (``ast.literal_eval``: numbers, strings, tuples, lists; never code), else plain strings."""
+    if isinstance(items, Mapping):
+        return dict(items)
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = str(item).partition("=")
+        if not sep or not key.isidentifier():
+            raise InvalidArgument("model_arg", item, "KEY=VALUE with KEY a Python identifier",
+                                  flag=flag)
+        if len(text) > _MAX_LITERAL:
+            raise InvalidArgument("model_arg", f"{key}=<{len(text)} characters>",
+                                  f"a value of at most {_MAX_LITERAL} characters", flag=flag)
+        try:
+            out[key] = ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            out[key] = text
+    return out
+
+
+def import_object(spec: str, *, name: str = "model", flag: str | None = None,
+                  what: str = "FACTORY") -> Any:
+    """The object ``NAME`` of module ``MODULE`` for ``spec = "MODULE:NAME"``.
+
+    The current directory is searched first, as ``python -m`` does (it is put at the front of
+    ``sys.path`` for this import only and removed after), so ``--model mynets:make`` finds
+    ``./mynets.py``.
+    """
+    mod_name, sep, attr = str(spec).partition(":")
+    if not sep or not mod_name or not attr:
+        raise InvalidArgument(name, spec, f"MODULE:{what}, e.g. mynets:make (MODULE importable "
+                              "from the current directory or PYTHONPATH)", flag=flag)
+    added = os.getcwd() not in sys.path[:1]
+    if added:
+        sys.path.insert(0, os.getcwd())
+    try:
+        obj = importlib.import_module(mod_name)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as e:
+        raise InvalidArgument(name, spec, f"an importable MODULE:{what} (the current directory "
+                              f"and PYTHONPATH are searched; {type(e).__name__}: {e})",
+                              flag=flag) from None
+    finally:
+        if added and sys.path and sys.path[0] == os.getcwd():
+            del sys.path[0]
+    if not callable(obj):
+        raise InvalidArgument(name, spec, f"a callable {what}", flag=flag)
+    return obj
+
+
+def model_from_factory(spec: str, model_args: Sequence[str] | Mapping[str, Any] = (), *,
+                       flag: str = "--model", arg_flag: str = "--model-arg") -> nn.Module:
+    """The ``nn.Module`` a user's ``MODULE:FACTORY`` returns when called with ``model_args``."""
+    factory = import_object(spec, name="model", flag=flag)
+    kwargs = parse_model_args(model_args, flag=arg_flag)
+    try:
+        module = factory(**kwargs)
+    except TypeError as e:
+        raise InvalidArgument("model_arg", kwargs, f"keyword arguments {spec} accepts ({e})",
+                              flag=arg_flag) from None
+    if not isinstance(module, nn.Module):
+        raise InvalidArgument("model", spec, "a factory returning a torch.nn.Module, not "
+                              f"{type(module).__name__}", flag=flag)
+    module.lstheory_factory = {"factory": str(spec), "kwargs": {k: repr(v) for k, v in
+                                                                kwargs.items()}}
+    return module

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._errors import InvalidArgument, UnknownName
+from .._errors import InvalidArgument, NumericalFailure, UnknownName
 from .._random import normalize_seed, torch_generator
 
 __all__ = [
@@ -208,6 +208,7 @@ def random_direction(
         for k, v in centre.items()
     }
     tensors = normalize_direction(raw, centre, norm=norm, ignore=ignore)
+    _check_usable(tensors, f"the random direction (norm={norm!r}, ignore={ignore!r})")
     return Direction(tensors, "random", norm, ignore, states, seed, {"stream": stream})
 
 
@@ -226,7 +227,21 @@ def target_direction(
         if b[k].shape != v.shape:
             raise InvalidArgument("target", f"{k}{tuple(b[k].shape)}", f"shape {tuple(v.shape)}")
         tensors[k] = b[k].to(v.device, v.dtype) - v
+    _check_usable(tensors, "the direction to the target (θ_target − θ_model)")
     return Direction(tensors, "target", "none", "none", states, None)
+
+
+def _check_usable(tensors: Mapping[str, torch.Tensor], what: str) -> None:
+    """A direction must move something and be finite: a zero direction draws a flat line (the
+    model itself at every point) and a non-finite one a surface of NaN, both mistakable for
+    results. Raises :class:`NumericalFailure` (the CLI's exit 3)."""
+    bad = next((k for k, t in tensors.items() if not bool(torch.isfinite(t).all())), None)
+    if bad is not None:
+        raise NumericalFailure(f"{what} holds NaN or inf in {bad!r} (non-finite weights?)")
+    if not any(bool(torch.count_nonzero(t)) for t in tensors.values()):
+        raise NumericalFailure(f"{what} is zero: every point of the surface would be the "
+                               "centre itself (identical models, or nothing but biases and "
+                               "batch-norm entries with ignore='biasbn')")
 
 
 def plane_directions(
