@@ -215,6 +215,9 @@ class ExperimentResult:
     tables: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
+    def __repr__(self) -> str:  # the summary, not the arrays
+        return f"<ExperimentResult {self.summary()}>"
+
     def summary(self) -> str:
         last = {r: i for i, r in enumerate(self.runs)}
         finals = ", ".join(

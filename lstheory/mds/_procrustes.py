@@ -27,6 +27,11 @@ class ProcrustesResult:
     translation: np.ndarray
     disparity: float
 
+    def __repr__(self) -> str:  # a summary, not the arrays
+        n, k = self.aligned.shape
+        return f"ProcrustesResult({n} points in R^{k}, scale {self.scale:.4g}, " \
+               f"disparity {self.disparity:.4g})"
+
 
 def procrustes_align(
     reference: np.ndarray, x: np.ndarray, *, scaling: bool = True, reflection: bool = True

@@ -81,6 +81,12 @@ class PathCertificate:
     def certified(self) -> bool:
         return self.kind != "sampled"
 
+    def __repr__(self) -> str:  # a summary: not the per-segment maxima
+        top = f"bound {self.bound:.6g}" if self.certified else "sampled max (no bound)"
+        return (f"PathCertificate({self.kind}: max loss {self.max_loss:.6g}, {top}, barrier "
+                f"{self.barrier:.4g}, ends {self.endpoint_losses[0]:.4g}/"
+                f"{self.endpoint_losses[1]:.4g}, {len(self.segment_max)} segments)")
+
     @property
     def exact(self) -> bool:
         return self.kind.startswith("exact")

@@ -62,6 +62,11 @@ class Path:
             raise InvalidArgument("points", tuple(self.points.shape),
                                   "[3, P] for a Bézier [a, c, b]")
 
+    def __repr__(self) -> str:  # a summary: never the control points themselves
+        m, p = self.points.shape
+        return (f"Path({self.curve}, {m} control points in R^{p}, method {self.method!r}, "
+                f"length {self.length():.4g}, {self.loss_evals} loss evaluations)")
+
     # ------------------------------------------------------------------ geometry
     @property
     def start(self) -> torch.Tensor:
