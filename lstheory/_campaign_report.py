@@ -36,10 +36,10 @@ def _means(cells, N, key):
     return sorted(pts)
 
 
-def _phase_figure(rows: list[dict], path) -> None:
+def _phase_figure(rows: list[dict], path=None):
     """Per (N, p/q) cell, means over seeds: the fraction of starts reaching L*, of the proof's
     constructions built, the number N_λ of components the independent search found (1: one
-    component), and the outcome of every seed."""
+    component), and the outcome of every seed. Returns the Figure; saved when ``path`` is given."""
     from ._figures import new_figure, thin_ticks
 
     cells = defaultdict(list)
@@ -64,7 +64,9 @@ def _phase_figure(rows: list[dict], path) -> None:
         for x in (1, 2):
             a.axvline(x, color="k", ls=":", lw=0.8)
     fig.tight_layout()
-    save_figure(fig, path, close=False)
+    if path is not None:
+        save_figure(fig, path, close=False)
+    return fig
 
 
 def _search_panel(ax, cells, Ns) -> None:
