@@ -91,12 +91,9 @@ claims:
 
 
 def _valid_device(device: str) -> str:
-    from .claims._claim import _check_device
+    from ._runtime import resolve_device
 
-    try:
-        return _check_device(device)
-    except InvalidArgument as e:
-        raise e.for_cli("--device") from None
+    return resolve_device(device, name="--device")
 
 
 def _parse_seed(text: str) -> int:

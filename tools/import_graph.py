@@ -10,7 +10,7 @@ interpreter but not from a reader). Each module gets the layer of the unit it be
 
 ====  ============================================================================  ============
  0    ground floor: ``_errors _io _progress _version _random _runtime _validate``   imports none
-      ``_executor``                                                                 above it
+      ``_executor _figures``                                                        above it
  1    engines: ``nets data models algebra paths surface mds convex``
  2    ``claims``
  3    ``campaign _campaign_report testing studies``
@@ -42,7 +42,7 @@ PACKAGE = "lstheory"
 
 LAYERS: dict[str, int] = {
     **dict.fromkeys(("_errors", "_io", "_progress", "_version", "_random", "_runtime",
-                     "_validate", "_executor"), 0),
+                     "_validate", "_executor", "_figures"), 0),
     **dict.fromkeys(("nets", "data", "models", "algebra", "paths", "surface", "mds",
                      "convex"), 1),
     "claims": 2,
@@ -140,7 +140,7 @@ def arrows(root: Path = ROOT) -> list[Arrow]:
                 target = _resolve(t, known)
                 if target != name:
                     out.append(Arrow(name, target, node.lineno, node.lineno in lazy))
-    return out
+    return list(dict.fromkeys(out))  # one arrow per statement and target
 
 
 def upward(all_arrows: list[Arrow]) -> list[Arrow]:

@@ -115,7 +115,7 @@ def count_real_roots(coeffs: np.ndarray, *, tol: float = 1e-7, chunk: int = 512)
     Notes
     -----
     O(d³) per polynomial; degree 200 takes ~30 ms a polynomial on one core. The eigenvalue
-    calls run with one BLAS thread (a scoped ``threadpool_limits``, as in ``lstheory.convex``):
+    calls run with one BLAS thread (a scoped ``lstheory._runtime.limit_threads``):
     threaded OpenBLAS on a busy machine made degree 200 ~25× slower (10 s vs 0.4 s for 12).
     """
     c = np.atleast_2d(np.asarray(coeffs, dtype=float))
@@ -125,11 +125,11 @@ def count_real_roots(coeffs: np.ndarray, *, tol: float = 1e-7, chunk: int = 512)
     if not np.all(c[:, -1] != 0):
         raise InvalidArgument("coeffs", "a row with leading coefficient 0",
                               "polynomials of the stated degree (nonzero leading coefficient)")
-    from threadpoolctl import threadpool_limits
+    from .._runtime import limit_threads
 
     out = np.empty(T, dtype=np.int64)
     sub = np.arange(d - 1)
-    with threadpool_limits(limits=1, user_api="blas"):  # see Notes
+    with limit_threads(1, pools="blas", torch_threads=False):  # see Notes
         _companion_counts(c, d, sub, chunk, tol, out)
     return out
 

@@ -688,24 +688,17 @@ def _check_square(compiled: CompiledSystem):
         )
 
 
-class _threads:
-    """Run the tracker's many small batched operations on one CPU thread, then restore.
+def _threads(device: str, paths: int):
+    """Run the tracker's many small batched operations on one CPU thread, then restore
+    (:func:`lstheory._runtime.limit_threads`).
 
     Measured on the 2-core machine: per-step work is a few hundred microseconds, and a second
     thread only adds synchronisation (katsura-4 took 12 s with 2 threads under load, 0.3 s
     with 1); large batches are left alone.
     """
+    from .._runtime import limit_threads
 
-    def __init__(self, device: str, paths: int):
-        self.active = str(device).startswith("cpu") and paths < 20000
-
-    def __enter__(self):
-        self.before = torch.get_num_threads()
-        if self.active:
-            torch.set_num_threads(1)
-
-    def __exit__(self, *exc):
-        torch.set_num_threads(self.before)
+    return limit_threads(1, when=str(device).startswith("cpu") and paths < 20000)
 
 
 def _rng_complex(rng, *shape):

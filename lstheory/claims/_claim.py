@@ -13,6 +13,7 @@ from typing import Any
 from .._errors import InvalidArgument, UnknownName
 from .._progress import resolve_progress
 from .._random import normalize_seed
+from .._runtime import resolve_device
 from ._verdict import Verdict
 
 __all__ = ["Tag", "Option", "Claim", "Mutant", "BUDGETS", "Context", "MUTANT_SEP"]
@@ -281,15 +282,8 @@ class Claim:
 
 
 def _check_device(device: str) -> str:
-    import torch
-
-    if device == "cpu":
-        return device
-    if device.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise InvalidArgument("device", device, "'cpu' (no CUDA device is available here)")
-        return device
-    raise InvalidArgument("device", device, "'cpu' or 'cuda[:N]'")
+    """The device check every engine uses (:func:`lstheory._runtime.resolve_device`)."""
+    return resolve_device(device, name="device")
 
 
 def _plain(v: Any) -> Any:

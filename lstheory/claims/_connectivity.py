@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +19,7 @@ import torch
 
 from .._errors import InvalidArgument
 from .._random import child_seeds, numpy_rng, torch_generator
+from .._runtime import limit_threads
 from ._claim import Claim, Context, Option
 from ._registry import register
 from ._verdict import Evidence, HypothesisCheck, Outcome, Table, Verdict
@@ -44,23 +44,18 @@ WEAKENED: dict[str, Claim] = {}
 TIGHTNESS: dict[str, dict] = {}
 
 
-@contextmanager
 def one_thread():
-    """Run torch on one CPU thread, restoring the previous setting afterwards.
+    """Run torch and the BLAS pools on one CPU thread inside the block, restoring exactly the
+    counts found (:func:`lstheory._runtime.limit_threads`).
 
     These checks batch many *small* problems (nets of a few dozen weights, tens of data points):
     intra-op threads only add synchronisation, and on a busy machine OpenMP's spinning threads
     make them far slower (measured on the 2-core dev machine under load: relu-nearly-connected
-    4.3 s with one thread, 93 s with two).
+    4.3 s with one thread, 93 s with two). Torch's thread count is process-global: other
+    threads of the process see one thread while a check runs; it is restored when the check
+    ends, also on error.
     """
-    before = torch.get_num_threads()
-    if before > 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if before > 1:
-            torch.set_num_threads(before)
+    return limit_threads(1, pools="blas")
 
 
 def register_with_variant(claim: Claim, checker: Callable[..., Verdict], *, weakened: str,

@@ -13,7 +13,6 @@ and adaptive restart; deterministic, stops on the norm of the gradient mapping).
 
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass, replace
 
@@ -21,6 +20,7 @@ import torch
 
 from .._errors import InvalidArgument, UnknownName
 from .._random import torch_generator
+from .._runtime import limit_threads
 from ._projection import nuclear_norm, project_nuclear_ball
 
 __all__ = ["SolverOptions", "ConvexFit", "fit_nuclear_softmax", "softmax_objective",
@@ -176,21 +176,10 @@ def fit_nuclear_softmax(Z: torch.Tensor, y: torch.Tensor, radius: float, *,
         return run(Z, y, A, b, float(radius), options, seed, progress)
 
 
-@contextlib.contextmanager
 def _threads(n: int | None):
-    """Limit torch's and the BLAS libraries' threads to ``n`` inside the block."""
-    if n is None:
-        yield
-        return
-    from threadpoolctl import threadpool_limits
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        with threadpool_limits(limits=n):
-            yield
-    finally:
-        torch.set_num_threads(before)
+    """Limit torch's and every native pool's threads (BLAS, OpenMP) to ``n`` inside the block
+    (:func:`lstheory._runtime.limit_threads`); ``None``: unchanged."""
+    return limit_threads(n, pools="all")
 
 
 def _sgd(Z, y, A, b, radius, opts, seed, progress) -> ConvexFit:

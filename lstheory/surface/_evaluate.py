@@ -26,7 +26,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +35,7 @@ from torch import nn
 from torch.func import functional_call, vmap
 
 from .._errors import InvalidArgument, UnknownName
+from .._runtime import limit_threads
 from ..data import batches
 from ._directions import Direction
 from ._fastpath import ChainBase, LinearChain
@@ -61,15 +61,10 @@ PARALLEL_ELEMENTS = 1 << 17
 LOSSES = ("cross_entropy", "mse")
 
 
-@contextmanager
 def _single_threaded():
-    """One torch thread inside (the fast route's workers are the parallelism); restored after."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
+    """One torch thread inside (the fast route's workers are the parallelism); restored after
+    (:func:`lstheory._runtime.limit_threads`; entered once around the pool, not per worker)."""
+    return limit_threads(1)
 
 
 def has_batch_norm(model: nn.Module) -> bool:
