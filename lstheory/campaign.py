@@ -22,6 +22,13 @@ included; ``..`` or an absolute path leading out is an error) unless the caller 
 ``allow_outside=True``. Files already there are touched only when they are this tool's: an
 existing results file must hold campaign records (it is appended to, and ``fresh`` deletes it),
 an existing ``<report>.md`` must be a campaign table; otherwise the run stops before any work.
+
+Past one process: the grid points are the units of an executor (:mod:`lstheory._executor`:
+``run_campaign(spec, executor=make_executor(workers=4))``, a Dask scheduler or a batch
+cluster); results come back to this process, which alone appends them, as each one finishes,
+so a killed client resumes from what was written. ``shard=(i, n)`` runs one part of the grid
+(by a hash of each point's key) into ``<results>.shard-i-of-n.jsonl`` for job arrays without
+Dask; :func:`campaign_report` builds the table and figure from the shards.
 """
 
 from __future__ import annotations
