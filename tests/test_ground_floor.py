@@ -230,6 +230,37 @@ def test_resolve_device_accepts_this_machine():
             resolve_device("cuda")
 
 
+def _entry_points():
+    import sympy
+    import torch.nn as nn
+
+    from lstheory.algebra import ParameterHomotopy, PolynomialSystem, parse_system, solve
+    from lstheory.models import train
+    from lstheory.surface import random_direction
+    from lstheory.surface._evaluate import PointEvaluator
+
+    square = parse_system("x^2 - 1\ny^2 - 4", format="plain")
+    x, a = sympy.symbols("x a")
+    param = PolynomialSystem.from_sympy([x**2 - a], [x], parameters=[a])
+    net = nn.Linear(2, 2)
+    return {
+        "algebra.solve": lambda d: solve(square, device=d),
+        "algebra.ParameterHomotopy": lambda d: ParameterHomotopy(param, device=d),
+        "models.train": lambda d: train(net, None, device=d),
+        "surface.PointEvaluator": lambda d: PointEvaluator(
+            net, [random_direction(net, seed=0)], device=d),
+        "claims.Claim.check": lambda d: __import__("lstheory").get_claim("venturi").check(
+            device=d, budget="fast"),
+    }
+
+
+@pytest.mark.parametrize("entry", ["algebra.solve", "algebra.ParameterHomotopy", "models.train",
+                                   "surface.PointEvaluator", "claims.Claim.check"])
+def test_engine_entry_points_check_the_device_first(entry):
+    with pytest.raises(InvalidArgument, match=r"^device=gpu is invalid: expected 'cpu'"):
+        _entry_points()[entry]("gpu")
+
+
 def test_claims_and_cli_use_the_one_device_check():
     from lstheory.claims._claim import _check_device
 

@@ -30,6 +30,7 @@ from torch import nn
 
 from .._errors import InvalidArgument, UnknownName
 from .._random import child_seeds, normalize_seed, torch_generator
+from .._runtime import resolve_device
 from ._classical import ClassicalMDS, EigenDiagnostics
 from ._dissimilarity import dissimilarity
 from ._store import TrajectoryStore
@@ -636,6 +637,6 @@ def run_experiment(
     opts = replace(base, **overrides)
     seed = normalize_seed(seed)
     t0 = time.perf_counter()
-    ctx = _Context(name, opts, seed, out_dir, device, progress)
+    ctx = _Context(name, opts, seed, out_dir, resolve_device(device, name="device"), progress)
     tables = EXPERIMENTS[name][0](ctx)
     return ctx.result(t0, tables)

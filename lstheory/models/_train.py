@@ -16,6 +16,7 @@ from torch import nn
 
 from .._errors import InvalidArgument, UnknownName
 from .._random import normalize_seed, torch_generator
+from .._runtime import resolve_device
 from ..data import Dataset, batches
 from ._registry import save_checkpoint
 
@@ -140,6 +141,7 @@ def train(
     """
     opts = _options(options, overrides)
     seed = normalize_seed(seed)
+    device = resolve_device(device, name="device")
     model.to(device)
     optim = _optimizer(model, opts)
     gen = torch_generator(seed, stream="train-shuffle")

@@ -35,7 +35,7 @@ from torch import nn
 from torch.func import functional_call, vmap
 
 from .._errors import InvalidArgument, UnknownName
-from .._runtime import limit_threads
+from .._runtime import limit_threads, resolve_device
 from ..data import batches
 from ._directions import Direction
 from ._fastpath import ChainBase, LinearChain
@@ -155,7 +155,7 @@ class PointEvaluator:
             )
         if not directions:
             raise InvalidArgument("directions", directions, "one or more directions")
-        self.device, self.dtype = torch.device(device), dtype
+        self.device, self.dtype = torch.device(resolve_device(device, name="device")), dtype
         self.model = copy.deepcopy(model).to(self.device, dtype).eval()
         self.bn, self.loss_name, self.batch_size = bn, loss, batch_size
         self.points_per_pass, self.max_memory = points_per_pass, max_memory
