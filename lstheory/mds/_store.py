@@ -112,6 +112,7 @@ class TrajectoryStore:
         except (KeyError, TypeError, ValueError) as e:
             why = f"a store with a well-formed manifest ({type(e).__name__}: {e})"
             raise InvalidArgument("path", str(path), why) from None
+        self._check_data()
 
     def _load(self, meta: dict) -> None:
         if meta["dtype"] not in _DTYPES:
@@ -128,6 +129,27 @@ class TrajectoryStore:
         if [r.index for r in self._records] != list(range(len(self._records))):
             raise ValueError("record indices are not 0, 1, 2, ...")
         self._by_name = {spec.name: spec for spec in self.layers}
+
+    def _check_data(self) -> None:
+        """The data file is a regular file holding at least the counted rows (a partial row past
+        them is a crash's leftover, dropped by the next writer; fewer rows is damage)."""
+        import stat
+
+        data = self.path / _DATA
+        try:
+            st = os.stat(data)
+        except OSError as e:
+            raise InvalidArgument("path", str(self.path), f"a store with its {_DATA} "
+                                  f"({e.strerror})") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise InvalidArgument("path", str(self.path), f"a store whose {_DATA} is a file")
+        need = len(self._records) * self.row_bytes
+        if st.st_size < need:
+            raise InvalidArgument(
+                "path", str(self.path),
+                f"a store whose {_DATA} holds its {len(self._records)} rows of "
+                f"{self.row_bytes} bytes ({need} bytes; it has {st.st_size}: truncated or "
+                "damaged)")
 
     # ---------------------------------------------------------------- creation
     @classmethod

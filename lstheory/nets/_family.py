@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import sympy
 import torch
 
-from .._errors import InvalidArgument, UnknownName
+from .._errors import InvalidArgument, ResourceLimit, UnknownName
 from .._random import normalize_seed, torch_generator
 from ._activations import Activation, activation
 from ._layout import ParamLayout
@@ -17,6 +17,9 @@ __all__ = ["Data", "MLP", "two_layer", "deep_linear", "LOSSES"]
 
 LOSSES = ("square", "cross-entropy")
 CHUNK_BYTES = 2**23
+#: the most parameters of one net (800 MB a vector in float64; batches hold K of them): a
+#: request beyond it is refused before anything is allocated
+MAX_PARAMS = 10**8
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,11 @@ class MLP:
             shapes.append((f"W{ell}", (widths[ell], widths[ell - 1])))
             if bias:
                 shapes.append((f"b{ell}", (widths[ell],)))
+        n_params = sum(a * b + (a if bias else 0) for a, b in zip(widths[1:], widths))
+        if n_params > MAX_PARAMS:
+            raise ResourceLimit("widths", ",".join(map(str, widths)),
+                                f"a net of at most {MAX_PARAMS:,} parameters (this one has "
+                                f"{n_params:,})")
         self.layout = ParamLayout(shapes)
 
     # ------------------------------------------------------------------ description
