@@ -160,3 +160,104 @@ def test_plot_leaves_the_matplotlib_backend_alone(cli, workdir):
     finally:
         matplotlib.use(before)
     assert (workdir / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+EXTRA = '''
+def huge():  # 49M parameters: a path search over it needs far more memory than half a machine
+    return torch.nn.Sequential(torch.nn.Linear(7000, 7000))
+def mean_abs(out, y):
+    return (out.max(1).values - out.gather(1, y[:, None])[:, 0]).abs().mean()
+'''
+
+
+@pytest.fixture
+def morework(workdir):
+    with open(workdir / "clipaths_models.py", "a") as fh:
+        fh.write(EXTRA)
+    import importlib
+
+    import clipaths_models
+
+    importlib.reload(clipaths_models)
+    return workdir
+
+
+def test_json_has_schema_versions_and_the_run(cli, workdir):
+    d, _ = _paths_json(cli, workdir, "mlp", "--seed", "5")
+    assert d["schema"] == 1 and d["command"] == "paths"
+    assert set(d["versions"]) >= {"lstheory", "lstheory_source", "torch", "numpy"}
+    assert d["run"]["seed"] == 5 and d["run"]["device"] == "cpu"
+    assert d["run"]["options"]["method"] == "linear" and d["run"]["options"]["ckpt_a"]
+
+
+def test_user_loss_and_tensordataset_data(cli, morework):
+    from torch.utils.data import TensorDataset
+
+    X, Y = torch.load(morework / "data.pt")
+    torch.save(TensorDataset(X, Y), morework / "td.pt")
+    code, out, err = cli("paths", "--model", "clipaths_models:mlp", "--from",
+                         morework / "mlp_a.pt", "--to", morework / "mlp_b.pt", "--data",
+                         morework / "td.pt", "--loss", "clipaths_models:mean_abs", "--method",
+                         "linear", "--json", morework / "u.json", "--quiet", "--threads", "1")
+    assert code == 0, err
+    d = json.loads((morework / "u.json").read_text())
+    import clipaths_models as m
+
+    net = m.mlp()
+    net.load_state_dict(torch.load(morework / "mlp_a.pt"))
+    with torch.no_grad():
+        own = float(m.mean_abs(net.double()(X.double()), Y))
+    assert d["route"] == "module" and d["endpoint_losses"][0] == pytest.approx(own, rel=1e-9)
+
+
+@pytest.mark.parametrize("args,flag", [
+    (("--data", "synthetic:1000000000000"), "--data"),
+    (("--model-arg", "width=" + "9" * 20000), "--model-arg"),
+    (("--loss", "hinge"), "--loss"),
+    (("--plot", "p.nope"), "--plot"),
+    (("--classes", "1"), "--classes"),
+    (("--seed", "-1"), "--seed"),
+])
+def test_more_bad_input_exits_2_before_work(cli, workdir, args, flag):
+    code, _, err = cli("paths", "--model", "clipaths_models:mlp", "--from", workdir / "mlp_a.pt",
+                       "--to", workdir / "mlp_b.pt", *args, "--quiet", "--threads", "1")
+    assert code == 2 and flag in err and err.count("\n") == 1, err
+
+
+def test_checkpoint_and_data_mismatches_name_the_first_problem(cli, workdir):
+    code, _, err = cli("paths", "--model", "clipaths_models:mlp", "--model-arg", "width=7",
+                       "--from", workdir / "mlp_a.pt", "--to", workdir / "mlp_b.pt")
+    assert code == 2 and "--from" in err and "'0.weight' has shape (6, 3)" in err
+    X, Y = torch.load(workdir / "data.pt")
+    torch.save((X, Y + 5), workdir / "many.pt")
+    code, _, err = cli("paths", "--model", "clipaths_models:mlp", "--from", workdir / "mlp_a.pt",
+                       "--to", workdir / "mlp_b.pt", "--data", workdir / "many.pt")
+    assert code == 2 and "--data" in err and "labels in [0, 2)" in err
+
+
+def test_a_model_too_large_for_memory_is_refused_before_work(cli, morework):
+    torch.save(torch.nn.Sequential(torch.nn.Linear(1, 1)).state_dict(), morework / "tiny.pt")
+    code, _, err = cli("paths", "--model", "clipaths_models:huge", "--from", morework / "tiny.pt",
+                       "--to", morework / "tiny.pt")
+    assert code == 2 and "--from" in err  # the checkpoint does not fit the model: named first
+    import clipaths_models as m
+
+    from lstheory.commands.paths import _check_sizes
+
+    class Args:
+        method, model, data = "search", "clipaths_models:huge", "synthetic:2"
+
+    from lstheory._errors import ResourceLimit
+
+    with pytest.raises(ResourceLimit, match="--model"):
+        _check_sizes(Args, m.huge(), (torch.zeros(2, 7000),))
+
+
+def test_nan_checkpoint_exits_3_with_a_warning(cli, workdir):
+    state = torch.load(workdir / "mlp_a.pt")
+    state["0.weight"][0, 0] = float("inf")
+    torch.save(state, workdir / "inf.pt")
+    code, _, err = cli("paths", "--model", "clipaths_models:mlp", "--from", workdir / "inf.pt",
+                       "--to", workdir / "mlp_b.pt", "--quiet", "--json", workdir / "x.json")
+    assert code == 3 and "warning" in err and "NaN or inf" in err
+    assert not (workdir / "x.json").exists()

@@ -38,6 +38,7 @@ from ._registry import (
     model_from_factory,
     model_spec,
     parse_model_args,
+    read_state_dict,
     save_checkpoint,
 )
 from ._resnet import BasicBlock, ResNet
@@ -69,6 +70,7 @@ __all__ = [
     "model_from_factory",
     "model_spec",
     "parse_model_args",
+    "read_state_dict",
     "save_checkpoint",
     "train",
 ]

@@ -34,6 +34,7 @@ __all__ = [
     "parse_model_args",
     "model_from_factory",
     "load_state_dict",
+    "read_state_dict",
     "check_state_dict",
 ]
 
@@ -249,13 +250,21 @@ def check_state_dict(state: Mapping[str, torch.Tensor], model: nn.Module, *,
                                    "anything")
 
 
+def read_state_dict(path: str | os.PathLike, *, name: str = "checkpoint",
+                    flag: str | None = None) -> dict[str, torch.Tensor]:
+    """The state dict in a file (a plain ``state_dict``, or a dict holding one under
+    ``"state_dict"``/``"model"``; ``module.`` prefixes of DataParallel removed), read with
+    ``weights_only=True``; check it against a model with :func:`check_state_dict`."""
+    path = Path(path)
+    return _state_of_blob(_read_blob(path, name, flag), path, name, flag)
+
+
 def load_state_dict(path: str | os.PathLike, model: nn.Module, *, name: str = "checkpoint",
                     flag: str | None = None) -> nn.Module:
     """``model`` (in place, eval mode) with the weights of a plain ``state_dict`` file (or a dict
     holding one under ``"state_dict"``/``"model"``, e.g. an lstheory checkpoint), checked
     by :func:`check_state_dict`. Loaded with ``weights_only=True``."""
-    path = Path(path)
-    state = _state_of_blob(_read_blob(path, name, flag), path, name, flag)
+    state = read_state_dict(path, name=name, flag=flag)
     check_state_dict(state, model, path=str(path), name=name, flag=flag)
     model.load_state_dict(state)
     return model.eval()
