@@ -13,6 +13,7 @@ Systems: :class:`PolynomialSystem` (sympy form, degrees, Bezout numbers, numeric
 """
 
 from ._bertini import bertini_available
+from ._critical import GAUGES, CriticalPoints, CriticalSystem, critical_point_system
 from ._gallery import GALLERY, GalleryEntry, cyclic, gallery, katsura, random_dense
 from ._gauge import SQUARE_METHODS, SquaredSystem, generic_rank, local_dimension, square_up
 from ._kostlan import (
@@ -25,10 +26,11 @@ from ._kostlan import (
     kostlan_family,
     sample_univariate,
 )
+from ._monodromy import MonodromyResult, monodromy_solve, offset_family
 from ._network import DegreeReport, data_parameters, degree_report, network_system, seed_eq5_system
 from ._phc import PhcError, mixed_volume, phc_available
 from ._rootset import PathStatus, RootSet
-from ._solve import BACKENDS, ParameterHomotopy, solve, solve_many
+from ._solve import BACKENDS, STARTS, ParameterHomotopy, choose_start, solve, solve_many
 from ._system import (
     CompiledSystem,
     PolynomialSystem,
@@ -42,6 +44,15 @@ from ._torch_tracker import TrackerOptions
 __all__ = [
     "BACKENDS",
     "CompiledSystem",
+    "CriticalPoints",
+    "CriticalSystem",
+    "GAUGES",
+    "MonodromyResult",
+    "STARTS",
+    "choose_start",
+    "critical_point_system",
+    "monodromy_solve",
+    "offset_family",
     "DegreeReport",
     "ENSEMBLES",
     "GALLERY",

@@ -104,14 +104,17 @@ class SquaredSystem:
 
 
 def square_up(system: PolynomialSystem, *, method: str = "coordinates", seed: int = 0,
-              real: bool = True) -> SquaredSystem:
+              real: bool = True, prefer=None) -> SquaredSystem:
     """Make ``system`` square with isolated solutions; say what was fixed.
 
     ``method``: ``coordinates`` fixes the K − r coordinates chosen by QR with column pivoting
     on the null space of the Jacobian at a random point (the best-conditioned complement of the
     generic fibre); ``slices`` adds K − r random linear equations (witness-point slices).
     ``real``: the fixed values and slice coefficients are real Gaussians (so real solutions of
-    the square system are real zeros of the original), else complex.
+    the square system are real zeros of the original), else complex. ``prefer``: indices of
+    variables to fix first (``coordinates``): the pivots are chosen among them when they span the
+    fibre's complement (e.g. a net's first-layer weights, whose real rescalings keep real points
+    real, where fixing an output weight of a z² unit would fix its sign).
     """
     if method not in SQUARE_METHODS:
         raise UnknownName("method", method, SQUARE_METHODS)
@@ -137,8 +140,13 @@ def square_up(system: PolynomialSystem, *, method: str = "coordinates", seed: in
 
     if k and method == "coordinates":
         null = vh[r:].conj().T  # [K, k]
-        _, _, piv = scipy.linalg.qr(null.T, pivoting=True)
-        chosen = sorted(piv[:k])
+        cand = np.arange(K)
+        if prefer is not None:
+            pref = np.asarray(sorted(set(int(i) for i in prefer)), dtype=np.int64)
+            if len(pref) >= k and _rank(null[pref])[0] == k:
+                cand = pref
+        _, _, piv = scipy.linalg.qr(null[cand].T, pivoting=True)
+        chosen = sorted(cand[piv[:k]])
         fixed = {system.variables[j]: complex(v) if not real else float(v)
                  for j, v in zip(chosen, draw(k))}
         squared = base.substitute({v: _num(c) for v, c in fixed.items()})

@@ -11,11 +11,20 @@ from .._random import normalize_seed
 from .._runtime import resolve_device
 from ._rootset import PathStatus, RootSet
 from ._system import PolynomialSystem
-from ._torch_tracker import TrackerOptions, TrackResult, track_parameter, track_total_degree
 
-__all__ = ["BACKENDS", "solve", "solve_many", "ParameterHomotopy"]
+try:  # the tracker package (issue 15's restructuring), else the single module
+    from .tracker import TrackerOptions, TrackResult, track_parameter, track_total_degree
+except ImportError:
+    from ._torch_tracker import TrackerOptions, TrackResult, track_parameter, track_total_degree
+
+__all__ = ["BACKENDS", "STARTS", "solve", "solve_many", "choose_start", "ParameterHomotopy"]
 
 BACKENDS = ("torch", "phc", "bertini2")
+#: start systems of the torch backend; ``auto`` chooses by structure (:func:`choose_start`)
+STARTS = ("auto", "total-degree", "monodromy")
+#: monodromy's default loops per round and stopping rule (rounds without a new solution)
+LOOPS_PER_ROUND = 4
+STALL_ROUNDS = 2
 
 
 def _options(options) -> TrackerOptions:
@@ -36,6 +45,8 @@ def solve(
     options: TrackerOptions | str | None = None,
     device: str = "cpu",
     tasks: int = 0,
+    start: str = "auto",
+    progress=None,
 ) -> RootSet:
     """All isolated solutions of a square polynomial system, with a status per path.
 
@@ -43,7 +54,9 @@ def solve(
     ``phc -b``, the reference; ``bertini2``: Bertini 2 in adaptive precision) and ``seed``
     (γ, the chart and phc's seed). Also: ``options`` (a :class:`TrackerOptions` or a preset
     ``fast``/``default``/``thorough``, torch only), ``device`` (torch only), ``tasks`` (phc's
-    ``-t``).
+    ``-t``), ``start`` (torch: ``total-degree``, ``monodromy``, or ``auto``: chosen by
+    :func:`choose_start`, the choice and its reason in ``roots.info["start"]``), ``progress``
+    (a callable taking one message string, or ``True`` for stderr).
 
     Examples
     --------
@@ -64,7 +77,10 @@ def solve(
     """
     if backend not in BACKENDS:
         raise UnknownName("backend", backend, BACKENDS)
+    if start not in STARTS:
+        raise UnknownName("start", start, STARTS)
     seed = normalize_seed(seed)
+    say = _progress(progress)
     if system.parameters:
         raise InvalidArgument("system", repr(system),
                               "a system without parameters: call system.specialize(values)")
@@ -76,7 +92,78 @@ def solve(
         from ._bertini import solve_bertini
 
         return solve_bertini(system, seed=seed)
-    return solve_many(system, None, seed=seed, options=options, device=device)[0]
+    choice = choose_start(system) if start == "auto" else {
+        "method": start, "reason": f"asked for (start={start!r})"}
+    say(f"roots: {system.n_variables} unknowns, start {choice['method']} ({choice['reason']})")
+    if choice["method"] == "monodromy":
+        roots = _solve_monodromy(system, seed=seed, options=options, device=device,
+                                 progress=say)
+    else:
+        roots = solve_many(system, None, seed=seed, options=options, device=device)[0]
+    roots.info["start"] = {**choice, **roots.info.get("start", {})}
+    say(f"roots: done, {roots.n_finite} finite solutions from {roots.n_paths} paths")
+    return roots
+
+
+def _progress(progress):
+    """A callable ``say(message)`` from the user's ``progress=`` (None/False: silent)."""
+    if progress is None or progress is False:
+        return lambda msg: None
+    try:
+        from .._progress import resolve_progress
+    except ImportError:  # pragma: no cover - the shared progress service is older
+        resolve_progress = None
+    if resolve_progress is not None:
+        p = resolve_progress(progress)
+        return (lambda msg: None) if p is None else p
+    if callable(progress):
+        return progress
+    raise InvalidArgument("progress", progress, "None, True, False or a callable(str)")
+
+
+def choose_start(system: PolynomialSystem, *, loops_per_round: int = LOOPS_PER_ROUND,
+                 stall_rounds: int = STALL_ROUNDS) -> dict:
+    """Total degree or monodromy for ``system``, by path counts, with the reason.
+
+    Total degree tracks B = Π deg F_i paths. Monodromy tracks about ``(2L + 1)·(s + 2)·M``
+    (L loops a round, s rounds without progress to stop, M solutions); M is bounded by the
+    mixed volume (phc -m, when phc is installed) or else by B. Monodromy is chosen when that
+    estimate is below B. (A multi-homogeneous start system is not offered: the torch tracker
+    only knows the total-degree one.)
+    """
+    B = system.bezout_number
+    bound, source = B, "Bezout number"
+    from ._phc import PhcError, mixed_volume, phc_available
+
+    if phc_available():
+        try:
+            bound, source = mixed_volume(system), "mixed volume"
+        except (PhcError, InvalidArgument, OSError):
+            pass
+    cost = (2 * loops_per_round + 1) * (stall_rounds + 2) * max(bound, 1)
+    out = {"bezout_number": B, "root_bound": bound, "root_bound_source": source,
+           "monodromy_paths_estimate": cost}
+    if cost < B:
+        return {"method": "monodromy", "reason": f"Bezout number {B} > monodromy's estimated "
+                f"{cost} paths ({source} {bound})", **out}
+    return {"method": "total-degree", "reason": f"Bezout number {B} ≤ monodromy's estimated "
+            f"{cost} paths ({source} {bound})", **out}
+
+
+def _solve_monodromy(system, *, seed, options, device, progress) -> RootSet:
+    from ._monodromy import solve_by_monodromy
+
+    opts = _options(options)
+    t0 = time.perf_counter()
+    final, res = solve_by_monodromy(system, seed=seed, options=opts, device=device,
+                                    progress=progress, loops_per_round=LOOPS_PER_ROUND,
+                                    stall_rounds=STALL_ROUNDS)
+    roots = _to_rootset(system, final, "torch", seed, opts, time.perf_counter() - t0)
+    roots.info["start"] = {"generic_root_count": res.count, "tracked_paths":
+                           res.tracked_paths + len(res.solutions), "rounds": res.rounds,
+                           "loops": res.loops, "history": list(res.history),
+                           "stop_reason": res.stop_reason}
+    return roots
 
 
 def solve_many(

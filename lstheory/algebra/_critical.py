@@ -1,0 +1,331 @@
+"""Critical-point systems ``∇L(w) = 0`` of the square loss of polynomial-activation networks.
+
+``L(w) = Σ_i ‖f(x_i; w) − y_i‖²`` (a sum, not a mean: the critical points and Hessian signs are
+the same). Its gradient vanishes on whole orbits of the continuous symmetries of ``f``, so the
+gradient system of all weights has no isolated solutions; :func:`critical_point_system` fixes a
+gauge first and differentiates in the remaining weights:
+
+* ``gauge="generic"`` (default): as :func:`~lstheory.algebra.square_up` does for zero-error
+  systems, the fibre dimension k = K − rank of the map ``w ↦ (f(x_i; w))_i`` is measured at a
+  random point on generic data (K + 2 points), and the k coordinates picked by QR with column
+  pivoting on its null space are fixed at random real values. This removes every continuous
+  symmetry (for σ = z² with p ≥ 2 hidden units also the pseudo-orthogonal O(A) action
+  ``W1 → G W1``, ``GᵀAG = A``, that keeps ``W1ᵀ diag(a) W1``), and is generic: the coordinates
+  and values are drawn, so an orbit misses the slice only on a measure-zero set of orbits.
+* ``gauge="scaling"``: the positive-scaling gauge of a one-hidden-layer net with σ = z²
+  (``W1[k, 0] = 1`` for each hidden unit: ``(w_k, a_k) → (t w_k, a_k / t²)`` with real t, so
+  real points stay real and the sign symmetry ``w_k → −w_k`` is fixed too), or the GL(p) gauge
+  with σ linear (``W1[:, :p] = I``). It removes p (resp. p²) dimensions only; with σ = z² and
+  p ≥ 2 the O(A) action is left, and critical points come in curves.
+* ``gauge="none"``.
+
+Critical points of ``L`` restricted to the slice are critical points of ``L`` wherever the orbit
+is transversal to the slice (L is constant along orbits); :meth:`CriticalSystem.classify` checks
+each real point against the full gradient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+
+from .._errors import InvalidArgument, UnknownName
+from .._random import numpy_rng
+from ._network import _check_family, _data_symbols, network_system
+from ._system import PolynomialSystem
+
+__all__ = ["GAUGES", "CriticalSystem", "CriticalPoints", "critical_point_system"]
+
+GAUGES = ("generic", "scaling", "none")
+#: a Hessian singular value below this times the largest counts as zero (end points of paths
+#: on positive-dimensional components are accurate to ~1e-8 or better; multiple roots worse)
+HESSIAN_RTOL = 1e-6
+
+
+def _symbolic_residuals(family, data, n_data):
+    """Residuals ``f_k(x_i; w) − y_ik`` (numeric data, or symbolic data as parameters)."""
+    if data is not None:
+        X, Y = (np.asarray(a, dtype=float) for a in data)
+        Y = Y.reshape(len(X), -1)
+        if X.ndim != 2 or X.shape[1] != family.widths[0] or Y.shape[1] != family.widths[-1]:
+            raise InvalidArgument("data", (X.shape, Y.shape),
+                                  f"X[N, {family.widths[0]}] and Y[N, {family.widths[-1]}]")
+        Xs = [[sympy.Float(v, 17) for v in row] for row in X]
+        Ys = [[sympy.Float(float(v), 17) for v in row] for row in Y]
+        params: list = []
+    else:
+        if n_data is None or isinstance(n_data, bool) or not isinstance(n_data, int) or n_data < 1:
+            raise InvalidArgument("n_data", n_data, "a positive integer (or give data)")
+        Xs, Ys = _data_symbols(family, n_data)
+        params = [s for row in Xs for s in row] + [s for row in Ys for s in row]
+    x = sympy.symbols(f"x0:{family.widths[0]}")
+    out = family.sympy_outputs(x)
+    res = []
+    for xi, yi in zip(Xs, Ys):
+        sub = dict(zip(x, xi))
+        res += [sympy.expand(o.xreplace(sub)) - y for o, y in zip(out, yi)]
+    return res, params
+
+
+def _generic_gauge(family, seed: int) -> dict:
+    from ._gauge import square_up
+
+    rng = numpy_rng(seed, stream="critical-gauge")
+    K = family.n_params
+    X = rng.standard_normal((K + 2, family.widths[0]))
+    Y = rng.standard_normal((K + 2, family.widths[-1]))
+    n1 = family.widths[0] * family.widths[1] + (family.widths[1] if family.bias else 0)
+    return dict(square_up(network_system(family, (X, Y)), seed=seed, prefer=range(n1)).fixed)
+
+
+def _scaling_gauge(family) -> dict:
+    deg = family.activation.degree
+    if family.depth != 2:
+        raise InvalidArgument("gauge", "scaling", "a one-hidden-layer net for the scaling gauge "
+                              "(use gauge='generic')")
+    w = family.weight_symbols()
+    n0, p = family.widths[0], family.widths[1]
+    W1 = [w[k * n0:(k + 1) * n0] for k in range(p)]
+    probe = sympy.Symbol("z")
+    sig = sympy.Poly(family.activation.sympy(probe), probe)
+    mon = sig.monoms()
+    if deg == 2 and mon == [(2,)]:
+        return {W1[k][0]: 1.0 for k in range(p)}
+    if deg == 1 and mon == [(1,)]:
+        if p > n0:
+            raise InvalidArgument("gauge", "scaling", f"p ≤ n0 hidden units for the GL(p) gauge "
+                                  f"(p={p}, n0={n0}; use gauge='generic')")
+        return {W1[k][j]: float(k == j) for k in range(p) for j in range(p)}
+    raise InvalidArgument("gauge", "scaling", "σ(z) = c·z² or c·z for the scaling gauge "
+                          "(use gauge='generic')")
+
+
+@dataclass(frozen=True, eq=False)
+class CriticalSystem:
+    """``∇L = 0`` in the free weights, and the gauge that fixed the others.
+
+    ``system``: the square gradient system (parameters: the data ``x{i}_{j}``, ``y{i}_{k}``
+    when built with ``n_data``); ``loss``: L in the free weights; ``fixed``: the gauge, weight
+    symbol → value; ``weights``: all weight symbols of the family in flat order.
+    """
+
+    system: PolynomialSystem
+    family: object
+    gauge: str
+    fixed: dict
+    loss: sympy.Expr
+    weights: tuple
+    data: tuple | None = None
+    _loss_fn: object = field(default=None, repr=False)
+
+    def lift(self, points) -> np.ndarray:
+        """Points of the free weights as full weight vectors (gauge values filled in)."""
+        pts = np.atleast_2d(np.asarray(points, dtype=complex))
+        names = {v: k for k, v in enumerate(self.system.variables)}
+        out = np.empty((len(pts), len(self.weights)), dtype=complex)
+        for j, v in enumerate(self.weights):
+            out[:, j] = self.fixed[v] if v in self.fixed else pts[:, names[v]]
+        return out
+
+    def loss_values(self, points, parameters=None) -> np.ndarray:
+        """L at points of the free weights (complex)."""
+        args = list(self.system.variables) + list(self.system.parameters)
+        fn = sympy.lambdify(args, self.loss, "numpy")
+        pts = np.atleast_2d(np.asarray(points, dtype=complex))
+        par = [] if parameters is None else list(np.asarray(parameters, dtype=complex))
+        return np.array([complex(fn(*row, *par)) for row in pts])
+
+    def describe(self) -> str:
+        K = len(self.weights)
+        if not self.fixed:
+            return f"∇L = 0 in all {K} weights (no gauge)"
+        shown = ", ".join(f"{v}={float(np.real(c)):.4g}" for v, c in self.fixed.items())
+        return (f"∇L = 0 in {K - len(self.fixed)} of {K} weights, gauge {self.gauge!r} fixed "
+                f"{len(self.fixed)}: {shown}")
+
+    def classify(self, roots, parameters=None, *, rtol: float = HESSIAN_RTOL) -> CriticalPoints:
+        """Classify the finite solutions of ``roots`` (a :class:`RootSet` of ``system``)."""
+        return classify_critical_points(self, roots, parameters, rtol=rtol)
+
+
+def critical_point_system(family, data=None, *, n_data: int | None = None,
+                          gauge: str = "generic", seed: int = 0,
+                          name: str | None = None) -> CriticalSystem:
+    """The critical-point system ``∂L/∂w_j = 0`` (free weights j) of the square loss of
+    ``family`` (an :class:`~lstheory.nets.MLP` with a polynomial activation).
+
+    Most used: ``data = (X[N, n_0], Y[N, n_L])`` (numeric), or ``n_data = N`` (the data become
+    the system's parameters, for parameter homotopies and monodromy), and ``gauge`` (see the
+    module docstring: ``generic``, ``scaling``, ``none``). ``seed`` draws the generic gauge.
+
+    Examples
+    --------
+    >>> fam = MLP([2, 2, 1], "polynomial", coeffs=(0, 0, 1))          # doctest: +SKIP
+    >>> cs = critical_point_system(fam, (X, Y), gauge="generic")        # doctest: +SKIP
+    >>> roots = solve(cs.system); cs.classify(roots).summary()          # doctest: +SKIP
+    """
+    family = _check_family(family)
+    if gauge not in GAUGES:
+        raise UnknownName("gauge", gauge, GAUGES)
+    if family.loss_kind != "square":
+        raise InvalidArgument("family", repr(family), "an MLP with the square loss")
+    res, params = _symbolic_residuals(family, data, n_data)
+    w = family.weight_symbols()
+    fixed = {"none": dict, "scaling": lambda: _scaling_gauge(family),
+             "generic": lambda: _generic_gauge(family, seed)}[gauge]()
+    sub = {v: sympy.Float(float(np.real(c)), 17) for v, c in fixed.items()}
+    res = [sympy.expand(r.xreplace(sub)) for r in res]
+    free = [v for v in w if v not in fixed]
+    grad = [sympy.expand(2 * sum(r * sympy.diff(r, v) for r in res)) for v in free]
+    loss = sympy.expand(sum(r**2 for r in res))
+    tag = f"{len(data[0])} points" if data is not None else f"{n_data} symbolic points"
+    system = PolynomialSystem.from_sympy(
+        grad, free, parameters=params,
+        name=name or f"∇L of {family!r} on {tag}, gauge {gauge}")
+    return CriticalSystem(system, family, gauge, fixed, loss, tuple(w),
+                          None if data is None else tuple(np.asarray(a, float) for a in data))
+
+
+# ---------------------------------------------------------------------------- classification
+@dataclass(frozen=True)
+class CriticalPoints:
+    """Finite critical points of one solve, by kind.
+
+    ``isolated``: rows ``(point, loss, real, morse_index)`` for nondegenerate critical points
+    (the backend's regular solutions: Hessian of L|slice nonsingular; ``morse_index`` = number
+    of negative eigenvalues, None for complex points). ``components``: positive-dimensional
+    components met by end points, one row per distinct (critical value, local dimension):
+    ``{"dimension", "loss", "end_points", "real_end_points"}``. ``degenerate``: isolated end
+    points with a singular Hessian that do not extend to a curve (multiple roots).
+    ``off_gauge``: real points that are not critical for the full loss (the slice is tangent
+    to their orbit).
+    """
+
+    isolated: tuple
+    components: tuple
+    degenerate: int
+    off_gauge: int
+    n_variables: int
+    max_full_gradient: float
+
+    @property
+    def n_minima(self) -> int:
+        return sum(1 for r in self.isolated if r[2] and r[3] == 0)
+
+    def by_index(self) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for r in self.isolated:
+            if r[2]:
+                out[r[3]] = out.get(r[3], 0) + 1
+        return dict(sorted(out.items()))
+
+    def summary(self) -> dict:
+        return {
+            "isolated": len(self.isolated),
+            "isolated_real": sum(1 for r in self.isolated if r[2]),
+            "isolated_complex": sum(1 for r in self.isolated if not r[2]),
+            "minima": self.n_minima,
+            "real_by_morse_index": {str(k): v for k, v in self.by_index().items()},
+            "components": [dict(c) for c in self.components],
+            "degenerate_isolated": self.degenerate,
+            "off_gauge": self.off_gauge,
+        }
+
+    def lines(self) -> list[str]:
+        s = self.summary()
+        idx = ", ".join(f"index {k}: {v}" for k, v in s["real_by_morse_index"].items()) or "none"
+        out = [f"isolated nondegenerate critical points: {s['isolated']} "
+               f"({s['isolated_real']} real, {s['isolated_complex']} complex)",
+               f"  real by Morse index: {idx} (minima {s['minima']})"]
+        if s["components"]:
+            out.append(f"positive-dimensional components (by critical value): "
+                       f"{len(s['components'])}")
+            for c in s["components"]:
+                out.append(f"  dimension {c['dimension']}, L = {c['loss']:.6g}: "
+                           f"{c['end_points']} end points ({c['real_end_points']} real)")
+        if s["degenerate_isolated"]:
+            out.append("isolated degenerate (multiple) critical points: "
+                       f"{s['degenerate_isolated']}")
+        if s["off_gauge"]:
+            out.append(f"real points off the gauge (not critical for the full loss): "
+                       f"{s['off_gauge']}")
+        return out
+
+
+def _hessian(cs: CriticalSystem, x, parameters):
+    return cs.system.compiled.evaluate(np.asarray(x, dtype=complex), parameters)[1]
+
+
+def _extends(cs, x, null, parameters, step=1e-3) -> bool:
+    """Whether the zero set of ∇L continues from ``x`` along a null direction of the Hessian:
+    step ``step`` along it and Gauss-Newton back onto ∇L = 0; a point on a curve through x is
+    reached at distance ~step, an isolated multiple root pulls the iterate back to x."""
+    C = cs.system.compiled
+    scale = max(1.0, float(np.abs(x).max()))
+    for v in null[:2]:
+        z = x + step * scale * v
+        for _ in range(30):
+            F, J = C.evaluate(z, parameters)
+            dz = np.linalg.lstsq(J, -F, rcond=1e-10)[0]
+            z = z + dz
+            if np.abs(dz).max() < 1e-13 * scale:
+                break
+        F = C.evaluate(z, parameters)[0]
+        if np.abs(F).max() < 1e-9 * max(1.0, np.abs(C.term_coefficients(parameters)).max()) \
+                and np.abs(z - x).max() > 0.1 * step * scale:
+            return True
+    return False
+
+
+def _full_gradient(cs: CriticalSystem, w_full: np.ndarray) -> float:
+    import torch
+
+    if cs.data is None:
+        return float("nan")
+    X, Y = cs.data
+    theta = torch.tensor(w_full.real[None], dtype=torch.float64)
+    _, g = cs.family.loss_and_grad(theta, (torch.tensor(X), torch.tensor(Y.reshape(len(X), -1))))
+    return float(g.abs().max()) * len(X)  # the family's loss is a mean: back to Σ
+
+
+def classify_critical_points(cs: CriticalSystem, roots, parameters=None, *,
+                             rtol: float = HESSIAN_RTOL) -> CriticalPoints:
+    """Hessian of L|slice at each distinct finite solution: nondegenerate ones by Morse index
+    (real) or as complex; singular ones as samples of positive-dimensional components (local
+    dimension n − rank, confirmed by stepping along the null space) grouped by critical value."""
+    n = cs.system.n_variables
+    sols = np.asarray(roots.solutions)
+    if len(sols) == 0:
+        return CriticalPoints((), (), 0, 0, n, 0.0)
+    L = cs.loss_values(sols, parameters)
+    iso, comp, degenerate, off, gmax = [], {}, 0, 0, 0.0
+    from ._rootset import PathStatus
+
+    for x, val, st in zip(sols, L, roots.solution_status):
+        H = _hessian(cs, x, parameters)
+        _, s, vh = np.linalg.svd(H)
+        rank = int((s > rtol * max(s[0], 1e-300)).sum())
+        scale = max(1.0, float(np.abs(x).max()))
+        real = bool(np.abs(x.imag).max() <= 1e-7 * scale)
+        if real and cs.data is not None:
+            g = _full_gradient(cs, cs.lift(x)[0])
+            gmax = max(gmax, g)
+            if g > 1e-6 * max(1.0, abs(val)) * 10:
+                off += 1
+                continue
+        if st == PathStatus.FINITE:  # the backend's regular: a nonsingular Hessian
+            morse = int((np.linalg.eigvalsh((H.real + H.real.T) / 2) < 0).sum()) if real else None
+            iso.append((x, complex(val), real, morse))
+        elif _extends(cs, x, vh[rank:].conj(), parameters):
+            key = (n - rank, round(val.real, 6), round(val.imag, 6))
+            row = comp.setdefault(key, {"dimension": n - rank, "loss": float(val.real),
+                                        "loss_imag": float(val.imag), "end_points": 0,
+                                        "real_end_points": 0})
+            row["end_points"] += 1
+            row["real_end_points"] += int(real)
+        else:
+            degenerate += 1
+    comps = tuple(sorted(comp.values(), key=lambda r: (r["dimension"], r["loss"])))
+    return CriticalPoints(tuple(iso), comps, degenerate, off, n, gmax)

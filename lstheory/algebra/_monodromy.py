@@ -1,0 +1,228 @@
+"""Monodromy solving: all solutions of a generic member of a family ``F(x; p) = 0`` from one.
+
+The method of HomotopyContinuation.jl's ``monodromy_solve`` (Duff, Hill, Jensen, Lee, Leykin,
+Sommars 2019), arranged so that every batch of paths starts from one parameter point (the torch
+tracker's parameter homotopy tracks many solutions from one ``p_a`` to many ``p_b``):
+
+one **round** draws a random complex point ``p2`` and ``L`` random complex points ``p1^(l)``;
+the known solutions S at the base ``p0`` are tracked ``p0 → p2`` (|S| paths), ``p0 → p1^(l)``
+and, from their images at ``p2``, ``p2 → p1^(l)`` (2·L·|S| paths, two batches). At each
+``p1^(l)`` the two image sets are the two ends of the triangle loop ``p0 → p2 → p1^(l) → p0``;
+a point reached one way and not the other has a preimage at ``p0`` that is not yet known, and
+only those points are tracked back to ``p0`` (few paths). New base solutions are accepted only
+as regular end points of a path and deduplicated. Paths never start at a solution at infinity:
+nothing diverges except where a path meets the discriminant.
+
+Stopping rule: stop after ``stall_rounds`` consecutive rounds that found nothing new (or when a
+known ``target_count`` is reached, or ``max_rounds``). The generic root count of the family
+is then the number of base solutions — a lower bound in general, exact with high probability
+when the incidence variety ``{(x, p): F(x; p) = 0}`` is irreducible (true for ``F(x) = p``
+offsets and for zero-error systems of nets parametrised by their targets: graphs of maps).
+
+A square system without parameters is solved through the offset family ``F(x) − c`` with the
+start pair ``(x0, F(x0))`` for a random complex ``x0``, then a parameter homotopy ``c → 0``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+
+from .._errors import HypothesisNotMet, InvalidArgument
+from .._random import normalize_seed
+from ._rootset import PathStatus, cluster_points
+from ._system import PolynomialSystem
+
+__all__ = ["MonodromyResult", "monodromy_solve", "offset_family"]
+
+
+def _tracker():
+    from ._solve import TrackerOptions, track_parameter
+
+    return TrackerOptions, track_parameter
+
+
+@dataclass(frozen=True, eq=False)
+class MonodromyResult:
+    """Solutions at the base parameters, and how they were found.
+
+    ``solutions[M, n]`` at ``base_parameters``; ``tracked_paths``: every path tracked (all
+    legs, all rounds); ``rounds``, ``loops``; ``history``: the count after each round;
+    ``stop_reason``: which rule stopped it.
+    """
+
+    solutions: np.ndarray
+    base_parameters: np.ndarray
+    tracked_paths: int
+    rounds: int
+    loops: int
+    history: tuple[int, ...]
+    stop_reason: str
+    seconds: float
+    info: dict = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        return len(self.solutions)
+
+
+def offset_family(system: PolynomialSystem) -> PolynomialSystem:
+    """``F(x) − c = 0`` with parameters ``c_0..c_{n−1}`` (one per equation)."""
+    c = sympy.symbols(f"_c0:{system.n_equations}")
+    eqs = [e - ci for e, ci in zip(system.equations, c)]
+    return PolynomialSystem(tuple(eqs), system.variables, tuple(system.parameters) + tuple(c),
+                            system.name)
+
+
+def _rng_c(rng, *shape):
+    return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / math.sqrt(2)
+
+
+def _finite(r) -> np.ndarray:
+    return np.array([s == PathStatus.FINITE for s in r.status], dtype=bool)
+
+
+def _new_points(candidates: np.ndarray, known: np.ndarray, tol: float) -> np.ndarray:
+    """Rows of ``candidates`` that match no row of ``known`` (nor an earlier candidate)."""
+    if len(candidates) == 0:
+        return candidates
+    allp = np.concatenate([known, candidates]) if len(known) else candidates
+    lab = cluster_points(allp, tol)
+    seen = set(lab[: len(known)].tolist())
+    out = []
+    for k, L in enumerate(lab[len(known):]):
+        if L not in seen:
+            seen.add(L)
+            out.append(k)
+    return candidates[out]
+
+
+def _refine(system: PolynomialSystem, x: np.ndarray, p: np.ndarray, iterations: int = 3):
+    C = system.compiled
+    for _ in range(iterations):
+        F, J = C.evaluate(x, p)
+        x = x - np.linalg.solve(J, F[..., None])[..., 0]
+    return x
+
+
+def monodromy_solve(
+    system: PolynomialSystem,
+    start_solutions,
+    start_parameters,
+    *,
+    seed: int = 0,
+    options=None,
+    device: str = "cpu",
+    loops_per_round: int = 4,
+    stall_rounds: int = 2,
+    max_rounds: int = 100,
+    target_count: int | None = None,
+    progress=None,
+) -> MonodromyResult:
+    """All solutions at a generic base point of the family ``system`` (square, with
+    parameters), from known solutions ``start_solutions[k, n]`` at ``start_parameters[P]``.
+
+    Most used: ``loops_per_round`` (L), ``stall_rounds`` (the stopping rule: this many rounds in
+    a row without a new solution), ``target_count`` (stop when reached, e.g. a known bound).
+    The base point is random complex; a real start pair is first carried there by a parameter
+    homotopy. ``progress``: a callable taking one message per round.
+    """
+    TrackerOptions, track_parameter = _tracker()
+    if not system.parameters:
+        raise InvalidArgument("system", repr(system), "a system with parameters (use "
+                              "offset_family for one without)")
+    if not system.is_square:
+        raise HypothesisNotMet(f"monodromy needs a square system ({system.n_equations} equations "
+                               f"in {system.n_variables} unknowns): square it up first")
+    for name, v, lo in (("loops_per_round", loops_per_round, 1), ("stall_rounds", stall_rounds, 1),
+                        ("max_rounds", max_rounds, 1)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise InvalidArgument(name, v, f"an integer ≥ {lo}")
+    seed = normalize_seed(seed)
+    opts = options if options is not None else TrackerOptions()
+    rng = np.random.default_rng([seed, 7])
+    P, n = len(system.parameters), system.n_variables
+    x0 = np.atleast_2d(np.asarray(start_solutions, dtype=complex)).reshape(-1, n)
+    p_start = np.asarray(start_parameters, dtype=complex).reshape(P)
+    scale = max(1.0, float(np.sqrt(np.mean(np.abs(p_start) ** 2))))
+    t0 = time.perf_counter()
+    say = progress or (lambda msg: None)
+    tracked = 0
+
+    def track(pa, X, PB):
+        nonlocal tracked
+        tracked += len(X) * len(np.atleast_2d(PB))
+        return track_parameter(system.compiled, pa, X, np.atleast_2d(PB),
+                               seed=int(rng.integers(2**31)), options=opts, device=device)
+
+    # the base point: random complex (a real start pair is not generic)
+    p0 = scale * _rng_c(rng, P)
+    first = track(p_start, x0, p0)[0]
+    known = _new_points(first.points[_finite(first)], np.zeros((0, n), complex), opts.cluster_tol)
+    if len(known) == 0:
+        raise InvalidArgument("start_solutions", f"{len(x0)} points",
+                              "solutions of the system at start_parameters (none could be "
+                              "carried to the base point)")
+    history, stall, rounds, loops, reason = [len(known)], 0, 0, 0, "max_rounds"
+    L = loops_per_round
+    while rounds < max_rounds:
+        if target_count is not None and len(known) >= target_count:
+            reason = "target_count"
+            break
+        rounds += 1
+        p2 = scale * _rng_c(rng, P)
+        p1 = scale * _rng_c(rng, L, P)
+        at_p2 = track(p0, known, p2)[0]
+        S2 = at_p2.points[_finite(at_p2)]
+        A = track(p0, known, p1)
+        B = track(p2, S2, p1) if len(S2) else [None] * L
+        loops += L
+        found = np.zeros((0, n), complex)
+        for a, b, p1l in zip(A, B, p1):
+            if b is None:
+                continue
+            fresh = _new_points(b.points[_finite(b)], a.points[_finite(a)], opts.cluster_tol)
+            if len(fresh):
+                back = track(p1l, fresh, p0)[0]
+                cand = back.points[_finite(back)]
+                found = np.concatenate([found, _new_points(cand, np.concatenate([known, found]),
+                                                           opts.cluster_tol)])
+        if len(found):
+            known = np.concatenate([known, found])
+            stall = 0
+        else:
+            stall += 1
+        history.append(len(known))
+        say(f"monodromy: round {rounds}, {len(known)} solutions, {tracked} paths tracked")
+        if stall >= stall_rounds:
+            reason = f"{stall_rounds} rounds without a new solution"
+            break
+    known = _refine(system, known, p0)
+    return MonodromyResult(known, p0, tracked, rounds, loops, tuple(history), reason,
+                           time.perf_counter() - t0,
+                           {"loops_per_round": L, "stall_rounds": stall_rounds})
+
+
+def solve_by_monodromy(system: PolynomialSystem, *, seed: int = 0, options=None,
+                       device: str = "cpu", progress=None, **kwargs):
+    """Every isolated solution of a square system without parameters: monodromy on the offset
+    family ``F(x) − c`` from ``(x0, F(x0))``, then the parameter homotopy ``c → 0``.
+
+    Returns ``(root_set_paths, monodromy_result)``: the TrackResult of the final homotopy."""
+    TrackerOptions, track_parameter = _tracker()
+    seed = normalize_seed(seed)
+    fam = offset_family(system)
+    rng = np.random.default_rng([seed, 11])
+    x0 = _rng_c(rng, system.n_variables)
+    c0 = system.compiled.evaluate(x0)[0]
+    res = monodromy_solve(fam, x0[None], c0, seed=seed, options=options, device=device,
+                          progress=progress, **kwargs)
+    opts = options if options is not None else TrackerOptions()
+    final = track_parameter(fam.compiled, res.base_parameters, res.solutions,
+                            np.zeros((1, system.n_equations), complex), seed=seed + 1,
+                            options=opts, device=device)[0]
+    return final, res
