@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 import scipy.spatial
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
@@ -260,3 +261,55 @@ def test_lanczos_solver_matches_dense():
     assert fast.diagnostics_.n_negative >= 1 and np.isnan(fast.diagnostics_.negative_mass)
     with pytest.raises(InvalidArgument, match="solver"):
         ClassicalMDS(2, solver="magic").fit(d)
+
+
+# ----------------------------------------------------------------- float32 blocks of the Gram
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(2, 30),
+    p=st.integers(1, 200),
+    block=st.integers(1, 80),
+    offset=st.floats(0.0, 100.0),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_float32_blocks_meet_their_error_bound(n, p, block, offset, seed):
+    """The float32 route's error is bounded by the deviations from the block means, not by the
+    size of the weights: |ΔG_ij| ≤ (w + 2)·2⁻²⁴·Σ_b ‖z_bi‖‖z_bj‖ (+ float64 rounding)."""
+    rng = np.random.default_rng(seed)
+    x = (offset * rng.normal(size=p) + rng.normal(size=(n, p))).astype(np.float32)
+    x64 = x.astype(np.float64)
+    ref = x64 @ x64.T
+    before = x.copy()
+    g = gram_matrix(x, block_size=block, threads=1)  # float32 input: the float32 route
+    np.testing.assert_array_equal(x, before)  # the input is never centred in place
+    bound = np.zeros((n, n))
+    for s in range(0, p, block):
+        z = x64[:, s : s + block] - x64[:, s : s + block].mean(axis=0)
+        nz = np.linalg.norm(z, axis=1)
+        bound += np.outer(nz, nz)
+    w = min(block, p)
+    bound = (w + 2) * 2.0**-24 * bound * 1.01 + 1e-12 * np.abs(x64).max() ** 2 * p
+    assert (np.abs(g - ref) <= bound).all()
+    np.testing.assert_array_equal(g, g.T)
+    np.testing.assert_allclose(gram_matrix(x, block_size=block, dtype=torch.float64, threads=1), ref,
+                               rtol=1e-12, atol=1e-9)
+
+
+def test_float32_route_keeps_one_minus_cos_of_close_checkpoints(tmp_path):
+    """Checkpoints along one trajectory (cos ≈ 1): a plain float32 product loses 1 − cos; the
+    centred float32 blocks keep it to a small relative error."""
+    rng = np.random.default_rng(0)
+    theta = rng.normal(size=5000)
+    x = (theta + np.cumsum(1e-3 * rng.normal(size=(30, 5000)), axis=0)).astype(np.float32)
+    s = TrajectoryStore.create(tmp_path / "f32", {"w": (5000,)})  # float32 by default
+    for row in x:
+        s.append({"w": row})
+    x64 = x.astype(np.float64)
+    ref = dissimilarity_from_gram(x64 @ x64.T, "cosine")
+    off = ~np.eye(30, dtype=bool)
+    ours = dissimilarity(s, "cosine", threads=1).values
+    plain = dissimilarity_from_gram((torch.from_numpy(x) @ torch.from_numpy(x).T).double().numpy())
+    assert np.max(np.abs(ours - ref)[off] / ref[off]) < 1e-3
+    assert np.max(np.abs(plain - ref)[off] / ref[off]) > 1e-2  # the fault the centring avoids
+    with pytest.raises(InvalidArgument, match="dtype"):
+        gram_matrix(x, dtype=torch.float16)
