@@ -21,6 +21,7 @@ import torch
 from .._errors import InvalidArgument, UnknownName
 from .._random import torch_generator
 from .._runtime import limit_threads
+from .._validate import positive_int
 from ._projection import nuclear_norm, project_nuclear_ball
 
 __all__ = ["SolverOptions", "ConvexFit", "fit_nuclear_softmax", "softmax_objective",
@@ -57,9 +58,7 @@ class SolverOptions:
         if self.method not in METHODS:
             raise UnknownName("method", self.method, METHODS)
         for name in ("max_iter", "batch_size"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise InvalidArgument(name, v, "a positive integer")
+            positive_int(getattr(self, name), name)
         for name in ("lr", "tol"):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:

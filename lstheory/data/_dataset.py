@@ -12,6 +12,7 @@ import torch
 
 from .._errors import InvalidArgument
 from .._random import normalize_seed, torch_generator
+from .._validate import positive_int
 
 __all__ = ["Dataset", "batches"]
 
@@ -173,7 +174,6 @@ def batches(
     x: torch.Tensor, y: torch.Tensor, batch_size: int
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Consecutive ``(x, y)`` slices of at most ``batch_size`` rows, in order (no shuffling)."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise InvalidArgument("batch_size", batch_size, "a positive integer")
+    positive_int(batch_size, "batch_size")
     for start in range(0, x.shape[0], batch_size):
         yield x[start : start + batch_size], y[start : start + batch_size]

@@ -31,6 +31,7 @@ from torch import nn
 from .._errors import InvalidArgument, UnknownName
 from .._random import child_seeds, normalize_seed, torch_generator
 from .._runtime import resolve_device
+from .._validate import positive_int
 from ._classical import ClassicalMDS, EigenDiagnostics
 from ._dissimilarity import dissimilarity
 from ._store import TrajectoryStore
@@ -104,9 +105,7 @@ class ExperimentOptions:
             "n_alpha",
         )
         for name in ints:
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise InvalidArgument(name, v, "a positive integer")
+            positive_int(getattr(self, name), name)
         for name in ("lr", "sgd_lr"):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:

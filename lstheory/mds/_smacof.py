@@ -6,6 +6,7 @@ import numpy as np
 
 from .._errors import InvalidArgument
 from .._random import normalize_seed
+from .._validate import positive_int
 from ._classical import ClassicalMDS, _as_squared, stress
 from ._dissimilarity import Dissimilarity
 
@@ -71,12 +72,7 @@ class SMACOF:
         init = np.asarray(init, float)
         if init.shape != (d.shape[0], self.n_components):
             raise InvalidArgument("init", init.shape, f"shape {(d.shape[0], self.n_components)}")
-        if (
-            isinstance(self.max_iter, bool)
-            or not isinstance(self.max_iter, int)
-            or self.max_iter < 1
-        ):
-            raise InvalidArgument("max_iter", self.max_iter, "a positive integer")
+        positive_int(self.max_iter, "max_iter")
         x, raw, n_iter = smacof(
             d,
             metric=self.metric,

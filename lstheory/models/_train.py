@@ -17,6 +17,7 @@ from torch import nn
 from .._errors import InvalidArgument, UnknownName
 from .._random import normalize_seed, torch_generator
 from .._runtime import resolve_device
+from .._validate import positive_int
 from ..data import Dataset, batches
 from ._registry import save_checkpoint
 
@@ -51,9 +52,7 @@ class TrainOptions:
         if self.schedule not in ("constant", "step", "cosine"):
             raise UnknownName("schedule", self.schedule, ("constant", "step", "cosine"))
         for name in ("batch_size", "epochs"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise InvalidArgument(name, v, "a positive integer")
+            positive_int(getattr(self, name), name)
         for name in ("lr", "momentum", "weight_decay"):
             v = getattr(self, name)
             if (

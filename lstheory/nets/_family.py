@@ -10,6 +10,7 @@ import torch
 
 from .._errors import InvalidArgument, ResourceLimit, UnknownName
 from .._random import normalize_seed, torch_generator
+from .._validate import positive_int
 from ._activations import Activation, activation
 from ._layout import ParamLayout
 
@@ -223,8 +224,7 @@ class MLP:
         device: str | torch.device = "cpu",
     ) -> torch.Tensor:
         """K parameter vectors ``[K, P]``: entries of layer ℓ ~ N(0, scale² / n_{ℓ−1})."""
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise InvalidArgument("k", k, "a positive integer")
+        positive_int(k, "k")
         gen = torch_generator(normalize_seed(seed), stream="sample")
         theta = torch.randn(k, self.n_params, generator=gen, dtype=dtype)
         for spec in self.layout.specs:

@@ -36,6 +36,7 @@ from torch.func import functional_call, vmap
 
 from .._errors import InvalidArgument, UnknownName
 from .._runtime import limit_threads, resolve_device
+from .._validate import positive_int
 from ..data import batches
 from ._directions import Direction
 from ._fastpath import ChainBase, LinearChain
@@ -143,8 +144,7 @@ class PointEvaluator:
             raise UnknownName("bn", bn, BN_POLICIES)
         if not callable(loss) and loss not in LOSSES:
             raise UnknownName("loss", loss, LOSSES)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise InvalidArgument("batch_size", batch_size, "a positive integer")
+        positive_int(batch_size, "batch_size")
         if points_per_pass != "auto" and (
             isinstance(points_per_pass, bool)
             or not isinstance(points_per_pass, int)

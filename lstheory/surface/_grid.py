@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._errors import InvalidArgument
+from .._validate import positive_int
 
 __all__ = ["Grid", "parse_axis"]
 
@@ -42,8 +43,8 @@ class Grid:
     ) -> Grid:
         """``nx`` (× ``ny``) evenly spaced points, ends included (Li et al.: ``-1:1:51``)."""
         for name, n in (("nx", nx), ("ny", ny)):
-            if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
-                raise InvalidArgument(name, n, "a positive integer")
+            if n is not None:
+                positive_int(n, name)
         xs = np.linspace(xmin, xmax, nx)
         if ny is None:
             return cls(xs)
