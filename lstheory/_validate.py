@@ -6,6 +6,10 @@ which the CLI prints as one line with exit code 2. ``name`` is the argument's na
 (``"n_data"``) or, for a command-line check, the flag (``"--n-data"``): the message then names
 the flag and ``err.name`` is ``n_data``.
 
+A flag's value may arrive as text and is parsed (``positive_int("3", "--seeds")`` is 3); a
+keyword argument's must already be a number (``positive_int("3", "epochs")`` is refused), so
+an options object never ends up holding text.
+
 >>> positive_int("3", "--seeds")
 3
 >>> positive_int(0, "--seeds")
@@ -39,14 +43,14 @@ def _fail(name: str, value: object, valid: str) -> InvalidArgument:
     return InvalidArgument(arg, value, valid, flag=shown)
 
 
-def _as_int(value: object) -> int | None:
-    """``value`` as an int when it is one (an int, a numpy integer, a string of digits), else
-    ``None``; ``True``/``False`` and ``3.0`` are not integers here."""
+def _as_int(value: object, text: bool = True) -> int | None:
+    """``value`` as an int when it is one (an int, a numpy integer, with ``text`` a string of
+    digits), else ``None``; ``True``/``False`` and ``3.0`` are not integers here."""
     if isinstance(value, bool):
         return None
     if isinstance(value, numbers.Integral):
         return int(value)
-    if isinstance(value, str):
+    if isinstance(value, str) and text:
         try:
             return int(value.strip())
         except ValueError:
@@ -55,7 +59,7 @@ def _as_int(value: object) -> int | None:
 
 
 def _int_in(value: object, name: str, low: int, maximum: int | None, what: str) -> int:
-    n = _as_int(value)
+    n = _as_int(value, text=name.startswith("--"))
     if n is None or n < low or (maximum is not None and n > maximum):
         valid = what if maximum is None else f"an integer in [{low}, {maximum}]"
         raise _fail(name, value, valid)
@@ -86,10 +90,11 @@ def _interval(low: float | None, high: float | None, open_low: bool, open_high: 
 def finite_float(value: object, name: str, *, low: float | None = None,
                  high: float | None = None, open: bool | tuple[bool, bool] = False) -> float:
     """``value`` as a finite float within ``[low, high]``; ``open=True`` excludes both ends,
-    ``open=(True, False)`` only ``low``. Strings are parsed (``"1e-3"``); booleans refused."""
+    ``open=(True, False)`` only ``low``. A flag's text is parsed (``"1e-3"``); booleans are
+    refused."""
     open_low, open_high = (open, open) if isinstance(open, bool) else open
     valid = _interval(low, high, open_low, open_high)
-    if isinstance(value, bool):
+    if isinstance(value, bool) or (isinstance(value, str) and not name.startswith("--")):
         raise _fail(name, value, valid)
     try:
         x = float(value.strip()) if isinstance(value, str) else float(value)  # type: ignore[arg-type]

@@ -289,6 +289,14 @@ def test_integer_validators_accept_exactly_the_valid_range(value, maximum):
                 or f"[{low}, {maximum}]" in str(e.value)
 
 
+def test_text_is_parsed_for_flags_only():
+    assert positive_int("3", "--seeds") == 3 and finite_float("1e-3", "--lr") == 1e-3
+    with pytest.raises(InvalidArgument, match="^epochs='3'|^epochs=3"):
+        positive_int("3", "epochs")
+    with pytest.raises(InvalidArgument, match="^lr="):
+        finite_float("1e-3", "lr")
+
+
 def _digits(s: str):
     try:
         return int(s.strip())
