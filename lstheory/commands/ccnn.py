@@ -6,21 +6,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .._errors import InvalidArgument, UnknownName
+from .._errors import InvalidArgument, ResourceLimit, UnknownName
+from ._common import Formatter, check_common, write_json
+
+#: the most seeds one run may take: each trains every model on every data set (minutes each)
+MAX_SEEDS = 1000
 
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "ccnn", help="CNN-k vs CCNN-k test errors over seeds (Zhang et al. Table 1 / 4)",
-        description=__doc__)
+        description=__doc__, formatter_class=Formatter,
+        epilog="--json PATH writes (schema 1): schema, command, versions, run {command, options, "
+        "seed, device}, table (the ComparisonTable as JSON). Runs on the CPU (no --device); "
+        "the presets fix the sizes (no --budget); no figure (no --plot).")
     p.add_argument("--datasets", default="digits,mnist1d",
                    help="comma-separated presets (lstheory.convex.EXPERIMENT_PRESETS)")
     p.add_argument("--models", default="CNN-1,CCNN-1,CNN-2,CCNN-2")
-    p.add_argument("--seeds", default="3", metavar="N", help="number of seeds (0..N-1)")
+    p.add_argument("--seeds", default="3", metavar="N",
+                   help=f"number of seeds: SEED..SEED+N-1 (at most {MAX_SEEDS})")
+    p.add_argument("--seed", type=int, default=0, help="the first seed")
     p.add_argument("--convexify", action="store_true",
                    help="also the Table 4 protocol: each CNN-k with its top layer convexified")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="write ccnn_table.md and ccnn_table.json here")
+    p.add_argument("--json", metavar="PATH", help="the table with versions and the run")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
@@ -30,11 +40,16 @@ def run(args) -> int:
     from ..convex import EXPERIMENT_PRESETS, compare
     from ..convex._experiments import MODELS
 
+    check_common(args)
     names = [n.strip() for n in args.datasets.split(",") if n.strip()]
+    if not names:
+        raise InvalidArgument("datasets", args.datasets, "one or more names", flag="--datasets")
     for n in names:
         if n not in EXPERIMENT_PRESETS:
             raise UnknownName("datasets", n, EXPERIMENT_PRESETS).for_cli("--datasets")
     models = [m.strip() for m in args.models.split(",") if m.strip()]
+    if not models:
+        raise InvalidArgument("models", args.models, "one or more names", flag="--models")
     for m in models:
         if m not in MODELS:
             raise UnknownName("models", m, MODELS).for_cli("--models")
@@ -44,13 +59,16 @@ def run(args) -> int:
         seeds = 0
     if seeds < 1:
         raise InvalidArgument("seeds", args.seeds, "a positive integer", flag="--seeds")
+    if seeds > MAX_SEEDS:
+        raise ResourceLimit("seeds", args.seeds, f"at most {MAX_SEEDS} seeds (each trains "
+                            f"{len(models)} models on {len(names)} data sets)", flag="--seeds")
     if args.out is not None and Path(args.out).is_file():
         raise InvalidArgument("out", args.out, "a directory", flag="--out")
 
     progress = Progress(enabled=not args.quiet)
     try:
-        table = compare(names, seeds=range(seeds), models=models, convexify=args.convexify,
-                        progress=progress)
+        table = compare(names, seeds=range(args.seed, args.seed + seeds), models=models,
+                        convexify=args.convexify, progress=progress)
     finally:
         progress.done()
     print(table.to_markdown())
@@ -59,4 +77,9 @@ def run(args) -> int:
         write_atomic(out / "ccnn_table.md", table.to_markdown() + "\n")
         write_atomic(out / "ccnn_table.json", table.to_json() + "\n")
         print(f"wrote {out / 'ccnn_table.md'} and {out / 'ccnn_table.json'}")
+    if args.json:
+        import json
+
+        write_json(args.json, "ccnn", args, {"table": json.loads(table.to_json())})
+        print(f"json: {args.json}")
     return 0

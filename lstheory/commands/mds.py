@@ -6,20 +6,31 @@ lstheory mds experiment bgd-branches --out runs/exp2 --preset default --seed 0
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from .._errors import InvalidArgument
+from ._common import Formatter, add_common, check_common, write_json
+
+#: --budget → the experiments' presets (thorough is the paper's scale: hours on a CPU)
+BUDGET_PRESETS = {"fast": "fast", "default": "default", "thorough": "paper"}
+_JSON_KEYS = """\
+--json PATH writes (schema 1): schema, command, versions {lstheory, lstheory_source, python,
+torch, numpy}, run {command, options (every flag as parsed), seed, device}, and {keys}.
+"""
 
 
 def add_parser(subparsers) -> None:
     from ..mds import EXPERIMENTS, METRICS, PRESETS
 
     p = subparsers.add_parser(
-        "mds", help="trajectory MDS (Liao & Poggio): embed a store, run an experiment"
+        "mds", help="trajectory MDS (Liao & Poggio): embed a store, run an experiment",
+        description=__doc__, formatter_class=Formatter,
     )
     sub = p.add_subparsers(dest="mds_command", required=True, parser_class=type(p))
-    e = sub.add_parser("embed", help="classical MDS (optionally SMACOF) of a trajectory store")
+    e = sub.add_parser("embed", help="classical MDS (optionally SMACOF) of a trajectory store",
+                       formatter_class=Formatter, epilog=_JSON_KEYS.replace("{keys}", (
+                           "store, metric, layers, squared, smacof, embedding [n, 2], "
+                           "eigenvalues (first 20), n_negative, records")))
     e.add_argument("store", help="directory made by lstheory.mds.TrajectoryStore")
     e.add_argument("--layer", action="append", help="layer name (repeatable; default all layers)")
     e.add_argument("--metric", default="cosine", choices=METRICS)
@@ -32,18 +43,19 @@ def add_parser(subparsers) -> None:
         "--smacof", action="store_true", help="refine with SMACOF from the classical start"
     )
     e.add_argument("--label", default="epoch", choices=("epoch", "train_error", "none"))
-    e.add_argument("--plot", help="figure path (.png/.pdf)")
-    e.add_argument("--json", help="write coordinates and diagnostics here")
-    e.add_argument("--device", default="cpu")
-    x = sub.add_parser("experiment", help="run one of the four experiments and draw its figure")
-    x.add_argument("name", help=f"one of {', '.join(EXPERIMENTS)}")
+    # classical MDS and SMACOF from it are deterministic and have one size: no --seed/--budget
+    add_common(e, seed=False, budget=None, json_help="coordinates and diagnostics")
+    x = sub.add_parser("experiment", help="run one of the four experiments and draw its figure",
+                       formatter_class=Formatter, epilog=_JSON_KEYS.replace(
+                           "{keys}", "the experiment's result (as OUT/result.json)"))
+    x.add_argument("name", choices=EXPERIMENTS)
     x.add_argument("--out", required=True, help="output directory (store, result.json, figure.png)")
-    x.add_argument("--preset", default="default", help=f"one of {', '.join(PRESETS)}")
-    x.add_argument("--seed", type=int, default=0)
+    x.add_argument("--preset", default=None, choices=PRESETS,
+                   help="the experiment's preset (default: from --budget: "
+                   + ", ".join(f"{k} → {v}" for k, v in BUDGET_PRESETS.items()) + ")")
     x.add_argument("--epochs", type=int, help="override the number of epochs")
     x.add_argument("--dataset", help="override the data set (a name of lstheory.data)")
-    x.add_argument("--device", default="cpu")
-    x.add_argument("--quiet", action="store_true")
+    add_common(x, plot=True)
 
 
 def run(args) -> int:
@@ -62,6 +74,7 @@ def _embed(args) -> int:
         save_figure,
     )
 
+    check_common(args)
     if not (Path(args.store) / "manifest.json").is_file():
         raise InvalidArgument(
             "store", args.store, "a trajectory store directory (with manifest.json)"
@@ -92,8 +105,10 @@ def _embed(args) -> int:
         )
         print(f"figure: {save_figure(ax.figure, args.plot)}")
     if args.json:
-        _write_json(
+        write_json(
             args.json,
+            "mds embed",
+            args,
             {
                 "store": str(store.path),
                 "metric": args.metric,
@@ -115,6 +130,8 @@ def _experiment(args) -> int:
     overrides = {
         k: v for k, v in (("epochs", args.epochs), ("dataset", args.dataset)) if v is not None
     }
+    check_common(args, outputs={"--out": Path(args.out) / "result.json"})
+    preset = args.preset or BUDGET_PRESETS[args.budget]
     progress = None
     if not args.quiet:
         from .._progress import Progress
@@ -125,7 +142,7 @@ def _experiment(args) -> int:
     result = run_experiment(
         args.name,
         out,
-        preset=args.preset,
+        preset=preset,
         seed=args.seed,
         device=args.device,
         progress=progress,
@@ -134,13 +151,12 @@ def _experiment(args) -> int:
     if progress is not None:
         progress.done()
     result.save_json(out / "result.json")
-    plot_experiment(result, out / "figure.png")
+    figure = Path(args.plot) if args.plot else out / "figure.png"
+    plot_experiment(result, figure)
     print(result.summary())
-    print(f"wrote {out / 'result.json'}, {out / 'figure.png'}, store {result.store_path}")
+    print(f"wrote {out / 'result.json'}, {figure}, store {result.store_path}")
+    if args.json:
+        write_json(args.json, "mds experiment", args,
+                   {"preset": preset, "result": result.to_json()})
+        print(f"json: {args.json}")
     return 0
-
-
-def _write_json(path, obj) -> None:
-    from .._io import write_atomic
-
-    write_atomic(path, json.dumps(obj))
