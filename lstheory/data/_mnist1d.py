@@ -8,11 +8,14 @@ import random
 import numpy as np
 import torch
 
-from .._errors import BackendUnavailable, InvalidArgument
+from .._errors import BackendUnavailable, InvalidArgument, ResourceLimit
 from .._random import normalize_seed
 from ._dataset import Dataset
 
 __all__ = ["load_mnist1d"]
+
+#: the most signals generated in one call (about 17 minutes at 1,000 a second)
+MAX_SAMPLES = 1_000_000
 
 
 def load_mnist1d(
@@ -39,6 +42,9 @@ def load_mnist1d(
         raise InvalidArgument("shape", shape, "'flat' ([N,40]) or 'signal' ([N,1,40])")
     if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 20:
         raise InvalidArgument("n_samples", n_samples, "an integer ≥ 20")
+    if n_samples > MAX_SAMPLES:  # generation runs at about 1,000 signals a second
+        raise ResourceLimit("n_samples", n_samples, f"an integer in [20, {MAX_SAMPLES:,}] "
+                            "(generation takes about a second per 1,000 signals)")
     if not isinstance(train_split, (int, float)) or not 0.0 < train_split < 1.0:
         raise InvalidArgument("train_split", train_split, "a number in (0, 1)")
     seed = normalize_seed(seed)

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import math
+import operator
 
 import torch
 
-from .._errors import InvalidArgument, UnknownName
+from .._errors import InvalidArgument, ResourceLimit, UnknownName
 from .._random import normalize_seed, torch_generator
+from .._validate import finite_float
 from ._dataset import Dataset
 
 __all__ = ["make_synthetic", "SYNTHETIC_KINDS"]
 
 SYNTHETIC_KINDS = ("blobs", "teacher")
+#: the most numbers a synthetic set may hold (inputs and class means: 1 GiB of float32);
+#: larger requests are refused before anything is drawn
+MAX_ELEMENTS = 2**28
 
 
 def make_synthetic(
@@ -44,11 +49,16 @@ def make_synthetic(
     ):
         if isinstance(v, bool) or not isinstance(v, int) or v < lo:
             raise InvalidArgument(name, v, f"an integer ≥ {lo}")
-    shape = tuple(int(s) for s in input_shape)
+    try:
+        shape = tuple(operator.index(s) for s in input_shape)
+    except TypeError:
+        shape = ()
     if not shape or any(s < 1 for s in shape):
         raise InvalidArgument("input_shape", input_shape, "a tuple of positive sizes, e.g. (16,)")
+    noise = finite_float(noise, "noise", low=0.0)
     seed = normalize_seed(seed)
     d = math.prod(shape)
+    _check_size(n_train, n_test, n_classes, d)
     gen = torch_generator(seed, stream=f"synthetic-{kind}")
     n = n_train + n_test
     if kind == "blobs":
@@ -71,3 +81,16 @@ def make_synthetic(
         n_classes,
         info,
     )
+
+
+def _check_size(n_train: int, n_test: int, n_classes: int, d: int) -> None:
+    """Refuse, naming the largest argument, a set that would not fit in :data:`MAX_ELEMENTS`."""
+    total = (n_train + n_test + n_classes) * d
+    if total <= MAX_ELEMENTS:
+        return
+    name, value = max((("n_train", n_train), ("n_test", n_test), ("n_classes", n_classes)),
+                      key=lambda kv: kv[1])
+    if 4 * d > MAX_ELEMENTS:  # too large even with the fewest rows: the input shape's fault
+        name, value = "input_shape", d
+    raise ResourceLimit(name, value, f"a data set of at most {MAX_ELEMENTS:,} numbers (this one "
+                        f"has {total:,}: (n_train + n_test + n_classes) × {d} inputs)")
