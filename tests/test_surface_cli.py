@@ -86,3 +86,57 @@ def test_surface_help_is_whole_shows_defaults_and_every_data_set(cli, capsys):
     assert "mnist" in text and "FILE.pt" in text and "TensorDataset" in text
     assert "(default: filter)" in text and "{filter,layer" in text  # defaults and choices
     assert "schema" in text and "versions" in text  # the JSON keys, in the epilog
+
+
+def _tiny(tmp_path):
+    """A saved MLP centre and the CLI arguments of a small surface of it."""
+    model = build_model("mlp", input_shape=(1, 8, 8), n_classes=10, seed=0)
+    ckpt = save_checkpoint(tmp_path / "c.pt", model)
+    return model, ["surface", "--checkpoint", ckpt, "--x", "-1:1:4", "--n-train", "64",
+                   "--n-test", "32", "--quiet", "--threads", "1"]
+
+
+def test_fresh_deletes_only_surface_files(cli, tmp_path):
+    _, args = _tiny(tmp_path)
+    precious = tmp_path / "notes.h5"
+    for content in (b"my notes", b"\x89HDF\r\n\x1a\n" + b"\0" * 64):
+        precious.write_bytes(content)
+        for extra in ((), ("--fresh",)):
+            code, _, err = cli(*args, "--out", precious, *extra)
+            assert code == 2 and "--out" in err and err.count("\n") == 1, err
+            assert precious.read_bytes() == content
+    partial = tmp_path / "s.h5.partial"
+    partial.write_bytes(b"not a surface")
+    code, _, err = cli(*args, "--out", tmp_path / "s.h5", "--fresh")
+    assert code == 2 and partial.read_bytes() == b"not a surface"
+
+
+def test_a_partial_file_in_use_is_refused_in_one_line(cli, tmp_path):
+    import fcntl
+
+    from lstheory.data import load_dataset
+    from lstheory.surface import Grid, compute_surface, random_direction
+
+    model, args = _tiny(tmp_path)
+    out = tmp_path / "s.h5"
+    code, _, err = cli(*args, "--out", out)  # a complete file to start from
+    assert code == 0, err
+    data = load_dataset("digits")
+    d = random_direction(model, seed=0, stream="x")
+    surf = compute_surface(model, data, d, Grid.linspace(-1, 1, 6), path=tmp_path / "p.h5",
+                           n_train=64, n_test=32, stop_after=2)
+    partial = tmp_path / "p.h5.partial"
+    assert not surf.complete and partial.exists()
+    with open(partial, "rb") as other_writer:
+        fcntl.flock(other_writer.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        for fresh in (False, True):
+            try:
+                compute_surface(model, data, d, Grid.linspace(-1, 1, 6), path=tmp_path / "p.h5",
+                                n_train=64, n_test=32, fresh=fresh)
+            except ValueError as e:
+                assert "in use" in str(e) and "\n" not in str(e)
+            else:
+                raise AssertionError("a second writer was let in")
+    resumed = compute_surface(model, data, d, Grid.linspace(-1, 1, 6), path=tmp_path / "p.h5",
+                              n_train=64, n_test=32)
+    assert resumed.complete and resumed.n_evaluated == 4 and not partial.exists()

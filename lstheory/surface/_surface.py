@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import fcntl
 import hashlib
 import os
 import time
@@ -176,6 +177,8 @@ def compute_surface(
     fresh: bool = False,
     stop_after: int | None = None,
     progress: Callable[[str], None] | None = None,
+    executor=None,
+    shard: tuple[int, int] | None = None,
 ) -> Surface:
     """Evaluate ``model`` on ``grid`` along ``directions``: train and test loss and accuracy.
 
@@ -208,6 +211,9 @@ def compute_surface(
     fresh : overwrite an existing file or partial run instead of resuming.
     stop_after : stop after this many new points (the run is left resumable).
     progress : called with one-line messages (points done, rate, time left).
+    executor, shard : chunks of grid points as units of an :mod:`lstheory._executor` executor
+        (``make_executor(workers=4)``, Dask); ``shard=(i, n)``: only the points whose index is
+        ``i`` modulo ``n``, left in ``PATH.partial`` for :func:`merge_surfaces`.
 
     Notes
     -----
@@ -241,9 +247,21 @@ def compute_surface(
     prov = _provenance(model, data, full, dirs, grid, bn, loss_name(loss), seed, batch_size,
                        dtype, splits)
     fp = _fingerprint(ev, data, grid, prov)
-    store, values, done = _open_store(path, fresh, grid, metrics, ev, fp, prov)
-    if store is None and path is not None and done.all():  # finished file, same computation
-        return Surface(grid, values, done, prov, str(path), 0, 0.0, None)
+    with _RunLock() as lock:  # PATH.partial is flocked while this run writes it
+        store, values, done = _open_store(path, fresh, grid, metrics, ev, fp, prov, lock)
+        if store is None and path is not None and done.all():  # finished, same computation
+            return Surface(grid, values, done, prov, str(path), 0, 0.0, None)
+        return _compute(executor, shard, ev, data, full, grid, splits, store, values, done,
+                        prov, path, stop_after, progress)
+
+
+def _compute(executor, shard, ev, data, full, grid, splits, store, values, done, prov, path,
+             stop_after, progress) -> Surface:
+    if executor is not None or shard is not None:  # chunks of points as units (Dask, shards)
+        from ._distributed import run_units
+
+        return run_units(executor, shard, ev, data, full, grid, splits, store, values, done,
+                         prov, path, stop_after, progress)
     return _run(ev, data, full, grid, splits, store, values, done, prov, path, stop_after, progress)
 
 
@@ -326,7 +344,56 @@ def _metrics(split: str, tot: Totals, population: int) -> dict[str, np.ndarray]:
     }
 
 
-def _open_store(path, fresh, grid, metrics, ev, fp, prov):
+class _RunLock:
+    """An exclusive ``flock`` on the surface file a run writes, held until the run ends: a
+    second writer of the same file gets a one-line "in use" error instead of duplicating the
+    work (as :func:`lstheory.campaign` does for its results)."""
+
+    def __init__(self):
+        self.fd: int | None = None
+
+    def __enter__(self) -> _RunLock:
+        return self
+
+    def acquire(self, file: Path) -> None:
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open(file, flags)
+        except OSError as e:
+            raise InvalidArgument("path", str(file), f"a readable surface file ({e.strerror})"
+                                  ) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise InvalidArgument("path", str(file), "a surface file not in use (another run "
+                                  "is writing it; wait for it to finish or choose another "
+                                  "path)") from None
+        self.release()
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def _is_surface_file(file: Path) -> bool:
+    import h5py
+
+    from ._storage import FORMAT
+
+    try:
+        with h5py.File(file, "r", locking=False) as f:
+            return f.attrs.get("format") == FORMAT
+    except (OSError, ValueError):
+        return False
+
+
+def _open_store(path, fresh, grid, metrics, ev, fp, prov, lock: _RunLock):
     values = {m: np.full(grid.shape, np.nan) for m in metrics}
     done = np.zeros(grid.shape, dtype=bool)
     if path is None:
@@ -336,6 +403,8 @@ def _open_store(path, fresh, grid, metrics, ev, fp, prov):
         raise InvalidArgument("path", str(final), "a file path for the surface (.h5), not a folder")
     for existing in (final, part):
         if existing.exists() and not fresh:
+            if existing == part or not _complete(existing):
+                lock.acquire(existing)  # before reading: another run may be writing it
             got = read_surface_file(existing)
             if got["fingerprint"] != fp:
                 raise InvalidArgument("path", str(existing), _mismatch(got["provenance"], prov))
@@ -344,14 +413,31 @@ def _open_store(path, fresh, grid, metrics, ev, fp, prov):
             if existing == final and got["status"] == "complete":
                 return None, values, done
             return SurfaceFile(existing), values, done
-    for existing in (final, part):
-        if existing.exists():
+    for existing in (final, part):  # fresh: delete only surface files, and none in use
+        if existing.is_symlink() or existing.exists():
+            if existing.is_symlink() or not existing.is_file() or not _is_surface_file(existing):
+                raise InvalidArgument("path", str(existing), "a surface file to overwrite "
+                                      "(fresh=True / --fresh deletes only lstheory surface "
+                                      "files; this one is not: choose another path)")
+            lock.acquire(existing)
             existing.unlink()
+            lock.release()
     dirs = [{k: v for k, v in d.items()} for d in ev.dirs]
     store = SurfaceFile.create(
         part, grid=grid, metrics=metrics, directions=dirs, fingerprint=fp, provenance=prov
     )
+    lock.acquire(part)
     return store, values, done
+
+
+def _complete(file: Path) -> bool:
+    import h5py
+
+    try:
+        with h5py.File(file, "r", locking=False) as f:
+            return f.attrs.get("status") == "complete"
+    except (OSError, ValueError):
+        return False
 
 
 def _mismatch(old: Mapping, new: Mapping) -> str:
