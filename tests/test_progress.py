@@ -205,9 +205,18 @@ def test_fake_kernel_bars_and_messages_go_through_tqdm(fake_kernel, monkeypatch)
 
 
 def test_verify_progress_false_is_silent_and_callable_receives_stages(capsys):
-    v = lstheory.verify("venturi", n_data=4, budget="fast", progress=False)
+    v = lstheory.verify("kostlan", budget="fast", progress=False)
     assert v.outcome is not None
     assert capsys.readouterr().err == ""
     got: list[str] = []
-    lstheory.verify("venturi", n_data=4, budget="fast", progress=got.append)
+    lstheory.verify("kostlan", budget="fast", progress=got.append)
     assert got, "a callable progress receives the check's stage messages"
+
+
+def test_verify_progress_true_writes_stages_after_the_quiet_start(capsys, monkeypatch):
+    from lstheory.claims import _claim
+
+    monkeypatch.setattr(_claim, "PROGRESS_DELAY", 0.0)
+    lstheory.verify("kostlan", budget="fast", progress=True)
+    err = capsys.readouterr().err
+    assert "sample and count" in err
