@@ -534,18 +534,18 @@ STRING_KINDS: dict[tuple[str, str], Kind] = {
     ("verify", "--plot"): _OUT_FIG,
 }
 
+#: options every command spells the same way
+_COMMON: dict[str, Kind] = {"--json": _OUT_JSON, "--plot": _OUT_FIG, "--device": _DEVICE}
+
 #: numeric options with argparse types: (command, flag) → keyword arguments of the value maker
 #: (the valid range), where the default (a positive count) is wrong
 NUMERIC_RANGES: dict[tuple[str, str], dict] = {
     ("surface", "--train-epochs"): {"low": 1},
     ("surface", "--lr"): {"low": 0.0, "low_open": True, "huge": E23},
     ("surface", "--weight-decay"): {"low": 0.0, "huge": E23},
-    ("surface", "--seed"): {"seed": True},
     ("surface", "--batch-size"): {"huge": False},  # larger than the data: one batch
     ("surface", "--train-batch-size"): {"huge": False},
-    ("paths", "--seed"): {"seed": True},
     ("paths", "--batch-size"): {"huge": False},
-    ("mds experiment", "--seed"): {"seed": True},
     ("replay", "--rtol"): {"low": 0.0, "huge": None},  # any finite tolerance ≥ 0 is valid
 }
 
@@ -570,18 +570,18 @@ def _subparsers(p: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser
 def _kind_of(command: str, a: argparse.Action) -> Kind | None:
     key = (command.split(" ")[0] if command.startswith("verify") else command,
            a.option_strings[0] if a.option_strings else a.dest)
-    if isinstance(a, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+    if isinstance(a, (argparse._StoreConstAction, argparse.BooleanOptionalAction)) or a.nargs == 0:
         return K("flag", flag_values())
     if a.choices is not None:
         return K("choice", [Bad("nosuch", "nosuch"), Bad("empty", "")])
+    if a.dest == "seed":  # every seed: an integer in [0, 2^63 - 1], as text or typed
+        return _SEED_TEXT
     if a.type in (int, float):
         rng = dict(NUMERIC_RANGES.get(key, {}))
-        if rng.pop("seed", False):
-            return K("seed", seed_values())
         if a.type is int:
             return K("int", int_values(**rng))
         return K("float", float_values(**rng))
-    return STRING_KINDS.get(key)
+    return STRING_KINDS.get(key, _COMMON.get(key[1]))
 
 
 def walk_options() -> list[Opt]:
