@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from sklearn.base import clone
 
-from .._errors import UnknownName
+from .._errors import InvalidArgument, ResourceLimit, UnknownName
 from .._random import child_seeds, normalize_seed
 from ._ccnn import CCNN, LayerwiseCCNN
 from ._cnn import ConvNet
@@ -268,6 +268,28 @@ def _convexified(cfg, data, cnn: ConvNet, model: str, seed: int, done=()) -> Run
                      res.convexified_error, train_err, time.perf_counter() - t0)
 
 
+#: the most seeds one :func:`compare` may run (each trains every model on every data set)
+MAX_SEEDS = 1000
+
+
+def _check_work(cfgs, seeds, models):
+    """``seeds`` as a sized sequence; refuses an empty comparison, or one with more than
+    :data:`MAX_SEEDS` seeds, before any training (``range(10**12)`` is measured, not listed)."""
+    if not hasattr(seeds, "__len__"):
+        seeds = list(seeds)
+    if not cfgs:
+        raise InvalidArgument("configs", [], "at least one data set")
+    if not list(models):
+        raise InvalidArgument("models", [], f"at least one of {', '.join(MODELS)}")
+    n = len(seeds)
+    if n < 1:
+        raise InvalidArgument("seeds", seeds, "at least one seed")
+    if n > MAX_SEEDS:
+        raise ResourceLimit("seeds", f"{n} seeds", f"at most {MAX_SEEDS} seeds (each trains "
+                            f"{len(list(models))} models on {len(cfgs)} data sets)")
+    return seeds
+
+
 def compare(configs, *, seeds=(0, 1, 2), models=MODELS, convexify: bool = False,
             threads: int | None = 1, progress=None) -> ComparisonTable:
     """Train each of ``models`` (CNN-1, CCNN-1, CNN-2, CCNN-2) once per seed; test errors in %.
@@ -290,6 +312,7 @@ def compare(configs, *, seeds=(0, 1, 2), models=MODELS, convexify: bool = False,
     bad = [m for m in models if m not in MODELS]
     if bad:
         raise UnknownName("model", bad[0], MODELS)
+    seeds = _check_work(cfgs, seeds, models)
     records = []
     with _threads(threads):
         for cfg in cfgs:
