@@ -6,6 +6,7 @@ lstheory mds experiment bgd-branches --out runs/exp2 --preset default --seed 0
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from .._errors import InvalidArgument
@@ -29,15 +30,20 @@ def add_parser(subparsers) -> None:
     sub = p.add_subparsers(dest="mds_command", required=True, parser_class=type(p))
     e = sub.add_parser("embed", help="classical MDS (optionally SMACOF) of a trajectory store",
                        formatter_class=Formatter, epilog=_JSON_KEYS.replace("{keys}", (
-                           "store, metric, layers, squared, smacof, embedding [n, 2], "
+                           "store, metric, layers, squared, smacof, smacof_stress "
+                           "{kruskal_stress_1, start_kruskal_stress_1, raw_stress, n_iter} "
+                           "(null without --smacof), embedding [n, 2], "
                            "eigenvalues (first 20), n_negative, records")))
     e.add_argument("store", help="directory made by lstheory.mds.TrajectoryStore")
     e.add_argument("--layer", action="append", help="layer name (repeatable; default all layers)")
     e.add_argument("--metric", default="cosine", choices=METRICS)
     e.add_argument(
         "--squared",
-        action="store_true",
-        help="embed 2(1 − cos) as squared distances (exact; no negative eigenvalues)",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="embed the exact squared distances the metric defines (cosine: 2(1 − cos); no "
+        "negative eigenvalues); default: on, except for --metric angular; --no-squared is the "
+        "paper's recipe (1 − cos as a distance)",
     )
     e.add_argument(
         "--smacof", action="store_true", help="refine with SMACOF from the classical start"
@@ -55,6 +61,9 @@ def add_parser(subparsers) -> None:
                    + ", ".join(f"{k} → {v}" for k, v in BUDGET_PRESETS.items()) + ")")
     x.add_argument("--epochs", type=int, help="override the number of epochs")
     x.add_argument("--dataset", help="override the data set (a name of lstheory.data)")
+    x.add_argument("--squared", action=argparse.BooleanOptionalAction, default=None,
+                   help="classical MDS of the exact squared distances (default: on, as the "
+                   "eigenvalue diagnostics recommend); --no-squared is the paper's recipe")
     add_common(x, plot=True)
 
 
@@ -84,15 +93,20 @@ def _embed(args) -> int:
         raise InvalidArgument(
             "store", f"{len(store)} checkpoints", "a store with at least 3 checkpoints"
         )
+    if args.squared is None:  # the recommended setting wherever the metric allows it
+        args.squared = args.metric != "angular"
     d = dissimilarity(store, args.metric, layers=args.layer, device=args.device)
     values = d.squared_distances if args.squared else d.values
     mds = ClassicalMDS(2, squared=args.squared).fit(values)
-    emb = SMACOF(2, squared=args.squared).fit(values).embedding_ if args.smacof else mds.embedding_
+    sm = SMACOF(2, squared=args.squared).fit(values) if args.smacof else None
+    emb = sm.embedding_ if sm is not None else mds.embedding_
     recs = store.records
     print(
         f"{store}\nclassical MDS ({args.metric}{', squared' if args.squared else ''}): "
         f"strain {mds.strain_:.4f}, {mds.diagnostics_.message}"
     )
+    if sm is not None:
+        print(sm.summary())
     if args.plot:
         errors = [r.info.get("train_error", np.nan) for r in recs]
         ax = plot_embedding(
@@ -115,6 +129,9 @@ def _embed(args) -> int:
                 "layers": args.layer,
                 "squared": args.squared,
                 "smacof": args.smacof,
+                "smacof_stress": None if sm is None else {
+                    "kruskal_stress_1": sm.stress_, "start_kruskal_stress_1": sm.init_stress_,
+                    "raw_stress": sm.raw_stress_, "n_iter": sm.n_iter_},
                 "embedding": np.asarray(emb).tolist(),
                 "eigenvalues": mds.eigenvalues_[:20].tolist(),
                 "n_negative": mds.diagnostics_.n_negative,
@@ -128,7 +145,8 @@ def _experiment(args) -> int:
     from ..mds import plot_experiment, run_experiment
 
     overrides = {
-        k: v for k, v in (("epochs", args.epochs), ("dataset", args.dataset)) if v is not None
+        k: v for k, v in (("epochs", args.epochs), ("dataset", args.dataset),
+                          ("squared", args.squared)) if v is not None
     }
     check_common(args, outputs={"--out": Path(args.out) / "result.json"})
     preset = args.preset or BUDGET_PRESETS[args.budget]

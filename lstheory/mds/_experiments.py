@@ -76,6 +76,9 @@ class ExperimentOptions:
     n_test: int | None = None
     layer: int | str = 2
     metric: str = "cosine"
+    #: embed the exact squared distances the metric defines (cosine: 2(1 − cos)), as the
+    #: eigenvalue diagnostics recommend; ``None``: True unless the metric is ``angular``
+    squared: bool | None = None
     lr: float = 0.3
     sgd_lr: float = 0.05
     momentum: float = 0.0
@@ -106,6 +109,11 @@ class ExperimentOptions:
         )
         for name in ints:
             positive_int(getattr(self, name), name)
+        if self.squared is None:
+            object.__setattr__(self, "squared", self.metric != "angular")
+        elif self.squared and self.metric == "angular":
+            raise InvalidArgument("squared", True, "False for metric 'angular' (angles are not "
+                                  "squared Euclidean distances)")
         for name in ("lr", "sgd_lr"):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
@@ -373,7 +381,8 @@ class _Context:
     def result(self, t0, tables=None) -> ExperimentResult:
         recs = self.store.records
         d = dissimilarity(self.store, self.opts.metric, layers=self.layer, device=self.device)
-        mds = ClassicalMDS(2).fit(d)
+        squared = self.opts.squared
+        mds = ClassicalMDS(2, squared=squared).fit(d.squared_distances if squared else d)
         return ExperimentResult(
             self.name,
             self.opts,

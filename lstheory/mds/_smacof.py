@@ -28,8 +28,12 @@ class SMACOF:
 
     Attributes
     ----------
-    embedding_, stress_ (Kruskal stress-1 of ``embedding_``), raw_stress_ (scikit-learn's),
-    n_iter_, init_ (the classical embedding), classical_ (the fitted :class:`ClassicalMDS`).
+    embedding_, stress_ (Kruskal stress-1 of ``embedding_``: ``√(Σ(d_ij − ‖x_i − x_j‖)² /
+    Σ d_ij²)`` over pairs, 0 for a perfect fit), raw_stress_ (scikit-learn's raw stress
+    ``Σ_{i<j}(‖x_i − x_j‖ − d̂_ij)²`` at ``embedding_``, with d̂ the disparities: the distances
+    themselves for metric SMACOF), init_stress_ (stress-1 of the start, so the refinement's gain
+    is visible), n_iter_, init_ (the start), classical_ (the fitted :class:`ClassicalMDS`).
+    :meth:`summary` is the line the CLI prints.
 
     References
     ----------
@@ -92,7 +96,20 @@ class SMACOF:
             int(n_iter),
         )
         self.stress_ = stress(d, x)
+        self.init_stress_ = stress(d, init)
         return self
+
+    def summary(self) -> str:
+        """One line: stress-1 of the fit and of its start, raw stress, iterations."""
+        if not hasattr(self, "stress_"):
+            return "SMACOF (not fitted)"
+        kind = "metric" if self.metric else "non-metric"
+        return (f"SMACOF ({kind}, {self.n_components}-D): Kruskal stress-1 {self.stress_:.4f} "
+                f"(start {self.init_stress_:.4f}), raw stress {self.raw_stress_:.6g}, "
+                f"{self.n_iter_} iterations")
+
+    def __repr__(self) -> str:
+        return f"<{self.summary()}>"
 
     def fit_transform(self, dissimilarities) -> np.ndarray:
         return self.fit(dissimilarities).embedding_
