@@ -40,7 +40,8 @@ def run(args) -> int:
     from ..convex import EXPERIMENT_PRESETS, compare
     from ..convex._experiments import MODELS
 
-    check_common(args)
+    check_common(args, outputs={} if args.out is None else
+                 {"--out": Path(args.out) / "ccnn_table.md"})
     names = [n.strip() for n in args.datasets.split(",") if n.strip()]
     if not names:
         raise InvalidArgument("datasets", args.datasets, "one or more names", flag="--datasets")

@@ -14,6 +14,8 @@ from ._common import Formatter, add_common, check_common, write_json
 
 #: --budget → the experiments' presets (thorough is the paper's scale: hours on a CPU)
 BUDGET_PRESETS = {"fast": "fast", "default": "default", "thorough": "paper"}
+#: the most epochs an experiment may be asked for (the paper's longest run is 200)
+MAX_EPOCHS = 10**5
 _JSON_KEYS = """\
 --json PATH writes (schema 1): schema, command, versions {lstheory, lstheory_source, python,
 torch, numpy}, run {command, options (every flag as parsed), seed, device}, and {keys}.
@@ -149,6 +151,9 @@ def _experiment(args) -> int:
                           ("squared", args.squared)) if v is not None
     }
     check_common(args, outputs={"--out": Path(args.out) / "result.json"})
+    if args.epochs is not None and not 1 <= args.epochs <= MAX_EPOCHS:
+        raise InvalidArgument("epochs", args.epochs, f"an integer in [1, {MAX_EPOCHS}]",
+                              flag="--epochs")
     preset = args.preset or BUDGET_PRESETS[args.budget]
     progress = None
     if not args.quiet:

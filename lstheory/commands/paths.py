@@ -153,8 +153,10 @@ def run(args) -> int:
 
 
 def _check_options(args) -> None:
-    for flag, value in (("--threads", args.threads), ("--batch-size", args.batch_size),
-                        ("--classes", args.classes)):
+    if args.threads is not None and not 1 <= args.threads <= _MAX_THREADS:
+        raise InvalidArgument("threads", args.threads, f"an integer in [1, {_MAX_THREADS}]",
+                              flag="--threads")
+    for flag, value in (("--batch-size", args.batch_size), ("--classes", args.classes)):
         if value is not None and value < (2 if flag == "--classes" else 1):
             raise InvalidArgument(flag.strip("-").replace("-", "_"), value,
                                   "an integer ≥ 2" if flag == "--classes" else
@@ -246,13 +248,17 @@ def _data(args, module):
             raise InvalidArgument("data", args.data, "synthetic:N with N > 0", flag="--data")
         check_rows(n, name="data", flag="--data")
         shape = _input_shape(args.input_shape, module)
-        _check_bytes(n * math.prod(shape) * 8, "--data", args.data)
+        _check_bytes(n * math.prod(shape) * 8, *(("--input-shape", args.input_shape)
+                                                  if args.input_shape else ("--data", args.data)))
         gen = torch_generator(args.seed, stream="paths-cli-data")
         X = torch.randn(n, *shape, generator=gen)
         out_dim = _outputs(module, X[:2], args.data)
         if args.loss == "square":
             return X, torch.randn(n, out_dim, generator=gen)
         classes = args.classes or out_dim
+        if classes > out_dim:
+            raise InvalidArgument("classes", classes, f"at most the model's {out_dim} outputs",
+                                  flag="--classes")
         return X, torch.randint(0, classes, (n,), generator=gen)
     tf = read_tensors(args.data, flag="--data")
     out_dim = _outputs(module, tf.x[:2], args.data)
@@ -303,6 +309,7 @@ def _check_bytes(need: int, flag: str, value) -> None:
                             "of this machine's)", flag=flag)
 
 
+_MAX_THREADS = 1024
 #: float64 copies of θ a path search keeps per control point (point, gradient, optimiser
 #: state, tangent, spare): a rough upper bound, used only to refuse hopeless sizes up front
 _COPIES_PER_POINT = 6
@@ -322,8 +329,10 @@ def _check_sizes(args, module, data) -> None:
 def _input_shape(text: str | None, module) -> tuple[int, ...]:
     from torch import nn
 
-    if text:
+    if text is not None:
         try:
+            if len(text) > 1000:  # capped before parsing
+                raise ValueError
             shape = tuple(int(s) for s in text.split(","))
             if all(s > 0 for s in shape):
                 return shape

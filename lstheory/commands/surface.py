@@ -27,6 +27,8 @@ from ._common import Formatter, add_common, check_common, numerical_failure, wri
 AXIS_POINTS = {"fast": 11, "default": 51, "thorough": 101}
 #: the most grid points one run may have: eight metric arrays of 10⁷ doubles are 640 MB
 MAX_GRID_POINTS = 10**7
+#: upper limits of training options, beyond anything meaningful (refused before work)
+MAX_EPOCHS, MAX_RATE, MAX_THREADS = 10**5, 1e6, 1024
 
 _EPILOG = """\
 data files (--data FILE.pt):
@@ -127,6 +129,7 @@ def run(args) -> int:
         if args.save_model:
             _save(args, model, source)
         dirs = _directions(args, model)
+        _check_loss(loss, model, data, args.loss)
         splits = ("train", "test") if data.n_test else ("train",)
         try:
             surf = compute_surface(
@@ -173,21 +176,22 @@ def _check_options(args):
     if args.checkpoint is None and args.model is None:
         raise InvalidArgument("model", None, "--checkpoint PATH, or --model NAME to train one",
                               flag="--model")
-    if args.target_y and not args.y:
+    if args.target_y and args.y is None:
         raise InvalidArgument("y", None, "an axis --y MIN:MAX:NUM with --target-y", flag="--y")
-    for flag, value, low in (("--train-epochs", args.train_epochs, 1),
-                             ("--train-batch-size", args.train_batch_size, 1),
-                             ("--batch-size", args.batch_size, 1),
-                             ("--n-train", args.n_train, 1), ("--n-test", args.n_test, 1),
-                             ("--threads", args.threads, 1)):
-        if value is not None and value < low:
+    for flag, value, high in (("--train-epochs", args.train_epochs, MAX_EPOCHS),
+                              ("--train-batch-size", args.train_batch_size, None),
+                              ("--batch-size", args.batch_size, None),
+                              ("--n-train", args.n_train, None), ("--n-test", args.n_test, None),
+                              ("--threads", args.threads, MAX_THREADS)):
+        if value is not None and (value < 1 or (high is not None and value > high)):
             raise InvalidArgument(flag.strip("-").replace("-", "_"), value,
-                                  f"an integer ≥ {low}", flag=flag)
+                                  f"an integer in [1, {high}]" if high else "an integer ≥ 1",
+                                  flag=flag)
     for flag, value in (("--lr", args.lr), ("--weight-decay", args.weight_decay)):
-        if not math.isfinite(value) or value < 0 or (flag == "--lr" and value == 0):
+        if not (0 <= value <= MAX_RATE) or (flag == "--lr" and value == 0):
+            low = "(0" if flag == "--lr" else "[0"
             raise InvalidArgument(flag.strip("-").replace("-", "_"), value,
-                                  "a finite number > 0" if flag == "--lr" else
-                                  "a finite number ≥ 0", flag=flag)
+                                  f"a number in {low}, {MAX_RATE:g}]", flag=flag)
     _points_per_pass(args.points_per_pass)
     check_common(args, outputs={"--out": args.out, "--vtp": args.vtp,
                                 "--save-model": args.save_model})
@@ -199,8 +203,8 @@ def _grid(args):
 
     n = AXIS_POINTS[args.budget]
     default_x = f"-0.5:1.5:{n}" if args.target and not args.y else f"-1:1:{n}"
-    axes = [parse_axis(args.x or default_x, name="--x")]
-    if args.y:
+    axes = [parse_axis(default_x if args.x is None else args.x, name="--x")]
+    if args.y is not None:
         axes.append(parse_axis(args.y, name="--y"))
     total = 1
     for flag, (lo, hi, num) in zip(("--x", "--y"), axes):
@@ -243,6 +247,25 @@ def _loss(spec: str):
     return name
 
 
+def _check_loss(loss, model, data, spec: str) -> None:
+    """A user's loss, tried once on the centre's outputs for two rows: it must return
+    per-sample losses or a mean, as a tensor."""
+    import torch
+
+    if not callable(loss):
+        return
+    try:
+        with torch.no_grad():
+            v = loss(model.eval()(data.x_train[:2]), data.y_train[:2])
+        ok = torch.is_tensor(v) and tuple(v.shape) in ((), (2,))
+        why = "" if ok else f"it returned {type(v).__name__} {tuple(getattr(v, 'shape', ()))}"
+    except Exception as e:  # noqa: BLE001 - the user's function fails on this data
+        ok, why = False, f"{type(e).__name__}: {str(e)[:160]}"
+    if not ok:
+        raise InvalidArgument("loss", spec, "a loss(outputs, targets) returning per-sample "
+                              f"losses [n] or their mean as a tensor ({why})", flag="--loss")
+
+
 # ---------------------------------------------------------------------------- data and model
 def _data(args):
     from ..data import DATASETS, dataset_from_file, load_dataset
@@ -270,7 +293,7 @@ def _build(args, data):
                            seed=args.seed, **parse_model_args(args.model_arg))
     except InvalidArgument as e:
         raise e.for_cli(_FLAGS.get(e.name, "--model")) from None
-    except TypeError as e:  # an option the zoo model does not take
+    except (TypeError, ValueError) as e:  # an option the zoo model does not take
         raise InvalidArgument("model_arg", args.model_arg, f"options {args.model} takes ({e})",
                               flag="--model-arg") from None
 
@@ -287,6 +310,11 @@ def _centre(args, data, progress):
             try:
                 model = load_checkpoint(args.checkpoint, model=base).model
             except InvalidArgument as e:
+                if e.name == "model" and base is None:
+                    raise InvalidArgument("checkpoint", args.checkpoint, "an lstheory "
+                                          "checkpoint that names its model; for a plain "
+                                          "state_dict pass --model NAME or MODULE:FACTORY",
+                                          flag="--checkpoint") from None
                 raise e.for_cli(_FLAGS.get(e.name, "--checkpoint")) from None
         spec = model_spec(model)
         return model, {"source": "checkpoint", "checkpoint": args.checkpoint,

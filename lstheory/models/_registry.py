@@ -334,9 +334,13 @@ def model_from_factory(spec: str, model_args: Sequence[str] | Mapping[str, Any] 
     kwargs = parse_model_args(model_args, flag=arg_flag)
     try:
         module = factory(**kwargs)
-    except TypeError as e:
-        raise InvalidArgument("model_arg", kwargs, f"keyword arguments {spec} accepts ({e})",
-                              flag=arg_flag) from None
+    except Exception as e:  # noqa: BLE001 - the user's factory refused these arguments
+        what = f"{type(e).__name__}: {str(e)[:160]}"
+        if kwargs:
+            raise InvalidArgument("model_arg", kwargs, f"keyword arguments {spec} accepts "
+                                  f"({what})", flag=arg_flag) from None
+        raise InvalidArgument("model", spec, f"a factory that builds a model when called "
+                              f"without arguments ({what})", flag=flag) from None
     if not isinstance(module, nn.Module):
         raise InvalidArgument("model", spec, "a factory returning a torch.nn.Module, not "
                               f"{type(module).__name__}", flag=flag)
