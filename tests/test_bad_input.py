@@ -22,15 +22,28 @@ from _badinput import MARKER, all_cases, judge, make_assets, run_cli, snapshot, 
 # ------------------------------------------------------------------------------ known failures
 #: cases that fail today, in files this suite's author does not own: (case id) → what happens.
 #: strict: a case that starts passing fails here until its line is removed.
-_CMD_SURFACE = "commands/surface.py"
-_CMD_PATHS = "commands/paths.py"
-_CMD_MDS = "commands/mds.py"
-_CMD_CCNN = "commands/ccnn.py"
-_CAMPAIGN = "campaign"
-XFAIL: dict[str, str] = {}
+XFAIL: dict[str, str] = {
+    "replay|result|fifo": "cli/claims replay: opens a FIFO and waits (no regular-file check)",
+    "campaign|spec|wrong-type": "campaign: 'claim = 3' reaches claims/_registry: TypeError, exit 4",
+    "campaign|--scheduler|nosuch": "campaign: distributed's ValueError (no port), exit 4",
+    "ccnn|--out|under-a-file": "commands/ccnn.py: --out checked only when writing, after the "
+                               "run; the error says path=, not --out",
+    "ccnn|--out|fifo": "commands/ccnn.py: --out checked only after the run (times out)",
+    "mds experiment|--epochs|huge": "commands/mds.py: --epochs 10^12 accepted; trains",
+    "roots|--preset|nosuch": "commands/roots.py: checked when the tracker starts, after a "
+                             "progress line (2 stderr lines)",
+    "roots|--preset|empty": "commands/roots.py: as --preset nosuch",
+    "surface|--train-epochs|huge": "commands/surface.py: --train-epochs 10^12 accepted; trains",
+    "verify relu-nearly-connected|--widths|huge": "claims/freeman_bruna.py: widths 10^6 "
+                                                  "accepted and trained (no size estimate)",
+}
 
-#: cases that are slow because they fail by running past the time limit (hung or working)
-SLOW: set[str] = set()
+#: cases that are slow because they fail by running past the time limit (hung or working), or
+#: work before they fail
+SLOW: set[str] = {
+    "replay|result|fifo", "ccnn|--out|fifo", "ccnn|--out|under-a-file",
+    "mds experiment|--epochs|huge", "surface|--train-epochs|huge",
+}
 
 #: the verify cross product in the default tier: these claims' options (all claims: -m slow)
 DEFAULT_CLAIMS = ("venturi", "relu-disconnected", "degenerate-minima")
