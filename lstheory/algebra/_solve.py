@@ -135,12 +135,13 @@ def choose_start(system: PolynomialSystem, *, loops_per_round: int = LOOPS_PER_R
     bound, source = B, "Bezout number"
     from ._phc import PhcError, mixed_volume, phc_available
 
-    if phc_available():
+    per_solution = (2 * loops_per_round + 1) * (stall_rounds + 2)
+    if B > per_solution and phc_available():  # else total degree wins even at one solution
         try:
             bound, source = mixed_volume(system), "mixed volume"
         except (PhcError, InvalidArgument, OSError):
             pass
-    cost = (2 * loops_per_round + 1) * (stall_rounds + 2) * max(bound, 1)
+    cost = per_solution * max(bound, 1)
     out = {"bezout_number": B, "root_bound": bound, "root_bound_source": source,
            "monodromy_paths_estimate": cost}
     if cost < B:

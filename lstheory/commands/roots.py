@@ -1,6 +1,7 @@
-"""``lstheory roots``: count the solutions of a polynomial system, or of a network's zero-error
-system on random data, with a homotopy backend; print counts per class, bounds and timings, and
-write the solutions as JSON."""
+"""``lstheory roots``: count the solutions of a polynomial system, of a network's zero-error
+system on random data, or (``--critical``) of the critical-point system ∇L = 0 of its square
+loss, with a homotopy backend; print counts per class, bounds and timings, and write the
+solutions as JSON (``schema``, ``versions``, ``run`` and the root set's keys)."""
 
 from __future__ import annotations
 
@@ -36,12 +37,24 @@ def add_parser(subparsers) -> None:
                    help="--net data points (default: the generic Jacobian rank)")
     p.add_argument("--square", default="coordinates", choices=("coordinates", "slices"),
                    help="coordinates | slices (gauge fixing)")
+    p.add_argument("--critical", action="store_true",
+                   help="--net: the critical points of the square loss (∇L = 0) instead of the "
+                        "zero-error system")
+    p.add_argument("--gauge", default="generic", choices=("generic", "scaling", "none"),
+                   help="--critical: which continuous symmetries are fixed")
     p.add_argument("--backend", default="torch", choices=("torch", "phc", "bertini2"),
                    help="torch | phc | bertini2")
+    p.add_argument("--start", default="auto", choices=("auto", "total-degree", "monodromy"),
+                   help="torch: the start system (auto: by Bezout number vs mixed volume)")
+    p.add_argument("--budget", default=None, choices=("fast", "default", "thorough"),
+                   help="torch tracker preset (default: --preset)")
     p.add_argument("--preset", default="default", help="torch tracker preset")
     p.add_argument("--seed", default="0")
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", default=None, metavar="PATH", help="write the root set as JSON")
+    p.add_argument("--plot", default=None, metavar="PATH",
+                   help="figure of the real solutions (first two coordinates)")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
 def _int(text, flag):
@@ -86,12 +99,17 @@ def _net_system(args, seed):
     if not 1 <= n <= MAX_N_DATA:
         raise InvalidArgument("n_data", n, f"an integer in [1, {MAX_N_DATA}]", flag="--n-data")
     X, Y = rng.standard_normal((n, widths[0])), rng.standard_normal((n, widths[-1]))
+    if args.critical:
+        from ..algebra import critical_point_system
+
+        cs = critical_point_system(fam, (X, Y), gauge=args.gauge, seed=seed)
+        return cs.system, f"{fam!r} on {n} points: {cs.describe()}", cs
     system = network_system(fam, (X, Y))
     if args.n_data is None:
         r = generic_rank(system, seed=seed)
         system = network_system(fam, (X[:r], Y[:r]))
     sq = square_up(system, method=args.square, seed=seed)
-    return sq.system, f"{fam!r}: {sq.describe()}"
+    return sq.system, f"{fam!r}: {sq.describe()}", None
 
 
 def run(args) -> int:
@@ -102,14 +120,20 @@ def run(args) -> int:
     if (args.file is None) == (args.net is None):
         raise InvalidArgument("file", args.file, "a system file or --net WIDTHS (one of them)",
                               flag="FILE/--net")
+    if args.critical and args.net is None:
+        raise InvalidArgument("critical", True, "--net WIDTHS with --critical (the loss of a "
+                              "network)", flag="--critical")
     if args.net is not None:
         _widths_and_coeffs(args)  # bad --net/--coeffs fail before any work
-    if args.json:
-        try:
-            check_output_path(args.json, name="json")
-        except InvalidArgument as e:
-            raise e.for_cli("--json") from None
+    for flag, path, fig in (("--json", args.json, False), ("--plot", args.plot, True)):
+        if path:
+            try:
+                check_output_path(path, name=flag.lstrip("-"), figure=fig)
+            except InvalidArgument as e:
+                raise e.for_cli(flag) from None
+    preset = args.budget or args.preset
     t0 = time.perf_counter()
+    critical = None
     if args.file is not None:
         try:
             system, how = read_system(args.file, format=args.format), "from file"
@@ -118,7 +142,7 @@ def run(args) -> int:
                 raise e.for_cli("FILE") from None
             raise
     else:
-        system, how = _net_system(args, seed)
+        system, how, critical = _net_system(args, seed)
     t_build = time.perf_counter() - t0
     print(f"system: {system!r}")
     print(f"  {how}")
@@ -131,22 +155,90 @@ def run(args) -> int:
         except PhcError as e:
             print(f"  mixed volume: not computed ({e})")
     t0 = time.perf_counter()
-    roots = solve(system, backend=args.backend, seed=seed, options=args.preset,
-                  device=args.device)
+    progress = None if args.quiet else _stderr_progress()
+    roots = solve(system, backend=args.backend, seed=seed, options=preset,
+                  device=args.device, start=args.start, progress=progress)
     t_solve = time.perf_counter() - t0
     c = roots.counts()
     print(f"backend {roots.backend}, seed {seed}: {c['paths']} paths")
+    start = roots.info.get("start")
+    if start:
+        line = f"  start: {start['method']} ({start['reason']})"
+        if start["method"] == "monodromy":
+            line += (f"; generic root count {start['generic_root_count']} from "
+                     f"{start['tracked_paths']} tracked paths ({start['stop_reason']})")
+        print(line)
     for key in ("finite", "regular", "singular", "real", "at_infinity", "failed"):
         print(f"  {key.replace('_', ' '):<12} {c[key]}")
     if roots.info.get("note"):
         print(f"  note: {roots.info['note']}")
+    summary = None
+    if critical is not None:
+        cp = critical.classify(roots)
+        summary = cp.summary()
+        print("critical points (Hessian of L on the gauge slice):")
+        for line in cp.lines():
+            print(f"  {line}")
     print(f"timings (s): build {t_build:.2f}, solve {t_solve:.2f}")
     if args.json:
-        roots.to_json(args.json)
+        _write_json(args, roots, summary, system)
         print(f"json: {args.json}")
+    if args.plot:
+        from .._io import save_figure
+
+        save_figure(_figure(roots, summary is not None), args.plot)
+        print(f"plot: {args.plot}")
     if c["paths"] and c["failed"] == c["paths"]:
         print(f"lstheory: warning: every one of the {c['paths']} paths failed: the counts above "
               "say nothing about the system (try --preset thorough or another --backend)",
               file=sys.stderr)
         return 3
     return 0
+
+
+def _stderr_progress():
+    try:
+        from .._progress import Progress
+
+        return Progress()
+    except ImportError:  # pragma: no cover - older tree
+        return lambda msg: print(msg, file=sys.stderr)
+
+
+def _write_json(args, roots, critical_summary, system) -> None:
+    import json
+
+    from .._io import write_atomic
+    from ._common import envelope
+
+    result = roots.to_dict()
+    result["system"] = {"repr": repr(system), "variables": [str(v) for v in system.variables],
+                        "degrees": list(system.degrees), "bezout_number": system.bezout_number}
+    if critical_summary is not None:
+        result["critical_points"] = critical_summary
+    text = json.dumps(envelope("roots", args, result), indent=1, default=str, allow_nan=False)
+    write_atomic(args.json, text + "\n", name="--json")
+
+
+def _figure(roots, critical: bool):
+    """Real solutions in their first two coordinates (one coordinate: on a line)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5, 4.2))
+    ax = fig.add_subplot()
+    pts = roots.real_solutions
+    regular = np.array([s.value == "finite" for s, r in zip(roots.solution_status,
+                                                             roots.solution_real) if r], bool)
+    names = list(roots.variables)
+    if len(pts):
+        xs = pts[:, 0]
+        ys = pts[:, 1] if pts.shape[1] > 1 else np.zeros(len(pts))
+        ax.scatter(xs[regular], ys[regular], marker="o", label="regular")
+        if (~regular).any():
+            ax.scatter(xs[~regular], ys[~regular], marker="x", label="singular")
+        ax.legend(loc="best")
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1] if len(names) > 1 else "")
+    what = "critical points" if critical else "solutions"
+    ax.set_title(f"{len(pts)} real {what} ({roots.backend}, seed {roots.seed})")
+    return fig
