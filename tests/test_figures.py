@@ -170,3 +170,28 @@ def test_venturi_figure_shows_the_straight_line_baseline_and_no_noise_decades():
     assert [line.get_linestyle() for line in ax.lines[:2]] == ["-", "--"]  # path, straight line
     assert ax.get_yscale() == "log" and ax.get_ylim()[0] >= vp.RESOLUTION * inst.scale / 2
     assert "normalised arc length t" in ax.get_xlabel() and "L(θ(t))" in ax.get_ylabel()
+
+
+def test_path_plot_draws_the_straight_line_baseline_next_to_the_found_path():
+    """THEOREMS §1 gallery: widths [1, 2, 1] join (e₁, e₁) to (−e₁, −e₁) at loss 0 by a rotation
+    while the straight line between them crosses loss 1: both curves are on the figure."""
+    import torch
+
+    from lstheory.nets import deep_linear
+    from lstheory.paths import certify_paths, connect, plot_path
+
+    fam = deep_linear([1, 2, 1])
+    unit = (torch.ones(1, 1, dtype=torch.float64), torch.ones(1, 1, dtype=torch.float64))
+    a = torch.tensor([[1.0, 0.0, 1.0, 0.0]], dtype=torch.float64)
+    (p,) = connect(fam, unit, a, -a, method="string", options={"init_noise": 0.1}, seed=1)
+    (c,) = certify_paths(fam, unit, [p])
+    before = plt.get_fignums()
+    fig = plot_path(fam, unit, p, certificate=c)
+    assert isinstance(fig, Figure) and plt.get_fignums() == before
+    ax = fig.axes[0]
+    found, straight = ax.lines[0], ax.lines[1]
+    assert straight.get_linestyle() == "--" and "straight line" in straight.get_label()
+    assert max(straight.get_ydata()) == pytest.approx(1.0, rel=1e-3)
+    assert max(found.get_ydata()) < 0.1
+    assert ax.get_yscale() == "log" and ax.get_ylim()[0] >= 1e-15 / 2  # floor, no noise decades
+    assert "L(γ(t))" in ax.get_ylabel() and "arc length t" in ax.get_xlabel()

@@ -147,7 +147,7 @@ def run(args) -> int:
         write_json(args.json, "paths", args, out)
         print(f"  json: {args.json}")
     if args.plot:
-        _plot(args.plot, arc, prof, out)
+        _plot(args.plot, fam, data, path, cert, out)
         print(f"  plot: {args.plot}")
     return 0
 
@@ -198,23 +198,13 @@ def _print(out: dict, cert) -> None:
     print(f"  certificate:       {out['certificate']}")
 
 
-def _plot(path: str, arc, prof, out: dict) -> None:
-    from matplotlib.figure import Figure  # no pyplot: the user's backend is left alone
+def _plot(target: str, fam, data, path, cert, out: dict) -> None:
+    """The loss along the path next to the straight line between its ends (no pyplot)."""
+    from ..paths import plot_path
 
-    from .._io import save_figure
-
-    fig = Figure(figsize=(6, 4))
-    ax = fig.add_subplot()
-    ax.plot(arc, prof, lw=1.5)
-    if out["bound"] is not None:
-        ax.axhline(out["bound"], color="C3", ls="--", lw=1, label=f"certified bound "
-                   f"({out['certificate']})")
-        ax.legend(fontsize=8)
-    ax.set(xlabel="normalised arc length", ylabel="loss",
-           title=f"{out['method']}: barrier {out['barrier']:.3g}, length "
-                 f"{out['normalised_length']:.3g}")
-    fig.tight_layout()
-    save_figure(fig, path)
+    plot_path(fam, data, path, certificate=cert, out=target,
+              title=f"{out['method']}: barrier {out['barrier']:.3g}, length "
+                    f"{out['normalised_length']:.3g}")
 
 
 # ---------------------------------------------------------------------------- inputs

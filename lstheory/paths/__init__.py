@@ -29,6 +29,7 @@ from ._graph import (
     disconnectivity_json,
     level_set_graph,
     plot_disconnectivity,
+    plot_path,
 )
 from ._methods import METHODS, connect, dynamic_string_sampling, fit_curve, neb, path_losses
 from ._module import (
@@ -83,6 +84,7 @@ __all__ = [
     "pair_path",
     "path_losses",
     "plot_disconnectivity",
+    "plot_path",
     "reduce_support",
     "reparametrize",
     "residual_jacobian",
