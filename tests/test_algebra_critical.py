@@ -1,0 +1,92 @@
+"""Critical-point systems ∇L = 0: the gradient against autograd, the gauges, and the
+classification against a closed form (a quadratic net's global minimum is a least-squares fit
+over symmetric matrices)."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lstheory import InvalidArgument
+from lstheory.algebra import critical_point_system, phc_available, solve
+from lstheory.nets import MLP
+
+needs_phc = pytest.mark.skipif(not phc_available(), reason="phc missing: apt-get install phcpack")
+pytestmark = pytest.mark.usefixtures("module_one_thread")
+
+NETS = [([2, 2, 1], (0, 0, 1), False, "scaling"), ([2, 2, 1], (0, 1), False, "scaling"),
+        ([1, 2, 1], (0, 0.5, 1), True, "generic"), ([2, 2, 1], (0, 0, 1), False, "generic")]
+
+
+def _data(n, d, seed):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, d)), rng.standard_normal((n, 1))
+
+
+@settings(deadline=None, max_examples=6)
+@given(k=st.integers(0, len(NETS) - 1), seed=st.integers(0, 10_000))
+def test_gradient_system_is_the_gradient_of_the_loss(k, seed):
+    widths, coeffs, bias, gauge = NETS[k]
+    fam = MLP(widths, "polynomial", coeffs=coeffs, bias=bias)
+    X, Y = _data(4, widths[0], seed)
+    cs = critical_point_system(fam, (X, Y), gauge=gauge, seed=seed)
+    assert cs.system.is_square and cs.system.n_variables == fam.n_params - len(cs.fixed)
+    x = np.random.default_rng(seed + 1).standard_normal(cs.system.n_variables)
+    w = cs.lift(x)[0].real
+    theta = torch.tensor(w[None])
+    loss, g = fam.loss_and_grad(theta, (torch.tensor(X), torch.tensor(Y)))
+    free = [cs.weights.index(v) for v in cs.system.variables]
+    F = cs.system.evaluate(x[None])[0].real
+    assert np.allclose(F, g[0, free].numpy() * len(X), rtol=1e-9, atol=1e-9)
+    assert np.isclose(cs.loss_values(x)[0].real, float(loss) * len(X))
+
+
+def test_gauges_fix_the_symmetry_dimensions():
+    fam = MLP([2, 2, 1], "polynomial", coeffs=(0, 0, 1))
+    X, Y = _data(4, 2, 0)
+    assert len(critical_point_system(fam, (X, Y), gauge="scaling").fixed) == 2  # p scalings
+    # z² with p = 2: the scalings and the O(A) action W1 → G W1 (3 = 6 − dim Sym²(C²))
+    assert len(critical_point_system(fam, (X, Y), gauge="generic").fixed) == 3
+    lin = MLP([3, 2, 1], "polynomial", coeffs=(0, 1))
+    assert len(critical_point_system(lin, _data(4, 3, 0), gauge="scaling").fixed) == 4  # GL(2)
+    assert critical_point_system(fam, (X, Y), gauge="none").fixed == {}
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"gauge": "nope"}, "gauge"),
+    ({"gauge": "scaling", "family": MLP([2, 2, 2, 1], "polynomial", coeffs=(0, 0, 1))}, "gauge"),
+    ({"gauge": "scaling", "family": MLP([2, 2, 1], "polynomial", coeffs=(0, 1, 1))}, "gauge"),
+    ({"family": MLP([2, 2, 1], "relu")}, "family"),
+])
+def test_bad_arguments_are_named(kwargs, match):
+    fam = kwargs.pop("family", MLP([2, 2, 1], "polynomial", coeffs=(0, 0, 1)))
+    with pytest.raises(InvalidArgument, match=match):
+        critical_point_system(fam, _data(4, 2, 0), **kwargs)
+
+
+def _least_squares_over_symmetric(X, Y):
+    """min over symmetric M of Σ (xᵀ M x − y)²: the quadratic net's global minimum for p ≥ n0."""
+    A = np.stack([X[:, 0] ** 2, 2 * X[:, 0] * X[:, 1], X[:, 1] ** 2], 1)
+    coef = np.linalg.lstsq(A, Y[:, 0], rcond=None)[0]
+    return float(((A @ coef - Y[:, 0]) ** 2).sum())
+
+
+@needs_phc
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_global_minimum_found_and_classified(seed):
+    fam = MLP([2, 2, 1], "polynomial", coeffs=(0, 0, 1))
+    X, Y = _data(4, 2, seed)
+    L_star = _least_squares_over_symmetric(X, Y)
+    cs = critical_point_system(fam, (X, Y), gauge="generic", seed=seed)
+    cp = cs.classify(solve(cs.system, backend="phc", seed=seed))
+    minima = [r for r in cp.isolated if r[2] and r[3] == 0]
+    assert minima and all(abs(r[1].real - L_star) < 1e-6 * max(1, L_star) for r in minima)
+    # every real nondegenerate critical point has L ≥ the global minimum
+    assert all(r[1].real >= L_star - 1e-8 for r in cp.isolated if r[2])
+    # with the scaling gauge only, the minimum is a curve (the O(A) orbit): a component
+    sc = critical_point_system(fam, (X, Y), gauge="scaling")
+    cps = sc.classify(solve(sc.system, backend="phc", seed=seed))
+    assert not [r for r in cps.isolated if r[2] and r[3] == 0]
+    assert any(c["dimension"] >= 1 and abs(c["loss"] - L_star) < 1e-6 * max(1, L_star)
+               for c in cps.components)
