@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
@@ -722,3 +723,97 @@ def test_real_grid_values_are_checked_before_the_first_run(tmp_path):
     with pytest.raises(InvalidArgument, match="n_data"):
         run_campaign(spec)
     assert not (tmp_path / "results").exists()
+
+
+# ------------------------------------------------------------------ data files: labels, sizes
+def test_cifar_labels_outside_0_to_9_are_refused(tmp_path):
+    from lstheory.data import load_cifar10
+
+    root, _ = _tiny_cifar(tmp_path)
+    d = pickle.loads((root / "test_batch").read_bytes())
+    d[b"labels"] = [0, 1, 2, 10]
+    (root / "test_batch").write_bytes(pickle.dumps(d, protocol=2))
+    with pytest.raises(InvalidArgument, match=r"labels in \[0, 10\]"):
+        load_cifar10(root)
+
+
+def _mnist(tmp_path, y_test, gz=False):
+    from lstheory.data import write_mnist_idx
+
+    rng = np.random.default_rng(0)
+    return write_mnist_idx(tmp_path, rng.integers(0, 256, (6, 28, 28)), rng.integers(0, 10, 6),
+                           rng.integers(0, 256, (len(y_test), 28, 28)), y_test, gz=gz)
+
+
+def test_mnist_labels_beyond_9_are_refused(tmp_path):
+    from lstheory.data import load_mnist
+
+    assert len(load_mnist(_mnist(tmp_path / "ok", [0, 9, 3])).y_test) == 3
+    with pytest.raises(InvalidArgument, match="labels up to 12"):
+        load_mnist(_mnist(tmp_path / "bad", [0, 12, 3]))
+
+
+def test_an_mnist_gzip_bomb_is_refused_without_inflating_it(tmp_path, monkeypatch):
+    import gzip
+
+    import lstheory.data._mnist as mnist
+
+    root = _mnist(tmp_path, [1, 2], gz=True)
+    monkeypatch.setattr(mnist, "MAX_BYTES", 4096)  # stands for 1 GiB
+    with gzip.open(root / "t10k-images-idx3-ubyte.gz", "wb") as f:
+        f.write(b"\0\0\x08\x03" + (2).to_bytes(4, "big") + (4000).to_bytes(4, "big") * 2)
+        f.write(bytes(8000))  # inflates past the limit
+    with pytest.raises(InvalidArgument, match="more than 4,096 bytes"):
+        mnist.load_mnist(root)
+
+
+@pytest.mark.parametrize("make, needle", [
+    (lambda: __import__("lstheory.data", fromlist=["x"]).make_synthetic(n_train=10**9),
+     "n_train=1000000000"),
+    (lambda: __import__("lstheory.data", fromlist=["x"]).make_synthetic(
+        input_shape=(10**6, 10**6)), "input_shape="),
+    (lambda: __import__("lstheory.data", fromlist=["x"]).make_synthetic(noise=float("nan")),
+     "noise=nan"),
+    (lambda: __import__("lstheory.data", fromlist=["x"]).load_mnist1d(n_samples=10**9),
+     "n_samples=1000000000"),
+    (lambda: __import__("lstheory.nets", fromlist=["x"]).MLP([10**6, 10**6, 1]),
+     "widths=1000000,1000000,1"),
+    (lambda: __import__("lstheory.convex", fromlist=["x"]).compare("digits",
+                                                                  seeds=range(10**12)),
+     "at most 1000 seeds"),
+])
+def test_sizes_are_refused_before_any_allocation(make, needle):
+    """A 10⁹-point data set, a 10¹²-parameter net, 10¹² seeds: refused at once, naming the
+    argument (the limit on address space makes an attempted allocation fail, not the test)."""
+    import resource
+
+    old = resource.getrlimit(resource.RLIMIT_AS)
+    with open("/proc/self/statm") as fh:
+        vm = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    resource.setrlimit(resource.RLIMIT_AS, (vm + (1 << 30), old[1]))
+    try:
+        with pytest.raises(InvalidArgument, match=re.escape(needle)):
+            make()
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, old)
+
+
+def test_a_truncated_or_missing_trajectory_store_data_file_is_one_clear_error(tmp_path):
+    from lstheory.mds import TrajectoryStore
+
+    s = TrajectoryStore.create(tmp_path / "t", {"w": (2, 3)})
+    for k in range(3):
+        s.append({"w": np.full((2, 3), k)}, run="a", epoch=k)
+    data = tmp_path / "t" / "weights.bin"
+    full = data.read_bytes()
+    data.write_bytes(full + b"\0" * 5)  # a crash's partial row past the counted ones: fine
+    assert len(TrajectoryStore.open(tmp_path / "t")) == 3
+    data.write_bytes(full[:-1])
+    with pytest.raises(InvalidArgument, match="truncated or damaged"):
+        TrajectoryStore.open(tmp_path / "t")
+    data.unlink()
+    with pytest.raises(InvalidArgument, match="weights.bin"):
+        TrajectoryStore.open(tmp_path / "t")
+    os.mkfifo(data)
+    with pytest.raises(InvalidArgument, match="is a file"):
+        TrajectoryStore.open(tmp_path / "t")

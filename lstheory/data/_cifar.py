@@ -168,6 +168,9 @@ def _read(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if data.ndim != 2 or data.shape[1] != 3072 or labels.shape != (len(data),):
         raise InvalidArgument("root", str(path), f"{_HINT} ({path.name}: data is {data.shape}, "
                                                  f"labels {labels.shape})")
+    if len(labels) and not (labels.min() >= 0 and labels.max() < 10):
+        raise InvalidArgument("root", str(path), f"{_HINT} ({path.name}: labels in "
+                              f"[{labels.min()}, {labels.max()}], CIFAR-10's are 0..9)")
     return data, labels
 
 

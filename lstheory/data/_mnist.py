@@ -24,6 +24,8 @@ __all__ = ["load_mnist", "write_mnist_idx", "MNIST_MEAN", "MNIST_STD"]
 
 #: Mean and standard deviation of MNIST's training pixels in [0, 1] units.
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+#: the most bytes read from one IDX file (MNIST's largest is 47 MB; a .gz is read through it)
+MAX_BYTES = 2**30
 _FILES = {
     "x_train": "train-images-idx3-ubyte",
     "y_train": "train-labels-idx1-ubyte",
@@ -51,6 +53,9 @@ def load_mnist(root: str | os.PathLike, *, normalize: bool = True) -> Dataset:
         if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
             raise InvalidArgument("root", str(folder),
                                   f"{_HINT} ({split}: images {x.shape}, labels {y.shape})")
+        if len(y) and y.max() > 9:  # uint8: never negative
+            raise InvalidArgument("root", str(folder),
+                                  f"{_HINT} ({split}: labels up to {y.max()}, MNIST's are 0..9)")
 
     def images(x):
         t = torch.from_numpy(x.astype(np.float32) / 255.0)[:, None]
@@ -82,8 +87,10 @@ def _path(folder: Path, name: str) -> Path | None:
 def _read(path: Path) -> np.ndarray:
     opener = gzip.open if path.suffix == ".gz" else open
     try:
-        with opener(path, "rb") as f:
-            raw = f.read()
+        with opener(path, "rb") as f:  # at most MAX_BYTES: a small .gz may inflate to any size
+            raw = f.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise ValueError(f"more than {MAX_BYTES:,} bytes (MNIST's largest file has 47 MB)")
         zero, dtype, ndim = struct.unpack(">HBB", raw[:4])
         if zero != 0 or dtype != 0x08:
             raise ValueError(f"magic number {raw[:4].hex()} is not uint8 IDX")
