@@ -335,3 +335,26 @@ def test_sizes_are_checked_before_work(tmp_path):
     with pytest.raises(ResourceLimit, match="--n"):
         check_rows(MAX_ROWS + 1, flag="--n")
     assert check_rows(MAX_ROWS) == MAX_ROWS
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_users_model_data_and_loss_on_cuda_equal_cpu(cli, work):
+    """Trained on the GPU (then saved), and loaded there: the user's factory, data file and
+    loss give the CPU's values to float tolerance."""
+    from lstheory.surface import load_surface
+
+    got = {}
+    for device in ("cpu", "cuda"):
+        code, _, err = _surface(cli, work, "--data", "tensordataset.pt", "--x", "-1:1:5",
+                                "--loss", "usernets:squared_ce", "--out", f"{device}.h5",
+                                "--device", device)
+        assert code == 0, err
+        got[device] = load_surface(work / f"{device}.h5")["train_loss"]
+    np.testing.assert_allclose(got["cuda"], got["cpu"], rtol=1e-4)
+    code, out, err = cli("surface", "--model", "mlp", "--data", "tuple.pt", "--train-epochs",
+                         "1", "--device", "cuda", "--save-model", "g.pt", "--x", "-1:1:3",
+                         "--out", "g.h5", "--quiet")
+    assert code == 0 and "trained mlp" in out, err
+    code, out, err = cli("surface", "--checkpoint", "g.pt", "--data", "tuple.pt", "--device",
+                         "cuda", "--x", "-1:1:3", "--out", "g.h5", "--quiet")
+    assert code == 0 and "computed 0 points" in out, err

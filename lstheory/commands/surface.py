@@ -247,6 +247,12 @@ def _loss(spec: str):
     return name
 
 
+def _rows(model, x):
+    """``x`` on the model's device, in its dtype (a trained centre may sit on a GPU)."""
+    p = next(model.parameters(), None)
+    return x if p is None else x.to(p.device, p.dtype)
+
+
 def _check_loss(loss, model, data, spec: str) -> None:
     """A user's loss, tried once on the centre's outputs for two rows: it must return
     per-sample losses or a mean, as a tensor."""
@@ -256,7 +262,8 @@ def _check_loss(loss, model, data, spec: str) -> None:
         return
     try:
         with torch.no_grad():
-            v = loss(model.eval()(data.x_train[:2]), data.y_train[:2])
+            x = _rows(model, data.x_train[:2])
+            v = loss(model.eval()(x), data.y_train[:2].to(x.device))
         ok = torch.is_tensor(v) and tuple(v.shape) in ((), (2,))
         why = "" if ok else f"it returned {type(v).__name__} {tuple(getattr(v, 'shape', ()))}"
     except Exception as e:  # noqa: BLE001 - the user's function fails on this data
@@ -361,7 +368,7 @@ def _fit(model, data, name: str):
     model.eval()
     try:
         with torch.no_grad():
-            out = model(data.x_train[:2].to(next(model.parameters()).dtype))
+            out = model(_rows(model, data.x_train[:2]))
     except Exception as e:  # noqa: BLE001 - the user's model rejects the data: bad input
         raise InvalidArgument("data", name, f"inputs the model accepts (shape "
                               f"{tuple(data.input_shape)} failed: {type(e).__name__}: "
