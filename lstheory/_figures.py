@@ -48,10 +48,13 @@ def log_floor(values, *, scale: float | None = None, resolution: float = RESOLUT
 
 def set_log_limits(ax, values, *, floor: float, axis: str = "y", pad: float = 1.5) -> None:
     """Log scale on ``axis`` with limits from the data's finite positive range, floored at
-    ``floor``: no empty decades of float noise below what the computation resolves."""
+    ``floor``: no empty decades of float noise below what the computation resolves. Values
+    below the floor (zeros included) are drawn at it, so then the axis starts there."""
     v = np.asarray(values, dtype=float).ravel()
-    v = v[np.isfinite(v) & (v > 0)]
-    lo = max(float(v.min()) if v.size else floor, floor)
+    v = v[np.isfinite(v)]
+    below = bool((v < floor).any())
+    v = v[v > 0]
+    lo = floor if below else max(float(v.min()) if v.size else floor, floor)
     hi = max(float(v.max()) if v.size else 10 * floor, lo * 10)
     getattr(ax, f"set_{axis}scale")("log")
     getattr(ax, f"set_{axis}lim")(lo / pad, hi * pad)
