@@ -183,6 +183,11 @@ class RealRootSample:
     counts: np.ndarray
     expected: float
 
+    def __repr__(self) -> str:  # a summary, not every trial's count
+        lo, hi = self.interval()
+        return (f"RealRootSample({len(self.counts)} trials, mean {self.mean:.4g} "
+                f"(95 % CI [{lo:.4g}, {hi:.4g}]), expected {self.expected:.4g})")
+
     @property
     def mean(self) -> float:
         return float(self.counts.mean())

@@ -69,6 +69,11 @@ class MonodromyResult:
     def count(self) -> int:
         return len(self.solutions)
 
+    def __repr__(self) -> str:  # a summary, not the solutions
+        return (f"MonodromyResult({self.count} solutions, {self.tracked_paths} paths tracked in "
+                f"{self.rounds} rounds of {self.loops} loops, {self.seconds:.1f} s; stopped: "
+                f"{self.stop_reason})")
+
 
 def offset_family(system: PolynomialSystem) -> PolynomialSystem:
     """``F(x) − c = 0`` with parameters ``c_0..c_{n−1}`` (one per equation)."""

@@ -90,6 +90,11 @@ class ConvexFit:
     status: str
     radius: float
 
+    def __repr__(self) -> str:  # a summary, not the tensors
+        return (f"ConvexFit(A {list(self.A.shape)}, objective {self.objective:.6g}, radius "
+                f"{self.radius:.4g}, {self.n_iter} iterations, "
+                f"{'converged' if self.converged else 'not converged'}: {self.status})")
+
     @property
     def nuclear_norm(self) -> float:
         return nuclear_norm(as_nuclear_matrix(self.A).double())

@@ -51,6 +51,13 @@ class Dissimilarity:
     def is_squared_distance(self) -> bool:
         return self.metric == "cosine"
 
+    def __repr__(self) -> str:  # a summary, not the matrix
+        v = self.values
+        layers = "all layers" if self.layers is None else f"{len(self.layers)} layers"
+        return (f"Dissimilarity({self.metric}, {v.shape[0]}×{v.shape[1]}, {layers}, "
+                f"range [{v.min():.4g}, {v.max():.4g}])" if v.size else
+                f"Dissimilarity({self.metric}, empty)")
+
     @property
     def squared_distances(self) -> np.ndarray:
         """Squared Euclidean distances that this metric defines exactly (cosine: between the

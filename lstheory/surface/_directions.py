@@ -264,6 +264,11 @@ class PCADirections:
     coords: np.ndarray
     explained_variance_ratio: np.ndarray
 
+    def __repr__(self) -> str:  # a summary, not the coordinates
+        ratio = ", ".join(f"{100 * r:.1f} %" for r in self.explained_variance_ratio)
+        return (f"PCADirections({len(self.directions)} directions, {len(self.coords)} points, "
+                f"explained variance {ratio})")
+
 
 def pca_directions(
     model: nn.Module,

@@ -56,6 +56,11 @@ class Grid:
     def ndim(self) -> int:
         return 1 if self.ys is None else 2
 
+    def __repr__(self) -> str:  # ranges and sizes, not the coordinates
+        axes = [("x", self.xs)] + ([("y", self.ys)] if self.ys is not None else [])
+        return "Grid(" + ", ".join(f"{n} [{v[0]:.4g}, {v[-1]:.4g}] × {len(v)}"
+                                   for n, v in axes) + ")"
+
     @property
     def shape(self) -> tuple[int, ...]:
         return (len(self.xs),) if self.ys is None else (len(self.xs), len(self.ys))
