@@ -108,6 +108,9 @@ def add_parser(sub) -> None:
     e.add_argument("--plot-kind", default="contour", choices=PLOT_KINDS)
     e.add_argument("--vtp", metavar="PATH", help="ParaView file of a 2-D surface")
     add_common(p)
+    from ._surface_merge import add_flags  # --workers/--scheduler/--cluster/--shard, merge
+
+    add_flags(p)
 
 
 @numerical_failure
@@ -116,7 +119,10 @@ def run(args) -> int:
 
     from .._progress import Progress
     from ..surface import compute_surface, plot_1d, plot_surface
+    from ._surface_merge import run_merge, surface_executor, wants_merge
 
+    if wants_merge(args):
+        return run_merge(args)
     grid = _check_options(args)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -131,14 +137,18 @@ def run(args) -> int:
         dirs = _directions(args, model)
         _check_loss(loss, model, data, args.loss)
         splits = ("train", "test") if data.n_test else ("train",)
+        executor, shard, out = surface_executor(args)
         try:
-            surf = compute_surface(
-                model, data, dirs[: grid.ndim], grid, path=args.out, bn=args.bn, loss=loss,
-                splits=splits, n_train=args.n_train, n_test=args.n_test if data.n_test else None,
-                seed=args.seed, batch_size=args.batch_size,
-                points_per_pass=_points_per_pass(args.points_per_pass), device=args.device,
-                fresh=args.fresh, progress=progress,
-            )
+            with executor:
+                surf = compute_surface(
+                    model, data, dirs[: grid.ndim], grid, path=out, bn=args.bn, loss=loss,
+                    splits=splits, n_train=args.n_train,
+                    n_test=args.n_test if data.n_test else None, seed=args.seed,
+                    batch_size=args.batch_size,
+                    points_per_pass=_points_per_pass(args.points_per_pass), device=args.device,
+                    fresh=args.fresh, progress=progress,
+                    executor=None if executor.serial else executor, shard=shard,
+                )
         except InvalidArgument as e:
             raise e.for_cli(_FLAGS.get(e.name, e.flag)) from None
     finally:
@@ -328,6 +338,9 @@ def _centre(args, data, progress):
                        "name": args.model or (spec or {}).get("name")}
     model = _build(args, data)
     _train(args, model, data, progress)
+    # back on the CPU, like a loaded centre: directions are drawn and normalised there, so a
+    # later --checkpoint run of the saved centre is the same computation (and resumes it)
+    model.cpu()
     return model, {"source": "trained", "name": args.model, "epochs": args.train_epochs}
 
 
