@@ -131,3 +131,36 @@ def test_long_numeric_evidence_is_shortened_in_html():
     v = _verdict(evidence=(Evidence("gaps", np.arange(500.0).tolist()),))
     page = v._repr_html_()
     assert "500 items" in page and "499" not in page
+
+
+def _results():
+    """One instance of each result type a notebook user meets first, holding big arrays."""
+    import torch
+
+    from lstheory.algebra import MonodromyResult, RealRootSample
+    from lstheory.convex._solver import ConvexFit
+    from lstheory.mds import Dissimilarity, ProcrustesResult
+    from lstheory.paths import Path, PathCertificate
+    from lstheory.surface import Grid, Surface
+
+    big = np.random.default_rng(0).standard_normal((300, 300))
+    grid = Grid.linspace(-1, 1, 300, -1, 1, 300)
+    return [
+        Surface(grid, {"train_loss": big}, np.ones(big.shape, bool)),
+        grid,
+        Path(torch.randn(50, 5000)),
+        PathCertificate("sampled", 1.0, 0.0, 3, 0.5, (0.1, 0.2), tuple(range(5000))),
+        Dissimilarity(big, "cosine", None, np.arange(300), np.arange(300)),
+        ProcrustesResult(big[:, :2], np.eye(2), 1.0, np.zeros(2), 0.1),
+        RealRootSample(np.arange(10_000), 3.0),
+        MonodromyResult(big, big[0], 10, 2, 4, (1, 2), "stall", 1.0),
+        ConvexFit(torch.zeros(30, 40, 20), torch.zeros(20), 0.5, tuple(range(1000)), 3, True,
+                  "converged", 1.0),
+    ]
+
+
+@pytest.mark.parametrize("result", _results(), ids=lambda r: type(r).__name__)
+def test_result_reprs_are_summaries_not_arrays(result):
+    text = repr(result)
+    assert type(result).__name__ in text
+    assert len(text) < 600 and "array(" not in text and "tensor(" not in text
