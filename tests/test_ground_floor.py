@@ -261,6 +261,17 @@ def test_engine_entry_points_check_the_device_first(entry):
         _entry_points()[entry]("gpu")
 
 
+def test_resolve_device_checks_the_cuda_index(monkeypatch):
+    """With two CUDA devices (faked: only the count is read), cuda:0/cuda:1 pass, cuda:2 is
+    refused naming the valid range."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert [resolve_device(d) for d in ("cuda", "cuda:0", "cuda:1")] == ["cuda", "cuda:0",
+                                                                          "cuda:1"]
+    with pytest.raises(InvalidArgument, match=r"N in \[0, 1\]"):
+        resolve_device("cuda:2")
+
+
 def test_claims_and_cli_use_the_one_device_check():
     from lstheory.claims._claim import _check_device
 
