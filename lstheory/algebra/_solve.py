@@ -24,7 +24,7 @@ BACKENDS = ("torch", "phc", "bertini2")
 STARTS = ("auto", "total-degree", "monodromy")
 #: monodromy's default loops per round and stopping rule (rounds without a new solution)
 LOOPS_PER_ROUND = 4
-STALL_ROUNDS = 2
+STALL_ROUNDS = 3
 
 
 def _options(options) -> TrackerOptions:

@@ -1,0 +1,97 @@
+"""Monodromy: the generic root count of families whose count is known, from one start pair."""
+
+import numpy as np
+import pytest
+import sympy
+
+from lstheory import InvalidArgument
+from lstheory.algebra import (
+    PolynomialSystem,
+    generic_rank,
+    monodromy_solve,
+    network_system,
+    offset_family,
+    solve,
+    square_up,
+)
+from lstheory.nets import MLP
+
+pytestmark = pytest.mark.usefixtures("module_one_thread")
+
+
+def _dense_family():
+    """Two dense quadrics in x, y with all twelve coefficients as parameters (4 roots)."""
+    x, y = sympy.symbols("x y")
+    c = sympy.symbols("c0:12")
+    mons = [x**2, x * y, y**2, x, y, 1]
+    eqs = [sum(ci * m for ci, m in zip(c[:6], mons)), sum(ci * m for ci, m in zip(c[6:], mons))]
+    return PolynomialSystem.from_sympy(eqs, [x, y], parameters=c)
+
+
+def _start_pair(seed):
+    """Random coefficients, then the constant terms chosen so that x0 is a solution."""
+    rng = np.random.default_rng(seed)
+    x0 = rng.standard_normal(2) + 1j * rng.standard_normal(2)
+    p = rng.standard_normal(12) + 1j * rng.standard_normal(12)
+    m = np.array([x0[0] ** 2, x0[0] * x0[1], x0[1] ** 2, x0[0], x0[1]])
+    p[5] = -(p[:5] @ m)
+    p[11] = -(p[6:11] @ m)
+    return x0, p
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_dense_quadrics_reach_bezout(seed):
+    S = _dense_family()
+    x0, p0 = _start_pair(seed)
+    assert np.abs(S.compiled.evaluate(x0, p0)[0]).max() < 1e-12
+    res = monodromy_solve(S, x0[None], p0, seed=seed)
+    print(f"dense 2x2: monodromy {res.count} solutions from {res.tracked_paths} paths; "
+          f"total degree 4 paths; history {res.history}")
+    assert res.count == 4 and res.history[0] == 1
+    F = S.compiled.evaluate(res.solutions, res.base_parameters)[0]
+    assert np.abs(F).max() < 1e-8
+    # the solutions are distinct
+    d = np.abs(res.solutions[:, None] - res.solutions[None]).max(-1) + np.eye(4)
+    assert d.min() > 1e-6
+
+
+def test_solve_start_monodromy_on_a_plain_system_agrees_with_total_degree():
+    x, y = sympy.symbols("x y")
+    S = PolynomialSystem.from_sympy([x**2 + y**2 - 1, x - y**3], [x, y])
+    mono = solve(S, start="monodromy", seed=0)
+    td = solve(S, start="total-degree", seed=0)
+    info = mono.info["start"]
+    print(f"x²+y²=1, x=y³: monodromy {mono.n_finite} from {info['tracked_paths']} paths, "
+          f"total degree {td.n_finite} from {td.n_paths}")
+    assert info["method"] == "monodromy" and info["generic_root_count"] == 6
+    assert mono.n_finite == td.n_finite == 6 and mono.n_real == td.n_real == 2
+
+
+def test_offset_family_and_bad_arguments():
+    x, y = sympy.symbols("x y")
+    S = PolynomialSystem.from_sympy([x**2 - 2, x * y - 1], [x, y])
+    fam = offset_family(S)
+    assert len(fam.parameters) == 2 and fam.n_variables == 2
+    with pytest.raises(InvalidArgument, match="system"):
+        monodromy_solve(S, [[1, 1]], [])
+    with pytest.raises(InvalidArgument, match="loops_per_round"):
+        monodromy_solve(fam, [[1, 1]], [0, 0], loops_per_round=0)
+    with pytest.raises(InvalidArgument, match="start"):
+        solve(S, start="nope")
+
+
+@pytest.mark.slow
+def test_network_zero_error_count_equals_total_degree():
+    rng = np.random.default_rng(0)
+    fam = MLP([4, 2, 1], "polynomial", coeffs=(0, 0, 1))
+    X, Y = rng.standard_normal((10, 4)), rng.standard_normal((10, 1))
+    S = network_system(fam, (X, Y))
+    r = generic_rank(S)
+    sq = square_up(network_system(fam, (X[:r], Y[:r])), seed=0)
+    td = solve(sq.system, start="total-degree", seed=0)
+    mono = solve(sq.system, start="monodromy", seed=0)
+    info = mono.info["start"]
+    print(f"[4,2,1] z²: monodromy {info['generic_root_count']} from {info['tracked_paths']} "
+          f"paths, total degree {td.n_finite} finite from {td.n_paths} paths")
+    assert info["generic_root_count"] == td.n_finite
+    assert mono.n_finite == td.n_finite and mono.n_real == td.n_real
