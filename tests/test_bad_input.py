@@ -26,24 +26,16 @@ XFAIL: dict[str, str] = {
     "replay|result|fifo": "cli/claims replay: opens a FIFO and waits (no regular-file check)",
     "campaign|spec|wrong-type": "campaign: 'claim = 3' reaches claims/_registry: TypeError, exit 4",
     "campaign|--scheduler|nosuch": "campaign: distributed's ValueError (no port), exit 4",
-    "ccnn|--out|under-a-file": "commands/ccnn.py: --out checked only when writing, after the "
-                               "run; the error says path=, not --out",
-    "ccnn|--out|fifo": "commands/ccnn.py: --out checked only after the run (times out)",
-    "mds experiment|--epochs|huge": "commands/mds.py: --epochs 10^12 accepted; trains",
     "roots|--preset|nosuch": "commands/roots.py: checked when the tracker starts, after a "
                              "progress line (2 stderr lines)",
     "roots|--preset|empty": "commands/roots.py: as --preset nosuch",
-    "surface|--train-epochs|huge": "commands/surface.py: --train-epochs 10^12 accepted; trains",
     "verify relu-nearly-connected|--widths|huge": "claims/freeman_bruna.py: widths 10^6 "
                                                   "accepted and trained (no size estimate)",
 }
 
 #: cases that are slow because they fail by running past the time limit (hung or working), or
 #: work before they fail
-SLOW: set[str] = {
-    "replay|result|fifo", "ccnn|--out|fifo", "ccnn|--out|under-a-file",
-    "mds experiment|--epochs|huge", "surface|--train-epochs|huge",
-}
+SLOW: set[str] = {"replay|result|fifo"}
 
 #: the verify cross product in the default tier: these claims' options (all claims: -m slow)
 DEFAULT_CLAIMS = ("venturi", "relu-disconnected", "degenerate-minima")
@@ -143,8 +135,14 @@ def test_the_judge_catches_what_it_should(assets, tmp_path):
 
 # ------------------------------------------------------------------------- a real process
 @pytest.mark.slow
-@pytest.mark.parametrize("argv", [["replay", "{fifo}"], ["roots", "{fifo}"],
-                                  ["campaign", "{fifo}"], ["mds", "embed", "{fifo}"]])
+@pytest.mark.parametrize("argv", [
+    pytest.param(["replay", "{fifo}"], marks=pytest.mark.xfail(strict=True, reason=XFAIL[
+        "replay|result|fifo"])),
+    ["roots", "{fifo}"], ["campaign", "{fifo}"], ["mds", "embed", "{fifo}"],
+    ["paths", "--model", "torch.nn:Linear", "--model-arg", "in_features=3", "--model-arg",
+     "out_features=2", "--from", "{fifo}", "--to", "{fifo}"],
+    ["surface", "--checkpoint", "{fifo}", "--out", "s.h5"],
+], ids=["replay", "roots", "campaign", "mds-embed", "paths", "surface"])
 def test_a_fifo_input_never_hangs_a_real_process(tmp_path, argv):
     """In a separate process (no in-process alarm to rescue it): a FIFO where a file is expected
     is refused within seconds."""
@@ -153,7 +151,7 @@ def test_a_fifo_input_never_hangs_a_real_process(tmp_path, argv):
     argv = [a.format(fifo=fifo) for a in argv]
     try:
         proc = subprocess.run([sys.executable, "-m", "lstheory.cli", *argv], cwd=tmp_path,
-                              capture_output=True, text=True, timeout=60)
+                              capture_output=True, text=True, timeout=90)
     except subprocess.TimeoutExpired:
         pytest.fail(f"lstheory {' '.join(argv)} hung on a FIFO")
     assert proc.returncode == 2, proc.stderr
