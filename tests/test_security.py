@@ -817,3 +817,19 @@ def test_a_truncated_or_missing_trajectory_store_data_file_is_one_clear_error(tm
     os.mkfifo(data)
     with pytest.raises(InvalidArgument, match="is a file"):
         TrajectoryStore.open(tmp_path / "t")
+
+
+@pytest.mark.parametrize("cls, field, value", [
+    ("NEBOptions", "lr", float("nan")), ("NEBOptions", "steps", float("inf")),
+    ("NEBOptions", "images", 10**9), ("CurveOptions", "samples", True),
+    ("CurveOptions", "init_noise", -1.0), ("DSSOptions", "level_fraction", float("nan")),
+    ("DSSOptions", "max_beads", 10**7), ("SearchOptions", "damping", float("inf")),
+    ("SearchOptions", "coarsen", "yes"), ("SearchOptions", "update", 3),
+    ("SearchOptions", "relax_steps", 2.5),
+])
+def test_path_options_refuse_non_finite_wrong_typed_and_huge_fields(cls, field, value):
+    import lstheory.paths as paths
+
+    with pytest.raises(InvalidArgument, match=f"{field}="):
+        getattr(paths, cls)(**{field: value})
+    assert getattr(paths, cls)() == getattr(paths, cls).preset("default")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
@@ -12,6 +14,10 @@ __all__ = [
 ]
 
 PRESETS = ("fast", "default", "thorough")
+#: the most points (images, beads, control points, grid points) a path option may ask for
+MAX_POINTS = 100_000
+_POINT_COUNTS = ("images", "max_images", "initial_images", "max_beads", "grid", "samples",
+                 "bends")
 
 
 class _Presets:
@@ -26,10 +32,33 @@ class _Presets:
         return cls(**cls._presets.get(name, {}))
 
     def _check_positive(self, *names: str) -> None:
+        self._check_types()
         for n in names:
             v = getattr(self, n)
             if isinstance(v, bool) or not v > 0:
                 raise InvalidArgument(n, v, "a positive number")
+
+    def _check_types(self) -> None:
+        """Every field of its declared type: integers (not booleans) for counts, finite real
+        numbers for the rest; point counts at most :data:`MAX_POINTS` (each is a parameter
+        vector held in memory)."""
+        for f in fields(self):
+            v, kind = getattr(self, f.name), str(f.type)
+            if kind == "int":
+                if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+                    raise InvalidArgument(f.name, v, "an integer")
+                if f.name in _POINT_COUNTS and v > MAX_POINTS:
+                    raise InvalidArgument(f.name, v, f"an integer ≤ {MAX_POINTS:,}")
+            elif kind == "float":
+                if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+                    raise InvalidArgument(f.name, v, "a finite number")
+            elif kind == "bool" and not isinstance(v, bool):
+                raise InvalidArgument(f.name, v, "True or False")
+            elif kind == "str" and not isinstance(v, str):
+                raise InvalidArgument(f.name, v, "a string")
+        noise = getattr(self, "init_noise", 0.0)
+        if noise < 0:
+            raise InvalidArgument("init_noise", noise, "a number ≥ 0")
 
 
 @dataclass(frozen=True)
