@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .._errors import InvalidArgument, ResourceLimit, UnknownName
+from .._errors import InvalidArgument, ResourceLimit
+from .._validate import choice, positive_int
 from ._common import Formatter, check_common, write_json
 
 #: the most seeds one run may take: each trains every model on every data set (minutes each)
@@ -46,20 +47,13 @@ def run(args) -> int:
     if not names:
         raise InvalidArgument("datasets", args.datasets, "one or more names", flag="--datasets")
     for n in names:
-        if n not in EXPERIMENT_PRESETS:
-            raise UnknownName("datasets", n, EXPERIMENT_PRESETS).for_cli("--datasets")
+        choice(n, "--datasets", EXPERIMENT_PRESETS)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if not models:
         raise InvalidArgument("models", args.models, "one or more names", flag="--models")
     for m in models:
-        if m not in MODELS:
-            raise UnknownName("models", m, MODELS).for_cli("--models")
-    try:
-        seeds = int(args.seeds)
-    except ValueError:
-        seeds = 0
-    if seeds < 1:
-        raise InvalidArgument("seeds", args.seeds, "a positive integer", flag="--seeds")
+        choice(m, "--models", MODELS)
+    seeds = positive_int(args.seeds, "--seeds")
     if seeds > MAX_SEEDS:
         raise ResourceLimit("seeds", args.seeds, f"at most {MAX_SEEDS} seeds (each trains "
                             f"{len(models)} models on {len(names)} data sets)", flag="--seeds")
