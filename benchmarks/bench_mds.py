@@ -15,7 +15,7 @@ Printed: per-repeat times, the ratios' median and spread (min–max), the Gram's
 against the float64 Gram (relative to ``max |G|``) and the resulting ``1 − cos`` error, strain
 and stress of the embeddings.
 
-    .venv/bin/python benchmarks/bench_mds.py [--n 2000] [--repeats 3] [--dir /tmp/bench_mds]
+    .venv/bin/python benchmarks/bench_mds.py [--n 2000] [--repeats 3] [--threads 1]
 """
 
 from __future__ import annotations
@@ -82,9 +82,17 @@ def main() -> None:
     ap.add_argument("--dir", default="/tmp/bench_mds")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="BLAS and torch threads for both routes (default 1: under load the "
+                         "fastest; 0 leaves the pools as they are)")
     ap.add_argument("--skip-f64", action="store_true", help="skip the float64 Gram (error check)")
     ap.add_argument("--keep", action="store_true", help="keep the store on disk")
     args = ap.parse_args()
+    if args.threads:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.threads)  # a script: the whole process, both routes alike
+        torch.set_num_threads(args.threads)
 
     t = time.perf_counter()
     store = make_store(Path(args.dir), args.n, args.runs, args.seed)

