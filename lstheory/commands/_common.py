@@ -23,7 +23,14 @@ SCHEMA = 1
 
 
 class Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Help with defaults shown and the description's own line breaks kept."""
+    """Help with defaults shown (where there is one to show) and the description's own line
+    breaks kept."""
+
+    def _get_help_string(self, action):
+        d = action.default
+        if d is None or d is False or d == [] or d == argparse.SUPPRESS:  # nothing to show
+            return action.help
+        return super()._get_help_string(action)
 
 
 def add_common(p, *, seed: bool = True, budget: str | None = "default", plot: bool = True,

@@ -22,6 +22,7 @@ labelled as such. The route and the reason for it are printed and saved.
 from __future__ import annotations
 
 import math
+import textwrap
 
 from .._errors import InvalidArgument, NumericalFailure, ResourceLimit, UnknownName
 from ._common import Formatter, add_common, check_common, numerical_failure, write_json
@@ -58,8 +59,9 @@ def add_parser(sub) -> None:
     from ..paths import BN_MODES, MODULE_LOSSES
 
     p = sub.add_parser("paths", help="low-loss path between two checkpoints, with a certificate",
-                       description=__doc__, epilog=_EPILOG.format(layouts=LAYOUTS),
-                       formatter_class=Formatter)
+                       description=__doc__, formatter_class=Formatter,
+                       epilog=_EPILOG.format(layouts=textwrap.fill(LAYOUTS, 96,
+                                                                   subsequent_indent="  ")))
     g = p.add_argument_group("model, checkpoints and data")
     g.add_argument("--model", required=True, metavar="MODULE:FACTORY",
                    help="your factory returning an nn.Module (current directory searched first)")
@@ -75,7 +77,9 @@ def add_parser(sub) -> None:
     g.add_argument("--classes", type=int, default=None,
                    help="labels for synthetic data (default: the model's outputs)")
     g.add_argument("--loss", default="cross-entropy",
-                   metavar="{" + ",".join(MODULE_LOSSES) + "}|MODULE:FUNCTION")
+                   metavar="{" + ",".join(MODULE_LOSSES) + "}|MODULE:FUNCTION",
+                   help="the loss along the path; yours: loss(outputs, Y) -> mean (takes the "
+                   "module route)")
     g.add_argument("--bn", default="eval", choices=BN_MODES,
                    help="batch norm: the running statistics of --from, or recomputed per point")
     g.add_argument("--batch-size", type=int, default=None,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 
 from .._errors import InvalidArgument, NumericalFailure, ResourceLimit, UnknownName
 from ._common import Formatter, add_common, check_common, numerical_failure, write_json
@@ -55,7 +56,7 @@ def add_parser(sub) -> None:
         "surface",
         help="loss surface of a model along 1 or 2 directions (Li et al.)",
         description=__doc__,
-        epilog=_EPILOG.format(layouts=LAYOUTS),
+        epilog=_EPILOG.format(layouts=textwrap.fill(LAYOUTS, 96, subsequent_indent="  ")),
         formatter_class=Formatter,
     )
     # let "--x -1:1:51" (Li et al.'s notation) read as a value, not as an unknown option
@@ -80,9 +81,10 @@ def add_parser(sub) -> None:
                    help="loss(outputs, targets) -> per-sample losses [n] or their mean")
     g.add_argument("--train-epochs", type=int, default=5,
                    help="epochs when training a model first (cross-entropy, SGD)")
-    g.add_argument("--train-batch-size", type=int, default=64)
-    g.add_argument("--lr", type=float, default=0.05)
-    g.add_argument("--weight-decay", type=float, default=5e-4)
+    g.add_argument("--train-batch-size", type=int, default=64, metavar="N",
+                   help="mini-batch size when training")
+    g.add_argument("--lr", type=float, default=0.05, help="learning rate when training")
+    g.add_argument("--weight-decay", type=float, default=5e-4, help="when training")
     d = p.add_argument_group("directions and grid")
     d.add_argument("--x", default=None, metavar="MIN:MAX:NUM",
                    help="x axis (default -1:1:N, or -0.5:1.5:N with --target; N by --budget: "
