@@ -17,7 +17,8 @@ Directions: :func:`random_direction` (``norm=`` one of :data:`NORMS`, ``ignore=`
 interpolation between two solutions), :func:`plane_directions` (three models),
 :func:`pca_directions` (a trajectory's principal plane), :func:`normalize_direction`.
 Evaluation: :func:`compute_surface` (grids, storage, resume), :func:`evaluate_points` (any
-coordinates), with the batch-norm policy of :data:`BN_POLICIES`. Plots: :func:`plot_surface`,
+coordinates), with the batch-norm policy of :data:`BN_POLICIES` and a loss of :data:`LOSSES` or
+your own ``loss(outputs, targets)`` (per-sample losses or their mean). Plots: :func:`plot_surface`,
 :func:`plot_1d`, :func:`plot_trajectory`, :func:`export_vtp`.
 """
 
