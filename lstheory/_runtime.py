@@ -25,7 +25,7 @@ from typing import Literal
 from ._errors import InvalidArgument
 from ._validate import positive_int
 
-__all__ = ["limit_threads", "resolve_device"]
+__all__ = ["limit_threads", "restore_threads", "resolve_device"]
 
 _DEVICE = re.compile(r"^(cpu|cuda|mps)(?::(\d+))?$")
 
@@ -63,6 +63,21 @@ def limit_threads(n: int | None = 1, *, pools: Literal["blas", "all"] | None = N
 
             with threadpool_limits(limits=n, user_api="blas" if pools == "blas" else None):
                 yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def restore_threads() -> Iterator[None]:
+    """Restore torch's intra-op thread count on exit to what it was on entry, whatever the
+    block set (the CLI runs a command's ``--threads`` under this, so calling
+    ``lstheory.cli.main`` in-process leaves the caller's count as it was)."""
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        yield
     finally:
         if torch.get_num_threads() != before:
             torch.set_num_threads(before)

@@ -252,7 +252,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                    "selftest": _cmd_selftest, "replay": _cmd_replay}
         if args.command in builtin:
             return builtin[args.command](args)
-        return _command_modules()[args.command].run(args)
+        run = _command_modules()[args.command].run
+        if getattr(args, "threads", None) is None:
+            return run(args)
+        from ._runtime import restore_threads
+
+        with restore_threads():  # a command's --threads lasts for its run only
+            return run(args)
     except LstheoryError as e:
         print(f"lstheory: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -199,6 +199,19 @@ def test_no_library_module_sets_threads_outside_the_runtime():
     assert not offenders, offenders
 
 
+def test_cli_threads_flag_does_not_outlive_the_command(tmp_path):
+    """``lstheory.cli.main`` called in-process: a command's ``--threads`` is undone on return
+    (even when the command fails after setting it)."""
+    from lstheory.cli import main
+
+    outer = torch.get_num_threads()
+    target = 2 if outer != 2 else 3
+    # paths sets --threads, then refuses the model: the count must not outlive the command
+    code = main(["paths", "--threads", str(target), "--model", "nosuch", "--from", "a.pt",
+                 "--to", "b.pt"])
+    assert code == 2 and torch.get_num_threads() == outer
+
+
 class _nothing:
     def __enter__(self):
         return self
