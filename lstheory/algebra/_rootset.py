@@ -41,6 +41,13 @@ class RootSet:
     ``condition`` (σ_max/σ_min of the Jacobian), ``is_real``, ``cluster`` (index into
     ``solutions`` or −1). ``solutions[S, n]`` are the distinct finite solutions with their
     ``multiplicity`` (number of paths that reached them) and ``solution_status``.
+
+    ``evidence`` (torch backend): per-path arrays behind each status — ``valuation`` (the
+    endgame's estimate of the order ν of z_0 ~ t^ν at its last checkpoint: ≈ 0 towards a finite
+    point, > 0 towards infinity), ``winding`` (the Cauchy endgame's winding number; 1 for a
+    regular endpoint), ``condition`` (the scaled projective condition number), ``x0``
+    (|z_0|/‖z‖₂ at the endpoint: a finite point has it resolved from zero), ``endgame`` (which
+    route decided: newton, valuation, cauchy).
     """
 
     variables: tuple[str, ...]
@@ -60,6 +67,7 @@ class RootSet:
     n_paths_total: int
     timings: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, np.ndarray] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -78,6 +86,7 @@ class RootSet:
         cluster_tol: float = 1e-6,
         timings=None,
         info=None,
+        evidence=None,
     ) -> RootSet:
         """Classify real/complex and deduplicate finite endpoints (regular and singular)."""
         points = np.asarray(points, dtype=complex).reshape(len(status), len(variables))
@@ -107,6 +116,7 @@ class RootSet:
             tuple(map(str, variables)), backend, int(seed), points, status, residual, condition,
             is_real, cluster, sols, mult, tuple(sstat), sreal, int(bezout_number), len(status),
             dict(timings or {}), dict(info or {}),
+            {k: np.asarray(v) for k, v in (evidence or {}).items() if v is not None},
         )
 
     # ------------------------------------------------------------------ counts
@@ -220,6 +230,7 @@ class RootSet:
                 "condition": [num(v) for v in self.condition],
                 "real": [bool(v) for v in self.is_real],
                 "cluster": [int(v) for v in self.cluster],
+                **{f"evidence_{k}": [_plain(v) for v in a] for k, a in self.evidence.items()},
             },
             "timings": {k: float(v) for k, v in self.timings.items()},
             "info": self.info,
@@ -236,14 +247,24 @@ class RootSet:
         return text
 
 
+def _plain(v):
+    """A JSON value: finite floats and ints as numbers, NaN/inf as null, strings as strings."""
+    if isinstance(v, (str, np.str_)):
+        return str(v)
+    v = float(v)
+    return v if np.isfinite(v) else None
+
+
 def cluster_points(points: np.ndarray, tol: float) -> np.ndarray:
-    """Labels ``0..S-1``: points within ``tol·max(1, ‖x‖∞)`` (∞-norm) share a label."""
+    """Labels ``0..S-1``: points whose every coordinate agrees within ``tol·max(1, |x_j|)``
+    share a label (coordinatewise, so that a far root's small coordinates are compared on their
+    own scale: (−1e8, 1.41) and (−1e8, −1.41) are two roots)."""
     points = np.asarray(points)
     n = len(points)
     labels = -np.ones(n, dtype=np.int64)
     if n == 0:
         return labels
-    scale = np.maximum(1.0, np.abs(points).max(axis=1))
+    mag = np.maximum(1.0, np.abs(points))
     order = np.argsort(points[:, 0].real if points.shape[1] else np.zeros(n))
     key = points[order, 0].real if points.shape[1] else np.zeros(n)
     nxt = 0
@@ -251,13 +272,13 @@ def cluster_points(points: np.ndarray, tol: float) -> np.ndarray:
         if labels[a] >= 0:
             continue
         labels[a] = nxt
-        width = tol * max(scale[a], 1.0) * 4
+        width = 4 * tol * max(1.0, abs(key[a_pos]))
         b_pos = a_pos + 1
         while b_pos < n and key[b_pos] - key[a_pos] <= width:
             b = order[b_pos]
             if labels[b] < 0:
-                d = np.abs(points[a] - points[b]).max()
-                if d <= tol * max(scale[a], scale[b]):
+                d = np.abs(points[a] - points[b])
+                if np.all(d <= tol * np.maximum(mag[a], mag[b])):
                     labels[b] = nxt
             b_pos += 1
         nxt += 1

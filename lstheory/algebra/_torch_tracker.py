@@ -67,6 +67,8 @@ class TrackerOptions:
     endgame_end: float = 1e-10
     valuation_tol: float = 1e-3
     infinity_early_tol: float = 1e-4
+    cond_growth: float = 1e4
+    cond_rate: float = 0.1
     cauchy_start: float = 0.025
     cauchy_samples: int = 8
     max_winding: int = 12
@@ -105,6 +107,16 @@ class TrackResult:
     winding: np.ndarray
     steps: np.ndarray
     endgame: np.ndarray  # how each path was decided: one of ENDGAMES
+    # the evidence of the classification, per path (NaN where not measured): the valuation of
+    # z_0 at the last checkpoint (≈ 0 for a finite endpoint, > 0 towards infinity) and
+    # |z_0|/‖z‖₂ at the endpoint
+    valuation: np.ndarray | None = None
+    x0: np.ndarray | None = None
+
+    def evidence(self) -> dict[str, np.ndarray]:
+        """Per-path evidence for :class:`RootSet`: valuation, winding, condition, x0, endgame."""
+        return {"valuation": self.valuation, "winding": self.winding,
+                "condition": self.condition, "x0": self.x0, "endgame": self.endgame}
 
 
 # ---------------------------------------------------------------------------- the homotopy
@@ -169,6 +181,17 @@ class _Homotopy:
         if not self.shared:
             self.coeffs = coeffs
             self.system_of = torch.as_tensor(system_of, dtype=torch.long, device=device)
+
+    def set_row_scale(self, degrees, scale):
+        """The target system's row scales d_i Σ_k |c_ik|: ``scale[S, n]`` (one row per system,
+        or one shared row)."""
+        self.degrees = torch.as_tensor(degrees, dtype=torch.float64, device=self.device)
+        self._row_scale = torch.as_tensor(scale, dtype=torch.float64, device=self.device)
+
+    def row_scale(self, rows):
+        if self._row_scale.shape[0] == 1:
+            return self._row_scale.expand(len(rows), -1)
+        return self._row_scale[self.system_of[rows]]
 
     def monomials(self, z):
         B = z.shape[0]
@@ -247,6 +270,25 @@ def _solve(J, b):
             except RuntimeError:
                 pass
     return out.squeeze(-1) if vec else out
+
+
+def _scaled_cond(hom, J, z, rows, rowwise=False):
+    """The scaled projective condition number at z: cond([D ∂F^h/∂z; z̄ᵀ/‖z‖]) with the chart
+    row dropped and row i of ∂F^h/∂z divided by d_i Σ_k |c_ik| ‖z‖∞^{d_i−1} (the target
+    system's coefficients, :meth:`_Homotopy.set_row_scale`): invariant under scaling z or an
+    equation, so a far finite root is as well conditioned as it is in projective space, while
+    a row that vanishes at a singular point is not scaled back up. ``rowwise``: each row
+    divided by its own norm instead (HomotopyContinuation.jl's row scaling; blind to rows that
+    vanish, but it does not grow along the path to a far regular root whose coefficient-scaled
+    condition number is large)."""
+    if rowwise:
+        rs = torch.linalg.vector_norm(J[:, :-1, :], dim=-1)
+    else:
+        zn = _norm(z).clamp_min(1e-300)
+        rs = hom.row_scale(rows) * zn.unsqueeze(-1) ** (hom.degrees - 1)
+    Jf = J[:, :-1, :] / rs.clamp_min(1e-300).unsqueeze(-1)
+    u = (z / torch.linalg.vector_norm(z, dim=-1, keepdim=True).clamp_min(1e-300)).conj()
+    return _cond(torch.cat([Jf, u.unsqueeze(1)], 1))
 
 
 def _cond(J):
@@ -495,6 +537,15 @@ class _Watch:
         # the first checkpoint below cauchy_start: where the Cauchy endgame starts, if needed
         self.cs_z, self.cs_t = z.clone(), torch.full((B,), t0, **f64)
         self.cs_set = torch.zeros(B, dtype=torch.bool, device=dev)
+        # the evidence: the last valuation estimate of z_0 (ν = Re μ) and its drift
+        self.nu = torch.full((B,), math.nan, **f64)
+        self.drift = torch.full((B,), math.nan, **f64)
+        # condition numbers along the path: coefficient-scaled at the last checkpoint, and the
+        # row-wise one where the valuation settled
+        self.kappa = torch.full((B,), math.nan, **f64)
+        self.kappa_ref = torch.full((B,), math.inf, **f64)
+        self.lt_ref = torch.zeros((B,), **f64)
+        self.zn_prev = torch.full_like(z, complex("nan"))  # Newton's endpoint, last checkpoint
 
     def __call__(self, idx, z, t):
         self.t_last[idx] = t.abs()
@@ -515,37 +566,67 @@ class _Watch:
         mu = torch.complex(torch.log(q.abs()), torch.angle(q)) / (lt - self.cp_lt[i])
         # over one window (t falls F ≥ 2-fold) a finite endpoint's μ moves by at least
         # ν |a/(c t^ν)| (1 − F^−ν): the drift seen bounds |a| by |z_0| drift / that
-        drift = (mu - self.mu_ref[i]).abs().clamp_min(o.valuation_tol)
+        raw_drift = (mu - self.mu_ref[i]).abs()
+        drift = raw_drift.clamp_min(o.valuation_tol)
         self.mu_ref[i] = mu
+        self.nu[i], self.drift[i] = mu.real, raw_drift
         nu = mu.real.clamp_min(1e-3)
         gain = 1 - torch.exp((lt - self.cp_lt[i]) * nu)
         bound = z[:, 0].abs() * drift / (nu * gain)
         scale = _norm(z).clamp_min(1e-300)
         passing = (mu.real >= 1.0 / o.max_winding) & (bound <= o.infinity_early_tol * scale)
         self.windows[i] = torch.where(passing, self.windows[i] + 1, 0)
-        infinite = self.windows[i] >= 2
         move = _norm(z - prev)
         prev_lt = self.cp_lt[i]
         first = ~self.cs_set[i] & (lt <= math.log(o.cauchy_start))
         self.cs_z[i[first]], self.cs_t[i[first]] = z[first], torch.exp(lt[first])
         self.cs_set[i[first]] = True
         self.cp_z[i], self.cp_lt[i] = z, lt
-        label = torch.where(infinite, AT_INFINITY, 0)
-        # finite-looking paths: try to finish at t = 0 (a regular endpoint)
-        try_ = ~infinite & (mu.abs() < 0.25)
-        if bool(try_.any()):
-            k = try_.nonzero().squeeze(1)
-            zk, rk = z[k], self.rows[i[k]]
-            zero = torch.zeros(len(k), dtype=CDTYPE, device=z.device)
-            # the secant through the last two checkpoints, extrapolated to t = 0
-            tk, tp = torch.exp(lt[k]), torch.exp(prev_lt[k])
-            z_lin = zk - (prev[k] - zk) * (tk / (tp - tk)).unsqueeze(-1)
-            zn, conv, _, _ = _newton(self.hom, z_lin, zero, rk, o, 4)
-            _, J, _ = self.hom.evaluate(zn, zero, rk, need_t=False)
-            good = (conv & (_cond(J) < o.singular_cond)
-                    & (_norm(zn - zk) <= 2 * move[k] + 1e-9 * scale[k]))
-            self.z_final[i[k[good]]] = zn[good]
-            label[k[good]] = REGULAR
+        label = torch.zeros_like(self.windows[i])
+        # every path first tries to finish at t = 0: Newton there (in projective coordinates,
+        # from the secant through the last two checkpoints) converging to a well-conditioned
+        # point near the path ends it, wherever z_0 is heading (a far finite root's z_0 falls
+        # like t until t ~ |z_0(0)|, as if it went to infinity; the classification decides
+        # from the endpoint's own z_0)
+        zero = torch.zeros(len(i), dtype=CDTYPE, device=z.device)
+        tk, tp = torch.exp(lt), torch.exp(prev_lt)
+        z_lin = z - (prev - z) * (tk / (tp - tk)).unsqueeze(-1)
+        zn, conv, _, _ = _newton(self.hom, z_lin, zero, self.rows[i], o, 4)
+        H, J, _ = self.hom.evaluate(zn, zero, self.rows[i], need_t=False)
+        kap = _scaled_cond(self.hom, J, zn, self.rows[i])
+        # the endpoint must be resolved on its own scale |z_0(0)|, so that the small coordinates
+        # of a far root (O(z_0) in projective terms) are right: the path is already within
+        # |z_0(0)|/10 of it, or Newton from the previous checkpoint reached the same point to
+        # endgame_tol·|z_0(0)|, or z_0(0) is zero to working precision (no larger than the next
+        # Newton correction to it: a regular point at infinity)
+        z0n = zn[:, 0].abs()
+        dz0 = _solve(J, H)[:, 0].abs()
+        agree = _norm(zn - self.zn_prev[i]) <= o.endgame_tol * z0n
+        self.zn_prev[i] = torch.where(conv.unsqueeze(-1), zn, complex("nan"))
+        resolved = ((move <= 0.1 * z0n) | agree
+                    | (z0n <= RESOLVED * (dz0 + EPS * _norm(zn))))
+        good = (conv & (kap < o.singular_cond) & resolved
+                & (_norm(zn - z) <= 2 * move + 1e-9 * scale))
+        self.z_final[i[good]] = zn[good]
+        label[good] = REGULAR
+        # the rest: at infinity when the valuation of z_0 has been steady and positive over two
+        # windows, bounds any finite endpoint beyond 1/infinity_early_tol, and the path nears a
+        # singular point: its row-wise scaled projective condition number κ has grown since
+        # the valuation settled, ``cond_growth``-fold (HomotopyContinuation.jl's test) or like a
+        # power κ ∝ t^−β with β ≥ ``cond_rate``. A path to a far *regular* root keeps κ flat (it
+        # tends to the root's own κ) and is tracked on until Newton at t = 0 takes it; paths to
+        # singular points at infinity where κ stays flat (rows that vanish, which row scaling
+        # hides) are decided at t = 0 by Newton or the Cauchy endgame instead
+        _, Jt, _ = self.hom.evaluate(z, torch.exp(lt).to(CDTYPE), self.rows[i], need_t=False)
+        kappa = _scaled_cond(self.hom, Jt, z, self.rows[i], rowwise=True)
+        self.kappa[i] = _scaled_cond(self.hom, Jt, z, self.rows[i])
+        start = passing & (self.windows[i] == 1)
+        self.kappa_ref[i[start]], self.lt_ref[i[start]] = kappa[start], lt[start]
+        growth = kappa / self.kappa_ref[i]
+        rate = torch.log(growth) / (self.lt_ref[i] - lt).clamp_min(1e-300)
+        grown = (growth >= o.cond_growth) | ((rate >= o.cond_rate) & (growth > 1))
+        infinite = ~good & (self.windows[i] >= 2) & grown
+        label[infinite] = AT_INFINITY
         self.label[i] = label
         return label > 0
 
@@ -565,6 +646,8 @@ def _run(hom, z0, rows, opts, n_vars, refine):
     ok = torch.zeros_like(regular)
     winding = torch.zeros(B, dtype=torch.long, device=dev)
     how = torch.zeros(B, dtype=torch.long, device=dev)  # an index into ENDGAMES
+    valuation = torch.full((B,), math.nan, dtype=torch.float64, device=dev)
+    drift = torch.full_like(valuation, math.nan)
     live = ok1.nonzero().squeeze(1)
     if live.numel():
         L = live.numel()
@@ -580,6 +663,7 @@ def _run(hom, z0, rows, opts, n_vars, refine):
         ok[live[reg | inf]] = True
         winding[live[reg]] = 1
         how[live] = lab
+        valuation[live], drift[live] = watch.nu, watch.drift
         rest = (~(reg | inf)).nonzero().squeeze(1)
         if rest.numel():
             need = live[rest]
@@ -588,67 +672,189 @@ def _run(hom, z0, rows, opts, n_vars, refine):
             zero = torch.zeros(len(need), dtype=CDTYPE, device=dev)
             zn, conv, _, _ = _newton(hom, torch.nan_to_num(est), zero, rows[need], opts, 3)
             _, J, _ = hom.evaluate(zn, zero, rows[need], need_t=False)
-            reg = good & (w == 1) & conv & (_cond(J) < opts.singular_cond)
+            kap = _scaled_cond(hom, J, zn, rows[need])
+            reg = good & (w == 1) & conv & (kap < opts.singular_cond)
             z_end[need] = torch.where(reg.unsqueeze(-1), zn, est)
             regular[need] = reg
             winding[need] = w
             ok[need] = good
             how[need] = CAUCHY
-    return _classify(z_end, ok, regular, winding, steps, opts, n_vars, refine,
-                     rows.cpu().numpy(), infinite.cpu().numpy()) + [how.cpu().numpy()]
+    out = _classify(z_end.cpu().numpy(), ok.cpu().numpy(), regular.cpu().numpy(),
+                    winding.cpu().numpy(), infinite.cpu().numpy(), opts, n_vars, refine,
+                    rows.cpu().numpy())
+    return out + [steps.cpu().numpy(), valuation.cpu().numpy(), how.cpu().numpy()]
 
 
-def _classify(z, ok, regular, winding, steps, opts, n_vars, refine, rows, infinite):
-    zn = z.cpu().numpy()
-    okn, regn, wn = ok.cpu().numpy(), regular.cpu().numpy(), winding.cpu().numpy()
-    scale = np.abs(zn).max(axis=1)
-    with np.errstate(all="ignore"):
-        ratio = np.abs(zn[:, 0]) / np.maximum(scale, 1e-300)
-        x = zn[:, 1:] / zn[:, :1]
-    finite = okn & ~infinite & (ratio > opts.infinity_tol)
-    points = np.full((len(zn), n_vars), np.nan + 0j)
-    residual = np.full(len(zn), np.nan)
-    condition = np.full(len(zn), np.inf)
-    if finite.any():
-        points[finite], residual[finite], condition[finite] = refine(
-            x[finite], regn[finite], rows[finite])
+EPS = float(np.finfo(float).eps)
+RESOLVED = 100.0  # z_0 counts as nonzero above RESOLVED·κ·ε (regular) or infinity_tol
+
+
+def _classify(z, ok, regular, winding, infinite, opts, n_vars, refine, rows):
+    """Statuses from the endpoints in projective coordinates. A path is at infinity when its
+    valuation stopped it early, or when its endpoint's z_0 is zero to the endpoint's accuracy:
+    |z_0|/‖z‖₂ ≤ 100 (|Δz_0| + ε) (Δz_0 the last projective Newton correction) for a regular
+    endpoint (so finite roots up to ‖x‖ ≈ 1e13 are resolved), ``infinity_tol`` for a singular
+    one (the Cauchy endgame's accuracy). A finite endpoint is regular when its winding number is
+    1 and κ < ``singular_cond``. Returns [points, status, residual, condition, winding, x0]."""
+    B = len(z)
+    points = np.full((B, n_vars), np.nan + 0j)
+    residual = np.full(B, np.nan)
+    condition = np.full(B, np.inf)
+    x0 = np.full(B, np.nan)
+    accuracy = np.full(B, np.nan)
+    dz0 = np.full(B, np.nan)
+    cand = ok & ~infinite
+    if cand.any():
+        zr, res, kappa, x, acc, d0 = refine(z[cand], regular[cand], rows[cand])
+        residual[cand], condition[cand], accuracy[cand], dz0[cand] = res, kappa, acc, d0
+        x0[cand] = np.abs(zr[:, 0]) / np.linalg.norm(zr, axis=1)
+        points[cand] = x
+    reg = regular & (winding <= 1) & (condition < opts.singular_cond)
+    # z_0 of a regular endpoint is known to its last Newton correction (κ ε where that
+    # correction is not finite); converging to z_0 = 0, Newton's iterates shrink quadratically
+    # and |z_0| ≪ |Δz_0|; converged to a far root, |z_0| ≫ |Δz_0|
+    noise = np.where(np.isfinite(dz0), dz0, condition * EPS)
+    floor = np.where(reg, RESOLVED * (noise + EPS), opts.infinity_tol)
     status = []
-    for k in range(len(zn)):
-        if not okn[k]:
+    for k in range(B):
+        if not ok[k]:
             status.append(PathStatus.FAILED)
-        elif not finite[k]:
+        elif infinite[k] or not x0[k] > floor[k]:
             status.append(PathStatus.AT_INFINITY)
         elif not residual[k] <= opts.residual_tol:
             status.append(PathStatus.FAILED)
-        elif condition[k] > opts.singular_cond or wn[k] > 1 or not regn[k]:
+        elif reg[k] and not accuracy[k] <= opts.residual_tol:  # Newton did not settle
+            status.append(PathStatus.FAILED)
+        elif not reg[k]:
             status.append(PathStatus.SINGULAR)
         else:
             status.append(PathStatus.FINITE)
-    return [points, status, residual, condition, wn, steps.cpu().numpy()]
+    points[[s not in (PathStatus.FINITE, PathStatus.SINGULAR) for s in status]] = np.nan
+    return [points, status, residual, condition, winding, x0]
 
 
-def _affine_refiner(compiled: CompiledSystem, coeff_of_rows):
-    """``refine(x, regular, rows)``: Newton on F(x) = 0 (regular points only), then relative
-    residuals ‖F‖∞ / max(1, max|c|) and condition numbers σ_max/σ_min of ∂F/∂x."""
+def _projective_refiner(compiled: CompiledSystem, coeff_of_rows):
+    """``refine(z, regular, rows)``: Newton on the homogenised target system in projective
+    coordinates (regular endpoints only; ‖z‖₂ = 1, the update orthogonal to z) and there the
+    scaled projective condition number κ = cond([D ∂F^h/∂z; z̄ᵀ]) (row i divided by
+    d_i Σ_k |c_ik| ‖z‖∞^{d_i−1}, as in :func:`_scaled_cond`), invariant under scaling z, x or
+    an equation, so a far finite root is judged like a near one. Affine points x = z_{1:}/z_0
+    are polished by affine Newton (regular points,
+    :func:`_affine_polish`; the accuracy is the size of the next step, coordinatewise); the
+    residual is the normwise backward error at the point's own scale (:func:`_backward_error`).
+    Returns (z, residual, κ, x, accuracy, |Δz_0| of the last projective Newton step)."""
+    hexp = _homogeneous_terms(compiled)
+    N = compiled.n_equations
 
-    def refine(x, regular, rows):
-        c = coeff_of_rows(rows)  # [B, T]
-        x = x.copy()
+    def refine(z, regular, rows):
+        c = coeff_of_rows(rows)
+        z = z / np.linalg.norm(z, axis=1, keepdims=True)
+        idx = np.flatnonzero(regular)
+        dz0 = np.full(len(z), np.nan)  # |Δz_0| of the last projective Newton step
         for _ in range(3):
-            F, J = _eval_affine(compiled, x, c)
-            for k in np.flatnonzero(regular):
-                try:
-                    x[k] = x[k] - np.linalg.solve(J[k], F[k])
-                except np.linalg.LinAlgError:
-                    pass
-        F, J = _eval_affine(compiled, x, c)
-        res = np.abs(F).max(axis=1) / np.maximum(1.0, np.abs(c).max(axis=1))
+            if not len(idx):
+                break
+            F, J = _eval_homogeneous(hexp, compiled.term_eq, N, z[idx], c[idx])
+            A = np.concatenate([J, z[idx].conj()[:, None, :]], 1)
+            b = np.concatenate([F, np.zeros((len(idx), 1))], 1)
+            dz = _np_solve(A, b)
+            good = np.isfinite(dz).all(1)
+            zi = z[idx] - np.where(good[:, None], dz, 0)
+            z[idx] = zi / np.linalg.norm(zi, axis=1, keepdims=True)
+            dz0[idx] = np.where(good, np.abs(dz[:, 0]), np.nan)
+        _, J = _eval_homogeneous(hexp, compiled.term_eq, N, z, c)
         with np.errstate(all="ignore"):
-            sv = np.linalg.svd(J, compute_uv=False)
-            cond = sv[:, 0] / sv[:, -1]
-        return x, res, np.where(np.isfinite(cond), cond, np.inf)
+            zmax = np.abs(z).max(1)[:, None] ** (np.asarray(compiled.degrees) - 1)
+            Jn = J / (_row_scale(compiled, c) * zmax)[:, :, None]
+            A = np.concatenate([np.nan_to_num(Jn, nan=0.0), z.conj()[:, None, :]], 1)
+            sv = np.linalg.svd(A, compute_uv=False)
+            kappa = sv[:, 0] / sv[:, -1]
+            x = z[:, 1:] / z[:, :1]
+        x, res, acc = _affine_polish(compiled, x, c, regular)
+        return z, res, np.where(np.isfinite(kappa), kappa, np.inf), x, acc, dz0
 
     return refine
+
+
+def _row_scale(compiled, c):
+    """d_i Σ_k |c_ik| per system and equation: ``c[S, T]`` → ``[S, N]``."""
+    c = np.abs(np.atleast_2d(c))
+    out = np.zeros((len(c), compiled.n_equations))
+    np.add.at(out.T, compiled.term_eq, c.T)
+    return out * np.asarray(compiled.degrees, dtype=float)
+
+
+def _np_solve(A, b):
+    """A⁻¹ b per batch entry; NaN rows where A is singular."""
+    try:
+        return np.linalg.solve(A, b[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        out = np.full(b.shape, np.nan + 0j)
+        for k in range(len(b)):
+            try:
+                out[k] = np.linalg.solve(A[k], b[k])
+            except np.linalg.LinAlgError:
+                pass
+        return out
+
+
+def _backward_error(compiled, x, c):
+    """F[B, N], J[B, N, n] and the normwise backward error at the point's own scale,
+    max_i |F_i(x)| / Σ_k |c_ik| s^{|α_k|} with s = max(1, ‖x‖∞) (in homogeneous coordinates
+    scaled to ‖z‖∞ = 1: |F_i^h(z)| / Σ_k |c_ik|); NaN where x is not finite."""
+    F, J = _eval_affine(compiled, x, c)
+    with np.errstate(all="ignore"):
+        s = np.maximum(1.0, np.abs(x).max(1))
+        deg = compiled.term_exp.sum(1)
+        size = np.zeros(F.shape)
+        np.add.at(size.T, compiled.term_eq, (np.abs(c) * s[:, None] ** deg).T)
+        eta = (np.abs(F) / np.maximum(size, 1e-300)).max(1)
+    return F, J, np.where(np.isfinite(x).all(1), eta, np.nan)
+
+
+def _affine_polish(compiled, x, c, regular):
+    """Affine Newton on the regular finite points while the steps shrink (up to five), measured
+    coordinatewise, |Δx_j| / max(1, |x_j|): for a far root x = z/z_0 carries z_0's relative
+    error and its O(1) coordinates are only resolved here. Returns (x, backward error, the
+    size of the next Newton step (coordinatewise; NaN for points not polished))."""
+    acc = np.full(len(x), np.nan)
+    idx = np.flatnonzero(regular & np.isfinite(x).all(1))
+    x = x.copy()
+    xi, ci = x[idx], c[idx]
+    prev = np.full(len(idx), np.inf)
+    moving = np.ones(len(idx), dtype=bool)
+    for _ in range(6):
+        F, J, _ = _backward_error(compiled, xi, ci)
+        with np.errstate(all="ignore"):
+            dx = _np_solve(J, F)
+            rel = (np.abs(dx) / np.maximum(1.0, np.abs(xi))).max(1)
+        rel = np.where(np.isfinite(rel), rel, np.inf)
+        moving &= rel < prev
+        if not moving.any():
+            break
+        xi = np.where(moving[:, None], xi - np.nan_to_num(dx), xi)
+        prev = np.where(moving, rel, prev)
+    acc[idx] = np.minimum(prev, rel) if len(idx) else prev
+    x[idx] = xi
+    return x, _backward_error(compiled, x, c)[2], acc
+
+
+def _eval_homogeneous(hexp, term_eq, N, z, c):
+    """F^h[B, N] and ∂F^h/∂z[B, N, n+1] at z[B, n+1]; ``hexp[T, n+1]`` the homogeneous
+    exponents, ``c[B, T]`` the term coefficients."""
+    B, nz = z.shape
+    with np.errstate(all="ignore"):
+        mons = np.prod(z[:, None, :] ** hexp[None], axis=-1) * c
+    F = np.zeros((B, N), dtype=complex)
+    np.add.at(F.T, term_eq, mons.T)
+    J = np.zeros((B, N, nz), dtype=complex)
+    for j in range(nz):
+        e = hexp.copy()
+        e[:, j] = np.maximum(e[:, j] - 1, 0)
+        with np.errstate(all="ignore"):
+            d = np.prod(z[:, None, :] ** e[None], axis=-1) * c * hexp[:, j]
+        np.add.at(J[:, :, j].T, term_eq, d.T)
+    return F, J
 
 
 def _eval_affine(compiled: CompiledSystem, x, c):
@@ -706,10 +912,16 @@ def _rng_complex(rng, *shape):
 
 
 def _split(flat, S, M) -> list[TrackResult]:
-    *arrays, how = flat
+    points, status, residual, condition, winding, x0, steps, valuation, how = flat
     names = np.array(ENDGAMES)
-    return [TrackResult(*(a[s * M:(s + 1) * M] for a in arrays), names[how[s * M:(s + 1) * M]])
-            for s in range(S)]
+
+    out = []
+    for s in range(S):
+        cut = slice(s * M, (s + 1) * M)
+        out.append(TrackResult(points[cut], status[cut], residual[cut], condition[cut],
+                               winding[cut], steps[cut], names[how[cut]],
+                               valuation=valuation[cut], x0=x0[cut]))
+    return out
 
 
 def _retrack_jumps(hom, z0, rows, system_of, opts, n_vars, refine, result):
@@ -780,7 +992,8 @@ def track_total_degree(
                     None if S == 1 else system_of)
     z0 = torch.as_tensor(np.tile(zs, (S, 1)), dtype=CDTYPE, device=device)
     rows = torch.arange(S * M, device=device)
-    refine = _affine_refiner(compiled, lambda r: C[system_of[r]])
+    hom.set_row_scale(degrees, _row_scale(compiled, C))
+    refine = _projective_refiner(compiled, lambda r: C[system_of[r]])
     with _threads(device, S * M):
         result = _run(hom, z0, rows, opts, n, refine)
         result = _retrack_jumps(hom, z0, rows, system_of, opts, n, refine, result)
@@ -851,7 +1064,8 @@ def _detour(compiled, p0, X0, P1, results, rng, options, device) -> bool:
         r.status[:] = [PathStatus.FAILED] * len(r.status)
         for k, m in enumerate(go):
             r.status[m] = new.status[k]
-            for field in ("points", "residual", "condition", "winding", "endgame"):
+            for field in ("points", "residual", "condition", "winding", "endgame", "valuation",
+                          "x0"):
                 getattr(r, field)[m] = getattr(new, field)[k]
             r.steps[m] += leg1.steps[m] + new.steps[k]
     return True
@@ -885,6 +1099,7 @@ def _track_parameter(compiled, start_parameters, start_solutions, target_paramet
     z0 = torch.as_tensor(np.tile(zs, (S, 1)), dtype=CDTYPE, device=device)
     rows = torch.arange(S * M, device=device)
     C1 = compiled.term_coefficients(P1)
-    refine = _affine_refiner(compiled, lambda r: C1[system_of[r]])
+    hom.set_row_scale(compiled.degrees, _row_scale(compiled, C1))
+    refine = _projective_refiner(compiled, lambda r: C1[system_of[r]])
     with _threads(device, S * M):
         return _split(_run(hom, z0, rows, opts, n, refine), S, M)
