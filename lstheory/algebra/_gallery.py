@@ -10,7 +10,8 @@ from .._errors import InvalidArgument, UnknownName
 from .._random import numpy_rng
 from ._system import PolynomialSystem
 
-__all__ = ["katsura", "cyclic", "random_dense", "GalleryEntry", "gallery", "GALLERY"]
+__all__ = ["katsura", "cyclic", "random_dense", "GalleryEntry", "gallery", "GALLERY", "SHAPES",
+           "shape"]
 
 
 def _check_n(n, low, high=None):
@@ -109,3 +110,38 @@ def gallery(name: str, *, seed: int = 0) -> GalleryEntry:
         return GalleryEntry(name, cyclic(n), 70, 10, "Björck & Fröberg 1991")
     return GalleryEntry(name, random_dense([2] * n, seed=seed), 2**n, None,
                         "Bezout: generic dense systems attain Π d_i")
+
+
+# small systems of each shape phc treats differently (its linear, univariate and direct solvers,
+# or a homotopy), with far roots and with roots at infinity: (equations, variables, finite, real)
+_SHAPES = {
+    "linear": (["x + 2*y - 1", "3*x - y + 2"], "x y", 1, 1),
+    "triangular": (["x**2 - 2", "x*y - 1"], "x y", 2, 2),
+    "triangular-far": (["x*y - 1", "x - 1000"], "x y", 1, 1),
+    "one-variable": (["x**3 - 2*x + 1"], "x", 3, 3),
+    "one-variable-complex": (["x**4 + 1"], "x", 4, 0),
+    "product": (["(x - 1)*(x - 2)", "(y - 3)*(y + 1)"], "x y", 4, 4),
+    "dense": (None, "x y", 4, None),
+    "far-roots": (["1e-5*x**2 + x - 1", "y**2 - 2"], "x y", 4, 4),
+    "at-infinity": (["x*y - 1", "x**2 - y - 1"], "x y", 3, 1),
+}
+SHAPES = tuple(_SHAPES)
+
+
+def shape(name: str) -> GalleryEntry:
+    """A small system of the shape ``name`` (one of :data:`SHAPES`) with its known finite and
+    real counts (all roots regular): linear, triangular (with a far root, and roots at
+    infinity), one-variable, product, dense (real count not known in closed form), far roots
+    (x ≈ −1e5, issue 15), roots at infinity (x y = 1, x² − y = 1: x³ − x − 1 = 0, one of four
+    paths diverges)."""
+    if name not in _SHAPES:
+        raise UnknownName("name", name, SHAPES)
+    eqs, names, finite, real = _SHAPES[name]
+    if eqs is None:
+        system = random_dense([2, 2], seed=3)
+    else:
+        syms = sympy.symbols(names, seq=True)
+        local = {str(v): v for v in syms}
+        system = PolynomialSystem.from_sympy(
+            [sympy.sympify(e, locals=local, rational=False) for e in eqs], syms, name=name)
+    return GalleryEntry(name, system, finite, real, "closed form" if eqs else "Bezout")

@@ -10,6 +10,10 @@ phc's traps, and what this module does about each:
 * Paths that diverge are dropped (or listed as failures): the number of paths tracked is read
   from the root counts, and every path that is not in the final list is reported as ``failed``
   (phc does not tell diverged from failed).
+* Some systems phc solves without a homotopy, and then writes no root count: one equation in
+  one unknown (its univariate solver), linear systems, and systems it solves equation by
+  equation (``x·y − 1 = 0, x − 1000 = 0``). The route is read from the output file
+  (:func:`_route`, ``RootSet.info["phc_route"]``); there every solution is listed.
 * Multitasking (``-tN``) changes what the lists hold, and a multiple root appears once per
   path: solutions are classified and deduplicated here, never counted from phc's summary.
 
@@ -128,6 +132,35 @@ def _root_count(output: str) -> int | None:
     return min(counts[k] for k in keys) if keys else None
 
 
+# what phc writes when it runs a homotopy: then the root count says how many paths ran
+_HOMOTOPY_MARKS = ("ROOT COUNTS", "START SYSTEM", "START SOLUTIONS", "CONTINUATION PARAMETERS")
+
+
+def _route(output: str, n_listed: int) -> tuple[str, int | None]:
+    """How phc solved the system, and how many paths it tracked (``None``: cannot tell).
+
+    phc -b takes one of several routes, each with its own output file:
+
+    * a homotopy (root counts, a start system, path tracking): the paths are the root count;
+    * its univariate solver (one equation in one unknown: "APPROXIMATED ROOTS"), its linear
+      solver, and its direct solver for systems it can solve equation by equation (such as
+      ``x·y − 1 = 0, x − 1000 = 0``): no path is tracked, every solution is listed, and the
+      output writes no root count. Then each listed solution counts as one path (none failed)."""
+    if any(mark in output for mark in _HOMOTOPY_MARKS):
+        return "homotopy", _root_count(output)
+    if "APPROXIMATED ROOTS" in output:
+        return "univariate solver", n_listed
+    refined = re.search(r"A list of (\d+) solutions has been refined", output)
+    if refined is not None:
+        if int(refined.group(1)) != n_listed:
+            raise PhcError(f"phc's direct solve refined {refined.group(1)} solutions but listed "
+                           f"{n_listed}")
+        return "direct solve", n_listed
+    if "THE SOLUTIONS" in output:
+        return "linear solver", n_listed
+    return "unknown", None
+
+
 class _Terminated(BaseException):
     """SIGTERM arrived during a phc run (raised so that every ``with`` block cleans up)."""
 
@@ -204,10 +237,11 @@ def solve_phc(
     solver = _phcpy()
     if solver is not None and shutil.which("phc") is None:
         sols, n_paths = _solve_phcpy(solver, system, names, tasks)
+        route = "phcpy"
     else:
-        sols, n_paths = _solve_exe(system, names, seed, tasks, timeout)
+        sols, n_paths, route = _solve_exe(system, names, seed, tasks, timeout)
     elapsed = time.perf_counter() - t0
-    return _rootset(system, sols, n_paths, seed, tasks, elapsed, real_tol, cluster_tol)
+    return _rootset(system, sols, n_paths, seed, tasks, elapsed, real_tol, cluster_tol, route)
 
 
 def _check_square(system: PolynomialSystem) -> None:
@@ -237,16 +271,13 @@ def _solve_exe(system, names, seed, tasks, timeout):
     if "THE SOLUTIONS" not in text:
         raise PhcError("phc wrote no solution list into its input file (the run failed)")
     sols = parse_solutions(text.split("THE SOLUTIONS", 1)[1].split(":", 1)[1], names)
-    n_paths = _root_count(output)
-    if n_paths is None and system.n_variables == 1:
-        n_paths = system.degrees[0]  # phc's univariate solver: all roots, no root count
-    elif n_paths is None and max(system.degrees) == 1:
-        n_paths = 1  # phc's linear solver
+    route, n_paths = _route(output, len(sols))
     if n_paths is None:
-        raise PhcError("phc's output file states no root count: cannot tell how many paths ran")
+        raise PhcError(f"phc's output file ({route} route) states no root count: cannot tell how "
+                       "many paths ran")
     if len(sols) > n_paths:
         raise PhcError(f"phc listed {len(sols)} solutions but tracked only {n_paths} paths")
-    return sols, n_paths
+    return sols, n_paths, route
 
 
 def _solve_phcpy(solver, system, names, tasks):  # pragma: no cover - phcpy is not installable here
@@ -259,7 +290,8 @@ def _solve_phcpy(solver, system, names, tasks):  # pragma: no cover - phcpy is n
     return parsed, len(parsed)
 
 
-def _rootset(system, sols, n_paths, seed, tasks, elapsed, real_tol, cluster_tol) -> RootSet:
+def _rootset(system, sols, n_paths, seed, tasks, elapsed, real_tol, cluster_tol,
+             route="homotopy") -> RootSet:
     n = system.n_variables
     points = np.full((n_paths, n), np.nan + 0j)
     status = [PathStatus.FAILED] * n_paths
@@ -275,7 +307,10 @@ def _rootset(system, sols, n_paths, seed, tasks, elapsed, real_tol, cluster_tol)
             status[k] = PathStatus.SINGULAR
         else:
             status[k] = PathStatus.FINITE
-    info = {"phc_paths": n_paths, "phc_listed": len(sols), "tasks": tasks}
+    info = {"phc_paths": n_paths, "phc_listed": len(sols), "tasks": tasks, "phc_route": route}
+    if route != "homotopy":
+        info["note"] = (f"phc solved the system by its {route} (no homotopy): every solution is "
+                        "listed, one 'path' each; the Bezout number is not a path count here")
     if n_paths > len(sols):
         info["note"] = (f"phc tracked {n_paths} paths and listed {len(sols)} endpoints; the other "
                         f"{n_paths - len(sols)} diverged or failed (phc does not say which)")
