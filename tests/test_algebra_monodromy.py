@@ -39,7 +39,7 @@ def _start_pair(seed):
     return x0, p
 
 
-@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow)])
 def test_dense_quadrics_reach_bezout(seed):
     S = _dense_family()
     x0, p0 = _start_pair(seed)

@@ -1,0 +1,61 @@
+"""``lstheory roots``: --critical, --start, the common flags and the JSON envelope."""
+
+import json
+
+import pytest
+
+from lstheory.algebra import phc_available
+
+needs_phc = pytest.mark.skipif(not phc_available(), reason="phc missing: apt-get install phcpack")
+pytestmark = pytest.mark.usefixtures("module_one_thread")
+
+
+@needs_phc
+def test_critical_points_of_a_quadratic_net(cli, tmp_path):
+    js, fig = tmp_path / "r.json", tmp_path / "r.png"
+    code, out, err = cli("roots", "--critical", "--net", "2,2,1", "--coeffs", "0,0,1",
+                         "--n-data", "4", "--seed", "0", "--backend", "phc", "--json", js,
+                         "--plot", fig, "--quiet")
+    assert code == 0, out + err
+    assert "gauge 'generic' fixed 3" in out and "minima 1" in out
+    data = json.loads(js.read_text())
+    assert data["schema"] >= 1 and data["command"] == "roots"
+    assert {"lstheory", "torch", "numpy"} <= set(data["versions"])
+    assert data["run"]["seed"] == "0" or data["run"]["seed"] == 0
+    assert data["run"]["options"]["critical"] is True
+    cp = data["critical_points"]
+    assert cp["minima"] == 1 and cp["real_by_morse_index"] == {"0": 1}
+    assert data["counts"]["finite"] >= 1 and data["system"]["bezout_number"] == 75
+    assert fig.stat().st_size > 1000 and fig.read_bytes()[:4] == b"\x89PNG"
+    assert err == ""  # --quiet
+
+
+@needs_phc
+def test_scaling_gauge_reports_the_minimum_as_a_component(cli):
+    code, out, _ = cli("roots", "--critical", "--gauge", "scaling", "--net", "2,2,1",
+                       "--coeffs", "0,0,1", "--n-data", "4", "--backend", "phc", "--quiet")
+    assert code == 0 and "positive-dimensional components" in out and "dimension 1" in out
+
+
+def test_start_monodromy_and_progress(cli, tmp_path):
+    f = tmp_path / "sys.txt"
+    f.write_text("variables: x, y\nx^2 + y^2 = 1\nx - y**3\n")
+    code, out, err = cli("roots", f, "--start", "monodromy", "--budget", "fast")
+    assert code == 0, out + err
+    assert "start: monodromy" in out and "generic root count 6" in out
+    assert "finite       6" in out and "real         2" in out
+    assert "roots:" in err  # progress on stderr without --quiet
+
+
+@pytest.mark.parametrize("args, flag", [
+    (("--critical", "FILE"), "--critical"),
+    (("--net", "2,2,1", "--start", "sideways"), "start"),
+    (("--net", "2,2,1", "--critical", "--gauge", "x"), "gauge"),
+    (("--net", "2,2,1", "--plot", "out.nosuchformat"), "--plot"),
+])
+def test_bad_arguments(cli, tmp_path, args, flag):
+    f = tmp_path / "s.txt"
+    f.write_text("x^2 - 1\n")
+    args = [str(f) if a == "FILE" else a for a in args]
+    code, _, err = cli("roots", *args)
+    assert code == 2 and flag in err
