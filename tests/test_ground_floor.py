@@ -109,8 +109,9 @@ def test_files_are_written_through_io_only():
     assert not offenders, "write through lstheory._io:\n" + "\n".join(offenders)
 
 
-def test_mds_result_json_gets_the_umask(tmp_path):
-    """``ExperimentResult.save_json`` (once its own tmp+rename) now creates files like ``_io``."""
+def test_the_one_writer_creates_files_with_the_umask(tmp_path):
+    """New files get ``0o666 & ~umask`` (0644 under 022, 0600 under 077), not a fixed 0600;
+    every writer in the package goes through this one (test above)."""
     import os
 
     from lstheory._io import write_atomic
