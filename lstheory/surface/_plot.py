@@ -186,6 +186,9 @@ def plot_1d(
         ax.set_ylim(0, loss_max)
     thin_ticks(ax)
     thin_ticks(ax2)
+    lines = ax.lines + ax2.lines  # one key for both axes: colour = quantity, dash = split
+    if lines:
+        ax.legend(lines, [line.get_label() for line in lines], fontsize=7, loc="best")
     if title:
         ax.set_title(title, fontsize=10)
     _save(ax, path)
