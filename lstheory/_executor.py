@@ -425,9 +425,13 @@ def make_executor(workers: int = 1, *, scheduler: str | None = None, cluster: st
                     retries=retries, closers=closers)
 
 
-def add_executor_flags(parser, *, shard: bool = True) -> None:
+def add_executor_flags(parser, *, shard: bool = True, merge: str | None = None) -> None:
     """Add ``--workers``, ``--scheduler``, ``--cluster``, ``--cluster-opt`` (and ``--shard``)
-    to a sub-command's parser (read back with :func:`executor_from_args`)."""
+    to a sub-command's parser (read back with :func:`executor_from_args`). ``merge``: the
+    help of an optional positional ``merge OUT SHARD ...`` (``args.merge``, a list) for
+    commands whose shards are joined by the same command."""
+    if merge is not None:
+        parser.add_argument("merge", nargs="*", metavar="merge OUT SHARD", help=merge)
     g = parser.add_argument_group("running on several workers (Dask)")
     g.add_argument("--workers", type=int, default=1, metavar="N",
                    help="worker processes on this machine (default 1: in this process)")

@@ -1,0 +1,63 @@
+"""``lstheory surface merge OUT SHARD ...``: join the files of ``lstheory surface --shard i/n``
+runs into one surface file (finished when every point is done), with its figure."""
+
+from __future__ import annotations
+
+from .._errors import UsageError
+
+USAGE = "lstheory surface merge OUT SHARD [SHARD ...] [--plot PATH] [--fresh]"
+HELP = ("merge OUT SHARD ...: join the files of --shard runs into OUT (and --plot/--vtp it) "
+        "instead of computing")
+
+
+def wants_merge(args) -> bool:
+    """Whether the command line is ``surface merge ...`` (anything else positional is an
+    error)."""
+    words = getattr(args, "merge", None) or []
+    if words and (words[0] != "merge" or len(words) < 3):
+        raise UsageError("lstheory surface", f"expected {USAGE}")
+    return bool(words)
+
+
+def run_merge(args) -> int:
+    from .._progress import Progress
+    from ..surface import plot_1d, plot_surface
+    from ..surface._distributed import merge_surfaces
+
+    out, shards = args.merge[1], args.merge[2:]
+    progress = Progress(enabled=not args.quiet)
+    surf = merge_surfaces(out, shards, fresh=args.fresh, progress=progress)
+    progress.done()
+    print(surf)
+    if args.plot:
+        if surf.grid.ndim == 1:
+            plot_1d(surf, path=args.plot)
+        else:
+            plot_surface(surf, kind=args.plot_kind, path=args.plot)
+        print(f"  plot: {args.plot}")
+    if getattr(args, "vtp", None):
+        from ..surface import export_vtp
+
+        print(f"  vtp:  {export_vtp(surf, args.vtp)}")
+    if not surf.complete:
+        print(f"  {int((~surf.done).sum())} point(s) missing: merge the remaining shards too")
+        return 3
+    return 0
+
+
+def surface_executor(args):
+    """``(executor or None, shard, out path)`` for a ``surface`` run: the executor the flags
+    ask for (``None`` for the plain in-process loop), the shard, and the shard's own file."""
+    from .._executor import executor_from_args, parse_shard
+    from ..surface._distributed import shard_path
+
+    shard = parse_shard(args.shard)
+    out = args.out if shard is None else str(shard_path(args.out, shard))
+    return executor_from_args(args), shard, out
+
+
+def add_flags(parser) -> None:
+    """The executor flags, ``--shard`` and ``merge OUT SHARD ...`` on ``surface``'s parser."""
+    from .._executor import add_executor_flags
+
+    add_executor_flags(parser, merge=HELP)
