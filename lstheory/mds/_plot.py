@@ -142,7 +142,8 @@ def plot_experiment(result, path: str | os.PathLike | None = None, *, label: str
         kinds=result.kinds,
         label=label,
         ax=axes[0],
-        title=f"{result.name}: classical MDS of {result.layer} ({result.options.metric}),"
+        title=f"{result.name}: classical MDS of {result.layer} ({result.options.metric}"
+        f"{', squared distances' if getattr(result.options, 'squared', False) else ''}),"
         f" seed {result.seed}; numbers: {label.replace('_', ' ')}",
     )
     plot_error_curves(result.runs, result.epochs, result.train_error, ax=axes[1])
