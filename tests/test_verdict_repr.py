@@ -139,7 +139,7 @@ def _results():
 
     from lstheory.algebra import MonodromyResult, RealRootSample
     from lstheory.convex._solver import ConvexFit
-    from lstheory.mds import Dissimilarity, ProcrustesResult
+    from lstheory.mds import Dissimilarity, EigenDiagnostics, ProcrustesResult
     from lstheory.paths import Path, PathCertificate
     from lstheory.surface import Grid, Surface
 
@@ -156,6 +156,7 @@ def _results():
         MonodromyResult(big, big[0], 10, 2, 4, (1, 2), "stall", 1.0),
         ConvexFit(torch.zeros(30, 40, 20), torch.zeros(20), 0.5, tuple(range(1000)), 3, True,
                   "converged", 1.0),
+        EigenDiagnostics(big[0], 0, 0.0, 0.0, 0.9, "no negative eigenvalues"),
     ]
 
 

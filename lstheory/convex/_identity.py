@@ -42,6 +42,10 @@ class TwoLayerCNN:
     pool: int = 0
     activation: str = "linear"
 
+    def __repr__(self) -> str:  # shapes, not the weights
+        return (f"TwoLayerCNN(W {list(self.W.shape)}, alpha {list(self.alpha.shape)}, input "
+                f"{self.input_shape}, pool {self.pool}, activation {self.activation!r})")
+
     @property
     def grid(self) -> tuple[int, ...]:
         return self.geometry.grid(self.input_shape[1:])

@@ -32,6 +32,11 @@ class EigenDiagnostics:
     explained: float
     message: str
 
+    def __repr__(self) -> str:  # the message and counts, not the spectrum
+        return (f"EigenDiagnostics({len(self.eigenvalues)} eigenvalues, {self.n_negative} "
+                f"negative (mass {self.negative_mass:.3g}), explained {self.explained:.3g}: "
+                f"{self.message})")
+
 
 def double_center(a: np.ndarray) -> np.ndarray:
     """``B = −½ J A J`` with ``J = I − 11ᵀ/n``, for squared dissimilarities ``A``."""
