@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .._errors import InvalidArgument, UnknownName
+from .._runtime import resolve_device
 from ._store import TrajectoryStore
 
 __all__ = [
@@ -131,6 +132,7 @@ def cross_gram(
     Memory: two blocks of ``block_size`` rows of the selected layers, plus the result.
     """
     bs = _check_block(block_size)
+    device = resolve_device(device, name="device")
     ma, ca, ia = _source(a, layers, rows)
     mb, cb, ib = _source(b, layers, cols)
     if sum(c.stop - c.start for c in ca) != sum(c.stop - c.start for c in cb):
@@ -277,6 +279,7 @@ def gram_matrix(
     Cost ``n² P / 2`` multiply-adds; memory ``n · w`` stored values plus two ``n × n`` float64
     matrices.
     """
+    device = resolve_device(device, name="device")
     mat, cols, idx = _source(x, layers, indices)
     mixed = _resolve_dtype(dtype, mat)
     n = idx.size
