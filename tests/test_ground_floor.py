@@ -11,6 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -249,6 +250,7 @@ def _entry_points():
     import torch.nn as nn
 
     from lstheory.algebra import ParameterHomotopy, PolynomialSystem, parse_system, solve
+    from lstheory.mds import cross_gram, gram_matrix
     from lstheory.models import train
     from lstheory.surface import random_direction
     from lstheory.surface._evaluate import PointEvaluator
@@ -265,11 +267,14 @@ def _entry_points():
             net, [random_direction(net, seed=0)], device=d),
         "claims.Claim.check": lambda d: __import__("lstheory").get_claim("venturi").check(
             device=d, budget="fast"),
+        "mds.gram_matrix": lambda d: gram_matrix(np.zeros((3, 4)), device=d),
+        "mds.cross_gram": lambda d: cross_gram(np.zeros((3, 4)), np.zeros((3, 4)), device=d),
     }
 
 
 @pytest.mark.parametrize("entry", ["algebra.solve", "algebra.ParameterHomotopy", "models.train",
-                                   "surface.PointEvaluator", "claims.Claim.check"])
+                                   "surface.PointEvaluator", "claims.Claim.check",
+                                   "mds.gram_matrix", "mds.cross_gram"])
 def test_engine_entry_points_check_the_device_first(entry):
     with pytest.raises(InvalidArgument, match=r"^device=gpu is invalid: expected 'cpu'"):
         _entry_points()[entry]("gpu")
