@@ -50,6 +50,8 @@ __all__ = [
     "Unit",
     "UnitResult",
     "add_executor_flags",
+    "check_executor_args",
+    "check_executor_request",
     "executor_from_args",
     "make_executor",
     "parse_cluster_opts",
@@ -361,19 +363,11 @@ def _jobqueue_cluster(kind: str, opts: Mapping[str, Any]):
     return cluster
 
 
-def make_executor(workers: int = 1, *, scheduler: str | None = None, cluster: str | None = None,
-                  cluster_opts: Iterable[str] | Mapping[str, Any] | None = None,
-                  device: str = "cpu", quiet: bool = False, retries: int = 1,
-                  announce: Callable[[str], None] | None = None) -> Executor:
-    """An :class:`Executor` (a context manager) for the choice described in the module
-    docstring; at most one of ``workers > 1``, ``scheduler``, ``cluster``.
-
-    ``announce`` receives one line naming the dashboard address when there is one (default:
-    printed on stderr unless ``quiet``).
-    """
+def check_executor_request(workers: int = 1, scheduler: str | None = None,
+                           cluster: str | None = None, cluster_opts=None) -> list[str]:
+    """Validate a request for :func:`make_executor` without starting anything; returns the
+    flags that ask for Dask (empty: in this process)."""
     workers = _check_workers(workers)
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise InvalidArgument("retries", retries, "an integer ≥ 0")
     chosen = [n for n, on in (("--workers", workers > 1), ("--scheduler", scheduler),
                               ("--cluster", cluster)) if on]
     if len(chosen) > 1:
@@ -384,6 +378,30 @@ def make_executor(workers: int = 1, *, scheduler: str | None = None, cluster: st
         raise UnknownName("cluster", cluster, CLUSTERS).for_cli("--cluster")
     if cluster_opts and cluster is None:
         raise UsageError("lstheory", "--cluster-opt needs --cluster slurm|pbs|sge")
+    if cluster is not None:
+        parse_cluster_opts(cluster, cluster_opts)
+    return chosen
+
+
+def check_executor_args(args) -> None:
+    """Validate the flags of :func:`add_executor_flags` before any work (one-line errors)."""
+    check_executor_request(args.workers, args.scheduler, args.cluster, args.cluster_opt)
+    parse_shard(getattr(args, "shard", None))
+
+
+def make_executor(workers: int = 1, *, scheduler: str | None = None, cluster: str | None = None,
+                  cluster_opts: Iterable[str] | Mapping[str, Any] | None = None,
+                  device: str = "cpu", quiet: bool = False, retries: int = 1,
+                  announce: Callable[[str], None] | None = None) -> Executor:
+    """An :class:`Executor` (a context manager) for the choice described in the module
+    docstring; at most one of ``workers > 1``, ``scheduler``, ``cluster``.
+
+    ``announce`` receives one line naming the dashboard address when there is one (default:
+    printed on stderr unless ``quiet``).
+    """
+    chosen = check_executor_request(workers, scheduler, cluster, cluster_opts)
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise InvalidArgument("retries", retries, "an integer ≥ 0")
     if not chosen:
         return Executor(SerialExecutor(), workers=1, kind="serial", quiet=quiet,
                         retries=retries)

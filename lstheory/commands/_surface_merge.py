@@ -12,8 +12,12 @@ HELP = ("merge OUT SHARD ...: join the files of --shard runs into OUT (and --plo
 
 def wants_merge(args) -> bool:
     """Whether the command line is ``surface merge ...`` (anything else positional is an
-    error)."""
+    error); the executor flags are checked here too, before any work."""
+    from .._executor import check_executor_args
+
     words = getattr(args, "merge", None) or []
+    if hasattr(args, "workers"):
+        check_executor_args(args)
     if words and (words[0] != "merge" or len(words) < 3):
         raise UsageError("lstheory surface", f"expected {USAGE}")
     return bool(words)

@@ -39,9 +39,10 @@ def run(args) -> int:
 
 
 def _run(args, spec: str) -> int:
-    from .._executor import executor_from_args, parse_shard
+    from .._executor import check_executor_args, executor_from_args, parse_shard
     from ..campaign import load_spec, run_campaign
 
+    check_executor_args(args)
     shard = parse_shard(args.shard)
     load_spec(spec, allow_outside=args.allow_outside)  # a bad spec fails before any cluster
     with executor_from_args(args) as ex:
