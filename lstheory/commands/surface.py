@@ -287,9 +287,12 @@ def _check_loss(loss, model, data, spec: str) -> None:
 
 # ---------------------------------------------------------------------------- data and model
 def _data(args):
+    import os
+
     from ..data import DATASETS, dataset_from_file, load_dataset
 
-    if args.data not in DATASETS and (args.data.endswith(".pt") or "/" in args.data):
+    if args.data not in DATASETS and (args.data.endswith((".pt", ".pth")) or os.sep in args.data
+                                      or os.path.exists(args.data)):
         return dataset_from_file(args.data, flag="--data")
     if args.data not in DATASETS:
         raise UnknownName("data", args.data, [*DATASETS, "FILE.pt"]).for_cli("--data")
