@@ -382,3 +382,34 @@ def test_a_callable_loss_equals_the_named_one(seed, n):
         for m in ("train_loss", "test_loss", "train_acc"):
             np.testing.assert_allclose(s[m], named[m], rtol=1e-5, atol=1e-7)
     assert per_sample.provenance["loss"].endswith("<lambda>")
+
+
+@pytest.mark.parametrize("command", [("surface",), ("paths",), ("mds", "embed"),
+                                     ("mds", "experiment"), ("ccnn",)])
+def test_every_engine_command_documents_its_json_and_common_flags(capsys, command):
+    from lstheory.cli import main
+
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    text = capsys.readouterr().out
+    assert "schema" in text and "versions" in text and "--json PATH" in text
+    assert "--quiet" in text and "(default:" in text
+    takes = {"surface": "all", "paths": "all", "experiment": "all", "embed": "no-seed",
+             "ccnn": "seed-only"}[command[-1]]
+    assert ("[--seed SEED]" in text) == (takes != "no-seed")
+    assert ("[--budget {" in text) == (takes == "all")
+    assert ("[--plot PATH]" in text) == (takes != "seed-only")
+
+
+def test_the_json_envelope_names_versions_and_the_run():
+    import argparse
+
+    from lstheory.commands._common import envelope
+
+    args = argparse.Namespace(command="paths", seed=4, device="cpu", json="x.json",
+                              model_arg=["a=1"], budget="fast")
+    d = envelope("paths", args, {"barrier": 0.5})
+    assert d["schema"] == 1 and d["barrier"] == 0.5 and d["run"]["seed"] == 4
+    assert d["run"]["options"] == {"budget": "fast", "device": "cpu", "json": "x.json",
+                                   "model_arg": ["a=1"], "seed": 4}
+    assert d["versions"]["lstheory_source"] and json.loads(json.dumps(d)) == d
