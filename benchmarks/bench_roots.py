@@ -1,20 +1,32 @@
-"""Benchmark: the torch tracker against ``phc -b`` and ``phc -b -t2``; the parameter homotopy
-against a full phc solve per new data set.
+"""Benchmark: the torch tracker (total degree, monodromy) against ``phc -b -t2`` on network
+systems; the [2,2,1] quadratic critical-point system; the parameter homotopy against a full phc
+solve per new data set.
 
     .venv/bin/python benchmarks/bench_roots.py [--repeats 3] [--data-sets 20] [--device cpu]
+        [--sections systems,nets,critical,parameter]
 
-Prints, for each system of ≥ 256 total-degree paths: the paths each route tracks, the counts
-(finite, real) of each route, whether torch agrees with phc -t2 (and whether single-task phc
-differs), the best-of-``repeats`` wall times and the ratio phc-t2 / torch (target ≥ 3 on 2
-cores).
-Then the parameter homotopy: one generic solve, S new data sets tracked in one batch, time per
-data set against ``phc -b -t2`` on the same data (target ≥ 20×). Not a test: numbers only.
+Every timing is interleaved (each round runs every route once, so load from other jobs hits all
+routes alike) and reported as median [min–max] over ``repeats`` rounds; the load average is
+printed before and after. Sections:
+
+* ``systems``: katsura-8, quadrics-8 and the [3,2,1] z² net with biases (≥ 256 total-degree
+  paths): torch vs ``phc -b`` and ``phc -b -t2`` (target ≥ 3× phc-t2 on 2 cores).
+* ``nets``: zero-error systems of nets ([3,2,1] with biases, [4,2,1] z², [4,3,1] z²): torch with
+  ``start=auto``/``total-degree``/``monodromy`` vs ``phc -b -t2`` at equal finite and real
+  counts; the paths each tracks (monodromy's generic root count and tracked paths against the
+  Bezout number).
+* ``critical``: ∇L = 0 of the [2,2,1] z² net on 4 points, torch vs phc under the generic gauge,
+  and the end points by component under the scaling gauge (issue 15's 14/2 vs 40/7).
+* ``parameter``: one generic solve, S new data sets in one batch, time per data set against
+  ``phc -b -t2`` on the same data (target ≥ 20×).
+Not a test: numbers only.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import time
 
 import numpy as np
@@ -49,6 +61,23 @@ def _best(fn, repeats):
             best = min(best, time.perf_counter() - t0)
             break
     return best, out
+
+
+def _median(fns, repeats):
+    """Median and spread of each route's wall time over ``repeats`` interleaved rounds: a list
+    of ``(median, min, max, last output)``."""
+    times = [[] for _ in fns]
+    outs = [None] * len(fns)
+    for _ in range(repeats):
+        for k, fn in enumerate(fns):
+            t, out = _best(fn, 1)
+            times[k].append(t)
+            outs[k] = out
+    return [(statistics.median(t), min(t), max(t), o) for t, o in zip(times, outs)]
+
+
+def _fmt(m):
+    return f"{m[0]:.2f} [{m[1]:.2f}–{m[2]:.2f}]"
 
 
 def _interleaved(fns, repeats):
@@ -108,7 +137,7 @@ def bench_parameter(n_sets: int, repeats: int, device: str) -> None:
     rng = np.random.default_rng(1)
     P = np.stack([data_parameters(rng.standard_normal((N, 3)), rng.standard_normal((N, 1)))
                   for _ in range(n_sets)])
-    t_ph, roots = _best(lambda: ph.solve(P), repeats)
+    t_ph, roots = _best(lambda: ph.solve(P), repeats)  # best of repeats (one batch)
     per_ph = t_ph / n_sets
     k = min(n_sets, 5)
     t_phc, agree = 0.0, 0
@@ -128,17 +157,123 @@ def bench_parameter(n_sets: int, repeats: int, device: str) -> None:
     print(f"  ratio phc-t2 / parameter homotopy per data set: {per_phc / per_ph:.1f}")
 
 
+def bench_nets(repeats: int, device: str) -> None:
+    """Zero-error systems of nets: torch (auto, total degree, monodromy) vs phc -b -t2."""
+    nets = [("[3,2,1]b z²", [3, 2, 1], (0.0, 0.0, 1.0), True),
+            ("[4,2,1] z²", [4, 2, 1], (0.0, 0.0, 1.0), False),
+            ("[4,3,1] z²", [4, 3, 1], (0.0, 0.0, 1.0), False)]
+    print("\nnet zero-error systems (squared up; random data, seed 0): median [min–max] s")
+    for name, widths, coeffs, bias in nets:
+        fam, sq, N = _net_square_system(widths, coeffs, bias)
+        rng = np.random.default_rng(0)
+        S = sq.system.specialize(data_parameters(rng.standard_normal((N, widths[0])),
+                                                 rng.standard_normal((N, 1))))
+        B = S.bezout_number
+        routes = [("phc -b -t2", lambda S=S: solve(S, backend="phc", seed=0, tasks=2))]
+        if B <= 4096:
+            routes.append(("torch total-degree", lambda S=S: solve(S, seed=0, device=device,
+                                                                   start="total-degree")))
+        routes.append(("torch monodromy", lambda S=S: solve(S, seed=0, device=device,
+                                                            start="monodromy")))
+        routes.append(("torch auto", lambda S=S: solve(S, seed=0, device=device)))
+        res = _median([f for _, f in routes], repeats)
+        print(f"{name}: {S.n_variables} unknowns, Bezout {B}")
+        ref = res[0][3]
+        for (label, _), m in zip(routes, res):
+            r = m[3]
+            st = r.info.get("start", {})
+            paths = st.get("tracked_paths", r.n_paths)
+            extra = f", start {st['method']}" if st else ""
+            if st.get("method") == "monodromy":
+                extra += f" (generic count {st['generic_root_count']}, {st['rounds']} rounds)"
+            same = (r.n_finite, r.n_real) == (ref.n_finite, ref.n_real)
+            print(f"  {label:<19} {_fmt(m):>22} s  finite {r.n_finite:>4} real {r.n_real:>4} "
+                  f"paths {paths:>6}{extra}; {'=' if same else '≠'} phc; "
+                  f"phc-t2/this {res[0][0] / m[0]:.2f}")
+
+
+def _witness_count(cs, backend, seed=0):
+    """Witness points of the 1-dimensional components of ∇L = 0 (a 4×4 system under the
+    scaling gauge): ∇L randomized to n − 1 equations and one random real linear slice. Every
+    1-dimensional component of degree d meets the slice in d points; 0-dimensional ones not."""
+    import sympy
+
+    from lstheory.algebra import PolynomialSystem
+
+    S = cs.system
+    rng = np.random.default_rng([seed, 3])
+    n = S.n_variables
+    R = rng.standard_normal((n - 1, n))
+    a, b = rng.standard_normal(n), rng.standard_normal()
+    eqs = [sympy.expand(sum(sympy.Float(R[i, j], 17) * S.equations[j] for j in range(n)))
+           for i in range(n - 1)]
+    eqs.append(sum(sympy.Float(a[j], 17) * v for j, v in enumerate(S.variables))
+               - sympy.Float(b, 17))
+    W = PolynomialSystem.from_sympy(eqs, S.variables)
+    roots = solve(W, backend=backend, seed=seed)
+    pts = roots.solutions[[s.value == "finite" for s in roots.solution_status]]
+    # 1-dimensional components: the witness point satisfies ∇L = 0 and L is constant on it
+    F = S.compiled.evaluate(pts)[0] if len(pts) else np.zeros((0, n))
+    on = pts[np.abs(F).max(1) < 1e-8] if len(pts) else pts
+    L = cs.loss_values(on) if len(on) else np.zeros(0)
+    by_value: dict = {}
+    for v in L:
+        key = (round(v.real, 6), round(v.imag, 6))
+        by_value[key] = by_value.get(key, 0) + 1
+    return roots, len(on), dict(sorted(by_value.items()))
+
+
+def bench_critical(repeats: int, device: str) -> None:
+    from lstheory.algebra import critical_point_system
+
+    fam = MLP([2, 2, 1], "polynomial", coeffs=(0.0, 0.0, 1.0))
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((4, 2)), rng.standard_normal((4, 1))
+    print("\ncritical points of the square loss, [2,2,1] z² on 4 points (seed 0):")
+    cs = critical_point_system(fam, (X, Y), gauge="generic")
+    print(f"  generic gauge: {cs.describe()}; Bezout {cs.system.bezout_number}")
+    routes = [("phc -b", lambda: solve(cs.system, backend="phc", seed=0)),
+              ("torch total-degree", lambda: solve(cs.system, seed=0, device=device,
+                                                   start="total-degree")),
+              ("torch monodromy", lambda: solve(cs.system, seed=0, device=device,
+                                                start="monodromy"))]
+    for (label, _), m in zip(routes, _median([f for _, f in routes], repeats)):
+        r = m[3]
+        print(f"  {label:<19} {_fmt(m):>22} s  {r.counts()}")
+        print(f"  {'':<19} {cs.classify(r).summary()}")
+    sc = critical_point_system(fam, (X, Y), gauge="scaling")
+    print(f"  scaling gauge: {sc.describe()}; Bezout {sc.system.bezout_number}")
+    t0 = time.perf_counter()
+    rp = solve(sc.system, backend="phc", seed=0)
+    print(f"  phc -b {time.perf_counter() - t0:.2f} s: {rp.counts()}")
+    print(f"    by component: {sc.classify(rp).summary()}")
+    for backend in ("phc", "torch"):
+        t0 = time.perf_counter()
+        wr, k, by_value = _witness_count(sc, backend)
+        print(f"  witness set of the 1-dimensional components ({backend}, {wr.n_paths} paths, "
+              f"{time.perf_counter() - t0:.2f} s): {k} witness points; by critical value "
+              f"(L, Im L): {by_value}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--data-sets", type=int, default=20)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--sections", default="systems,nets,critical,parameter")
     args = ap.parse_args()
     if not phc_available():
         raise SystemExit("phc is missing: apt-get install phcpack")
     print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}")
-    bench_systems(args.repeats, args.device)
-    bench_parameter(args.data_sets, args.repeats, args.device)
+    sections = args.sections.split(",")
+    if "systems" in sections:
+        bench_systems(args.repeats, args.device)
+    if "nets" in sections:
+        bench_nets(args.repeats, args.device)
+    if "critical" in sections:
+        bench_critical(args.repeats, args.device)
+    if "parameter" in sections:
+        bench_parameter(args.data_sets, args.repeats, args.device)
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")
 
 
