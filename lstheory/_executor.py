@@ -392,16 +392,20 @@ def check_executor_args(args) -> None:
 def make_executor(workers: int = 1, *, scheduler: str | None = None, cluster: str | None = None,
                   cluster_opts: Iterable[str] | Mapping[str, Any] | None = None,
                   device: str = "cpu", quiet: bool = False, retries: int = 1,
-                  announce: Callable[[str], None] | None = None) -> Executor:
+                  announce: Callable[[str], None] | None = None,
+                  local_cluster: bool = False) -> Executor:
     """An :class:`Executor` (a context manager) for the choice described in the module
     docstring; at most one of ``workers > 1``, ``scheduler``, ``cluster``.
 
     ``announce`` receives one line naming the dashboard address when there is one (default:
-    printed on stderr unless ``quiet``).
+    printed on stderr unless ``quiet``). ``local_cluster``: a ``LocalCluster`` even for
+    ``workers=1`` (to measure Dask's own cost against the in-process loop).
     """
     chosen = check_executor_request(workers, scheduler, cluster, cluster_opts)
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise InvalidArgument("retries", retries, "an integer ≥ 0")
+    if local_cluster and not (scheduler or cluster):
+        chosen = ["--workers"]
     if not chosen:
         return Executor(SerialExecutor(), workers=1, kind="serial", quiet=quiet,
                         retries=retries)

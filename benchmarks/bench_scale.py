@@ -1,0 +1,258 @@
+"""Scale: the executor seam with 1 and 2 Dask workers on this machine, against a plain loop.
+
+Three measurements, each printed as times, speed-up and parallel efficiency:
+
+1. ``surface``: a 51 × 51 surface (the MLP on MNIST-1D and the DCNN on digits) computed
+   (a) by ``compute_surface`` in this process on one torch thread (the anchor: what
+   ``--workers 1`` runs), (b) through a ``LocalCluster`` of 1 worker and (c) of 2 workers
+   (one thread each). Cluster start-up is timed separately and left out of (b) and (c).
+2. ``campaign``: ``verify/venturi.toml`` (or its first ``--campaign-points`` points) run into a
+   temporary results file, serially in this process (one torch thread) and on 1 and 2 workers.
+3. ``overhead``: units of fixed CPU work (``--unit-ms`` of a one-thread matmul loop) run by a
+   plain ``for`` loop, by the serial executor and by a 1-worker ``LocalCluster``; the overhead
+   per unit is (executor − loop) / loop. Interleaved and repeated (``--repeats``), medians and
+   the spread printed.
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_scale.py                       # everything
+    OMP_NUM_THREADS=1 python benchmarks/bench_scale.py --only overhead
+    OMP_NUM_THREADS=1 python benchmarks/bench_scale.py --grid 21 --n-train 512 --campaign-points 12
+
+Goals (issue 16): ≥ 1.8× for the campaign and ≥ 1.6× for the surface with 2 workers on 2
+cores; < 5 % overhead per unit. Two workers can only reach that on two otherwise idle cores:
+on a shared machine the spread of the repeats says how much the numbers mean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lstheory._executor import Unit, make_executor
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _cases():
+    from lstheory.data import load_digits, load_mnist1d
+
+    return {"mlp-mnist1d": (load_mnist1d, "mlp"), "dcnn-digits": (load_digits, "dcnn")}
+
+
+def _surface_problem(case: str, grid_n: int, n_train: int | None, n_test: int | None):
+    from lstheory.models import build_model
+    from lstheory.surface import Grid, random_direction
+
+    load, model = _cases()[case]
+    data = load()
+    if n_train or n_test:
+        data = data.subset(n_train, n_test, seed=0)
+    net = build_model(model, input_shape=data.input_shape, n_classes=data.n_classes, seed=0)
+    dirs = tuple(random_direction(net, seed=0, stream=s) for s in "xy")
+    return net, data, dirs, Grid.linspace(-1, 1, grid_n, -1, 1, grid_n)
+
+
+def _time_surface(problem, executor=None) -> float:
+    from lstheory.surface import compute_surface
+
+    net, data, dirs, grid = problem
+    t0 = time.perf_counter()
+    surf = compute_surface(net, data, dirs, grid, executor=executor)
+    assert surf.complete
+    return time.perf_counter() - t0
+
+
+def _cluster(workers: int):
+    t0 = time.perf_counter()
+    ex = make_executor(workers=workers, quiet=True, announce=lambda line: None,
+                       local_cluster=True)
+    return ex, time.perf_counter() - t0
+
+
+def _report(name: str, anchor: float, one: float, two: float, start: tuple[float, float]):
+    print(f"  {name}: in-process {anchor:7.2f} s | 1 worker {one:7.2f} s | 2 workers "
+          f"{two:7.2f} s   (cluster start-up {start[0]:.1f} s / {start[1]:.1f} s, not counted)")
+    print(f"    speed-up 2 workers vs in-process {anchor / two:.2f}× (efficiency "
+          f"{anchor / two / 2:.0%}); vs 1 worker {one / two:.2f}× (efficiency "
+          f"{one / two / 2:.0%}); 1 worker vs in-process {anchor / one:.2f}×")
+
+
+def bench_surface(args) -> None:
+    print(f"surface {args.grid}×{args.grid} (n_train={args.n_train}, n_test={args.n_test}):")
+    ex1, s1 = _cluster(1)
+    ex2, s2 = _cluster(2)
+    try:
+        for case in ("mlp-mnist1d", "dcnn-digits"):
+            problem = _surface_problem(case, args.grid, args.n_train, args.n_test)
+            anchor = _time_surface(problem)
+            one = _time_surface(problem, ex1)
+            two = _time_surface(problem, ex2)
+            _report(case, anchor, one, two, (s1, s2))
+    finally:
+        ex1.close()
+        ex2.close()
+
+
+def _campaign_spec(folder: Path, points: int | None) -> Path:
+    text = (ROOT / "verify" / "venturi.toml").read_text()
+    text = text.replace('results = "results/venturi.jsonl"', 'results = "r/venturi.jsonl"')
+    text = text.replace('report = "results/venturi"', 'report = "r/venturi"')
+    spec = folder / "venturi.toml"
+    spec.write_text(text)
+    if points:
+        from lstheory.campaign import load_spec
+
+        grid = load_spec(spec).grid
+        # keep whole seeds of the first N values: trim the longest axis until it fits
+        while np.prod([len(v) for v in grid.values()]) > points:
+            longest = max(grid, key=lambda k: len(grid[k]))
+            grid[longest] = grid[longest][:-1]
+        body = text.split("[grid]")[0] + "[grid]\n" + "".join(
+            f"{k} = {v!r}\n" for k, v in grid.items())
+        spec.write_text(body)
+    return spec
+
+
+def _time_campaign(spec: Path, executor=None) -> float:
+    from lstheory.campaign import run_campaign
+
+    t0 = time.perf_counter()
+    report = run_campaign(spec, fresh=True, executor=executor)
+    assert not report.failed and report.missing == 0
+    return time.perf_counter() - t0
+
+
+def bench_campaign(args) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="bench_scale_"))
+    try:
+        spec = _campaign_spec(folder, args.campaign_points)
+        from lstheory.campaign import load_spec
+
+        n = int(np.prod([len(v) for v in load_spec(spec).grid.values()]))
+        print(f"campaign verify/venturi.toml ({n} points, budget fast):")
+        ex1, s1 = _cluster(1)
+        ex2, s2 = _cluster(2)
+        try:
+            anchor = _time_campaign(spec)
+            one = _time_campaign(spec, ex1)
+            two = _time_campaign(spec, ex2)
+            _report("venturi", anchor, one, two, (s1, s2))
+        finally:
+            ex1.close()
+            ex2.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_RATE: list[float] = []
+
+
+def _busy_rate() -> float:
+    """Matmul steps per millisecond on this process's one thread (measured once)."""
+    if not _RATE:
+        a = torch.randn(64, 64)
+        t0 = time.perf_counter()
+        for _ in range(2000):
+            a = torch.tanh(a @ a / 8)
+        _RATE.append(2000 / ((time.perf_counter() - t0) * 1000))
+    return _RATE[0]
+
+
+def _reps(ms: float) -> int:
+    return max(1, int(ms * _busy_rate()))
+
+
+def _fixed_work(reps: int, seed: int) -> float:
+    a = torch.randn(64, 64, generator=torch.Generator().manual_seed(seed))
+    for _ in range(reps):
+        a = torch.tanh(a @ a / 8)
+    return float(a.sum())
+
+
+def bench_overhead(args) -> None:
+    reps = _reps(args.unit_ms)
+    n = args.units
+    print(f"overhead per unit ({n} units of ~{args.unit_ms:g} ms of one-thread work, "
+          f"{args.repeats} interleaved repeats):")
+    units = [Unit(str(i), _fixed_work, (reps, i)) for i in range(n)]
+    ex1, _ = _cluster(1)
+    loop_t, serial_t, dask_t = [], [], []
+    try:
+        list(ex1.run(units[:2]))  # warm the worker (imports)
+        for _ in range(args.repeats):
+            t0 = time.perf_counter()
+            want = [_fixed_work(reps, i) for i in range(n)]
+            loop_t.append(time.perf_counter() - t0)
+            with make_executor(quiet=True) as ex:
+                t0 = time.perf_counter()
+                got = {r.key: r.value for r in ex.run(units)}
+                serial_t.append(time.perf_counter() - t0)
+            assert [got[str(i)] for i in range(n)] == want
+            t0 = time.perf_counter()
+            got = {r.key: r.value for r in ex1.run(units)}
+            dask_t.append(time.perf_counter() - t0)
+            assert [got[str(i)] for i in range(n)] == want
+    finally:
+        ex1.close()
+    loop = statistics.median(loop_t)
+    for name, ts in (("serial executor", serial_t), ("Dask, 1 worker", dask_t)):
+        over = [(t - lt) / lt for t, lt in zip(ts, loop_t)]
+        print(f"  {name:<16} median {statistics.median(ts):6.2f} s vs loop {loop:6.2f} s: "
+              f"overhead {statistics.median(over):+.1%} per unit (repeats "
+              + ", ".join(f"{o:+.1%}" for o in over) + ")")
+    _empty_units(n, args.repeats, loop / n)
+
+
+def _empty_units(n: int, repeats: int, unit_s: float) -> None:
+    """The executor's own cost per unit: units that do nothing (robust to load: no work to
+    be slowed down), as a fraction of a unit of ``unit_s`` seconds."""
+    units = [Unit(str(i), int, (i,)) for i in range(n)]
+    ex1, _ = _cluster(1)
+    try:
+        list(ex1.run(units[:2]))
+        for name, ex in (("serial executor", make_executor(quiet=True)), ("Dask, 1 worker", ex1)):
+            ts = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                assert sorted(r.value for r in ex.run(units)) == list(range(n))
+                ts.append((time.perf_counter() - t0) / n)
+            cost = statistics.median(ts)
+            print(f"  {name:<16} empty units: {cost * 1e3:8.3f} ms each (repeats "
+                  + ", ".join(f"{t * 1e3:.3f}" for t in ts)
+                  + f") = {cost / unit_s:.2%} of a {unit_s * 1e3:.0f} ms unit")
+    finally:
+        ex1.close()
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--only", choices=("surface", "campaign", "overhead"), action="append")
+    p.add_argument("--grid", type=int, default=51, help="points per surface axis")
+    p.add_argument("--n-train", type=int, default=None, help="training subset for surfaces")
+    p.add_argument("--n-test", type=int, default=None, help="test subset for surfaces")
+    p.add_argument("--campaign-points", type=int, default=None,
+                   help="run only this many points of venturi.toml (default: all 54)")
+    p.add_argument("--units", type=int, default=40)
+    p.add_argument("--unit-ms", type=float, default=100.0)
+    p.add_argument("--repeats", type=int, default=3)
+    args = p.parse_args(argv)
+    torch.set_num_threads(1)  # the anchor uses one core, as each worker does
+    print(f"machine: {torch.get_num_threads()} torch thread in this process, "
+          f"{len(__import__('os').sched_getaffinity(0))} cores available; python "
+          f"{sys.version.split()[0]}, torch {torch.__version__}")
+    for part in args.only or ("overhead", "campaign", "surface"):
+        {"surface": bench_surface, "campaign": bench_campaign,
+         "overhead": bench_overhead}[part](args)
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
