@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import platform
 import time
 from collections.abc import Callable, Mapping
@@ -269,7 +270,7 @@ class Claim:
         ctx = Context(normalize_seed(seed), budget, device, shown, plot,
                       parts=dict(self.parts))
         opts = self.parse_options(**options)
-        t0 = time.perf_counter()
+        t0, started = time.perf_counter(), time.time()
         try:
             verdict = self.checker(ctx, **opts)
         finally:
@@ -278,7 +279,13 @@ class Claim:
         timings = dict(ctx.timings, total=time.perf_counter() - t0)
         run = {"claim": self.id, "options": _plain(opts), "seed": ctx.seed, "budget": budget,
                "device": device, "parts": _plain(dict(self.parts))}
-        return _restamp(_named(self, verdict), timings, _versions(), run)
+        verdict = _restamp(_named(self, verdict), timings, _versions(), run)
+        if (plot is not None and verdict.figure is None and str(plot).lower().endswith(".png")
+                and os.path.isfile(plot) and os.path.getmtime(plot) >= started - 1):
+            # the figure this check saved (not a stale file), for the verdict's notebook view
+            with open(plot, "rb") as fh:
+                verdict = replace(verdict, figure=fh.read())
+        return verdict
 
 
 def _check_device(device: str) -> str:
