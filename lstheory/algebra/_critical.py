@@ -36,7 +36,8 @@ from .._random import numpy_rng
 from ._network import _check_family, _data_symbols, network_system
 from ._system import PolynomialSystem
 
-__all__ = ["GAUGES", "CriticalSystem", "CriticalPoints", "critical_point_system"]
+__all__ = ["GAUGES", "CriticalSystem", "CriticalPoints", "critical_point_system",
+           "witness_components"]
 
 GAUGES = ("generic", "scaling", "none")
 #: a Hessian singular value below this times the largest counts as zero (end points of paths
@@ -144,6 +145,10 @@ class CriticalSystem:
         shown = ", ".join(f"{v}={float(np.real(c)):.4g}" for v, c in self.fixed.items())
         return (f"∇L = 0 in {K - len(self.fixed)} of {K} weights, gauge {self.gauge!r} fixed "
                 f"{len(self.fixed)}: {shown}")
+
+    def witness_components(self, dimension: int = 1, **solve_kwargs) -> dict:
+        """Components of ``dimension`` by witness set: see :func:`witness_components`."""
+        return witness_components(self, dimension, **solve_kwargs)
 
     def classify(self, roots, parameters=None, *, rtol: float = HESSIAN_RTOL) -> CriticalPoints:
         """Classify the finite solutions of ``roots`` (a :class:`RootSet` of ``system``)."""
@@ -329,3 +334,53 @@ def classify_critical_points(cs: CriticalSystem, roots, parameters=None, *,
             degenerate += 1
     comps = tuple(sorted(comp.values(), key=lambda r: (r["dimension"], r["loss"])))
     return CriticalPoints(tuple(iso), comps, degenerate, off, n, gmax)
+
+
+def witness_components(cs: CriticalSystem, dimension: int = 1, *, seed: int = 0,
+                       **solve_kwargs) -> dict:
+    """The ``dimension``-dimensional components of ``∇L = 0`` by witness set: ∇L randomized to
+    n − d equations (random real combinations) and d random real linear slices; the regular
+    solutions that satisfy all of ∇L = 0 lie on d-dimensional components (a component of
+    degree k meets the slices in k points; lower-dimensional ones are missed by generic slices,
+    higher-dimensional ones are not isolated). Unlike end points of a homotopy that land on a
+    component, this count does not depend on the route.
+
+    Returns ``{"dimension", "witness_points", "paths", "by_value": [{"loss", "loss_imag",
+    "degree"}]}``, one row per critical value (components that share a value are merged).
+    ``solve_kwargs`` go to :func:`~lstheory.algebra.solve` (backend, options, ...).
+    """
+    from ._solve import solve
+
+    S = cs.system
+    n = S.n_variables
+    if isinstance(dimension, bool) or not isinstance(dimension, int) or not 1 <= dimension < n:
+        raise InvalidArgument("dimension", dimension, f"an integer in [1, {n - 1}]")
+    if S.parameters:
+        raise InvalidArgument("cs", repr(S), "a critical-point system on numeric data")
+    rng = numpy_rng(seed, stream="witness")
+    R = rng.standard_normal((n - dimension, n))
+    A, b = rng.standard_normal((dimension, n)), rng.standard_normal(dimension)
+    f = [sympy.Float(v, 17) for v in R.ravel()]
+    eqs = [sympy.expand(sum(f[i * n + j] * S.equations[j] for j in range(n)))
+           for i in range(n - dimension)]
+    eqs += [sum(sympy.Float(A[k, j], 17) * v for j, v in enumerate(S.variables))
+            - sympy.Float(b[k], 17) for k in range(dimension)]
+    W = PolynomialSystem.from_sympy(eqs, S.variables, name=f"witness system, dimension "
+                                    f"{dimension}")
+    roots = solve(W, seed=seed, **solve_kwargs)
+    from ._rootset import PathStatus
+
+    keep = [st == PathStatus.FINITE for st in roots.solution_status]
+    pts = roots.solutions[keep]
+    if len(pts):
+        F = S.compiled.evaluate(pts)[0]
+        scale = max(1.0, float(np.abs(S.compiled.term_coefficients()).max()))
+        pts = pts[np.abs(F).max(1) < 1e-8 * scale]
+    rows: dict = {}
+    for v in (cs.loss_values(pts) if len(pts) else []):
+        key = (round(v.real, 6), round(v.imag, 6))
+        row = rows.setdefault(key, {"loss": float(v.real), "loss_imag": float(v.imag),
+                                    "degree": 0})
+        row["degree"] += 1
+    return {"dimension": dimension, "witness_points": len(pts), "paths": roots.n_paths,
+            "backend": roots.backend, "by_value": [rows[k] for k in sorted(rows)]}

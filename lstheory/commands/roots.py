@@ -42,6 +42,9 @@ def add_parser(subparsers) -> None:
                         "zero-error system")
     p.add_argument("--gauge", default="generic", choices=("generic", "scaling", "none"),
                    help="--critical: which continuous symmetries are fixed")
+    p.add_argument("--witness", action="store_true",
+                   help="--critical: also count the 1-dimensional components by witness set "
+                        "(one more solve, with one random slice)")
     p.add_argument("--backend", default="torch", choices=("torch", "phc", "bertini2"),
                    help="torch | phc | bertini2")
     p.add_argument("--start", default="auto", choices=("auto", "total-degree", "monodromy"),
@@ -179,6 +182,14 @@ def run(args) -> int:
         print("critical points (Hessian of L on the gauge slice):")
         for line in cp.lines():
             print(f"  {line}")
+        if args.witness and critical.system.n_variables > 1:
+            w = critical.witness_components(1, backend=args.backend, seed=seed,
+                                            options=preset, device=args.device)
+            summary["witness_1d"] = w
+            vals = ", ".join(f"L = {r['loss']:.6g}{r['loss_imag']:+.3g}i: degree {r['degree']}"
+                             for r in w["by_value"]) or "none"
+            print(f"  1-dimensional components by witness set ({w['paths']} paths): "
+                  f"{w['witness_points']} witness points; {vals}")
     print(f"timings (s): build {t_build:.2f}, solve {t_solve:.2f}")
     if args.json:
         _write_json(args, roots, summary, system)
