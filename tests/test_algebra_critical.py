@@ -91,3 +91,22 @@ def test_global_minimum_found_and_classified(seed):
     assert not [r for r in cps.isolated if r[2] and r[3] == 0]
     assert any(c["dimension"] >= 1 and abs(c["loss"] - L_star) < 1e-6 * max(1, L_star)
                for c in cps.components)
+
+
+@needs_phc
+@pytest.mark.slow
+def test_witness_degrees_of_the_minimum_curve_agree_across_backends():
+    """Under the scaling gauge the minimum is a curve; its degree (witness points on one random
+    slice) is the same through phc and the torch tracker, unlike the number of singular end
+    points each route happens to land on it (issue 15: 14 vs 40)."""
+    fam = MLP([2, 2, 1], "polynomial", coeffs=(0, 0, 1))
+    X, Y = _data(4, 2, 0)
+    L_star = _least_squares_over_symmetric(X, Y)
+    sc = critical_point_system(fam, (X, Y), gauge="scaling")
+    degs = {}
+    for backend in ("phc", "torch"):
+        w = sc.witness_components(1, backend=backend)
+        row = [r for r in w["by_value"] if abs(r["loss"] - L_star) < 1e-6 * max(1, L_star)]
+        assert len(row) == 1
+        degs[backend] = row[0]["degree"]
+    assert degs["phc"] == degs["torch"] >= 1
