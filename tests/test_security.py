@@ -833,3 +833,29 @@ def test_path_options_refuse_non_finite_wrong_typed_and_huge_fields(cls, field, 
     with pytest.raises(InvalidArgument, match=f"{field}="):
         getattr(paths, cls)(**{field: value})
     assert getattr(paths, cls)() == getattr(paths, cls).preset("default")
+
+
+@pytest.mark.parametrize("damage, needle", [
+    (lambda f: f.__delitem__("done"), "done"),
+    (lambda f: (f.__delitem__("loss"), f.create_dataset("loss", data=np.zeros(7))), "'loss'"),
+    (lambda f: (f.__delitem__("loss"), f.create_group("loss")), "'loss'"),
+    (lambda f: f.attrs.__setitem__("status", "finished?"), "status"),
+    (lambda f: f.attrs.__setitem__("provenance", "[1, 2]"), "provenance"),
+    (lambda f: f.attrs.__setitem__("provenance", "{"), "JSONDecodeError"),
+    (lambda f: (f.__delitem__("xcoordinates"),
+                f.create_dataset("xcoordinates", shape=(10**9,), dtype="f8")), "xcoordinates"),
+    (lambda f: f["xcoordinates"].__setitem__(0, np.nan), "non-finite"),
+])
+def test_a_surface_file_with_wrong_fields_is_one_clear_error(tmp_path, damage, needle):
+    """Fields are checked (shapes before data: a declared 10⁹-point axis is never read)."""
+    import h5py
+
+    from lstheory.surface._storage import read_surface_file
+
+    path = tmp_path / "s.h5"
+    _surface_file(path)
+    assert read_surface_file(path)["values"]["loss"].shape == (3, 2)
+    with h5py.File(path, "r+") as f:
+        damage(f)
+    with pytest.raises(InvalidArgument, match=needle):
+        read_surface_file(path)

@@ -109,23 +109,34 @@ def read_surface_file(path: str | os.PathLike) -> dict[str, Any]:
         with h5py.File(path, "r", locking=False) as f:  # read under the run's own flock
             if f.attrs.get("format") != FORMAT:
                 raise InvalidArgument("path", str(path), f"a {FORMAT} file")
-            ys = f["ycoordinates"][...] if "ycoordinates" in f else None
+            ys = "ycoordinates" in f or None
             metrics = [
                 k
                 for k in f.keys()
                 if k not in ("xcoordinates", "ycoordinates", "done", "directions")
             ]
+            grid = Grid(_axis(f, "xcoordinates"),
+                        None if ys is None else _axis(f, "ycoordinates"))
+            for name in [*metrics, "done"]:  # shapes are read before any data
+                if not isinstance(f[name], h5py.Dataset) or f[name].shape != grid.shape:
+                    raise ValueError(f"{name!r} is not an array of the grid's shape {grid.shape}")
+            status = str(f.attrs["status"])
+            if status not in ("partial", "complete"):
+                raise ValueError(f"status {status!r}")
+            provenance = json.loads(f.attrs["provenance"])
+            if not isinstance(provenance, dict):
+                raise ValueError("provenance is not a JSON object")
             dirs = [
                 {n: f["directions"][i][n][...] for n in f["directions"][i]}
                 for i in sorted(f["directions"].keys(), key=int)
             ]
             return {
-                "grid": Grid(f["xcoordinates"][...], ys),
+                "grid": grid,
                 "values": {m: f[m][...] for m in metrics},
                 "done": f["done"][...].astype(bool),
                 "fingerprint": str(f.attrs["fingerprint"]),
-                "status": str(f.attrs["status"]),
-                "provenance": json.loads(f.attrs["provenance"]),
+                "status": status,
+                "provenance": provenance,
                 "directions": dirs,
             }
     except InvalidArgument:
@@ -136,6 +147,21 @@ def read_surface_file(path: str | os.PathLike) -> dict[str, Any]:
         raise InvalidArgument(
             "path", str(path), f"a complete {FORMAT} file ({type(e).__name__}: {e})"
         ) from None
+
+
+#: the most points per axis a surface file may declare (read before anything is allocated)
+MAX_AXIS = 1_000_000
+
+
+def _axis(f, name: str) -> np.ndarray:
+    """A 1-D coordinate array of at most :data:`MAX_AXIS` finite numbers."""
+    d = f[name]
+    if d.ndim != 1 or not 1 <= d.shape[0] <= MAX_AXIS:
+        raise ValueError(f"{name} has shape {d.shape}, not [1..{MAX_AXIS}]")
+    a = np.asarray(d[...], dtype=np.float64)
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} holds non-finite values")
+    return a
 
 
 def _flat_attrs(prov: Mapping[str, Any]) -> dict[str, Any]:
