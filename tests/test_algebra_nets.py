@@ -15,6 +15,7 @@ from lstheory.algebra import (
     seed_eq5_system,
     solve,
     square_up,
+    zero_error_start_pair,
 )
 from lstheory.nets import MLP
 
@@ -131,3 +132,33 @@ def test_bad_network_inputs():
     a = sympy.Symbol("a")
     with pytest.raises(HypothesisNotMet, match="square"):
         ParameterHomotopy(PolynomialSystem.from_sympy([a * x - 1, x - a], [x], parameters=[a]))
+
+
+def test_zero_error_start_pair_solves_the_system():
+    fam = MLP([3, 2, 1], "polynomial", coeffs=(0.0, 0.0, 1.0), bias=True)
+    r = generic_rank(network_system(fam, n_data=fam.n_params))
+    sq = square_up(network_system(fam, n_data=r), seed=0)
+    for seed in range(3):
+        w0, p0 = zero_error_start_pair(fam, sq, seed=seed)
+        assert np.abs(sq.system.compiled.evaluate(w0, p0)[0]).max() < 1e-10
+        assert np.abs(w0.imag).max() == 0 and len(w0) == sq.system.n_variables
+
+
+@pytest.mark.slow
+def test_parameter_homotopy_fit_by_monodromy_reaches_the_generic_count():
+    """[4,2,1] z²: monodromy from one constructed solution (targets = the net's outputs)
+    finds as many solutions as the total-degree fit at a generic point, and both sweeps agree
+    on new data."""
+    fam = MLP([4, 2, 1], "polynomial", coeffs=(0.0, 0.0, 1.0))
+    r = generic_rank(network_system(fam, n_data=fam.n_params))
+    sq = square_up(network_system(fam, n_data=r), seed=0)
+    td = ParameterHomotopy(sq.system, seed=0).fit()
+    mono = ParameterHomotopy(sq.system, seed=0).fit(
+        start="monodromy", start_pair=zero_error_start_pair(fam, sq, seed=0))
+    print(f"[4,2,1] z² data family: total degree {td.generic_root_count} from "
+          f"{sq.system.bezout_number} paths; monodromy {mono.generic_root_count} from "
+          f"{mono.monodromy_.tracked_paths} paths")
+    assert mono.generic_root_count == td.generic_root_count
+    X, Y = _data(r, 4, seed=5)
+    a, b = td.solve(data_parameters(X, Y)), mono.solve(data_parameters(X, Y))
+    assert (a.n_finite, a.n_real) == (b.n_finite, b.n_real)

@@ -27,7 +27,14 @@ from ._kostlan import (
     sample_univariate,
 )
 from ._monodromy import MonodromyResult, monodromy_solve, offset_family
-from ._network import DegreeReport, data_parameters, degree_report, network_system, seed_eq5_system
+from ._network import (
+    DegreeReport,
+    data_parameters,
+    degree_report,
+    network_system,
+    seed_eq5_system,
+    zero_error_start_pair,
+)
 from ._phc import PhcError, mixed_volume, phc_available
 from ._rootset import PathStatus, RootSet
 from ._solve import BACKENDS, STARTS, ParameterHomotopy, choose_start, solve, solve_many
@@ -92,4 +99,5 @@ __all__ = [
     "solve_many",
     "square_up",
     "to_phc",
+    "zero_error_start_pair",
 ]

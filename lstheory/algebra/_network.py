@@ -17,6 +17,7 @@ __all__ = [
     "DegreeReport",
     "degree_report",
     "seed_eq5_system",
+    "zero_error_start_pair",
 ]
 
 
@@ -70,6 +71,31 @@ def network_system(family: MLP, data=None, *, n_data: int | None = None,
     params = [s for row in Xs for s in row] + [s for row in Ys for s in row]
     return PolynomialSystem.from_sympy(eqs, w, parameters=params,
                                        name=name or f"{family!r} on {n_data} symbolic points")
+
+
+def zero_error_start_pair(family: MLP, squared, *, seed: int = 0):
+    """A start pair ``(w0, p0)`` of a squared-up symbolic zero-error system (built by
+    :func:`network_system` with ``n_data``, then :func:`~lstheory.algebra.square_up`): random
+    weights that respect the gauge (the fixed coordinates at their values), random inputs, and
+    the targets set to the net's outputs, so ``F(w0; p0) = 0`` by construction. For
+    :func:`~lstheory.algebra.monodromy_solve` and ``ParameterHomotopy.fit(start="monodromy")``.
+    """
+    import torch
+
+    family = _check_family(family)
+    original = squared.original
+    n_data = len(original.parameters) // (family.widths[0] + family.widths[-1])
+    if not original.parameters or n_data < 1:
+        raise InvalidArgument("squared", repr(original), "a squared system built with n_data")
+    rng = np.random.default_rng([seed, 5])
+    w = rng.standard_normal(family.n_params)
+    names = [str(v) for v in original.variables]
+    for v, c in squared.fixed.items():
+        w[names.index(str(v))] = float(np.real(c))
+    X = rng.standard_normal((n_data, family.widths[0]))
+    Y = family.forward(torch.tensor(w[None]), torch.tensor(X)).numpy()[0]
+    free = [names.index(str(v)) for v in squared.system.variables]
+    return w[free].astype(complex), data_parameters(X, Y).astype(complex)
 
 
 def data_parameters(X, Y) -> np.ndarray:

@@ -241,8 +241,16 @@ class ParameterHomotopy:
         self.options = _options(options)
         self.device = resolve_device(device, name="device")
 
-    def fit(self, start_parameters: np.ndarray | None = None) -> ParameterHomotopy:
-        """Solve at ``start_parameters`` (default: random complex) by a total-degree homotopy."""
+    def fit(self, start_parameters: np.ndarray | None = None, *, start: str = "total-degree",
+            start_pair=None, progress=None) -> ParameterHomotopy:
+        """Solve at ``start_parameters`` (default: random complex) by a total-degree homotopy,
+        or with ``start="monodromy"`` from ``start_pair = (x0, p0)`` (one known solution, e.g.
+        :func:`~lstheory.algebra.zero_error_start_pair`) around random loops; then
+        ``start_parameters_`` is monodromy's random complex base point."""
+        if start == "monodromy":
+            return self._fit_monodromy(start_pair, progress)
+        if start != "total-degree":
+            raise UnknownName("start", start, ("total-degree", "monodromy"))
         P = len(self.system.parameters)
         if start_parameters is None:
             rng = np.random.default_rng(self.seed)
@@ -255,6 +263,24 @@ class ParameterHomotopy:
         keep = np.array([s == PathStatus.FINITE for s in self.start_rootset_.solution_status])
         self.start_parameters_ = p0
         self.start_solutions_ = self.start_rootset_.solutions[keep]
+        return self
+
+    def _fit_monodromy(self, start_pair, progress) -> ParameterHomotopy:
+        from ._monodromy import monodromy_solve
+
+        if start_pair is None:
+            raise InvalidArgument("start_pair", None, "(x0, p0) with F(x0; p0) = 0 for "
+                                  "start='monodromy'")
+        x0, p0 = start_pair
+        t0 = time.perf_counter()
+        res = monodromy_solve(self.system, np.atleast_2d(x0), p0, seed=self.seed,
+                              options=self.options, device=self.device,
+                              loops_per_round=LOOPS_PER_ROUND, stall_rounds=STALL_ROUNDS,
+                              progress=_progress(progress))
+        self.fit_time_ = time.perf_counter() - t0
+        self.monodromy_ = res
+        self.start_parameters_ = res.base_parameters
+        self.start_solutions_ = res.solutions
         return self
 
     @property
