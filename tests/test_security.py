@@ -859,3 +859,16 @@ def test_a_surface_file_with_wrong_fields_is_one_clear_error(tmp_path, damage, n
         damage(f)
     with pytest.raises(InvalidArgument, match=needle):
         read_surface_file(path)
+
+
+@pytest.mark.parametrize("kwargs, needle", [
+    ({"coeffs": [0, float("nan"), 1]}, "coeffs="), ({"coeffs": [0, 0, float("inf")]}, "coeffs="),
+    ({"coeffs": "ab"}, "coeffs="), ({"coeffs": [True, 1]}, "coeffs="),
+    ({"coeffs": [0] * 100 + [1]}, "degree ≤ 64"),
+])
+def test_polynomial_activations_need_finite_coefficients_of_bounded_degree(kwargs, needle):
+    from lstheory.nets import MLP
+
+    with pytest.raises(InvalidArgument, match=needle):
+        MLP([2, 2, 1], "polynomial", **kwargs)
+    assert MLP([2, 2, 1], "polynomial", coeffs=[0.5, 0, 2]).activation.degree == 2

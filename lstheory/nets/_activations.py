@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import sympy
@@ -12,6 +13,8 @@ from .._errors import InvalidArgument, UnknownName
 __all__ = ["Activation", "activation", "ACTIVATIONS"]
 
 ACTIVATIONS = ("relu", "leaky-relu", "quadratic", "polynomial", "identity")
+#: the highest degree of a polynomial activation (a net's degree is its power in the depth)
+MAX_DEGREE = 64
 
 
 @dataclass(frozen=True)
@@ -66,14 +69,23 @@ def activation(
     if name not in ACTIVATIONS:
         raise UnknownName("activation", name, ACTIVATIONS)
     if name == "polynomial":
-        if coeffs is None or len(coeffs) < 1 or float(coeffs[-1]) == 0.0:
-            raise InvalidArgument(
-                "coeffs", coeffs, "a non-empty sequence (c0, ..., cl) with cl != 0"
-            )
-        return Activation(name, tuple(float(c) for c in coeffs))
+        valid = "a non-empty sequence of finite numbers (c0, ..., cl) with cl != 0"
+        try:
+            cs = tuple(float(c) for c in coeffs)
+        except (TypeError, ValueError):
+            raise InvalidArgument("coeffs", coeffs, valid) from None
+        if not cs or cs[-1] == 0.0 or not all(math.isfinite(c) for c in cs) or \
+                any(isinstance(c, bool) for c in coeffs):
+            raise InvalidArgument("coeffs", coeffs, valid)
+        if len(cs) > MAX_DEGREE + 1:
+            raise InvalidArgument("coeffs", coeffs, f"at most {MAX_DEGREE + 1} coefficients "
+                                  f"(degree ≤ {MAX_DEGREE})")
+        return Activation(name, cs)
     if coeffs is not None:
         raise InvalidArgument("coeffs", coeffs, f"None for activation {name!r}")
-    if name == "leaky-relu" and not 0.0 < negative_slope < 1.0:
+    if name == "leaky-relu" and (isinstance(negative_slope, bool) or
+                                 not isinstance(negative_slope, (int, float)) or
+                                 not 0.0 < negative_slope < 1.0):
         raise InvalidArgument("negative_slope", negative_slope, "a number in (0, 1)")
     fixed = {"quadratic": (0.0, 0.0, 1.0), "identity": (0.0, 1.0)}
     return Activation(name, fixed.get(name), negative_slope)
