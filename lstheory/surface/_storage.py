@@ -76,7 +76,7 @@ class SurfaceFile:
     def write(self, flat_index: np.ndarray, values: Mapping[str, np.ndarray]) -> None:
         """Store the values of the points ``flat_index`` (row-major) and mark them done."""
         h5py = _h5py()
-        with h5py.File(self.path, "r+", locking=False) as f:  # the run's flock guards it
+        with h5py.File(self.path, "r+") as f:
             shape = f["done"].shape
             order = np.argsort(flat_index)
             idx = np.unravel_index(np.asarray(flat_index)[order], shape)
@@ -93,7 +93,7 @@ class SurfaceFile:
         from .._io import _target
 
         final, _ = _target(final, "path")  # an existing device, FIFO or folder is refused
-        with h5py.File(self.path, "r+", locking=False) as f:  # the run's flock guards it
+        with h5py.File(self.path, "r+") as f:
             f.attrs["status"] = "complete"
         os.replace(self.path, final)
         self.path = final
@@ -106,7 +106,7 @@ def read_surface_file(path: str | os.PathLike) -> dict[str, Any]:
     if not path.is_file():
         raise InvalidArgument("path", str(path), "an existing surface file (.h5)")
     try:
-        with h5py.File(path, "r", locking=False) as f:  # read under the run's own flock
+        with h5py.File(path, "r") as f:
             if f.attrs.get("format") != FORMAT:
                 raise InvalidArgument("path", str(path), f"a {FORMAT} file")
             ys = "ycoordinates" in f or None

@@ -247,7 +247,7 @@ def compute_surface(
     prov = _provenance(model, data, full, dirs, grid, bn, loss_name(loss), seed, batch_size,
                        dtype, splits)
     fp = _fingerprint(ev, data, grid, prov)
-    with _RunLock() as lock:  # PATH.partial is flocked while this run writes it
+    with _RunLock() as lock:  # PATH.lock is flocked while this run writes the surface
         store, values, done = _open_store(path, fresh, grid, metrics, ev, fp, prov, lock)
         if store is None and path is not None and done.all():  # finished, same computation
             return Surface(grid, values, done, prov, str(path), 0, 0.0, None)
@@ -345,40 +345,54 @@ def _metrics(split: str, tot: Totals, population: int) -> dict[str, np.ndarray]:
 
 
 class _RunLock:
-    """An exclusive ``flock`` on the surface file a run writes, held until the run ends: a
-    second writer of the same file gets a one-line "in use" error instead of duplicating the
-    work (as :func:`lstheory.campaign` does for its results)."""
+    """An exclusive ``flock`` on ``PATH.lock`` for the whole run (as :mod:`lstheory.campaign`
+    locks its results): a second writer of the same surface gets a one-line "in use" error
+    instead of duplicating the work. The lock is a file of its own, so HDF5's locking of the
+    surface file and readers of the partial file (progress monitors) are not disturbed; it is
+    removed when the run ends (one left by a killed run is reused)."""
 
     def __init__(self):
         self.fd: int | None = None
+        self.file: Path | None = None
 
     def __enter__(self) -> _RunLock:
         return self
 
-    def acquire(self, file: Path) -> None:
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-        try:
-            fd = os.open(file, flags)
-        except OSError as e:
-            raise InvalidArgument("path", str(file), f"a readable surface file ({e.strerror})"
-                                  ) from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+    def acquire(self, path, *, required: bool = True) -> None:
+        """Lock ``PATH.lock``; ``required=False``: go on unlocked where no lock file can be
+        created (reading a finished surface in a read-only folder)."""
+        file = Path(f"{os.fspath(path)}.lock")
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        for _ in range(8):  # retry if the lock file was replaced between open and flock
+            try:
+                fd = os.open(file, flags, 0o666)
+            except OSError as e:
+                if not required:
+                    return
+                raise InvalidArgument("path", str(file), f"a folder where a lock file can be "
+                                      f"created next to the surface ({e.strerror})") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise InvalidArgument("path", os.fspath(path), "a surface file not in use "
+                                      "(another run is writing it; wait for it to finish or "
+                                      "choose another path)") from None
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(file, follow_symlinks=False))
+            except FileNotFoundError:
+                same = False
+            if same:
+                self.fd, self.file = fd, file
+                return
             os.close(fd)
-            raise InvalidArgument("path", str(file), "a surface file not in use (another run "
-                                  "is writing it; wait for it to finish or choose another "
-                                  "path)") from None
-        self.release()
-        self.fd = fd
-
-    def release(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
+        raise InvalidArgument("path", str(file), "a lock file that stays in place")
 
     def __exit__(self, *exc) -> None:
-        self.release()
+        if self.fd is not None:
+            self.file.unlink(missing_ok=True)  # while still locked: no one else holds it
+            os.close(self.fd)
+            self.fd = None
 
 
 def _is_surface_file(file: Path) -> bool:
@@ -387,7 +401,7 @@ def _is_surface_file(file: Path) -> bool:
     from ._storage import FORMAT
 
     try:
-        with h5py.File(file, "r", locking=False) as f:
+        with h5py.File(file, "r") as f:
             return f.attrs.get("format") == FORMAT
     except (OSError, ValueError):
         return False
@@ -401,10 +415,10 @@ def _open_store(path, fresh, grid, metrics, ev, fp, prov, lock: _RunLock):
     final, part = Path(path), partial_path(path)
     if final.is_dir():
         raise InvalidArgument("path", str(final), "a file path for the surface (.h5), not a folder")
+    # before reading: another run may be writing the partial file
+    lock.acquire(final, required=fresh or not final.is_file())
     for existing in (final, part):
         if existing.exists() and not fresh:
-            if existing == part or not _complete(existing):
-                lock.acquire(existing)  # before reading: another run may be writing it
             got = read_surface_file(existing)
             if got["fingerprint"] != fp:
                 raise InvalidArgument("path", str(existing), _mismatch(got["provenance"], prov))
@@ -419,25 +433,12 @@ def _open_store(path, fresh, grid, metrics, ev, fp, prov, lock: _RunLock):
                 raise InvalidArgument("path", str(existing), "a surface file to overwrite "
                                       "(fresh=True / --fresh deletes only lstheory surface "
                                       "files; this one is not: choose another path)")
-            lock.acquire(existing)
             existing.unlink()
-            lock.release()
     dirs = [{k: v for k, v in d.items()} for d in ev.dirs]
     store = SurfaceFile.create(
         part, grid=grid, metrics=metrics, directions=dirs, fingerprint=fp, provenance=prov
     )
-    lock.acquire(part)
     return store, values, done
-
-
-def _complete(file: Path) -> bool:
-    import h5py
-
-    try:
-        with h5py.File(file, "r", locking=False) as f:
-            return f.attrs.get("status") == "complete"
-    except (OSError, ValueError):
-        return False
 
 
 def _mismatch(old: Mapping, new: Mapping) -> str:
