@@ -872,3 +872,17 @@ def test_polynomial_activations_need_finite_coefficients_of_bounded_degree(kwarg
     with pytest.raises(InvalidArgument, match=needle):
         MLP([2, 2, 1], "polynomial", **kwargs)
     assert MLP([2, 2, 1], "polynomial", coeffs=[0.5, 0, 2]).activation.degree == 2
+
+
+@pytest.mark.parametrize("kwargs, needle", [
+    ({"radius": float("nan")}, "radius=nan"), ({"radius": -1.0}, "radius=-1"),
+    ({"n_components": 10**9}, "n_components="), ({"max_iter": float("inf")}, "max_iter=inf"),
+    ({"pool": -1}, "pool=-1"), ({"lr": float("inf")}, "lr=inf"), ({"n_filters": 0}, "n_filters"),
+    ({"batch_size": 2.5}, "batch_size"),
+])
+def test_ccnn_hyperparameters_are_checked_before_any_work(kwargs, needle):
+    from lstheory.convex import CCNN
+
+    X, y = np.zeros((6, 1, 8, 8)), np.arange(6) % 2
+    with pytest.raises(InvalidArgument, match=re.escape(needle)):
+        CCNN(**kwargs).fit(X, y)

@@ -29,6 +29,8 @@ from ._solver import SolverOptions, as_nuclear_matrix, fit_nuclear_softmax, soft
 __all__ = ["CCNN", "LayerwiseCCNN"]
 
 _DEFAULT_LR = {"rbf": 8.0, "linear": 8.0, "inverse-polynomial": 1.0}
+#: the most kernel features per patch (the paper uses a few thousand)
+MAX_COMPONENTS = 100_000
 
 
 class CCNN(ClassifierMixin, BaseEstimator):
@@ -96,6 +98,7 @@ class CCNN(ClassifierMixin, BaseEstimator):
         ``init`` (``[m, P₁, K]``) starts the solver elsewhere than at zero: the optimum value does
         not depend on it (convexity).
         """
+        self._check_params()
         X = as_signal_batch(X)
         y = np.asarray(y)
         self.classes_, y_idx = np.unique(y, return_inverse=True)
@@ -109,6 +112,23 @@ class CCNN(ClassifierMixin, BaseEstimator):
                                   options=self._solver_options(), seed=seed, progress=progress)
         self._store(fit)
         return self
+
+    def _check_params(self) -> None:
+        """The hyperparameters' types and ranges, before any work (sizes bounded: each of
+        ``n_components`` features is computed at every patch of every input)."""
+        from .._validate import finite_float, nonnegative_int, positive_int
+
+        positive_int(self.n_components, "n_components", maximum=MAX_COMPONENTS)
+        positive_int(self.n_filters, "n_filters")
+        nonnegative_int(self.pool, "pool")
+        nonnegative_int(self.output_pool, "output_pool")
+        positive_int(self.max_fit_patches, "max_fit_patches", maximum=10**7)
+        positive_int(self.max_iter, "max_iter")
+        positive_int(self.batch_size, "batch_size")
+        finite_float(self.radius, "radius", low=0.0)  # R = 0: the intercept-only model
+        finite_float(self.tol, "tol", low=0.0, open=(True, False))
+        if self.lr is not None:
+            finite_float(self.lr, "lr", low=0.0, open=(True, False))
 
     def _feature_map(self, ndim: int, seed: int) -> PatchFeatureMap:
         geo = PatchGeometry.of(ndim, self.patch_size, self.stride, self.padding)
