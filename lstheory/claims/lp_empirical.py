@@ -1,0 +1,324 @@
+"""Liao & Poggio (2017) and Li et al. (2018): the papers' *empirical* findings as claims.
+
+Each claim here is tagged ``empirical``: a CONSISTENT verdict means "consistent on this
+instance" (the instance is named in the reason), never "proven", and no evidence upgrades the
+tag. Every claim states its measurement and a decision rule fixed before the run; the rule's
+constants are statement parts (``Claim.parts``), so the mutants can change them.
+
+The shared measurement is the *training error* (fraction of training points misclassified) of
+small fully connected nets trained by full-batch Adam (L&P's "batch gradient descent") on a
+subset of scikit-learn's 8×8 digits (or MNIST-1D), many nets at once on flat parameter vectors
+(:class:`lstheory.nets.MLP`). Perturbations follow L&P: Gaussian noise of standard deviation
+``scale · S`` added to each layer, S the standard deviation of that layer's weights.
+
+Decision rules read a *resolution* r measured in the same run: the larger of the run-to-run
+spread (standard deviation over seeds) of the end models' errors, the standard error of the
+tested mean over its pairs, and one training point (1/N). A statement ``x ≤ b`` holds when
+``x ≤ b + r`` and fails when ``x > b + 3r``; a statement ``x ≥ b`` holds when ``x ≥ b + r`` and
+fails when ``x < b − r``; in between it is unresolved (INCONCLUSIVE: the effect is within the
+measured spread).
+
+Claims
+------
+``lp-averaging`` (L&P §4–5, Fig. 1E and Fig. 4): averaging two models of one basin gives about
+the mean of their errors or less; averaging models of different basins raises the error above
+both.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from .._errors import InvalidArgument
+from .._random import child_seeds, torch_generator
+from ..nets import MLP
+from ._claim import Claim, Context, Mutant, Option, Tag
+from ._connectivity import Evidence, HypothesisCheck, Outcome, Table, make_verdict
+from ._registry import register
+
+__all__ = ["Problem", "judge_le", "judge_ge", "resolution", "perturb", "train", "errors",
+           "check_averaging"]
+
+SOURCE_LP = ("Liao & Poggio 2017, 'Theory of Deep Learning II: Landscape of the empirical risk "
+             "in deep learning'")
+DATASETS = ("digits", "mnist1d")
+PRESETS = ("cpu", "paper")
+#: a model counts as trained when its training error is at most this (the claims are about
+#: trained, near-zero-error models; above it the hypothesis fails)
+TRAINED_ERROR = 0.02
+
+
+# ------------------------------------------------------------------ decision rules
+def judge_le(x: float, bound: float, r: float) -> str:
+    """``holds`` / ``fails`` / ``unresolved`` for the statement ``x ≤ bound`` at resolution r:
+    holds when ``x ≤ bound + r``, fails when ``x > bound + 3r``."""
+    if x <= bound + r:
+        return "holds"
+    return "fails" if x > bound + 3 * r else "unresolved"
+
+
+def judge_ge(x: float, bound: float, r: float) -> str:
+    """``holds`` / ``fails`` / ``unresolved`` for the statement ``x ≥ bound`` at resolution r:
+    holds when ``x ≥ bound + r`` (it exceeds the bound by the resolution), fails when
+    ``x < bound − r``."""
+    if x >= bound + r:
+        return "holds"
+    return "fails" if x < bound - r else "unresolved"
+
+
+def judge(direction: str, x: float, bound: float, r: float) -> str:
+    """``direction`` "rises" states ``x ≥ bound``; "falls" states ``x ≤ bound``."""
+    return judge_ge(x, bound, r) if direction == "rises" else judge_le(x, bound, r)
+
+
+def resolution(end_errors: torch.Tensor, per_pair: torch.Tensor, n: int) -> float:
+    """The run's resolution: max(std of the end models' errors over seeds, standard error of the
+    per-pair statistic, 1/N)."""
+    sd = float(end_errors.double().std()) if end_errors.numel() > 1 else 0.0
+    se = (float(per_pair.double().std()) / math.sqrt(per_pair.numel())
+          if per_pair.numel() > 1 else 0.0)
+    return max(sd, se, 1.0 / n)
+
+
+# ------------------------------------------------------------------ the training engine
+@dataclass(frozen=True)
+class Problem:
+    """Training/test data (float32, integer labels) and an MLP family on them."""
+
+    name: str
+    X: torch.Tensor
+    y: torch.Tensor
+    X_test: torch.Tensor
+    y_test: torch.Tensor
+    n_classes: int
+
+    @property
+    def n(self) -> int:
+        return len(self.X)
+
+    def family(self, width: int, depth: int = 1, activation: str = "relu",
+               coeffs=None) -> MLP:
+        return MLP([self.X.shape[1]] + [width] * depth + [self.n_classes], activation,
+                   bias=True, coeffs=coeffs, loss="cross-entropy")
+
+
+def load_problem(dataset: str, n_train: int, device: str, seed: int = 0) -> Problem:
+    """The first ``n_train`` training points of ``dataset`` (digits or mnist1d; nothing is
+    downloaded), standardised by the training mean and std."""
+    from ..data import load_digits, load_mnist1d
+
+    if dataset == "digits":
+        d = load_digits(shape="flat", seed=seed)
+    else:
+        d = load_mnist1d(n_samples=max(5000, int(n_train / 0.8) + 1), shape="flat")
+    if n_train > len(d.x_train):
+        raise InvalidArgument("n_train", n_train, f"at most {len(d.x_train)} for {dataset}",
+                              flag="n_train")
+    X, y = d.x_train[:n_train].float(), d.y_train[:n_train]
+    mu, sd = X.mean(0), X.std(0).clamp_min(1e-6)
+    f = lambda t: ((t.float() - mu) / sd).to(device)  # noqa: E731
+    return Problem(dataset, f(X), y.to(device), f(d.x_test), d.y_test.to(device), d.n_classes)
+
+
+def train(fam: MLP, prob: Problem, theta: torch.Tensor, steps: int, lr: float = 0.02,
+          progress=None) -> torch.Tensor:
+    """Full-batch Adam on the cross-entropy for the K nets ``theta[K, P]`` (independent runs:
+    the summed loss has block-separated gradients)."""
+    theta = theta.detach().clone().requires_grad_(True)
+    opt = torch.optim.Adam([theta], lr=lr)
+    for step in range(steps):
+        opt.zero_grad(set_to_none=True)
+        fam.loss(theta, (prob.X, prob.y)).sum().backward()
+        opt.step()
+        if progress and step % 100 == 0:
+            progress(f"training: step {step}/{steps}")
+    return theta.detach()
+
+
+def errors(fam: MLP, theta: torch.Tensor, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Classification errors ``[K]`` of the K nets on ``(X, y)``."""
+    out = []
+    with torch.no_grad():
+        for i in range(0, theta.shape[0], 64):
+            pred = fam.forward(theta[i:i + 64], X).argmax(-1)
+            out.append((pred != y).double().mean(1))
+    return torch.cat(out).cpu()
+
+
+def perturb(fam: MLP, theta: torch.Tensor, scale: float, seed: int,
+            stream: str = "perturb") -> torch.Tensor:
+    """θ + noise with standard deviation ``scale · S`` per layer (L&P), S = the layer's std."""
+    gen = torch_generator(seed, stream=stream)
+    noise = torch.randn(theta.shape, generator=gen, dtype=theta.dtype).to(theta.device)
+    out = theta.clone()
+    for spec in fam.layout.specs:
+        sl = slice(spec.offset, spec.offset + spec.size)
+        S = theta[:, sl].std(dim=1, keepdim=True) if spec.size > 1 else theta[:, sl].abs()
+        out[:, sl] += scale * S * noise[:, sl]
+    return out
+
+
+def starts(fam: MLP, k: int, seed: int, device: str, stream: str) -> torch.Tensor:
+    return torch.cat([fam.sample(1, seed=s, dtype=torch.float32, device=device)
+                      for s in child_seeds(seed, k, stream=stream)])
+
+
+def _budget(ctx: Context, table: dict):
+    return table[ctx.budget]
+
+
+def _hyp_trained(errs: torch.Tensor, what: str) -> HypothesisCheck:
+    worst = float(errs.max())
+    return HypothesisCheck("trained", f"the {what} are trained: training error ≤ "
+                           f"{TRAINED_ERROR:g}", worst <= TRAINED_ERROR,
+                           f"largest training error {worst:.4g} over {errs.numel()} models")
+
+
+def _instance_text(prob: Problem, fam: MLP, seed: int, extra: str) -> str:
+    w = "-".join(map(str, fam.widths))
+    return (f"{prob.name} (N = {prob.n} training points), MLP {w} {fam.activation.name} with "
+            f"cross-entropy, full-batch Adam, {extra}, seed {seed}")
+
+
+# ------------------------------------------------------------------ lp-averaging
+#: budget → (n_train, width, pairs, parent steps, child steps)
+AVG_BUDGET = {"fast": (200, 16, 3, 100, 60), "default": (400, 16, 4, 300, 200),
+              "thorough": (1000, 32, 6, 600, 400)}
+#: the paper preset (for a GPU): all of digits' training set, a wide two-hidden-layer net
+AVG_PAPER = (1438, 512, 8, 2000, 1000)
+
+
+def check_averaging(ctx: Context, *, dataset: str, width: int, n_train: int, pairs: int,
+                    branch_scale: float, preset: str):
+    """Parents from independent seeds → two perturbed children of each, retrained → average
+    children of one parent (within a basin) and children of different parents (across)."""
+    n0, w0, p0, t_parent, t_child = AVG_PAPER if preset == "paper" else _budget(ctx, AVG_BUDGET)
+    depth = 2 if preset == "paper" else 1
+    n_train, width, pairs = n_train or n0, width or w0, pairs or p0
+    prob = load_problem(dataset, n_train, ctx.device)
+    fam = prob.family(width, depth)
+    with ctx.timed("training parents"):
+        parents = train(fam, prob, starts(fam, pairs, ctx.seed, ctx.device, "lp-avg"),
+                        t_parent, progress=ctx.say)
+    with ctx.timed("retraining perturbed children"):
+        kids = [train(fam, prob, perturb(fam, parents, branch_scale, ctx.seed, f"child{j}"),
+                      t_child, progress=ctx.say) for j in range(2)]
+    a, b = kids
+    e_a, e_b = errors(fam, a, prob.X, prob.y), errors(fam, b, prob.X, prob.y)
+    e_within = errors(fam, (a + b) / 2, prob.X, prob.y)
+    b_other = b.roll(1, 0)  # child b of the previous parent: another seed, another basin
+    e_b_other = e_b.roll(1, 0)
+    e_cross = errors(fam, (a + b_other) / 2, prob.X, prob.y)
+    w = e_within - (e_a + e_b) / 2           # within: excess over the ends' mean
+    c = e_cross - torch.maximum(e_a, e_b_other)  # across: rise above both ends
+    ends = torch.cat([e_a, e_b])
+    r_w, r_c = resolution(ends, w, prob.n), resolution(ends, c, prob.n)
+    wm, cm = float(w.mean()), float(c.mean())
+    jw = judge(ctx.part("within_direction"), wm, float(ctx.part("within_margin")), r_w)
+    jc = judge(ctx.part("cross_direction"), cm, float(ctx.part("cross_rise")), r_c)
+    text = _instance_text(prob, fam, ctx.seed, f"{pairs} parents × 2 children, perturbation "
+                          f"{branch_scale:g}·S, {t_parent}+{t_child} steps")
+    instance = {"dataset": dataset, "n_train": prob.n, "width": width, "depth": depth,
+                "pairs": pairs, "branch_scale": branch_scale, "preset": preset,
+                "steps": [t_parent, t_child], "description": text}
+    hyps = (_hyp_trained(ends, "children (the averaged end models)"),
+            HypothesisCheck("pairs", "at least two parents (a cross-basin pair needs two seeds)",
+                            pairs >= 2, f"{pairs} parents"))
+    sym = {"rises": "≥", "falls": "≤"}
+    evidence = [
+        Evidence("within-basin excess (mean)", wm, "error(average of two children of one "
+                 "parent) − mean of their errors"),
+        Evidence("cross-basin rise (mean)", cm, "error(average of children of two parents) − "
+                 "the larger of their errors"),
+        Evidence("resolution (within, cross)", [r_w, r_c], "max(std of the end errors over "
+                 "seeds, standard error of the mean, 1/N)"),
+        Evidence("end-model training errors (min, max)", [float(ends.min()),
+                                                           float(ends.max())]),
+        Evidence("rule", f"within: excess {sym[ctx.part('within_direction')]} "
+                 f"{ctx.part('within_margin')}; cross: rise {sym[ctx.part('cross_direction')]} "
+                 f"{ctx.part('cross_rise')}", "≤ b holds within b + r, fails above b + 3r; "
+                 "≥ b holds from b + r, fails below b − r"),
+        Evidence("judgements (within, cross)", [jw, jc])]
+    rows = tuple((i, float(e_a[i]), float(e_b[i]), float(e_within[i]), float(e_b_other[i]),
+                  float(e_cross[i])) for i in range(pairs))
+    tables = (Table("training errors per parent", ("parent", "child a", "child b",
+                                                   "avg(a, b) within", "child b of parent i−1",
+                                                   "avg(a, b of i−1) across"), rows),)
+    verdict = lambda o, why: make_verdict(CLAIMS["lp-averaging"], ctx, o, why,  # noqa: E731
+                                          instance, hyps, evidence, tables)
+    what = (f"within-basin excess {wm:+.4g} (±{r_w:.3g}) vs margin "
+            f"{ctx.part('within_margin')} [{jw}]; cross-basin rise {cm:+.4g} (±{r_c:.3g}) vs "
+            f"{ctx.part('cross_rise')} [{jc}]")
+    return _decide(verdict, hyps, (jw, jc), what, text)
+
+
+def _decide(verdict, hyps, judgements, what: str, text: str):
+    if not all(h.holds for h in hyps):
+        return verdict(Outcome.HYPOTHESES_NOT_MET,
+                       "; ".join(f"{h.statement} fails ({h.detail})" for h in hyps
+                                 if not h.holds) + f"; on {text}")
+    if "fails" in judgements:
+        return verdict(Outcome.REFUTED, f"{what}: the stated rule fails on this instance: {text}")
+    if "unresolved" in judgements:
+        return verdict(Outcome.INCONCLUSIVE, f"{what}: the effect is within the measured "
+                       f"spread on this instance: {text}")
+    return verdict(Outcome.CONSISTENT, f"consistent on this instance ({text}): {what}; an "
+                   "empirical finding, not a proof")
+
+
+CLAIMS: dict[str, Claim] = {}
+
+
+def _register(claim: Claim) -> Claim:
+    CLAIMS[claim.id] = register(claim)
+    return claim
+
+
+_PRESET = Option("preset", str, "cpu", "cpu (the budget's CPU-scale instance) or paper (the "
+                 "paper-scale instance, sized for a GPU: use --device cuda)", choices=PRESETS)
+_DATASET = Option("dataset", str, "digits", "digits (scikit-learn 8×8, flat) or mnist1d",
+                  choices=DATASETS)
+
+_register(Claim(
+    id="lp-averaging", title="Averaging two models of one basin keeps the error; averaging "
+    "across basins raises it", source=SOURCE_LP + ", §4–5, Fig. 1E and Fig. 4", tag=Tag.EMPIRICAL,
+    statement="Measured: training errors of two children retrained from perturbed copies of one "
+    "trained parent (one basin), of children of different parents (independent seeds: "
+    "different basins), and of the averages of their weights. Rule (fixed before the run; r = "
+    "max(std of the end errors over seeds, standard error of the mean, 1/N)): the within-basin "
+    "average's error exceeds the mean of its ends by at most within_margin (+ r); the "
+    "cross-basin average's error exceeds both ends by at least cross_rise + r. Both hold: "
+    "consistent on this instance; one fails by more than the resolution: refuted; else "
+    "inconclusive.",
+    latex=r"\mathrm{err}\big(\tfrac{a+b}{2}\big)\le\tfrac{\mathrm{err}(a)+\mathrm{err}(b)}{2}+r"
+          r"\ \text{(one basin)},\quad \mathrm{err}\big(\tfrac{a+b'}{2}\big)\ge"
+          r"\max(\mathrm{err}\,a,\mathrm{err}\,b')+r\ \text{(two basins)}",
+    hypotheses=("the averaged end models are trained (training error ≤ 0.02)",
+                "at least two parents"),
+    options=(_DATASET,
+             Option("width", int, 0, "hidden width (0: the budget's: 16, 32 thorough)", 0, 8192),
+             Option("n_train", int, 0, "training points (0: the budget's: 200 fast, 400 "
+                    "default, 1000 thorough)", 0, 100_000),
+             Option("pairs", int, 0, "parents (independent seeds; 0: the budget's)", 0, 64),
+             Option("branch_scale", float, 0.1, "perturbation of a parent before retraining, "
+                    "in units of each layer's weight std S (L&P: 0.1–1)", 0.0, 10.0),
+             _PRESET),
+    checker=lambda ctx, **o: check_averaging(ctx, **o),
+    notes="Empirical: a consistent verdict says 'consistent on this instance' and names it. "
+          "The paper preset (--preset paper --device cuda): all 1438 digits training points, "
+          "a 64-512-512-10 ReLU net, 8 parents, 2000 + 1000 full-batch steps (not run on CPU).",
+    parts={"within_direction": "falls", "within_margin": 0.0, "cross_direction": "rises",
+           "cross_rise": 0.0},
+    mutants=(
+        Mutant("cross-falls", "averaging across basins does not raise the error (at most the "
+               "larger end's)", parts={"cross_direction": "falls"}, fast=False),
+        Mutant("rise-too-large", "averaging across basins raises the error by at least 0.9",
+               parts={"cross_rise": 0.9}, caught_by=("refuted",)),
+        Mutant("large-branch", "within-basin averaging keeps the error even when the children "
+               "are perturbed by 3·S before retraining (they leave the basin)",
+               options={"branch_scale": 3.0}, fast=False),
+    ),
+))

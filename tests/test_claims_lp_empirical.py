@@ -1,0 +1,80 @@
+"""Empirical claims (Liao & Poggio 2017, Li et al. 2018): the decision rules are three-way with
+the measured resolution, a consistent verdict says "consistent on this instance" and names it,
+the tag stays empirical, and the mutants (opposite direction, a margin larger than the effect, a
+setting where the effect does not hold) are caught."""
+
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lstheory.claims import MUTANT_SEP, Outcome, get_claim
+from lstheory.claims.lp_empirical import judge_ge, judge_le, resolution
+
+pytestmark = pytest.mark.usefixtures("module_one_thread")
+
+EMPIRICAL = ["lp-averaging"]
+
+finite = st.floats(-1.0, 1.0, allow_nan=False)
+positive = st.floats(1e-6, 1.0, allow_nan=False)
+
+
+# ------------------------------------------------------------------ decision rules
+@settings(max_examples=200, deadline=None)
+@given(finite, finite, positive)
+def test_rules_are_three_way_with_the_resolution(x, b, r):
+    """≤: holds within b + r, fails beyond b + 3r; ≥: holds from b + r, fails below b − r; the
+    band in between is unresolved, and no value both holds for ≤ and fails for ≥ or vice versa
+    unless it is inside b ± r (the effect within the spread never decides both ways)."""
+    le, ge = judge_le(x, b, r), judge_ge(x, b, r)
+    assert le == ("holds" if x <= b + r else "fails" if x > b + 3 * r else "unresolved")
+    assert ge == ("holds" if x >= b + r else "fails" if x < b - r else "unresolved")
+    if ge == "holds":
+        assert le != "holds" or math.isclose(x, b + r)  # a rise by r is never also "no rise"
+    if le == "fails":
+        assert ge == "holds"
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=12),
+       st.lists(st.floats(-1, 1), min_size=1, max_size=12), st.integers(1, 10_000))
+def test_resolution_is_at_least_one_point_and_the_spread(ends, pairs, n):
+    e, p = torch.tensor(ends), torch.tensor(pairs)
+    r = resolution(e, p, n)
+    assert r >= 1.0 / n - 1e-15
+    if len(ends) > 1:
+        assert r >= float(e.double().std()) - 1e-12
+
+
+# ------------------------------------------------------------------ verdicts
+def test_lp_averaging_is_consistent_on_its_fast_instance_and_says_so():
+    v = get_claim("lp-averaging").check(budget="fast")
+    assert v.outcome is Outcome.CONSISTENT, v.reason
+    assert v.tag == "empirical" and "consistent on this instance" in v.reason
+    assert "digits (N = 200" in v.reason and "seed 0" in v.reason and "proven" not in v.reason
+    within, cross = v.evidence_value("within-basin excess (mean)"), \
+        v.evidence_value("cross-basin rise (mean)")
+    r_w, r_c = v.evidence_value("resolution (within, cross)")
+    assert within <= r_w and cross >= r_c  # the rule, from the evidence
+
+
+def test_every_empirical_claim_is_tagged_empirical_with_three_mutants():
+    for cid in EMPIRICAL:
+        c = get_claim(cid)
+        assert c.tag.value == "empirical" and len(c.mutants) >= 3
+        assert any(m.parts for m in c.mutants) and any(m.options for m in c.mutants)
+
+
+SLOW_MUTANTS = [f"{cid}{MUTANT_SEP}{m.name}" for cid in EMPIRICAL
+                for m in get_claim(cid).mutants]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("budget", ["fast", "default"])
+@pytest.mark.parametrize("mid", SLOW_MUTANTS)
+def test_every_mutant_is_caught(mid, budget):
+    claim = get_claim(mid)
+    v = claim.check(budget=budget)
+    assert claim.mutation.caught(v.outcome), f"{mid} [{budget}]: {v.outcome.value}: {v.reason}"
