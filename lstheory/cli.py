@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ._errors import InvalidArgument, LstheoryError, UsageError
+from ._errors import InvalidArgument, LstheoryError, NumericalFailure, UsageError
 from ._progress import Progress
 from ._version import __version__
 from .claims import BUDGETS, all_claims, get_claim
@@ -259,6 +259,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         with restore_threads():  # a command's --threads lasts for its run only
             return run(args)
+    except NumericalFailure as e:  # non-finite values: a warning and 'inconclusive', never a result
+        print(f"lstheory: warning: {e}", file=sys.stderr)
+        return 3
     except LstheoryError as e:
         print(f"lstheory: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
