@@ -199,27 +199,31 @@ def test_bertini2_cross_check():
 
 @st.composite
 def planted_far_systems(draw):
-    """(system, planted x-roots, finite count, at-infinity count): p(x) = Π (x/r_i − 1) with
-    roots up to |r| = 1e6 (distinct decades, so they are relatively well separated; written with
-    coefficients ≤ 1 as in issue 15's 1e-5·x² + x − 1), alone or with y² − q (no roots at
-    infinity) or x·y − 1 (one path to infinity per root)."""
+    """(system, planted x-roots, finite count, at-infinity count): p(x) = Π (x/r_i − 1) with one
+    far root |r| ≤ 1e6 and the others in 0.2 ≤ |r| ≤ 10 (coefficients ≤ 1, as in issue 15's
+    1e-5·x² + x − 1), alone or with (y/s − 1)(y − 1/2) (a far root in y too, no roots at
+    infinity) or x·y − 1 (one path to infinity per root). One far root per equation: with two,
+    the leading coefficient 1/(r_1 r_2) falls below what the endgame resolves by t = 1e-10
+    (``endgame_end``)."""
     import sympy
 
     from lstheory.algebra import PolynomialSystem
 
     d = draw(st.integers(1, 3))
-    decades = draw(st.lists(st.integers(0, 6), min_size=d, max_size=d, unique=True))
-    mant = draw(st.lists(st.floats(1.0, 5.0), min_size=d, max_size=d))
-    sign = draw(st.lists(st.sampled_from([-1.0, 1.0]), min_size=d, max_size=d))
-    roots = np.array([s * m * 10.0**e for s, m, e in zip(sign, mant, decades)])
-    kind = draw(st.sampled_from(["univariate", "square", "hyperbola"]))
+    far = draw(st.floats(1.0, 6.0).map(lambda e: 10.0**e)) * draw(st.sampled_from([-1, 1]))
+    near = draw(st.lists(st.floats(0.2, 10.0), min_size=d - 1, max_size=d - 1,
+                         unique_by=lambda v: round(np.log(v), 1)))
+    sign = draw(st.lists(st.sampled_from([-1.0, 1.0]), min_size=d - 1, max_size=d - 1))
+    roots = np.array([far] + [s * v for s, v in zip(sign, near)])
+    kind = draw(st.sampled_from(["univariate", "far-in-y", "hyperbola"]))
     x, y = sympy.symbols("x y")
     p = sympy.expand(sympy.Mul(*[x * sympy.Float(1 / r, 17) - 1 for r in roots]))
     if kind == "univariate":
         return PolynomialSystem.from_sympy([p], [x]), roots, d, 0
-    if kind == "square":
-        q = sympy.Float(draw(st.floats(0.5, 3.0)), 17)
-        return PolynomialSystem.from_sympy([p, y**2 - q], [x, y]), roots, 2 * d, 0
+    if kind == "far-in-y":
+        s_far = draw(st.floats(1.0, 6.0).map(lambda e: 10.0**e))
+        q = sympy.expand((y * sympy.Float(1 / s_far, 17) - 1) * (y - sympy.Rational(1, 2)))
+        return PolynomialSystem.from_sympy([p, q], [x, y]), roots, 2 * d, 0
     return PolynomialSystem.from_sympy([p, x * y - 1], [x, y]), roots, d, d
 
 

@@ -5,8 +5,7 @@ at infinity; both must agree with the known counts."""
 import numpy as np
 import pytest
 
-from lstheory.algebra import PathStatus, phc_available, solve
-from lstheory.algebra._gallery import SHAPES, shape
+from lstheory.algebra import SHAPES, PathStatus, phc_available, shape_system, solve
 from lstheory.algebra._phc import INSTALL_HINT
 
 needs_phc = pytest.mark.skipif(not phc_available(), reason=f"phc missing: {INSTALL_HINT}")
@@ -18,7 +17,7 @@ def _counts(r):
 
 @pytest.mark.parametrize("name", SHAPES)
 def test_torch_counts(name):
-    e = shape(name)
+    e = shape_system(name)
     r = solve(e.system, seed=0)
     assert r.n_finite == r.n_regular == e.finite and r.n_failed == 0
     assert r.n_at_infinity == e.system.bezout_number - e.finite
@@ -31,7 +30,7 @@ def test_torch_counts(name):
 @needs_phc
 @pytest.mark.parametrize("name", SHAPES)
 def test_phc_agrees_with_torch(name):
-    e = shape(name)
+    e = shape_system(name)
     p, t = solve(e.system, backend="phc", seed=0), solve(e.system, seed=0)
     assert _counts(p) == _counts(t) == (e.finite, e.finite, e.real if e.real is not None
                                         else t.n_real)
@@ -50,7 +49,7 @@ def test_phc_agrees_with_torch(name):
 def test_phc_route_is_recorded(name, route):
     """issue 15: ``x·y − 1 = 0, x − 1000 = 0`` made the adapter exit 2 ("states no root count")
     although phc solved it directly."""
-    p = solve(shape(name).system, backend="phc", seed=0)
+    p = solve(shape_system(name).system, backend="phc", seed=0)
     assert p.info["phc_route"] == route
     if route != "homotopy":
         assert p.n_paths == p.n_finite and "no homotopy" in p.info["note"]
@@ -60,4 +59,4 @@ def test_unknown_shape_lists_the_valid_ones():
     from lstheory import UnknownName
 
     with pytest.raises(UnknownName, match="triangular"):
-        shape("triangle")
+        shape_system("triangle")

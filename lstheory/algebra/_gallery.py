@@ -11,7 +11,7 @@ from .._random import numpy_rng
 from ._system import PolynomialSystem
 
 __all__ = ["katsura", "cyclic", "random_dense", "GalleryEntry", "gallery", "GALLERY", "SHAPES",
-           "shape"]
+           "shape_system"]
 
 
 def _check_n(n, low, high=None):
@@ -128,7 +128,7 @@ _SHAPES = {
 SHAPES = tuple(_SHAPES)
 
 
-def shape(name: str) -> GalleryEntry:
+def shape_system(name: str) -> GalleryEntry:
     """A small system of the shape ``name`` (one of :data:`SHAPES`) with its known finite and
     real counts (all roots regular): linear, triangular (with a far root, and roots at
     infinity), one-variable, product, dense (real count not known in closed form), far roots

@@ -1,0 +1,192 @@
+"""Classification of endpoints in projective coordinates: finite or at infinity, regular or
+singular, with the evidence (condition number, |z_0|, backward error) behind each status.
+
+A path is at infinity when the valuation stopped it early, or when its endpoint's z_0 is zero to
+the endpoint's own accuracy — never by a threshold on ‖x‖: a regular endpoint's z_0 is judged
+against its last projective Newton correction, so finite roots up to ‖x‖ ≈ 1e13 are told from
+points at infinity. Regular vs singular is decided by the *scaled projective* condition number
+(invariant under scaling x, z or an equation), so a far root is judged like a near one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._rootset import PathStatus
+from .._system import CompiledSystem
+from .homotopy import _homogeneous_terms, _row_scale
+from .options import EPS, RESOLVED
+
+
+def _classify(z, ok, regular, winding, infinite, opts, n_vars, refine, rows):
+    """Statuses from the endpoints in projective coordinates. A path is at infinity when its
+    valuation stopped it early, or when its endpoint's z_0 is zero to the endpoint's accuracy:
+    |z_0|/‖z‖₂ ≤ 100 (|Δz_0| + ε) (Δz_0 the last projective Newton correction) for a regular
+    endpoint (so finite roots up to ‖x‖ ≈ 1e13 are resolved), ``infinity_tol`` for a singular
+    one (the Cauchy endgame's accuracy). A finite endpoint is regular when its winding number is
+    1 and κ < ``singular_cond``. Returns [points, status, residual, condition, winding, x0]."""
+    B = len(z)
+    points = np.full((B, n_vars), np.nan + 0j)
+    residual = np.full(B, np.nan)
+    condition = np.full(B, np.inf)
+    x0 = np.full(B, np.nan)
+    accuracy = np.full(B, np.nan)
+    dz0 = np.full(B, np.nan)
+    cand = ok & ~infinite
+    if cand.any():
+        zr, res, kappa, x, acc, d0 = refine(z[cand], regular[cand], rows[cand])
+        residual[cand], condition[cand], accuracy[cand], dz0[cand] = res, kappa, acc, d0
+        x0[cand] = np.abs(zr[:, 0]) / np.linalg.norm(zr, axis=1)
+        points[cand] = x
+    reg = regular & (winding <= 1) & (condition < opts.singular_cond)
+    # z_0 of a regular endpoint is known to its last Newton correction (κ ε where that
+    # correction is not finite); converging to z_0 = 0, Newton's iterates shrink quadratically
+    # and |z_0| ≪ |Δz_0|; converged to a far root, |z_0| ≫ |Δz_0|
+    noise = np.where(np.isfinite(dz0), dz0, condition * EPS)
+    floor = np.where(reg, RESOLVED * (noise + EPS), opts.infinity_tol)
+    status = []
+    for k in range(B):
+        if not ok[k]:
+            status.append(PathStatus.FAILED)
+        elif infinite[k] or not x0[k] > floor[k]:
+            status.append(PathStatus.AT_INFINITY)
+        elif not residual[k] <= opts.residual_tol:
+            status.append(PathStatus.FAILED)
+        elif reg[k] and not accuracy[k] <= opts.residual_tol:  # Newton did not settle
+            status.append(PathStatus.FAILED)
+        elif not reg[k]:
+            status.append(PathStatus.SINGULAR)
+        else:
+            status.append(PathStatus.FINITE)
+    points[[s not in (PathStatus.FINITE, PathStatus.SINGULAR) for s in status]] = np.nan
+    return [points, status, residual, condition, winding, x0]
+
+
+def _projective_refiner(compiled: CompiledSystem, coeff_of_rows):
+    """``refine(z, regular, rows)``: Newton on the homogenised target system in projective
+    coordinates (regular endpoints only; ‖z‖₂ = 1, the update orthogonal to z) and there the
+    scaled projective condition number κ = cond([D ∂F^h/∂z; z̄ᵀ]) (row i divided by
+    d_i Σ_k |c_ik| ‖z‖∞^{d_i−1}, as in :func:`_scaled_cond`), invariant under scaling z, x or
+    an equation, so a far finite root is judged like a near one. Affine points x = z_{1:}/z_0
+    are polished by affine Newton (regular points,
+    :func:`_affine_polish`; the accuracy is the size of the next step, coordinatewise); the
+    residual is the normwise backward error at the point's own scale (:func:`_backward_error`).
+    Returns (z, residual, κ, x, accuracy, |Δz_0| of the last projective Newton step)."""
+    hexp = _homogeneous_terms(compiled)
+    N = compiled.n_equations
+
+    def refine(z, regular, rows):
+        c = coeff_of_rows(rows)
+        z = z / np.linalg.norm(z, axis=1, keepdims=True)
+        idx = np.flatnonzero(regular)
+        dz0 = np.full(len(z), np.nan)  # |Δz_0| of the last projective Newton step
+        for _ in range(3):
+            if not len(idx):
+                break
+            F, J = _eval_homogeneous(hexp, compiled.term_eq, N, z[idx], c[idx])
+            A = np.concatenate([J, z[idx].conj()[:, None, :]], 1)
+            b = np.concatenate([F, np.zeros((len(idx), 1))], 1)
+            dz = _np_solve(A, b)
+            good = np.isfinite(dz).all(1)
+            zi = z[idx] - np.where(good[:, None], dz, 0)
+            z[idx] = zi / np.linalg.norm(zi, axis=1, keepdims=True)
+            dz0[idx] = np.where(good, np.abs(dz[:, 0]), np.nan)
+        _, J = _eval_homogeneous(hexp, compiled.term_eq, N, z, c)
+        with np.errstate(all="ignore"):
+            zmax = np.abs(z).max(1)[:, None] ** (np.asarray(compiled.degrees) - 1)
+            Jn = J / (_row_scale(compiled, c) * zmax)[:, :, None]
+            A = np.concatenate([np.nan_to_num(Jn, nan=0.0), z.conj()[:, None, :]], 1)
+            sv = np.linalg.svd(A, compute_uv=False)
+            kappa = sv[:, 0] / sv[:, -1]
+            x = z[:, 1:] / z[:, :1]
+        x, res, acc = _affine_polish(compiled, x, c, regular)
+        return z, res, np.where(np.isfinite(kappa), kappa, np.inf), x, acc, dz0
+
+    return refine
+
+
+def _np_solve(A, b):
+    """A⁻¹ b per batch entry; NaN rows where A is singular."""
+    try:
+        return np.linalg.solve(A, b[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        out = np.full(b.shape, np.nan + 0j)
+        for k in range(len(b)):
+            try:
+                out[k] = np.linalg.solve(A[k], b[k])
+            except np.linalg.LinAlgError:
+                pass
+        return out
+
+
+def _backward_error(compiled, x, c):
+    """F[B, N], J[B, N, n] and the normwise backward error at the point's own scale,
+    max_i |F_i(x)| / Σ_k |c_ik| s^{|α_k|} with s = max(1, ‖x‖∞) (in homogeneous coordinates
+    scaled to ‖z‖∞ = 1: |F_i^h(z)| / Σ_k |c_ik|); NaN where x is not finite."""
+    F, J = _eval_affine(compiled, x, c)
+    with np.errstate(all="ignore"):
+        s = np.maximum(1.0, np.abs(x).max(1))
+        deg = compiled.term_exp.sum(1)
+        size = np.zeros(F.shape)
+        np.add.at(size.T, compiled.term_eq, (np.abs(c) * s[:, None] ** deg).T)
+        eta = (np.abs(F) / np.maximum(size, 1e-300)).max(1)
+    return F, J, np.where(np.isfinite(x).all(1), eta, np.nan)
+
+
+def _affine_polish(compiled, x, c, regular):
+    """Affine Newton on the regular finite points while the steps shrink (up to five), measured
+    coordinatewise, |Δx_j| / max(1, |x_j|): for a far root x = z/z_0 carries z_0's relative
+    error and its O(1) coordinates are only resolved here. Returns (x, backward error, the
+    size of the next Newton step (coordinatewise; NaN for points not polished))."""
+    acc = np.full(len(x), np.nan)
+    idx = np.flatnonzero(regular & np.isfinite(x).all(1))
+    x = x.copy()
+    xi, ci = x[idx], c[idx]
+    prev = np.full(len(idx), np.inf)
+    moving = np.ones(len(idx), dtype=bool)
+    for _ in range(6):
+        F, J, _ = _backward_error(compiled, xi, ci)
+        with np.errstate(all="ignore"):
+            dx = _np_solve(J, F)
+            rel = (np.abs(dx) / np.maximum(1.0, np.abs(xi))).max(1)
+        rel = np.where(np.isfinite(rel), rel, np.inf)
+        moving &= rel < prev
+        if not moving.any():
+            break
+        xi = np.where(moving[:, None], xi - np.nan_to_num(dx), xi)
+        prev = np.where(moving, rel, prev)
+    acc[idx] = np.minimum(prev, rel) if len(idx) else prev
+    x[idx] = xi
+    return x, _backward_error(compiled, x, c)[2], acc
+
+
+def _eval_homogeneous(hexp, term_eq, N, z, c):
+    """F^h[B, N] and ∂F^h/∂z[B, N, n+1] at z[B, n+1]; ``hexp[T, n+1]`` the homogeneous
+    exponents, ``c[B, T]`` the term coefficients."""
+    B, nz = z.shape
+    with np.errstate(all="ignore"):
+        mons = np.prod(z[:, None, :] ** hexp[None], axis=-1) * c
+    F = np.zeros((B, N), dtype=complex)
+    np.add.at(F.T, term_eq, mons.T)
+    J = np.zeros((B, N, nz), dtype=complex)
+    for j in range(nz):
+        e = hexp.copy()
+        e[:, j] = np.maximum(e[:, j] - 1, 0)
+        with np.errstate(all="ignore"):
+            d = np.prod(z[:, None, :] ** e[None], axis=-1) * c * hexp[:, j]
+        np.add.at(J[:, :, j].T, term_eq, d.T)
+    return F, J
+
+
+def _eval_affine(compiled: CompiledSystem, x, c):
+    """F[B, N] and J[B, N, n] at x[B, n] with per-point term coefficients c[B, T]."""
+    n = compiled.n_variables
+    with np.errstate(all="ignore"):
+        mons = np.prod(x[:, None, :] ** compiled.exponents, axis=-1)
+    V = np.zeros((len(x), compiled.n_columns), dtype=complex)
+    np.add.at(V.T, compiled.term_eq * (1 + n), (mons[:, compiled.term_mon] * c).T)
+    if len(compiled.deriv_col):
+        vals = mons[:, compiled.deriv_mon] * c[:, compiled.deriv_term] * compiled.deriv_factor
+        np.add.at(V.T, compiled.deriv_col, vals.T)
+    V = V.reshape(len(x), compiled.n_equations, 1 + n)
+    return V[..., 0], V[..., 1:]

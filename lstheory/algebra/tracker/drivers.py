@@ -1,0 +1,355 @@
+"""The drivers: total-degree and parameter homotopies, every path of every system in one batch;
+the run of one batch through the stages (step → endgame → classify) and the retracks.
+
+* **Total degree** (:func:`track_total_degree`): ``H(z, t) = (1 − t) F^h(z) + t γ G(z)``,
+  ``G_i = z_i^{d_i} − z_0^{d_i}``, a random unit complex ``γ`` (the gamma trick), t from 1 to 0.
+* **Parameter homotopy** (:func:`track_parameter`): ``H(z, t) = F^h(z; t p_0 + (1 − t) p_1)``
+  from the finite solutions at generic complex parameters ``p_0`` to new parameters ``p_1``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+
+from ..._errors import InvalidArgument
+from .._rootset import PathStatus, cluster_points
+from .._system import CompiledSystem, total_degree_start
+from .classify import _classify, _projective_refiner
+from .endgame import CAUCHY, NEWTON, VALUATION, Endgame, _cauchy_endgame, _Watch
+from .homotopy import CDTYPE, _homogeneous_terms, _Homotopy, _row_scale
+from .options import TrackerOptions
+from .step import _advance, _newton, _scaled_cond, _Segment, _track
+
+__all__ = ["TrackResult", "track_total_degree", "track_parameter"]
+
+
+@dataclass(frozen=True, eq=False)
+class TrackResult:
+    """Raw endpoints of one system's paths (numpy): affine ``points``, ``status``, ``residual``
+    (backward error), ``condition`` (scaled projective condition number), ``winding``,
+    ``steps``, ``endgame`` (how each path was decided: :class:`Endgame` members), and the
+    evidence of the classification (NaN where not measured): ``valuation`` (of z_0 at the last
+    checkpoint: ≈ 0 towards a finite endpoint, > 0 towards infinity) and ``x0`` (|z_0|/‖z‖₂ at
+    the endpoint). Never changed once built (retracks build new results)."""
+
+    points: np.ndarray
+    status: tuple[PathStatus, ...]
+    residual: np.ndarray
+    condition: np.ndarray
+    winding: np.ndarray
+    steps: np.ndarray
+    endgame: np.ndarray
+    valuation: np.ndarray | None = None
+    x0: np.ndarray | None = None
+
+    def evidence(self) -> dict[str, np.ndarray]:
+        """Per-path evidence for :class:`RootSet`: valuation, winding, condition, x0, endgame."""
+        return {"valuation": self.valuation, "winding": self.winding,
+                "condition": self.condition, "x0": self.x0,
+                "endgame": np.array([e.value for e in self.endgame])}
+
+
+# ---------------------------------------------------------------------------- one batch
+def _run(hom, z0, rows, opts, n_vars, refine):
+    """Track z0 from t = 1 to ``endgame_start``, then in log time towards 0 deciding paths on
+    the way (:class:`_Watch`); the Cauchy endgame takes the rest. Classify; returns per-path
+    numpy arrays [points, status, residual, condition, winding, x0, steps, valuation, how]."""
+    B, dev = z0.shape[0], z0.device
+    one = torch.ones(B, dtype=CDTYPE, device=dev)
+    z_eg, ok1, steps = _track(hom, z0, one, one * opts.endgame_start, rows, opts)
+    st = {
+        "z": z_eg.clone(),
+        "regular": torch.zeros(B, dtype=torch.bool, device=dev),
+        "infinite": torch.zeros(B, dtype=torch.bool, device=dev),
+        "ok": torch.zeros(B, dtype=torch.bool, device=dev),
+        "winding": torch.zeros(B, dtype=torch.long, device=dev),
+        "how": torch.zeros(B, dtype=torch.long, device=dev),  # codes of Endgame members
+        "valuation": torch.full((B,), math.nan, dtype=torch.float64, device=dev),
+    }
+    live = ok1.nonzero().squeeze(1)
+    if live.numel():
+        watch, rest = _log_phase(hom, z_eg, rows, live, opts, st, steps)
+        if rest.numel():
+            _cauchy_phase(hom, watch, rows, live, rest, opts, st)
+    n = {k: v.cpu().numpy() for k, v in st.items()}
+    out = _classify(n["z"], n["ok"], n["regular"], n["winding"], n["infinite"], opts, n_vars,
+                    refine, rows.cpu().numpy())
+    return out + [steps.cpu().numpy(), n["valuation"], n["how"]]
+
+
+def _log_phase(hom, z_eg, rows, live, opts, st, steps):
+    """The paths ``live`` in log time from ``endgame_start`` to ``endgame_end``, watched; fills
+    ``st`` for the paths the watch decides. Returns the watch and the undecided (into live)."""
+    L, dev = live.numel(), z_eg.device
+    one = torch.ones(L, dtype=CDTYPE, device=dev)
+    watch = _Watch(hom, rows[live], z_eg[live], opts.endgame_start, opts)
+    seg = _Segment(one * opts.endgame_start, one * opts.endgame_end, log=True)
+    z_lg, _, s2, _ = _advance(hom, z_eg[live], rows[live], seg, opts, watch=watch)
+    steps[live] += s2
+    lab = watch.label
+    reg, inf = lab == NEWTON, lab == VALUATION
+    st["z"][live] = torch.where(reg.unsqueeze(-1), watch.z_final, z_lg)
+    st["regular"][live[reg]] = True
+    st["infinite"][live[inf]] = True
+    st["ok"][live[reg | inf]] = True
+    st["winding"][live[reg]] = 1
+    st["how"][live] = lab
+    st["valuation"][live] = watch.nu
+    return watch, (~(reg | inf)).nonzero().squeeze(1)
+
+
+def _cauchy_phase(hom, watch, rows, live, rest, opts, st):
+    """The Cauchy endgame for the paths ``live[rest]`` from their first checkpoint below
+    ``cauchy_start``; a loop that closes at once may still end at a regular point (Newton)."""
+    need, dev = live[rest], rows.device
+    est, w, good = _cauchy_endgame(hom, watch.cs_z[rest], watch.cs_t[rest], rows[need], opts)
+    zero = torch.zeros(len(need), dtype=CDTYPE, device=dev)
+    zn, conv, _, _ = _newton(hom, torch.nan_to_num(est), zero, rows[need], opts, 3)
+    _, J, _ = hom.evaluate(zn, zero, rows[need], need_t=False)
+    kap = _scaled_cond(hom, J, zn, rows[need])
+    reg = good & (w == 1) & conv & (kap < opts.singular_cond)
+    st["z"][need] = torch.where(reg.unsqueeze(-1), zn, est)
+    st["regular"][need] = reg
+    st["winding"][need] = w
+    st["ok"][need] = good
+    st["how"][need] = CAUCHY
+
+
+def _check_square(compiled: CompiledSystem):
+    from ..._errors import HypothesisNotMet
+
+    N, n = compiled.n_equations, compiled.n_variables
+    if N < n:
+        raise HypothesisNotMet(
+            f"the zero set is positive-dimensional: {N} equations in {n} unknowns; add {n - N} "
+            "random linear slices or fix coordinates (lstheory.algebra.square_up) to count "
+            "isolated points"
+        )
+    if N > n:
+        raise HypothesisNotMet(
+            f"the system is overdetermined: {N} equations in {n} unknowns; randomize it down to "
+            f"{n} equations (lstheory.algebra.square_up) and filter the roots"
+        )
+
+
+def _threads(device: str, paths: int):
+    """Run the tracker's many small batched operations on one CPU thread, then restore
+    (:func:`lstheory._runtime.limit_threads`).
+
+    Measured on the 2-core machine: per-step work is a few hundred microseconds, and a second
+    thread only adds synchronisation (katsura-4 took 12 s with 2 threads under load, 0.3 s
+    with 1); large batches are left alone.
+    """
+    from ..._runtime import limit_threads
+
+    return limit_threads(1, when=str(device).startswith("cpu") and paths < 20000)
+
+def _rng_complex(rng, *shape):
+    return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / math.sqrt(2)
+
+
+def _split(flat, S, M) -> list[TrackResult]:
+    points, status, residual, condition, winding, x0, steps, valuation, how = flat
+    members = np.array(list(Endgame), dtype=object)
+    out = []
+    for s in range(S):
+        cut = slice(s * M, (s + 1) * M)
+        out.append(TrackResult(points[cut], tuple(status[cut]), residual[cut], condition[cut],
+                               winding[cut], steps[cut], members[how[cut]],
+                               valuation=valuation[cut], x0=x0[cut]))
+    return out
+
+
+def _retrack_jumps(hom, z0, rows, system_of, opts, n_vars, refine, result):
+    """Two paths of one system at the same regular endpoint means a path jumped: retrack those
+    paths with smaller steps and a tighter predictor tolerance (on the flat per-path arrays,
+    before any :class:`TrackResult` is built)."""
+    o = opts
+    for _ in range(opts.retracks):
+        pts, st = result[0], result[1]
+        regular = np.array([x == PathStatus.FINITE for x in st])
+        bad = []
+        for s in np.unique(system_of):
+            idx = np.flatnonzero((system_of == s) & regular)
+            lab = cluster_points(pts[idx], o.cluster_tol)
+            bad += [int(k) for L in np.unique(lab) if (lab == L).sum() > 1 for k in idx[lab == L]]
+        if not bad:
+            break
+        o = replace(o, max_step=o.max_step / 4, predictor_tol=o.predictor_tol / 100)
+        b = torch.tensor(bad, dtype=torch.long, device=z0.device)
+        again = _run(hom, z0[b], rows[b], o, n_vars, refine)
+        for arr, new in zip(result, again):
+            for j, k in enumerate(bad):
+                arr[k] = new[j]
+    return result
+
+
+# ---------------------------------------------------------------------------- drivers
+def track_total_degree(
+    compiled: CompiledSystem,
+    coefficients: np.ndarray | None = None,
+    *,
+    seed: int,
+    options: TrackerOptions | None = None,
+    device: str = "cpu",
+) -> list[TrackResult]:
+    """Solve square systems by the total-degree homotopy, all paths in one batch.
+
+    ``coefficients[S, T]`` are the term coefficients of S systems sharing ``compiled``'s terms
+    (default: the system's own coefficients). Returns one :class:`TrackResult` per system, its
+    paths in the order of the start solutions of ``x_i^{d_i} = 1``.
+    """
+    _check_square(compiled)
+    opts = options or TrackerOptions()
+    rng = np.random.default_rng(seed)
+    c = compiled.term_coefficients() if coefficients is None else coefficients
+    C = np.atleast_2d(np.asarray(c, dtype=complex))
+    S, n, degrees = C.shape[0], compiled.n_variables, compiled.degrees
+    if min(degrees) < 1:
+        raise InvalidArgument("system", f"degrees {list(degrees)}", "no constant equation")
+    gamma = np.exp(2j * math.pi * rng.uniform())
+    chart = _rng_complex(rng, n + 1)
+    # the terms of F^h, then those of G_i = z_{i+1}^{d_i} - z_0^{d_i}
+    g_exp = np.zeros((2 * n, n + 1), dtype=np.int64)
+    for i, d in enumerate(degrees):
+        g_exp[2 * i, i + 1] = d
+        g_exp[2 * i + 1, 0] = d
+    term_eq = np.concatenate([compiled.term_eq, np.repeat(np.arange(n), 2)])
+    term_exp = np.concatenate([_homogeneous_terms(compiled), g_exp])
+    T = compiled.n_terms
+    coeffs = np.zeros((S, 2, T + 2 * n), dtype=complex)
+    coeffs[:, 0, :T] = C
+    coeffs[:, 1, :T] = -C
+    coeffs[:, 1, T:] = gamma * np.tile([1.0, -1.0], n)
+    start = total_degree_start(degrees)
+    M = len(start)
+    zs = np.concatenate([np.ones((M, 1)), start], 1)
+    zs = zs / (zs @ chart)[:, None]
+    system_of = np.repeat(np.arange(S), M)
+    hom = _Homotopy(term_eq, term_exp, coeffs[0] if S == 1 else coeffs, n, chart, device,
+                    None if S == 1 else system_of)
+    z0 = torch.as_tensor(np.tile(zs, (S, 1)), dtype=CDTYPE, device=device)
+    rows = torch.arange(S * M, device=device)
+    hom.set_row_scale(degrees, _row_scale(compiled, C))
+    refine = _projective_refiner(compiled, lambda r: C[system_of[r]])
+    with _threads(device, S * M):
+        result = _run(hom, z0, rows, opts, n, refine)
+        result = _retrack_jumps(hom, z0, rows, system_of, opts, n, refine, result)
+    return _split(result, S, M)
+
+
+def track_parameter(
+    compiled: CompiledSystem,
+    start_parameters: np.ndarray,
+    start_solutions: np.ndarray,
+    target_parameters: np.ndarray,
+    *,
+    seed: int,
+    options: TrackerOptions | None = None,
+    device: str = "cpu",
+) -> list[TrackResult]:
+    """Track ``start_solutions[M, n]`` of ``F(x; p0)`` to ``F(x; p1)`` for each row of
+    ``target_parameters[S, P]``; all S·M paths in one batch.
+
+    ``p0`` should be generic (random complex): the straight segment from it to any p1 then
+    avoids the discriminant with probability one, but it can pass close enough for a path to
+    fail or jump onto another path (on the benchmark's network family, in a few data sets in a
+    hundred). A data set with such a path (failed, or one of two at the same regular endpoint)
+    is tracked again around, ``p0 → p_mid → p1`` through a random complex ``p_mid`` (up to
+    ``retracks`` detours); what still fails is reported failed.
+    """
+    opts = options or TrackerOptions()
+    results = _track_parameter(compiled, start_parameters, start_solutions, target_parameters,
+                               seed=seed, options=opts, device=device)
+    rng = np.random.default_rng([seed, 1])
+    for _ in range(opts.retracks):
+        results = _fail_jumps(results, opts)
+        bad = [s for s, r in enumerate(results) if PathStatus.FAILED in r.status]
+        if not bad:
+            break
+        results = _detour(compiled, start_parameters, start_solutions, target_parameters,
+                          results, bad, rng, opts, device)
+    return _fail_jumps(results, opts)
+
+
+def _fail_jumps(results, opts) -> list[TrackResult]:
+    """Distinct regular start points reach distinct regular endpoints: two paths at one regular
+    endpoint mean that one jumped, so both count as failed (new results)."""
+    out = []
+    for r in results:
+        idx = np.flatnonzero([st == PathStatus.FINITE for st in r.status])
+        lab = cluster_points(r.points[idx], opts.cluster_tol)
+        status = list(r.status)
+        for k, L in zip(idx, lab):
+            if (lab == L).sum() > 1:
+                status[k] = PathStatus.FAILED
+        out.append(replace(r, status=tuple(status)))
+    return out
+
+
+_PER_PATH = ("points", "residual", "condition", "winding", "endgame", "valuation", "x0")
+
+
+def _detour(compiled, p0, X0, P1, results, bad, rng, options, device) -> list[TrackResult]:
+    """Retrack every path of the systems ``bad`` (each with a failed path) through a random
+    complex midpoint (paths that jump near a bad stretch of the segment do so in groups, and a
+    jump onto another path's branch shows only as that path's failure). Returns new results."""
+    P1 = np.atleast_2d(np.asarray(P1, dtype=complex))
+    p_mid = _rng_complex(rng, compiled.n_parameters)
+    seed = int(rng.integers(2**31))
+    leg1 = _track_parameter(compiled, p0, X0, p_mid[None], seed=seed, options=options,
+                            device=device)[0]
+    go = np.flatnonzero([st == PathStatus.FINITE for st in leg1.status])
+    leg2 = _track_parameter(compiled, p_mid, leg1.points[go], P1[bad], seed=seed + 1,
+                            options=options, device=device)
+    results = list(results)
+    for s, new in zip(bad, leg2):
+        r = results[s]
+        status = [PathStatus.FAILED] * len(r.status)
+        fields = {f: getattr(r, f).copy() for f in _PER_PATH}
+        steps = r.steps.copy()
+        for k, m in enumerate(go):
+            status[m] = new.status[k]
+            for f in _PER_PATH:
+                fields[f][m] = getattr(new, f)[k]
+            steps[m] += leg1.steps[m] + new.steps[k]
+        results[s] = replace(r, status=tuple(status), steps=steps, **fields)
+    return results
+
+
+def _track_parameter(compiled, start_parameters, start_solutions, target_parameters, *, seed,
+                     options, device) -> list[TrackResult]:
+    """The straight-line parameter homotopy of :func:`track_parameter`, all paths at once."""
+    _check_square(compiled)
+    opts = options or TrackerOptions()
+    rng = np.random.default_rng(seed)
+    n = compiled.n_variables
+    p0 = np.asarray(start_parameters, dtype=complex).reshape(-1)
+    P1 = np.atleast_2d(np.asarray(target_parameters, dtype=complex))
+    X0 = np.asarray(start_solutions, dtype=complex).reshape(-1, n)
+    if p0.size != compiled.n_parameters or P1.shape[1] != compiled.n_parameters:
+        raise InvalidArgument("parameters", (p0.size, P1.shape[1]),
+                              f"{compiled.n_parameters} values each")
+    S, M = P1.shape[0], X0.shape[0]
+    K = int(compiled.param_exponents.sum(1).max()) if compiled.n_parameters else 0
+    # c(t p0 + (1-t) p1) is a polynomial of degree ≤ K in t: interpolate at roots of unity
+    w = np.exp(2j * math.pi * np.arange(K + 1) / (K + 1))
+    pts = w[None, :, None] * p0[None, None, :] + (1 - w)[None, :, None] * P1[:, None, :]
+    coeffs = np.fft.fft(compiled.term_coefficients(pts), axis=1) / (K + 1)
+    chart = _rng_complex(rng, n + 1)
+    zs = np.concatenate([np.ones((M, 1)), X0], 1)
+    zs = zs / (zs @ chart)[:, None]
+    system_of = np.repeat(np.arange(S), M)
+    hom = _Homotopy(compiled.term_eq, _homogeneous_terms(compiled), coeffs, n, chart, device,
+                    system_of)
+    z0 = torch.as_tensor(np.tile(zs, (S, 1)), dtype=CDTYPE, device=device)
+    rows = torch.arange(S * M, device=device)
+    C1 = compiled.term_coefficients(P1)
+    hom.set_row_scale(compiled.degrees, _row_scale(compiled, C1))
+    refine = _projective_refiner(compiled, lambda r: C1[system_of[r]])
+    with _threads(device, S * M):
+        return _split(_run(hom, z0, rows, opts, n, refine), S, M)

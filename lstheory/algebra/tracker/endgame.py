@@ -1,0 +1,256 @@
+"""The endgame near t = 0: the log-time watch (valuation of z_0, condition growth, Newton at
+t = 0) and the Cauchy endgame for the paths it leaves undecided.
+
+From t = ``endgame_start`` on, paths move in log time (t = t_e (t_end/t_e)^τ) and are decided
+at checkpoints (:class:`_Watch`). Newton at t = 0 ending at a regular point (in projective
+coordinates, finite or at infinity) decides a path (:attr:`Endgame.NEWTON`); a path whose
+z_0 falls like a power t^ν (ν > 0, the valuation) while it nears a singular point is stopped at
+infinity (:attr:`Endgame.VALUATION`). The rest — singular endpoints, paths too slow to decide —
+go through the Cauchy endgame (:attr:`Endgame.CAUCHY`: loops around t = 0 at shrinking radii;
+the mean over the loops is the endpoint, the number of loops until the path closes is the
+winding number).
+"""
+
+from __future__ import annotations
+
+import math
+from enum import Enum
+
+import torch
+
+from .homotopy import CDTYPE
+from .options import EPS, RESOLVED
+from .step import _advance, _newton, _norm, _scaled_cond, _Segment, _solve, _track
+
+__all__ = ["Endgame", "ENDGAMES"]
+
+
+class Endgame(str, Enum):
+    """How a path was decided. The values read as the route's name."""
+
+    NONE = "none"  # not decided: tracking failed before or during the endgame
+    NEWTON = "newton"  # Newton at t = 0 reached a regular point (finite or at infinity)
+    VALUATION = "valuation"  # stopped early: z_0 ~ t^ν, ν > 0, nearing a singular point
+    CAUCHY = "cauchy"  # the Cauchy endgame (singular endpoints, paths too slow to decide)
+
+
+ENDGAMES = tuple(e.value for e in Endgame)
+# the members' codes in torch tensors (their index in Endgame)
+NONE, NEWTON, VALUATION, CAUCHY = range(4)
+LOG2 = math.log(2.0)
+
+
+# ---------------------------------------------------------------------------- Cauchy endgame
+def _cauchy_loops(hom, z, r, rows, opts):
+    """Loops around t = 0 at radius r[B] until each path closes; the mean of the samples over
+    the c loops is the Cauchy integral estimate of the endpoint (c = winding number)."""
+    B, dev = z.shape[0], z.device
+    K = opts.cauchy_samples
+    radius = r.to(CDTYPE)
+    total = torch.zeros_like(z)
+    winding = torch.zeros(B, dtype=torch.long, device=dev)
+    open_ = torch.ones(B, dtype=torch.bool, device=dev)
+    ok = torch.ones(B, dtype=torch.bool, device=dev)
+    cur = z.clone()
+    for loop in range(1, opts.max_winding + 1):
+        act = (open_ & ok).nonzero().squeeze(1)
+        if act.numel() == 0:
+            break
+        seg = _Segment(radius=radius[act])
+        zz, good, _, tot = _advance(hom, cur[act], rows[act], seg, opts, stops=K)
+        cur[act] = zz
+        total[act] += tot
+        ok[act] &= good
+        scale = _norm(z[act]).clamp_min(1e-300)
+        closed = good & (_norm(zz - z[act]) <= 1e-7 * scale)
+        winding[act[closed]] = loop
+        open_[act[closed]] = False
+    ok &= ~open_
+    est = total / (winding.clamp_min(1) * K).unsqueeze(-1)
+    return est, winding, ok
+
+
+def _cauchy_endgame(hom, z, r0, rows, opts):
+    """Cauchy endgame from z at t = r0 (real; shared or one per path): estimates at radii r0,
+    r0·ratio, … until two agree. Returns (estimate, winding number, ok)."""
+    B, dev = z.shape[0], z.device
+    est = torch.full_like(z, complex("nan"))
+    wind = torch.zeros(B, dtype=torch.long, device=dev)
+    ok = torch.zeros(B, dtype=torch.bool, device=dev)
+    live = torch.ones(B, dtype=torch.bool, device=dev)
+    prev = torch.full_like(z, complex("nan"))
+    r = torch.as_tensor(r0, dtype=torch.float64, device=dev).expand(B).clone()
+    cur = z.clone()
+    while live.any() and float(r[live].max()) >= opts.min_radius:
+        act = live.nonzero().squeeze(1)
+        e, w, good = _cauchy_loops(hom, cur[act], r[act], rows[act], opts)
+        # a loop that did not close (it circled other branch points) is retried at a smaller
+        # radius; its estimate does not count
+        e[~good] = complex("nan")
+        scale = _norm(e).clamp_min(1e-300)
+        conv = good & (_norm(e - prev[act]) <= opts.endgame_tol * scale)
+        # at infinity already (|z_0|/‖z‖ below the classification threshold on a closed
+        # loop): more radii would only make z_0 smaller, not change the classification
+        conv |= good & (e[:, 0].abs() <= opts.infinity_tol * scale)
+        est[act[conv]], wind[act[conv]], ok[act[conv]] = e[conv], w[conv], True
+        live[act[conv]] = False
+        prev[act] = e
+        act = live.nonzero().squeeze(1)
+        if act.numel() == 0:
+            break
+        rn = r[act] * opts.radius_ratio
+        zz, good, _ = _track(hom, cur[act], r[act].to(CDTYPE), rn.to(CDTYPE), rows[act], opts,
+                             h0=0.5, max_step=0.5)
+        cur[act] = zz
+        r[act] = rn
+        live[act[~good]] = False
+    return est, wind, ok
+
+
+# ---------------------------------------------------------------------------- log-time watch
+class _Watch:
+    """Decides paths during the log-time phase (t from ``endgame_start`` down to
+    ``endgame_end``), at checkpoints: the first accepted step after t has halved.
+
+    Over each window between two checkpoints it measures the valuation of the chart
+    coordinate z_0, ``μ = Δ log z_0 / Δ log t`` (complex; for z_0 ≈ c t^ν it is the real ν).
+
+    * **settled valuation**: at two successive checkpoints ν = Re μ ≥ 1/max_winding and the
+      bound below is met. A path to a finite point, z_0 ≈ a + c t^ν with a ≠ 0, has
+      μ ≈ ν (1 − a/(c t^ν)), so over a window in which t falls F-fold μ moves by at least
+      ν (1 − F^−ν) |a| / |z_0(t)|: the move δ seen (at least ``valuation_tol``, below which
+      higher-order terms and rounding blur it) bounds |a| ≤ |z_0| δ / (ν (1 − F^−ν)); the bound
+      must be below ``infinity_early_tol``·‖z‖.
+    * **at infinity** (:attr:`Endgame.VALUATION`): the valuation has settled *and* the path
+      nears a singular point: its row-scaled projective condition number κ has grown since the
+      valuation settled, ``cond_growth``-fold (HomotopyContinuation.jl's test) or like
+      κ ∝ t^−β with β ≥ ``cond_rate``. A far finite root's z_0 falls like t until t ~ |z_0(0)|,
+      exactly as if it went to infinity, but κ stays flat on its path: those paths are not
+      stopped, and Newton ends them once it can.
+    * **regular** (:attr:`Endgame.NEWTON`), tried on every path not being stopped at infinity
+      (a far root's path looks like one to infinity until Newton catches it): Newton at t = 0
+      from the secant through the last two checkpoints converges to a point with a
+      well-conditioned (scaled projective) Jacobian, no farther from the checkpoint than twice
+      the window's move (a regular path has z(t) − z(0) ≈ t ż: a longer jump would be to
+      another root), resolved on the scale of its own z_0 (see
+      :meth:`_finish_at_zero`). Whether it is finite or at infinity is the classification's
+      call, from that point's z_0.
+    * the rest (singular endpoints, and paths near a cluster of roots, which look singular
+      until t is below the cluster's size) go on in log time to ``endgame_end`` or until
+      tracking fails; then the Cauchy endgame takes them from their first checkpoint below
+      ``cauchy_start`` (loops there are well conditioned).
+
+    Evidence kept per path: ``nu`` (the last valuation estimate), ``drift``.
+    """
+
+    def __init__(self, hom, rows, z, t0, opts):
+        B, dev = z.shape[0], z.device
+        f64 = dict(dtype=torch.float64, device=dev)
+        self.hom, self.rows, self.opts = hom, rows, opts
+        self.label = torch.zeros(B, dtype=torch.long, device=dev)
+        self.z_final = z.clone()
+        self.t_last = torch.full((B,), t0, **f64)
+        self.cp_lt = torch.full((B,), math.log(t0), **f64)
+        self.cp_z = z.clone()
+        self.mu_ref = torch.full((B,), complex("nan"), dtype=CDTYPE, device=dev)
+        self.windows = torch.zeros(B, dtype=torch.long, device=dev)
+        # the first checkpoint below cauchy_start: where the Cauchy endgame starts, if needed
+        self.cs_z, self.cs_t = z.clone(), torch.full((B,), t0, **f64)
+        self.cs_set = torch.zeros(B, dtype=torch.bool, device=dev)
+        # the evidence: the last valuation estimate of z_0 (ν = Re μ) and its drift
+        self.nu = torch.full((B,), math.nan, **f64)
+        self.drift = torch.full((B,), math.nan, **f64)
+        # the row-scaled condition number and log t where the valuation settled
+        self.kappa_ref = torch.full((B,), math.inf, **f64)
+        self.lt_ref = torch.zeros((B,), **f64)
+        self.zn_prev = torch.full_like(z, complex("nan"))  # Newton's endpoint, last try
+
+    def __call__(self, idx, z, t):
+        self.t_last[idx] = t.abs()
+        lt = torch.log(t.abs())
+        new = lt <= self.cp_lt[idx] - LOG2
+        stop = torch.zeros_like(new)
+        if not bool(new.any()):
+            return stop
+        stop[new] = self._decide(idx[new], z[new], lt[new])
+        return stop
+
+    def _decide(self, i, z, lt):
+        """Label the paths ``i`` at a checkpoint (z, log t); returns which are decided."""
+        prev, prev_lt = self.cp_z[i], self.cp_lt[i]
+        move = _norm(z - prev)
+        passing = self._valuation(i, z, lt, prev, prev_lt)
+        grown = self._condition_growth(i, z, lt, passing)
+        self._checkpoint(i, z, lt)
+        label = torch.zeros_like(self.windows[i])
+        settled = self.windows[i] >= 2
+        try_ = ~(settled & grown)  # those are stopped at infinity below, without Newton
+        if bool(try_.any()):
+            k = try_.nonzero().squeeze(1)
+            good = self._finish_at_zero(i[k], z[k], lt[k], prev[k], prev_lt[k], move[k])
+            label[k[good]] = NEWTON
+        label[(label == NONE) & settled & grown] = VALUATION
+        self.label[i] = label
+        return label > 0
+
+    def _valuation(self, i, z, lt, prev, prev_lt):
+        """μ over the window, its drift, and whether the valuation passes (``windows``)."""
+        o = self.opts
+        q = z[:, 0] / prev[:, 0]
+        mu = torch.complex(torch.log(q.abs()), torch.angle(q)) / (lt - prev_lt)
+        raw_drift = (mu - self.mu_ref[i]).abs()
+        drift = raw_drift.clamp_min(o.valuation_tol)
+        self.mu_ref[i] = mu
+        self.nu[i], self.drift[i] = mu.real, raw_drift
+        nu = mu.real.clamp_min(1e-3)
+        gain = 1 - torch.exp((lt - prev_lt) * nu)
+        bound = z[:, 0].abs() * drift / (nu * gain)
+        scale = _norm(z).clamp_min(1e-300)
+        passing = (mu.real >= 1.0 / o.max_winding) & (bound <= o.infinity_early_tol * scale)
+        self.windows[i] = torch.where(passing, self.windows[i] + 1, 0)
+        return passing
+
+    def _condition_growth(self, i, z, lt, passing):
+        """Whether the row-scaled projective condition number grew since the valuation
+        settled: ``cond_growth``-fold, or like t^−β with β ≥ ``cond_rate``."""
+        o = self.opts
+        t = torch.exp(lt).to(CDTYPE)
+        _, J, _ = self.hom.evaluate(z, t, self.rows[i], need_t=False)
+        kappa = _scaled_cond(self.hom, J, z, self.rows[i], rowwise=True)
+        start = passing & (self.windows[i] == 1)
+        self.kappa_ref[i[start]], self.lt_ref[i[start]] = kappa[start], lt[start]
+        growth = kappa / self.kappa_ref[i]
+        rate = torch.log(growth) / (self.lt_ref[i] - lt).clamp_min(1e-300)
+        return (growth >= o.cond_growth) | ((rate >= o.cond_rate) & (growth > 1))
+
+    def _checkpoint(self, i, z, lt):
+        first = ~self.cs_set[i] & (lt <= math.log(self.opts.cauchy_start))
+        self.cs_z[i[first]], self.cs_t[i[first]] = z[first], torch.exp(lt[first])
+        self.cs_set[i[first]] = True
+        self.cp_z[i], self.cp_lt[i] = z, lt
+
+    def _finish_at_zero(self, i, z, lt, prev, prev_lt, move):
+        """Newton at t = 0 from the secant through the last two checkpoints; True where it
+        ends the path at a regular point. The endpoint must be resolved on the scale of its own
+        |z_0(0)|, so that the small coordinates of a far root (O(z_0) in projective terms) are
+        right: the path is already within |z_0(0)|/10 of it, or Newton from the previous try
+        reached the same point to ``endgame_tol``·|z_0(0)|, or z_0(0) is zero to working
+        precision (no larger than the next Newton correction to it: a regular point at
+        infinity)."""
+        o, rows = self.opts, self.rows[i]
+        zero = torch.zeros(len(i), dtype=CDTYPE, device=z.device)
+        tk, tp = torch.exp(lt), torch.exp(prev_lt)
+        z_lin = z - (prev - z) * (tk / (tp - tk)).unsqueeze(-1)
+        zn, conv, _, _ = _newton(self.hom, z_lin, zero, rows, o, 4)
+        H, J, _ = self.hom.evaluate(zn, zero, rows, need_t=False)
+        kap = _scaled_cond(self.hom, J, zn, rows)
+        z0n = zn[:, 0].abs()
+        dz0 = _solve(J, H)[:, 0].abs()
+        agree = _norm(zn - self.zn_prev[i]) <= o.endgame_tol * z0n
+        self.zn_prev[i] = torch.where(conv.unsqueeze(-1), zn, complex("nan"))
+        resolved = (move <= 0.1 * z0n) | agree | (z0n <= RESOLVED * (dz0 + EPS * _norm(zn)))
+        scale = _norm(z).clamp_min(1e-300)
+        good = (conv & (kap < o.singular_cond) & resolved
+                & (_norm(zn - z) <= 2 * move + 1e-9 * scale))
+        self.z_final[i[good]] = zn[good]
+        return good

@@ -1,0 +1,168 @@
+"""The homotopy H(z, t) on a random chart of projective space, evaluated for batches of paths.
+
+Terms are "coefficient polynomials in t": the term coefficients of H are ``Σ_k t^k c_k``, so
+the values *and* Jacobians of all equations at a batch of points are one monomial table and one
+matrix product (:class:`_Homotopy`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .._system import CompiledSystem
+
+__all__ = ["CDTYPE", "GROUPED_SYSTEMS"]
+
+CDTYPE = torch.complex128
+GROUPED_SYSTEMS = 256  # up to this many systems per batch: dense per-system products
+
+
+class _Homotopy:
+    """Values, Jacobians and t-derivatives of H on the chart, for batches of paths.
+
+    Terms: equation, exponent vector over z (length n+1) and coefficient polynomial in t,
+    either shared by all paths (``coeffs[K+1, T]``) or one per system (``coeffs[S, K+1, T]``
+    with ``system_of[B]``). The chart ``a·z − 1`` is appended as equation n, so that
+    ``[H, ∂H/∂z]`` (with the chart row) is one product ``monomials(z) @ A``.
+    """
+
+    def __init__(self, term_eq, term_exp, coeffs, n_eq, chart, device, system_of=None):
+        nz = term_exp.shape[1]
+        coeffs = np.asarray(coeffs, dtype=complex)
+        # the chart's terms: a_j z_j and −1, constant in t
+        chart_exp = np.concatenate([np.eye(nz, dtype=np.int64), np.zeros((1, nz), np.int64)])
+        chart_c = np.zeros((*coeffs.shape[:-1], nz + 1), dtype=complex)
+        chart_c[..., 0, :] = np.append(chart, -1.0)
+        term_eq = np.concatenate([term_eq, np.full(nz + 1, n_eq)])
+        term_exp = np.concatenate([term_exp, chart_exp])
+        coeffs = np.concatenate([coeffs, chart_c], -1)
+        self.nz, self.device = nz, device
+        mon_index: dict[tuple[int, ...], int] = {}
+        e_col, e_mon, e_term, e_fac = [], [], [], []
+        for k, (i, m) in enumerate(zip(term_eq.tolist(), term_exp.tolist())):
+            m = tuple(m)
+            e_col.append(i * (1 + nz))
+            e_mon.append(mon_index.setdefault(m, len(mon_index)))
+            e_term.append(k)
+            e_fac.append(1.0)
+            for j in range(nz):
+                if m[j]:
+                    dm = m[:j] + (m[j] - 1,) + m[j + 1 :]
+                    e_col.append(i * (1 + nz) + 1 + j)
+                    e_mon.append(mon_index.setdefault(dm, len(mon_index)))
+                    e_term.append(k)
+                    e_fac.append(float(m[j]))
+        exps = torch.tensor(list(mon_index), dtype=torch.long, device=device)
+        self.exps_t = exps.T.contiguous()  # [nz, U]
+        self.max_deg = int(exps.max()) if exps.numel() else 0
+        self.n_cols = nz * (1 + nz)
+        self.e_col = torch.tensor(e_col, dtype=torch.long, device=device)
+        self.e_mon = torch.tensor(e_mon, dtype=torch.long, device=device)
+        self.e_term = torch.tensor(e_term, dtype=torch.long, device=device)
+        self.e_fac = torch.tensor(e_fac, dtype=torch.float64, device=device)
+        coeffs = torch.as_tensor(coeffs, dtype=CDTYPE, device=device)
+        self.K = coeffs.shape[-2] - 1
+        self.kfac = torch.arange(1, self.K + 1, device=device, dtype=torch.float64)
+        self.shared = coeffs.ndim == 2
+        U = len(mon_index)
+        self.grouped = not self.shared and coeffs.shape[0] <= GROUPED_SYSTEMS
+        if self.shared or self.grouped:
+            # dense [U, (K+1)·C] coefficient matrices: one for all paths, or one per system
+            cf = coeffs if self.grouped else coeffs[None]
+            S = cf.shape[0]
+            A = torch.zeros(S, self.K + 1, U * self.n_cols, dtype=CDTYPE, device=device)
+            lin = self.e_mon * self.n_cols + self.e_col
+            A.index_add_(2, lin, cf[:, :, self.e_term] * self.e_fac)
+            A = A.reshape(S, self.K + 1, U, self.n_cols).permute(0, 2, 1, 3).reshape(S, U, -1)
+            self.A = A[0] if self.shared else A
+        if not self.shared:
+            self.coeffs = coeffs
+            self.system_of = torch.as_tensor(system_of, dtype=torch.long, device=device)
+
+    def set_row_scale(self, degrees, scale):
+        """The target system's row scales d_i Σ_k |c_ik|: ``scale[S, n]`` (one row per system,
+        or one shared row)."""
+        self.degrees = torch.as_tensor(degrees, dtype=torch.float64, device=self.device)
+        self._row_scale = torch.as_tensor(scale, dtype=torch.float64, device=self.device)
+
+    def row_scale(self, rows):
+        if self._row_scale.shape[0] == 1:
+            return self._row_scale.expand(len(rows), -1)
+        return self._row_scale[self.system_of[rows]]
+
+    def monomials(self, z):
+        B = z.shape[0]
+        if self.max_deg == 1:
+            pw = torch.stack([torch.ones_like(z), z], -1)
+        elif self.max_deg == 2:
+            pw = torch.stack([torch.ones_like(z), z, z * z], -1)
+        else:
+            pw = torch.ones(B, self.nz, self.max_deg + 1, dtype=CDTYPE, device=z.device)
+            pw[:, :, 1:] = torch.cumprod(z.unsqueeze(-1).expand(B, self.nz, self.max_deg), -1)
+        return torch.gather(pw, 2, self.exps_t.unsqueeze(0).expand(B, -1, -1)).prod(1)
+
+    def _tpowers(self, t):
+        """t^k for k = 0..K and d(t^k)/dt (0^0 = 1)."""
+        B = t.shape[0]
+        tp = torch.ones(B, self.K + 1, dtype=CDTYPE, device=t.device)
+        if self.K:
+            tp[:, 1:] = torch.cumprod(t.unsqueeze(-1).expand(B, self.K), -1)
+        dtp = torch.zeros_like(tp)
+        dtp[:, 1:] = self.kfac * tp[:, :-1]
+        return tp, dtp
+
+    def evaluate(self, z, t, rows, *, need_t=True):
+        """(H[B, nz], J[B, nz, nz], H_t[B, nz] or None) at points z[B, nz], times t[B]."""
+        B, C = z.shape[0], self.n_cols
+        mon = self.monomials(z)
+        Vt = None
+        if self.shared and self.K == 1:
+            W = mon @ self.A
+            V = torch.addcmul(W[:, :C], t.unsqueeze(-1), W[:, C:])
+            Vt = W[:, C:] if need_t else None
+        elif self.shared:
+            tp, dtp = self._tpowers(t)
+            W = (mon @ self.A).reshape(B, self.K + 1, C)
+            V = torch.einsum("bk,bkc->bc", tp, W)
+            Vt = torch.einsum("bk,bkc->bc", dtp, W) if need_t else None
+        elif self.grouped:
+            # paths come sorted by system: pad them into [S, M, U] and multiply per system
+            tp, dtp = self._tpowers(t)
+            sys_ = self.system_of[rows]
+            counts = torch.bincount(sys_, minlength=self.A.shape[0])
+            pos = torch.arange(B, device=z.device) - (torch.cumsum(counts, 0) - counts)[sys_]
+            padded = torch.zeros(self.A.shape[0], int(counts.max()), mon.shape[1], dtype=CDTYPE,
+                                 device=z.device)
+            padded[sys_, pos] = mon
+            W = torch.bmm(padded, self.A)[sys_, pos].reshape(B, self.K + 1, C)
+            V = torch.einsum("bk,bkc->bc", tp, W)
+            Vt = torch.einsum("bk,bkc->bc", dtp, W) if need_t else None
+        else:
+            tp, dtp = self._tpowers(t)
+            ck = self.coeffs[self.system_of[rows]]  # [B, K+1, T]
+            vals = mon[:, self.e_mon] * self.e_fac
+            c = torch.einsum("bk,bkt->bt", tp, ck)
+            V = torch.zeros(B, C, dtype=CDTYPE, device=z.device)
+            V.index_add_(1, self.e_col, vals * c[:, self.e_term])
+            if need_t:
+                ct = torch.einsum("bk,bkt->bt", dtp, ck)
+                Vt = torch.zeros_like(V).index_add_(1, self.e_col, vals * ct[:, self.e_term])
+        V = V.reshape(B, self.nz, 1 + self.nz)
+        Ht = Vt.reshape(B, self.nz, 1 + self.nz)[..., 0] if Vt is not None else None
+        return V[..., 0], V[..., 1:], Ht
+
+
+def _homogeneous_terms(compiled: CompiledSystem):
+    """Exponents over (z_0, x) of the homogenised terms: z_0 makes up each term's degree."""
+    deg = np.array(compiled.degrees)[compiled.term_eq]
+    z0 = deg - compiled.term_exp.sum(1)
+    return np.concatenate([z0[:, None], compiled.term_exp], 1)
+
+
+def _row_scale(compiled, c):
+    """d_i Σ_k |c_ik| per system and equation: ``c[S, T]`` → ``[S, N]``."""
+    c = np.abs(np.atleast_2d(c))
+    out = np.zeros((len(c), compiled.n_equations))
+    np.add.at(out.T, compiled.term_eq, c.T)
+    return out * np.asarray(compiled.degrees, dtype=float)

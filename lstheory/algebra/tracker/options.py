@@ -1,0 +1,79 @@
+"""The tracker's options and presets, and the numerical constants its stages share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..._errors import UnknownName
+
+__all__ = ["TrackerOptions", "PRESETS", "EPS", "RESOLVED"]
+
+EPS = float(np.finfo(float).eps)
+#: z_0 of an endpoint counts as nonzero above RESOLVED times its accuracy (classify, endgame)
+RESOLVED = 100.0
+PRESETS = ("fast", "default", "thorough")
+
+
+@dataclass(frozen=True)
+class TrackerOptions:
+    """Options of the torch tracker; presets ``fast``, ``default``, ``thorough``.
+
+    Most used: ``max_step`` (largest step, as a fraction of a segment), ``predictor_tol``
+    (target size of the first Newton correction, relative; a step is accepted up to 20 times
+    that), ``endgame_start`` (|t| where the log-time phase begins: paths are followed in
+    log t down to ``endgame_end`` and decided on the way), and ``cauchy_start`` (|t| where the
+    Cauchy loops begin for paths that end singular).
+
+    Stopping a path early as going to infinity needs all of: the valuation of z_0 steady and
+    positive over two windows, bounding any finite endpoint beyond ‖x‖∞ ≈ 1/infinity_early_tol
+    (``valuation_tol``: the smallest drift of the valuation estimate that is trusted), and the
+    path nearing a singular point — its row-scaled projective condition number grown
+    ``cond_growth``-fold since the valuation settled, or like t^−β with β ≥ ``cond_rate``. A
+    path to a far *regular* root keeps that condition number flat and is tracked on until
+    Newton at t = 0 ends it; its own z_0 then decides finite or at infinity.
+
+    Tolerances for the classification: ``infinity_tol`` (|z_0|/‖z‖ below it: a *singular*
+    endpoint is at infinity; a regular endpoint's z_0 is judged against its Newton correction),
+    ``singular_cond`` (scaled projective condition number above it: singular), ``real_tol``,
+    ``residual_tol`` (backward error), ``cluster_tol``.
+    """
+
+    max_step: float = 0.1
+    min_step: float = 1e-9
+    predictor_tol: float = 1e-4
+    newton_tol: float = 1e-10
+    max_newton: int = 3
+    max_iterations: int = 4000
+    endgame_start: float = 0.1
+    endgame_end: float = 1e-10
+    valuation_tol: float = 1e-3
+    infinity_early_tol: float = 1e-4
+    cond_growth: float = 1e4
+    cond_rate: float = 0.1
+    cauchy_start: float = 0.025
+    cauchy_samples: int = 8
+    max_winding: int = 12
+    radius_ratio: float = 0.25
+    min_radius: float = 1e-12
+    endgame_tol: float = 1e-9
+    infinity_tol: float = 1e-7
+    singular_cond: float = 1e9
+    residual_tol: float = 1e-6
+    real_tol: float = 1e-8
+    cluster_tol: float = 1e-6
+    retracks: int = 2
+
+    @classmethod
+    def preset(cls, name: str) -> TrackerOptions:
+        presets = {
+            "fast": cls(max_step=0.2, predictor_tol=1e-3),
+            "default": cls(),
+            "thorough": cls(max_step=0.05, predictor_tol=1e-7, infinity_early_tol=1e-7,
+                            max_iterations=20000,
+                            cauchy_samples=16, max_winding=24, retracks=4),
+        }
+        if name not in presets:
+            raise UnknownName("preset", name, presets)
+        return presets[name]

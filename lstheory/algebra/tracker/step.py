@@ -1,0 +1,183 @@
+"""One step of the tracker: RK4 predictor, Newton corrector, per-path step size; segments of t.
+
+Each path has its own step size: the RK4 predictor's first stage comes from the last Newton
+factorisation, and the first Newton correction (an estimate of the predictor's error) sets the
+next step. :func:`_advance` moves every path along its own segment (a line, a loop around
+t = 0, or log time) and lets a watcher stop paths on the way. Also the condition numbers the
+endgame and the classification use (:func:`_scaled_cond`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .homotopy import CDTYPE
+
+
+def _solve(J, b):
+    """J⁻¹ b for b[B, n] or several right-hand sides b[B, n, k]; NaN where J is singular."""
+    vec = b.ndim == 2
+    bb = b.unsqueeze(-1) if vec else b
+    try:
+        out = torch.linalg.solve(J, bb)
+    except RuntimeError:  # a singular matrix in the batch: solve what can be solved
+        out = torch.full_like(bb, complex("nan"))
+        for k in range(len(b)):
+            try:
+                out[k] = torch.linalg.solve(J[k], bb[k])
+            except RuntimeError:
+                pass
+    return out.squeeze(-1) if vec else out
+
+
+def _scaled_cond(hom, J, z, rows, rowwise=False):
+    """The scaled projective condition number at z: cond([D ∂F^h/∂z; z̄ᵀ/‖z‖]) with the chart
+    row dropped and row i of ∂F^h/∂z divided by d_i Σ_k |c_ik| ‖z‖∞^{d_i−1} (the target
+    system's coefficients, :meth:`_Homotopy.set_row_scale`): invariant under scaling z or an
+    equation, so a far finite root is as well conditioned as it is in projective space, while
+    a row that vanishes at a singular point is not scaled back up. ``rowwise``: each row
+    divided by its own norm instead (HomotopyContinuation.jl's row scaling; blind to rows that
+    vanish, but it does not grow along the path to a far regular root whose coefficient-scaled
+    condition number is large)."""
+    if rowwise:
+        rs = torch.linalg.vector_norm(J[:, :-1, :], dim=-1)
+    else:
+        zn = _norm(z).clamp_min(1e-300)
+        rs = hom.row_scale(rows) * zn.unsqueeze(-1) ** (hom.degrees - 1)
+    Jf = J[:, :-1, :] / rs.clamp_min(1e-300).unsqueeze(-1)
+    u = (z / torch.linalg.vector_norm(z, dim=-1, keepdim=True).clamp_min(1e-300)).conj()
+    return _cond(torch.cat([Jf, u.unsqueeze(1)], 1))
+def _cond(J):
+    """σ_max/σ_min per matrix; inf where J has non-finite entries."""
+    bad = ~torch.isfinite(J).all(-1).all(-1)
+    eye = torch.eye(J.shape[-1], dtype=J.dtype, device=J.device)
+    cond = torch.linalg.cond(torch.where(bad[:, None, None], eye, J)).real
+    return torch.where(bad, torch.full_like(cond, math.inf), cond)
+
+
+def _norm(z):
+    return z.abs().amax(-1)
+
+
+def _newton(hom, z, t, rows, opts, iterations, velocity=None):
+    """Newton at fixed t. Returns (z, converged, first correction, last correction).
+
+    With a list ``velocity``, the last iteration also appends dz/dt = −J⁻¹ ∂H/∂t at its
+    (nearly converged) point, from the same factorisation: the next step's first predictor
+    stage."""
+    first = last = None
+    for k in range(iterations):
+        want = velocity is not None and k == iterations - 1
+        H, J, Ht = hom.evaluate(z, t, rows, need_t=want)
+        if want:
+            both = _solve(J, torch.stack([H, Ht], -1))
+            dz = both[..., 0]
+            velocity.append(-both[..., 1])
+        else:
+            dz = _solve(J, H)
+        z = z - dz
+        d = _norm(dz)
+        first = d if first is None else first
+        last = d
+    scale = _norm(z).clamp_min(1e-300)
+    conv = (last <= opts.newton_tol * scale) | ((last <= 1e-2 * first) & (last <= 1e-7 * scale))
+    return z, conv & torch.isfinite(last), first / scale, last / scale
+
+
+class _Segment:
+    """Per-path parametrisation t(τ), τ ∈ [0, 1]: a line ``ta → tb``, a loop ``r e^{2πiτ}``,
+    or (``log=True``) the geometric path ``ta (tb/ta)^τ``, on which a path that behaves like
+    a power of t near t = 0 moves at a steady pace (log time)."""
+
+    def __init__(self, ta=None, tb=None, radius=None, log=False):
+        self.ta, self.tb, self.radius = ta, tb, radius
+        self.L = torch.log(tb / ta) if log else None
+        self.d = tb - ta if tb is not None and not log else None
+
+    def at(self, idx, tau):
+        """(t, dt/dτ) for the paths ``idx`` at parameters ``tau[..., len(idx)]``."""
+        if self.L is not None:
+            t = self.ta[idx] * torch.exp(tau * self.L[idx])
+            return t, self.L[idx] * t
+        if self.radius is None:
+            d = self.d[idx]
+            return self.ta[idx] + tau * d, d.expand(tau.shape)
+        t = self.radius[idx] * torch.exp(2j * math.pi * tau)
+        return t, 2j * math.pi * t
+
+
+def _velocity(hom, z, t, dtdtau, rows):
+    _, J, Ht = hom.evaluate(z, t, rows)
+    return -_solve(J, Ht) * dtdtau.unsqueeze(-1)
+
+
+def _advance(hom, z, rows, seg, opts, *, h0=None, stops=0, max_step=None, watch=None):
+    """Track each path along its segment from τ = 0 to 1 with its own step size.
+
+    With ``stops = K`` the steps land on τ = k/K and the points there (k = 0..K−1) are summed
+    (the Cauchy endgame's samples). ``watch(idx, z, t)`` sees every accepted step and returns
+    which of those paths to stop there (they count as done). Returns (z, ok, steps, sum of
+    samples or None).
+    """
+    B, dev = z.shape[0], z.device
+    z = z.clone()
+    tau = torch.zeros(B, dtype=torch.float64, device=dev)
+    hmax = 1.0 / stops if stops else (max_step or opts.max_step)
+    h = torch.full((B,), hmax if h0 is None else min(h0, hmax), dtype=torch.float64, device=dev)
+    done = torch.zeros(B, dtype=torch.bool, device=dev)
+    failed = torch.zeros(B, dtype=torch.bool, device=dev)
+    steps = torch.zeros(B, dtype=torch.long, device=dev)
+    total = z.clone() if stops else None
+    zdot = None  # dz/dt at each path's current point
+    for _ in range(opts.max_iterations):
+        act = (~(done | failed)).nonzero().squeeze(1)
+        if act.numel() == 0:
+            break
+        za, r, ta = z[act], rows[act], tau[act]
+        end = torch.ones_like(ta)
+        if stops:
+            end = (torch.floor(ta * stops + 1e-9) + 1) / stops
+        step = torch.minimum(h[act], end - ta)
+        (t0, tm, t1), (v0, vm, v1) = seg.at(act, torch.stack([ta, ta + step / 2, ta + step]))
+        hc = step.to(CDTYPE)
+        if zdot is None:
+            zdot = torch.zeros_like(z)
+            zdot[act] = _velocity(hom, za, t0, torch.ones_like(t0), r)
+        k1 = zdot[act] * (v0 * hc).unsqueeze(-1)
+        k2 = _velocity(hom, za + k1 / 2, tm, vm * hc, r)
+        k3 = _velocity(hom, za + k2 / 2, tm, vm * hc, r)
+        k4 = _velocity(hom, za + k3, t1, v1 * hc, r)
+        zp = za + (k1 + 2 * k2 + 2 * k3 + k4) / 6
+        vel = []
+        zc, conv, d1, _ = _newton(hom, zp, t1, r, opts, 2, velocity=vel)
+        ok = conv & (d1 <= 20 * opts.predictor_tol) & torch.isfinite(zc).all(-1)
+        # step control: the first Newton correction estimates the predictor's error (order 5)
+        ratio = (opts.predictor_tol / d1.clamp_min(1e-300)) ** 0.2
+        newh = torch.where(ok, step * torch.clamp(0.8 * ratio, 0.5, 2.0),
+                           step * torch.clamp(0.8 * ratio, 0.1, 0.5))
+        # a step shortened to reach a stop does not shrink the next one
+        newh = torch.where(ok & (step < h[act]), torch.maximum(newh, h[act]), newh)
+        ai = act[ok]
+        z[ai] = zc[ok]
+        zdot[ai] = vel[0][ok]
+        tau[ai] = ta[ok] + step[ok]
+        steps[act] += 1
+        h[act] = newh.clamp(max=hmax)
+        fin = ok & (tau[act] >= 1 - 1e-12)
+        if stops:
+            landed = ok & ~fin & ((tau[act] * stops - torch.round(tau[act] * stops)).abs() < 1e-8)
+            total[act[landed]] += zc[landed]
+        done[act] |= fin
+        if watch is not None and ai.numel():
+            done[ai[watch(ai, zc[ok], t1[ok])]] = True
+        failed[act] |= (h[act] < opts.min_step) & ~done[act]
+    failed |= ~done
+    return z, ~failed, steps, total
+
+
+def _track(hom, z, ta, tb, rows, opts, h0=None, max_step=None):
+    """Track each path ``rows[b]`` along the line from ``ta[b]`` to ``tb[b]`` (complex)."""
+    z, ok, steps, _ = _advance(hom, z, rows, _Segment(ta, tb), opts, h0=h0, max_step=max_step)
+    return z, ok, steps
