@@ -13,8 +13,18 @@ Systems: :class:`PolynomialSystem` (sympy form, degrees, Bezout numbers, numeric
 """
 
 from ._bertini import bertini_available
+from ._certify import Certificate, certify
 from ._critical import GAUGES, CriticalPoints, CriticalSystem, critical_point_system
-from ._gallery import GALLERY, GalleryEntry, cyclic, gallery, katsura, random_dense
+from ._gallery import (
+    GALLERY,
+    SHAPES,
+    GalleryEntry,
+    cyclic,
+    gallery,
+    katsura,
+    random_dense,
+    shape_system,
+)
 from ._gauge import SQUARE_METHODS, SquaredSystem, generic_rank, local_dimension, square_up
 from ._kostlan import (
     ENSEMBLES,
@@ -46,10 +56,11 @@ from ._system import (
     read_system,
     to_phc,
 )
-from ._torch_tracker import TrackerOptions
+from .tracker import Endgame, TrackerOptions
 
 __all__ = [
     "BACKENDS",
+    "Certificate",
     "CompiledSystem",
     "CriticalPoints",
     "CriticalSystem",
@@ -61,6 +72,7 @@ __all__ = [
     "monodromy_solve",
     "offset_family",
     "DegreeReport",
+    "Endgame",
     "ENSEMBLES",
     "GALLERY",
     "GalleryEntry",
@@ -70,10 +82,12 @@ __all__ = [
     "PolynomialSystem",
     "RealRootSample",
     "RootSet",
+    "SHAPES",
     "SQUARE_METHODS",
     "SquaredSystem",
     "TrackerOptions",
     "bertini_available",
+    "certify",
     "count_real_roots",
     "cyclic",
     "data_parameters",
@@ -95,6 +109,7 @@ __all__ = [
     "read_system",
     "sample_univariate",
     "seed_eq5_system",
+    "shape_system",
     "solve",
     "solve_many",
     "square_up",
