@@ -94,12 +94,7 @@ def _ours(model, data, dirs, coords, fast_path):
     one-off work (chain detection, first-layer products) is inside the timing."""
     t0 = time.perf_counter()
     ev = PointEvaluator(model, dirs, batch_size=data.n_train, fast_path=fast_path)
-    cap, vals, start = ev.memory_cap(data.x_train), [], 0
-    for k in ev.chunks(len(coords), cap):
-        t1 = time.perf_counter()
-        vals.append(ev.evaluate(coords[start : start + k], [data.train])[0].mean_loss())
-        ev.record(k, time.perf_counter() - t1)
-        start += k
+    vals = [train.mean_loss() for _, (train,) in ev.iter_chunks(coords, [data.train])]
     return np.concatenate(vals), time.perf_counter() - t0
 
 

@@ -104,19 +104,14 @@ def _per_point_loop(model, dirs, coords, x, y, batch: int, device: str):
 
 
 def _evaluate_grid(ev, coords, split, cap_s: float, device: str):
-    """The evaluator's own chunk protocol over ``coords`` until ``cap_s``: (losses, seconds)."""
+    """The evaluator's own loop (:meth:`PointEvaluator.iter_chunks`) over ``coords`` until
+    ``cap_s``: (losses, seconds)."""
     import numpy as np
 
-    x = split[0]
-    cap = ev.memory_cap(x)
-    losses, t0, done = [], time.perf_counter(), 0
-    for k in ev.chunks(len(coords), cap):
-        t = time.perf_counter()
-        (tot,) = ev.evaluate(coords[done:done + k], [split])
+    losses, t0 = [], time.perf_counter()
+    for _idx, (tot,) in ev.iter_chunks(coords, [split]):
         _sync(device)
-        ev.record(k, time.perf_counter() - t)
         losses.append(tot.mean_loss())
-        done += k
         if time.perf_counter() - t0 > cap_s:
             break
     return np.concatenate(losses), time.perf_counter() - t0

@@ -436,3 +436,31 @@ def test_fast_route_split_over_threads_equals_one_thread(digits, monkeypatch):
     assert got.n == ref.n == len(digits.y_train)
     np.testing.assert_allclose(got.mean_loss(), ref.mean_loss(), rtol=1e-6)
     np.testing.assert_array_equal(got.correct, ref.correct)
+
+
+@pytest.mark.parametrize("make", [
+    lambda s: build_model("mlp", input_shape=s, hidden=(16,)),   # LinearChain
+    lambda s: build_model("dcnn", input_shape=s, n_classes=10),  # LayerChain
+    lambda s: build_model("resnet20", input_shape=s),            # the vmap route
+])
+@pytest.mark.parametrize("k", ["auto", 1, 3])
+def test_iter_chunks_covers_every_point_once_with_evaluate_values(digits, make, k):
+    """The evaluator's one loop: every row of coords exactly once, in order, each group's
+    totals those of evaluate() on the same rows, whatever K the evaluator picks."""
+    from lstheory.surface import PointEvaluator
+
+    net = _with_statistics(make(digits.input_shape), digits)
+    dirs = [random_direction(net, seed=2, stream=s) for s in "xy"]
+    coords = np.random.default_rng(3).uniform(-1, 1, (7, 2))
+    ev = PointEvaluator(net, dirs, batch_size=64, points_per_pass=k)
+    seen, loss = [], np.full(7, np.nan)
+    for idx, (train, test) in ev.iter_chunks(coords, [digits.train, digits.test]):
+        assert train.n == digits.n_train and test.n == digits.n_test
+        seen.extend(idx.tolist())
+        loss[idx] = train.mean_loss()
+    assert seen == list(range(7))
+    ref = PointEvaluator(net, dirs, batch_size=64, points_per_pass=7).evaluate(
+        coords, [digits.train])[0].mean_loss()
+    np.testing.assert_allclose(loss, ref, rtol=1e-5)
+    with pytest.raises(InvalidArgument, match="splits"):
+        next(ev.iter_chunks(coords, []))

@@ -436,6 +436,41 @@ class PointEvaluator:
             out.append(tot)
         return out
 
+    # ---- the one loop callers run ---------------------------------------------------------
+    def iter_chunks(
+        self,
+        coords: np.ndarray,
+        splits: Sequence[tuple[torch.Tensor, torch.Tensor]],
+        *,
+        bn_inputs: torch.Tensor | None = None,
+        cap_inputs: torch.Tensor | None = None,
+    ) -> Iterator[tuple[np.ndarray, list[Totals]]]:
+        """Evaluate every row of ``coords[N, n_directions]``, yielding ``(indices, totals)``
+        per group of points as it finishes: ``indices`` the rows of ``coords`` the group holds,
+        ``totals`` one :class:`Totals` per split (as :meth:`evaluate` returns them).
+
+        The evaluator chooses the group sizes (``points_per_pass``: the ``"auto"`` tuning of
+        :meth:`chunks` / :meth:`record`, capped by :meth:`memory_cap` on ``cap_inputs``,
+        default the first split's inputs) and its route (the fast chains where the model is
+        one, else batched ``vmap``); callers only store what comes back:
+
+        >>> for idx, (train,) in ev.iter_chunks(points, [data.train]):   # doctest: +SKIP
+        ...     loss[idx] = train.mean_loss()
+        """
+        import time
+
+        coords = np.asarray(coords, dtype=np.float64).reshape(-1, len(self.dirs))
+        if not splits:
+            raise InvalidArgument("splits", splits, "one or more (inputs, targets) pairs")
+        cap = self.memory_cap(splits[0][0] if cap_inputs is None else cap_inputs)
+        start = 0
+        for k in self.chunks(len(coords), cap):
+            t0 = time.perf_counter()
+            totals = self.evaluate(coords[start : start + k], splits, bn_inputs=bn_inputs)
+            self.record(k, time.perf_counter() - t0)
+            yield np.arange(start, start + k), totals
+            start += k
+
     # ---- choosing K ----------------------------------------------------------------------
     def memory_cap(self, x_example: torch.Tensor) -> int:
         """The largest K whose stacked activations for one batch fit in ``max_memory``."""
