@@ -886,3 +886,11 @@ def test_ccnn_hyperparameters_are_checked_before_any_work(kwargs, needle):
     X, y = np.zeros((6, 1, 8, 8)), np.arange(6) % 2
     with pytest.raises(InvalidArgument, match=re.escape(needle)):
         CCNN(**kwargs).fit(X, y)
+
+
+def test_load_dataset_refuses_options_its_loader_does_not_take():
+    from lstheory.data import load_dataset
+
+    with pytest.raises(InvalidArgument, match="option=nosuch.*seed, shape, test_fraction"):
+        load_dataset("digits", nosuch=1)
+    assert load_dataset("synthetic", n_train=8, n_test=4).x_train.shape[0] == 8

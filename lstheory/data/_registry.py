@@ -32,6 +32,7 @@ def load_dataset(name: str, **options: Any) -> Dataset:
     """
     if name not in DATASETS:
         raise UnknownName("dataset", name, DATASETS)
+    _check_options(name, options)
     if name in ("cifar10", "mnist"):
         if "root" not in options:
             from .._errors import InvalidArgument
@@ -41,3 +42,15 @@ def load_dataset(name: str, **options: Any) -> Dataset:
         root = options.pop("root")
         return DATASETS[name](root, **options)
     return DATASETS[name](**options)
+
+
+def _check_options(name: str, options: dict[str, Any]) -> None:
+    """Options the loader does not take are refused by name (not a ``TypeError``)."""
+    import inspect
+
+    params = inspect.signature(DATASETS[name]).parameters
+    known = [p for p in params if params[p].kind in (inspect.Parameter.KEYWORD_ONLY,
+                                                     inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    for key in options:
+        if key not in known:
+            raise UnknownName(f"{name} option", key, known)
