@@ -202,3 +202,61 @@ def test_shared_objects_reach_every_worker(dask2):
     ref = dask2.share(big)
     got = list(dask2.run([Unit(str(i), sum, (ref,)) for i in range(4)]))
     assert [r.value for r in got] == [sum(big)] * 4
+
+
+# ------------------------------------------------------------------ parameter-homotopy sweeps
+def _same_roots(a, b, tol=1e-6) -> bool:
+    if a.shape != b.shape:
+        return False
+    if not len(a):
+        return True
+    import numpy as np
+
+    d = np.abs(a[:, None] - b[None]).max(-1)
+    return d.min(1).max() < tol and d.min(0).max() < tol
+
+
+@pytest.fixture(scope="module")
+def sweep_problem():
+    import numpy as np
+
+    from lstheory.algebra import ParameterHomotopy, data_parameters, network_system, square_up
+    from lstheory.nets import MLP
+
+    sq = square_up(network_system(MLP([2, 2, 1], "quadratic"), n_data=3), seed=0)
+    rng = np.random.default_rng(5)
+    P = np.stack([data_parameters(rng.standard_normal((3, 2)), rng.standard_normal((3, 1)))
+                  for _ in range(8)])
+    return ParameterHomotopy(sq.system, seed=0).fit(), P
+
+
+def test_a_sweep_in_chunks_finds_the_roots_of_one_batch(sweep_problem):
+    import numpy as np
+
+    from lstheory.algebra._distributed import solve_sweep
+
+    ph, P = sweep_problem
+    one = ph.solve(P)
+    chunked = solve_sweep(ph, P, rows_per_unit=5)
+    assert chunked.complete and len(chunked.roots) == len(P)
+    assert all(_same_roots(a.solutions, b.solutions) for a, b in zip(one, chunked.roots))
+    again = solve_sweep(ph, P[::-1], rows_per_unit=5)  # rows keep their places
+    assert [r.n_real for r in again.roots] == [r.n_real for r in chunked.roots][::-1]
+    with pytest.raises(InvalidArgument, match=r"\[S, 9\]"):
+        solve_sweep(ph, np.ones((2, 5)))
+    with pytest.raises(InvalidArgument, match="rows_per_unit"):
+        solve_sweep(ph, P, rows_per_unit=0)
+
+
+@pytest.mark.slow
+def test_a_sweep_on_dask_equals_the_same_chunks_in_process(sweep_problem, dask2):
+    import numpy as np
+
+    from lstheory.algebra._distributed import solve_sweep
+
+    ph, P = sweep_problem
+    here = solve_sweep(ph, P, rows_per_unit=4)
+    there = solve_sweep(ph, P, rows_per_unit=4, executor=dask2)
+    assert there.complete
+    for a, b in zip(here.roots, there.roots):
+        np.testing.assert_array_equal(a.solutions, b.solutions)
