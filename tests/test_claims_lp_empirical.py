@@ -15,7 +15,7 @@ from lstheory.claims.lp_empirical import judge_ge, judge_le, resolution
 
 pytestmark = pytest.mark.usefixtures("module_one_thread")
 
-EMPIRICAL = ["lp-averaging"]
+EMPIRICAL = ["lp-averaging", "lp-perturb-retrain"]
 
 finite = st.floats(-1.0, 1.0, allow_nan=False)
 positive = st.floats(1e-6, 1.0, allow_nan=False)
@@ -58,6 +58,16 @@ def test_lp_averaging_is_consistent_on_its_fast_instance_and_says_so():
         v.evidence_value("cross-basin rise (mean)")
     r_w, r_c = v.evidence_value("resolution (within, cross)")
     assert within <= r_w and cross >= r_c  # the rule, from the evidence
+
+
+def test_lp_perturb_retrain_orders_the_walls_by_the_stage_of_the_perturbation():
+    v = get_claim("lp-perturb-retrain").check(budget="fast")
+    assert v.outcome is Outcome.CONSISTENT, v.reason
+    assert v.tag == "empirical" and "consistent on this instance" in v.reason
+    early, middle, final = v.evidence_value("same-stage loss barrier (mean: early, middle, final)")
+    assert early - final >= 0.01 and final <= 0.02  # the rule's floor is 0.01 nats
+    assert v.evidence_value("children's training errors (max)") <= 0.02
+    assert v.evidence_value("distance kept by retraining (min)") >= 0.5
 
 
 def test_every_empirical_claim_is_tagged_empirical_with_three_mutants():
