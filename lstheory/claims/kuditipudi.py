@@ -335,11 +335,14 @@ register_with_variant(Claim(
         Mutant("bound-half", "the path stays within max(L_A, L_B) + ε/2",
                parts={"bound_factor": 0.5}, caught_by=("refuted",)),
         Mutant("three-segments", "a 3-segment path (drop, move everything at once, restore) "
-               "stays within ε", parts={"segments": 3}, caught_by=("refuted",)),
+               "stays within ε", parts={"segments": 3}, caught_by=("refuted",),
+               fast=False),
         Mutant("straight-line", "the straight line from θ_A to θ_B stays within ε",
-               parts={"segments": 1}, caught_by=("refuted",)),
+               parts={"segments": 1}, caught_by=("refuted",),
+               fast=False),
         Mutant("quarter-dropout", "ε measured dropping a quarter of the units suffices",
-               parts={"dropout_rate": 0.25}, caught_by=("refuted",)),
+               parts={"dropout_rate": 0.25}, caught_by=("refuted",),
+               fast=False),
     ),
 ), check_dropout_stable_connected, weakened="dropout stability not required (any nets, ε stated)",
     tightness=_TIGHT)
