@@ -117,10 +117,12 @@ def test_paths_at_infinity_stopped_early_or_by_the_cauchy_endgame_alike():
     e = gallery("cyclic-5")
     early = solve(e.system, seed=0)
     assert early.info["endgame"]["valuation"] > 0
-    # no early stop at all: every path at infinity goes through the Cauchy endgame instead
+    # no early stop at all: every path at infinity is decided at t = 0 instead (the Cauchy
+    # endgame, or Newton where the point at infinity is reached like a regular one)
     late = solve(e.system, seed=0, options=TrackerOptions(infinity_early_tol=0.0))
     assert late.info["endgame"]["valuation"] == 0
-    assert late.info["endgame"]["cauchy"] == late.n_at_infinity == early.n_at_infinity == 50
+    assert late.info["endgame"]["cauchy"] > 0
+    assert late.n_at_infinity == early.n_at_infinity == 50
     assert late.n_finite == early.n_finite == 70 and late.n_real == early.n_real == 10
 
 

@@ -37,15 +37,17 @@ class RootSet:
     """Every path of one solve, and the distinct finite solutions.
 
     Per path (arrays of length ``n_paths``): ``points[P, n]`` (affine coordinates; NaN at
-    infinity or failed), ``status``, ``residual`` (‖F(x)‖∞ / max(1, coefficient scale)),
-    ``condition`` (σ_max/σ_min of the Jacobian), ``is_real``, ``cluster`` (index into
+    infinity or failed), ``status``, ``residual`` (torch: the normwise backward error at the
+    point's own scale; phc: its ``res``), ``condition`` (torch: the scaled condition number of
+    the Jacobian, see ``evidence``; phc: 1/rco), ``is_real``, ``cluster`` (index into
     ``solutions`` or −1). ``solutions[S, n]`` are the distinct finite solutions with their
     ``multiplicity`` (number of paths that reached them) and ``solution_status``.
 
     ``evidence`` (torch backend): per-path arrays behind each status — ``valuation`` (the
     endgame's estimate of the order ν of z_0 ~ t^ν at its last checkpoint: ≈ 0 towards a finite
     point, > 0 towards infinity), ``winding`` (the Cauchy endgame's winding number; 1 for a
-    regular endpoint), ``condition`` (the scaled projective condition number), ``x0``
+    regular endpoint), ``condition`` (the scaled condition number: columns by max(1, |x_j|),
+    rows by the absolute sizes of their terms), ``x0``
     (|z_0|/‖z‖₂ at the endpoint: a finite point has it resolved from zero), ``endgame`` (which
     route decided: newton, valuation, cauchy).
     """

@@ -4,8 +4,10 @@ singular, with the evidence (condition number, |z_0|, backward error) behind eac
 A path is at infinity when the valuation stopped it early, or when its endpoint's z_0 is zero to
 the endpoint's own accuracy — never by a threshold on ‖x‖: a regular endpoint's z_0 is judged
 against its last projective Newton correction, so finite roots up to ‖x‖ ≈ 1e13 are told from
-points at infinity. Regular vs singular is decided by the *scaled projective* condition number
-(invariant under scaling x, z or an equation), so a far root is judged like a near one.
+points at infinity. Regular vs singular is decided by a *scaled* condition number — columns by
+max(1, |x_j|) as projective coordinates measure a far coordinate, rows by the absolute sizes of
+their terms — invariant under scaling an equation or a far coordinate, so a far root is judged
+like a near one, and a row that vanishes at a multiple root is not scaled back up.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ def _classify(z, ok, regular, winding, infinite, opts, n_vars, refine, rows):
     |z_0|/‖z‖₂ ≤ 100 (|Δz_0| + ε) (Δz_0 the last projective Newton correction) for a regular
     endpoint (so finite roots up to ‖x‖ ≈ 1e13 are resolved), ``infinity_tol`` for a singular
     one (the Cauchy endgame's accuracy). A finite endpoint is regular when its winding number is
-    1 and κ < ``singular_cond``. Returns [points, status, residual, condition, winding, x0]."""
+    1 and its scaled condition number (:func:`_scaled_affine_cond`) is below ``singular_cond``.
+    Returns [points, status, residual, condition, winding, x0]."""
     B = len(z)
     points = np.full((B, n_vars), np.nan + 0j)
     residual = np.full(B, np.nan)
@@ -32,18 +35,21 @@ def _classify(z, ok, regular, winding, infinite, opts, n_vars, refine, rows):
     x0 = np.full(B, np.nan)
     accuracy = np.full(B, np.nan)
     dz0 = np.full(B, np.nan)
+    kappa_p = np.full(B, np.inf)
     cand = ok & ~infinite
     if cand.any():
-        zr, res, kappa, x, acc, d0 = refine(z[cand], regular[cand], rows[cand])
-        residual[cand], condition[cand], accuracy[cand], dz0[cand] = res, kappa, acc, d0
+        zr, res, kp, x, acc, d0, kc = refine(z[cand], regular[cand], rows[cand])
+        residual[cand], kappa_p[cand], accuracy[cand], dz0[cand] = res, kp, acc, d0
+        condition[cand] = kc
         x0[cand] = np.abs(zr[:, 0]) / np.linalg.norm(zr, axis=1)
         points[cand] = x
-    reg = regular & (winding <= 1) & (condition < opts.singular_cond)
     # z_0 of a regular endpoint is known to its last Newton correction (κ ε where that
     # correction is not finite); converging to z_0 = 0, Newton's iterates shrink quadratically
     # and |z_0| ≪ |Δz_0|; converged to a far root, |z_0| ≫ |Δz_0|
-    noise = np.where(np.isfinite(dz0), dz0, condition * EPS)
-    floor = np.where(reg, RESOLVED * (noise + EPS), opts.infinity_tol)
+    reg_path = regular & (winding <= 1)
+    noise = np.where(np.isfinite(dz0), dz0, kappa_p * EPS)
+    floor = np.where(reg_path, RESOLVED * (noise + EPS), opts.infinity_tol)
+    reg = reg_path & (condition < opts.singular_cond)
     status = []
     for k in range(B):
         if not ok[k]:
@@ -71,7 +77,8 @@ def _projective_refiner(compiled: CompiledSystem, coeff_of_rows):
     are polished by affine Newton (regular points,
     :func:`_affine_polish`; the accuracy is the size of the next step, coordinatewise); the
     residual is the normwise backward error at the point's own scale (:func:`_backward_error`).
-    Returns (z, residual, κ, x, accuracy, |Δz_0| of the last projective Newton step)."""
+    Returns (z, residual, κ, x, accuracy, |Δz_0| of the last projective Newton step, the scaled
+    condition number at x of :func:`_scaled_affine_cond`)."""
     hexp = _homogeneous_terms(compiled)
     N = compiled.n_equations
 
@@ -100,9 +107,42 @@ def _projective_refiner(compiled: CompiledSystem, coeff_of_rows):
             kappa = sv[:, 0] / sv[:, -1]
             x = z[:, 1:] / z[:, :1]
         x, res, acc = _affine_polish(compiled, x, c, regular)
-        return z, res, np.where(np.isfinite(kappa), kappa, np.inf), x, acc, dz0
+        kappa_c = _scaled_affine_cond(compiled, x, c)
+        return z, res, np.where(np.isfinite(kappa), kappa, np.inf), x, acc, dz0, kappa_c
 
     return refine
+
+
+def _scaled_affine_cond(compiled, x, c):
+    """cond(D_r J D_c) at each x: the Jacobian's columns scaled by max(1, |x_j|) (a far
+    coordinate is measured relative to its size, as in projective coordinates) and its rows by
+    the sum of the absolute values of their terms, Σ_j Σ_k |c_ik α_kj x^(α_k − e_j)| max(1, |x_j|)
+    (Skeel-type: a row that vanishes through cancellation — a multiple root — stays small,
+    which scaling a row by its own norm would hide). Invariant under scaling an equation or a
+    far coordinate; the coefficient-scaled (Shub–Smale) condition number would call a regular
+    root near a singular point at infinity, e.g. (x, y) = (−1, 1e4), singular. inf where x is
+    not finite."""
+    n, N = compiled.n_variables, compiled.n_equations
+    out = np.full(len(x), np.inf)
+    good = np.isfinite(x).all(1)
+    if not good.any() or not len(compiled.deriv_col):
+        return out
+    xg, cg = x[good], c[good]
+    _, J = _eval_affine(compiled, xg, cg)
+    with np.errstate(all="ignore"):
+        mons = np.prod(xg[:, None, :] ** compiled.exponents, axis=-1)
+        vals = np.abs(mons[:, compiled.deriv_mon] * cg[:, compiled.deriv_term]
+                      * compiled.deriv_factor)
+        absJ = np.zeros((len(xg), N * (1 + n)))
+        np.add.at(absJ.T, compiled.deriv_col, vals.T)
+        col = np.maximum(1.0, np.abs(xg))[:, None, :]
+        size = (absJ.reshape(len(xg), N, 1 + n)[..., 1:] * col).sum(-1, keepdims=True)
+        A = J * col / size
+        A = np.where(np.isfinite(A), A, 0.0)
+        sv = np.linalg.svd(A, compute_uv=False)
+        kappa = sv[:, 0] / sv[:, -1]
+    out[good] = np.where(np.isfinite(kappa), kappa, np.inf)
+    return out
 
 
 def _np_solve(A, b):

@@ -30,7 +30,7 @@ __all__ = ["TrackResult", "track_total_degree", "track_parameter"]
 @dataclass(frozen=True, eq=False)
 class TrackResult:
     """Raw endpoints of one system's paths (numpy): affine ``points``, ``status``, ``residual``
-    (backward error), ``condition`` (scaled projective condition number), ``winding``,
+    (backward error), ``condition`` (scaled condition number, see classify), ``winding``,
     ``steps``, ``endgame`` (how each path was decided: :class:`Endgame` members), and the
     evidence of the classification (NaN where not measured): ``valuation`` (of z_0 at the last
     checkpoint: ≈ 0 towards a finite endpoint, > 0 towards infinity) and ``x0`` (|z_0|/‖z‖₂ at
@@ -110,7 +110,7 @@ def _cauchy_phase(hom, watch, rows, live, rest, opts, st):
     zero = torch.zeros(len(need), dtype=CDTYPE, device=dev)
     zn, conv, _, _ = _newton(hom, torch.nan_to_num(est), zero, rows[need], opts, 3)
     _, J, _ = hom.evaluate(zn, zero, rows[need], need_t=False)
-    kap = _scaled_cond(hom, J, zn, rows[need])
+    kap = _scaled_cond(hom, J, zn, rows[need], rowwise=True)
     reg = good & (w == 1) & conv & (kap < opts.singular_cond)
     st["z"][need] = torch.where(reg.unsqueeze(-1), zn, est)
     st["regular"][need] = reg

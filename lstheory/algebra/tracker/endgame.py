@@ -243,7 +243,7 @@ class _Watch:
         z_lin = z - (prev - z) * (tk / (tp - tk)).unsqueeze(-1)
         zn, conv, _, _ = _newton(self.hom, z_lin, zero, rows, o, 4)
         H, J, _ = self.hom.evaluate(zn, zero, rows, need_t=False)
-        kap = _scaled_cond(self.hom, J, zn, rows)
+        kap = _scaled_cond(self.hom, J, zn, rows, rowwise=True)
         z0n = zn[:, 0].abs()
         dz0 = _solve(J, H)[:, 0].abs()
         agree = _norm(zn - self.zn_prev[i]) <= o.endgame_tol * z0n

@@ -36,7 +36,8 @@ class TrackerOptions:
 
     Tolerances for the classification: ``infinity_tol`` (|z_0|/‖z‖ below it: a *singular*
     endpoint is at infinity; a regular endpoint's z_0 is judged against its Newton correction),
-    ``singular_cond`` (scaled projective condition number above it: singular), ``real_tol``,
+    ``singular_cond`` (scaled condition number above it: singular; columns by max(1, |x_j|),
+    rows by the absolute sizes of their terms), ``real_tol``,
     ``residual_tol`` (backward error), ``cluster_tol``.
     """
 
