@@ -10,9 +10,10 @@ going on:
 1. ``surface``: ResNet-20 on CIFAR-format data generated to shape (N × 3 × 32 × 32, 10 classes)
    on a 51 × 51 grid: lstheory's evaluator (:class:`~lstheory.surface.PointEvaluator`, the route
    it picks) against a per-point loop on the same device (copy the point's weights into the
-   model, forward every batch: what ``loss-landscapes`` and Li et al.'s scripts do), the values
-   of both compared at the loop's points; the same evaluator on the CPU beside it (goal:
-   fast route ≥ 20× the loop on the GPU).
+   model, forward every batch: what ``loss-landscapes`` and Li et al.'s scripts do; batches of
+   128 as in Li et al.'s ``plot_surface.py``, and of 1,000 as the evaluator's), the values of
+   both compared at the loop's points; the same evaluator on the CPU beside it (goal: fast
+   route ≥ 20× the loop on the GPU). The evaluator may hold 32 GiB of activations on a GPU.
 2. ``gram``: the trajectory Gram of 2,000 checkpoints of the 188,810-parameter DCNN size
    (synthetic, float32), float32 blocks on the device against the float64 Gram (error), the CPU
    route beside it, then classical MDS (Lanczos); pairs/s = n(n−1)/2 / time.
@@ -139,17 +140,22 @@ def section_surface(rec: _Record, device: str, cap: float, smoke: bool) -> None:
     xd, yd = x.to(device), y.to(device)
     model = net.to(device)
     loop_pts = coords[:: max(1, len(coords) // 7)][: (1 if smoke else 6)]
-    _per_point_loop(model, dirs, loop_pts[:1], xd, yd, batch, device)  # warm-up
-    ref, t_loop = _timed(lambda: _per_point_loop(model, dirs, loop_pts, xd, yd, batch, device),
-                         device)
-    rec["loop_points_per_s"] = len(loop_pts) / t_loop
+    # the loop with the reference scripts' evaluation batch (Li et al.: 128), and with ours
+    for tag, b in (("loop_points_per_s", min(128, batch)), ("loop_b1000_points_per_s", batch)):
+        _per_point_loop(model, dirs, loop_pts[:1], xd, yd, b, device)  # warm-up
+        ref, t_loop = _timed(
+            lambda b=b: _per_point_loop(model, dirs, loop_pts, xd, yd, b, device), device)
+        rec[tag] = len(loop_pts) / t_loop
 
-    ev = PointEvaluator(net, dirs, batch_size=batch, device=device)
+    memory = (32 << 30) if device.startswith("cuda") else (2 << 30)
+    ev = PointEvaluator(net, dirs, batch_size=batch, device=device, max_memory=memory)
     fast, t_fast = _evaluate_grid(ev, coords, (x, y), 0.55 * cap, device)
     rec["fast_points"] = int(len(fast))
     rec["fast_points_per_s"] = len(fast) / t_fast
     rec["fast_k"] = ev.chosen_k
     rec["ratio_fast_over_loop"] = rec.data["fast_points_per_s"] / rec.data["loop_points_per_s"]
+    rec["ratio_fast_over_loop_b1000"] = (rec.data["fast_points_per_s"]
+                                         / rec.data["loop_b1000_points_per_s"])
     rec["full_grid_seconds_projected"] = len(coords) / rec.data["fast_points_per_s"]
     (check,) = ev.evaluate(np.asarray(loop_pts), [(x, y)])
     ref = np.asarray(ref)
