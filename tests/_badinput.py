@@ -278,6 +278,23 @@ def kv_values(key: str | None = None) -> list[Bad]:
     return out
 
 
+def merge_values() -> list[Bad]:
+    """``merge OUT SHARD ...``: several words (a value may be a list of arguments)."""
+
+    def words(*makers):
+        return lambda tmp, assets: [m(tmp, assets) if callable(m) else m.format(T=tmp)
+                                    for m in makers]
+
+    out = "{T}/merged.h5"
+    return [Bad("unknown-word", "nosuch"), Bad("no-out", words("merge")),
+            Bad("no-shard", words("merge", out)),
+            Bad("missing-shard", words("merge", out, _missing(".h5"))),
+            Bad("folder-shard", words("merge", out, _folder)),
+            Bad("fifo-shard", words("merge", out, _fifo(".h5"))),
+            Bad("garbage-shard", words("merge", out, _file("g.h5", b"\x89HDF garbage"))),
+            Bad("empty-shard", words("merge", out, _file("e.h5", b"")))]
+
+
 def shard_values() -> list[Bad]:
     return [Bad(label, v) for label, v in (("empty", ""), ("one-number", "1"), ("abc", "a/b"),
                                            ("beyond", "3/2"), ("zero", "0/0"),
@@ -480,10 +497,7 @@ STRING_KINDS: dict[tuple[str, str], Kind] = {
     # (an empty results file is valid: no results yet)
     ("campaign", "--results"): K("path-in", [b for b in path_in(".jsonl", _jsonl_extra())
                                              if b.label != "empty"]),
-    ("campaign", "--scheduler"): K("address", name_values()[:1]),  # "": none, run here
-    ("campaign", "--cluster"): _NAME,
-    ("campaign", "--cluster-opt"): K("key-value", kv_values("cores")),
-    ("campaign", "--shard"): K("shard", shard_values()),
+    ("surface", "merge"): K("merge", merge_values()),
     ("paths", "--model"): K("factory", factory_values()),
     ("paths", "--model-arg"): K("key-value", kv_values("in_features")),
     ("paths", "--from"): K("path-in", path_in(".pt", _ckpt_extra("state"))),
@@ -535,7 +549,14 @@ STRING_KINDS: dict[tuple[str, str], Kind] = {
 }
 
 #: options every command spells the same way
-_COMMON: dict[str, Kind] = {"--json": _OUT_JSON, "--plot": _OUT_FIG, "--device": _DEVICE}
+_COMMON: dict[str, Kind] = {
+    "--json": _OUT_JSON, "--plot": _OUT_FIG, "--device": _DEVICE,
+    # running on several workers (campaign, surface)
+    "--scheduler": K("address", name_values()[:1]),  # "": none, run here
+    "--cluster": _NAME,
+    "--cluster-opt": K("key-value", kv_values("cores")),
+    "--shard": K("shard", shard_values()),
+}
 
 #: numeric options with argparse types: (command, flag) → keyword arguments of the value maker
 #: (the valid range), where the default (a positive count) is wrong
@@ -662,6 +683,7 @@ BASE_FOR: dict[tuple[str, str], list[str]] = {
     ("surface", "--plot-kind"): BASES["surface"] + ["--y", "-1:1:2", "--plot", "{T}/p.png"],
     ("campaign", "--results"): ["campaign", "report", "{A}/campaign/c.toml"],
     ("surface", "--model-arg"): _TRAIN,
+    ("surface", "merge"): ["surface", "--quiet"],
     **{("roots", f): _NET for f in ("--net", "--coeffs", "--n-data", "--bias", "--square")},
 }
 
@@ -700,7 +722,7 @@ class Case:
                 if dest == "claim" and cmd == "verify":
                     default = o.command.split(" ", 1)[1]
                 if o.positional and dest == o.flag:
-                    out.append(value)
+                    out += value if isinstance(value, list) else [value]
                     placed = True
                 else:
                     out.append(default.format(**fill))
@@ -712,7 +734,7 @@ class Case:
             i += 1
         if not placed:
             if o.positional:
-                out.append(value)
+                out += value if isinstance(value, list) else [value]
             else:
                 out.append(f"{o.flag}={value}")
         return out
