@@ -187,7 +187,7 @@ def _parse_sizes(text: str) -> list[int]:
 def check_safran_shamir(ctx: Context, *, weak: bool, claim: Claim, sizes: str | None,
                         starts: int | None, mc_samples: int | None):
     """Closed form vs Monte Carlo → descent at each size → certify spurious ends → decide."""
-    ks = _parse_sizes(sizes or SIZES[ctx.budget])
+    ks = _parse_sizes(SIZES[ctx.budget] if sizes is None else sizes)
     S = starts or STARTS[ctx.budget]
     M = mc_samples or MC_SAMPLES[ctx.budget]
     scale = float(ctx.part("kernel_scale"))
