@@ -291,8 +291,8 @@ def test_float32_blocks_meet_their_error_bound(n, p, block, offset, seed):
     bound = (w + 2) * 2.0**-24 * bound * 1.01 + 1e-12 * np.abs(x64).max() ** 2 * p
     assert (np.abs(g - ref) <= bound).all()
     np.testing.assert_array_equal(g, g.T)
-    np.testing.assert_allclose(gram_matrix(x, block_size=block, dtype=torch.float64, threads=1), ref,
-                               rtol=1e-12, atol=1e-9)
+    exact = gram_matrix(x, block_size=block, dtype=torch.float64, threads=1)
+    np.testing.assert_allclose(exact, ref, rtol=1e-12, atol=1e-9)
 
 
 def test_float32_route_keeps_one_minus_cos_of_close_checkpoints(tmp_path):
@@ -313,3 +313,18 @@ def test_float32_route_keeps_one_minus_cos_of_close_checkpoints(tmp_path):
     assert np.max(np.abs(plain - ref)[off] / ref[off]) > 1e-2  # the fault the centring avoids
     with pytest.raises(InvalidArgument, match="dtype"):
         gram_matrix(x, dtype=torch.float16)
+
+
+@pytest.mark.parametrize("mixed", [True, False])
+def test_the_device_route_equals_the_blas_route(mixed):
+    """The torch route that a GPU runs (``_gram_torch``), run here on the CPU, gives the BLAS
+    route's Gram, float32 blocks or float64."""
+    from lstheory.mds._dissimilarity import _gram_cpu, _gram_torch
+
+    x = (3.0 + np.random.default_rng(4).normal(size=(23, 170))).astype(np.float32)
+    cols, idx = [slice(0, 100), slice(120, 170)], np.array([5, 0, 22, 7, 7, 13])
+    a = _gram_torch(x, cols, idx, 16, mixed, "cpu")
+    b = _gram_cpu(x, cols, idx, 16, mixed)
+    sel = np.concatenate([x[idx][:, c] for c in cols], axis=1).astype(np.float64)
+    np.testing.assert_allclose(a, b, rtol=1e-6 if mixed else 1e-12)
+    np.testing.assert_allclose(a, sel @ sel.T, rtol=1e-6 if mixed else 1e-12)
