@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lstheory.claims import MUTANT_SEP, Outcome, get_claim
-from lstheory.claims.lp_empirical import judge_ge, judge_le, resolution
+from lstheory.claims.lp_empirical import judge_ge, judge_le, resolution, zero_judgement
 
 pytestmark = pytest.mark.usefixtures("module_one_thread")
 
-EMPIRICAL = ["lp-averaging", "lp-perturb-retrain"]
+EMPIRICAL = ["lp-averaging", "lp-perturb-retrain", "lp-degenerate-hessian"]
 
 finite = st.floats(-1.0, 1.0, allow_nan=False)
 positive = st.floats(1e-6, 1.0, allow_nan=False)
@@ -48,6 +48,22 @@ def test_resolution_is_at_least_one_point_and_the_spread(ends, pairs, n):
         assert r >= float(e.double().std()) - 1e-12
 
 
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 40), st.integers(0, 40), st.integers(0, 10**6))
+def test_zero_count_of_a_rank_r_gram_matrix(K, r, seed):
+    """JᵀJ with J of rank r (well conditioned) has exactly K − r zero eigenvalues: at least
+    K − r holds, at least K − r + 1 fails (the gap is clear)."""
+    r = min(r, K)
+    g = torch.Generator().manual_seed(seed)
+    J = torch.randn(r, K, generator=g, dtype=torch.float64)
+    if r:
+        J = torch.linalg.qr(J.T).Q.T * torch.linspace(1, 3, r, dtype=torch.float64)[:, None]
+    e = torch.linalg.eigvalsh(J.T @ J).abs().sort().values
+    nu = 1e-10 * float(e[-1]) if r else 1e-300
+    assert zero_judgement(e, K - r, nu, 100.0) == "holds"
+    assert zero_judgement(e, K - r + 1, nu, 100.0) == "fails"
+
+
 # ------------------------------------------------------------------ verdicts
 def test_lp_averaging_is_consistent_on_its_fast_instance_and_says_so():
     v = get_claim("lp-averaging").check(budget="fast")
@@ -68,6 +84,16 @@ def test_lp_perturb_retrain_orders_the_walls_by_the_stage_of_the_perturbation():
     assert early - final >= 0.01 and final <= 0.02  # the rule's floor is 0.01 nats
     assert v.evidence_value("children's training errors (max)") <= 0.02
     assert v.evidence_value("distance kept by retraining (min)") >= 0.5
+
+
+def test_lp_degenerate_hessian_counts_more_zeros_than_forced_with_a_gap():
+    v = get_claim("lp-degenerate-hessian").check(budget="fast")
+    assert v.outcome is Outcome.CONSISTENT, v.reason
+    assert "consistent on this instance" in v.reason and "K = 1210" in v.reason
+    forced = v.evidence_value("K − N·C (forced at zero square loss)")
+    assert forced == 1210 - 200
+    assert min(v.evidence_value("zero eigenvalues per run")) > forced
+    assert min(v.evidence_value("next |λ| / max|λ| per run")) > 100 * 1e-10  # the gap
 
 
 def test_every_empirical_claim_is_tagged_empirical_with_three_mutants():
