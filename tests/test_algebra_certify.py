@@ -115,3 +115,21 @@ def test_bad_arguments():
         alpha_test(S, [[1.0, 2.0, 3.0]])
     with pytest.raises(InvalidArgument, match="square"):
         alpha_test(PolynomialSystem.from_sympy([x**2 - y]), [[1.0, 1.0]])
+
+
+@settings(deadline=None, max_examples=6, suppress_health_check=[HealthCheck.too_slow])
+@given(product_systems(), st.integers(0, 2**31 - 1))
+def test_exact_certificate_agrees_and_holds_the_roots(case, seed):
+    """The rational-arithmetic certificate (rigorous) decides as the float64 one here, its balls
+    hold the exact roots, and a far point is refused."""
+    system, roots = case
+    rng = np.random.default_rng(seed)
+    near = roots + 1e-6 * (rng.standard_normal(roots.shape) + 1j * rng.standard_normal(roots.shape))
+    f, e = certify(system, near), certify(system, near, exact=True)
+    assert e.certified.all() and e.certified_distinct == f.certified_distinct == len(roots)
+    assert e.real == f.real and e.certified_real == f.certified_real
+    assert np.all(_nearest(near, roots)[0] <= e.radius)
+    assert "rational" in e.arithmetic and "float64" in f.arithmetic
+    far = roots[:1] + 0.45 * min([np.linalg.norm(a - b)
+                                  for a, b in itertools.combinations(roots, 2)] + [1.0])
+    assert not certify(system, far, exact=True).certified[0]

@@ -26,17 +26,23 @@ A larger γ only makes the test stricter, so the certificate stands with the bou
   therefore real. If ‖x − x̄‖ > 4β the balls around x and x̄ are disjoint, and the root is not
   real. Otherwise the test is undecided (``real = None``).
 
-**Arithmetic.** f, Df, β and the γ bound are evaluated in float64 (numpy), without interval or
-rational arithmetic: the certificate is exact only up to floating-point rounding in those
-evaluations (relative errors ~1e-16 · condition), which matters only for α within rounding of α₀
-or balls that nearly touch. Singular end points (α-theory certifies regular roots only) and
-end points at infinity or failed paths are not certified and are reported apart, with the reason.
+**Arithmetic.** By default (``exact=False``) f, Df, β and the γ bound are evaluated in float64
+(numpy), without interval or rational arithmetic: the certificate is exact only up to
+floating-point rounding in those evaluations (relative errors ~1e-16 · condition), which matters
+only for α within rounding of α₀ or balls that nearly touch. With ``exact=True`` every quantity
+is computed in exact rational arithmetic (Python's ``fractions``, Gaussian rationals) from the
+system's coefficients and the points as the binary floats they are: β², the γ bound squared
+(with ‖Df⁻¹Δ‖₂ bounded by the Frobenius norm), α² against a rational lower bound of α₀², and
+the ball and real tests compared exactly — a rigorous certificate for the stored system (slower:
+for small systems). Singular end points (α-theory certifies regular roots only) and end points
+at infinity or failed paths are not certified and are reported apart, with the reason.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -51,6 +57,9 @@ ALPHA0 = (13.0 - 3.0 * math.sqrt(17.0)) / 4.0  # ≈ 0.157671
 ALPHA_UNIQUE = 0.03  # below it, the ball of radius 1/(20γ) holds no other root (real test)
 ARITHMETIC = ("float64 evaluation of f, Df, β and the γ bound (numpy); not interval or rational "
               "arithmetic: exact up to floating-point rounding in those evaluations")
+EXACT = ("exact rational arithmetic (fractions, Gaussian rationals) on the stored coefficients "
+         "and points; ‖Df⁻¹Δ‖₂ bounded by the Frobenius norm: rigorous")
+ALPHA0_BELOW = Fraction(157670, 10**6)  # < α₀ = 0.1576707…: α² < this² proves α < α₀
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,16 +164,27 @@ def alpha_test(system: PolynomialSystem, points) -> tuple[np.ndarray, np.ndarray
     return alpha, beta, gamma
 
 
-def certify(system: PolynomialSystem, points, *, not_certified=()) -> Certificate:
+def certify(system: PolynomialSystem, points, *, exact: bool = False,
+            not_certified=()) -> Certificate:
     """Certify ``points[P, n]`` as approximate solutions of ``system`` (α < α₀), their balls
     B(x, 2β) as holding distinct roots where disjoint, and real/non-real where the system's
-    coefficients are real. ``not_certified``: (what, reason) pairs to carry into the result."""
-    X = np.atleast_2d(np.asarray(points, dtype=complex)).reshape(-1, system.n_variables)
-    alpha, beta, gamma = alpha_test(system, X)
-    ok = alpha < ALPHA0
+    coefficients are real. ``exact``: rational arithmetic (rigorous; see the module notes)
+    instead of float64. ``not_certified``: (what, reason) pairs to carry into the result."""
+    _check(system)
+    X = np.atleast_2d(np.asarray(points, dtype=complex))
+    if X.shape[-1] != system.n_variables:
+        raise InvalidArgument("points", X.shape, f"[P, {system.n_variables}] points")
+    if exact:
+        ex = _exact_quantities(system, X)
+        alpha, beta, gamma = (np.array([_sqrt_up(q[k]) for q in ex]) for k in range(3))
+        ok = np.array([q[0] is not None and q[0] < ALPHA0_BELOW**2 for q in ex], dtype=bool)
+    else:
+        ex = None
+        alpha, beta, gamma = alpha_test(system, X)
+        ok = alpha < ALPHA0
     radius = np.where(ok, 2.0 * beta, np.nan)
-    component = _components(X, radius, ok)
-    real = _real_test(system, X, alpha, beta, gamma, ok)
+    component = _components(X, radius, ok, exact)
+    real = _real_test(system, X, alpha, beta, gamma, ok, ex)
     n_comp = int(component.max()) + 1 if ok.any() else 0
     real_comps = {int(component[k]) for k in range(len(X)) if ok[k] and real[k] is True}
     left = list(not_certified) + [
@@ -172,12 +192,13 @@ def certify(system: PolynomialSystem, points, *, not_certified=()) -> Certificat
                        "certified by α-theory (refine it, or it is near a singular root)")
         for k in np.flatnonzero(~ok)]
     return Certificate(X, alpha, beta, gamma, ok, radius, tuple(real), component, n_comp,
-                       len(real_comps), tuple(left),
+                       len(real_comps), tuple(left), EXACT if exact else ARITHMETIC,
                        info={"bombieri_weyl_norm": bombieri_weyl_norm(system),
                              "max_degree": int(max(system.degrees))})
 
 
-def certify_rootset(roots: RootSet, system: PolynomialSystem) -> Certificate:
+def certify_rootset(roots: RootSet, system: PolynomialSystem, *,
+                    exact: bool = False) -> Certificate:
     """Certify the regular finite solutions of ``roots`` (a solve of ``system``); singular
     solutions and end points at infinity or failed paths are reported apart, with the reason."""
     if tuple(roots.variables) != tuple(map(str, system.variables)):
@@ -193,7 +214,7 @@ def certify_rootset(roots: RootSet, system: PolynomialSystem) -> Certificate:
         if n:
             left.append((f"{n} path(s) {status.value}", reason))
     return certify(system, roots.solutions[regular].reshape(-1, system.n_variables),
-                   not_certified=left)
+                   exact=exact, not_certified=left)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -204,8 +225,9 @@ def _check(system: PolynomialSystem) -> None:
         raise InvalidArgument("system", repr(system), "a square system (α-theory as used here)")
 
 
-def _components(X, radius, ok) -> np.ndarray:
-    """Connected components of overlapping certified balls (−1 where not certified)."""
+def _components(X, radius, ok, exact=False) -> np.ndarray:
+    """Connected components of overlapping certified balls (−1 where not certified); with
+    ``exact`` the overlap ‖x_a − x_b‖ ≤ r_a + r_b is decided in rational arithmetic."""
     idx = np.flatnonzero(ok)
     parent = {int(k): int(k) for k in idx}
 
@@ -217,7 +239,12 @@ def _components(X, radius, ok) -> np.ndarray:
 
     for a_pos, a in enumerate(idx):
         for b in idx[a_pos + 1:]:
-            if np.linalg.norm(X[a] - X[b]) <= radius[a] + radius[b]:
+            if exact:
+                d2 = sum(_cabs2(_csub(_q(u), _q(v))) for u, v in zip(X[a], X[b]))
+                overlap = d2 <= (Fraction(radius[a]) + Fraction(radius[b])) ** 2
+            else:
+                overlap = np.linalg.norm(X[a] - X[b]) <= radius[a] + radius[b]
+            if overlap:
                 parent[find(int(a))] = find(int(b))
     comp = -np.ones(len(X), dtype=np.int64)
     labels: dict[int, int] = {}
@@ -226,20 +253,154 @@ def _components(X, radius, ok) -> np.ndarray:
     return comp
 
 
-def _real_test(system, X, alpha, beta, gamma, ok) -> list[bool | None]:
-    """alphaCertified's real test (only for real coefficients)."""
+def _real_test(system, X, alpha, beta, gamma, ok, ex=None) -> list[bool | None]:
+    """alphaCertified's real test (only for real coefficients); ``ex``: the exact (α², β², γ²)
+    per point, compared exactly."""
     c = np.asarray(system.compiled.term_coefficients())
     if np.any(c.imag != 0):
         return [None] * len(X)
     out: list[bool | None] = []
     for k in range(len(X)):
-        gap = np.linalg.norm(X[k] - X[k].conj())
         if not ok[k]:
             out.append(None)
-        elif alpha[k] < ALPHA_UNIQUE and gap < 1.0 / (20.0 * gamma[k]):
-            out.append(True)
-        elif gap > 4.0 * beta[k]:
-            out.append(False)
+            continue
+        if ex is not None:
+            a2, b2, g2 = ex[k]
+            gap2 = 4 * sum(Fraction(float(v.imag)) ** 2 for v in X[k])
+            is_real = a2 < Fraction(3, 100) ** 2 and 400 * g2 * gap2 < 1
+            not_real = gap2 > 16 * b2
         else:
-            out.append(None)
+            gap = np.linalg.norm(X[k] - X[k].conj())
+            is_real = alpha[k] < ALPHA_UNIQUE and gap < 1.0 / (20.0 * gamma[k])
+            not_real = gap > 4.0 * beta[k]
+        out.append(True if is_real else False if not_real else None)
     return out
+
+
+# ---------------------------------------------------------------------------- exact arithmetic
+def _q(z) -> tuple[Fraction, Fraction]:
+    """A complex float as an exact Gaussian rational."""
+    z = complex(z)
+    return Fraction(z.real), Fraction(z.imag)
+
+
+def _cadd(a, b):
+    return a[0] + b[0], a[1] + b[1]
+
+
+def _csub(a, b):
+    return a[0] - b[0], a[1] - b[1]
+
+
+def _cmul(a, b):
+    return a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]
+
+
+def _cdiv(a, b):
+    d = b[0] * b[0] + b[1] * b[1]
+    return (a[0] * b[0] + a[1] * b[1]) / d, (a[1] * b[0] - a[0] * b[1]) / d
+
+
+def _cabs2(a) -> Fraction:
+    return a[0] * a[0] + a[1] * a[1]
+
+
+ZERO = (Fraction(0), Fraction(0))
+
+
+def _sqrt_up(q) -> float:
+    """A float ≥ √q for a nonnegative Fraction (inf for None)."""
+    if q is None:
+        return math.inf
+    r = math.sqrt(float(q))
+    while Fraction(r) ** 2 < q:
+        r = math.nextafter(r, math.inf)
+    return r
+
+
+def _exact_quantities(system, X):
+    """(α², β², γ²-bound) per point as Fractions (None where Df is singular): f and Df at the
+    point exactly, Df⁻¹ by Gauss–Jordan over the Gaussian rationals, ‖Df⁻¹Δ‖₂² ≤ its squared
+    Frobenius norm Σ_i d_i ‖x‖₁^{2(d_i−1)} Σ_r |(Df⁻¹)_{ri}|², μ² = max(1, ‖f‖² that),
+    γ² ≤ μ² D³ / (4 ‖x‖₁²)."""
+    C = system.compiled
+    coeffs = [_q(v) for v in C.term_coefficients()]
+    d = [int(v) for v in C.degrees]
+    D = max(d)
+    norm_f2 = _bombieri_weyl2(C, coeffs)
+    out = []
+    for x in X:
+        xq = [_q(v) for v in x]
+        F, J = _exact_eval(C, coeffs, xq)
+        inv = _inverse(J)
+        if inv is None:
+            out.append((None, None, None))
+            continue
+        n = len(xq)
+        step = [ZERO] * n
+        for r in range(n):
+            for i in range(n):
+                step[r] = _cadd(step[r], _cmul(inv[r][i], F[i]))
+        beta2 = sum(_cabs2(v) for v in step)
+        x1sq = 1 + sum(_cabs2(v) for v in xq)
+        frob2 = sum(d[i] * x1sq ** (d[i] - 1) * sum(_cabs2(inv[r][i]) for r in range(n))
+                    for i in range(n))
+        mu2 = max(Fraction(1), norm_f2 * frob2)
+        gamma2 = mu2 * D**3 / (4 * x1sq)
+        out.append((beta2 * gamma2, beta2, gamma2))
+    return out
+
+
+def _bombieri_weyl2(C, coeffs) -> Fraction:
+    total = Fraction(0)
+    for k, (i, e) in enumerate(zip(C.term_eq.tolist(), C.term_exp.tolist())):
+        di = int(C.degrees[i])
+        w = Fraction(math.factorial(di - sum(e)) * math.prod(math.factorial(v) for v in e),
+                     math.factorial(di))
+        total += _cabs2(coeffs[k]) * w
+    return total
+
+
+def _exact_eval(C, coeffs, xq):
+    """f(x) and Df(x) over the Gaussian rationals from the compiled terms."""
+    n, N = C.n_variables, C.n_equations
+    top = int(C.term_exp.max()) if C.term_exp.size else 0
+    powers = []
+    for v in xq:
+        p = [(Fraction(1), Fraction(0))]
+        for _ in range(top):
+            p.append(_cmul(p[-1], v))
+        powers.append(p)
+    F = [ZERO] * N
+    J = [[ZERO] * n for _ in range(N)]
+    for k, (i, e) in enumerate(zip(C.term_eq.tolist(), C.term_exp.tolist())):
+        mono = (Fraction(1), Fraction(0))
+        for j in range(n):
+            mono = _cmul(mono, powers[j][e[j]])
+        F[i] = _cadd(F[i], _cmul(coeffs[k], mono))
+        for j in range(n):
+            if e[j]:
+                part = (Fraction(e[j]), Fraction(0))
+                for m in range(n):
+                    part = _cmul(part, powers[m][e[m] - (m == j)])
+                J[i][j] = _cadd(J[i][j], _cmul(coeffs[k], part))
+    return F, J
+
+
+def _inverse(J):
+    """Gauss–Jordan inverse over the Gaussian rationals; None when singular."""
+    n = len(J)
+    A = [list(row) + [(Fraction(int(r == c)), Fraction(0)) for c in range(n)]
+         for r, row in enumerate(J)]
+    for col in range(n):
+        piv = next((r for r in range(col, n) if _cabs2(A[r][col]) != 0), None)
+        if piv is None:
+            return None
+        A[col], A[piv] = A[piv], A[col]
+        p = A[col][col]
+        A[col] = [_cdiv(v, p) for v in A[col]]
+        for r in range(n):
+            if r != col and _cabs2(A[r][col]) != 0:
+                f = A[r][col]
+                A[r] = [_csub(v, _cmul(f, w)) for v, w in zip(A[r], A[col])]
+    return [row[n:] for row in A]

@@ -185,16 +185,16 @@ class RootSet:
     def real_solutions(self) -> np.ndarray:
         return self.solutions[self.solution_real].real
 
-    def certify(self, system):
+    def certify(self, system, *, exact: bool = False):
         """Certify the regular finite solutions by Smale's α-theory (``system``: the system this
         root set solves). Returns a :class:`~lstheory.algebra._certify.Certificate`:
         ``certified_distinct`` (at least that many distinct roots), ``certified_real``, a radius
         per certified solution; singular solutions and end points at infinity or failed are
-        listed apart in ``not_certified`` with the reason. Float64 evaluation (see
-        :mod:`lstheory.algebra._certify`)."""
+        listed apart in ``not_certified`` with the reason. Float64 evaluation, or with
+        ``exact=True`` rational arithmetic (rigorous; see :mod:`lstheory.algebra._certify`)."""
         from ._certify import certify_rootset
 
-        return certify_rootset(self, system)
+        return certify_rootset(self, system, exact=exact)
 
     # ------------------------------------------------------------------ text and JSON
     def __str__(self) -> str:
