@@ -877,9 +877,10 @@ def make_assets(folder: Path) -> Path:
     (folder / "campaign").mkdir()
     (folder / "campaign" / "c.toml").write_text(
         'claim = "venturi"\nbudget = "fast"\n[grid]\nn_data = [3]\nseed = [0]\n')
-    code = run_cli(["verify", "venturi", "--budget", "fast", "--quiet", "--json",
-                    str(folder / "result.json")], seconds=120).code
-    assert code == 0, f"the replay asset could not be made (exit {code})"
+    code = run_cli(["verify", "kostlan", "--trials", "2", "--degree", "2", "--budget", "fast",
+                    "--quiet", "--json",
+                    str(folder / "result.json")], seconds=120).code  # any verdict will do
+    assert (folder / "result.json").is_file(), f"the replay asset was not made (exit {code})"
     return folder
 
 
