@@ -19,6 +19,12 @@ direct evaluation):
   (``keep`` policy), the first layer cached or computed per point, whichever is faster.
 
 On a CPU both routes split the data into cache-sized passes (:data:`CACHE_BYTES`).
+
+Layout: one module per route — :mod:`._vmaproute` (the general route), :mod:`._fastpath`
+(:class:`LinearChain`), :mod:`._layerchain` (:class:`LayerChain`) — behind
+:class:`PointEvaluator`, which picks the route at each :meth:`~PointEvaluator.evaluate` and
+schedules the chain routes' data passes over threads. Callers run one loop,
+:meth:`PointEvaluator.iter_chunks`, which also sizes the groups of points.
 """
 
 from __future__ import annotations
@@ -26,13 +32,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.func import functional_call, vmap
 
 from .._errors import InvalidArgument, UnknownName
 from .._runtime import limit_threads, resolve_device
@@ -41,6 +45,8 @@ from ..data import batches
 from ._directions import Direction
 from ._fastpath import ChainBase, LinearChain
 from ._layerchain import LayerChain
+from ._totals import Totals
+from ._vmaproute import evaluate_vmap, stack_points
 
 __all__ = ["BN_POLICIES", "LOSSES", "PointEvaluator", "Totals", "has_batch_norm"]
 
@@ -73,42 +79,6 @@ def _single_threaded():
 
 def has_batch_norm(model: nn.Module) -> bool:
     return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
-
-
-@dataclass
-class Totals:
-    """Per-point sums over samples: loss, loss², correct predictions, and the sample count."""
-
-    loss: np.ndarray
-    loss_sq: np.ndarray
-    correct: np.ndarray
-    n: int
-
-    @classmethod
-    def zeros(cls, k: int) -> Totals:
-        return cls(np.zeros(k), np.zeros(k), np.zeros(k), 0)
-
-    def mean_loss(self) -> np.ndarray:
-        return self.loss / self.n
-
-    def accuracy(self) -> np.ndarray:
-        return self.correct / self.n
-
-    def loss_se(self, population: int) -> np.ndarray:
-        """Standard error of the mean loss of a simple random sample of ``n`` out of
-        ``population`` (finite-population correction; 0 when the sample is the population)."""
-        n = self.n
-        if n >= population or n < 2:
-            return np.zeros_like(self.loss)
-        var = np.maximum(self.loss_sq / n - (self.loss / n) ** 2, 0.0) * n / (n - 1)
-        return np.sqrt(var / n * (1 - n / population))
-
-    def acc_se(self, population: int) -> np.ndarray:
-        n = self.n
-        if n >= population or n < 2:
-            return np.zeros_like(self.correct)
-        p = self.correct / n
-        return np.sqrt(p * (1 - p) / (n - 1) * (1 - n / population))
 
 
 class PointEvaluator:
@@ -200,18 +170,7 @@ class PointEvaluator:
         return out
 
     def _stack(self, coords: torch.Tensor, base: dict, names) -> dict[str, torch.Tensor]:
-        k = coords.shape[0]
-        out = {}
-        for name in names:
-            v = base[name]
-            s = v.unsqueeze(0).expand(k, *v.shape)
-            moved = [(j, d[name]) for j, d in enumerate(self.dirs) if name in d]
-            if moved:
-                s = s.clone()
-                for j, dv in moved:
-                    s = s + coords[:, j].view(k, *([1] * v.dim())) * dv
-            out[name] = s
-        return out
+        return stack_points(coords, base, names, self.dirs)
 
     def point_state(self, coord: Sequence[float]) -> dict[str, torch.Tensor]:
         """The state dict (parameters and buffers) of the model at ``coord`` — for checking."""
@@ -222,47 +181,7 @@ class PointEvaluator:
         b = self._stack(c, self.buffers, self.buffers)
         return {k: v[0].clone() for k, v in {**p, **b}.items()}
 
-    # ---- forward passes ------------------------------------------------------------------
-    def _forward(self, params: dict, buffers: dict, batched_buffers: Sequence[str], x, k: int):
-        if k == 1:
-            p = {n: v[0] for n, v in params.items()}
-            b = {n: (v[0] if n in batched_buffers else v) for n, v in buffers.items()}
-            return functional_call(self.model, (p, b), (x,)).unsqueeze(0)
-        bdims = {n: (0 if n in batched_buffers else None) for n in buffers}
-
-        def f(p, b):
-            return functional_call(self.model, (p, b), (x,))
-
-        return vmap(f, in_dims=(0, bdims))(params, buffers)
-
-    def _recompute_bn(self, params: dict, x_bn: torch.Tensor, k: int) -> dict:
-        """Batch-norm statistics of every point over ``x_bn`` (cumulative mean over batches)."""
-        bufs = self._stack(
-            torch.zeros(k, len(self.dirs), device=self.device, dtype=self.dtype),
-            self.buffers,
-            self.buffers,
-        )
-        bufs = {n: v.clone() for n, v in bufs.items()}
-        names = [n for n in bufs if n.endswith(("running_mean", "running_var"))]
-        acc = {n: torch.zeros_like(bufs[n]) for n in names}
-        saved = [(m, m.momentum, m.training) for m in self._bn_modules]
-        try:
-            for m in self._bn_modules:
-                m.momentum = 1.0  # running stats := this batch's stats; averaged below
-                m.train()
-            for i, (xb, _) in enumerate(
-                batches(x_bn, x_bn.new_zeros(len(x_bn)), self.batch_size), 1
-            ):
-                self._forward(params, bufs, list(bufs), xb, k)
-                for n in names:
-                    acc[n] += (bufs[n] - acc[n]) / i
-        finally:
-            for m, mom, tr in saved:
-                m.momentum = mom
-                m.train(tr)
-        bufs.update(acc)
-        return bufs
-
+    # ---- the loss kernels (every route) -------------------------------------------------------
     def _loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         k, b, c = logits.shape
         if self.loss_fn is not None:
@@ -413,32 +332,10 @@ class PointEvaluator:
         group of passes (K points at a time). ``bn_inputs`` are the inputs batch-norm statistics
         are recomputed on (``bn="recompute"``)."""
         coords = np.asarray(coords, dtype=np.float64).reshape(-1, len(self.dirs))
-        k = coords.shape[0]
         c = torch.as_tensor(coords, dtype=self.dtype, device=self.device)
         if not (self.bn == "recompute" and self.has_bn) and self._use_chain(splits, c):
             return self._evaluate_chain(c, splits)
-        params = self._stack(c, self.params, self.params)
-        if self.bn == "recompute" and self.has_bn:
-            if bn_inputs is None:
-                raise InvalidArgument("bn_inputs", None, "training inputs for bn='recompute'")
-            buffers = self._recompute_bn(params, bn_inputs.to(self.device, self.dtype), k)
-            batched = list(buffers)
-        else:
-            buffers = {**self.buffers, **self._stack(c, self.buffers, self._moved_buffers)}
-            batched = self._moved_buffers
-        out = []
-        for x, y in splits:
-            tot = Totals.zeros(k)
-            for xb, yb in batches(x, y, self.batch_size):
-                xb, yb = xb.to(self.device, self.dtype), yb.to(self.device)
-                logits = self._forward(params, buffers, batched, xb, k).reshape(k, len(yb), -1)
-                losses = self._loss(logits, yb).double()
-                tot.loss += losses.sum(1).cpu().numpy()
-                tot.loss_sq += losses.pow(2).sum(1).cpu().numpy()
-                tot.correct += (logits.argmax(-1) == yb).sum(1).cpu().numpy()
-                tot.n += len(yb)
-            out.append(tot)
-        return out
+        return evaluate_vmap(self, c, splits, bn_inputs)
 
     # ---- the one loop callers run ---------------------------------------------------------
     def iter_chunks(
