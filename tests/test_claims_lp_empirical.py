@@ -15,7 +15,8 @@ from lstheory.claims.lp_empirical import judge_ge, judge_le, resolution, zero_ju
 
 pytestmark = pytest.mark.usefixtures("module_one_thread")
 
-EMPIRICAL = ["lp-averaging", "lp-perturb-retrain", "lp-degenerate-hessian"]
+EMPIRICAL = ["lp-averaging", "lp-perturb-retrain", "lp-degenerate-hessian",
+             "lp-no-overfitting"]
 
 finite = st.floats(-1.0, 1.0, allow_nan=False)
 positive = st.floats(1e-6, 1.0, allow_nan=False)
@@ -96,11 +97,30 @@ def test_lp_degenerate_hessian_counts_more_zeros_than_forced_with_a_gap():
     assert min(v.evidence_value("next |λ| / max|λ| per run")) > 100 * 1e-10  # the gap
 
 
+def test_lp_no_overfitting_compares_widths_past_zero_training_error():
+    v = get_claim("lp-no-overfitting").check(budget="fast")
+    assert v.outcome is Outcome.CONSISTENT, v.reason
+    assert "consistent on this instance" in v.reason and "widths [8, 16, 32, 64]" in v.reason
+    first = v.evidence_value("first zero-training-error width")
+    train = dict(zip((8, 16, 32, 64), v.evidence_value("training error per width (max)")))
+    assert train[first] == 0.0 and all(train[w] == 0.0 for w in train if w > first)
+    for a, b, d, r, j in v.evidence_value("comparisons"):
+        assert a == first and b > first and j == "holds" and d <= r
+
+
+def test_no_overfitting_refuses_widths_that_do_not_increase():
+    from lstheory._errors import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match="widths"):
+        get_claim("lp-no-overfitting").check(budget="fast", widths="16,8")
+
+
 def test_every_empirical_claim_is_tagged_empirical_with_three_mutants():
     for cid in EMPIRICAL:
         c = get_claim(cid)
         assert c.tag.value == "empirical" and len(c.mutants) >= 3
-        assert any(m.parts for m in c.mutants) and any(m.options for m in c.mutants)
+        assert any(m.parts for m in c.mutants)  # a changed statement part, not only a setting
+        assert any(m.fast for m in c.mutants) and not all(m.fast for m in c.mutants)
 
 
 SLOW_MUTANTS = [f"{cid}{MUTANT_SEP}{m.name}" for cid in EMPIRICAL
