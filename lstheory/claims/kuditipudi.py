@@ -29,7 +29,9 @@ they are stable), measures ε_A, ε_B on the best of ``subsets`` random halves S
 :func:`lstheory.paths.certify_paths` (``exact-piecewise``: every kink of every unit in t located,
 the loss a polynomial between kinks, its maximum bracketed; ``bound = max_loss + fit_error`` is an
 upper bound on the loss along the whole path). CONSISTENT: that upper bound is within the stated
-bound (plus 1e-9·mean‖y‖²); REFUTED: a loss value attained on the path exceeds it by more.
+bound (plus 1e-9·mean‖y‖²); REFUTED: a loss value attained on the path exceeds it by more;
+INCONCLUSIVE when the nets did not learn (max(L_A, L_B) ≥ 0.9 × the best constant predictor's
+loss: a path between untrained nets says nothing) or the certified bound does not close.
 
 With ``--epsilon`` the statement is about a stated ε: the hypothesis "both nets are ε-dropout
 stable" is then checked (ε_A, ε_B ≤ ε), and a net that is not (a narrow net trained without
@@ -72,6 +74,7 @@ TOL_RTOL = 1e-9   # the bound holds to within this · mean ‖y‖²
 STEPS = {"fast": 400, "default": 1500, "thorough": 4000}
 SUBSETS = {"fast": 8, "default": 32, "thorough": 128}
 LR = 0.003
+LEARNED = 0.9     # trained: max(L_A, L_B) below this × the best constant predictor's loss
 
 
 def _digits(n_data: int, seed: int):
@@ -205,6 +208,7 @@ def check_dropout_stable_connected(ctx: Context, *, weak: bool, claim: Claim, n_
     eps_measured = max(eA, eB)
     eps = eps_measured if epsilon is None else float(epsilon)
     scale = float((Y**2).sum(1).mean())
+    L_const = float(((Y - Y.mean(0)) ** 2).sum(1).mean())  # the best constant predictor's loss
     tol = TOL_RTOL * scale
     path = Path(dropout_path(fam, pair[0], pair[1], S, segments), method="kuditipudi")
     with ctx.timed("certificate"):
@@ -232,6 +236,9 @@ def check_dropout_stable_connected(ctx: Context, *, weak: bool, claim: Claim, n_
         Evidence("ε_A, ε_B (dropout stability, measured)", [eA, eB],
                  f"L(dropped, rescaled net) − L(net), best of {subsets or SUBSETS[ctx.budget]} "
                  f"random halves; measured at dropout rate {rate:g}", key="dropout_stability"),
+        Evidence("loss of the best constant predictor", L_const,
+                 f"the nets count as trained when max(L_A, L_B) < {LEARNED:g} × this",
+                 key="constant_predictor_loss"),
         Evidence("ε used in the bound", eps, "measured max(ε_A, ε_B)" if epsilon is None
                  else "stated (--epsilon)", key="epsilon"),
         Evidence("bound factor", factor, "statement part bound_factor (1 in the theorem)",
@@ -272,6 +279,11 @@ def check_dropout_stable_connected(ctx: Context, *, weak: bool, claim: Claim, n_
                        f"{barrier:.4g} against {factor:g}·ε = {factor * eps:.4g}",
                        counterexample={"segment": cert.argmax_segment + 1, "t": cert.argmax_t,
                                        "loss": cert.max_loss, "bound": bound})
+    if max(LA, LB) >= LEARNED * L_const:
+        return verdict(Outcome.INCONCLUSIVE,
+                       f"the nets did not learn (losses {LA:.4g}, {LB:.4g} against "
+                       f"{L_const:.4g} for the best constant predictor): a path between "
+                       "untrained nets says nothing about the theorem's setting")
     if cert.bound <= bound + tol and cert.certified:
         return verdict(Outcome.CONSISTENT,
                        f"the proof's path of {segments} segments is certified ({cert.kind}) below "
