@@ -438,12 +438,13 @@ def test_fast_route_split_over_threads_equals_one_thread(digits, monkeypatch):
     np.testing.assert_array_equal(got.correct, ref.correct)
 
 
-@pytest.mark.parametrize("make", [
-    lambda s: build_model("mlp", input_shape=s, hidden=(16,)),   # LinearChain
-    lambda s: build_model("dcnn", input_shape=s, n_classes=10),  # LayerChain
-    lambda s: build_model("resnet20", input_shape=s),            # the vmap route
+@pytest.mark.parametrize("make, k", [
+    (lambda s: build_model("mlp", input_shape=s, hidden=(16,)), "auto"),   # LinearChain
+    (lambda s: build_model("mlp", input_shape=s, hidden=(16,)), 3),
+    (lambda s: build_model("dcnn", input_shape=s, n_classes=10), "auto"),  # LayerChain
+    (lambda s: build_model("resnet20", input_shape=s), "auto"),            # the vmap route
+    (lambda s: build_model("resnet20", input_shape=s), 3),
 ])
-@pytest.mark.parametrize("k", ["auto", 1, 3])
 def test_iter_chunks_covers_every_point_once_with_evaluate_values(digits, make, k):
     """The evaluator's one loop: every row of coords exactly once, in order, each group's
     totals those of evaluate() on the same rows, whatever K the evaluator picks."""
