@@ -106,7 +106,8 @@ def test_sizes_are_validated(bad):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("budget", ["fast", "default"])
-@pytest.mark.parametrize("mutant", ["no-spurious", "kernel-constant", "weakened"])
+@pytest.mark.parametrize("mutant", ["no-spurious", "kernel-constant", "scaling-symmetry",
+                                    "weakened"])
 def test_every_mutant_is_caught(budget, mutant):
     claim = get_claim(f"{CID}~{mutant}")
     v = claim.check(budget=budget)

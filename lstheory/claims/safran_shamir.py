@@ -31,7 +31,8 @@ never part of the verdict.
 CONSISTENT needs the closed form to pass the Monte-Carlo test and at least one certified spurious
 local minimum at a size in [6, 20]. Statement parts (mutants change them): ``kernel_scale``
 multiplies the kernel's 1/(2π); ``spurious_exist`` False states "no spurious minima exist at these
-sizes" (refuted by a certificate).
+sizes" (refuted by a certificate); ``scaling_symmetry`` True states that rescaling a unit is a
+symmetry, so minima are degenerate (refuted by λ_min > 0 at a certified minimum).
 """
 
 from __future__ import annotations
@@ -288,6 +289,18 @@ def check_safran_shamir(ctx: Context, *, weak: bool, claim: Claim, sizes: str | 
         return verdict(Outcome.HYPOTHESES_NOT_MET,
                        f"sizes {ks} outside 6 ≤ k = n ≤ 20 ({len(good)} certified spurious "
                        "minima found there)")
+    if good and bool(ctx.part("scaling_symmetry")):
+        c = max(good, key=lambda c: c["lambda_min"])
+        W2 = c["W"].clone()
+        W2[0] *= 2.0
+        F2 = float(population_loss(W2, torch.eye(c["k"], dtype=torch.float64)))
+        return verdict(Outcome.REFUTED,
+                       f"rescaling a unit is not a symmetry of F: at the certified minimum (k = n "
+                       f"= {c['k']}) λ_min(∇²F) = {c['lambda_min']:.3g} > 0 (no zero eigenvalue "
+                       f"along w_j ↦ c·w_j), and doubling w_1 changes F from {c['loss']:.6g} to "
+                       f"{F2:.6g}",
+                       counterexample={"k": c["k"], "lambda_min": c["lambda_min"],
+                                       "loss": c["loss"], "loss_w1_doubled": F2})
     if good and not exist:
         c = min(good, key=lambda c: c["k"])
         return verdict(Outcome.REFUTED,
@@ -327,13 +340,16 @@ register_with_variant(Claim(
     notes="The share of runs ending at a spurious minimum is a measurement reported next to the "
           "paper's Table 1 trend; the verdict rests on the Monte-Carlo test of the closed form "
           "and on at least one certified strict local minimum with F > 1e-4.",
-    parts={"kernel_scale": 1.0, "spurious_exist": True},
+    parts={"kernel_scale": 1.0, "spurious_exist": True, "scaling_symmetry": False},
     mutants=(
         Mutant("no-spurious", "no spurious local minima exist at k = n = 8",
                parts={"spurious_exist": False}, options={"sizes": "8"},
                caught_by=("refuted",)),
         Mutant("kernel-constant", "the kernel's constant is 1.1/(2π)",
                parts={"kernel_scale": 1.1}, options={"sizes": "8"}, caught_by=("refuted",)),
+        Mutant("scaling-symmetry", "rescaling a unit w_j ↦ c·w_j is a symmetry of F, so every "
+               "minimum is degenerate (λ_min(∇²F) = 0)", parts={"scaling_symmetry": True},
+               options={"sizes": "8"}, caught_by=("refuted",), fast=False),
     ),
 ), check_safran_shamir, weakened="sizes below 6 allowed (k = n ∈ {3, 4, 5})",
     tightness={"sizes": "3,4,5", "starts": 16})
