@@ -11,12 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lstheory.claims import MUTANT_SEP, Outcome, get_claim
-from lstheory.claims.lp_empirical import judge_ge, judge_le, resolution, zero_judgement
+from lstheory.claims.lp_empirical import (
+    judge_ge,
+    judge_le,
+    relu_polynomial,
+    resolution,
+    zero_judgement,
+)
 
 pytestmark = pytest.mark.usefixtures("module_one_thread")
 
 EMPIRICAL = ["lp-averaging", "lp-perturb-retrain", "lp-degenerate-hessian",
-             "lp-no-overfitting"]
+             "lp-no-overfitting", "lp-polynomial-activation"]
 
 finite = st.floats(-1.0, 1.0, allow_nan=False)
 positive = st.floats(1e-6, 1.0, allow_nan=False)
@@ -63,6 +69,24 @@ def test_zero_count_of_a_rank_r_gram_matrix(K, r, seed):
     nu = 1e-10 * float(e[-1]) if r else 1e-300
     assert zero_judgement(e, K - r, nu, 100.0) == "holds"
     assert zero_judgement(e, K - r + 1, nu, 100.0) == "fails"
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(2, 8), st.floats(0.1, 20.0))
+def test_relu_fit_is_a_least_squares_fit_on_its_range(degree, half):
+    """The fit has the stated degree, is within ReLU's best constant-plus-linear error, and its
+    error scales with the range (ReLU is homogeneous: the fit on [−a, a] is a·p(z/a))."""
+    import numpy as np
+
+    c = np.array(relu_polynomial(degree, half))
+    z = np.linspace(-half, half, 501)
+    err = np.abs(np.polynomial.polynomial.polyval(z, c) - np.maximum(z, 0)).max()
+    line = np.abs(half / 4 + z / 2 - np.maximum(z, 0)).max()  # a degree-1 competitor
+    assert len(c) == degree + 1 and c[-1] != 0.0
+    assert err <= line * 1.000001 + 1e-12
+    c1 = np.array(relu_polynomial(degree, 1.0))
+    err1 = np.abs(np.polynomial.polynomial.polyval(z / half, c1) - np.maximum(z / half, 0)).max()
+    assert math.isclose(err, half * err1, rel_tol=1e-6, abs_tol=1e-9)
 
 
 # ------------------------------------------------------------------ verdicts
@@ -113,6 +137,15 @@ def test_no_overfitting_refuses_widths_that_do_not_increase():
 
     with pytest.raises(InvalidArgument, match="widths"):
         get_claim("lp-no-overfitting").check(budget="fast", widths="16,8")
+
+
+def test_lp_polynomial_activation_matches_relu_within_the_stated_margins():
+    v = get_claim("lp-polynomial-activation").check(budget="fast")
+    assert v.outcome is Outcome.CONSISTENT, v.reason
+    assert "consistent on this instance" in v.reason and "degree-4 fit" in v.reason
+    for _name, poly, relu, d, r, margin, j in v.evidence_value("comparisons"):
+        assert j == "holds" and abs(d) <= margin + r and math.isclose(d, poly - relu,
+                                                                        abs_tol=1e-12)
 
 
 def test_every_empirical_claim_is_tagged_empirical_with_three_mutants():
