@@ -132,9 +132,9 @@ class _Watch:
       from the secant through the last two checkpoints converges to a point with a
       well-conditioned (scaled projective) Jacobian, no farther from the checkpoint than twice
       the window's move (a regular path has z(t) − z(0) ≈ t ż: a longer jump would be to
-      another root), resolved on the scale of its own z_0 (see
-      :meth:`_finish_at_zero`). Whether it is finite or at infinity is the classification's
-      call, from that point's z_0.
+      another root) and within a quarter of the secant's step of the secant's end, resolved
+      on the scale of its own z_0 (see :meth:`_finish_at_zero`). Whether it is finite or at
+      infinity is the classification's call, from that point's z_0.
     * the rest (singular endpoints, and paths near a cluster of roots, which look singular
       until t is below the cluster's size) go on in log time to ``endgame_end`` or until
       tracking fails; then the Cauchy endgame takes them from their first checkpoint below
@@ -250,7 +250,10 @@ class _Watch:
         self.zn_prev[i] = torch.where(conv.unsqueeze(-1), zn, complex("nan"))
         resolved = (move <= 0.1 * z0n) | agree | (z0n <= RESOLVED * (dz0 + EPS * _norm(zn)))
         scale = _norm(z).clamp_min(1e-300)
-        good = (conv & (kap < o.singular_cond) & resolved
-                & (_norm(zn - z) <= 2 * move + 1e-9 * scale))
+        # no jump: Newton lands near where the path is heading (the secant's end, whose error
+        # is second order in t on a regular path, small against the secant's own step)
+        near = ((_norm(zn - z) <= 2 * move + 1e-9 * scale)
+                & (_norm(zn - z_lin) <= 0.25 * _norm(z_lin - z) + 1e-9 * scale))
+        good = conv & (kap < o.singular_cond) & resolved & near
         self.z_final[i[good]] = zn[good]
         return good

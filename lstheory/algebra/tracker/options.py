@@ -28,7 +28,8 @@ class TrackerOptions:
 
     Stopping a path early as going to infinity needs all of: the valuation of z_0 steady and
     positive over two windows, bounding any finite endpoint beyond ‖x‖∞ ≈ 1/infinity_early_tol
-    (``valuation_tol``: the smallest drift of the valuation estimate that is trusted), and the
+    (1e6 by default, 1e8 — phc's own cutoff — with ``thorough``; ``valuation_tol``: the
+    smallest drift of the valuation estimate that is trusted), and the
     path nearing a singular point — its row-scaled projective condition number grown
     ``cond_growth``-fold since the valuation settled, or like t^−β with β ≥ ``cond_rate``. A
     path to a far *regular* root keeps that condition number flat and is tracked on until
@@ -50,7 +51,7 @@ class TrackerOptions:
     endgame_start: float = 0.1
     endgame_end: float = 1e-10
     valuation_tol: float = 1e-3
-    infinity_early_tol: float = 1e-4
+    infinity_early_tol: float = 1e-6
     cond_growth: float = 1e4
     cond_rate: float = 0.1
     cauchy_start: float = 0.025
@@ -71,7 +72,7 @@ class TrackerOptions:
         presets = {
             "fast": cls(max_step=0.2, predictor_tol=1e-3),
             "default": cls(),
-            "thorough": cls(max_step=0.05, predictor_tol=1e-7, infinity_early_tol=1e-7,
+            "thorough": cls(max_step=0.05, predictor_tol=1e-7, infinity_early_tol=1e-8,
                             max_iterations=20000,
                             cauchy_samples=16, max_winding=24, retracks=4),
         }
