@@ -1,4 +1,4 @@
-"""Kuditipudi, Wang, Lee, Zhang, Li, Hu, Ge & Arora (2019), 'Explaining landscape connectivity
+"""Kuditipudi, Wang, Lee, Zhang, Li, Hu, Arora & Ge (2019), 'Explaining landscape connectivity
 of low-cost solutions for multilayer nets' (NeurIPS), Thm 1 / Lemma 1 in its two-layer form.
 
 ``dropout-stable-connected``. Two-layer ReLU net ``f(x) = A relu(W x + b) + c`` with h (even)
@@ -67,7 +67,7 @@ from ._connectivity import starts as sample_starts
 
 __all__ = ["train_pair", "dropped", "dropout_path", "check_dropout_stable_connected"]
 
-SOURCE = ("Kuditipudi, Wang, Lee, Zhang, Li, Hu, Ge & Arora 2019, 'Explaining landscape "
+SOURCE = ("Kuditipudi, Wang, Lee, Zhang, Li, Hu, Arora & Ge 2019, 'Explaining landscape "
           "connectivity of low-cost solutions for multilayer nets' (NeurIPS), Thm 1 (two-layer "
           "form)")
 TOL_RTOL = 1e-9   # the bound holds to within this · mean ‖y‖²
