@@ -903,10 +903,14 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a manual 
         old = os.getcwd()
         os.chdir(cwd)
         try:
-            o = run_cli(case.argv(tmp, assets))
+            argv = case.argv(tmp, assets)
+            made = set(snapshot(tmp))
+            o = run_cli(argv)
         finally:
             os.chdir(old)
         problems = judge(case, o)
+        if o.code == 2 and set(snapshot(tmp)) != made:
+            problems.append(f"refused but left {sorted(set(snapshot(tmp)) - made)}")
         if os.listdir(cwd) or (tmp / MARKER).exists():
             problems.append(f"wrote into the working directory: {os.listdir(cwd)}")
         table[case.subcommand][0] += 1
