@@ -56,12 +56,15 @@ __all__ = ["BN_POLICIES", "LOSSES", "PointEvaluator", "Totals", "has_batch_norm"
 #: statistics on the training inputs (the cumulative average over batches of
 #: :func:`torch.optim.swa_utils.update_bn`), then evaluate in eval mode.
 BN_POLICIES = ("keep", "recompute")
-#: Bytes of first-layer output (all directions) per pass of the fast route on a CPU: the
-#: per-point passes re-read it, so it should stay in cache. 512 KiB (436 samples of the MLP
-#: 40-100-100-10 with two directions) keeps a point's activations in L2 through every layer:
-#: 497 points per CPU-second against 429 at 8 MiB (bench_surface's MLP, one thread, medians
-#: of three interleaved runs; 1 MiB 415, 256 KiB 428).
-CACHE_BYTES = 512 << 10
+#: Bytes of first-layer output (all directions) per pass of the layer-chain route on a CPU:
+#: the per-point passes re-read it, so it should stay in the last-level cache.
+CACHE_BYTES = 8 << 20
+#: The same for the linear-chain route, whose passes are cheap enough per sample that a pass
+#: can stay in L2 through every layer: 512 KiB (436 samples of the MLP 40-100-100-10 with two
+#: directions) ran 497 points per CPU-second against 429 at 8 MiB (bench_surface's MLP, one
+#: thread, medians of three interleaved runs; 1 MiB 415, 256 KiB 428). Not for layer chains: a
+#: DCNN sample's first-layer output alone is ~300 KB.
+LINEAR_CACHE_BYTES = 512 << 10
 #: Bytes of the widest activation of the points that one batched matmul of the fast route takes
 #: together (several points per call only for small models: larger groups leave the L2 cache).
 GROUP_BYTES = 1 << 20
@@ -265,7 +268,8 @@ class PointEvaluator:
         if self.device.type != "cpu":
             return self.batch_size
         workers = self._workers(chain, n)
-        rows = min(self.batch_size, CACHE_BYTES // chain.product_bytes(1), -(-n // workers))
+        budget = LINEAR_CACHE_BYTES if isinstance(chain, LinearChain) else CACHE_BYTES
+        rows = min(self.batch_size, budget // chain.product_bytes(1), -(-n // workers))
         return max(1, rows)
 
     def _first_products(self, x: torch.Tensor) -> list[torch.Tensor]:
