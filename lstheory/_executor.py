@@ -54,6 +54,7 @@ __all__ = [
     "check_executor_request",
     "executor_from_args",
     "make_executor",
+    "map_chunks",
     "parse_cluster_opts",
     "parse_shard",
     "shard_of",
@@ -252,6 +253,47 @@ class Executor:
         finally:
             for fut in futures:
                 fut.release()
+
+
+def map_chunks(fn: Callable[..., Sequence], items: Sequence, *, shared: Any = None,
+               executor: Executor | None = None, per_unit: int = 16,
+               desc: str = "units") -> tuple[list, dict[str, str]]:
+    """``fn(shared, items[a:b])`` over consecutive chunks of ``per_unit`` items (each a unit);
+    returns ``(results, errors)``: one result per item, in the items' order (``None`` where its
+    chunk failed twice), and chunk key (``"items a-b"``) → error.
+
+    ``fn`` returns one result per item of its chunk; ``shared`` (a model, a fitted homotopy,
+    data) reaches each worker once. The chunks depend on ``per_unit`` alone, so the results do
+    not depend on the executor or the number of workers. The pattern of sweeps over data sets
+    and of path searches over many pairs.
+    """
+    if isinstance(per_unit, bool) or not isinstance(per_unit, int) or per_unit < 1:
+        raise InvalidArgument("per_unit", per_unit, "a positive integer")
+    owned = executor is None
+    executor = make_executor(quiet=True) if owned else executor
+    try:
+        n = len(items)
+        chunks = {f"items {a}-{min(a + per_unit, n) - 1}": slice(a, min(a + per_unit, n))
+                  for a in range(0, n, per_unit)}
+        ref = executor.share(shared)
+        units = [Unit(k, fn, (ref, items[sl])) for k, sl in chunks.items()]
+        results: list = [None] * n
+        errors: dict[str, str] = {}
+        for res in executor.run(units, desc=desc):
+            if not res.ok:
+                errors[res.key] = res.error
+                continue
+            got = list(res.value)
+            sl = chunks[res.key]
+            if len(got) != sl.stop - sl.start:
+                errors[res.key] = (f"ValueError: {len(got)} results for "
+                                   f"{sl.stop - sl.start} items")
+                continue
+            results[sl] = got
+    finally:
+        if owned:
+            executor.close()
+    return results, errors
 
 
 def parse_cluster_opts(kind: str, items: Iterable[str] | Mapping[str, Any] | None,

@@ -260,3 +260,33 @@ def test_a_sweep_on_dask_equals_the_same_chunks_in_process(sweep_problem, dask2)
     assert there.complete
     for a, b in zip(here.roots, there.roots):
         np.testing.assert_array_equal(a.solutions, b.solutions)
+
+
+def _squares(offset, chunk):
+    return [offset + x * x for x in chunk]
+
+
+def _bad_chunk(_, chunk):
+    if 7 in chunk:
+        raise ValueError("seven")
+    return [x for x in chunk if x != 3]  # one result short where 3 is
+
+
+@settings(deadline=None, max_examples=30)
+@given(st.lists(st.integers(-50, 50), max_size=40), st.integers(1, 9))
+def test_map_chunks_keeps_the_items_order(items, per_unit):
+    from lstheory._executor import map_chunks
+
+    got, errors = map_chunks(_squares, items, shared=1, per_unit=per_unit)
+    assert got == [1 + x * x for x in items] and errors == {}
+
+
+def test_map_chunks_records_failed_and_malformed_chunks():
+    from lstheory._executor import map_chunks
+
+    got, errors = map_chunks(_bad_chunk, list(range(10)), per_unit=3)
+    assert got == [0, 1, 2] + [None] * 6 + [9]
+    assert errors == {"items 3-5": "ValueError: 2 results for 3 items",
+                      "items 6-8": "ValueError: seven"}
+    with pytest.raises(InvalidArgument, match="per_unit"):
+        map_chunks(_squares, [1], per_unit=0)

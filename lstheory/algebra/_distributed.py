@@ -4,7 +4,7 @@ A :class:`~lstheory.algebra.ParameterHomotopy` is fitted once (in the calling pr
 start system's solve is one batch), shared with every worker once, and each unit tracks the
 start solutions to one chunk of parameter rows. Root sets come back keyed by their rows, so the
 result is in row order whatever the order of completion; a chunk that fails twice gives
-``None`` for its rows and its error in ``errors``.
+``None`` for its rows and its error in ``errors`` (keys ``"items a-b"``).
 
 >>> from lstheory._executor import make_executor               # doctest: +SKIP
 >>> ph = ParameterHomotopy(system, seed=0).fit()               # doctest: +SKIP
@@ -48,7 +48,8 @@ def _solve_rows(ph, values: np.ndarray) -> list:
 def solve_sweep(ph, parameter_values: np.ndarray, *, executor=None,
                 rows_per_unit: int | None = None, desc: str = "sweep") -> Sweep:
     """Track ``ph``'s start solutions to every row of ``parameter_values[S, P]``, in chunks of
-    rows run by ``executor`` (default: in this process, one chunk).
+    rows (units of :func:`lstheory._executor.map_chunks`) run by ``executor`` (default: in
+    this process).
 
     ``rows_per_unit``: rows a unit tracks in one batch (default :data:`ROWS_PER_UNIT`). The
     chunks depend on it and on nothing else, so the root sets are the same for any executor
@@ -56,7 +57,7 @@ def solve_sweep(ph, parameter_values: np.ndarray, *, executor=None,
     rows, :meth:`ParameterHomotopy.solve`, finds the same roots up to the tracking tolerance,
     not bit for bit). ``ph`` is fitted first if it was not.
     """
-    from .._executor import Unit, make_executor
+    from .._executor import map_chunks
 
     values = np.atleast_2d(np.asarray(parameter_values, dtype=complex))
     if values.ndim != 2 or values.shape[1] != len(ph.system.parameters):
@@ -67,24 +68,6 @@ def solve_sweep(ph, parameter_values: np.ndarray, *, executor=None,
         raise InvalidArgument("rows_per_unit", rows_per_unit, "a positive integer")
     if not hasattr(ph, "start_solutions_"):
         ph.fit()
-    owned = executor is None
-    executor = make_executor(quiet=True) if owned else executor
-    try:
-        n = len(values)
-        size = rows_per_unit or ROWS_PER_UNIT
-        starts = range(0, n, size)
-        chunks = {f"rows {s}-{min(s + size, n) - 1}": slice(s, min(s + size, n))
-                  for s in starts}
-        shared = executor.share(ph)
-        units = [Unit(k, _solve_rows, (shared, values[sl])) for k, sl in chunks.items()]
-        roots: list = [None] * n
-        errors: dict[str, str] = {}
-        for res in executor.run(units, desc=desc):
-            if res.ok:
-                roots[chunks[res.key]] = res.value
-            else:
-                errors[res.key] = res.error
-    finally:
-        if owned:
-            executor.close()
+    roots, errors = map_chunks(_solve_rows, values, shared=ph, executor=executor,
+                               per_unit=rows_per_unit or ROWS_PER_UNIT, desc=desc)
     return Sweep(roots, errors)
