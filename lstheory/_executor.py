@@ -422,7 +422,28 @@ def check_executor_request(workers: int = 1, scheduler: str | None = None,
         raise UsageError("lstheory", "--cluster-opt needs --cluster slurm|pbs|sge")
     if cluster is not None:
         parse_cluster_opts(cluster, cluster_opts)
+    if scheduler is not None:
+        _check_address(scheduler)
     return chosen
+
+
+_SCHEMES = ("tcp", "tls", "ucx", "ws", "wss")
+
+
+def _check_address(address: object) -> None:
+    """``tcp://host:port`` (or ``tls://``, ``ucx://``, ``ws://``, ``wss://``; the scheme may be
+    left out): a host and a port number in [1, 65535]."""
+    text = str(address)
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "tcp", text
+    host, colon, port = rest.rpartition(":")
+    ok = (scheme in _SCHEMES and colon and host.strip("[]") and port.isdigit()
+          and 1 <= int(port) <= 65535 and not any(c.isspace() for c in text))
+    if not ok:
+        raise InvalidArgument("scheduler", text, "a Dask scheduler address SCHEME://HOST:PORT "
+                              f"(SCHEME one of {', '.join(_SCHEMES)}; e.g. tcp://head:8786)",
+                              flag="--scheduler")
 
 
 def check_executor_args(args) -> None:
@@ -469,7 +490,7 @@ def make_executor(workers: int = 1, *, scheduler: str | None = None, cluster: st
             client = distributed.Client(made)
             kind = "local" if cluster is None else cluster
         closers.append(client.close)
-    except (OSError, TimeoutError) as e:
+    except (OSError, TimeoutError, ValueError) as e:
         for close in reversed(closers):
             with contextlib.suppress(Exception):
                 close()

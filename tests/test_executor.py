@@ -80,6 +80,9 @@ def test_cluster_options_are_typed():
     ({"workers": 2, "scheduler": "tcp://x:1"}, UsageError, "choose one"),
     ({"cluster": "lsf"}, InvalidArgument, "slurm"),
     ({"cluster_opts": ["cores=2"]}, UsageError, "needs --cluster"),
+    ({"scheduler": "nosuch"}, InvalidArgument, "--scheduler=nosuch .*tcp://head:8786"),
+    ({"scheduler": "http://head:8786"}, InvalidArgument, "SCHEME one of"),
+    ({"scheduler": "tcp://head:0"}, InvalidArgument, "HOST:PORT"),
 ])
 def test_bad_executor_requests(kwargs, error, needle):
     with pytest.raises(error, match=needle):
