@@ -102,7 +102,10 @@ def load_spec(path: str | os.PathLike, *, allow_outside: bool = False) -> Campai
         raise InvalidArgument("spec", str(path), f"a readable UTF-8 TOML file ({e})") from None
     except tomllib.TOMLDecodeError as e:
         raise InvalidArgument("spec", str(path), f"valid TOML ({e})") from None
-    claim = get_claim(raw.get("claim", ""))
+    name = raw.get("claim", "")
+    if not isinstance(name, str):
+        raise InvalidArgument("claim", name, "a claim id (a string, as `lstheory list` names)")
+    claim = get_claim(name)
     budget = raw.get("budget", "fast")
     if budget not in BUDGETS:
         raise InvalidArgument("budget", budget, f"one of {', '.join(BUDGETS)}")

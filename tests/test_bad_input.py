@@ -24,7 +24,6 @@ from _badinput import MARKER, all_cases, judge, make_assets, run_cli, snapshot, 
 #: strict: a case that starts passing fails here until its line is removed.
 XFAIL: dict[str, str] = {
     "replay|result|fifo": "cli/claims replay: opens a FIFO and waits (no regular-file check)",
-    "campaign|spec|wrong-type": "campaign: 'claim = 3' reaches claims/_registry: TypeError, exit 4",
     "roots|--preset|nosuch": "commands/roots.py: checked when the tracker starts, after a "
                              "progress line (2 stderr lines)",
     "roots|--preset|empty": "commands/roots.py: as --preset nosuch",
