@@ -158,7 +158,7 @@ def _instance_dict(inst: NetInstance, opts: dict) -> dict:
 def _solve(system, backend, ctx, step):
     with ctx.timed(step):
         return solve(system, backend=backend, seed=ctx.seed, options=PRESET[ctx.budget],
-                     device=ctx.device)
+                     device=ctx.device, start="total-degree")
 
 
 def _check_backend(backend: str) -> None:
@@ -317,11 +317,11 @@ def count_by_routes(system, name: str, backend: str, ctx: Context) -> Count:
         try:
             seed2 = ctx.seed + 1 if other == backend else ctx.seed
             second = solve(system, backend=other, seed=seed2, options=PRESET[ctx.budget],
-                           device=ctx.device)
+                           device=ctx.device, start="total-degree")
         except PhcError:  # phc could not run this system: a second γ instead, and say so
             other, seed2, note = "torch", ctx.seed + 1, ", phc failed on this system"
             second = solve(system, backend=other, seed=seed2, options=PRESET[ctx.budget],
-                           device=ctx.device)
+                           device=ctx.device, start="total-degree")
     with ctx.timed(f"{name}: newton"):
         newton = _newton_route(system, ctx)
     lab2 = (f"{other} (polyhedral)" if other == "phc" else
