@@ -8,16 +8,28 @@ machine or on Dask; ``lstheory campaign report SPEC`` rebuilds its table and fig
 
 from __future__ import annotations
 
+import argparse
+
 from .._errors import UsageError
 from .._executor import add_executor_flags
 
+_DESCRIPTION = ("Run a verification campaign from a TOML spec (resumable), in this process or "
+                "on Dask workers; 'campaign report SPEC' rebuilds its table and figure from the "
+                "results and shards.")
+_EXAMPLES = """examples:
+  lstheory campaign verify/venturi.toml --workers 2
+  lstheory campaign verify/venturi.toml --shard 3/8        # one job of a job array
+  lstheory campaign report verify/venturi.toml             # table + figure from all shards
+
+exit codes: 0 done, 2 bad input, 3 some points failed twice (rerun to retry them)."""
 _USAGE = "lstheory campaign SPEC [options] | lstheory campaign report SPEC [--results FILE ...]"
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("campaign", help="run a verification campaign from a TOML spec "
                        "('campaign report SPEC' rebuilds its table)",
-                       description=__doc__.splitlines()[0], usage=_USAGE)
+                       description=_DESCRIPTION, usage=_USAGE, epilog=_EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("spec", nargs="+", metavar="SPEC", help="the spec (TOML), or: report SPEC")
     p.add_argument("--fresh", action="store_true", help="ignore results already on disk")
     p.add_argument("--allow-outside", action="store_true",
