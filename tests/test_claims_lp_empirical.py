@@ -14,6 +14,9 @@ from lstheory.claims import MUTANT_SEP, Outcome, get_claim
 from lstheory.claims.lp_empirical import (
     judge_ge,
     judge_le,
+    line_barriers,
+    load_problem,
+    perturb,
     relu_polynomial,
     resolution,
     zero_judgement,
@@ -87,6 +90,32 @@ def test_relu_fit_is_a_least_squares_fit_on_its_range(degree, half):
     c1 = np.array(relu_polynomial(degree, 1.0))
     err1 = np.abs(np.polynomial.polynomial.polyval(z / half, c1) - np.maximum(z / half, 0)).max()
     assert math.isclose(err, half * err1, rel_tol=1e-6, abs_tol=1e-9)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.floats(0.0, 3.0), st.integers(0, 10**6), st.integers(4, 24))
+def test_perturbation_is_scale_times_each_layers_std(scale, seed, width):
+    """L&P's perturbation: per layer, noise of standard deviation scale·S (S the layer's std);
+    zero scale changes nothing; the same seed gives the same noise."""
+    prob = load_problem("digits", 50, "cpu")
+    fam = prob.family(width)
+    theta = fam.sample(2, seed=seed, dtype=torch.float32)
+    out = perturb(fam, theta, scale, seed)
+    assert torch.equal(out, perturb(fam, theta, scale, seed))
+    if scale == 0.0:
+        assert torch.equal(out, theta)
+    W1 = fam.layout["W1"]
+    sl = slice(W1.offset, W1.offset + W1.size)
+    ratio = (out[:, sl] - theta[:, sl]).std(dim=1) / theta[:, sl].std(dim=1)
+    assert torch.allclose(ratio, torch.full_like(ratio, scale), rtol=0.2, atol=1e-6)  # ≥ 256 draws
+
+
+def test_line_barrier_is_zero_between_a_model_and_itself_and_never_negative():
+    prob = load_problem("digits", 50, "cpu")
+    fam = prob.family(8)
+    a, b = fam.sample(3, seed=1, dtype=torch.float32), fam.sample(3, seed=2, dtype=torch.float32)
+    assert torch.all(line_barriers(fam, prob, a, a).abs() <= 1e-6)
+    assert torch.all(line_barriers(fam, prob, a, b) >= 0)
 
 
 # ------------------------------------------------------------------ verdicts

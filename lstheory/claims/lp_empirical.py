@@ -37,6 +37,13 @@ error, widening the net does not raise the test error (cross-entropy, several se
 
 ``lp-polynomial-activation`` (L&P §3): a net whose activation is ReLU's polynomial fit on the
 data's range trains to about the ReLU net's training and test errors (stated margins).
+
+Not built: Li et al.'s skip-connection finding (|λ_min/λ_max| over the surface). A CPU-scale
+stand-in (residual MLPs without batch norm on digits, 3×3 grids at radius 0.5 in
+filter-normalised directions, Lanczos by scipy ``eigsh``) did not show it: depth 10, width 16:
+mean ratio 0.21 with skips vs 0.29 without; depth 20 with scaled skips: 0.51 vs 0.24 (one seed
+each); with unscaled skips at depth 30 the skip net diverged. A faithful check needs the
+ResNet-56 / no-shortcut pair with batch norm, a GPU-scale instance.
 """
 
 from __future__ import annotations
