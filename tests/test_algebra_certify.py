@@ -105,7 +105,7 @@ def test_gamma_bound_pieces():
     S = PolynomialSystem.from_sympy([x**2 - 2, y - 1])
     a, b, g = alpha_test(S, [[1.5, 1.0], [np.sqrt(2), 1.0]])
     assert b[0] == pytest.approx(abs(1.5 - (1.5 + 2 / 1.5) / 2))  # Newton's step
-    assert a[1] < 1e-14 < a[0] and np.all(g > 0)
+    assert a[1] < 1e-12 < a[0] and np.all(g > 0)  # at the root: rounding only
 
 
 def test_bad_arguments():

@@ -2,7 +2,8 @@
 
 For a square polynomial system f and a point x, let
 
-* β(f, x) = ‖Df(x)⁻¹ f(x)‖ (the Newton step),
+* β(f, x) = ‖Df(x)⁻¹ f(x)‖ (the Newton step; in float64 plus ‖Df(x)⁻¹‖ times a bound on the
+  rounding error of evaluating f, so that a ball is never smaller than what rounding hides),
 * γ(f, x) = sup_{k ≥ 2} ‖Df(x)⁻¹ D^k f(x) / k!‖^{1/(k−1)}, and α = β γ.
 
 **Theorem** (Smale 1986; Blum–Cucker–Shub–Smale 1998, ch. 8). If α(f, x) < α₀ = (13 − 3√17)/4
@@ -149,19 +150,35 @@ def alpha_test(system: PolynomialSystem, points) -> tuple[np.ndarray, np.ndarray
     norm_f = bombieri_weyl_norm(system)
     x1 = np.sqrt(1.0 + np.sum(np.abs(X) ** 2, axis=1))
     alpha, beta, gamma = (np.full(len(X), np.inf) for _ in range(3))
+    err = _evaluation_error(C, X, D)
     for k in range(len(X)):
         try:
             step = np.linalg.solve(J[k], F[k])
             Delta = np.diag(np.sqrt(d) * x1[k] ** (d - 1))
             mu = max(1.0, norm_f * np.linalg.norm(np.linalg.solve(J[k], Delta), 2))
+            inv_norm = 1.0 / np.linalg.svd(J[k], compute_uv=False)[-1]
         except np.linalg.LinAlgError:
             continue
-        beta[k] = np.linalg.norm(step)
+        # the Newton step, plus what rounding in evaluating f could hide (f(x) computed as 0
+        # at a point 1e-15 from the root would otherwise give a ball of radius 0)
+        beta[k] = np.linalg.norm(step) + inv_norm * np.linalg.norm(err[k])
         gamma[k] = mu * D**1.5 / (2.0 * x1[k])
         alpha[k] = beta[k] * gamma[k]
     bad = ~np.isfinite(alpha)
     alpha[bad] = beta[bad] = gamma[bad] = np.inf
     return alpha, beta, gamma
+
+
+def _evaluation_error(C, X, D) -> np.ndarray:
+    """A bound on the rounding error of evaluating each f_i(x) in float64: (2D + 2) ε
+    Σ_k |c_ik x^α_k| (Horner-free evaluation: each term a product of at most D + 1 factors,
+    then a sum)."""
+    c = np.asarray(C.term_coefficients())
+    with np.errstate(all="ignore"):
+        mons = np.abs(np.prod(X[:, None, :] ** C.term_exp[None], axis=-1) * c)
+    size = np.zeros((len(X), C.n_equations))
+    np.add.at(size.T, C.term_eq, mons.T)
+    return (2 * D + 2) * np.finfo(float).eps * size
 
 
 def certify(system: PolynomialSystem, points, *, exact: bool = False,

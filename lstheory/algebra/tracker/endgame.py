@@ -214,14 +214,19 @@ class _Watch:
         """Whether the row-scaled projective condition number grew since the valuation
         settled: ``cond_growth``-fold, or like t^−β with β ≥ ``cond_rate``."""
         o = self.opts
-        t = torch.exp(lt).to(CDTYPE)
-        _, J, _ = self.hom.evaluate(z, t, self.rows[i], need_t=False)
-        kappa = _scaled_cond(self.hom, J, z, self.rows[i], rowwise=True)
-        start = passing & (self.windows[i] == 1)
-        self.kappa_ref[i[start]], self.lt_ref[i[start]] = kappa[start], lt[start]
-        growth = kappa / self.kappa_ref[i]
-        rate = torch.log(growth) / (self.lt_ref[i] - lt).clamp_min(1e-300)
-        return (growth >= o.cond_growth) | ((rate >= o.cond_rate) & (growth > 1))
+        grown = torch.zeros_like(passing)
+        k = passing.nonzero().squeeze(1)  # only where the valuation passes is κ needed
+        if not k.numel():
+            return grown
+        ik, lk = i[k], lt[k]
+        _, J, _ = self.hom.evaluate(z[k], torch.exp(lk).to(CDTYPE), self.rows[ik], need_t=False)
+        kappa = _scaled_cond(self.hom, J, z[k], self.rows[ik], rowwise=True)
+        start = self.windows[ik] == 1
+        self.kappa_ref[ik[start]], self.lt_ref[ik[start]] = kappa[start], lk[start]
+        growth = kappa / self.kappa_ref[ik]
+        rate = torch.log(growth) / (self.lt_ref[ik] - lk).clamp_min(1e-300)
+        grown[k] = (growth >= o.cond_growth) | ((rate >= o.cond_rate) & (growth > 1))
+        return grown
 
     def _checkpoint(self, i, z, lt):
         first = ~self.cs_set[i] & (lt <= math.log(self.opts.cauchy_start))
