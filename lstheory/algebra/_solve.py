@@ -70,8 +70,10 @@ def solve(
     The torch backend tracks all Π deg F_i paths of the total-degree homotopy in one batch;
     two paths at one regular endpoint trigger a retrack with smaller steps. Paths going to
     infinity are stopped early once their valuation bounds any finite endpoint beyond
-    ‖x‖∞ ≈ 1/``infinity_early_tol`` (1e4 by default; ``options="thorough"`` moves that to
-    1e7, the final classification's own threshold, at the price of Cauchy endgames);
+    ‖x‖ ≈ 1e6 by default (1e8 with ``options="thorough"``), and only when the valuation of the
+    homogenising coordinate is steadily positive and the projective condition number grows;
+    finite or at infinity is then decided by the end point's own x0 against its last Newton
+    correction, never by a norm threshold (per-path evidence in ``roots.evidence``);
     ``roots.info["endgame"]`` counts how paths were decided. Raises
     :class:`~lstheory.HypothesisNotMet` for non-square systems (square them up first).
     """
@@ -201,6 +203,7 @@ def _to_rootset(system, r: TrackResult, backend, seed, opts, elapsed) -> RootSet
               "winding_numbers": sorted({int(w) for w in r.winding if w > 1}),
               "endgame": {k: int((r.endgame == k).sum()) for k in ("newton", "valuation",
                                                                     "cauchy")}},
+        evidence=r.evidence() if hasattr(r, "evidence") else None,
     )
 
 
