@@ -30,15 +30,13 @@ XFAIL: dict[str, str] = {
     "mds experiment|--dataset|nosuch": "commands/mds.py: makes the --out folder before "
                                        "refusing --dataset",
     "mds experiment|--dataset|empty": "commands/mds.py: as --dataset nosuch",
-    "verify lp-no-overfitting|--widths|empty": "claims/lp_empirical.py: --widths '' accepted; "
-                                               "runs (times out)",
     "verify relu-nearly-connected|--widths|huge": "claims/freeman_bruna.py: widths 10^6 "
                                                   "accepted and trained (no size estimate)",
 }
 
 #: cases that are slow because they fail by running past the time limit (hung or working), or
 #: work before they fail
-SLOW: set[str] = {"replay|result|fifo", "verify lp-no-overfitting|--widths|empty"}
+SLOW: set[str] = {"replay|result|fifo"}
 
 #: the verify cross product in the default tier: these claims' options (all claims: -m slow)
 DEFAULT_CLAIMS = ("venturi", "relu-disconnected", "degenerate-minima")

@@ -693,10 +693,10 @@ def check_no_overfitting(ctx: Context, *, dataset: str, widths: str, n_train: in
     from ._connectivity import parse_widths
 
     n0, ws0, s0, T = NO_PAPER if preset == "paper" else _budget(ctx, NO_BUDGET)
-    ws = parse_widths(widths, name="widths") if widths else list(ws0)
-    if ws != sorted(set(ws)):
-        raise InvalidArgument("widths", widths, "increasing hidden widths, e.g. 8,16,32",
-                              flag="widths")
+    ws = list(ws0) if widths == "auto" else parse_widths(widths, name="widths")
+    if ws != sorted(set(ws)) or ws[-1] > 8192:
+        raise InvalidArgument("widths", widths, "increasing hidden widths up to 8192, e.g. "
+                              "8,16,32 (or auto)", flag="widths")
     n_train, seeds = n_train or n0, seeds or s0
     prob = load_problem(dataset, n_train, ctx.device)
     train_err, test_err = [], []
@@ -768,8 +768,8 @@ _register(Claim(
           r"\overline{\mathrm{err}}_{\mathrm{test}}(w_0)+r",
     hypotheses=("at least two widths past zero training error",),
     options=(_DATASET,
-             Option("widths", str, "", "increasing hidden widths, e.g. 8,16,32 (empty: the "
-                    "budget's: 8…64 fast, 8…256 default)"),
+             Option("widths", str, "auto", "increasing hidden widths up to 8192, e.g. 8,16,32 "
+                    "(auto: the budget's: 8…64 fast, 8…256 default)"),
              Option("n_train", int, 0, "training points (0: the budget's: 200 fast, 400 "
                     "default, 1000 thorough)", 0, 100_000),
              Option("seeds", int, 0, "seeds per width (0: the budget's)", 0, 64),
