@@ -85,6 +85,19 @@ def _jacobian(family, data, theta: torch.Tensor) -> torch.Tensor:
     return torch.func.vmap(torch.func.jacrev(single))(theta)
 
 
+def _damped_solve(A: torch.Tensor, b: torch.Tensor, eye: torch.Tensor):
+    """Solve the batch of damped normal equations ``A x = b``; ``(x, solved)`` where rows whose
+    system is not finite or whose LU factorisation reports a zero pivot get ``x = 0`` and
+    ``solved = False`` instead of an exception (``torch.linalg.solve`` raises for the whole
+    batch; MKL can also hand back invalid pivots on such input)."""
+    finite = torch.isfinite(A).flatten(1).all(1) & torch.isfinite(b).all(1)
+    A = torch.where(finite[:, None, None], A, eye)
+    b = torch.where(finite[:, None], b, torch.zeros_like(b))
+    x, info = torch.linalg.solve_ex(A, b)
+    solved = finite & (info == 0) & torch.isfinite(x).all(1)
+    return torch.where(solved[:, None], x, torch.zeros_like(x)), solved
+
+
 def _levenberg_marquardt(family, data, theta, opts: DescentOptions, progress):
     k = theta.shape[0]
     mu = torch.full((k,), 1e-3, dtype=theta.dtype, device=theta.device)
@@ -101,13 +114,17 @@ def _levenberg_marquardt(family, data, theta, opts: DescentOptions, progress):
         scale = mu[:, None, None]
         if R <= P:  # δ = −Jᵀ (J Jᵀ + μ I)⁻¹ r
             A = J @ J.transpose(1, 2) + scale * eye
-            delta = -torch.einsum("krp,kr->kp", J, torch.linalg.solve(A, r))
+            step_, solved = _damped_solve(A, r, eye)
+            delta = -torch.einsum("krp,kr->kp", J, step_)
         else:  # δ = −(JᵀJ + μ I)⁻¹ Jᵀ r
             A = J.transpose(1, 2) @ J + scale * eye
-            delta = -torch.linalg.solve(A, g)
+            step_, solved = _damped_solve(A, g, eye)
+            delta = -step_
         trial = theta + delta
         new = family.loss(trial, data)
-        ok = (new < loss) & active & torch.isfinite(new)
+        # a damped system that could not be solved (numerically singular at a small μ, or
+        # non-finite) is a rejected step: μ grows, as after a step that does not descend
+        ok = (new < loss) & active & torch.isfinite(new) & solved
         theta = torch.where(ok[:, None], trial, theta)
         loss = torch.where(ok, new, loss)
         mu = torch.where(ok, (mu / 3).clamp_min(1e-12), (mu * 4).clamp_max(1e12))
