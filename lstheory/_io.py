@@ -182,3 +182,21 @@ def check_output_path(path: str | os.PathLike, *, name: str = "path",
     os.close(fd)
     tmp.unlink(missing_ok=True)
     return Path(path)
+
+
+def check_input_file(path: str | os.PathLike, *, name: str = "path",
+                     what: str = "an existing regular file", flag: str | None = None) -> Path:
+    """Validate an input file before reading it: it exists and is a regular file (a FIFO would
+    block the read, a device would stream forever, a folder cannot be read). Returns the path;
+    raises :class:`InvalidArgument` naming it otherwise."""
+    p = Path(path)
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise InvalidArgument(name, str(path), f"{what} (it does not exist)", flag=flag) from None
+    except OSError as e:
+        raise InvalidArgument(name, str(path), f"{what} ({e.strerror})", flag=flag) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise InvalidArgument(name, str(path), f"{what} (it is {_kind(st.st_mode)})",
+                              flag=flag) from None
+    return p

@@ -23,21 +23,11 @@ from _badinput import MARKER, all_cases, judge, make_assets, run_cli, snapshot, 
 #: cases that fail today, in files this suite's author does not own: (case id) → what happens.
 #: strict: a case that starts passing fails here until its line is removed.
 XFAIL: dict[str, str] = {
-    "replay|result|fifo": "cli/claims replay: opens a FIFO and waits (no regular-file check)",
-    "roots|--preset|nosuch": "commands/roots.py: checked when the tracker starts, after a "
-                             "progress line (2 stderr lines)",
-    "roots|--preset|empty": "commands/roots.py: as --preset nosuch",
-    "mds experiment|--dataset|nosuch": "commands/mds.py: makes the --out folder before "
-                                       "refusing --dataset",
-    "mds experiment|--dataset|empty": "commands/mds.py: as --dataset nosuch",
-    "verify relu-nearly-connected|--widths|huge": "claims/freeman_bruna.py: widths 10^6 "
-                                                  "accepted and trained (no size estimate): "
-                                                  "a time-out or an allocation error, exit 4",
 }
 
 #: cases that are slow because they fail by running past the time limit (hung or working), or
 #: work before they fail
-SLOW: set[str] = {"replay|result|fifo"}
+SLOW: set[str] = set()
 
 #: the verify cross product in the default tier: these claims' options (all claims: -m slow)
 DEFAULT_CLAIMS = ("venturi", "relu-disconnected", "degenerate-minima")
@@ -142,8 +132,7 @@ def test_the_judge_catches_what_it_should(assets, tmp_path):
 # ------------------------------------------------------------------------- a real process
 @pytest.mark.slow
 @pytest.mark.parametrize("argv", [
-    pytest.param(["replay", "{fifo}"], marks=pytest.mark.xfail(strict=True, reason=XFAIL[
-        "replay|result|fifo"])),
+    ["replay", "{fifo}"],
     ["roots", "{fifo}"], ["campaign", "{fifo}"], ["mds", "embed", "{fifo}"],
     ["paths", "--model", "torch.nn:Linear", "--model-arg", "in_features=3", "--model-arg",
      "out_features=2", "--from", "{fifo}", "--to", "{fifo}"],

@@ -82,7 +82,13 @@ def register_with_variant(claim: Claim, checker: Callable[..., Verdict], *, weak
     return claim
 
 
-def parse_widths(text: str, *, name: str = "widths", min_len: int = 2) -> list[int]:
+#: the widest layer a connectivity claim trains on the CPU (its checks train, search and
+#: certify paths between several nets: a width beyond this is refused before any allocation)
+MAX_WIDTH = 4096
+
+
+def parse_widths(text: str, *, name: str = "widths", min_len: int = 2,
+                 max_width: int = MAX_WIDTH) -> list[int]:
     """``"3,4,2"`` → ``[3, 4, 2]``, or :class:`InvalidArgument` naming the option."""
     try:
         out = [int(x) for x in str(text).replace(" ", "").split(",") if x]
@@ -91,6 +97,9 @@ def parse_widths(text: str, *, name: str = "widths", min_len: int = 2) -> list[i
     if len(out) < min_len or any(w < 1 for w in out):
         raise InvalidArgument(name, text, f"at least {min_len} positive integers separated by "
                               "commas, e.g. 3,4,2")
+    if max(out) > max_width:
+        raise InvalidArgument(name, text, f"widths of at most {max_width} (a size these checks "
+                              "can train and certify)")
     return out
 
 

@@ -203,7 +203,9 @@ def _load(path) -> Verdict:
     import json
 
     from .._errors import InvalidArgument
+    from .._io import check_input_file
 
+    check_input_file(path, name="result", what="a verdict JSON file", flag="RESULT")
     try:
         return Verdict.from_json(str(path))
     except FileNotFoundError:

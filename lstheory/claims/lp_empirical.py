@@ -693,7 +693,7 @@ def check_no_overfitting(ctx: Context, *, dataset: str, widths: str, n_train: in
     from ._connectivity import parse_widths
 
     n0, ws0, s0, T = NO_PAPER if preset == "paper" else _budget(ctx, NO_BUDGET)
-    ws = list(ws0) if widths == "auto" else parse_widths(widths, name="widths")
+    ws = list(ws0) if widths == "auto" else parse_widths(widths, name="widths", max_width=8192)
     if ws != sorted(set(ws)) or ws[-1] > 8192:
         raise InvalidArgument("widths", widths, "increasing hidden widths up to 8192, e.g. "
                               "8,16,32 (or auto)", flag="widths")

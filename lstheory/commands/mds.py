@@ -150,6 +150,12 @@ def _experiment(args) -> int:
         k: v for k, v in (("epochs", args.epochs), ("dataset", args.dataset),
                           ("squared", args.squared)) if v is not None
     }
+    if args.dataset is not None:  # before anything is made under --out
+        from ..data import DATASETS
+
+        if args.dataset not in DATASETS:
+            raise InvalidArgument("dataset", args.dataset,
+                                  f"one of {', '.join(sorted(DATASETS))}", flag="--dataset")
     check_common(args, outputs={"--out": Path(args.out) / "result.json"})
     if args.epochs is not None and not 1 <= args.epochs <= MAX_EPOCHS:
         raise InvalidArgument("epochs", args.epochs, f"an integer in [1, {MAX_EPOCHS}]",

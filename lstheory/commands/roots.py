@@ -51,7 +51,8 @@ def add_parser(subparsers) -> None:
                    help="torch: the start system (auto: by Bezout number vs mixed volume)")
     p.add_argument("--budget", default=None, choices=("fast", "default", "thorough"),
                    help="torch tracker preset (default: --preset)")
-    p.add_argument("--preset", default="default", help="torch tracker preset")
+    p.add_argument("--preset", default="default", choices=("fast", "default", "thorough"),
+                   help="torch tracker preset")
     p.add_argument("--seed", default="0")
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", default=None, metavar="PATH", help="write the root set as JSON")
