@@ -1,5 +1,9 @@
 """Parametric families on flat parameter vectors, evaluated for K vectors at once.
 
+What a family must have is :class:`Family`; its optional capabilities (what the certificates
+need) are read with :func:`capabilities`. Plain ``torch.nn.Module`` models enter through
+:class:`ModuleFamily`; :class:`L1Penalty` and :class:`Ridge` add a penalty to a family.
+
 >>> from lstheory.nets import two_layer
 >>> fam = two_layer(3, 5, activation_name="quadratic")
 >>> fam.loss(fam.sample(8, seed=0), (X, Y))   # doctest: +SKIP  -> tensor of shape [8]
@@ -8,7 +12,18 @@
 from ._activations import ACTIVATIONS, Activation, activation
 from ._family import LOSSES, MLP, Data, deep_linear, two_layer
 from ._layout import ParamLayout, ParamSpec
+from ._module import (
+    BN_MODES,
+    MODULE_LOSSES,
+    ModuleFamily,
+    ModuleRoute,
+    module_outputs,
+    module_route,
+    sequential_mlp,
+)
 from ._optim import DescentOptions, DescentResult, hessian, minimize
+from ._penalty import L1Penalty, Ridge
+from ._protocol import CAPABILITIES, Family, capabilities
 from ._quadratic import (
     QuadraticGlobalMin,
     monomial_features,
@@ -18,21 +33,33 @@ from ._quadratic import (
 
 __all__ = [
     "ACTIVATIONS",
+    "BN_MODES",
+    "CAPABILITIES",
     "LOSSES",
+    "MODULE_LOSSES",
     "Activation",
     "Data",
     "DescentOptions",
     "DescentResult",
+    "Family",
+    "L1Penalty",
     "MLP",
+    "ModuleFamily",
+    "ModuleRoute",
     "ParamLayout",
     "ParamSpec",
     "QuadraticGlobalMin",
+    "Ridge",
     "activation",
+    "capabilities",
     "deep_linear",
     "hessian",
     "minimize",
+    "module_outputs",
+    "module_route",
     "monomial_features",
     "numerical_rank",
     "quadratic_global_min",
+    "sequential_mlp",
     "two_layer",
 ]

@@ -11,9 +11,20 @@ Methods: ``linear``, ``polychain``, ``bezier`` (Garipov et al. 2018), ``string``
 Vanden-Eijnden 2002), ``neb`` (climbing-image NEB), ``dss`` (Freeman & Bruna 2017, Alg. 1),
 ``search`` (adaptive refinement on the certified segment maxima with Gauss–Newton relaxation:
 :func:`search_paths`).
-Plain ``torch.nn.Module`` models enter through :class:`ModuleFamily`.
+Plain ``torch.nn.Module`` models enter through :class:`~lstheory.nets.ModuleFamily` (defined
+in :mod:`lstheory.nets`, with the :class:`~lstheory.nets.Family` protocol; re-exported here).
 """
 
+from ..nets import (  # families, defined in nets; still exported here
+    BN_MODES,
+    MODULE_LOSSES,
+    L1Penalty,
+    ModuleFamily,
+    ModuleRoute,
+    Ridge,
+    module_route,
+    sequential_mlp,
+)
 from ._certify import (
     CERTIFICATE_KINDS,
     PathCertificate,
@@ -32,17 +43,8 @@ from ._graph import (
     plot_path,
 )
 from ._methods import METHODS, connect, dynamic_string_sampling, fit_curve, neb, path_losses
-from ._module import (
-    BN_MODES,
-    MODULE_LOSSES,
-    ModuleFamily,
-    ModuleRoute,
-    module_route,
-    sequential_mlp,
-)
 from ._options import PRESETS, CurveOptions, DSSOptions, NEBOptions, SearchOptions
 from ._path import Path
-from ._penalty import L1Penalty, Ridge
 from ._search import balance_units, gauss_newton_available, residual_jacobian, search_paths
 from ._string import StringOptions, reparametrize, string_method
 from ._venturi import Construction, descent_path, pair_path, reduce_support

@@ -41,6 +41,7 @@ import numpy as np
 import torch
 from numpy.polynomial import chebyshev as C
 
+from ..nets import Data, capabilities
 from ._path import Path, as_path
 
 __all__ = [
@@ -107,10 +108,23 @@ class PathCertificate:
 
 
 # ---------------------------------------------------------------------------- evaluation
+def _xy(data) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(X, Y)`` of a :class:`~lstheory.nets.Data` or of a pair ``(X, Y)``."""
+    if isinstance(data, Data):
+        return data.X, data.Y
+    return torch.as_tensor(data[0]), torch.as_tensor(data[1])
+
+
+def _n_data(data) -> int:
+    """The number of data points (at least 1: it sizes chunks)."""
+    return max(1, data.n if isinstance(data, Data) else len(data[0]))
+
+
 def batched_loss(family, data, theta: torch.Tensor) -> torch.Tensor:
     """``family.loss`` on many points, chunk by chunk (see ``MLP.chunk_size``)."""
-    n = max(1, getattr(data, "n", None) or len(data[0]))
-    chunk = family.chunk_size(n, theta.element_size()) if hasattr(family, "chunk_size") else 256
+    n = _n_data(data)
+    chunked = "chunked" in capabilities(family)
+    chunk = family.chunk_size(n, theta.element_size()) if chunked else 256
     with torch.no_grad():
         return torch.cat(
             [family.loss(theta[i : i + chunk], data) for i in range(0, len(theta), chunk)]
@@ -129,14 +143,15 @@ def _eval_pieces(coef: torch.Tensor, owner: np.ndarray, t: np.ndarray) -> torch.
 
 def certificate_kind(family) -> str:
     """The certificate :func:`certify_paths` gives for ``family`` (see module notes)."""
-    if getattr(family, "loss_degree", None) is not None:
+    caps = capabilities(family)
+    if "polynomial-loss" in caps:
         return "exact-polynomial"
-    act = getattr(getattr(family, "activation", None), "name", None)
-    if act is None or not hasattr(family, "unflatten"):
+    if "layered" not in caps:
         return "sampled"
+    act = family.activation.name
     if act in ("relu", "leaky-relu") and family.depth == 2 and family.loss_kind == "square":
         return "exact-piecewise"
-    if act in _INTERVAL_ACTIVATIONS and getattr(family, "base", None) is None:
+    if act in _INTERVAL_ACTIVATIONS and "wrapped" not in caps:
         return "interval-bound"  # (a penalised family's penalty is not in the interval form)
     return "sampled"
 
@@ -431,7 +446,7 @@ def _preactivation_coefficients(family, data, coef: torch.Tensor) -> np.ndarray:
     """Coefficients ``Z[S, d+1, N, m]`` of the first-layer pre-activations along each piece."""
     S, D1, P = coef.shape
     v = family.unflatten(coef.reshape(S * D1, P))
-    X = torch.as_tensor(data[0] if not hasattr(data, "X") else data.X).to(coef.dtype)
+    X = _xy(data)[0].to(coef.dtype)
     Z = torch.einsum("kmn,in->kim", v["W1"], X.to(coef.device))
     if family.bias:
         Z = Z + v["b1"][:, None, :]
@@ -506,8 +521,7 @@ def _interval_act(act, lo, hi):
 
 def _interval_loss_upper(family, data, centre: torch.Tensor, radius: torch.Tensor) -> torch.Tensor:
     """Rigorous upper bounds ``[I]`` of the loss over the parameter boxes ``centre ± radius``."""
-    X = torch.as_tensor(data[0] if not hasattr(data, "X") else data.X)
-    Y = torch.as_tensor(data[1] if not hasattr(data, "Y") else data.Y)
+    X, Y = _xy(data)
     X, Y = X.to(centre.device, centre.dtype), Y.to(centre.device)
     pc, pr = family.unflatten(centre), family.unflatten(radius)
     fi = torch.finfo(centre.dtype)  # rounding allowance of the path's own dtype
@@ -536,7 +550,7 @@ def _interval_loss_upper(family, data, centre: torch.Tensor, radius: torch.Tenso
 
 
 def _interval_upper_batched(family, data, coef, owner, t0, t1):
-    n = max(1, getattr(data, "n", None) or len(data[0]))
+    n = _n_data(data)
     chunk = max(1, family.chunk_size(n, coef.element_size()) // 4)
     out = []
     with torch.no_grad():
@@ -630,8 +644,8 @@ def _exact_pieces(family, data, coef, kind):
     else:
         deg = 4 * d
         breaks = _kinks(_preactivation_coefficients(family, data, coef))
-        extra = getattr(family, "kink_coordinates", None)  # e.g. |u_j| of an L1 penalty
-        if extra is not None and len(extra):
+        extra = family.kink_coordinates if "kinks" in capabilities(family) else None
+        if extra is not None and len(extra):  # e.g. |u_j| of an L1 penalty
             more = _kinks(coef[:, :, extra.to(coef.device)].double().cpu().numpy())
             breaks = [np.union1d(r, m) for r, m in zip(breaks, more)]
         owner, t0, t1 = _piece_intervals(breaks)

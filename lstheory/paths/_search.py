@@ -48,8 +48,7 @@ LOOP_SAMPLES = 9  # points per segment steering a search whose family has no cer
 # ---------------------------------------------------------------------------- residual Jacobians
 def _mlp_base(family):
     """``(mlp, ridge ρ)`` when ``family`` is a square-loss MLP or a Ridge of one, else None."""
-    from ..nets import MLP
-    from ._penalty import Ridge
+    from ..nets import MLP, Ridge
 
     rho = 0.0
     if isinstance(family, Ridge):

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from .._errors import InvalidArgument, UnknownName
+from ._family import MLP
 
 __all__ = ["ModuleFamily", "ModuleRoute", "BN_MODES", "MODULE_LOSSES", "module_route",
            "sequential_mlp", "module_outputs"]
@@ -191,8 +192,6 @@ def sequential_mlp(module: nn.Module, loss: str):
 
     A stack of Linear layers without any activation is a deep linear net (σ = identity).
     """
-    from ..nets import MLP
-
     if not isinstance(module, nn.Sequential):
         return None, None, f"{type(module).__name__} is not an nn.Sequential"
     if loss not in MODULE_LOSSES:
