@@ -9,8 +9,9 @@ read-out are replaced by a CCNN layer fitted on the layers below); then the conv
     python demos/ccnn_table.py --quick         # a smoke run (tiny models, one seed)
 
 Writes ``demos/results/ccnn_table.md`` and ``demos/results/ccnn_table.json`` (``--out`` moves
-them). The configurations are :data:`lstheory.convex.EXPERIMENT_PRESETS` (``digits``,
-``mnist1d``); MNIST and CIFAR-10 are not shipped with any package, so the paper's own data sets
+them). The configurations are
+:data:`lstheory.studies.zhang_liang_wainwright.EXPERIMENT_PRESETS` (``digits``, ``mnist1d``); MNIST
+and CIFAR-10 are not shipped with any package, so the paper's own data sets
 run only where a user has them on disk (``ExperimentConfig("cifar10", {"root": ...})``).
 """
 
@@ -26,11 +27,11 @@ import numpy as np
 import torch
 
 from lstheory.claims import write_atomic
-from lstheory.convex import (
+from lstheory.convex import SolverOptions
+from lstheory.studies.zhang_liang_wainwright import (
     EXPERIMENT_PRESETS,
     PAPER_TABLE1,
     PAPER_TABLE4,
-    SolverOptions,
     compare,
     multistart_objectives,
 )

@@ -5,16 +5,15 @@ import json
 import pytest
 import torch
 
-from lstheory.convex import (
-    CCNN,
+from lstheory.convex import CCNN, ConvNet
+from lstheory.data import load_digits
+from lstheory.studies.zhang_liang_wainwright import (
     EXPERIMENT_PRESETS,
     PAPER_TABLE1,
     ComparisonTable,
-    ConvNet,
     compare,
     convexify_top_layer,
 )
-from lstheory.data import load_digits
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +53,7 @@ def test_json_round_trip(tiny_table):
 
 
 def test_summary_spread_over_seeds():
-    from lstheory.convex._experiments import RunRecord
+    from lstheory.studies.zhang_liang_wainwright import RunRecord
 
     recs = tuple(RunRecord("d", "CNN-1", s, e, 0.0, 1.0) for s, e in enumerate((1.0, 2.0, 3.0)))
     s = ComparisonTable(recs, {}).summary()["d"]["CNN-1"]
@@ -125,8 +124,8 @@ def test_cifar10_from_disk(tmp_path):
     """The paper's CIFAR-10 protocol on a local copy (here: tiny files in CIFAR-10's format)."""
     import numpy as np
 
-    from lstheory.convex import ExperimentConfig
     from lstheory.data import write_cifar10_batches
+    from lstheory.studies.zhang_liang_wainwright import ExperimentConfig
 
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, size=(60, 3, 32, 32), dtype=np.uint8)
@@ -140,7 +139,7 @@ def test_cifar10_from_disk(tmp_path):
 
 
 def test_a_users_own_dataset():
-    from lstheory.convex import ExperimentConfig
+    from lstheory.studies.zhang_liang_wainwright import ExperimentConfig
 
     own = load_digits(seed=3).subset(120, 60, seed=0)
     cfg = ExperimentConfig(own, widths=(2,), cnn_epochs=1, ccnn=dict(n_components=8, max_iter=1))

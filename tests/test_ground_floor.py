@@ -73,6 +73,56 @@ def test_the_ground_floor_imports_only_itself(graph):
             assert tool.layer(a.target) == 0, f"{a.source}:{a.line} imports {a.target}"
 
 
+#: the engines whose papers' protocols moved to ``lstheory.studies`` (issue 14, item 3)
+_STUDIED_ENGINES = {"mds", "convex"}
+
+
+def test_engines_mds_and_convex_do_not_import_models_data_or_studies(graph):
+    """The training protocols live in ``studies/``: the engines compute, lazily or not, without
+    ``models``/``data``; the studies do import them (so the rule can see such an arrow)."""
+    tool, arrows = graph
+    bad = [f"{a.source}:{a.line} → {a.target}" for a in arrows
+           if tool.unit(a.source) in _STUDIED_ENGINES
+           and tool.unit(a.target) in {"models", "data", "studies"}]
+    assert not bad, "\n".join(bad)
+    studies = {tool.unit(a.target) for a in arrows if tool.unit(a.source) == "studies"}
+    assert {"models", "data", "mds", "convex"} <= studies
+
+
+def test_the_compatibility_reexports_are_the_only_way_up_to_studies():
+    """``lstheory.mds.run_experiment`` and ``lstheory.convex.compare`` still work, resolved by
+    name in the two ``__init__`` files only, to the very objects of ``lstheory.studies``."""
+    import lstheory.convex
+    import lstheory.mds
+    from lstheory.studies import liao_poggio, zhang_liang_wainwright
+
+    named = re.compile(r"""["']lstheory\.studies""")
+    found = sorted(str(f.relative_to(ROOT)) for unit in _STUDIED_ENGINES
+                   for f in (ROOT / "lstheory" / unit).glob("*.py")
+                   if named.search(f.read_text(encoding="utf-8")))
+    assert found == ["lstheory/convex/__init__.py", "lstheory/mds/__init__.py"]
+    assert lstheory.mds._STUDY
+    for name in lstheory.mds._STUDY:
+        assert getattr(lstheory.mds, name) is getattr(liao_poggio, name)
+        assert name in lstheory.mds.__all__
+    moved = [n for n, m in lstheory.convex._LAZY.items() if m == lstheory.convex._ZLW]
+    assert moved
+    for name in moved:
+        assert getattr(lstheory.convex, name) is getattr(zhang_liang_wainwright, name)
+        assert name in lstheory.convex.__all__
+
+
+def test_importing_the_engines_loads_no_study_model_or_data_set():
+    import subprocess
+
+    code = ("import sys, lstheory.mds, lstheory.convex; "
+            "print(sorted(m for m in sys.modules if m.split('.')[:2] in "
+            "(['lstheory', 'models'], ['lstheory', 'data'], ['lstheory', 'studies'])))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout
+    assert out.strip() == "[]"
+
+
 def test_the_graph_tool_sees_a_planted_upward_arrow(tmp_path):
     """The check can fail: an engine module that imports claims (lazily) is reported."""
     tool = _graph_tool()

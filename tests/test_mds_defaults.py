@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
 
 from lstheory import InvalidArgument
-from lstheory.mds import SMACOF, ExperimentOptions, TrajectoryStore
+from lstheory.mds import SMACOF, TrajectoryStore
+from lstheory.studies.liao_poggio import ExperimentOptions
 
 
 def test_experiments_default_to_squared_distances_where_the_metric_allows():

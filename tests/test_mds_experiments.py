@@ -9,15 +9,14 @@ import torch
 
 from lstheory import InvalidArgument
 from lstheory.cli import main
-from lstheory.mds import (
-    TrajectoryStore,
+from lstheory.mds import TrajectoryStore, plot_experiment
+from lstheory.studies.liao_poggio import (
+    _agreement,
     full_batch_error,
     perturb,
-    plot_experiment,
     preset_options,
     run_experiment,
 )
-from lstheory.mds._experiments import _agreement
 
 matplotlib.use("Agg")
 

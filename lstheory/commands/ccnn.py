@@ -22,7 +22,8 @@ def add_parser(subparsers) -> None:
         "seed, device}, table (the ComparisonTable as JSON). Runs on the CPU (no --device); "
         "the presets fix the sizes (no --budget); no figure (no --plot).")
     p.add_argument("--datasets", default="digits,mnist1d",
-                   help="comma-separated presets (lstheory.convex.EXPERIMENT_PRESETS)")
+                   help="comma-separated presets "
+                        "(lstheory.studies.zhang_liang_wainwright.EXPERIMENT_PRESETS)")
     p.add_argument("--models", default="CNN-1,CCNN-1,CNN-2,CCNN-2")
     p.add_argument("--seeds", default="3", metavar="N",
                    help=f"number of seeds: SEED..SEED+N-1 (at most {MAX_SEEDS})")
@@ -38,8 +39,7 @@ def add_parser(subparsers) -> None:
 def run(args) -> int:
     from .._io import write_atomic
     from .._progress import Progress
-    from ..convex import EXPERIMENT_PRESETS, compare
-    from ..convex._experiments import MODELS
+    from ..studies.zhang_liang_wainwright import EXPERIMENT_PRESETS, MODELS, compare
 
     check_common(args, outputs={} if args.out is None else
                  {"--out": Path(args.out) / "ccnn_table.md"})

@@ -23,7 +23,8 @@ torch, numpy}, run {command, options (every flag as parsed), seed, device}, and 
 
 
 def add_parser(subparsers) -> None:
-    from ..mds import EXPERIMENTS, METRICS, PRESETS
+    from ..mds import METRICS
+    from ..studies.liao_poggio import EXPERIMENTS, PRESETS
 
     p = subparsers.add_parser(
         "mds", help="trajectory MDS (Liao & Poggio): embed a store, run an experiment",
@@ -144,7 +145,8 @@ def _embed(args) -> int:
 
 
 def _experiment(args) -> int:
-    from ..mds import plot_experiment, run_experiment
+    from ..mds import plot_experiment
+    from ..studies.liao_poggio import run_experiment
 
     overrides = {
         k: v for k, v in (("epochs", args.epochs), ("dataset", args.dataset),

@@ -17,7 +17,8 @@ Dissimilarities: :func:`dissimilarity` (``1 − cos``, Euclidean, angular; :data
 :func:`gram_matrix` / :func:`cross_gram` (streaming blocks).
 Embeddings: :class:`ClassicalMDS` (eigenvalue diagnostics, Gower insertion via ``transform``),
 :class:`SMACOF` (scikit-learn, warm-started), :func:`procrustes_align`, :func:`strain`,
-:func:`stress`. Experiments: :func:`run_experiment` with :data:`EXPERIMENTS`. Plots:
+:func:`stress`. Experiments (from :mod:`lstheory.studies.liao_poggio`): :func:`run_experiment`
+with :data:`EXPERIMENTS`. Plots:
 :func:`plot_embedding`, :func:`plot_error_curves`.
 """
 
@@ -29,16 +30,6 @@ from ._dissimilarity import (
     dissimilarity,
     dissimilarity_from_gram,
     gram_matrix,
-)
-from ._experiments import (
-    EXPERIMENTS,
-    PRESETS,
-    ExperimentOptions,
-    ExperimentResult,
-    full_batch_error,
-    perturb,
-    preset_options,
-    run_experiment,
 )
 from ._oos import gower_insert
 from ._plot import plot_embedding, plot_error_curves, plot_experiment, save_figure
@@ -79,3 +70,26 @@ __all__ = [
     "strain",
     "stress",
 ]
+
+
+# The Liao–Poggio experiments live in lstheory.studies.liao_poggio (they import lstheory.models
+# and lstheory.data, which this engine does not). These names stay here for compatibility only:
+# resolved on first use, by name, so that importing lstheory.mds loads no study (a deliberate
+# upward reference, the only one; tests/test_ground_floor.py lists it). New code imports them
+# from lstheory.studies.
+_STUDY = ("EXPERIMENTS", "PRESETS", "ExperimentOptions", "ExperimentResult", "full_batch_error",
+          "perturb", "preset_options", "run_experiment")
+
+
+def __getattr__(name: str):
+    if name in _STUDY:
+        import importlib
+
+        value = getattr(importlib.import_module("lstheory.studies.liao_poggio"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

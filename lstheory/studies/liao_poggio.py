@@ -32,9 +32,7 @@ from .._errors import InvalidArgument, UnknownName
 from .._random import child_seeds, normalize_seed, torch_generator
 from .._runtime import resolve_device
 from .._validate import positive_int
-from ._classical import ClassicalMDS, EigenDiagnostics
-from ._dissimilarity import dissimilarity
-from ._store import TrajectoryStore
+from ..mds import ClassicalMDS, EigenDiagnostics, TrajectoryStore, dissimilarity
 
 __all__ = [
     "ExperimentOptions",

@@ -14,9 +14,9 @@ from sklearn.base import clone
 
 from .._errors import InvalidArgument, ResourceLimit, UnknownName
 from .._random import child_seeds, normalize_seed
-from ._ccnn import CCNN, LayerwiseCCNN
-from ._cnn import ConvNet
-from ._solver import SolverOptions, _threads, fit_nuclear_softmax
+from ..convex._ccnn import CCNN, LayerwiseCCNN
+from ..convex._cnn import ConvNet
+from ..convex._solver import SolverOptions, _threads, fit_nuclear_softmax
 
 __all__ = ["PAPER_TABLE1", "PAPER_TABLE4", "ExperimentConfig", "EXPERIMENT_PRESETS",
            "ComparisonTable", "compare", "convexify_top_layer", "multistart_objectives",
