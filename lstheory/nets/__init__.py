@@ -6,7 +6,8 @@ need) are read with :func:`capabilities`. Plain ``torch.nn.Module`` models enter
 
 >>> from lstheory.nets import two_layer
 >>> fam = two_layer(3, 5, activation_name="quadratic")
->>> fam.loss(fam.sample(8, seed=0), (X, Y))   # doctest: +SKIP  -> tensor of shape [8]
+>>> fam.loss(fam.sample(8, seed=0), (X, Y)).shape   # doctest: +SKIP
+torch.Size([8])
 """
 
 from ._activations import ACTIVATIONS, Activation, activation
