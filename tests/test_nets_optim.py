@@ -26,3 +26,22 @@ def test_damped_solve_solves_regular_rows_and_rejects_the_rest(n, k, seed):
     if good.any():
         assert torch.allclose((A[good] @ x[good, :, None])[..., 0], b[good], atol=1e-9)
     assert torch.all(x[bad] == 0)
+
+
+def test_penalised_families_are_not_minimised_by_levenberg_marquardt_on_base_residuals():
+    """LM minimises ‖residuals‖²; an L1Penalty passes its base's residuals through, so with LM
+    the penalty would be ignored: minimize must not lower the penalised loss less than Adam does
+    alone (here: the LM phase is skipped, so Adam-only and Adam+LM runs are identical)."""
+    from lstheory.nets import MLP, L1Penalty
+    from lstheory.nets._optim import DescentOptions, minimize
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(12, 2, generator=g, dtype=torch.float64)
+    Y = torch.randn(12, 1, generator=g, dtype=torch.float64)
+    fam = L1Penalty(MLP([2, 4, 1], "relu", bias=True, loss="square"), kappa=0.1)
+    th = fam.base.sample(2, seed=0)
+    a = minimize(fam, (X, Y), th, options=DescentOptions(adam_steps=50, lr=1e-2, lm_steps=0,
+                                                          grad_tol=1e-12))
+    b = minimize(fam, (X, Y), th, options=DescentOptions(adam_steps=50, lr=1e-2, lm_steps=20,
+                                                          grad_tol=1e-12))
+    assert torch.equal(a.theta, b.theta)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from .._errors import InvalidArgument, UnknownName
+from ._protocol import capabilities
 
 __all__ = ["DescentOptions", "DescentResult", "minimize", "hessian"]
 
@@ -153,7 +154,10 @@ def minimize(
     if opts.adam_steps < 0 or opts.lm_steps < 0:
         raise InvalidArgument("options", opts, "non-negative step counts")
     theta = _adam(family, data, theta0, opts, progress) if opts.adam_steps else theta0.detach()
-    lm = opts.lm_steps if family.loss_kind == "square" else 0
+    # Levenberg–Marquardt minimises ‖residuals‖²: only where that is the family's loss (a
+    # penalty wrapper (L1Penalty, Ridge) passes its base's residuals through, without the penalty)
+    wrapped = "wrapped" in capabilities(family)
+    lm = opts.lm_steps if family.loss_kind == "square" and not wrapped else 0
     if lm:
         theta = _levenberg_marquardt(family, data, theta, opts, progress)
     loss, grad = family.loss_and_grad(theta, data)
