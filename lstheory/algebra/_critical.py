@@ -33,7 +33,7 @@ import sympy
 
 from .._errors import InvalidArgument, UnknownName
 from .._random import numpy_rng
-from ._network import _check_family, _data_symbols, network_system
+from ._network import _check_family, network_system, numeric_data, symbolic_data, symbolic_residuals
 from ._system import PolynomialSystem
 
 __all__ = ["GAUGES", "CriticalSystem", "CriticalPoints", "critical_point_system",
@@ -48,26 +48,13 @@ HESSIAN_RTOL = 1e-6
 def _symbolic_residuals(family, data, n_data):
     """Residuals ``f_k(x_i; w) − y_ik`` (numeric data, or symbolic data as parameters)."""
     if data is not None:
-        X, Y = (np.asarray(a, dtype=float) for a in data)
-        Y = Y.reshape(len(X), -1)
-        if X.ndim != 2 or X.shape[1] != family.widths[0] or Y.shape[1] != family.widths[-1]:
-            raise InvalidArgument("data", (X.shape, Y.shape),
-                                  f"X[N, {family.widths[0]}] and Y[N, {family.widths[-1]}]")
+        X, Y = numeric_data(family, data)
         Xs = [[sympy.Float(v, 17) for v in row] for row in X]
         Ys = [[sympy.Float(float(v), 17) for v in row] for row in Y]
         params: list = []
     else:
-        if n_data is None or isinstance(n_data, bool) or not isinstance(n_data, int) or n_data < 1:
-            raise InvalidArgument("n_data", n_data, "a positive integer (or give data)")
-        Xs, Ys = _data_symbols(family, n_data)
-        params = [s for row in Xs for s in row] + [s for row in Ys for s in row]
-    x = sympy.symbols(f"x0:{family.widths[0]}")
-    out = family.sympy_outputs(x)
-    res = []
-    for xi, yi in zip(Xs, Ys):
-        sub = dict(zip(x, xi))
-        res += [sympy.expand(o.xreplace(sub)) - y for o, y in zip(out, yi)]
-    return res, params
+        Xs, Ys, params = symbolic_data(family, n_data)
+    return symbolic_residuals(family, Xs, Ys), params
 
 
 def _generic_gauge(family, seed: int) -> dict:

@@ -49,26 +49,14 @@ def network_system(family: MLP, data=None, *, n_data: int | None = None,
     family = _check_family(family)
     w = family.weight_symbols()
     if data is not None:
-        X, Y = (np.asarray(a, dtype=float) for a in data)
-        Y = Y.reshape(len(X), -1)
-        if X.ndim != 2 or X.shape[1] != family.widths[0] or Y.shape[1] != family.widths[-1]:
-            raise InvalidArgument("data", (X.shape, Y.shape),
-                                  f"X[N, {family.widths[0]}] and Y[N, {family.widths[-1]}]")
+        X, Y = numeric_data(family, data)
         eqs = []
         for xi, yi in zip(X, Y):
             out = family.sympy_outputs([sympy.Float(v, 17) for v in xi])
             eqs += [o - sympy.Float(float(y), 17) for o, y in zip(out, yi)]
         return PolynomialSystem.from_sympy(eqs, w, name=name or f"{family!r} on {len(X)} points")
-    if n_data is None or isinstance(n_data, bool) or not isinstance(n_data, int) or n_data < 1:
-        raise InvalidArgument("n_data", n_data, "a positive integer (or give data)")
-    Xs, Ys = _data_symbols(family, n_data)
-    x = sympy.symbols(f"x0:{family.widths[0]}")
-    out = family.sympy_outputs(x)  # once, symbolically in the input
-    eqs = []
-    for xi, yi in zip(Xs, Ys):
-        sub = dict(zip(x, xi))
-        eqs += [sympy.expand(o.xreplace(sub)) - y for o, y in zip(out, yi)]
-    params = [s for row in Xs for s in row] + [s for row in Ys for s in row]
+    Xs, Ys, params = symbolic_data(family, n_data)
+    eqs = symbolic_residuals(family, Xs, Ys)
     return PolynomialSystem.from_sympy(eqs, w, parameters=params,
                                        name=name or f"{family!r} on {n_data} symbolic points")
 
@@ -97,6 +85,37 @@ def zero_error_start_pair(family: MLP, squared, *, seed: int = 0):
     free = [names.index(str(v)) for v in squared.system.variables]
     return w[free].astype(complex), data_parameters(X, Y).astype(complex)
 
+
+
+def numeric_data(family: MLP, data) -> tuple[np.ndarray, np.ndarray]:
+    """``(X[N, n_0], Y[N, n_L])`` as float arrays, or :class:`InvalidArgument` naming ``data``."""
+    X, Y = (np.asarray(a, dtype=float) for a in data)
+    Y = Y.reshape(len(X), -1)
+    if X.ndim != 2 or X.shape[1] != family.widths[0] or Y.shape[1] != family.widths[-1]:
+        raise InvalidArgument("data", (X.shape, Y.shape),
+                              f"X[N, {family.widths[0]}] and Y[N, {family.widths[-1]}]")
+    return X, Y
+
+
+def symbolic_data(family: MLP, n_data) -> tuple[list, list, list]:
+    """``n_data`` symbolic points: input and target symbols per point, and all of them as the
+    system's parameters (in that order)."""
+    if n_data is None or isinstance(n_data, bool) or not isinstance(n_data, int) or n_data < 1:
+        raise InvalidArgument("n_data", n_data, "a positive integer (or give data)")
+    Xs, Ys = _data_symbols(family, n_data)
+    params = [s for row in Xs for s in row] + [s for row in Ys for s in row]
+    return Xs, Ys, params
+
+
+def symbolic_residuals(family: MLP, Xs, Ys) -> list:
+    """``f_k(x_i; w) − y_ik``, expanded, with the outputs built once symbolically in the input."""
+    x = sympy.symbols(f"x0:{family.widths[0]}")
+    out = family.sympy_outputs(x)
+    res = []
+    for xi, yi in zip(Xs, Ys):
+        sub = dict(zip(x, xi))
+        res += [sympy.expand(o.xreplace(sub)) - y for o, y in zip(out, yi)]
+    return res
 
 def data_parameters(X, Y) -> np.ndarray:
     """Parameter values (in the order of :func:`network_system` with ``n_data``) for data X, Y."""
