@@ -168,7 +168,9 @@ def test_fake_kernel_picks_the_notebook_bar(fake_kernel, monkeypatch):
     assert _progress.in_notebook()
     p = resolve_progress(True)
     assert p.notebook and not p.tty
-    assert _progress._notebook_tqdm() is tqdm.notebook.tqdm  # ipywidgets is installed
+    # ipywidgets is optional (not a dependency): simulate it importable, then not
+    monkeypatch.setattr(tqdm.notebook, "IProgress", type("IProgress", (), {}))
+    assert _progress._notebook_tqdm() is tqdm.notebook.tqdm
     monkeypatch.setattr(tqdm.notebook, "IProgress", None)  # as when ipywidgets did not import
     assert _progress._notebook_tqdm() is tqdm.std.tqdm
 
