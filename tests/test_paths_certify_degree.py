@@ -10,7 +10,7 @@ The stated float margin: a certificate may sit below a sampled loss by at most
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from numpy.polynomial import chebyshev as C
 
@@ -136,11 +136,16 @@ def _series(seed, deg):
 
 @settings(max_examples=15, deadline=None)
 @given(st.integers(0, 2**31), st.integers(1, 400))
+@example(seed=6950, deg=255)
 def test_branch_and_bound_brackets_the_maximum_of_a_chebyshev_series(seed, deg):
     c = _series(seed, deg)
     s = np.cos(np.linspace(0, np.pi, 50001))
     true = C.chebval(s, c).max()
-    tol = 1e-11 * np.abs(c).sum()
+    # tight to the bracket's own stated rounding allowance (3ρ, ρ = the evaluation error times
+    # the series length): at degree 255 that is above 1e-11·Σ|c| (seed 6950: the best value found
+    # was 4.2e-9 below the dense maximum, within 3ρ = 1.5e-7)
+    rho = _certify._eval_error(c[None])[0] * (2 * len(c) + 1)
+    tol = max(1e-11 * np.abs(c).sum(), 3 * rho)
     br = _certify._branch_and_bound(c[None], _certify._derivative_roots(c[None]),
                                     max_boxes=10**6)
     assert br.verified[0]
