@@ -128,16 +128,11 @@ def evaluate_points(
     coords = np.asarray(coords, dtype=np.float64).reshape(-1, len(directions))
     split_data = [getattr(data, s) for s in _check_splits(splits)]
     out = {f"{s}_{m}": np.empty(len(coords)) for s in splits for m in ("loss", "acc")}
-    cap = ev.memory_cap(data.x_train)
-    start = 0
-    for k in ev.chunks(len(coords), cap):
-        t0 = time.perf_counter()
-        totals = ev.evaluate(coords[start : start + k], split_data, bn_inputs=data.x_train)
-        ev.record(k, time.perf_counter() - t0)
+    for idx, totals in ev.iter_chunks(coords, split_data, bn_inputs=data.x_train,
+                                      cap_inputs=data.x_train):
         for s, tot in zip(splits, totals):
-            out[f"{s}_loss"][start : start + k] = tot.mean_loss()
-            out[f"{s}_acc"][start : start + k] = tot.accuracy()
-        start += k
+            out[f"{s}_loss"][idx] = tot.mean_loss()
+            out[f"{s}_acc"][idx] = tot.accuracy()
     return out
 
 
@@ -272,7 +267,6 @@ def _run(ev, data, full, grid, splits, store, values, done, prov, path, stop_aft
         todo = todo[: max(0, int(stop_after))]
     split_data = [getattr(data, s) for s in splits]
     pop = {"train": full.n_train, "test": full.n_test}
-    cap = ev.memory_cap(data.x_train)
     t_start, last_flush, pending, start, announced = (
         time.perf_counter(),
         time.perf_counter(),
@@ -281,11 +275,9 @@ def _run(ev, data, full, grid, splits, store, values, done, prov, path, stop_aft
         False,
     )
     flat_vals = {m: v.reshape(-1) for m, v in values.items()}
-    for k in ev.chunks(len(todo), cap):
-        idx = todo[start : start + k]
-        t0 = time.perf_counter()
-        totals = ev.evaluate(points[idx], split_data, bn_inputs=data.x_train)
-        ev.record(k, time.perf_counter() - t0)
+    for sub, totals in ev.iter_chunks(points[todo], split_data, bn_inputs=data.x_train,
+                                      cap_inputs=data.x_train):
+        idx, k = todo[sub], len(sub)
         chunk = {}
         for s, tot in zip(splits, totals):
             chunk.update(_metrics(s, tot, pop[s]))
