@@ -63,6 +63,24 @@ def serial(tmp_path_factory):
 
 
 @pytest.mark.slow
+
+def _kill_after(argv, results, *, lines, timeout, poll) -> int:
+    """Run ``python argv`` until ``results`` holds ``lines`` records, SIGKILL it there (it must
+    still be running), and return how many records it had written."""
+    proc = subprocess.Popen([sys.executable, *argv], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and proc.poll() is None:
+            if results.exists() and results.read_text().count("\n") >= lines:
+                break
+            time.sleep(poll)
+        assert proc.poll() is None, "the run finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    return results.read_text().count("\n")
+
 def test_serial_rows_cover_the_grid(serial):
     spec, recs, report = serial
     assert len(recs) == 6 and len(report.rows) == 6 and not report.failed
@@ -74,19 +92,8 @@ def test_a_client_killed_mid_run_resumes_to_the_same_records(serial, tmp_path):
     _, want, _ = serial
     spec = _spec(tmp_path)
     results = tmp_path / "results" / "c.jsonl"
-    proc = subprocess.Popen([sys.executable, "-m", "lstheory.cli", "campaign", str(spec),
-                             "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:
-            if results.exists() and results.read_text().count("\n") >= 2:
-                break
-            time.sleep(0.05)
-        assert proc.poll() is None, "the run finished before it could be killed"
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait()
-    written = results.read_text().count("\n")
+    written = _kill_after(["-m", "lstheory.cli", "campaign", str(spec), "--quiet"], results,
+                          lines=2, timeout=120, poll=0.05)
     assert 2 <= written < 6
     from lstheory.campaign import run_campaign
 
@@ -182,19 +189,8 @@ def test_a_killed_client_resumes_and_shards_merge_to_the_single_run(tmp_path, sl
     results = tmp_path / "killed" / "results" / "c.jsonl"
     script = tmp_path / "slow_claim.py"
     script.write_text(_SLOW_CLASS + _SLOW_MAIN)
-    proc = subprocess.Popen([sys.executable, str(script), "campaign", str(spec), "--quiet"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and proc.poll() is None:
-            if results.exists() and results.read_text().count("\n") >= 3:
-                break
-            time.sleep(0.01)
-        assert proc.poll() is None, "the run finished before it could be killed"
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait()
-    written = results.read_text().count("\n")
+    written = _kill_after([str(script), "campaign", str(spec), "--quiet"], results,
+                          lines=3, timeout=60, poll=0.01)
     assert 3 <= written < 16
     calls = []
     run_campaign(spec, progress=calls.append)
