@@ -303,17 +303,19 @@ def test_bezout_second_route_on_a_system_phc_solves_directly():
 def test_bezout_second_route_survives_a_phc_failure(monkeypatch):
     """When phc cannot run a system, the second route falls back to another γ and says so,
     rather than the check crashing."""
-    import lstheory.claims.bezout as bz
+    import lstheory.claims.bezout.instance as bz_instance
+    import lstheory.claims.bezout.routes as bz_routes
     from lstheory.algebra import PhcError
 
-    real = bz.solve
+    real = bz_routes.solve
 
     def failing_phc(system, *, backend="torch", **kw):
         if backend == "phc":
             raise PhcError("phc stopped (simulated)")
         return real(system, backend=backend, **kw)
 
-    monkeypatch.setattr(bz, "solve", failing_phc)
+    for module in (bz_instance, bz_routes):  # the two places the backends are called
+        monkeypatch.setattr(module, "solve", failing_phc)
     v = verify("bezout", seed=0, budget="fast", degree=2, width=1, bias=0)
     assert v.outcome == Outcome.CONSISTENT, v.reason
     routes = v.evidence_value("network: verified regular solutions by route")
