@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import torch
 
 from .._errors import InvalidArgument, UnknownName
+from .._options import Presets, resolve_options
 from .._random import torch_generator
 from .._runtime import limit_threads
 from .._validate import positive_int
@@ -31,7 +33,7 @@ METHODS = ("sgd", "pgd")
 
 
 @dataclass(frozen=True)
-class SolverOptions:
+class SolverOptions(Presets):
     """How to solve the convex program.
 
     method : ``"sgd"`` (projected mini-batch SGD, step ``lr/√(1+epoch)``) or ``"pgd"``
@@ -64,12 +66,18 @@ class SolverOptions:
             if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
                 raise InvalidArgument(name, v, "a finite number > 0")
 
+    _presets: ClassVar[dict[str, dict]] = {"fast": {"max_iter": 10}, "default": {},
+                                           "thorough": {"max_iter": 100}}
+    #: ``max_iter`` of each preset for ``method="pgd"`` (iterations, not epochs)
+    _pgd_iters: ClassVar[dict[str, int]] = {"fast": 200, "default": 1000, "thorough": 5000}
+
     @classmethod
-    def preset(cls, name: str, method: str = "sgd") -> SolverOptions:
-        iters = {"fast": (10, 200), "default": (30, 1000), "thorough": (100, 5000)}
-        if name not in iters:
-            raise UnknownName("preset", name, iters)
-        return cls(method=method, max_iter=iters[name][method == "pgd"])
+    def preset(cls, name: str, method: str = "sgd", **overrides) -> SolverOptions:
+        """The shared presets (:class:`lstheory._options.Presets`), counted in epochs for
+        ``sgd`` and in iterations for ``pgd``."""
+        if method == "pgd" and name in cls._pgd_iters:
+            overrides = {"max_iter": cls._pgd_iters[name], **overrides}
+        return super().preset(name, method=method, **overrides)
 
 
 @dataclass(frozen=True)
@@ -142,7 +150,7 @@ def _project(A: torch.Tensor, radius: float) -> torch.Tensor:
 
 def fit_nuclear_softmax(Z: torch.Tensor, y: torch.Tensor, radius: float, *,
                         n_classes: int | None = None, init: torch.Tensor | None = None,
-                        options: SolverOptions | str = "default", seed: int = 0,
+                        options: SolverOptions | str | None = "default", seed: int = 0,
                         progress=None) -> ConvexFit:
     """Solve the CCNN program on features ``Z[n, P, m]`` and labels ``y[n]`` (ints in [0, K)).
 
@@ -163,8 +171,7 @@ def fit_nuclear_softmax(Z: torch.Tensor, y: torch.Tensor, radius: float, *,
     The problem is convex, so every start reaches the same optimal value; only the method's
     accuracy (SGD noise, ``tol``) separates the values found.
     """
-    if isinstance(options, str):
-        options = SolverOptions.preset(options)
+    options = resolve_options(SolverOptions, options)
     if isinstance(radius, bool) or not isinstance(radius, (int, float)) or radius < 0:
         raise InvalidArgument("radius", radius, "a number ≥ 0")
     y = torch.as_tensor(y, dtype=torch.int64).to(Z.device)

@@ -6,18 +6,19 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._errors import InvalidArgument, UnknownName
+from .._errors import UnknownName
+from .._options import Presets, preset_table, resolve_options
 from .._random import normalize_seed, torch_generator
 from .._runtime import resolve_device
-from .._validate import positive_int
+from .._validate import finite_float, nonnegative_int, positive_int
 from ..data import Dataset, batches
 from ._registry import save_checkpoint
 
@@ -25,7 +26,7 @@ __all__ = ["TrainOptions", "EpochRecord", "TrainResult", "train", "TRAIN_PRESETS
 
 
 @dataclass(frozen=True)
-class TrainOptions:
+class TrainOptions(Presets):
     """How to train. Defaults are Li et al.'s CIFAR recipe scaled down to a few epochs.
 
     optimizer : ``"sgd"`` (with ``momentum``, Nesterov off) or ``"adam"``.
@@ -45,6 +46,11 @@ class TrainOptions:
     epochs: int = 10
     schedule: str = "step"
     checkpoint_every: int = 0
+    _presets: ClassVar[dict[str, dict]] = {
+        "small-batch": dict(batch_size=16, lr=0.05, weight_decay=0.0),
+        "large-batch": dict(batch_size=1024, lr=0.05, weight_decay=0.0),
+        "adam": dict(optimizer="adam", lr=1e-3, weight_decay=0.0, schedule="constant"),
+    }
 
     def __post_init__(self):
         if self.optimizer not in ("sgd", "adam"):
@@ -53,33 +59,16 @@ class TrainOptions:
             raise UnknownName("schedule", self.schedule, ("constant", "step", "cosine"))
         for name in ("batch_size", "epochs"):
             positive_int(getattr(self, name), name)
-        for name in ("lr", "momentum", "weight_decay"):
-            v = getattr(self, name)
-            if (
-                not isinstance(v, (int, float))
-                or not math.isfinite(v)
-                or v < 0
-                or (name == "lr" and v == 0)
-            ):
-                raise InvalidArgument(
-                    name, v, "a finite number ≥ 0" + (" (> 0)" if name == "lr" else "")
-                )
-        if (
-            isinstance(self.checkpoint_every, bool)
-            or not isinstance(self.checkpoint_every, int)
-            or self.checkpoint_every < 0
-        ):
-            raise InvalidArgument("checkpoint_every", self.checkpoint_every, "an integer ≥ 0")
+        finite_float(self.lr, "lr", low=0, open=(True, False))
+        for name in ("momentum", "weight_decay"):
+            finite_float(getattr(self, name), name, low=0)
+        nonnegative_int(self.checkpoint_every, "checkpoint_every")
 
 
-#: Named option sets: ``"small-batch"`` / ``"large-batch"`` are the two ends of Li et al.'s
-#: Figure 2 (batch 128 vs 8192 on CIFAR-10), scaled for small data sets by the caller.
-TRAIN_PRESETS = {
-    "default": TrainOptions(),
-    "small-batch": TrainOptions(batch_size=16, lr=0.05, weight_decay=0.0),
-    "large-batch": TrainOptions(batch_size=1024, lr=0.05, weight_decay=0.0),
-    "adam": TrainOptions(optimizer="adam", lr=1e-3, weight_decay=0.0, schedule="constant"),
-}
+#: Named option sets (``TrainOptions.preset(name)``): ``"small-batch"`` / ``"large-batch"`` are
+#: the two ends of Li et al.'s Figure 2 (batch 128 vs 8192 on CIFAR-10), scaled for small data
+#: sets by the caller.
+TRAIN_PRESETS = preset_table(TrainOptions)
 
 
 @dataclass(frozen=True)
@@ -185,16 +174,7 @@ def train(
 
 
 def _options(options, overrides) -> TrainOptions:
-    if options is None:
-        options = TrainOptions()
-    elif isinstance(options, str):
-        if options not in TRAIN_PRESETS:
-            raise UnknownName("options", options, TRAIN_PRESETS)
-        options = TRAIN_PRESETS[options]
-    unknown = set(overrides) - set(TrainOptions.__dataclass_fields__)
-    if unknown:
-        raise UnknownName("option", sorted(unknown)[0], TrainOptions.__dataclass_fields__)
-    return replace(options, **overrides)
+    return resolve_options(TrainOptions, options, overrides=overrides)
 
 
 def _optimizer(model: nn.Module, opts: TrainOptions) -> torch.optim.Optimizer:

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import torch
 
-from .._errors import InvalidArgument, UnknownName
+from .._errors import InvalidArgument
+from .._options import Presets, resolve_options
 from ._protocol import capabilities
 
 __all__ = ["DescentOptions", "DescentResult", "minimize", "hessian"]
 
 
 @dataclass(frozen=True)
-class DescentOptions:
+class DescentOptions(Presets):
     """Options of :func:`minimize`; presets ``fast``, ``default``, ``thorough``.
 
     adam_steps, lr : Adam phase (lr decays by cosine to lr/100).
@@ -31,17 +33,10 @@ class DescentOptions:
     lr: float = 0.02
     lm_steps: int = 60
     grad_tol: float = 1e-12
-
-    @classmethod
-    def preset(cls, name: str) -> DescentOptions:
-        presets = {
-            "fast": cls(adam_steps=600, lm_steps=40),
-            "default": cls(),
-            "thorough": cls(adam_steps=5000, lm_steps=150),
-        }
-        if name not in presets:
-            raise UnknownName("budget", name, presets)
-        return presets[name]
+    _presets: ClassVar[dict[str, dict]] = {
+        "fast": {"adam_steps": 600, "lm_steps": 40},
+        "thorough": {"adam_steps": 5000, "lm_steps": 150},
+    }
 
     def scaled(self, factor: float) -> DescentOptions:
         """The same options with ``factor`` times the steps (for follow-ups)."""
@@ -139,7 +134,7 @@ def minimize(
     data,
     theta0: torch.Tensor,
     *,
-    options: DescentOptions | str = "default",
+    options: DescentOptions | str | None = "default",
     progress: Callable[[str], None] | None = None,
 ) -> DescentResult:
     """Run K independent descents from ``theta0[K, P]``; return the end points.
@@ -149,7 +144,7 @@ def minimize(
     Cost per Adam step: one batched forward/backward. Per LM step: a ``[K, R, P]`` Jacobian
     (R = N·outputs) and a batched ``min(R, P)``-square solve.
     """
-    opts = DescentOptions.preset(options) if isinstance(options, str) else options
+    opts = resolve_options(DescentOptions, options)
     theta0 = family.layout.check(theta0)
     if opts.adam_steps < 0 or opts.lm_steps < 0:
         raise InvalidArgument("options", opts, "non-negative step counts")

@@ -8,28 +8,23 @@ from dataclasses import dataclass, fields
 from typing import ClassVar
 
 from .._errors import InvalidArgument, UnknownName
+from .._options import Presets
+from .._options import resolve_options as _resolve
+from .._vocab import PRESETS
 
 __all__ = [
     "NEBOptions", "CurveOptions", "DSSOptions", "SearchOptions", "resolve_options", "PRESETS",
 ]
 
-PRESETS = ("fast", "default", "thorough")
 #: the most points (images, beads, control points, grid points) a path option may ask for
 MAX_POINTS = 100_000
 _POINT_COUNTS = ("images", "max_images", "initial_images", "max_beads", "grid", "samples",
                  "bends")
 
 
-class _Presets:
-    """``Options.preset(name)`` for ``fast``, ``default``, ``thorough``; others are listed."""
-
-    _presets: ClassVar[dict[str, dict]] = {}
-
-    @classmethod
-    def preset(cls, name: str):
-        if name not in PRESETS:
-            raise UnknownName("budget", name, PRESETS)
-        return cls(**cls._presets.get(name, {}))
+class _PathOptions(Presets):
+    """The shared presets (:class:`lstheory._options.Presets`) and the path options' field
+    checks."""
 
     def _check_positive(self, *names: str) -> None:
         self._check_types()
@@ -62,7 +57,7 @@ class _Presets:
 
 
 @dataclass(frozen=True)
-class NEBOptions(_Presets):
+class NEBOptions(_PathOptions):
     """Climbing-image nudged elastic band (Henkelman, Uberuaga & Jónsson 2000).
 
     images : points per band including the end points (≥ 3). steps : iterations.
@@ -91,7 +86,7 @@ class NEBOptions(_Presets):
 
 
 @dataclass(frozen=True)
-class CurveOptions(_Presets):
+class CurveOptions(_PathOptions):
     """Curve fitting by sampling t (Garipov et al. 2018): minimise ``E_{t~U[0,1]} L(φ(t))`` over
     the control points of a quadratic Bézier or a polygonal chain with ``bends`` bends.
 
@@ -115,7 +110,7 @@ class CurveOptions(_Presets):
 
 
 @dataclass(frozen=True)
-class DSSOptions(_Presets):
+class DSSOptions(_PathOptions):
     """Dynamic String Sampling (Freeman & Bruna 2017, Algorithm 1).
 
     level_fraction : without an explicit ``level``, λ = max(L_A, L_B) + level_fraction · (barrier
@@ -154,7 +149,7 @@ SYMMETRIES = ("auto", "rescale", "none")
 
 
 @dataclass(frozen=True)
-class SearchOptions(_Presets):
+class SearchOptions(_PathOptions):
     """The adaptive path search (:func:`~lstheory.paths.search_paths`, ``method="search"``).
 
     max_images : images per path at most, end points included (the budget of the refinement).
@@ -224,18 +219,6 @@ class SearchOptions(_Presets):
 
 
 def resolve_options(cls, options):
-    """``options`` as an instance of ``cls``: a preset name, an instance, or None (default)."""
-    if options is None:
-        return cls()
-    if isinstance(options, str):
-        return cls.preset(options)
-    if isinstance(options, cls):
-        return options
-    if isinstance(options, dict):
-        known = {f.name for f in fields(cls)}
-        bad = set(options) - known
-        if bad:
-            raise UnknownName("option", sorted(bad)[0], known)
-        return cls(**options)
-    raise InvalidArgument("options", type(options).__name__,
-                          f"a preset name ({', '.join(PRESETS)}), a dict or a {cls.__name__}")
+    """``options`` as an instance of ``cls``: a preset name, an instance, a dict of fields, or
+    None (default); :func:`lstheory._options.resolve_options`."""
+    return _resolve(cls, options)

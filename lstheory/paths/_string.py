@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 
-from .._errors import InvalidArgument, UnknownName
+from .._errors import InvalidArgument
+from .._options import Presets, resolve_options
 from .._random import torch_generator
 
 __all__ = ["StringOptions", "string_method", "reparametrize", "initial_noise"]
 
 
 @dataclass(frozen=True)
-class StringOptions:
+class StringOptions(Presets):
     """images : points per string including end points (≥ 3). steps : iterations.
     lr : Adam step size (cosine-decayed to lr/50); each image moves down its own gradient.
     init_noise : Gaussian noise on the initial interior images, relative to ‖θ_B − θ_A‖/√P
@@ -29,17 +31,10 @@ class StringOptions:
     steps: int = 300
     lr: float = 0.01
     init_noise: float = 0.0
-
-    @classmethod
-    def preset(cls, name: str) -> StringOptions:
-        presets = {
-            "fast": cls(images=12, steps=200),
-            "default": cls(),
-            "thorough": cls(images=32, steps=1000),
-        }
-        if name not in presets:
-            raise UnknownName("budget", name, presets)
-        return presets[name]
+    _presets: ClassVar[dict[str, dict]] = {
+        "fast": {"images": 12, "steps": 200},
+        "thorough": {"images": 32, "steps": 1000},
+    }
 
 
 def initial_noise(like: torch.Tensor, chord: torch.Tensor, scale: float, seed: int) -> torch.Tensor:
@@ -75,7 +70,7 @@ def string_method(
     theta_a: torch.Tensor,
     theta_b: torch.Tensor,
     *,
-    options: StringOptions | str = "default",
+    options: StringOptions | str | None = "default",
     progress: Callable[[str], None] | None = None,
     seed: int = 0,
     project: Callable[[torch.Tensor], torch.Tensor] | None = None,
@@ -88,7 +83,7 @@ def string_method(
     :func:`~lstheory.paths.certify_paths`. ``project`` (optional) maps images ``[K, P]`` onto a
     convex constraint set after every step.
     """
-    opts = StringOptions.preset(options) if isinstance(options, str) else options
+    opts = resolve_options(StringOptions, options)
     if opts.images < 3:
         raise InvalidArgument("images", opts.images, "an integer ≥ 3")
     if theta_a.shape != theta_b.shape or theta_a.ndim != 2:

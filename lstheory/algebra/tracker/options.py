@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
-from ..._errors import UnknownName
+from ..._options import Presets
+from ..._vocab import PRESETS
 
 __all__ = ["TrackerOptions", "PRESETS", "EPS", "RESOLVED"]
 
 EPS = float(np.finfo(float).eps)
 #: z_0 of an endpoint counts as nonzero above RESOLVED times its accuracy (classify, endgame)
 RESOLVED = 100.0
-PRESETS = ("fast", "default", "thorough")
 
 
 @dataclass(frozen=True)
-class TrackerOptions:
+class TrackerOptions(Presets):
     """Options of the torch tracker; presets ``fast``, ``default``, ``thorough``.
 
     Most used: ``max_step`` (largest step, as a fraction of a segment), ``predictor_tol``
@@ -66,16 +67,9 @@ class TrackerOptions:
     real_tol: float = 1e-8
     cluster_tol: float = 1e-6
     retracks: int = 2
-
-    @classmethod
-    def preset(cls, name: str) -> TrackerOptions:
-        presets = {
-            "fast": cls(max_step=0.2, predictor_tol=1e-3),
-            "default": cls(),
-            "thorough": cls(max_step=0.05, predictor_tol=1e-7, infinity_early_tol=1e-8,
-                            max_iterations=20000,
-                            cauchy_samples=16, max_winding=24, retracks=4),
-        }
-        if name not in presets:
-            raise UnknownName("preset", name, presets)
-        return presets[name]
+    #: ``TrackerOptions.preset(name)`` (:class:`lstheory._options.Presets`)
+    _presets: ClassVar[dict[str, dict]] = {
+        "fast": dict(max_step=0.2, predictor_tol=1e-3),
+        "thorough": dict(max_step=0.05, predictor_tol=1e-7, infinity_early_tol=1e-8,
+                         max_iterations=20000, cauchy_samples=16, max_winding=24, retracks=4),
+    }
