@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from lstheory import verify
 from lstheory.claims import Claim, Outcome, Tag
-from lstheory.claims.venturi import _options, check_venturi
+from lstheory.claims.venturi import check_venturi
+from lstheory.claims.venturi.registration import _options
 
 
 @pytest.mark.parametrize("n_data", [1, 2, 3, 60])

@@ -9,7 +9,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import lstheory.claims.venturi as venturi_module
+import lstheory.claims.venturi.steps as venturi_steps
 from lstheory.claims import MUTANT_SEP, Outcome, get_claim
 from lstheory.claims.venturi import gaussian_data, spanning_pairs, venturi_instance
 from lstheory.claims.venturi_negative import closed_forms, descent_direction, narrow_instance
@@ -44,7 +44,7 @@ def _failed_descent(monkeypatch):
         loss, grad = family.loss_and_grad(theta0, data)
         return DescentResult(theta0.clone(), loss, grad.norm(dim=1), 0, 0)
 
-    monkeypatch.setattr(venturi_module, "minimize", stay)
+    monkeypatch.setattr(venturi_steps, "minimize", stay)  # where descent is called
 
 
 def test_connected_needs_a_connected_pair_when_descent_fails(monkeypatch):

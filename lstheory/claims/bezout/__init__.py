@@ -34,7 +34,7 @@ mutants that the checker refutes (``lstheory selftest``).
 
 from __future__ import annotations
 
-from . import registration  # noqa: F401  (registers its claims)
+from . import registration  # noqa: F401  (registers the claims)
 from .count import check_bezout
 from .instance import CLAIMS, MAX_PATHS, PRESET, SOURCE, NetInstance, net_instance
 from .kostlan import (
