@@ -4,22 +4,28 @@ envelope (schema, versions, run provenance) and the exit code of a numerical fai
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import platform
+import re
 import sys
-from collections.abc import Callable, Mapping
+import textwrap
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 from .._errors import InvalidArgument, NumericalFailure
 
 __all__ = ["Formatter", "BUDGETS", "add_common", "check_common", "envelope", "write_json",
-           "numerical_failure", "EXIT_NUMERICAL"]
+           "numerical_failure", "EXIT_NUMERICAL", "as_flags", "json_epilog", "NEGATIVE_AXES"]
 
 BUDGETS = ("fast", "default", "thorough")
 #: exit code of a run whose numbers are not finite (a warning line on stderr): inconclusive
 EXIT_NUMERICAL = 3
 #: version of the JSON envelope written by the engine commands
 SCHEMA = 1
+#: a parser's ``_negative_number_matcher`` that reads ``--x -1:1:51`` (Li et al.'s notation) as a
+#: value, not as an unknown option
+NEGATIVE_AXES = re.compile(r"^-\d*\.?\d+(:[-\d.eE+]*)*$")
 
 
 class Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -48,6 +54,15 @@ def add_common(p, *, seed: bool = True, budget: str | None = "default", plot: bo
     if plot:
         g.add_argument("--plot", metavar="PATH", help="figure (.png, .pdf, .svg, …)")
     g.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def json_epilog(keys: str, *more: str) -> str:
+    """An epilog naming what ``--json`` writes: the envelope's keys, then the command's ``keys``;
+    ``more``: further paragraphs (exit codes, file layouts)."""
+    head = (f"--json PATH writes (schema {SCHEMA}): schema, command, versions {{lstheory, "
+            "lstheory_source, python, torch, numpy}, run {command, options (every flag as "
+            f"parsed), seed, device}}, {keys}")
+    return "\n\n".join(textwrap.fill(t, 96) for t in (head, *more)) + "\n"
 
 
 def check_common(args, *, outputs: Mapping[str, Any] = ()) -> None:
@@ -105,6 +120,19 @@ def write_json(path: str, command: str, args, result: Mapping[str, Any]) -> None
 
     write_atomic(path, json.dumps(envelope(command, args, result), indent=2, default=str) + "\n",
                  name="--json")
+
+
+@contextlib.contextmanager
+def as_flags(names: Collection[str]) -> Iterator[None]:
+    """Inside, an :class:`InvalidArgument` naming one of ``names`` (a library argument or a job's
+    field, ``train_epochs``) is re-raised naming its flag (``--train-epochs``): the commands'
+    flags are those names with dashes."""
+    try:
+        yield
+    except InvalidArgument as e:
+        if e.flag in names:
+            raise e.for_cli("--" + e.flag.replace("_", "-")) from None
+        raise
 
 
 def numerical_failure(run: Callable[[Any], int]) -> Callable[[Any], int]:

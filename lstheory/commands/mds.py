@@ -9,17 +9,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .._errors import InvalidArgument
-from ._common import Formatter, add_common, check_common, write_json
+from .._validate import choice, positive_int
+from ._common import Formatter, add_common, check_common, json_epilog, write_json
 
 #: --budget → the experiments' presets (thorough is the paper's scale: hours on a CPU)
 BUDGET_PRESETS = {"fast": "fast", "default": "default", "thorough": "paper"}
 #: the most epochs an experiment may be asked for (the paper's longest run is 200)
 MAX_EPOCHS = 10**5
-_JSON_KEYS = """\
---json PATH writes (schema 1): schema, command, versions {lstheory, lstheory_source, python,
-torch, numpy}, run {command, options (every flag as parsed), seed, device}, and {keys}.
-"""
 
 
 def add_parser(subparsers) -> None:
@@ -32,31 +28,26 @@ def add_parser(subparsers) -> None:
     )
     sub = p.add_subparsers(dest="mds_command", required=True, parser_class=type(p))
     e = sub.add_parser("embed", help="classical MDS (optionally SMACOF) of a trajectory store",
-                       formatter_class=Formatter, epilog=_JSON_KEYS.replace("{keys}", (
-                           "store, metric, layers, squared, smacof, smacof_stress "
+                       formatter_class=Formatter, epilog=json_epilog(
+                           "and store, metric, layers, squared, smacof, smacof_stress "
                            "{kruskal_stress_1, start_kruskal_stress_1, raw_stress, n_iter} "
                            "(null without --smacof), embedding [n, 2], "
-                           "eigenvalues (first 20), n_negative, records")))
+                           "eigenvalues (first 20), n_negative, records."))
     e.add_argument("store", help="directory made by lstheory.mds.TrajectoryStore")
     e.add_argument("--layer", action="append", help="layer name (repeatable; default all layers)")
     e.add_argument("--metric", default="cosine", choices=METRICS)
-    e.add_argument(
-        "--squared",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="embed the exact squared distances the metric defines (cosine: 2(1 − cos); no "
-        "negative eigenvalues); default: on, except for --metric angular; --no-squared is the "
-        "paper's recipe (1 − cos as a distance)",
-    )
-    e.add_argument(
-        "--smacof", action="store_true", help="refine with SMACOF from the classical start"
-    )
+    e.add_argument("--squared", action=argparse.BooleanOptionalAction,
+                   help="embed the exact squared distances the metric defines (cosine: "
+                   "2(1 − cos); no negative eigenvalues); default: on, except for --metric "
+                   "angular; --no-squared is the paper's recipe (1 − cos as a distance)")
+    e.add_argument("--smacof", action="store_true",
+                   help="refine with SMACOF from the classical start")
     e.add_argument("--label", default="epoch", choices=("epoch", "train_error", "none"))
     # classical MDS and SMACOF from it are deterministic and have one size: no --seed/--budget
     add_common(e, seed=False, budget=None, json_help="coordinates and diagnostics")
     x = sub.add_parser("experiment", help="run one of the four experiments and draw its figure",
-                       formatter_class=Formatter, epilog=_JSON_KEYS.replace(
-                           "{keys}", "the experiment's result (as OUT/result.json)"))
+                       formatter_class=Formatter, epilog=json_epilog(
+                           "and preset, result (as OUT/result.json)."))
     x.add_argument("name", choices=EXPERIMENTS)
     x.add_argument("--out", required=True, help="output directory (store, result.json, figure.png)")
     x.add_argument("--preset", default=None, choices=PRESETS,
@@ -75,111 +66,42 @@ def run(args) -> int:
 
 
 def _embed(args) -> int:
-    import numpy as np
-
-    from ..mds import (
-        SMACOF,
-        ClassicalMDS,
-        TrajectoryStore,
-        dissimilarity,
-        plot_embedding,
-        save_figure,
-    )
+    from ..mds._job import embed_store
 
     check_common(args)
-    if not (Path(args.store) / "manifest.json").is_file():
-        raise InvalidArgument(
-            "store", args.store, "a trajectory store directory (with manifest.json)"
-        )
-    store = TrajectoryStore.open(args.store)
-    if len(store) < 3:
-        raise InvalidArgument(
-            "store", f"{len(store)} checkpoints", "a store with at least 3 checkpoints"
-        )
-    if args.squared is None:  # the recommended setting wherever the metric allows it
-        args.squared = args.metric != "angular"
-    d = dissimilarity(store, args.metric, layers=args.layer, device=args.device)
-    values = d.squared_distances if args.squared else d.values
-    mds = ClassicalMDS(2, squared=args.squared).fit(values)
-    sm = SMACOF(2, squared=args.squared).fit(values) if args.smacof else None
-    emb = sm.embedding_ if sm is not None else mds.embedding_
-    recs = store.records
-    print(
-        f"{store}\nclassical MDS ({args.metric}{', squared' if args.squared else ''}): "
-        f"strain {mds.strain_:.4f}, {mds.diagnostics_.message}"
-    )
-    if sm is not None:
-        print(sm.summary())
+    emb = embed_store(args.store, metric=args.metric, layers=args.layer, squared=args.squared,
+                      smacof=args.smacof, device=args.device)
+    args.squared = emb.squared  # recorded as used
+    print(emb.summary())
     if args.plot:
-        errors = [r.info.get("train_error", np.nan) for r in recs]
-        ax = plot_embedding(
-            emb,
-            [r.run for r in recs],
-            [r.epoch for r in recs],
-            labels=errors,
-            kinds=[r.info.get("kind", "train") for r in recs],
-            label=args.label,
-        )
-        print(f"figure: {save_figure(ax.figure, args.plot)}")
+        emb.plot(args.plot, label=args.label)
+        print(f"figure: {args.plot}")
     if args.json:
-        write_json(
-            args.json,
-            "mds embed",
-            args,
-            {
-                "store": str(store.path),
-                "metric": args.metric,
-                "layers": args.layer,
-                "squared": args.squared,
-                "smacof": args.smacof,
-                "smacof_stress": None if sm is None else {
-                    "kruskal_stress_1": sm.stress_, "start_kruskal_stress_1": sm.init_stress_,
-                    "raw_stress": sm.raw_stress_, "n_iter": sm.n_iter_},
-                "embedding": np.asarray(emb).tolist(),
-                "eigenvalues": mds.eigenvalues_[:20].tolist(),
-                "n_negative": mds.diagnostics_.n_negative,
-                "records": [r.to_json() for r in recs],
-            },
-        )
+        write_json(args.json, "mds embed", args, emb.to_dict())
     return 0
 
 
 def _experiment(args) -> int:
+    from .._progress import Progress
+    from ..data import DATASETS
     from ..mds import plot_experiment
     from ..studies.liao_poggio import run_experiment
 
-    overrides = {
-        k: v for k, v in (("epochs", args.epochs), ("dataset", args.dataset),
-                          ("squared", args.squared)) if v is not None
-    }
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("dataset", args.dataset),
+                                   ("squared", args.squared)) if v is not None}
     if args.dataset is not None:  # before anything is made under --out
-        from ..data import DATASETS
-
-        if args.dataset not in DATASETS:
-            raise InvalidArgument("dataset", args.dataset,
-                                  f"one of {', '.join(sorted(DATASETS))}", flag="--dataset")
+        choice(args.dataset, "--dataset", DATASETS)
     check_common(args, outputs={"--out": Path(args.out) / "result.json"})
-    if args.epochs is not None and not 1 <= args.epochs <= MAX_EPOCHS:
-        raise InvalidArgument("epochs", args.epochs, f"an integer in [1, {MAX_EPOCHS}]",
-                              flag="--epochs")
+    if args.epochs is not None:
+        positive_int(args.epochs, "--epochs", maximum=MAX_EPOCHS)
     preset = args.preset or BUDGET_PRESETS[args.budget]
-    progress = None
-    if not args.quiet:
-        from .._progress import Progress
-
-        progress = Progress()
+    progress = Progress(enabled=not args.quiet)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    result = run_experiment(
-        args.name,
-        out,
-        preset=preset,
-        seed=args.seed,
-        device=args.device,
-        progress=progress,
-        **overrides,
-    )
-    if progress is not None:
+    try:
+        result = run_experiment(args.name, out, options=preset, seed=args.seed,
+                                device=args.device, progress=progress, **overrides)
+    finally:
         progress.done()
     result.save_json(out / "result.json")
     figure = Path(args.plot) if args.plot else out / "figure.png"
@@ -188,6 +110,6 @@ def _experiment(args) -> int:
     print(f"wrote {out / 'result.json'}, {figure}, store {result.store_path}")
     if args.json:
         write_json(args.json, "mds experiment", args,
-                   {"preset": preset, "result": result.to_json()})
+                   {"preset": preset, "result": result.to_dict()})
         print(f"json: {args.json}")
     return 0

@@ -1,0 +1,117 @@
+"""Embed a stored trajectory in the plane, with its diagnostics: what ``lstheory mds embed``
+runs, callable from a notebook as well.
+
+>>> import numpy as np, tempfile
+>>> from lstheory.mds import TrajectoryStore
+>>> from lstheory.mds._job import embed_store
+>>> store = TrajectoryStore.create(tempfile.mkdtemp() + "/run", {"w": (4, 5)})
+>>> rng = np.random.default_rng(0)
+>>> for epoch in range(6):
+...     _ = store.append({"w": rng.normal(size=(4, 5))}, run="main", epoch=epoch)
+>>> emb = embed_store(store, metric="cosine")
+>>> emb.embedding.shape, emb.squared
+((6, 2), True)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._errors import InvalidArgument
+from ._classical import ClassicalMDS
+from ._dissimilarity import dissimilarity
+from ._smacof import SMACOF
+from ._store import TrajectoryStore
+
+__all__ = ["StoreEmbedding", "embed_store"]
+
+
+@dataclass(frozen=True)
+class StoreEmbedding:
+    """A store's checkpoints embedded in the plane: classical MDS, and SMACOF from it when
+    asked (``smacof``; then :attr:`embedding` is SMACOF's)."""
+
+    store: TrajectoryStore
+    metric: str
+    layers: tuple[str, ...] | None
+    squared: bool
+    mds: ClassicalMDS
+    smacof: SMACOF | None = None
+
+    @property
+    def embedding(self) -> np.ndarray:
+        return (self.smacof or self.mds).embedding_
+
+    def summary(self) -> str:
+        lines = [f"{self.store}", f"classical MDS ({self.metric}"
+                 f"{', squared' if self.squared else ''}): strain {self.mds.strain_:.4f}, "
+                 f"{self.mds.diagnostics_.message}"]
+        if self.smacof is not None:
+            lines.append(self.smacof.summary())
+        return "\n".join(lines)
+
+    def plot(self, path: str | os.PathLike | None = None, *, label: str = "epoch"):
+        """The embedding's figure (:func:`~lstheory.mds.plot_embedding`: one colour per run,
+        points labelled by ``label``), saved to ``path`` when given."""
+        from ._plot import plot_embedding, save_figure
+
+        recs = self.store.records
+        fig = plot_embedding(self.embedding, [r.run for r in recs], [r.epoch for r in recs],
+                             labels=[r.info.get("train_error", np.nan) for r in recs],
+                             kinds=[r.info.get("kind", "train") for r in recs], label=label)
+        fig = fig.figure  # a Figure (an Axes' figure, for older plot_embedding)
+        if path is not None:
+            save_figure(fig, path)
+        return fig
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: store, metric, layers, squared, smacof, smacof_stress, embedding,
+        eigenvalues (the first 20), n_negative, records."""
+        sm = self.smacof
+        return {
+            "store": str(self.store.path), "metric": self.metric,
+            "layers": None if self.layers is None else list(self.layers),
+            "squared": self.squared, "smacof": sm is not None,
+            "smacof_stress": None if sm is None else {
+                "kruskal_stress_1": sm.stress_, "start_kruskal_stress_1": sm.init_stress_,
+                "raw_stress": sm.raw_stress_, "n_iter": sm.n_iter_},
+            "embedding": np.asarray(self.embedding).tolist(),
+            "eigenvalues": self.mds.eigenvalues_[:20].tolist(),
+            "n_negative": self.mds.diagnostics_.n_negative,
+            # a record's dict (to_dict where the store has adopted lstheory._vocab's names)
+            "records": [getattr(r, "to_dict", r.to_json)() for r in self.store.records],
+        }
+
+
+def embed_store(store: str | os.PathLike | TrajectoryStore, *, metric: str = "cosine",
+                layers: str | list[str] | None = None, squared: bool | None = None,
+                smacof: bool = False, device: str = "cpu") -> StoreEmbedding:
+    """Embed the checkpoints of ``store`` (a :class:`TrajectoryStore` or its folder, at least 3
+    checkpoints) in 2-D by classical MDS of the ``metric``'s dissimilarities over ``layers``
+    (default: all), refined by SMACOF when ``smacof``.
+
+    ``squared=None`` embeds the exact squared distances the metric defines wherever it has
+    them (every metric but ``angular``; cosine: ``2(1 − cos)``, no negative eigenvalues);
+    ``squared=False`` is Liao & Poggio's recipe (``1 − cos`` taken as a distance).
+    """
+    if not isinstance(store, TrajectoryStore):
+        if not (Path(store) / "manifest.json").is_file():
+            raise InvalidArgument("store", str(store),
+                                  "a trajectory store directory (with manifest.json)")
+        store = TrajectoryStore.open(store)
+    if len(store) < 3:
+        raise InvalidArgument("store", f"{len(store)} checkpoints",
+                              "a store with at least 3 checkpoints")
+    if squared is None:  # the recommended setting wherever the metric allows it
+        squared = metric != "angular"
+    d = dissimilarity(store, metric, layers=layers, device=device)
+    values = d.squared_distances if squared else d.values
+    mds = ClassicalMDS(2, squared=squared).fit(values)
+    sm = SMACOF(2, squared=squared).fit(values) if smacof else None
+    names = (layers,) if isinstance(layers, str) else None if layers is None else tuple(layers)
+    return StoreEmbedding(store, metric, names, squared, mds, sm)

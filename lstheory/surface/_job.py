@@ -1,0 +1,479 @@
+"""One loss-surface job as data, and :func:`run_job`, which does it: what ``lstheory surface``
+runs, callable from a notebook as well.
+
+A :class:`SurfaceJob` says where the centre θ₀ comes from (a zoo model trained here, an
+lstheory checkpoint, a plain ``state_dict`` for a zoo model or your factory), the data, the loss,
+the directions, the grid and the file. Every field is checked when the job is made, before any
+work, and an error names the field (``train_epochs=0 is invalid: ...``); the CLI's flags are
+the fields' names with dashes (``--train-epochs``).
+
+>>> from lstheory.surface._job import SurfaceJob, run_job
+>>> job = SurfaceJob(model="mlp", data="synthetic", train_epochs=1, x="-1:1:5", n_train=64)
+>>> job.grid.shape
+(5,)
+>>> run = run_job(job, path="mlp.h5")                                    # doctest: +SKIP
+>>> run.surface["train_loss"].shape, run.to_dict()["model"]["source"]   # doctest: +SKIP
+((5,), 'trained')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._errors import InvalidArgument, NumericalFailure, ResourceLimit, UnknownName
+from .._validate import finite_float, positive_int
+from .._vocab import bn_policy, loss_name
+
+__all__ = ["SurfaceJob", "SurfaceRun", "run_job", "AXIS_POINTS", "MAX_GRID_POINTS"]
+
+#: grid points per axis when ``x``/``y`` give none, by ``budget`` (51: Li et al.'s figures)
+AXIS_POINTS = {"fast": 11, "default": 51, "thorough": 101}
+#: the most grid points one run may have: eight metric arrays of 10⁷ doubles are 640 MB
+MAX_GRID_POINTS = 10**7
+#: upper limits of training options, beyond anything meaningful (refused before work)
+MAX_EPOCHS, MAX_RATE, MAX_THREADS = 10**5, 1e6, 1024
+#: the loss names a surface takes (:data:`lstheory._vocab.LOSSES`; ``square`` is not offered)
+SURFACE_LOSSES = ("cross-entropy", "mse")
+#: names the library functions give their arguments → the job's field that sets them
+_FIELD = {"epochs": "train_epochs", "input_shape": "model", "path": "out", "dataset": "data",
+          "root": "data_root", "directions": "target", "model_args": "model_arg"}
+
+Loss = str | Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class SurfaceJob:
+    """Everything one surface run needs (defaults: a 51-point random 1-D slice on ``digits``).
+
+    Centre: ``model`` (a zoo name of :data:`lstheory.models.MODELS`, trained here for
+    ``train_epochs`` unless a ``checkpoint`` is given, or ``"MODULE:FACTORY"`` with
+    ``model_arg`` its keyword arguments, ``KEY=VALUE`` texts or a mapping) and ``checkpoint``;
+    ``save_model`` keeps the centre. ``data``: a name of :data:`lstheory.data.DATASETS` or a
+    ``.pt`` file. ``loss``: ``cross-entropy`` (also ``cross_entropy``, ``ce``), ``mse``, a
+    callable or ``"MODULE:FUNCTION"``. Axes ``x``/``y``: ``"MIN:MAX:NUM"`` or a triple (the
+    default ``-1:1:N``, or ``-0.5:1.5:N`` along a ``target``, ``N`` by ``budget``). ``bn``:
+    ``keep`` (``eval`` accepted) or ``recompute``. ``threads``: torch's CPU threads while the
+    job runs (default: leave them).
+    """
+
+    model: str | None = None
+    model_arg: Sequence[str] | Mapping[str, Any] = ()
+    checkpoint: str | None = None
+    save_model: str | None = None
+    data: str = "digits"
+    data_root: str | None = None
+    loss: Loss = "cross-entropy"
+    train_epochs: int = 5
+    train_batch_size: int = 64
+    lr: float = 0.05
+    weight_decay: float = 5e-4
+    x: str | tuple[float, float, int] | None = None
+    y: str | tuple[float, float, int] | None = None
+    target: str | None = None
+    target_y: str | None = None
+    norm: str = "filter"
+    ignore: str = "biasbn"
+    states: bool = False
+    bn: str = "keep"
+    n_train: int | None = None
+    n_test: int | None = None
+    batch_size: int = 1024
+    points_per_pass: int | str = "auto"
+    threads: int | None = None
+    out: str | None = "surface.h5"
+    fresh: bool = False
+    budget: str = "default"
+    seed: int = 0
+    device: str = "cpu"
+
+    def __post_init__(self):
+        if self.checkpoint is None and self.model is None:
+            raise InvalidArgument("model", None, "a checkpoint, or a model name to train one")
+        if self.target_y and self.y is None:
+            raise InvalidArgument("y", None, "an axis MIN:MAX:NUM with target_y")
+        positive_int(self.train_epochs, "train_epochs", maximum=MAX_EPOCHS)
+        for name in ("train_batch_size", "batch_size", "n_train", "n_test"):
+            if getattr(self, name) is not None:
+                positive_int(getattr(self, name), name)
+        if self.threads is not None:
+            positive_int(self.threads, "threads", maximum=MAX_THREADS)
+        finite_float(self.lr, "lr", low=0, high=MAX_RATE, open=(True, False))
+        finite_float(self.weight_decay, "weight_decay", low=0, high=MAX_RATE)
+        object.__setattr__(self, "bn", bn_policy(self.bn))
+        object.__setattr__(self, "loss", _loss_spec(self.loss))
+        object.__setattr__(self, "points_per_pass", _points_per_pass(self.points_per_pass))
+        self.grid  # noqa: B018 - the axes, checked now
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> SurfaceJob:
+        """A job from a mapping holding (at least) its fields, e.g. ``vars(args)``."""
+        return cls(**{f.name: options[f.name] for f in dataclasses.fields(cls)
+                      if f.name in options})
+
+    @property
+    def grid(self):
+        """The :class:`~lstheory.surface.Grid` of ``x`` (and ``y``), at most
+        :data:`MAX_GRID_POINTS` points."""
+        from ._grid import Grid
+
+        n = AXIS_POINTS[self.budget]
+        default_x = f"-0.5:1.5:{n}" if self.target and self.y is None else f"-1:1:{n}"
+        axes = [_axis(default_x if self.x is None else self.x, "x")]
+        if self.y is not None:
+            axes.append(_axis(self.y, "y"))
+        if math.prod(a[2] for a in axes) > MAX_GRID_POINTS:
+            lo, hi, num = axes[-1]
+            raise ResourceLimit("xy"[len(axes) - 1], f"{lo:g}:{hi:g}:{num}",
+                                f"at most {MAX_GRID_POINTS:,} grid points in all (this grid "
+                                f"has {math.prod(a[2] for a in axes):,})")
+        return Grid.linspace(*axes[0], *(axes[1] if len(axes) == 2 else ()))
+
+
+def _axis(spec, name: str) -> tuple[float, float, int]:
+    from ._grid import parse_axis
+
+    lo, hi, num = parse_axis(":".join(map(str, spec)) if isinstance(spec, tuple) else spec,
+                             name=name)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise InvalidArgument(name, f"{lo}:{hi}:{num}", "finite MIN and MAX")
+    if num > MAX_GRID_POINTS:
+        raise ResourceLimit(name, f"{lo:g}:{hi:g}:{num}",
+                            f"at most {MAX_GRID_POINTS:,} grid points in all (this grid has "
+                            f"{num:,})")
+    return lo, hi, num
+
+
+def _loss_spec(spec: Loss) -> Loss:
+    """A canonical loss name, a callable, or ``MODULE:FUNCTION`` (imported when the job runs)."""
+    if callable(spec) or (isinstance(spec, str) and ":" in spec):
+        return spec
+    try:
+        return loss_name(spec, allowed=SURFACE_LOSSES)
+    except UnknownName:
+        raise UnknownName("loss", str(spec), [*SURFACE_LOSSES, "MODULE:FUNCTION"]) from None
+
+
+def _points_per_pass(value: int | str) -> int | str:
+    if value == "auto":
+        return value
+    try:
+        return positive_int(int(value) if isinstance(value, str) else value, "points_per_pass")
+    except (InvalidArgument, ValueError):
+        raise InvalidArgument("points_per_pass", value, "a positive integer or auto") from None
+
+
+def _named(e: InvalidArgument, field_name: str | None = None) -> InvalidArgument:
+    """``e`` named as the job's field that set the argument (``field_name`` when the library's
+    name is not one; ``e`` unchanged when neither is known)."""
+    known = {f.name for f in dataclasses.fields(SurfaceJob)}
+    name = e.name if e.name in known else _FIELD.get(e.name, field_name)
+    return e if name is None else e.for_cli(name)
+
+
+# ---------------------------------------------------------------------------------- run
+@dataclass(frozen=True)
+class SurfaceRun:
+    """What :func:`run_job` made: the surface, the centre and where it came from, the data."""
+
+    job: SurfaceJob
+    surface: Any
+    model: Any
+    source: dict[str, Any]
+    data: Any
+    messages: tuple[str, ...] = field(default=())
+
+    def plot(self, path: str | os.PathLike | None = None, *, kind: str = "contour"):
+        """The surface's figure (:func:`plot_1d` or :func:`plot_surface`), saved to ``path``."""
+        from ._plot import plot_1d, plot_surface
+
+        if self.surface.grid.ndim == 1:
+            return plot_1d(self.surface, path=path)
+        return plot_surface(self.surface, kind=kind, path=path)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready result: surface, metrics, model, data, provenance."""
+        from ..models import count_parameters
+
+        s = self.surface
+        return {
+            "surface": {"shape": list(s.grid.shape), "status": s.status, "complete": s.complete,
+                        "path": s.path, "n_evaluated": s.n_evaluated, "seconds": s.seconds,
+                        "points_per_pass": s.points_per_pass},
+            "metrics": _metrics(s),
+            "model": {**self.source, "parameters": count_parameters(self.model),
+                      "saved_to": self.job.save_model},
+            "data": self.data.describe(),
+            "provenance": dict(s.provenance),
+        }
+
+
+_LABELS = {"train_loss": "training loss", "train_acc": "training accuracy",
+           "test_loss": "test loss", "test_acc": "test accuracy"}
+
+
+def _metrics(surf) -> dict[str, dict[str, Any]]:
+    import numpy as np
+
+    out = {}
+    for m, label in _LABELS.items():
+        if m in surf.values:
+            v = np.asarray(surf.values[m])
+            fin = v[np.isfinite(v)]
+            out[m] = {"label": label, "n_finite": int(fin.size),
+                      "min": float(fin.min()) if fin.size else None,
+                      "max": float(fin.max()) if fin.size else None}
+    return out
+
+
+def run_job(job: SurfaceJob, *, path: str | os.PathLike | None = None,
+            progress: Callable[[str], None] | None = None, executor=None, shard=None,
+            say: Callable[[str], None] | None = None) -> SurfaceRun:
+    """Do ``job``: load the data, make the centre (load or train it), draw the directions,
+    compute (or resume) the surface in ``path`` (default ``job.out``) and return a
+    :class:`SurfaceRun`.
+
+    ``progress`` reports on the work; ``say`` receives the lines a person wants to read (the
+    training summary, where the centre was saved); ``executor``/``shard`` as for
+    :func:`~lstheory.surface.compute_surface`. Raises :class:`NumericalFailure` when training
+    diverges, a checkpoint or direction is not finite, or every computed loss is NaN/inf.
+    """
+    from .._runtime import limit_threads
+
+    say = say or (lambda line: None)
+    with limit_threads(job.threads):
+        data = _load_data(job)
+        loss = _import_loss(job.loss)
+        model, source = _centre(job, data, progress, say)
+        data = _fit(model, data, job.data)
+        if job.save_model:
+            say(_save(job, model, source))
+        dirs = _directions(job, model)
+        _check_loss(loss, model, data)
+        surf = _compute(job, model, data, dirs, loss, path, progress, executor, shard)
+    _check_values(surf)
+    return SurfaceRun(job, surf, model, source, data)
+
+
+def _compute(job, model, data, dirs, loss, path, progress, executor, shard):
+    from ._evaluate import LOSSES
+    from ._surface import compute_surface
+
+    if isinstance(loss, str) and loss not in LOSSES:  # the engine's own spelling
+        loss = loss.replace("-", "_")
+    grid = job.grid
+    try:
+        return compute_surface(
+            model, data, dirs[: grid.ndim], grid, path=job.out if path is None else path,
+            bn=job.bn, loss=loss, splits=("train", "test") if data.n_test else ("train",),
+            n_train=job.n_train, n_test=job.n_test if data.n_test else None, seed=job.seed,
+            batch_size=job.batch_size, points_per_pass=job.points_per_pass, device=job.device,
+            fresh=job.fresh, progress=progress, executor=executor, shard=shard)
+    except InvalidArgument as e:
+        raise _named(e) from None
+
+
+def _import_loss(spec: Loss) -> Loss:
+    from ..models import import_object
+
+    if isinstance(spec, str) and ":" in spec:
+        return import_object(spec, name="loss", flag="loss", what="FUNCTION")
+    return spec
+
+
+def _rows(model, x):
+    """``x`` on the model's device, in its dtype (a trained centre may sit on a GPU)."""
+    p = next(model.parameters(), None)
+    return x if p is None else x.to(p.device, p.dtype)
+
+
+def _check_loss(loss, model, data) -> None:
+    """A user's loss, tried once on the centre's outputs for two rows: it must return
+    per-sample losses or a mean, as a tensor."""
+    import torch
+
+    if not callable(loss):
+        return
+    try:
+        with torch.no_grad():
+            x = _rows(model, data.x_train[:2])
+            v = loss(model.eval()(x), data.y_train[:2].to(x.device))
+        ok = torch.is_tensor(v) and tuple(v.shape) in ((), (2,))
+        why = "" if ok else f"it returned {type(v).__name__} {tuple(getattr(v, 'shape', ()))}"
+    except Exception as e:  # noqa: BLE001 - the user's function fails on this data
+        ok, why = False, f"{type(e).__name__}: {str(e)[:160]}"
+    if not ok:
+        spec = loss if isinstance(loss, str) else getattr(loss, "__qualname__", repr(loss))
+        raise InvalidArgument("loss", spec, "a loss(outputs, targets) returning per-sample "
+                              f"losses [n] or their mean as a tensor ({why})")
+
+
+# ---------------------------------------------------------------------------- data and model
+def _load_data(job: SurfaceJob):
+    from ..data import DATASETS, dataset_from_file, load_dataset
+
+    name = job.data
+    if name not in DATASETS and (name.endswith((".pt", ".pth")) or os.sep in name
+                                 or os.path.exists(name)):
+        return dataset_from_file(name, flag="data")
+    if name not in DATASETS:
+        raise UnknownName("data", name, [*DATASETS, "FILE.pt"])
+    opts = {"root": job.data_root} if name in ("cifar10", "mnist") and job.data_root else {}
+    try:
+        return load_dataset(name, **opts)
+    except InvalidArgument as e:
+        raise _named(e, "data") from None
+
+
+def _build(job: SurfaceJob, data):
+    """A fresh model: the user's factory, or a zoo model for the data's shape and classes."""
+    from ..models import build_model, model_from_factory, parse_model_args
+
+    if ":" in job.model:
+        return model_from_factory(job.model, job.model_arg, flag="model", arg_flag="model_arg")
+    try:
+        return build_model(job.model, input_shape=data.input_shape, n_classes=data.n_classes,
+                           seed=job.seed, **parse_model_args(job.model_arg, flag="model_arg"))
+    except InvalidArgument as e:
+        raise _named(e, "model") from None
+    except (TypeError, ValueError) as e:  # an option the zoo model does not take
+        raise InvalidArgument("model_arg", job.model_arg,
+                              f"options {job.model} takes ({e})") from None
+
+
+def _centre(job: SurfaceJob, data, progress, say):
+    """θ₀ and where it came from: loaded from ``checkpoint``, or built and trained here."""
+    from ..models import model_spec
+
+    if job.checkpoint:
+        model = _load_centre(job, data)
+        spec = model_spec(model)
+        return model, {"source": "checkpoint", "checkpoint": job.checkpoint,
+                       "name": job.model or (spec or {}).get("name")}
+    model = _build(job, data)
+    say(_train(job, model, data, progress))
+    # back on the CPU, like a loaded centre: directions are drawn and normalised there, so a
+    # later run from the saved centre is the same computation (and resumes it)
+    model.cpu()
+    return model, {"source": "trained", "name": job.model, "epochs": job.train_epochs}
+
+
+def _load_centre(job: SurfaceJob, data):
+    from ..models import load_checkpoint, load_state_dict
+
+    if job.model and ":" in job.model:
+        return load_state_dict(job.checkpoint, _build(job, data), flag="checkpoint")
+    base = _build(job, data) if job.model else None
+    try:
+        return load_checkpoint(job.checkpoint, model=base).model
+    except InvalidArgument as e:
+        if e.name == "model" and base is None:
+            raise InvalidArgument("checkpoint", job.checkpoint, "an lstheory checkpoint that "
+                                  "names its model; for a plain state_dict give a model "
+                                  "(--model NAME or MODULE:FACTORY)") from None
+        raise _named(e, "checkpoint") from None
+
+
+def _train(job: SurfaceJob, model, data, progress) -> str:
+    import torch
+
+    from ..models import train
+
+    if not data.n_test:  # a file without a test split: training reports on the training rows
+        data = dataclasses.replace(data, x_test=data.x_train, y_test=data.y_train)
+    try:
+        res = train(model, data, epochs=job.train_epochs, batch_size=job.train_batch_size,
+                    lr=job.lr, weight_decay=job.weight_decay, seed=job.seed,
+                    device=job.device, progress=progress)
+    except InvalidArgument as e:
+        raise _named(e, "model") from None
+    if progress is not None and hasattr(progress, "done"):
+        progress.done()
+    rec = res.history[-1] if res.history else None
+    losses = (rec.train_loss, rec.test_loss) if rec else (float("nan"),)
+    last = next((v for v in losses if not math.isfinite(v)), losses[-1])
+    finite = all(bool(torch.isfinite(p).all()) for p in model.parameters())
+    if not (math.isfinite(last) and finite):
+        raise NumericalFailure(f"training diverged (loss {last} after the last epoch); no surface "
+                               "computed: lower the learning rate (--lr) or check the data")
+    return f"trained {job.model}: {res.summary()}"
+
+
+def _fit(model, data, name: str):
+    """The data as the model sees it: a forward pass of two rows must work and give one output
+    per class; a file's data set takes the model's number of outputs as its classes."""
+    import torch
+
+    was = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(_rows(model, data.x_train[:2]))
+    except Exception as e:  # noqa: BLE001 - the user's model rejects the data: bad input
+        raise InvalidArgument("data", name, f"inputs the model accepts (shape "
+                              f"{tuple(data.input_shape)} failed: {type(e).__name__}: "
+                              f"{str(e)[:160]})") from None
+    finally:
+        model.train(was)
+    if out.ndim != 2 or out.shape[1] < data.n_classes:
+        raise InvalidArgument("data", name, f"labels the model can score: it gives outputs "
+                              f"{tuple(out.shape[1:])} per input, the data has "
+                              f"{data.n_classes} classes")
+    if out.shape[1] > data.n_classes:
+        data = dataclasses.replace(data, n_classes=int(out.shape[1]))
+    return data
+
+
+def _save(job: SurfaceJob, model, source) -> str:
+    from ..models import save_checkpoint
+
+    meta = {k: v for k, v in source.items() if v is not None}
+    factory = getattr(model, "lstheory_factory", None)
+    if factory:
+        meta["factory"] = factory
+    save_checkpoint(job.save_model, model, seed=job.seed, **meta)
+    again = f"--checkpoint {job.save_model}" + (f" --model {job.model}" if factory else "")
+    return f"saved the centre to {job.save_model} (reuse it with {again})"
+
+
+def _directions(job: SurfaceJob, model):
+    from ._directions import random_direction, target_direction
+
+    out = []
+    for stream, target, name in (("x", job.target, "target"), ("y", job.target_y, "target_y")):
+        if not target:
+            out.append(random_direction(model, seed=job.seed, norm=job.norm, ignore=job.ignore,
+                                        states=job.states, stream=stream))
+            continue
+        other = _load_target(model, target, name)
+        try:
+            out.append(target_direction(model, other, states=job.states))
+        except InvalidArgument as e:
+            raise e.for_cli(name) from None
+    return out
+
+
+def _load_target(model, target: str, name: str):
+    import copy
+
+    from ..models import load_checkpoint, load_state_dict
+
+    if getattr(model, "lstheory_factory", None):
+        return load_state_dict(target, copy.deepcopy(model), name="target", flag=name)
+    try:
+        return load_checkpoint(target, model=model).model
+    except InvalidArgument as e:
+        raise e.for_cli(name) from None
+
+
+def _check_values(surf) -> None:
+    import numpy as np
+
+    losses = [surf.values[m][surf.done] for m in ("train_loss", "test_loss") if m in surf.values]
+    if surf.n_evaluated and losses and not any(np.isfinite(v).any() for v in losses):
+        raise NumericalFailure(f"every computed loss is NaN or inf ({surf.path}): the model "
+                               "or its directions are not finite")
