@@ -16,7 +16,8 @@ from typing import Any
 from .._errors import InvalidArgument, NumericalFailure
 
 __all__ = ["Formatter", "BUDGETS", "add_common", "check_common", "envelope", "write_json",
-           "numerical_failure", "EXIT_NUMERICAL", "as_flags", "json_epilog", "NEGATIVE_AXES"]
+           "numerical_failure", "EXIT_NUMERICAL", "as_flags", "json_epilog", "NEGATIVE_AXES",
+           "progress_for", "name_list"]
 
 BUDGETS = ("fast", "default", "thorough")
 #: exit code of a run whose numbers are not finite (a warning line on stderr): inconclusive
@@ -63,6 +64,17 @@ def json_epilog(keys: str, *more: str) -> str:
             "lstheory_source, python, torch, numpy}, run {command, options (every flag as "
             f"parsed), seed, device}}, {keys}")
     return "\n\n".join(textwrap.fill(t, 96) for t in (head, *more)) + "\n"
+
+
+def name_list(text: str, flag: str, choices: Collection[str]) -> list[str]:
+    """``"a, b"`` → ``["a", "b"]``: one or more comma-separated names, each one of ``choices``
+    (an unknown one is refused with close matches), naming ``flag``."""
+    from .._validate import choice
+
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise InvalidArgument(flag[2:].replace("-", "_"), text, "one or more names", flag=flag)
+    return [choice(n, flag, choices) for n in names]
 
 
 def check_common(args, *, outputs: Mapping[str, Any] = ()) -> None:
@@ -133,6 +145,19 @@ def as_flags(names: Collection[str]) -> Iterator[None]:
         if e.flag in names:
             raise e.for_cli("--" + e.flag.replace("_", "-")) from None
         raise
+
+
+@contextlib.contextmanager
+def progress_for(args) -> Iterator[Any]:
+    """A :class:`~lstheory._progress.Progress` on stderr (silent with ``--quiet``), finished
+    when the block ends, however it ends."""
+    from .._progress import Progress
+
+    progress = Progress(enabled=not getattr(args, "quiet", False))
+    try:
+        yield progress
+    finally:
+        progress.done()
 
 
 def numerical_failure(run: Callable[[Any], int]) -> Callable[[Any], int]:

@@ -3,6 +3,8 @@ runs into one surface file (finished when every point is done), with its figure.
 
 from __future__ import annotations
 
+import contextlib
+
 from .._errors import UsageError
 
 USAGE = "lstheory surface merge OUT SHARD [SHARD ...] [--plot PATH] [--fresh]"
@@ -24,14 +26,13 @@ def wants_merge(args) -> bool:
 
 
 def run_merge(args) -> int:
-    from .._progress import Progress
     from ..surface import plot_1d, plot_surface
     from ..surface._distributed import merge_surfaces
+    from ._common import progress_for
 
     out, shards = args.merge[1], args.merge[2:]
-    progress = Progress(enabled=not args.quiet)
-    surf = merge_surfaces(out, shards, fresh=args.fresh, progress=progress)
-    progress.done()
+    with progress_for(args) as progress:
+        surf = merge_surfaces(out, shards, fresh=args.fresh, progress=progress)
     print(surf)
     if args.plot:
         if surf.grid.ndim == 1:
@@ -49,15 +50,19 @@ def run_merge(args) -> int:
     return 0
 
 
+@contextlib.contextmanager
 def surface_executor(args):
-    """``(executor or None, shard, out path)`` for a ``surface`` run: the executor the flags
-    ask for (``None`` for the plain in-process loop), the shard, and the shard's own file."""
+    """Inside: ``(executor or None, shard, out path)`` for a ``surface`` run: the executor the
+    flags ask for, started (``None`` for the plain in-process loop), the shard, and the shard's
+    own file."""
     from .._executor import executor_from_args, parse_shard
     from ..surface._distributed import shard_path
 
     shard = parse_shard(args.shard)
     out = args.out if shard is None else str(shard_path(args.out, shard))
-    return executor_from_args(args), shard, out
+    executor = executor_from_args(args)
+    with executor:
+        yield (None if executor.serial else executor), shard, out
 
 
 def add_flags(parser) -> None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .._errors import InvalidArgument, ResourceLimit
-from .._validate import choice, positive_int
-from ._common import Formatter, check_common, write_json
+from .._validate import positive_int
+from ._common import Formatter, check_common, name_list, progress_for, write_json
 
 #: the most seeds one run may take: each trains every model on every data set (minutes each)
 MAX_SEEDS = 1000
@@ -38,21 +38,12 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     from .._io import write_atomic
-    from .._progress import Progress
     from ..studies.zhang_liang_wainwright import EXPERIMENT_PRESETS, MODELS, compare
 
     check_common(args, outputs={} if args.out is None else
                  {"--out": Path(args.out) / "ccnn_table.md"})
-    names = [n.strip() for n in args.datasets.split(",") if n.strip()]
-    if not names:
-        raise InvalidArgument("datasets", args.datasets, "one or more names", flag="--datasets")
-    for n in names:
-        choice(n, "--datasets", EXPERIMENT_PRESETS)
-    models = [m.strip() for m in args.models.split(",") if m.strip()]
-    if not models:
-        raise InvalidArgument("models", args.models, "one or more names", flag="--models")
-    for m in models:
-        choice(m, "--models", MODELS)
+    names = name_list(args.datasets, "--datasets", EXPERIMENT_PRESETS)
+    models = name_list(args.models, "--models", MODELS)
     seeds = positive_int(args.seeds, "--seeds")
     if seeds > MAX_SEEDS:
         raise ResourceLimit("seeds", args.seeds, f"at most {MAX_SEEDS} seeds (each trains "
@@ -60,12 +51,9 @@ def run(args) -> int:
     if args.out is not None and Path(args.out).is_file():
         raise InvalidArgument("out", args.out, "a directory", flag="--out")
 
-    progress = Progress(enabled=not args.quiet)
-    try:
+    with progress_for(args) as progress:
         table = compare(names, seeds=range(args.seed, args.seed + seeds), models=models,
                         convexify=args.convexify, progress=progress)
-    finally:
-        progress.done()
     print(table.to_markdown())
     if args.out is not None:
         out = Path(args.out)

@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from .._validate import choice, positive_int
-from ._common import Formatter, add_common, check_common, json_epilog, write_json
+from ._common import Formatter, add_common, check_common, json_epilog, progress_for, write_json
 
 #: --budget → the experiments' presets (thorough is the paper's scale: hours on a CPU)
 BUDGET_PRESETS = {"fast": "fast", "default": "default", "thorough": "paper"}
@@ -82,7 +82,6 @@ def _embed(args) -> int:
 
 
 def _experiment(args) -> int:
-    from .._progress import Progress
     from ..data import DATASETS
     from ..mds import plot_experiment
     from ..studies.liao_poggio import run_experiment
@@ -95,14 +94,11 @@ def _experiment(args) -> int:
     if args.epochs is not None:
         positive_int(args.epochs, "--epochs", maximum=MAX_EPOCHS)
     preset = args.preset or BUDGET_PRESETS[args.budget]
-    progress = Progress(enabled=not args.quiet)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    try:
+    with progress_for(args) as progress:
         result = run_experiment(args.name, out, options=preset, seed=args.seed,
                                 device=args.device, progress=progress, **overrides)
-    finally:
-        progress.done()
     result.save_json(out / "result.json")
     figure = Path(args.plot) if args.plot else out / "figure.png"
     plot_experiment(result, figure)

@@ -27,13 +27,10 @@ from ._common import (
     check_common,
     json_epilog,
     numerical_failure,
+    progress_for,
     write_json,
 )
 
-_KEYS = ("surface {shape, status, complete, path, n_evaluated, seconds, points_per_pass}, "
-         "metrics {NAME: {label, min, max, n_finite}} for train_loss, train_acc, test_loss, "
-         "test_acc, model {name, source, parameters, checkpoint, saved_to}, data (name, sizes, "
-         "fingerprint, ...), provenance (as stored in the HDF5 file).")
 _EXITS = ("exit codes: 0 done, 2 bad input, 3 numerical failure (training diverged, NaN/inf in a "
           "checkpoint, a zero direction, every value non-finite): a warning line on stderr and no "
           "complete result.")
@@ -44,13 +41,13 @@ def add_parser(sub) -> None:
     from ..data import DATASETS
     from ..data._files import LAYOUTS
     from ..surface import IGNORES, NORMS, PLOT_KINDS
-    from ..surface._job import AXIS_POINTS, SURFACE_LOSSES
+    from ..surface._job import AXIS_POINTS, JSON_KEYS, SURFACE_LOSSES
     from ._surface_merge import add_flags
 
     layouts = "data files (--data FILE.pt):\n" + textwrap.indent(textwrap.fill(LAYOUTS, 94), "  ")
     p = sub.add_parser("surface", help="loss surface of a model along 1 or 2 directions (Li et "
                        "al.)", description=__doc__, formatter_class=Formatter,
-                       epilog=layouts + "\n\n" + json_epilog(_KEYS, _EXITS))
+                       epilog=layouts + "\n\n" + json_epilog(JSON_KEYS, _EXITS))
     p._negative_number_matcher = NEGATIVE_AXES  # "--x -1:1:51" is a value
     g = p.add_argument_group("model and data")
     g.add_argument("--model", metavar="NAME|MODULE:FACTORY",
@@ -106,7 +103,6 @@ def add_parser(sub) -> None:
 
 @numerical_failure
 def run(args) -> int:
-    from .._progress import Progress
     from ..surface import export_vtp
     from ..surface._job import SurfaceJob, run_job
     from ._surface_merge import run_merge, surface_executor, wants_merge
@@ -117,14 +113,9 @@ def run(args) -> int:
         job = SurfaceJob.from_options(vars(args))
         check_common(args, outputs={"--out": args.out, "--vtp": args.vtp,
                                     "--save-model": args.save_model})
-        executor, shard, out = surface_executor(args)
-        progress = Progress(enabled=not args.quiet)
-        try:
-            with executor:
-                res = run_job(job, path=out, progress=progress, say=print, shard=shard,
-                              executor=None if executor.serial else executor)
-        finally:
-            progress.done()
+        with surface_executor(args) as (executor, shard, out), progress_for(args) as progress:
+            res = run_job(job, path=out, progress=progress, executor=executor, shard=shard,
+                          say=print)
     print(res.surface)
     if args.plot:
         res.plot(args.plot, kind=args.plot_kind)

@@ -29,7 +29,7 @@ from .._errors import InvalidArgument, NumericalFailure, ResourceLimit, UnknownN
 from .._validate import finite_float, positive_int
 from .._vocab import bn_policy, loss_name
 
-__all__ = ["SurfaceJob", "SurfaceRun", "run_job", "AXIS_POINTS", "MAX_GRID_POINTS"]
+__all__ = ["SurfaceJob", "SurfaceRun", "run_job", "AXIS_POINTS", "MAX_GRID_POINTS", "JSON_KEYS"]
 
 #: grid points per axis when ``x``/``y`` give none, by ``budget`` (51: Li et al.'s figures)
 AXIS_POINTS = {"fast": 11, "default": 51, "thorough": 101}
@@ -212,6 +212,11 @@ class SurfaceRun:
         }
 
 
+#: what :meth:`SurfaceRun.to_dict` holds (``lstheory surface --json`` writes it)
+JSON_KEYS = ("surface {shape, status, complete, path, n_evaluated, seconds, points_per_pass}, "
+             "metrics {NAME: {label, min, max, n_finite}} for train_loss, train_acc, test_loss, "
+             "test_acc, model {name, source, parameters, checkpoint, saved_to}, data (name, "
+             "sizes, fingerprint, ...), provenance (as stored in the HDF5 file).")
 _LABELS = {"train_loss": "training loss", "train_acc": "training accuracy",
            "test_loss": "test loss", "test_acc": "test accuracy"}
 
