@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from lstheory import verify
 from lstheory.claims import Mutant, Outcome, get_claim, replay, selftest
-from lstheory.claims import zhang_liang_wainwright as zlw
+from lstheory.claims.zhang_liang_wainwright import bound as zlw_bound
+from lstheory.claims.zhang_liang_wainwright import identity as zlw_identity
 from lstheory.testing import ccnn_options
 
 CLAIMS = ("ccnn-identity", "ccnn-nuclear-bound")
@@ -94,7 +95,7 @@ def test_dropped_factors_are_refuted_exactly_where_they_matter(opts):
 
 
 def test_resolution_coarser_than_the_cap_is_inconclusive(monkeypatch):
-    monkeypatch.setattr(zlw, "RESOLUTION_CAP", 1e-20)
+    monkeypatch.setattr(zlw_bound, "RESOLUTION_CAP", 1e-20)  # where the bound check reads it
     v = verify("ccnn-nuclear-bound", budget="fast")
     assert v.outcome is Outcome.INCONCLUSIVE
     res = v.evidence_value("relative resolution of the check")
@@ -155,7 +156,7 @@ def test_nonlinear_sigma_is_never_consistent(opts, activation):
 def test_deviation_between_the_tolerances_is_inconclusive(monkeypatch):
     """When the agreement tolerance is below the rounding the routes show, the check cannot
     separate an identity from a near-identity: inconclusive, with both numbers."""
-    monkeypatch.setattr(zlw, "IDENTITY_RTOL", 1e-30)
+    monkeypatch.setattr(zlw_identity, "IDENTITY_RTOL", 1e-30)  # where the identity reads it
     v = verify("ccnn-identity", budget="fast")
     assert v.outcome is Outcome.INCONCLUSIVE
     assert "1e-30" in v.reason and "1e-06" in v.reason
