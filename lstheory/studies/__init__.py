@@ -17,6 +17,12 @@ ground floor → ``nets`` / ``models`` / ``data`` → engines (``paths``, ``alge
     :data:`PAPER_TABLE1`, :data:`PAPER_TABLE4`.
 
 Both modules, and the names above, load on first use (the convex study imports scikit-learn).
+
+Names mean one thing in both (:mod:`lstheory._options`): ``PRESETS`` is a tuple of preset
+names, ``EXPERIMENT_PRESETS`` a dict from a preset name to its options object
+(``liao_poggio.EXPERIMENT_PRESETS``: :class:`ExperimentOptions`;
+``zhang_liang_wainwright.EXPERIMENT_PRESETS``, the one this package re-exports:
+:class:`ExperimentConfig` per data set), and each entry point takes ``options=``.
 """
 
 from __future__ import annotations

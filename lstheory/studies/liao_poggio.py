@@ -3,7 +3,7 @@
 Each experiment trains the 6-layer DCNN (or any model of :mod:`lstheory.models`), records every
 model it visits in a :class:`TrajectoryStore`, embeds one layer by classical MDS of ``1 − cos``
 and returns an :class:`ExperimentResult`. Small defaults run on two CPU cores in about a minute
-(digits, 8×8); ``preset="paper"`` gives the paper's settings (CIFAR-10, for a GPU).
+(digits, 8×8); ``options="paper"`` gives the paper's settings (CIFAR-10, for a GPU).
 
 Evaluation convention: "error on the full training set" is computed with batch norm using the
 statistics of the evaluated set itself (train-mode BN, running statistics untouched). That is
@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._errors import InvalidArgument, UnknownName
+from .._options import Presets, preset_table, resolve_options
 from .._random import child_seeds, normalize_seed, torch_generator
 from .._runtime import resolve_device
 from .._validate import positive_int
@@ -39,6 +40,7 @@ __all__ = [
     "ExperimentResult",
     "EXPERIMENTS",
     "PRESETS",
+    "EXPERIMENT_PRESETS",
     "run_experiment",
     "preset_options",
     "perturb",
@@ -47,7 +49,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class ExperimentOptions:
+class ExperimentOptions(Presets):
     """Settings shared by the four experiments (each uses the fields it names).
 
     Model and data: ``model`` (a name of :data:`lstheory.models.MODELS`), ``dataset`` (a name
@@ -93,6 +95,14 @@ class ExperimentOptions:
     retrain_epochs: int = 20
     n_alpha: int = 11
     model_options: tuple[tuple[str, Any], ...] = ()
+    #: ``fast`` and ``paper`` (:data:`EXPERIMENT_PRESETS`); ``preset_options`` gives the paper's
+    #: settings per experiment
+    _presets: ClassVar[dict[str, dict]] = {
+        "fast": dict(epochs=6, stages=2, runs=2, branch_epochs=(0, 2), gd_epochs=3, picks=(1,),
+                     n_perturb=2, retrain_epochs=3, n_alpha=5, n_train=300, n_test=200,
+                     model_options=(("widths", (16, 16, 16, 16)),)),
+        "paper": dict(dataset="cifar10", batch_size=100, sgd_lr=0.01, lr=0.1),
+    }
 
     def __post_init__(self):
         ints = (
@@ -133,31 +143,17 @@ class ExperimentOptions:
             )
 
 
-_PAPER = ExperimentOptions(dataset="cifar10", batch_size=100, sgd_lr=0.01, lr=0.1)
+_PAPER = ExperimentOptions.preset("paper")
 
-#: Named option sets. ``fast`` is for tests, ``default`` runs in about a minute on two CPU
-#: cores (digits), ``paper`` follows Liao & Poggio on CIFAR-10 (needs the data locally and a
-#: GPU) and differs per experiment (:func:`preset_options`). Where the paper does not give a
-#: value (the batch-GD learning rate, the length of the Figure 4 run after its last branch, the
-#: noise of the interpolation study) the preset's choice is an assumption, marked below.
-PRESETS: dict[str, ExperimentOptions] = {
-    "fast": ExperimentOptions(
-        epochs=6,
-        stages=2,
-        runs=2,
-        branch_epochs=(0, 2),
-        gd_epochs=3,
-        picks=(1,),
-        n_perturb=2,
-        retrain_epochs=3,
-        n_alpha=5,
-        n_train=300,
-        n_test=200,
-        model_options=(("widths", (16, 16, 16, 16)),),
-    ),
-    "default": ExperimentOptions(),
-    "paper": _PAPER,
-}
+#: The preset names (``ExperimentOptions.preset(name)``, :func:`preset_options`): ``fast`` is for
+#: tests, ``default`` runs in about a minute on two CPU cores (digits), ``paper`` follows Liao &
+#: Poggio on CIFAR-10 (needs the data locally and a GPU) and differs per experiment
+#: (:func:`preset_options`). Where the paper does not give a value (the batch-GD learning rate,
+#: the length of the Figure 4 run after its last branch, the noise of the interpolation study)
+#: the preset's choice is an assumption, marked below.
+PRESETS: tuple[str, ...] = ExperimentOptions.preset_names()
+#: The options of each preset (``paper``: the settings the four experiments share).
+EXPERIMENT_PRESETS: dict[str, ExperimentOptions] = preset_table(ExperimentOptions)
 
 _PAPER_BY_EXPERIMENT = {
     # Fig. 3/8: 12 stages × 8 SGD runs × 10 epochs, lr 0.01, batch 100, perturbation 0.01 S.
@@ -186,14 +182,13 @@ _PAPER_BY_EXPERIMENT = {
 
 
 def preset_options(experiment: str, preset: str = "default") -> ExperimentOptions:
-    """The :class:`ExperimentOptions` of ``preset`` for ``experiment``."""
-    if preset not in PRESETS:
-        raise UnknownName("preset", preset, PRESETS)
+    """The :class:`ExperimentOptions` of ``preset`` for ``experiment`` (``paper`` differs per
+    experiment; the other presets are ``ExperimentOptions.preset(preset)``)."""
     if preset == "paper":
         if experiment not in _PAPER_BY_EXPERIMENT:
             raise UnknownName("experiment", experiment, _PAPER_BY_EXPERIMENT)
         return _PAPER_BY_EXPERIMENT[experiment]
-    return PRESETS[preset]
+    return ExperimentOptions.preset(preset)
 
 
 @dataclass(frozen=True)
@@ -235,7 +230,8 @@ class ExperimentResult:
             f"{finals}{' ...' if len(last) > 6 else ''}; MDS: {self.diagnostics.message}"
         )
 
-    def to_json(self) -> dict:
+    def to_dict(self) -> dict:
+        """The result as a JSON-ready dict (arrays as lists, eigenvalues: the first 20)."""
         d = self.diagnostics
         return {
             "name": self.name,
@@ -256,11 +252,19 @@ class ExperimentResult:
             "tables": {k: np.asarray(v).tolist() for k, v in self.tables.items()},
         }
 
-    def save_json(self, path: str | os.PathLike) -> None:
-        """Write :meth:`to_json` atomically (:func:`lstheory._io.write_atomic`)."""
-        from .._io import write_atomic
+    def to_json(self, path: str | os.PathLike | None = None) -> str:
+        """:meth:`to_dict` as JSON text; given ``path``, also written there atomically
+        (:func:`lstheory._io.write_atomic`)."""
+        text = json.dumps(self.to_dict(), indent=1)
+        if path is not None:
+            from .._io import write_atomic
 
-        write_atomic(path, json.dumps(self.to_json(), indent=1))
+            write_atomic(path, text)
+        return text
+
+    def save_json(self, path: str | os.PathLike) -> None:
+        """Write :meth:`to_json` to ``path`` atomically (same as ``to_json(path)``)."""
+        self.to_json(path)
 
 
 # --------------------------------------------------------------------------- building blocks
@@ -607,10 +611,11 @@ def run_experiment(
     name: str,
     out_dir: str | os.PathLike,
     *,
-    preset: str = "default",
+    options: ExperimentOptions | str | None = None,
     seed: int = 0,
     device: str = "cpu",
     progress: Callable[[str], None] | None = None,
+    preset: str | None = None,
     **overrides: Any,
 ) -> ExperimentResult:
     """Run one of Liao & Poggio's trajectory experiments and embed it.
@@ -619,14 +624,16 @@ def run_experiment(
     ----------
     name : one of :data:`EXPERIMENTS` (``"bgd-branches"`` is the paper's Figure 4).
     out_dir : directory for the trajectory store (``out_dir/trajectory``, replaced if present).
-    preset : ``"fast"``, ``"default"`` or ``"paper"`` (:data:`PRESETS`); ``overrides`` replace
-        single fields of :class:`ExperimentOptions` (``epochs=50``).
+    options : an :class:`ExperimentOptions`, a preset name ``"fast"``, ``"default"`` or
+        ``"paper"`` (:data:`PRESETS`; :func:`preset_options`), or ``None`` (``"default"``);
+        ``overrides`` replace single fields of :class:`ExperimentOptions` (``epochs=50``).
+    preset : deprecated synonym of ``options`` (a preset name).
     seed : initialisation, noise and mini-batch order all derive from it.
     device : ``"cpu"`` or ``"cuda"``.
 
     Examples
     --------
-    >>> r = run_experiment("bgd-branches", "out/exp2", preset="fast")      # doctest: +SKIP
+    >>> r = run_experiment("bgd-branches", "out/exp2", options="fast")     # doctest: +SKIP
     >>> r.embedding.shape, r.diagnostics.n_negative                        # doctest: +SKIP
 
     References
@@ -636,11 +643,8 @@ def run_experiment(
     """
     if name not in EXPERIMENTS:
         raise UnknownName("experiment", name, EXPERIMENTS)
-    base = preset_options(name, preset)
-    unknown = set(overrides) - set(ExperimentOptions.__dataclass_fields__)
-    if unknown:
-        raise UnknownName("option", sorted(unknown)[0], ExperimentOptions.__dataclass_fields__)
-    opts = replace(base, **overrides)
+    opts = resolve_options(ExperimentOptions, options, deprecated={"preset": preset},
+                           preset=lambda p: preset_options(name, p), overrides=overrides)
     seed = normalize_seed(seed)
     t0 = time.perf_counter()
     ctx = _Context(name, opts, seed, out_dir, resolve_device(device, name="device"), progress)
