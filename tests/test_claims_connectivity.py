@@ -234,7 +234,8 @@ def test_nguyen_construction_keeps_the_rank_deficient_end_and_connects(seed):
     phase 1 cannot keep θ_A's outputs at θ_B's hidden layer exactly, but the path returned is
     certified below the level (by the fallback least-squares solves or, where those overshoot,
     by keeping θ_B's outputs and reversing)."""
-    from lstheory.claims.nguyen import LEVEL_RTOL, _one_way, nguyen_path
+    from lstheory.claims.nguyen import LEVEL_RTOL, nguyen_path
+    from lstheory.claims.nguyen.construction import _one_way
 
     fam, (X, Y) = _nguyen_instance(seed)
     a = _with_fitted_outputs(fam, X, Y, fam.sample(1, seed=100 + seed)[0])  # loss 0

@@ -11,13 +11,8 @@ import lstheory.claims.nguyen as nguyen_module
 from lstheory._errors import InvalidArgument, UnknownName
 from lstheory.claims import Outcome, claim_ids, get_claim
 from lstheory.claims._connectivity import WEAKENED
-from lstheory.claims.nguyen import (
-    _family,
-    _instance,
-    _split_points,
-    monotonicity,
-    scalar_split,
-)
+from lstheory.claims.nguyen import monotonicity, scalar_split
+from lstheory.claims.nguyen.instance import _family, _hypotheses, _instance, _split_points
 
 claim_ids()
 
@@ -52,7 +47,7 @@ def test_strict_monotonicity_hypothesis_follows_the_slope(slope, strict):
     measured difference quotients; width 2 < N + 1 = 4 likewise."""
     fam = _family(1, 2, 1, slope)
     X = torch.tensor([[0.0], [1.0], [2.5]], dtype=torch.float64)
-    hyps = nguyen_module._hypotheses(fam, X, 2, 3, 4, False, 1, monotonicity(fam.activation))
+    hyps = _hypotheses(fam, X, 2, 3, 4, False, 1, monotonicity(fam.activation))
     by = {h.name: h for h in hyps}
     assert by["activation"].holds is strict and by["width"].holds is False
     assert by["loss"].holds and by["data"].holds
