@@ -33,7 +33,7 @@ from typing import Any, ClassVar, TypeVar
 from ._errors import InvalidArgument, UnknownName
 from ._vocab import PRESETS
 
-__all__ = ["Presets", "resolve_options", "preset_table"]
+__all__ = ["Presets", "resolve_options", "preset_table", "deprecated_synonym"]
 
 T = TypeVar("T")
 
@@ -73,6 +73,22 @@ def _fields_of(cls, values: Mapping[str, Any], name: str) -> None:
         raise UnknownName(name, bad[0], sorted(known))
 
 
+def deprecated_synonym(options: Any, name: str = "options",
+                       deprecated: Mapping[str, Any] | None = None, *, stacklevel: int = 3) -> Any:
+    """``options``, or the value of the one deprecated synonym in ``deprecated`` that is not
+    ``None`` (``{"preset": ...}``), with a :class:`DeprecationWarning`; both given: an error."""
+    for key, value in (deprecated or {}).items():
+        if value is None:
+            continue
+        if options is not None:
+            raise InvalidArgument(key, value, f"not given together with {name}= (it is a "
+                                  f"deprecated synonym of {name}=)")
+        warnings.warn(f"{key}= is deprecated: pass {name}= instead", DeprecationWarning,
+                      stacklevel=stacklevel)
+        options = value
+    return options
+
+
 def resolve_options(cls: type[T], options: Any = None, *, name: str = "options",
                     deprecated: Mapping[str, Any] | None = None,
                     preset: Callable[[str], T] | None = None,
@@ -99,15 +115,7 @@ def resolve_options(cls: type[T], options: Any = None, *, name: str = "options",
     >>> resolve_options(Opts, "fast"), resolve_options(Opts, None, overrides={"steps": 5})
     (Opts(steps=2), Opts(steps=5))
     """
-    for key, value in (deprecated or {}).items():
-        if value is None:
-            continue
-        if options is not None:
-            raise InvalidArgument(key, value, f"not given together with {name}= (it is a "
-                                  f"deprecated synonym of {name}=)")
-        warnings.warn(f"{key}= is deprecated: pass {name}= instead", DeprecationWarning,
-                      stacklevel=3)
-        options = value
+    options = deprecated_synonym(options, name, deprecated, stacklevel=4)
     if options is None:
         out = cls()
     elif isinstance(options, str):

@@ -13,6 +13,7 @@ import torch
 from sklearn.base import clone
 
 from .._errors import InvalidArgument, ResourceLimit, UnknownName
+from .._options import deprecated_synonym, resolve_options
 from .._random import child_seeds, normalize_seed
 from ..convex._ccnn import CCNN, LayerwiseCCNN
 from ..convex._cnn import ConvNet
@@ -20,7 +21,7 @@ from ..convex._solver import SolverOptions, _threads, fit_nuclear_softmax
 
 __all__ = ["PAPER_TABLE1", "PAPER_TABLE4", "ExperimentConfig", "EXPERIMENT_PRESETS",
            "ComparisonTable", "compare", "convexify_top_layer", "multistart_objectives",
-           "MODELS"]
+           "ARCHITECTURES", "MODELS"]
 
 #: Table 1 of Zhang, Liang & Wainwright (2017): test error (%) on MNIST and its variations.
 PAPER_TABLE1 = {
@@ -37,7 +38,11 @@ PAPER_TABLE1 = {
 #: convexified.
 PAPER_TABLE4 = {"CNN-1": (34.14, 23.62), "CNN-2": (24.98, 21.88), "CNN-3": (21.48, 18.18)}
 
-MODELS = ("CNN-1", "CCNN-1", "CNN-2", "CCNN-2")
+#: The architectures a Table-1 comparison trains (not :data:`lstheory.models.MODELS`, the
+#: model zoo's registry).
+ARCHITECTURES = ("CNN-1", "CCNN-1", "CNN-2", "CCNN-2")
+#: Deprecated name of :data:`ARCHITECTURES`.
+MODELS = ARCHITECTURES
 
 
 @dataclass(frozen=True)
@@ -278,9 +283,9 @@ def _check_work(cfgs, seeds, models):
     if not hasattr(seeds, "__len__"):
         seeds = list(seeds)
     if not cfgs:
-        raise InvalidArgument("configs", [], "at least one data set")
+        raise InvalidArgument("options", [], "at least one data set")
     if not list(models):
-        raise InvalidArgument("models", [], f"at least one of {', '.join(MODELS)}")
+        raise InvalidArgument("models", [], f"at least one of {', '.join(ARCHITECTURES)}")
     n = len(seeds)
     if n < 1:
         raise InvalidArgument("seeds", seeds, "at least one seed")
@@ -290,14 +295,14 @@ def _check_work(cfgs, seeds, models):
     return seeds
 
 
-def compare(configs, *, seeds=(0, 1, 2), models=MODELS, convexify: bool = False,
-            threads: int | None = 1, progress=None) -> ComparisonTable:
+def compare(options=None, *, seeds=(0, 1, 2), models=ARCHITECTURES, convexify: bool = False,
+            threads: int | None = 1, progress=None, configs=None) -> ComparisonTable:
     """Train each of ``models`` (CNN-1, CCNN-1, CNN-2, CCNN-2) once per seed; test errors in %.
 
     Parameters
     ----------
-    configs : an :class:`ExperimentConfig`, a name in :data:`EXPERIMENT_PRESETS`, or a sequence
-        of them (one column per data set).
+    options : an :class:`ExperimentConfig`, a name in :data:`EXPERIMENT_PRESETS`, or a sequence
+        of them (one column per data set); ``configs=`` is a deprecated synonym.
     seeds : the seed chooses the data split (when the data set has seeded splits), the CNN
         initialisation and mini-batch order, and the CCNN's random features.
     convexify : also run the Table 4 protocol on every trained CNN-k: its top convolution layer
@@ -306,12 +311,16 @@ def compare(configs, *, seeds=(0, 1, 2), models=MODELS, convexify: bool = False,
     threads : torch/BLAS threads while fitting (restored after); 1 avoids the oversubscription
         slowdowns of small products on a busy machine, ``None`` leaves the setting alone.
     """
-    if isinstance(configs, (str, ExperimentConfig)):
-        configs = [configs]
-    cfgs = [_config(c) for c in configs]
-    bad = [m for m in models if m not in MODELS]
+    options = deprecated_synonym(options, "options", {"configs": configs})
+    if options is None:
+        raise InvalidArgument("options", None, "an ExperimentConfig, a name in "
+                              f"{', '.join(EXPERIMENT_PRESETS)}, or a sequence of them")
+    if isinstance(options, (str, ExperimentConfig)):
+        options = [options]
+    cfgs = [_config(c) for c in options]
+    bad = [m for m in models if m not in ARCHITECTURES]
     if bad:
-        raise UnknownName("model", bad[0], MODELS)
+        raise UnknownName("model", bad[0], ARCHITECTURES)
     seeds = _check_work(cfgs, seeds, models)
     records = []
     with _threads(threads):
@@ -334,11 +343,13 @@ def compare(configs, *, seeds=(0, 1, 2), models=MODELS, convexify: bool = False,
 
 
 def _config(config) -> ExperimentConfig:
-    if isinstance(config, ExperimentConfig):
-        return config
-    if config not in EXPERIMENT_PRESETS:
-        raise UnknownName("config", config, EXPERIMENT_PRESETS)
-    return EXPERIMENT_PRESETS[config]
+    return resolve_options(ExperimentConfig, config, name="config", preset=_named_config)
+
+
+def _named_config(name: str) -> ExperimentConfig:
+    if name not in EXPERIMENT_PRESETS:
+        raise UnknownName("config", name, EXPERIMENT_PRESETS)
+    return EXPERIMENT_PRESETS[name]
 
 
 def _config_dict(cfg: ExperimentConfig) -> dict:
