@@ -97,10 +97,9 @@ def _valid_device(device: str) -> str:
 
 
 def _parse_seed(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise InvalidArgument("seed", text, "a non-negative integer", flag="--seed") from None
+    from ._validate import nonnegative_int
+
+    return nonnegative_int(text, "--seed")
 
 
 def _cmd_verify(args, rest: Sequence[str]) -> int:
@@ -174,12 +173,10 @@ def _cmd_selftest(args) -> int:
 
 
 def _cmd_replay(args) -> int:
-    import math
-
+    from ._validate import finite_float
     from .claims import replay
 
-    if not (math.isfinite(args.rtol) and args.rtol >= 0):
-        raise InvalidArgument("rtol", args.rtol, "a finite number ≥ 0", flag="--rtol")
+    finite_float(args.rtol, "--rtol", low=0)
     progress = Progress(enabled=not args.quiet)
     try:
         report = replay(args.result, rtol=args.rtol, progress=progress)
