@@ -104,6 +104,8 @@ class SurfaceJob:
             positive_int(self.threads, "threads", maximum=MAX_THREADS)
         finite_float(self.lr, "lr", low=0, high=MAX_RATE, open=(True, False))
         finite_float(self.weight_decay, "weight_decay", low=0, high=MAX_RATE)
+        if not isinstance(self.model_arg, Mapping):
+            object.__setattr__(self, "model_arg", tuple(self.model_arg))
         object.__setattr__(self, "bn", bn_policy(self.bn))
         object.__setattr__(self, "loss", _loss_spec(self.loss))
         object.__setattr__(self, "points_per_pass", _points_per_pass(self.points_per_pass))
@@ -137,8 +139,8 @@ class SurfaceJob:
 def _axis(spec, name: str) -> tuple[float, float, int]:
     from ._grid import parse_axis
 
-    lo, hi, num = parse_axis(":".join(map(str, spec)) if isinstance(spec, tuple) else spec,
-                             name=name)
+    text = ":".join(map(str, spec)) if isinstance(spec, (tuple, list)) else spec
+    lo, hi, num = parse_axis(text, name=name)
     if not (math.isfinite(lo) and math.isfinite(hi)):
         raise InvalidArgument(name, f"{lo}:{hi}:{num}", "finite MIN and MAX")
     if num > MAX_GRID_POINTS:
