@@ -17,8 +17,6 @@ stopped; a finished file is returned unchanged.
 
 from __future__ import annotations
 
-import textwrap
-
 from ._common import (
     NEGATIVE_AXES,
     Formatter,
@@ -44,17 +42,15 @@ def add_parser(sub) -> None:
     from ..surface._job import AXIS_POINTS, JSON_KEYS, SURFACE_LOSSES
     from ._surface_merge import add_flags
 
-    layouts = "data files (--data FILE.pt):\n" + textwrap.indent(textwrap.fill(LAYOUTS, 94), "  ")
     p = sub.add_parser("surface", help="loss surface of a model along 1 or 2 directions (Li et "
-                       "al.)", description=__doc__, formatter_class=Formatter,
-                       epilog=layouts + "\n\n" + json_epilog(JSON_KEYS, _EXITS))
+                       "al.)", description=__doc__, formatter_class=Formatter, epilog=json_epilog(
+                           JSON_KEYS, f"data files (--data FILE.pt): {LAYOUTS}", _EXITS))
     p._negative_number_matcher = NEGATIVE_AXES  # "--x -1:1:51" is a value
     g = p.add_argument_group("model and data")
     g.add_argument("--model", metavar="NAME|MODULE:FACTORY",
                    help="a zoo model (lstheory.models.MODELS) or your factory of an nn.Module")
     g.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
-                   help="keyword argument of the factory or zoo model, a Python literal "
-                   "(repeatable)")
+                   help="keyword argument of the factory or zoo model, a literal (repeatable)")
     g.add_argument("--checkpoint", metavar="PATH",
                    help="the centre θ₀: an lstheory checkpoint, or a state_dict for --model")
     g.add_argument("--save-model", metavar="PATH",
