@@ -116,8 +116,10 @@ def test_synonyms_are_the_same_computation(cli, centre, tmp_path, first, again):
             "--n-train", "16", "--n-test", "8", "--quiet", "--out", tmp_path / "s.h5"]
     code, out, err = cli(*args, *first)
     assert code == 0 and "computed 3 points" in out, err
-    code, out, err = cli(*args, *again)
+    code, out, err = cli(*args, *again, "--json", tmp_path / "s.json")
     assert code == 0 and "computed 0 points" in out, err
+    options = json.loads((tmp_path / "s.json").read_text())["run"]["options"]
+    assert (options["loss"], options["bn"]) == ("cross-entropy", "keep")  # canonical names
 
 
 def test_a_job_limits_threads_while_it_runs_and_restores_them(centre, tmp_path):

@@ -107,6 +107,7 @@ def run(args) -> int:
         return run_merge(args)
     with as_flags(vars(args)):  # a job's field is its flag: train_epochs → --train-epochs
         job = SurfaceJob.from_options(vars(args))
+        args.loss, args.bn = job.loss, job.bn  # recorded in the JSON by their canonical names
         check_common(args, outputs={"--out": args.out, "--vtp": args.vtp,
                                     "--save-model": args.save_model})
         with surface_executor(args) as (executor, shard, out), progress_for(args) as progress:
