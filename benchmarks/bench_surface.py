@@ -10,11 +10,15 @@ matmul throughput (FLOPs of one forward pass × points / time, over a 2048² flo
     OMP_NUM_THREADS=1 python benchmarks/bench_surface.py --threads 1 --case small-mlp-digits
     python benchmarks/bench_surface.py --threads 1 --case dcnn-digits --steps 8
 
-Each repeat runs loss-landscapes, lstheory, and lstheory forced onto its general route
-(``fast_path=False``) back to back, so load from other jobs hits all three alike; medians over
-``--repeats`` are printed with the per-repeat ratios. lstheory's time includes building its
-evaluator (chain detection, cached first-layer products) in every repeat. On a shared machine,
-more threads than free cores make every number meaningless (see the spread of the ratios).
+Each repeat runs loss-landscapes, lstheory, lstheory with ``precision="bfloat16"`` (off by
+default in the library; its stated error bound is checked in the tests and its measured error
+printed here), and, with ``--general``, lstheory forced onto its general route
+(``fast_path=False``) back to back, so load from other jobs hits all alike; medians over
+``--repeats`` are printed with the per-repeat ratios, in wall time and in CPU seconds (process
+time: on one thread the figure that load from other jobs does not distort). lstheory's time
+includes building its evaluator (chain detection, cached first-layer products) in every repeat.
+On a shared machine, more threads than free cores make every number meaningless (see the spread
+of the ratios).
 
 Allocator: PyTorch's eval-mode batch norm writes a fresh output per layer and point; for outputs of
 tens of MB glibc's malloc serves them by ``mmap`` and the page faults cost as much as the layer.
@@ -40,6 +44,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from lstheory.data import load_digits, load_mnist1d
 from lstheory.models import build_model
 from lstheory.surface import PointEvaluator, random_direction
+from lstheory.surface._evaluate import BFLOAT16_LOSS_TOL
 from lstheory.surface._fastpath import LinearChain
 
 CASES = {
@@ -89,11 +94,13 @@ def _matmul_rate():
     return 2 * 2048**3 / (time.perf_counter() - t0)
 
 
-def _ours(model, data, dirs, coords, fast_path):
+def _ours(model, data, dirs, coords, fast_path, precision="full"):
     """Seconds and values of lstheory on ``coords``; a fresh evaluator each time, so the
     one-off work (chain detection, first-layer products) is inside the timing."""
     t0, c0 = time.perf_counter(), time.process_time()
-    ev = PointEvaluator(model, dirs, batch_size=data.n_train, fast_path=fast_path)
+    ev = PointEvaluator(
+        model, dirs, batch_size=data.n_train, fast_path=fast_path, precision=precision
+    )
     vals = [train.mean_loss() for _, (train,) in ev.iter_chunks(coords, [data.train])]
     return np.concatenate(vals), time.perf_counter() - t0, time.process_time() - c0
 
@@ -106,6 +113,9 @@ def main():
     )
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     ap.add_argument("--repeats", type=int, default=5, help="interleaved repeats (median shown)")
+    ap.add_argument(
+        "--general", action="store_true", help="also time the general route (fast_path=False)"
+    )
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -116,20 +126,25 @@ def main():
     span = 1.0
     coords = _their_coords(args.steps, span)
     _ours(model, data, dirs, coords[:4], True)  # warm-up (allocator, kernels)
-    times = {"loss-landscapes": [], "lstheory": [], "lstheory, general route": []}
+    runs = {
+        "lstheory": (True, "full"),
+        "lstheory, bfloat16": (True, "bfloat16"),
+        **({"lstheory, general route": (False, "full")} if args.general else {}),
+    }
+    times = {"loss-landscapes": [], **{k: [] for k in runs}}
     cpu = {k: [] for k in times}
+    vals = {}
     peaks = []
     for _ in range(args.repeats):  # interleaved, so that load from other jobs hits all alike
         theirs, t, c = _loss_landscapes(model, dirs[0], dirs[1], x, y, args.steps, span)
         times["loss-landscapes"].append(t)
         cpu["loss-landscapes"].append(c)
-        ours, t, c = _ours(model, data, dirs, coords, True)
-        times["lstheory"].append(t)
-        cpu["lstheory"].append(c)
-        general, t, c = _ours(model, data, dirs, coords, False)
-        times["lstheory, general route"].append(t)
-        cpu["lstheory, general route"].append(c)
+        for key, (fast, precision) in runs.items():
+            vals[key], t, c = _ours(model, data, dirs, coords, fast, precision)
+            times[key].append(t)
+            cpu[key].append(c)
         peaks.append(_matmul_rate())
+    ours = vals["lstheory"]
     n = len(coords)
     with FlopCounterMode(display=False) as fc, torch.no_grad():
         model(x)
@@ -142,29 +157,33 @@ def main():
     )
     for k, t in med.items():
         print(
-            f"  {k:<24} {n / t:9.1f} points/s  ({t:.3f}s)  "
-            f"{flops * n / t / peak:6.1%} of matmul throughput"
+            f"  {k:<24} {n / t:9.1f} points/s  ({t:.3f}s wall, "
+            f"{np.median(cpu[k]):.3f}s CPU)  {flops * n / t / peak:6.1%} of matmul throughput"
         )
-    ratios = np.array(times["loss-landscapes"]) / np.array(times["lstheory"])
+    for key in runs:
+        ratios = np.array(times["loss-landscapes"]) / np.array(times[key])
+        cratios = np.array(cpu["loss-landscapes"]) / np.array(cpu[key])
+        print(
+            f"  ratio, {key[10:] or 'float32':<17} {np.median(ratios):6.2f}x wall "
+            f"[{ratios.min():.2f}-{ratios.max():.2f}], {np.median(cratios):.2f}x CPU seconds "
+            f"[{cratios.min():.2f}-{cratios.max():.2f}]   (per repeat; target >= 3x MLP, 2x CNNs)"
+        )
     print(
-        f"  ratio                    {med['loss-landscapes'] / med['lstheory']:9.2f}x   "
-        f"(target >= 3x; per repeat {', '.join(f'{r:.2f}' for r in ratios)})"
-    )
-    cratios = np.array(cpu["loss-landscapes"]) / np.array(cpu["lstheory"])
-    print(
-        f"  ratio of CPU seconds     {np.median(cratios):9.2f}x   (process time, all threads; "
-        f"per repeat {', '.join(f'{r:.2f}' for r in cratios)}; on one thread the load-proof "
-        "figure, as other jobs' time is not counted)"
-    )
-    print(
-        f"  ratio, general route     "
-        f"{med['loss-landscapes'] / med['lstheory, general route']:9.2f}x"
+        "  (CPU seconds: process time, all threads; on one thread the load-proof figure, as "
+        "other jobs' time is not counted)"
     )
     diff = np.abs(ours - theirs.reshape(-1))
     rel = np.max(diff / np.abs(theirs).reshape(-1))
     print(f"  values                   max |diff| {diff.max():.2e}, max rel {rel:.2e}")
-    gdiff = np.abs(general - ours).max()
-    print(f"  fast vs general route    max |diff| {gdiff:.2e}")
+    bf = vals["lstheory, bfloat16"]
+    brel = np.abs(bf - ours) / (1 + np.abs(ours))
+    print(
+        f"  bfloat16 vs float32      max |diff|/(1+L) {brel.max():.2e} "
+        f"(median {np.median(brel):.2e}; stated bound {BFLOAT16_LOSS_TOL:.1e})"
+    )
+    if args.general:
+        gdiff = np.abs(vals["lstheory, general route"] - ours).max()
+        print(f"  fast vs general route    max |diff| {gdiff:.2e}")
     print(f"  matmul throughput        {peak / 1e9:.1f} GFLOP/s (2048^2 float32, median)")
     ev = PointEvaluator(model, dirs, batch_size=len(y))
     ev.evaluate(coords[:1], [data.train])

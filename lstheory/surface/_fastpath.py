@@ -138,18 +138,26 @@ class LinearChain(ChainBase):
         return chain if chain._agrees(model, x) else None
 
     # ---- evaluation ----------------------------------------------------------------------
+    #: Precision of the hidden layers' matmuls: ``None`` (the data's, float32), or
+    #: ``torch.bfloat16`` (see :data:`lstheory.surface._evaluate.PRECISIONS`).
+    hidden_dtype: torch.dtype | None = None
+
     def points(self, c: torch.Tensor) -> list:
         """Everything that depends on the point for ``c[K, n_directions]`` at once: the
         coefficients ``[1, c]`` and every later layer's weights and biases, stacked ``[K, ...]``
-        (one small matmul per tensor instead of a few operations per point and tensor)."""
+        (one small matmul per tensor instead of a few operations per point and tensor). With
+        :attr:`hidden_dtype` set, every later layer but the output layer is rounded to it."""
         coef = torch.cat([c.new_ones(len(c), 1), c], 1)
         out: list = [coef]
-        for step in self.steps[1:]:
-            if isinstance(step, _Linear):
-                w = self.params[step.weight]
-                ws = (coef @ self._basis(step.weight)).view(len(c), *w.shape)
-                bs = None if step.bias is None else (coef @ self._basis(step.bias))[..., None]
-                out.append((ws, bs))
+        linears = [s for s in self.steps[1:] if isinstance(s, _Linear)]
+        for i, step in enumerate(linears):
+            w = self.params[step.weight]
+            ws = (coef @ self._basis(step.weight)).view(len(c), *w.shape)
+            bs = None if step.bias is None else (coef @ self._basis(step.bias))[..., None]
+            if self.hidden_dtype is not None and i < len(linears) - 1:
+                ws = ws.to(self.hidden_dtype)
+                bs = None if bs is None else bs.to(self.hidden_dtype)
+            out.append((ws, bs))
         return out
 
     def point_bytes(self) -> int:
@@ -209,7 +217,9 @@ class LinearChain(ChainBase):
             if isinstance(step, _Linear):
                 ws, bs = points[layer]
                 layer += 1
-                out = self._buffer(j, (k, ws.shape[1], n), coef)
+                if z.dtype != ws.dtype:  # into, or back out of, the hidden layers' precision
+                    z = self._buffer(-j, z.shape, ws).copy_(z)
+                out = self._buffer(j, (k, ws.shape[1], n), ws)
                 if bs is None:
                     z = torch.bmm(ws[lo:hi], z, out=out)
                 else:
