@@ -114,7 +114,7 @@ def test_sgd_reaches_the_pgd_optimum(small_problem):
     pgd = fit_nuclear_softmax(Z, y, 5.0, options=SolverOptions("pgd", max_iter=2000, tol=1e-6))
     sgd = fit_nuclear_softmax(Z, y, 5.0, options=SolverOptions("sgd", max_iter=60, lr=2.0,
                                                                batch_size=64))
-    assert pgd.converged, pgd.status
+    assert pgd.converged, pgd.message
     assert pgd.objective <= sgd.objective + 1e-8  # pgd is the (near) optimum
     assert sgd.objective - pgd.objective <= 0.02 * pgd.objective
     for fit in (pgd, sgd):

@@ -50,7 +50,7 @@ from ._projection import (
     project_nuclear_ball,
     projection_optimality_gap,
 )
-from ._solver import ConvexFit, SolverOptions, as_nuclear_matrix, fit_nuclear_softmax
+from ._solver import ConvexFit, FitStatus, SolverOptions, as_nuclear_matrix, fit_nuclear_softmax
 
 __all__ = [
     "CCNN",
@@ -61,6 +61,7 @@ __all__ = [
     "ComparisonTable",
     "ConvNet",
     "ConvexFit",
+    "FitStatus",
     "ExperimentConfig",
     "InversePolynomialNystroem",
     "LayerwiseCCNN",

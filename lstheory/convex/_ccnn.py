@@ -63,7 +63,7 @@ class CCNN(ClassifierMixin, BaseEstimator):
     ----------
     classes_, features_ (the fitted :class:`PatchFeatureMap`), coef_ (A as ``[m, P₁, K]``),
     intercept_, filters_ (``[m, r]``), singular_values_ (of A), objective_, loss_curve_,
-    n_iter_, converged_, status_.
+    n_iter_, converged_, status_ (a :class:`~lstheory.convex.FitStatus`), message_.
 
     Examples
     --------
@@ -146,6 +146,7 @@ class CCNN(ClassifierMixin, BaseEstimator):
         self.coef_, self.intercept_ = fit.A, fit.intercept
         self.objective_, self.loss_curve_ = fit.objective, list(fit.history)
         self.n_iter_, self.converged_, self.status_ = fit.n_iter, fit.converged, fit.status
+        self.message_ = fit.message
         U, s, _ = thin_svd(as_nuclear_matrix(fit.A).double())
         r = min(int(self.n_filters), len(s))
         self.singular_values_ = s.cpu().numpy()

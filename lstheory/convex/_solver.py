@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from enum import Enum
 from typing import ClassVar
 
 import torch
@@ -26,7 +27,7 @@ from .._runtime import limit_threads
 from .._validate import positive_int
 from ._projection import nuclear_norm, project_nuclear_ball
 
-__all__ = ["SolverOptions", "ConvexFit", "fit_nuclear_softmax", "softmax_objective",
+__all__ = ["SolverOptions", "ConvexFit", "FitStatus", "fit_nuclear_softmax", "softmax_objective",
            "as_nuclear_matrix", "from_nuclear_matrix"]
 
 METHODS = ("sgd", "pgd")
@@ -80,13 +81,30 @@ class SolverOptions(Presets):
         return super().preset(name, method=method, **overrides)
 
 
+class FitStatus(str, Enum):
+    """How a solve ended (a ``str``: ``FitStatus.CONVERGED == "converged"``).
+
+    ``converged``: ``pgd``'s gradient mapping reached ``tol``. ``max-iter``: ``pgd`` stopped at
+    ``max_iter`` above ``tol`` (raise ``max_iter``). ``epochs-done``: ``sgd`` ran its fixed
+    number of epochs (it has no stopping test).
+    """
+
+    CONVERGED = "converged"
+    MAX_ITER = "max-iter"
+    EPOCHS_DONE = "epochs-done"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class ConvexFit:
     """A solution of the convex program and how it was reached.
 
     ``A[m, P, K]`` (the nuclear-norm matrix is :func:`as_nuclear_matrix` of it), ``intercept[K]``,
     ``objective`` (the full training objective at the returned point), ``history`` (the objective
-    after each epoch / iteration), ``converged`` and ``status`` (a message a user can act on).
+    after each epoch / iteration), ``converged``, ``status`` (a :class:`FitStatus`) and
+    ``message`` (what happened, with the numbers, as a user can act on it).
     """
 
     A: torch.Tensor
@@ -95,13 +113,14 @@ class ConvexFit:
     history: tuple[float, ...]
     n_iter: int
     converged: bool
-    status: str
+    status: FitStatus
     radius: float
+    message: str = ""
 
     def __repr__(self) -> str:  # a summary, not the tensors
         return (f"ConvexFit(A {list(self.A.shape)}, objective {self.objective:.6g}, radius "
                 f"{self.radius:.4g}, {self.n_iter} iterations, "
-                f"{'converged' if self.converged else 'not converged'}: {self.status})")
+                f"{'converged' if self.converged else 'not converged'}: {self.message})")
 
     @property
     def nuclear_norm(self) -> float:
@@ -209,7 +228,8 @@ def _sgd(Z, y, A, b, radius, opts, seed, progress) -> ConvexFit:
         if progress is not None:
             progress(f"ccnn sgd: epoch {epoch + 1}/{opts.max_iter} objective {history[-1]:.4f}")
     return ConvexFit(A, b, history[-1], tuple(history), opts.max_iter, True,
-                     f"ran {opts.max_iter} epochs of projected SGD", radius)
+                     FitStatus.EPOCHS_DONE, radius,
+                     f"ran {opts.max_iter} epochs of projected SGD")
 
 
 def _pgd(Z, y, A, b, radius, opts, seed, progress) -> ConvexFit:
@@ -246,10 +266,11 @@ def _pgd(Z, y, A, b, radius, opts, seed, progress) -> ConvexFit:
         if gmap <= opts.tol:
             break
     ok = gmap <= opts.tol
-    status = (f"converged: gradient mapping {gmap:.2e} ≤ tol {opts.tol:.0e} after {it} iterations"
-              if ok else f"stopped at max_iter={opts.max_iter} with gradient mapping {gmap:.2e} "
-              f"> tol {opts.tol:.0e}; raise max_iter")
-    return ConvexFit(xA, xb, f_x, tuple(history), it, ok, status, radius)
+    message = (f"converged: gradient mapping {gmap:.2e} ≤ tol {opts.tol:.0e} after {it} "
+               "iterations" if ok else f"stopped at max_iter={opts.max_iter} with gradient "
+               f"mapping {gmap:.2e} > tol {opts.tol:.0e}; raise max_iter")
+    status = FitStatus.CONVERGED if ok else FitStatus.MAX_ITER
+    return ConvexFit(xA, xb, f_x, tuple(history), it, ok, status, radius, message)
 
 
 def with_method(options: SolverOptions, method: str) -> SolverOptions:

@@ -28,6 +28,10 @@ class Dataset:
         Dataset("mine", x_train, y_train, x_test, y_test, n_classes=10)
 
     Inputs are float tensors, labels ``int64`` in ``[0, n_classes)``.
+
+    A ``Dataset`` holds splits and provenance; a parametric family (:mod:`lstheory.nets`)
+    consumes one tensor pair, :class:`lstheory.nets.Data`: :meth:`as_data` gives it (one split,
+    inputs flattened), and every family's ``data`` argument accepts a ``Dataset`` directly.
     """
 
     name: str
@@ -111,8 +115,7 @@ class Dataset:
         x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
         if n is None:
             return x, y
-        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= len(y):
-            raise InvalidArgument(f"n_{split}", n, f"an integer in [1, {len(y)}] (or None for all)")
+        positive_int(n, f"n_{split}", maximum=len(y))
         idx = torch.randperm(len(y), generator=torch_generator(seed, stream=f"subset-{split}"))[:n]
         idx = idx.sort().values
         return x[idx], y[idx]
@@ -124,6 +127,16 @@ class Dataset:
             x_train=self.x_train.reshape(self.n_train, -1),
             x_test=self.x_test.reshape(self.n_test, -1),
         )
+
+    def as_data(self, split: str = "train"):
+        """The :class:`lstheory.nets.Data` a family consumes: ``split`` ("train" or "test"),
+        inputs flattened to ``[N, n]``, labels ``[N]`` (cross-entropy targets)."""
+        from ..nets import Data
+
+        if split not in ("train", "test"):
+            raise InvalidArgument("split", split, "'train' or 'test'")
+        x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
+        return Data(x.reshape(len(x), -1), y)
 
     def to(self, device: str | torch.device = "cpu", dtype: torch.dtype | None = None) -> Dataset:
         """The data on ``device``, inputs in ``dtype`` (labels stay int64)."""

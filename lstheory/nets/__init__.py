@@ -11,10 +11,11 @@ torch.Size([8])
 """
 
 from ._activations import ACTIVATIONS, Activation, activation
-from ._family import LOSSES, MLP, Data, deep_linear, two_layer
+from ._family import LOSSES, MLP, Data, as_data, deep_linear, two_layer
 from ._layout import ParamLayout, ParamSpec
 from ._module import (
     BN_MODES,
+    BN_POLICIES,
     MODULE_LOSSES,
     ModuleFamily,
     ModuleRoute,
@@ -35,6 +36,7 @@ from ._quadratic import (
 __all__ = [
     "ACTIVATIONS",
     "BN_MODES",
+    "BN_POLICIES",
     "CAPABILITIES",
     "LOSSES",
     "MODULE_LOSSES",
@@ -52,6 +54,7 @@ __all__ = [
     "QuadraticGlobalMin",
     "Ridge",
     "activation",
+    "as_data",
     "capabilities",
     "deep_linear",
     "hessian",

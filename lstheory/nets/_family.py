@@ -8,14 +8,17 @@ from dataclasses import dataclass
 import sympy
 import torch
 
-from .._errors import InvalidArgument, ResourceLimit, UnknownName
+from .._errors import InvalidArgument, ResourceLimit
 from .._random import normalize_seed, torch_generator
 from .._validate import positive_int
+from .._vocab import loss_name
 from ._activations import Activation, activation
 from ._layout import ParamLayout
 
-__all__ = ["Data", "MLP", "two_layer", "deep_linear", "LOSSES"]
+__all__ = ["Data", "MLP", "two_layer", "deep_linear", "LOSSES", "as_data"]
 
+#: The losses an :class:`MLP` has (their meaning, one for the package: :mod:`lstheory._vocab`;
+#: ``square`` sums over outputs and averages over samples).
 LOSSES = ("square", "cross-entropy")
 CHUNK_BYTES = 2**23
 #: the most parameters of one net (800 MB a vector in float64; batches hold K of them): a
@@ -26,7 +29,12 @@ MAX_PARAMS = 10**8
 @dataclass(frozen=True)
 class Data:
     """Inputs ``X[N, n]`` and targets ``Y`` (``[N, out]`` for square loss, labels ``[N]`` for
-    cross-entropy)."""
+    cross-entropy): the tensor pair a family's ``loss(theta, data)`` consumes.
+
+    Every ``data`` argument of a family takes a ``Data``, a pair ``(X, Y)`` (a ``Data`` unpacks
+    as one: ``X, Y = data``) or a :class:`lstheory.data.Dataset` (its training split, inputs
+    flattened: ``Dataset.as_data()``); :func:`as_data` is the one conversion.
+    """
 
     X: torch.Tensor
     Y: torch.Tensor
@@ -41,17 +49,29 @@ class Data:
     def n(self) -> int:
         return self.X.shape[0]
 
+    def __iter__(self):
+        """``X, Y = data``: a ``Data`` is the pair ``(X, Y)``."""
+        return iter((self.X, self.Y))
+
     def to(self, like: torch.Tensor) -> Data:
         """The data on ``like``'s device, floats in ``like``'s dtype."""
         y_dtype = self.Y.dtype if not self.Y.is_floating_point() else like.dtype
         return Data(self.X.to(like.device, like.dtype), self.Y.to(like.device, y_dtype))
 
 
-def _as_data(data) -> Data:
+def as_data(data, split: str = "train") -> Data:
+    """``data`` as a :class:`Data`: a ``Data`` itself, a pair ``(X, Y)`` of tensors or arrays,
+    or a :class:`lstheory.data.Dataset` (anything with ``as_data(split)``: the ``split``
+    ("train" or "test") with its inputs flattened to ``[N, n]``)."""
     if isinstance(data, Data):
         return data
+    if hasattr(data, "as_data"):
+        return data.as_data(split)
     X, Y = data
     return Data(torch.as_tensor(X), torch.as_tensor(Y))
+
+
+_as_data = as_data
 
 
 class MLP:
@@ -91,8 +111,7 @@ class MLP:
             raise InvalidArgument(
                 "widths", widths, "at least two positive integers [n_0, ..., n_L]"
             )
-        if loss not in LOSSES:
-            raise UnknownName("loss", loss, LOSSES)
+        loss = loss_name(loss, allowed=LOSSES)
         self.widths = tuple(widths)
         self.activation = activation(activation_name, coeffs=coeffs, negative_slope=negative_slope)
         self.bias = bool(bias)

@@ -1,8 +1,12 @@
 """Any ``torch.nn.Module`` as a family on flat parameter vectors (``torch.func.functional_call``).
 
-Batch norm: ``bn="eval"`` (default) uses the running statistics stored in the model;
-``bn="recompute"`` uses the statistics of the data batch at every point of the path (the model's
-batch-norm layers stop tracking running statistics, so each evaluation recomputes them).
+Batch norm (the policies of :data:`lstheory._vocab.BN_POLICIES`): ``bn="keep"`` (default; ``"eval"``
+is accepted as its synonym) uses the running statistics stored in the model; ``bn="recompute"``
+uses the statistics of the data batch at every point of the path (the model's batch-norm layers
+stop tracking running statistics, so each evaluation recomputes them).
+
+Losses (:mod:`lstheory._vocab`): ``square`` is ``(1/N) Σ_i ‖f(x_i) − y_i‖²`` (summed over
+outputs), ``cross-entropy`` the mean over samples (``cross_entropy`` and ``ce`` accepted).
 """
 
 from __future__ import annotations
@@ -14,13 +18,18 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .._errors import InvalidArgument, UnknownName
+from .._errors import InvalidArgument
+from .._validate import positive_int
+from .._vocab import BN_POLICIES, LOSSES, bn_policy, loss_name
 from ._family import MLP
 
-__all__ = ["ModuleFamily", "ModuleRoute", "BN_MODES", "MODULE_LOSSES", "module_route",
-           "sequential_mlp", "module_outputs"]
+__all__ = ["ModuleFamily", "ModuleRoute", "BN_POLICIES", "BN_MODES", "MODULE_LOSSES",
+           "module_route", "sequential_mlp", "module_outputs"]
 
-BN_MODES = ("eval", "recompute")
+#: Deprecated name of :data:`lstheory._vocab.BN_POLICIES` (``keep``, ``recompute``); the old
+#: spelling ``eval`` is still accepted by every ``bn=`` argument.
+BN_MODES = BN_POLICIES
+#: The named losses of a :class:`ModuleFamily` (their meaning: :mod:`lstheory._vocab`).
 MODULE_LOSSES = ("cross-entropy", "square")
 
 
@@ -39,7 +48,7 @@ class ModuleFamily:
     ----------
     module : any ``nn.Module`` (copied; the original is left alone).
     loss : ``cross-entropy`` (integer labels), ``square``, or a callable ``(outputs, Y) → scalar``.
-    bn : ``eval`` or ``recompute`` (module notes).
+    bn : ``keep`` (``eval``) or ``recompute`` (module notes).
     batch_size : evaluate the data in mini-batches of this size (the loss is the exact average
         over all of them; with ``bn="recompute"`` the statistics are per mini-batch).
 
@@ -55,15 +64,14 @@ class ModuleFamily:
     loss_degree = None
 
     def __init__(self, module: nn.Module, loss: str | Callable = "cross-entropy", *,
-                 bn: str = "eval", batch_size: int | None = None):
+                 bn: str = "keep", batch_size: int | None = None):
         if not isinstance(module, nn.Module):
             raise InvalidArgument("module", type(module).__name__, "a torch.nn.Module")
-        if bn not in BN_MODES:
-            raise UnknownName("bn", bn, BN_MODES)
-        if not callable(loss) and loss not in MODULE_LOSSES:
-            raise UnknownName("loss", loss, MODULE_LOSSES)
-        if batch_size is not None and (isinstance(batch_size, bool) or batch_size < 1):
-            raise InvalidArgument("batch_size", batch_size, "a positive integer or None")
+        bn = bn_policy(bn)
+        if not callable(loss):
+            loss = loss_name(loss, allowed=MODULE_LOSSES)
+        if batch_size is not None:
+            batch_size = positive_int(batch_size, "batch_size")
         self.module = copy.deepcopy(module)
         self.bn = bn
         self.loss_kind = loss if isinstance(loss, str) else getattr(loss, "__name__", "custom")
@@ -185,6 +193,14 @@ class ModuleRoute:
     max_output_diff: float | None = None
 
 
+def _vocab_loss(loss) -> str | None:
+    """The canonical name of a loss name, or ``None`` when it names no loss."""
+    try:
+        return loss_name(loss, allowed=tuple(LOSSES))
+    except InvalidArgument:
+        return None
+
+
 def sequential_mlp(module: nn.Module, loss: str):
     """``(MLP, theta_of, reason)`` when ``module`` is exactly ``[Flatten,] Linear, σ, Linear, σ,
     …, Linear`` (one activation type and one slope between every two Linear layers, nothing
@@ -194,8 +210,9 @@ def sequential_mlp(module: nn.Module, loss: str):
     """
     if not isinstance(module, nn.Sequential):
         return None, None, f"{type(module).__name__} is not an nn.Sequential"
-    if loss not in MODULE_LOSSES:
+    if _vocab_loss(loss) not in MODULE_LOSSES:
         return None, None, f"loss {loss!r} is not one the MLP family has"
+    loss = _vocab_loss(loss)
     layers = list(module)
     if layers and isinstance(layers[0], nn.Flatten):
         if (layers[0].start_dim, layers[0].end_dim) != (1, -1):
@@ -252,7 +269,7 @@ def module_outputs(module: nn.Module, state, X: torch.Tensor) -> torch.Tensor:
 
 
 def module_route(module: nn.Module, loss: str | Callable = "cross-entropy", *,
-                 states=(), X: torch.Tensor | None = None, bn: str = "eval",
+                 states=(), X: torch.Tensor | None = None, bn: str = "keep",
                  batch_size: int | None = None, rtol: float = 1e-9) -> ModuleRoute:
     """The family for ``module``: the MLP family (certified bounds) when :func:`sequential_mlp`
     recognises it **and** the MLP reproduces the model's own outputs on ``X`` at every state in

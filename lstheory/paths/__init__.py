@@ -17,6 +17,7 @@ in :mod:`lstheory.nets`, with the :class:`~lstheory.nets.Family` protocol; re-ex
 
 from ..nets import (  # families, defined in nets; still exported here
     BN_MODES,
+    BN_POLICIES,
     MODULE_LOSSES,
     L1Penalty,
     ModuleFamily,
@@ -51,6 +52,7 @@ from ._venturi import Construction, descent_path, pair_path, reduce_support
 
 __all__ = [
     "BN_MODES",
+    "BN_POLICIES",
     "CERTIFICATE_KINDS",
     "METHODS",
     "MODULE_LOSSES",
