@@ -60,8 +60,12 @@ class CheckpointRecord:
     def __post_init__(self):
         object.__setattr__(self, "info", MappingProxyType(dict(self.info)))
 
-    def to_json(self) -> dict:
+    def to_dict(self) -> dict:
         return {"index": self.index, "run": self.run, "epoch": self.epoch, "info": dict(self.info)}
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as JSON text (:mod:`lstheory._vocab`)."""
+        return json.dumps(self.to_dict())
 
 
 class TrajectoryStore:
@@ -258,7 +262,7 @@ class TrajectoryStore:
             "layers": [
                 {"name": s.name, "shape": list(s.shape), "offset": s.offset} for s in self.layers
             ],
-            "records": [r.to_json() for r in self._records],
+            "records": [r.to_dict() for r in self._records],
         }
         _atomic_write_json(self.path / _MANIFEST, meta)
         self._manifest_id = _file_id(self.path / _MANIFEST)
