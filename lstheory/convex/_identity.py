@@ -18,8 +18,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .._errors import InvalidArgument, UnknownName
+from .._errors import UnknownName
 from .._random import torch_generator
+from .._validate import positive_int
 from ._patches import PatchGeometry, extract_patches, pooling_matrix
 from ._projection import thin_svd
 
@@ -149,9 +150,8 @@ def extremal_two_layer_cnn(input_shape, *, patch=3, stride=1, padding=0, filters
     geo = PatchGeometry.of(len(input_shape) - 1, patch, stride, padding)
     P = int(np.prod(geo.grid(input_shape[1:])))
     d = input_shape[0] * int(np.prod(geo.size))
-    if filters < 1 or outputs < 1:
-        raise InvalidArgument("filters" if filters < 1 else "outputs",
-                              filters if filters < 1 else outputs, "a positive integer")
+    positive_int(filters, "filters")
+    positive_int(outputs, "outputs")
     gen = torch_generator(seed, stream="extremal-cnn")
     Q, _ = torch.linalg.qr(torch.randn(d, d, generator=gen, dtype=torch.float64))
     slot = torch.arange(filters) % min(d, P)

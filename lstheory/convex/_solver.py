@@ -24,7 +24,7 @@ from .._errors import InvalidArgument, UnknownName
 from .._options import Presets, resolve_options
 from .._random import torch_generator
 from .._runtime import limit_threads
-from .._validate import positive_int
+from .._validate import finite_float, positive_int
 from ._projection import nuclear_norm, project_nuclear_ball
 
 __all__ = ["SolverOptions", "ConvexFit", "FitStatus", "fit_nuclear_softmax", "softmax_objective",
@@ -63,9 +63,7 @@ class SolverOptions(Presets):
         for name in ("max_iter", "batch_size"):
             positive_int(getattr(self, name), name)
         for name in ("lr", "tol"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-                raise InvalidArgument(name, v, "a finite number > 0")
+            finite_float(getattr(self, name), name, low=0, open=(True, False))
 
     _presets: ClassVar[dict[str, dict]] = {"fast": {"max_iter": 10}, "default": {},
                                            "thorough": {"max_iter": 100}}

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from .._errors import InvalidArgument
+from .._validate import positive_int
 from ._dataset import Dataset
 
 __all__ = [
@@ -58,8 +59,7 @@ def load_cifar10(
     """
     folder = _find(Path(root))
     n_batches = 5 if n_batches is None else n_batches
-    if isinstance(n_batches, bool) or not isinstance(n_batches, int) or not 1 <= n_batches <= 5:
-        raise InvalidArgument("n_batches", n_batches, "an integer in [1, 5]")
+    positive_int(n_batches, "n_batches", maximum=5)
     xs, ys = zip(*(_read(folder / name) for name in _TRAIN[:n_batches]))
     x_te, y_te = _read(folder / _TEST)
     x_tr, y_tr = np.concatenate(xs), np.concatenate(ys)

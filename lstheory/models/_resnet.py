@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._errors import InvalidArgument
+from .._validate import positive_int
 
 __all__ = ["ResNet", "BasicBlock"]
 
@@ -79,8 +80,7 @@ class ResNet(nn.Module):
         super().__init__()
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
             raise InvalidArgument("depth", depth, "6n + 2 for an integer n ≥ 1 (20, 56, 110, ...)")
-        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-            raise InvalidArgument("width", width, "a positive integer (the k of WRN-56-k)")
+        positive_int(width, "width")  # the k of WRN-56-k
         if shortcut_type not in ("A", "B"):
             raise InvalidArgument(
                 "shortcut_type", shortcut_type, "'A' (zero-padding) or 'B' (1x1 conv)"

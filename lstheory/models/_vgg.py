@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from .._errors import InvalidArgument
+from .._validate import positive_int
 
 __all__ = ["VGG9", "VGG9_CONFIG"]
 
@@ -25,8 +26,7 @@ class VGG9(nn.Module):
         super().__init__()
         if not isinstance(width, (int, float)) or width <= 0:
             raise InvalidArgument("width", width, "a positive number (1.0 is the paper's VGG-9)")
-        if isinstance(input_size, bool) or not isinstance(input_size, int) or input_size < 1:
-            raise InvalidArgument("input_size", input_size, "the side of the square input image")
+        positive_int(input_size, "input_size")  # the side of the square input image
         layers, c, size = [], in_channels, input_size
         for v in VGG9_CONFIG:
             if v == "M":
