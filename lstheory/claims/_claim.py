@@ -9,20 +9,54 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from types import MappingProxyType
 from typing import Any
 
 from .._errors import InvalidArgument, UnknownName
 from .._progress import resolve_progress
 from .._random import normalize_seed
 from .._runtime import resolve_device
+from .._vocab import BUDGETS as _BUDGET_NAMES
 from ._verdict import Verdict
 
-__all__ = ["Tag", "Option", "Claim", "Mutant", "BUDGETS", "Context", "MUTANT_SEP"]
+__all__ = ["Tag", "Option", "Claim", "Mutant", "BUDGETS", "Context", "MUTANT_SEP",
+           "budget_table", "resolve_budget"]
 
 #: ``venturi~lstar-high`` names the mutant ``lstar-high`` of the claim ``venturi``
 MUTANT_SEP = "~"
 
-BUDGETS = ("fast", "default", "thorough")
+#: the budgets every claim takes, cheapest first (a claim's table may add ``paper``, the other
+#: name of :data:`lstheory._vocab.BUDGETS`, where it documents a paper-scale instance)
+BUDGETS = tuple(b for b in _BUDGET_NAMES if b != "paper")
+
+
+def budget_table(table: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A claim's budget table, checked and read-only: budget name → what that budget buys (a
+    frozen dataclass of engine options and caps, or one engine's options object).
+
+    The one place a claim maps ``budget=`` to engine presets; :meth:`Claim.check` resolves it
+    (:func:`resolve_budget`) and hands the entry to the checker as ``ctx.plan``. Every name of
+    :data:`BUDGETS` must have an entry; ``paper`` may.
+
+    >>> budget_table({"fast": 1, "default": 2, "thorough": 3})["fast"]
+    1
+    """
+    missing = [b for b in BUDGETS if b not in table]
+    unknown = [b for b in table if b not in _BUDGET_NAMES]
+    if missing or unknown:
+        raise ValueError(f"a budget table needs exactly the budgets {', '.join(BUDGETS)} "
+                         f"(and may add paper): missing {missing}, unknown {unknown}")
+    return MappingProxyType({b: table[b] for b in _BUDGET_NAMES if b in table})
+
+
+def resolve_budget(budget: str, table: Mapping[str, Any] | None = None) -> tuple[str, Any]:
+    """``(budget, what it buys)``: the name checked against ``table`` (a claim's
+    :func:`budget_table`; ``None``: :data:`BUDGETS`, and nothing bought), or
+    :class:`~lstheory._errors.UnknownName` listing the valid names. The one budget resolver."""
+    valid = BUDGETS if table is None else tuple(table)
+    if not isinstance(budget, str) or budget not in valid:
+        raise UnknownName("budget", budget, valid)
+    return budget, (None if table is None else table[budget])
 
 #: seconds a check runs before ``progress=True`` starts writing (a quick check prints nothing)
 PROGRESS_DELAY = 2.0
@@ -94,7 +128,10 @@ class Option:
 
 @dataclass
 class Context:
-    """What a checker receives besides the options: seed, budget, device, progress, timings."""
+    """What a checker receives besides the options: seed, budget, device, progress, timings.
+
+    ``budget`` is the budget's name (recorded in the verdict); ``plan`` is what it buys in this
+    claim, the entry of the claim's :func:`budget_table` (``None`` for a claim without one)."""
 
     seed: int
     budget: str
@@ -105,6 +142,7 @@ class Context:
     #: the statement's parts (bound, threshold, closed-form value, hypothesis switches) as the
     #: checker must read them: the claim's own values, or a mutant's false ones
     parts: Mapping[str, Any] = field(default_factory=dict)
+    plan: Any = None
 
     def part(self, name: str) -> Any:
         """The statement part ``name`` (declared in ``Claim.parts``)."""
@@ -205,6 +243,9 @@ class Claim:
     parts: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
     #: false variants of the statement that the checker must catch (``lstheory selftest``)
     mutants: tuple[Mutant, ...] = ()
+    #: budget name → what it buys (engine options, caps): the claim's :func:`budget_table`,
+    #: resolved once by :meth:`check` into ``ctx.plan``
+    budgets: Mapping[str, Any] | None = field(default=None, hash=False, compare=False)
     #: set on a mutant: the id of the claim it was built from, and its :class:`Mutant`
     mutant_of: str | None = None
     mutation: Mutant | None = None
@@ -263,13 +304,12 @@ class Claim:
         each step; a :class:`lstheory._progress.Progress`), ``plot`` (a PNG path for the
         claim's figure).
         """
-        if budget not in BUDGETS:
-            raise UnknownName("budget", budget, BUDGETS)
+        budget, plan = resolve_budget(budget, self.budgets)
+        opts = self.parse_options(**options)
         device = _check_device(device)
         shown = resolve_progress(progress, delay=PROGRESS_DELAY)
-        ctx = Context(normalize_seed(seed), budget, device, shown, plot,
+        ctx = Context(normalize_seed(seed), budget, device, shown, plan=plan, plot=plot,
                       parts=dict(self.parts))
-        opts = self.parse_options(**options)
         t0, started = time.perf_counter(), time.time()
         try:
             verdict = self.checker(ctx, **opts)

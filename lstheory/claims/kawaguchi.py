@@ -18,7 +18,7 @@ import torch
 
 from ..nets import DescentOptions, deep_linear, hessian, minimize
 from ..paths import Ridge
-from ._claim import Claim, Context, Mutant, Option, Tag
+from ._claim import Claim, Context, Mutant, Option, Tag, budget_table
 from ._connectivity import (
     Evidence,
     HypothesisCheck,
@@ -38,6 +38,10 @@ __all__ = ["check_linear_no_bad_minima", "critical_gap", "second_order", "stated
 SOURCE = "Kawaguchi 2016, 'Deep learning without poor local minima' (NeurIPS), Thm 2.3"
 REACH_RTOL = 1e-6  # a run reaches the global value when L − L* ≤ this · mean‖y‖²
 NEAR_ORIGIN = 0.05  # half of the starts are drawn at this scale (close to the saddle θ = 0)
+#: budget → the descent it buys: the one table (resolved by ``Claim.check`` into ``ctx.plan``)
+BUDGETS = budget_table({"fast": DescentOptions.preset("fast"),
+                        "default": DescentOptions(adam_steps=800, lr=0.02, lm_steps=40),
+                        "thorough": DescentOptions.preset("thorough")})
 
 
 def second_order(family, data, theta: torch.Tensor) -> dict:
@@ -124,8 +128,7 @@ def check_linear_no_bad_minima(ctx: Context, *, weak: bool, claim: Claim, widths
     below the claimed global minimum. Both refute the stated value.
     """
     w = parse_widths(widths, min_len=3)
-    descent = {"fast": DescentOptions.preset("fast"), "default": DescentOptions(800, 0.02, 40),
-               "thorough": DescentOptions.preset("thorough")}[ctx.budget]
+    descent = ctx.plan
     X, Y = _data(w, n_data, ctx.seed)
     fam = deep_linear(w)
     obj = Ridge(fam, ridge) if ridge > 0 else fam
@@ -262,7 +265,7 @@ register_with_variant(Claim(
              Option("starts", int, 16, "descent runs (half of them near θ = 0)", 2, 1024),
              Option("ridge", float, 0.0, "ridge penalty ρ‖θ‖² (ρ > 0 breaks the hypotheses)",
                     0.0, 100.0)),
-    checker=lambda ctx, **o: None,
+    checker=lambda ctx, **o: None, budgets=BUDGETS,
     parts={"lstar_shift": 0.0, "rank_offset": 0},
     mutants=(
         Mutant("lstar-high", "the global value stated 1e-4·mean‖y‖² too high",

@@ -27,7 +27,7 @@ import torch
 
 from .._errors import InvalidArgument, UnknownName
 from ..nets import MLP, DescentOptions, hessian, minimize
-from ._claim import Claim, Context, Mutant, Option, Tag
+from ._claim import Claim, Context, Mutant, Option, Tag, budget_table
 from ._connectivity import (
     Evidence,
     HypothesisCheck,
@@ -51,6 +51,9 @@ LOSS_RTOL = 1e-20  # a point has zero loss when L ≤ this · mean‖y‖²
 ROUTES_RTOL = 1e-12  # H, (2/N)JᵀJ and T agree to rounding when within this · max|λ(H)|
 GRAD_RTOL = 1e-8   # a point is critical when ‖∇L‖ ≤ this · max(mean‖y‖², max|λ(H)|)
 ACTS = {"polynomial": (0.0, 1.0, 1.0), "quadratic": None, "identity": None}
+#: budget → the descent it buys: the one table (resolved by ``Claim.check`` into ``ctx.plan``)
+BUDGETS = budget_table({name: DescentOptions.preset(name)
+                        for name in ("fast", "default", "thorough")})
 
 
 def spectrum_at(fam, data, theta: torch.Tensor) -> dict:
@@ -104,7 +107,7 @@ def _points(ctx, fam, d, at: str, starts: int) -> torch.Tensor:
         return torch.zeros(1, fam.n_params, dtype=torch.float64, device=ctx.device)
     with ctx.timed("descent"):
         return minimize(fam, d, sample_starts(fam, starts, ctx.seed, ctx.device),
-                        options=DescentOptions.preset(ctx.budget), progress=ctx.say).theta
+                        options=ctx.plan, progress=ctx.say).theta
 
 
 def _analyse(spec: dict, zero: bool, claimed: int, factor: float) -> dict:
@@ -302,7 +305,7 @@ register_with_variant(Claim(
              Option("data", str, "gaussian", "gaussian or unit (x = y = 1)"),
              Option("at", str, "zero-loss", "zero-loss (descent ends) or origin (θ = 0)"),
              Option("starts", int, 4, "descent runs", 1, 256)),
-    checker=lambda ctx, **o: None,
+    checker=lambda ctx, **o: None, budgets=BUDGETS,
     notes="An eigenvalue counts as zero below ν = max(1e-10·max|λ(H)|, 10‖T‖₂) and as non-zero "
           "above 100ν; in between the count is unresolved (inconclusive). rank J ≤ R holds by "
           "construction and is not evidence.",

@@ -25,7 +25,7 @@ from .._errors import ResourceLimit
 from .._random import child_seeds
 from ..nets import MLP, DescentOptions, minimize
 from ..paths import SearchOptions, certify_paths, component_counts, connect, level_set_graph
-from ._claim import Claim, Context, Mutant, Option, Tag
+from ._claim import Claim, Context, Mutant, Option, Tag, budget_table
 from ._registry import register
 from ._verdict import Evidence, HypothesisCheck, Outcome, Table, Verdict
 from .venturi import LEVELS, gaussian_data
@@ -53,12 +53,9 @@ def _is_quadratic_net(fam) -> tuple[bool, str]:
                 f"biases: {'yes' if fam.bias else 'no'}; {fam.loss_kind} loss")
 
 
-def _budget(name: str) -> tuple[DescentOptions, SearchOptions]:
-    return {
-        "fast": (DescentOptions.preset("fast"), SearchOptions.preset("fast")),
-        "default": (DescentOptions.preset("default"), SearchOptions.preset("default")),
-        "thorough": (DescentOptions.preset("thorough"), SearchOptions.preset("thorough")),
-    }[name]
+#: budget → what it buys (descent, path search): the one table (``ctx.plan``)
+BUDGETS = budget_table({name: (DescentOptions.preset(name), SearchOptions.preset(name))
+                        for name in ("fast", "default", "thorough")})
 
 
 def check_deep_quadratic(ctx: Context, **opts) -> Verdict:
@@ -91,7 +88,7 @@ def _check_deep_quadratic(ctx: Context, **opts) -> Verdict:
     data, scale = (X, y[:, None]), float((y**2).mean())
     stated = float(ctx.part("L_star_shift")) * scale  # the global value 0, shifted
     tol = ZERO_RTOL * scale
-    descent, strings_opts = _budget(ctx.budget)
+    descent, strings_opts = ctx.plan
     with ctx.timed("descent"):
         theta0 = torch.cat([fam.sample(1, seed=s, device=ctx.device)
                             for s in child_seeds(ctx.seed, starts, stream="starts")])
@@ -209,7 +206,7 @@ CLAIM = register(Claim(
                "thresholds 3N^(2^ℓ))", 1, 2000),
         Option("starts", int, 8, "seeded random starts for descent", 2, 64),
     ),
-    checker=check_deep_quadratic,
+    checker=check_deep_quadratic, budgets=BUDGETS,
     parts={"width_scale": 3, "L_star_shift": 0.0},
     mutants=(
         Mutant("lstar-high", "the global value stated as 0.05·mean y² instead of 0 (runs reach 0)",

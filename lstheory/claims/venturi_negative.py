@@ -17,12 +17,10 @@ first-order descent direction at θ_bad refutes "θ_bad is a local minimum".
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import torch
 
 from ..nets import DescentOptions, minimize, two_layer
-from ._claim import Claim, Context, Mutant, Option, Tag
+from ._claim import Claim, Context, Mutant, Option, Tag, budget_table
 from ._connectivity import (
     Evidence,
     HypothesisCheck,
@@ -42,6 +40,10 @@ SOURCE = ("Venturi, Bandeira & Bruna 2019, 'Spurious valleys in one-hidden-layer
           "optimization landscapes' (JMLR), negative result for ReLU with p ≤ n − 1")
 GAP_RTOL = 1e-3  # spurious when L_bad exceeds the attainable value by this · mean y²
 VALUE_RTOL = 1e-9  # a stated closed-form value holds when |L − stated| ≤ this · mean y²
+#: budget → the descent it buys (ReLU: Adam only, no Levenberg–Marquardt): the one table,
+#: resolved by ``Claim.check`` into ``ctx.plan``
+BUDGETS = budget_table({name: DescentOptions.preset(name, lm_steps=0)
+                        for name in ("fast", "default", "thorough")})
 
 
 def narrow_instance(n: int, p: int, alpha: float, beta: float, n_data: int, seed: int):
@@ -122,7 +124,7 @@ def check_venturi_relu_narrow(ctx: Context, *, weak: bool, claim: Claim, input_d
             HypothesisCheck("width", f"p ≤ n − {0 if weak else 1}", p <= (n if weak else n - 1),
                             f"p = {p}, n = {n}"),
             HypothesisCheck("target", "β > α > 0", beta > alpha > 0, f"α = {alpha}, β = {beta}"))
-    descent = replace(DescentOptions.preset(ctx.budget), lm_steps=0)  # ReLU: Adam only
+    descent = ctx.plan
     noise = 0.05 * gaussian(ctx.seed, "narrow-noise", starts, fam.n_params).to(bad)
     with ctx.timed("descent"):
         near = minimize(fam, data, bad[None] + noise, options=descent, progress=ctx.say)
@@ -229,7 +231,7 @@ register_with_variant(Claim(
              Option("beta", float, 2.0, "β", 0.0, 100.0),
              Option("n_data", int, 400, "number of data points (half of each kind)", 4, 100_000),
              Option("starts", int, 8, "descent runs near θ_bad and from random starts", 1, 256)),
-    checker=lambda ctx, **o: None,
+    checker=lambda ctx, **o: None, budgets=BUDGETS,
     parts={"L_bad_shift": 0.0, "L_good_shift": 0.0, "bad_u_scale": 1.0},
     mutants=(
         Mutant("lbad-high", "L(θ_bad) stated 0.05·mean y² above β²·mean relu(x_n)²",

@@ -17,7 +17,7 @@ import torch
 
 from .._errors import UnknownName
 from ..nets import DescentOptions, minimize, two_layer
-from ._claim import Claim, Context, Mutant, Option, Tag
+from ._claim import Claim, Context, Mutant, Option, Tag, budget_table
 from ._connectivity import (
     Evidence,
     HypothesisCheck,
@@ -39,6 +39,9 @@ VALUE_RTOL = 1e-9  # the point's loss matches a claimed value to within this · 
 PWL_RTOL = 1e-12   # σ is piecewise linear when σ(z) = s±·z on the grid to this relative error
 FIT_RTOL = 1e-12   # a linear model fits when L_LS ≤ this · var(y) (float noise is ~1e-30)
 ACTIVATIONS = ("relu", "leaky-relu", "identity")
+#: budget → the descent it buys: the one table (resolved by ``Claim.check`` into ``ctx.plan``)
+BUDGETS = budget_table({name: DescentOptions.preset(name)
+                        for name in ("fast", "default", "thorough")})
 
 
 def least_squares(A: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
@@ -156,7 +159,7 @@ def check_yun_spurious(ctx: Context, *, weak: bool, claim: Claim, n_data: int, i
     tol = VALUE_RTOL * max(L_ls, scale, 1e-300)
     with ctx.timed("descent"):
         res = minimize(fam, d, sample_starts(fam, starts, ctx.seed, ctx.device),
-                       options=DescentOptions.preset(ctx.budget), progress=ctx.say)
+                       options=ctx.plan, progress=ctx.say)
     best = float(res.loss.min())
     gap_tol = GAP_RTOL * max(scale, 1e-300)
     two = bool(ctx.part("two_slopes"))
@@ -238,7 +241,7 @@ register_with_variant(Claim(
              Option("slope", float, 0.01, "negative slope s₋ of the leaky ReLU", 1e-6, 0.999999),
              Option("data", str, "nonlinear", "nonlinear (|a·x| + noise) or linear (a·x + 1/2)"),
              Option("starts", int, 8, "descent runs looking for a lower loss", 1, 1024)),
-    checker=lambda ctx, **o: None,
+    checker=lambda ctx, **o: None, budgets=BUDGETS,
     notes="The value is checked both ways: the loss at the explicit point must equal the "
           "claimed value to within 1e-9·max(L_LS, var y). 'Not global' needs a point found "
           "below L_LS by more than 1e-4·var y (positive evidence); when none is found the "

@@ -35,21 +35,18 @@ mutants that the checker refutes (``lstheory selftest``).
 from __future__ import annotations
 
 from . import registration  # noqa: F401  (registers the claims)
+from .budgets import BUDGETS, MAX_PATHS, BezoutBudget
 from .count import check_bezout
-from .instance import CLAIMS, MAX_PATHS, PRESET, SOURCE, NetInstance, net_instance
+from .instance import CLAIMS, SOURCE, NetInstance, net_instance
 from .kostlan import (
     LEVEL,
-    MAX_TRIALS,
     PILOT_TRIALS,
-    RESOLUTION,
-    UNIVARIATE_WORK,
     VALUE_ATOL,
     check_kostlan,
 )
 from .routes import (
     CLUSTER_TOL,
     COND_MAX,
-    NEWTON_STARTS,
     STEP_TOL,
     Count,
     Verified,
@@ -68,6 +65,8 @@ from .zeros import (
 )
 
 __all__ = [
+    "BUDGETS",
+    "BezoutBudget",
     "CLAIMS",
     "CLUSTER_TOL",
     "COND_MAX",
@@ -76,18 +75,13 @@ __all__ = [
     "HESSIAN_MAX_TOL",
     "LEVEL",
     "MAX_PATHS",
-    "MAX_TRIALS",
-    "NEWTON_STARTS",
     "NetInstance",
     "PILOT_TRIALS",
-    "PRESET",
     "RANK_ABOVE",
     "RANK_BELOW",
     "REAL_TOL",
-    "RESOLUTION",
     "SOURCE",
     "STEP_TOL",
-    "UNIVARIATE_WORK",
     "VALUE_ATOL",
     "Verified",
     "ZERO_RTOL",

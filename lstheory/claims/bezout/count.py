@@ -32,7 +32,7 @@ def check_bezout(ctx: Context, **opts) -> Verdict:
     with ctx.timed("instance"):
         inst = net_instance(opts, ctx.seed)
     sq = inst.squared.system
-    _check_paths(sq.bezout_number, ctx.budget, "Bezout number")
+    _check_paths(sq.bezout_number, ctx, "Bezout number")
     net = count_by_routes(sq, "network", opts["backend"], ctx)
     dense = count_by_routes(random_dense(sq.degrees, seed=ctx.seed), "dense control",
                             opts["backend"], ctx)

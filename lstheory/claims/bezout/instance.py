@@ -1,5 +1,5 @@
 """The network instance behind the Bezout claims: the net, its teacher data and options, the
-system's degrees; the budget tables (path caps, tracker presets)."""
+system's degrees; the path cap."""
 
 from __future__ import annotations
 
@@ -24,8 +24,6 @@ from .._verdict import Evidence
 
 SOURCE = "Liao & Poggio 2017, 'Theory of Deep Learning II: Landscape of the Empirical Risk', "
 SOURCE += "§3 and App. A (Bezout); Shub & Smale 1993 / Kostlan 1993 (real zeros)"
-MAX_PATHS = {"fast": 300, "default": 1500, "thorough": 6000}
-PRESET = {"fast": "fast", "default": "default", "thorough": "thorough"}
 #: the registered claims of this module by id (filled in by ``registration``)
 CLAIMS: dict[str, Claim] = {}
 
@@ -82,11 +80,12 @@ def net_instance(opts: dict, seed: int, *, teacher: bool = False) -> NetInstance
     return NetInstance(fam, X, Y, system, rank, squared, w)
 
 
-def _check_paths(bezout: int, budget: str, what: str) -> None:
-    cap = MAX_PATHS[budget]
+def _check_paths(bezout: int, ctx, what: str) -> None:
+    cap = ctx.plan.max_paths
     if bezout > cap:
-        raise ResourceLimit(what, bezout, f"at most {cap} homotopy paths with budget={budget!r} "
-                            "(reduce degree, width or layers, or use budget='thorough')")
+        raise ResourceLimit(what, bezout, f"at most {cap} homotopy paths with "
+                            f"budget={ctx.budget!r} (reduce degree, width or layers, or use "
+                            "budget='thorough')")
 
 
 def _net_options(default_degree: int = 2) -> tuple[Option, ...]:
@@ -112,7 +111,7 @@ def _instance_dict(inst: NetInstance, opts: dict) -> dict:
 
 def _solve(system, backend, ctx, step):
     with ctx.timed(step):
-        return solve(system, backend=backend, seed=ctx.seed, options=PRESET[ctx.budget],
+        return solve(system, backend=backend, seed=ctx.seed, options=ctx.plan.tracker,
                      device=ctx.device, start="total-degree")
 
 

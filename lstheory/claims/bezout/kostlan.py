@@ -23,14 +23,10 @@ from ...algebra import RealRootSample as _Sample
 from ...algebra._kostlan import ENSEMBLES, kac_constant_estimate
 from .._claim import Context, Tag
 from .._verdict import Evidence, HypothesisCheck, Outcome, Verdict
-from .instance import CLAIMS, MAX_PATHS, PRESET, _check_paths
+from .instance import CLAIMS, _check_paths
 
 # ---------------------------------------------------------------------------- kostlan
-#: the relative resolution each budget buys: the 99.9 % interval's half-width / stated value
-RESOLUTION = {"fast": 0.05, "default": 0.02, "thorough": 0.01}
-#: univariate work cap (trials · d³ flops of companion eigenvalues) and trial cap per budget
-UNIVARIATE_WORK = {"fast": 2e9, "default": 2e10, "thorough": 2e11}
-MAX_TRIALS = {"fast": 50_000, "default": 200_000, "thorough": 1_000_000}
+#: the resolution, work and trial caps each budget buys are in ``budgets.BUDGETS``
 PILOT_TRIALS = 200
 LEVEL = 0.999
 #: numerical accuracy of a stated value (the Kac integral by 30-digit quadrature is far better)
@@ -47,8 +43,8 @@ def _stated_expected(ctx: Context, ens: str, d: int, n: int) -> tuple[float, str
 
 def _trial_cap(ctx: Context, d: int, n: int) -> int:
     if n == 1:
-        return int(max(2, min(MAX_TRIALS[ctx.budget], UNIVARIATE_WORK[ctx.budget] / d**3)))
-    return max(2, 20 * MAX_PATHS[ctx.budget] // d**n)
+        return int(max(2, min(ctx.plan.max_trials, ctx.plan.univariate_work / d**3)))
+    return max(2, 20 * ctx.plan.max_paths // d**n)
 
 
 def _trials_needed(sd: float, expected: float, target: float) -> int:
@@ -139,7 +135,7 @@ def check_kostlan(ctx: Context, **opts) -> Verdict:
                                 f"Kac's ensemble is univariate: n_vars = {n}, use n_vars = 1",
                                 (uni,), ())
     expected, formula = _stated_expected(ctx, ens, d, n)
-    target, cap = RESOLUTION[ctx.budget], _trial_cap(ctx, d, n)
+    target, cap = ctx.plan.resolution, _trial_cap(ctx, d, n)
     with ctx.timed("sample and count"):
         counts, coeffs, var, failed = _sample(ens, d, n, opts["trials"], expected, target, cap,
                                               ctx)
@@ -194,13 +190,13 @@ def _kostlan_decide(smp, res, target, failed, hyps, kac_ok, kac_why):
 
 
 def _multivariate_counts(d: int, n: int, trials: int, ctx: Context, reuse=None):
-    _check_paths(d**n, ctx.budget, "paths per trial (degree^n_vars)")
+    _check_paths(d**n, ctx, "paths per trial (degree^n_vars)")
     system, sd = kostlan_family([d] * n)
     rng = numpy_rng(ctx.seed, stream="kostlan-trials")
     values = rng.standard_normal((trials, len(sd))) * sd
     old, failed = ([], 0) if reuse is None else (list(reuse[0]), reuse[3])
     results = solve_many(system, values[len(old):], seed=ctx.seed + len(old),
-                         options=PRESET[ctx.budget], device=ctx.device)
+                         options=ctx.plan.tracker, device=ctx.device)
     counts = old + [sum(1 for r, st in zip(rs.solution_real, rs.solution_status)
                         if r and st == PathStatus.FINITE) for rs in results]
     var = np.array([_multinomial_exact(d, p) for p in system.parameters])

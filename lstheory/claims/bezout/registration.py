@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...algebra._kostlan import KAC_CONSTANT
 from .._claim import Claim, Mutant, Option, Tag
 from .._registry import register
+from .budgets import BUDGETS
 from .count import check_bezout
 from .instance import CLAIMS, SOURCE, _net_options
 from .kostlan import check_kostlan
@@ -21,7 +22,7 @@ CLAIMS["bezout"] = register(Claim(
     "solutions; the bound is attained by generic dense systems of the same degrees.",
     latex=r"\#\{w : f(x_i; w) = y_i\}_{\text{isolated}} \le \prod_i \deg f_i",
     hypotheses=("square system (K = N after gauge fixing)", "isolated solutions counted"),
-    options=_net_options(), checker=check_bezout,
+    options=_net_options(), checker=check_bezout, budgets=BUDGETS,
     parts={"bound_scale": 1.0, "bound_shift": 0, "dense_attains": True,
            "network_attains": False},
     mutants=(
@@ -45,7 +46,7 @@ CLAIMS["smale-shub-network"] = register(Claim(
     latex=r"\#\text{real} \approx \sqrt{\prod_i \deg f_i} \quad(\text{heuristic})",
     hypotheses=("Kostlan-random coefficients (fails for networks: hence heuristic)",),
     options=_net_options() + (Option("trials", int, 3, "instances (data seeds)", 1, 100),),
-    checker=check_smale_shub_network,
+    checker=check_smale_shub_network, budgets=BUDGETS,
     parts={"real_upper": None, "real_lower": None, "real_fraction_lower": None},
     mutants=(
         Mutant("no-real-solutions", "network systems have no real zero-error solution",
@@ -68,7 +69,7 @@ CLAIMS["zero-set-dimension"] = register(Claim(
         "the system is consistent (teacher data)", "generic data for equality"),
     options=tuple(o for o in _net_options() if o.name != "backend") + (
         Option("starts", int, 8, "Gauss–Newton starts", 1, 256),),
-    checker=check_zero_set_dimension,
+    checker=check_zero_set_dimension, budgets=BUDGETS,
     parts={"dim_shift": 0, "hessian_factor": 2.0},
     mutants=(
         Mutant("dim-plus-one", "dimension ≥ K − N + 1", parts={"dim_shift": 1},
@@ -96,7 +97,7 @@ CLAIMS["kostlan"] = register(Claim(
         Option("trials", int, None, "random systems (default: enough for the budget's "
                "resolution: 5 % fast, 2 % default, 1 % thorough)", 2, 1_000_000),
     ),
-    checker=check_kostlan,
+    checker=check_kostlan, budgets=BUDGETS,
     parts={"expected_scale": 1.0, "sqrt_formula_ensembles": ("kostlan",),
            "kac_constant": KAC_CONSTANT},
     mutants=(

@@ -14,11 +14,10 @@ from ...algebra import (
 )
 from .._claim import Context
 from .._verdict import Evidence
-from .instance import PRESET, _solve
+from .instance import _solve
 
 # ---------------------------------------------------------------------------- counting by routes
 #: Newton from random complex starts: a count that no start system bounds
-NEWTON_STARTS = {"fast": 64, "default": 256, "thorough": 1024}
 STEP_TOL, COND_MAX, CLUSTER_TOL = 1e-9, 1e10, 1e-6
 
 
@@ -76,7 +75,7 @@ def verify_regular(system, points) -> Verified:
 def _newton_route(system, ctx: Context) -> np.ndarray:
     """End points of Newton from random complex starts (seeded): no start system, no bound."""
     rng = numpy_rng(ctx.seed, stream="bezout-newton")
-    n = NEWTON_STARTS[ctx.budget]
+    n = ctx.plan.newton_starts
     W0 = (rng.standard_normal((n, system.n_variables))
           + 1j * rng.standard_normal((n, system.n_variables))) * 2
     return _newton(system, W0, 40)[0]
@@ -147,11 +146,11 @@ def count_by_routes(system, name: str, backend: str, ctx: Context) -> Count:
     with ctx.timed(f"{name}: {other}"):
         try:
             seed2 = ctx.seed + 1 if other == backend else ctx.seed
-            second = solve(system, backend=other, seed=seed2, options=PRESET[ctx.budget],
+            second = solve(system, backend=other, seed=seed2, options=ctx.plan.tracker,
                            device=ctx.device, start="total-degree")
         except PhcError:  # phc could not run this system: a second γ instead, and say so
             other, seed2, note = "torch", ctx.seed + 1, ", phc failed on this system"
-            second = solve(system, backend=other, seed=seed2, options=PRESET[ctx.budget],
+            second = solve(system, backend=other, seed=seed2, options=ctx.plan.tracker,
                            device=ctx.device, start="total-degree")
     with ctx.timed(f"{name}: newton"):
         newton = _newton_route(system, ctx)
@@ -160,7 +159,7 @@ def count_by_routes(system, name: str, backend: str, ctx: Context) -> Count:
     routes = ((f"{backend} (total degree)" if backend == "torch" else backend,
                verify_regular(system, first.solutions)),
               (lab2, verify_regular(system, second.solutions)),
-              (f"newton ({NEWTON_STARTS[ctx.budget]} random starts)",
+              (f"newton ({ctx.plan.newton_starts} random starts)",
                verify_regular(system, newton)))
     return Count(name, first, second, routes, _union(system, [v for _, v in routes]))
 

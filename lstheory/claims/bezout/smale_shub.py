@@ -4,6 +4,7 @@ never asserted (the claim is heuristic)."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -59,9 +60,8 @@ def check_smale_shub_network(ctx: Context, **opts) -> Verdict:
         with ctx.timed("instance"):
             inst = net_instance(opts, ctx.seed + k)
         sq = inst.squared.system
-        _check_paths(sq.bezout_number, ctx.budget, "Bezout number")
-        sub = Context(ctx.seed + k, ctx.budget, ctx.device, ctx.progress, timings=ctx.timings,
-                      parts=ctx.parts)
+        _check_paths(sq.bezout_number, ctx, "Bezout number")
+        sub = replace(ctx, seed=ctx.seed + k, plot=None)  # timings, parts and plan shared
         c = count_by_routes(sq, "network", opts["backend"], sub)
         real = _n_real(c.union)
         counts.append((c, real, math.sqrt(sq.bezout_number)))

@@ -11,7 +11,7 @@ import numpy as np
 from ..._random import numpy_rng
 from .._claim import Context, Tag
 from .._verdict import Evidence, HypothesisCheck, Outcome, Verdict
-from .instance import CLAIMS, MAX_PATHS, SOURCE, _instance_dict, _solve, net_instance
+from .instance import CLAIMS, SOURCE, _instance_dict, _solve, net_instance
 
 # ---------------------------------------------------------------------------- zero-set-dimension
 ZERO_RTOL = 1e-10  # a zero: max |F| ≤ ZERO_RTOL · max(1, ‖w‖∞)
@@ -135,7 +135,7 @@ def check_zero_set_dimension(ctx: Context, **opts) -> Verdict:
     generic = N <= inst.rank
     witness = None
     sq = inst.squared.system
-    if sq.bezout_number <= MAX_PATHS[ctx.budget]:
+    if sq.bezout_number <= ctx.plan.max_paths:
         witness = _solve(sq, "torch", ctx, "witness points")
     hyps = (HypothesisCheck("consistent", "the system has a zero (teacher data)", len(zeros) > 0,
                             f"the teacher's weights {'are' if teacher_zero else 'are NOT'} a "

@@ -22,7 +22,7 @@ their mutants are false statements built from data.
 
 from __future__ import annotations
 
-from .budgets import LEVEL_RTOL, SOURCE, Budget
+from .budgets import BUDGETS, LEVEL_RTOL, SOURCE, Budget
 from .determinant import DeterminantSplit, determinant_split, linear_instance, square_layers
 from .disconnected import check_relu_disconnected
 from .linear import check_linear_connected
@@ -30,7 +30,6 @@ from .nearly import check_relu_nearly_connected
 from .swap import (
     FRESH,
     FRESH_CERTIFIED,
-    RESTARTS,
     STANDIN,
     certified_fresh_barrier,
     free_unit_swap_path,
@@ -40,12 +39,12 @@ from .swap import (
 )
 
 __all__ = [
+    "BUDGETS",
     "Budget",
     "DeterminantSplit",
     "FRESH",
     "FRESH_CERTIFIED",
     "LEVEL_RTOL",
-    "RESTARTS",
     "SOURCE",
     "STANDIN",
     "certified_fresh_barrier",

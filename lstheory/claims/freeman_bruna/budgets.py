@@ -6,10 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...nets import DescentOptions
-from ...paths import (
-    DSSOptions,
-    StringOptions,
-)
+from ...paths import DSSOptions, SearchOptions, StringOptions
+from .._claim import budget_table
 
 SOURCE = ("Freeman & Bruna 2017, 'Topology and geometry of half-rectified network optimization' "
           "(ICLR)")
@@ -18,27 +16,28 @@ LEVEL_RTOL = 1e-3  # a pair is connected when the certified bound ≤ max(L_A, L
 
 @dataclass(frozen=True)
 class Budget:
+    """What one budget buys in the Freeman–Bruna checks (``ctx.plan``)."""
+
     descent: DescentOptions
     string: StringOptions
     dss: DSSOptions
     max_pairs: int
     train_steps: int
-    name: str = "default"
-
-    @classmethod
-    def preset(cls, name: str) -> Budget:
-        return {
-            "fast": cls(DescentOptions.preset("fast"), StringOptions(12, 200, 0.01, 0.05),
-                        DSSOptions.preset("fast"), 6, 800),
-            "default": cls(DescentOptions(adam_steps=1000, lm_steps=40),
-                           StringOptions(16, 300, 0.01, 0.05), DSSOptions(), 10, 1000),
-            "thorough": cls(DescentOptions.preset("thorough"), StringOptions(32, 800, 0.01, 0.05),
-                            DSSOptions.preset("thorough"), 28, 4000),
-        }[name].named(name)
-
-    def named(self, name: str) -> Budget:
-        from dataclasses import replace
-
-        return replace(self, name=name)
+    #: the adaptive path search (``connect(method="search")``, ``connect_certified``)
+    search: SearchOptions
+    #: restarts of the string method from noisy starts (ReLU teacher swap; batched as pairs)
+    restarts: int
 
 
+#: budget → what it buys: the one table (resolved by ``Claim.check`` into ``ctx.plan``)
+BUDGETS = budget_table({
+    "fast": Budget(DescentOptions.preset("fast"), StringOptions.preset("fast", init_noise=0.05),
+                   DSSOptions.preset("fast"), 6, 800, SearchOptions.preset("fast"), 2),
+    "default": Budget(DescentOptions(adam_steps=1000, lm_steps=40),
+                      StringOptions(init_noise=0.05), DSSOptions(), 10, 1000,
+                      SearchOptions.preset("default"), 4),
+    "thorough": Budget(DescentOptions.preset("thorough"),
+                       StringOptions.preset("thorough", steps=800, init_noise=0.05),
+                       DSSOptions.preset("thorough"), 28, 4000, SearchOptions.preset("thorough"),
+                       8),
+})

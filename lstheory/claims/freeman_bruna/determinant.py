@@ -180,7 +180,7 @@ def _linear_pairs(ctx, fam, data_, k, budget, eps):
     with ctx.timed("paths"):
         paths, certs = connect_certified(fam, data_, points[ia], points[ib], lam, budget.string,
                                          budget.dss, ctx.seed, ctx.say,
-                                         search_options=ctx.budget)
+                                         search_options=budget.search)
     ok = [c.certified and c.bound <= float(lam[i]) for i, c in enumerate(certs)]
     return res, losses, prs, paths, certs, ok
 

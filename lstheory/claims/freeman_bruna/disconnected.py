@@ -13,11 +13,10 @@ from .._connectivity import (
     plot_paths_figure,
     register_with_variant,
 )
-from .budgets import SOURCE, Budget
+from .budgets import BUDGETS, SOURCE
 from .swap import (
     FRESH,
     FRESH_CERTIFIED,
-    RESTARTS,
     STANDIN,
     _check_floor,
     _relu_hypotheses,
@@ -36,11 +35,11 @@ def check_relu_disconnected(ctx: Context, *, weak: bool, claim: Claim, n_data: i
     on fresh inputs too (otherwise it is an artefact of the finite sample).
     """
     _check_floor(floor)
-    budget = Budget.preset(ctx.budget)
+    budget = ctx.plan
     widths = parse_widths(wide, name="wide", min_len=1)
     floor_eff = floor * float(ctx.part("floor_scale"))
     width = int(ctx.part("student_width"))
-    restarts = RESTARTS[ctx.budget]
+    restarts = budget.restarts
     runs, shown, first = [], None, None
     for s in range(teachers):
         run, fam, data, th, sw, sh = _teacher_run(ctx, s, n_data, teacher == "zero-output",
@@ -152,7 +151,7 @@ register_with_variant(Claim(
              Option("teacher", str, "generic", "generic or zero-output (u_2 = 0: not generic)",
                     choices=("generic", "zero-output")),
              Option("floor", float, 1e-3, "barrier floor, in units of mean y²", 0.0, 1.0)),
-    checker=lambda ctx, **o: None,
+    checker=lambda ctx, **o: None, budgets=BUDGETS,
     parts={"floor_scale": 1.0, "student_width": 2},
     mutants=(
         Mutant("floor-high", "every path from θ* to its swap rises by at least 0.5·mean y² "

@@ -20,7 +20,7 @@ from .._connectivity import (
     register_with_variant,
     sign_split,
 )
-from .budgets import SOURCE, Budget
+from .budgets import BUDGETS, SOURCE
 from .determinant import (
     _check_epsilon,
     _linear_hypotheses,
@@ -43,7 +43,7 @@ def check_linear_connected(ctx: Context, *, weak: bool, claim: Claim, widths: st
     is inconclusive, with both numbers.
     """
     _check_epsilon(epsilon)
-    budget = Budget.preset(ctx.budget)
+    budget = ctx.plan
     w = parse_widths(widths, min_len=3)
     with ctx.timed("instance"):
         X, Y = linear_instance(w, data, n_data, ctx.seed)
@@ -206,7 +206,7 @@ register_with_variant(Claim(
              Option("starts", int, 6, "descent starts and random points", 2, 256),
              Option("epsilon", float, 1e-3, "level tolerance ε of the path test, in units of "
                     "mean‖y‖² (must be below the instance's L*_rank(r−1) − L*)", 1e-12, 1.0)),
-    checker=lambda ctx, **o: None,
+    checker=lambda ctx, **o: None, budgets=BUDGETS,
     parts={"quantifier": "every"},
     mutants=(
         Mutant("some-hidden-layer", "only some hidden width needs to exceed min(n_0, n_L), on a "

@@ -28,7 +28,7 @@ from .._connectivity import (
 from .._connectivity import (
     starts as sample_starts,
 )
-from .budgets import SOURCE, Budget
+from .budgets import BUDGETS, SOURCE
 
 
 # ============================================================================ nearly connected
@@ -81,7 +81,7 @@ def _plot_widths(target, n, kappa, data, widths, paths, certs):
 
 def check_relu_nearly_connected(ctx: Context, *, weak: bool, claim: Claim, widths: str,
                                 n_data: int, input_dim: int, students: int, kappa: float):
-    budget = Budget.preset(ctx.budget)
+    budget = ctx.plan
     ms = parse_widths(widths, min_len=1)
     distinct = sorted(set(ms))
     grows = len(distinct) >= 3 and ms == sorted(ms)
@@ -193,7 +193,7 @@ register_with_variant(Claim(
              Option("input_dim", int, 2, "input dimension n", 1, 100),
              Option("students", int, 4, "trained students per width", 2, 64),
              Option("kappa", float, 1e-3, "penalty κ on ‖W_2‖₁", 0.0, 10.0)),
-    checker=lambda ctx, **o: None,
+    checker=lambda ctx, **o: None, budgets=BUDGETS,
     parts={"trend": "decreasing", "limit": 0.0},
     mutants=(
         Mutant("increasing", "ε(m) grows with the width m", parts={"trend": "increasing"},

@@ -106,8 +106,6 @@ def free_unit_swap_path(fam, theta: torch.Tensor, i: int = 0, j: int = 1) -> Pat
     return Path(flat, method="free-unit construction")
 
 
-#: restarts of the string method from noisy starts, per budget (batched as pairs)
-RESTARTS = {"fast": 2, "default": 4, "thorough": 8}
 #: the empirical loss on N inputs stands in for the population loss only when N ≥ this · P
 STANDIN = 10
 #: fresh inputs on which a low path of the empirical loss is evaluated again (sampled along the
@@ -137,7 +135,7 @@ def _best_paths(fam, data, a, b, budget: Budget, seed: int, progress,
         rep = restarts if method == "restarts" else 1
         paths = connect(fam, data, a.repeat(rep, 1), b.repeat(rep, 1),
                         method="string" if method == "restarts" else method,
-                        options=options.get(method, budget.name), seed=seed, progress=progress)
+                        options=options.get(method, budget.search), seed=seed, progress=progress)
         certs = certify_paths(fam, data, paths)
         n = len(a)
         pick = [min(range(p, len(paths), n), key=lambda k: certs[k].bound) for p in range(n)]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from ...nets import DescentOptions, minimize
-from ...paths import DSSOptions, Path, StringOptions, certify_paths
-from .._claim import Claim, Context, Mutant, Option, Tag
+from ...paths import DSSOptions, Path, SearchOptions, StringOptions, certify_paths
+from .._claim import Claim, Context, Mutant, Option, Tag, budget_table
 from .._connectivity import (
     Evidence,
     Outcome,
@@ -20,6 +22,32 @@ from .._connectivity import (
 from .._connectivity import starts as sample_starts
 from .construction import FINE, LEVEL_RTOL, SOLVE_ATOL, SOURCE, _rank_deficient_ends, nguyen_path
 from .instance import _family, _hypotheses, _instance, _split_verdict, monotonicity, scalar_split
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one budget buys in ``nguyen-wide`` (``ctx.plan``)."""
+
+    descent: DescentOptions
+    string: StringOptions
+    max_pairs: int
+    dss: DSSOptions
+    search: SearchOptions
+    #: also run the construction at ε / FINE
+    finer: bool
+
+
+#: budget → what it buys: the one table (resolved by ``Claim.check`` into ``ctx.plan``)
+BUDGETS = budget_table({
+    "fast": Budget(DescentOptions.preset("fast"), StringOptions.preset("fast", init_noise=0.05),
+                   6, DSSOptions.preset("fast"), SearchOptions.preset("fast"), False),
+    "default": Budget(DescentOptions(adam_steps=800, lr=0.02, lm_steps=40),
+                      StringOptions(init_noise=0.05), 10, DSSOptions.preset("default"),
+                      SearchOptions.preset("default"), True),
+    "thorough": Budget(DescentOptions(adam_steps=3000, lr=0.02, lm_steps=100),
+                       StringOptions.preset("thorough", steps=800, init_noise=0.05), 28,
+                       DSSOptions.preset("thorough"), SearchOptions.preset("thorough"), True),
+})
 
 
 def _segments(fam, d, pts, ia, ib, lam, scale):
@@ -60,18 +88,14 @@ def _search(ctx, claim, fam, X, Y, hyps, instance, m, starts):
     d = (X.to(ctx.device), Y.to(ctx.device))
     scale = float((Y**2).mean())
     eps = LEVEL_RTOL * scale
-    budget = {"fast": (DescentOptions.preset("fast"), StringOptions(12, 200, 0.01, 0.05), 6),
-              "default": (DescentOptions(800, 0.02, 40), StringOptions(16, 300, 0.01, 0.05), 10),
-              "thorough": (DescentOptions(3000, 0.02, 100), StringOptions(32, 800, 0.01, 0.05),
-                           28)
-              }[ctx.budget]
+    budget = ctx.plan
     with ctx.timed("descent"):
         res = minimize(fam, d, sample_starts(fam, starts, ctx.seed, ctx.device),
-                       options=budget[0], progress=ctx.say)
+                       options=budget.descent, progress=ctx.say)
         pts = torch.cat([res.theta, sample_starts(fam, starts, ctx.seed, ctx.device,
                                                   stream="random-points")])
         losses = fam.loss(pts, d).double().cpu()
-    prs = pairs(starts, budget[2], ctx.seed) + [(starts + i, i) for i in range(starts)]
+    prs = pairs(starts, budget.max_pairs, ctx.seed) + [(starts + i, i) for i in range(starts)]
     ia, ib = [i for i, _ in prs], [j for _, j in prs]
     lam = torch.maximum(losses[ia], losses[ib]) + eps
     labels = [("min", i, "min", j) if i < starts else ("rand", i - starts, "min", j)
@@ -89,9 +113,9 @@ def _search(ctx, claim, fam, X, Y, hyps, instance, m, starts):
                  for k, (i, j) in enumerate(prs)]
         cons = certify_paths(fam, d, [p for p, _ in built])
     with ctx.timed("path search (+ string method, DSS where needed)"):
-        strings, scert = connect_certified(fam, d, pts[ia], pts[ib], lam, budget[1],
-                                           DSSOptions.preset(ctx.budget), ctx.seed, ctx.say,
-                                           search_options=ctx.budget)
+        strings, scert = connect_certified(fam, d, pts[ia], pts[ib], lam, budget.string,
+                                           budget.dss, ctx.seed, ctx.say,
+                                           search_options=budget.search)
     ok_c = [c.bound <= float(lam[k]) for k, c in enumerate(cons)]
     ok_s = [c.bound <= float(lam[k]) for k, c in enumerate(scert)]
     ok = [a or b for a, b in zip(ok_c, ok_s)]
@@ -158,8 +182,8 @@ def _search(ctx, claim, fam, X, Y, hyps, instance, m, starts):
 
 def _finer(ctx, fam, d, pts, prs, top, ok_c, eps):
     """``"k/n"``: of the n pairs the construction joined at ε, how many it joins at ε/FINE (its
-    polygon refined further); ``None`` on the fast budget."""
-    if ctx.budget == "fast":
+    polygon refined further); ``None`` where the budget does not buy it (fast)."""
+    if not ctx.plan.finer:
         return None
     todo = [k for k, ok in enumerate(ok_c) if ok]
     with ctx.timed(f"construction at ε/{FINE:g}"):
@@ -219,7 +243,7 @@ register_with_variant(Claim(
              Option("slope", float, 0.1, "negative slope of the leaky ReLU (0: ReLU, not "
                     "strictly monotone; 1: identity)", 0.0, 1.0),
              Option("starts", int, 4, "descent starts and random points", 2, 256)),
-    checker=lambda ctx, **o: None,
+    checker=lambda ctx, **o: None, budgets=BUDGETS,
     notes="Connectivity is ε-connectivity: a pair is joined by a certified path below "
           "max(L_A, L_B) + ε, ε = 5e-3·mean y²; pairs not joined give an inconclusive verdict "
           "(no path found is not a disconnection). On width-1 instances with 1-D inputs of one "

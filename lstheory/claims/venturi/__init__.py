@@ -24,6 +24,7 @@ from __future__ import annotations
 from . import registration  # noqa: F401  (registers the claims)
 from .check import check_venturi
 from .instance import (
+    BUDGETS,
     CERT_RTOL,
     CLAIMS,
     LEVELS,
@@ -41,6 +42,7 @@ from .instance import (
 from .steps import groups, spanning_pairs, strict_local_min, width_condition
 
 __all__ = [
+    "BUDGETS",
     "Budget",
     "CERT_RTOL",
     "CLAIMS",

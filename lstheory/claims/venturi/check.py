@@ -24,7 +24,6 @@ from .instance import (
     LEVELS,
     REACH_RTOL,
     SOURCE,
-    Budget,
     _check_size,
     default_input_dim,
     venturi_instance,
@@ -223,7 +222,7 @@ def _check_venturi(ctx, claim_id, connectivity, activation, **opts) -> Verdict:
     factor = float(ctx.part("width_factor"))
     if connectivity is None:
         connectivity = claim_id == "venturi"
-    budget = Budget.preset(ctx.budget)
+    budget = ctx.plan
     n_data, starts = opts["n_data"], opts["starts"]
     n = opts["input_dim"] or default_input_dim(n_data)
     p = opts["width"] or 2 * n_data + 1

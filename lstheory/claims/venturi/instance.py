@@ -12,7 +12,7 @@ from ..._errors import ResourceLimit
 from ..._random import torch_generator
 from ...nets import DescentOptions, quadratic_global_min, two_layer
 from ...paths import SearchOptions
-from .._claim import Claim
+from .._claim import Claim, budget_table
 
 SOURCE = "Venturi, Bandeira & Bruna 2019, 'Spurious valleys in one-hidden-layer neural network "
 SOURCE += "optimization landscapes' (JMLR), Thm 4 / Cor 5 (quadratic activation)"
@@ -26,6 +26,8 @@ CLAIMS: dict[str, Claim] = {}
 
 @dataclass(frozen=True)
 class Budget:
+    """What one budget buys in the Venturi checks (``ctx.plan``)."""
+
     starts_min: int
     descent: DescentOptions
     search: SearchOptions
@@ -34,16 +36,15 @@ class Budget:
     max_pairs: int
     random_points: int
 
-    @classmethod
-    def preset(cls, name: str) -> Budget:
-        return {
-            "fast": cls(16, DescentOptions.preset("fast"), SearchOptions.preset("fast"), 1e-3,
-                        40, 4),
-            "default": cls(16, DescentOptions.preset("default"), SearchOptions.preset("default"),
-                           1e-3, 120, 8),
-            "thorough": cls(16, DescentOptions.preset("thorough"),
-                            SearchOptions.preset("thorough"), 1e-4, 496, 16),
-        }[name]
+
+#: budget → what it buys: the one table (resolved by ``Claim.check`` into ``ctx.plan``)
+BUDGETS = budget_table({
+    "fast": Budget(16, DescentOptions.preset("fast"), SearchOptions.preset("fast"), 1e-3, 40, 4),
+    "default": Budget(16, DescentOptions.preset("default"), SearchOptions.preset("default"),
+                      1e-3, 120, 8),
+    "thorough": Budget(16, DescentOptions.preset("thorough"), SearchOptions.preset("thorough"),
+                       1e-4, 496, 16),
+})
 
 
 def is_quadratic_two_layer(family) -> tuple[bool, str]:

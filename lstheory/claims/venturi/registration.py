@@ -7,7 +7,7 @@ import math
 from .._claim import Claim, Mutant, Option, Tag
 from .._registry import register
 from .check import check_venturi
-from .instance import CLAIMS, SOURCE, venturi_instance
+from .instance import BUDGETS, CLAIMS, SOURCE, venturi_instance
 
 
 # ---------------------------------------------------------------------------- registration
@@ -85,7 +85,7 @@ def _register(claim_id: str, factor: int, title: str, statement: str, latex: str
                     "convex loss (here the square loss)",
                     f"width p ≥ {'2' if factor == 2 else ''}q, q = intrinsic dimension "
                     "(rank of the monomials x_a x_b on the data)"),
-        options=_options(), checker=checker,
+        options=_options(), checker=checker, budgets=BUDGETS,
         derived=("width_over_q",), derive=_derive, summarize=_summarize,
         notes="The checker also states the global value: L* = min over symmetric M of "
               "mean (xᵀMx − y)² (exact when p ≥ min(q, n)), checked from both sides.",

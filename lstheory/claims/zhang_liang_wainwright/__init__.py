@@ -24,8 +24,8 @@ from .identity import check_identity
 from .instance import (
     ACTIVATIONS,
     BOUND_FACTORS,
+    BUDGETS,
     CLAIMS,
-    CNNS,
     DIFFER_RTOL,
     EPS,
     FORMS,
@@ -39,7 +39,7 @@ __all__ = [
     "ACTIVATIONS",
     "BOUND_FACTORS",
     "CLAIMS",
-    "CNNS",
+    "BUDGETS",
     "DIFFER_RTOL",
     "EPS",
     "FORMS",

@@ -12,7 +12,7 @@ from ..._random import child_seeds
 from ...convex import (
     random_two_layer_cnn,
 )
-from .._claim import Claim, Context
+from .._claim import Claim, Context, budget_table
 
 SOURCE = ("Zhang, Liang & Wainwright 2017, 'Convexified convolutional neural networks' (ICML), "
           "§3.1")
@@ -29,7 +29,9 @@ RANK_SEPARATION = 1e3
 #: the nuclear-norm check's relative resolution (SVD rounding bound / stated bound) must be finer
 #: than this, or the check cannot tell a sharp bound from a slightly-too-small one: inconclusive
 RESOLUTION_CAP = 1e-6
-CNNS = {"fast": 10, "default": 50, "thorough": 500}
+#: budget → how many random CNNs a check runs on (``--cnns`` overrides): the one table,
+#: resolved by ``Claim.check`` into ``ctx.plan``
+BUDGETS = budget_table({"fast": 10, "default": 50, "thorough": 500})
 ACTIVATIONS = ("linear", "relu", "quadratic", "tanh")
 #: the registered claims of this module by id (filled in by ``registration``)
 CLAIMS: dict[str, Claim] = {}
@@ -53,7 +55,7 @@ def _shape(opts) -> tuple[int, ...]:
 
 
 def _nets(ctx: Context, opts, **extra):
-    n = opts["cnns"] or CNNS[ctx.budget]
+    n = opts["cnns"] or ctx.plan
     seeds = child_seeds(ctx.seed, n, stream="ccnn-cnns")
     geo = {k: opts[k] for k in ("patch", "stride", "padding", "filters", "outputs")}
     return [(s, random_two_layer_cnn(_shape(opts), seed=s, device=ctx.device, **geo, **extra))

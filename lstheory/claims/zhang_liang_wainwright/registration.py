@@ -6,7 +6,7 @@ from .._claim import Claim, Mutant, Option, Tag
 from .._registry import register
 from .bound import check_nuclear_bound
 from .identity import check_identity
-from .instance import CLAIMS, SOURCE
+from .instance import BUDGETS, CLAIMS, SOURCE
 
 
 # ============================================================================ registration
@@ -44,7 +44,7 @@ CLAIMS["ccnn-identity"] = register(Claim(
         Option("activation", str, "linear",
                "σ: linear (the claim) or relu / quadratic / tanh (hypotheses not met)"),
     ),
-    checker=check_identity,
+    checker=check_identity, budgets=BUDGETS,
     parts={"form": "trace", "rank_shift": 0, "linear_required": True},
     mutants=(
         Mutant("rank-r-minus-1", "rank(A) ≤ r − 1 (random CNNs have rank exactly r here)",
@@ -80,7 +80,7 @@ CLAIMS["ccnn-nuclear-bound"] = register(Claim(
         Option("norm_slack", float, 1.0, "draw norms up to slack·B (> 1 breaks the hypotheses: "
                "a negative control)", 0.0, 100.0),
     ),
-    checker=check_nuclear_bound,
+    checker=check_nuclear_bound, budgets=BUDGETS,
     parts={"bound_scale": 1.0, "bound_factors": ("B₁", "B₂", "r", "√d₂"),
            "norm_hypotheses": True},
     mutants=(
