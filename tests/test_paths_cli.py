@@ -242,7 +242,7 @@ def test_a_model_too_large_for_memory_is_refused_before_work(cli, morework):
     assert code == 2 and "--from" in err  # the checkpoint does not fit the model: named first
     import clipaths_models as m
 
-    from lstheory.commands.paths import _check_sizes
+    from lstheory.paths._job import _check_sizes
 
     class Args:
         method, model, data = "search", "clipaths_models:huge", "synthetic:2"
