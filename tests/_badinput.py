@@ -75,6 +75,14 @@ def _file(name: str, content: bytes | str | Callable[[Path], object]):
     return make
 
 
+def _after_good(asset: str, bad: Value):
+    """A list value: the shared asset ``asset`` (valid), then ``bad``."""
+    def make(tmp: Path, assets: Path) -> list[str]:
+        return [str(assets / asset), bad(tmp, assets) if callable(bad) else bad]
+
+    return make
+
+
 def _missing(suffix: str):
     return lambda tmp, assets: str(tmp / f"missing{suffix}")
 
@@ -511,6 +519,15 @@ STRING_KINDS: dict[tuple[str, str], Kind] = {
     ("paths", "--device"): _DEVICE,
     ("paths", "--plot"): _OUT_FIG,
     ("paths", "--json"): _OUT_JSON,
+    # many pairs: the second of two checkpoints is the bad one (the first is good)
+    ("paths", "--checkpoints"): K("path-in-list", [
+        Bad(b.label, _after_good("a.pt", b.value), b.expect, b.note, b.needs_nonroot)
+        for b in path_in(".pt", _ckpt_extra("state"))]),
+    ("paths", "--pairs"): K("pairs", [Bad("nosuch", "nosuch"), Bad("empty", ""),
+                                      Bad("out-of-range", "0-7"), Bad("self", "0-0"),
+                                      Bad("twice", "0-1,0-1"), Bad("huge", f"0-{HUGE}")]),
+    ("paths", "--results"): K("path-out", path_out(".jsonl") + [
+        Bad("foreign-file", _file("foreign.jsonl", 'not json\n{"x": 1}\n'))]),
     ("mds embed", "store"): K("dir-in", dir_in(_store_extra())),
     ("mds embed", "--layer"): _NAME,
     ("mds embed", "--plot"): _OUT_FIG,
@@ -673,6 +690,9 @@ BASES: dict[str, list[str]] = {
 _TRAIN = ["surface", "--model", "mlp", "--data", "synthetic", "--train-epochs", "1", "--x",
           "-1:1:3", "--n-train", "8", "--n-test", "8", "--out", "{T}/s.h5", "--quiet"]
 _NET = ["roots", "--net", "1,1,1"]
+#: paths over many pairs (--checkpoints instead of --from/--to)
+_PAIRS = BASES["paths"][:7] + BASES["paths"][11:]
+_MANY = _PAIRS + ["--checkpoints", "{A}/a.pt", "{A}/b.pt"]
 #: options that need another base line to be reached
 BASE_FOR: dict[tuple[str, str], list[str]] = {
     **{("surface", f): _TRAIN for f in ("--model", "--train-epochs", "--train-batch-size",
@@ -685,6 +705,8 @@ BASE_FOR: dict[tuple[str, str], list[str]] = {
     ("surface", "--model-arg"): _TRAIN,
     ("surface", "merge"): ["surface", "--quiet"],
     **{("roots", f): _NET for f in ("--net", "--coeffs", "--n-data", "--bias", "--square")},
+    ("paths", "--checkpoints"): _PAIRS,
+    **{("paths", f): _MANY for f in ("--pairs", "--results")},
 }
 
 
@@ -735,6 +757,8 @@ class Case:
         if not placed:
             if o.positional:
                 out += value if isinstance(value, list) else [value]
+            elif isinstance(value, list):  # an option of several values (nargs="+")
+                out += [o.flag, *value]
             else:
                 out.append(f"{o.flag}={value}")
         return out
