@@ -344,8 +344,9 @@ def _track_parameter(compiled, start_parameters, start_solutions, target_paramet
     zs = np.concatenate([np.ones((M, 1)), X0], 1)
     zs = zs / (zs @ chart)[:, None]
     system_of = np.repeat(np.arange(S), M)
-    hom = _Homotopy(compiled.term_eq, _homogeneous_terms(compiled), coeffs, n, chart, device,
-                    system_of)
+    # one target: its coefficients are shared by all paths (one product, no per-system groups)
+    hom = _Homotopy(compiled.term_eq, _homogeneous_terms(compiled), coeffs[0] if S == 1 else
+                    coeffs, n, chart, device, None if S == 1 else system_of)
     z0 = torch.as_tensor(np.tile(zs, (S, 1)), dtype=CDTYPE, device=device)
     rows = torch.arange(S * M, device=device)
     C1 = compiled.term_coefficients(P1)

@@ -112,6 +112,19 @@ class _Homotopy:
         dtp[:, 1:] = self.kfac * tp[:, :-1]
         return tp, dtp
 
+    def _layout(self, rows):
+        """Each path's system and its place among that system's paths, and the most paths of
+        one system: the padding of the grouped product. Kept for the last ``rows`` seen (the
+        tracker passes the same tensor at every stage of a step, and between compactions)."""
+        if getattr(self, "_layout_rows", None) is rows:
+            return self._layout_value
+        sys_ = self.system_of[rows]
+        counts = torch.bincount(sys_, minlength=self.A.shape[0])
+        pos = torch.arange(len(rows), device=rows.device) - (torch.cumsum(counts, 0)
+                                                              - counts)[sys_]
+        self._layout_rows, self._layout_value = rows, (sys_, pos, int(counts.max()))
+        return self._layout_value
+
     def evaluate(self, z, t, rows, *, need_t=True):
         """(H[B, nz], J[B, nz, nz], H_t[B, nz] or None) at points z[B, nz], times t[B]."""
         B, C = z.shape[0], self.n_cols
@@ -129,10 +142,8 @@ class _Homotopy:
         elif self.grouped:
             # paths come sorted by system: pad them into [S, M, U] and multiply per system
             tp, dtp = self._tpowers(t)
-            sys_ = self.system_of[rows]
-            counts = torch.bincount(sys_, minlength=self.A.shape[0])
-            pos = torch.arange(B, device=z.device) - (torch.cumsum(counts, 0) - counts)[sys_]
-            padded = torch.zeros(self.A.shape[0], int(counts.max()), mon.shape[1], dtype=CDTYPE,
+            sys_, pos, M = self._layout(rows)
+            padded = torch.zeros(self.A.shape[0], M, mon.shape[1], dtype=CDTYPE,
                                  device=z.device)
             padded[sys_, pos] = mon
             W = torch.bmm(padded, self.A)[sys_, pos].reshape(B, self.K + 1, C)

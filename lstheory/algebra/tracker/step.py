@@ -17,18 +17,14 @@ from .homotopy import CDTYPE
 
 
 def _solve(J, b):
-    """J⁻¹ b for b[B, n] or several right-hand sides b[B, n, k]; NaN where J is singular."""
+    """J⁻¹ b for b[B, n] or several right-hand sides b[B, n, k]; NaN where J is singular.
+
+    ``solve_ex`` reports singular matrices per batch member instead of raising, so a singular
+    path costs nothing extra and nothing waits on the device for an error check."""
     vec = b.ndim == 2
     bb = b.unsqueeze(-1) if vec else b
-    try:
-        out = torch.linalg.solve(J, bb)
-    except RuntimeError:  # a singular matrix in the batch: solve what can be solved
-        out = torch.full_like(bb, complex("nan"))
-        for k in range(len(b)):
-            try:
-                out[k] = torch.linalg.solve(J[k], bb[k])
-            except RuntimeError:
-                pass
+    out, info = torch.linalg.solve_ex(J, bb)
+    out = torch.where((info == 0)[:, None, None], out, complex("nan"))
     return out.squeeze(-1) if vec else out
 
 
@@ -83,7 +79,7 @@ def _newton(hom, z, t, rows, opts, iterations, velocity=None):
         last = d
     scale = _norm(z).clamp_min(1e-300)
     conv = (last <= opts.newton_tol * scale) | ((last <= 1e-2 * first) & (last <= 1e-7 * scale))
-    return z, conv & torch.isfinite(last), first / scale, last / scale
+    return z, conv & torch.isfinite(last) & torch.isfinite(scale), first / scale, last / scale
 
 
 class _Segment:
@@ -96,21 +92,47 @@ class _Segment:
         self.L = torch.log(tb / ta) if log else None
         self.d = tb - ta if tb is not None and not log else None
 
+    def take(self, idx) -> _Segment:
+        """The segments of the paths ``idx`` only (for a compacted batch)."""
+        out = _Segment.__new__(_Segment)
+        for k in ("ta", "tb", "radius", "L", "d"):
+            v = getattr(self, k)
+            setattr(out, k, None if v is None else v[idx])
+        return out
+
     def at(self, idx, tau):
-        """(t, dt/dτ) for the paths ``idx`` at parameters ``tau[..., len(idx)]``."""
-        if self.L is not None:
-            t = self.ta[idx] * torch.exp(tau * self.L[idx])
-            return t, self.L[idx] * t
-        if self.radius is None:
-            d = self.d[idx]
-            return self.ta[idx] + tau * d, d.expand(tau.shape)
-        t = self.radius[idx] * torch.exp(2j * math.pi * tau)
+        """(t, dt/dτ) for the paths ``idx`` (None: all) at parameters ``tau[..., len(idx)]``."""
+        seg = self if idx is None else self.take(idx)
+        if seg.L is not None:
+            t = seg.ta * torch.exp(tau * seg.L)
+            return t, seg.L * t
+        if seg.radius is None:
+            return seg.ta + tau * seg.d, seg.d.expand(tau.shape)
+        t = seg.radius * torch.exp(2j * math.pi * tau)
         return t, 2j * math.pi * t
 
 
 def _velocity(hom, z, t, dtdtau, rows):
     _, J, Ht = hom.evaluate(z, t, rows)
     return -_solve(J, Ht) * dtdtau.unsqueeze(-1)
+
+
+class _Batch:
+    """The paths still moving in :func:`_advance`, compacted: their rows of the full batch
+    (``idx``) and their state. Paths leave in bulk (:meth:`keep`), so the per-step work indexes
+    nothing."""
+
+    FIELDS = ("idx", "z", "zdot", "tau", "h", "rows", "steps", "total")
+
+    def __init__(self, **state):
+        self.__dict__.update(state)
+
+    def keep(self, mask):
+        for k in self.FIELDS:
+            v = getattr(self, k)
+            if v is not None:
+                setattr(self, k, v[mask])
+        self.seg = self.seg.take(mask)
 
 
 def _advance(hom, z, rows, seg, opts, *, h0=None, stops=0, max_step=None, watch=None):
@@ -120,61 +142,85 @@ def _advance(hom, z, rows, seg, opts, *, h0=None, stops=0, max_step=None, watch=
     (the Cauchy endgame's samples). ``watch(idx, z, t)`` sees every accepted step and returns
     which of those paths to stop there (they count as done). Returns (z, ok, steps, sum of
     samples or None).
+
+    The moving paths are kept compacted (:class:`_Batch`): a step is one predictor (RK4, its
+    first stage from the last Newton factorisation) and two Newton iterations on those paths,
+    with no indexing into the full batch; paths that finish or fail are written back and
+    dropped together, in the step where they leave.
     """
     B, dev = z.shape[0], z.device
     z = z.clone()
-    tau = torch.zeros(B, dtype=torch.float64, device=dev)
     hmax = 1.0 / stops if stops else (max_step or opts.max_step)
-    h = torch.full((B,), hmax if h0 is None else min(h0, hmax), dtype=torch.float64, device=dev)
-    done = torch.zeros(B, dtype=torch.bool, device=dev)
-    failed = torch.zeros(B, dtype=torch.bool, device=dev)
-    steps = torch.zeros(B, dtype=torch.long, device=dev)
-    total = z.clone() if stops else None
-    zdot = None  # dz/dt at each path's current point
+    ok_out = torch.zeros(B, dtype=torch.bool, device=dev)
+    steps_out = torch.zeros(B, dtype=torch.long, device=dev)
+    total_out = z.clone() if stops else None
+    if B == 0:
+        return z, ok_out, steps_out, total_out
+    zero = torch.zeros(B, dtype=torch.float64, device=dev)
+    t0, v0 = seg.at(None, zero)
+    w = _Batch(idx=torch.arange(B, device=dev), z=z.clone(), tau=zero,
+               zdot=_velocity(hom, z, t0, torch.ones_like(t0), rows),
+               h=torch.full((B,), hmax if h0 is None else min(h0, hmax), dtype=torch.float64,
+                            device=dev),
+               rows=rows, steps=torch.zeros(B, dtype=torch.long, device=dev),
+               total=z.clone() if stops else None, seg=seg)
     for _ in range(opts.max_iterations):
-        act = (~(done | failed)).nonzero().squeeze(1)
-        if act.numel() == 0:
-            break
-        za, r, ta = z[act], rows[act], tau[act]
-        end = torch.ones_like(ta)
-        if stops:
-            end = (torch.floor(ta * stops + 1e-9) + 1) / stops
-        step = torch.minimum(h[act], end - ta)
-        (t0, tm, t1), (v0, vm, v1) = seg.at(act, torch.stack([ta, ta + step / 2, ta + step]))
+        ta = w.tau
+        end = (torch.floor(ta * stops + 1e-9) + 1) / stops if stops else 1.0
+        step = torch.minimum(w.h, end - ta) if stops else torch.clamp(w.h, max=1.0 - ta)
+        (t0, tm, t1), (v0, vm, v1) = w.seg.at(None, torch.stack([ta, ta + step / 2, ta + step]))
         hc = step.to(CDTYPE)
-        if zdot is None:
-            zdot = torch.zeros_like(z)
-            zdot[act] = _velocity(hom, za, t0, torch.ones_like(t0), r)
-        k1 = zdot[act] * (v0 * hc).unsqueeze(-1)
-        k2 = _velocity(hom, za + k1 / 2, tm, vm * hc, r)
-        k3 = _velocity(hom, za + k2 / 2, tm, vm * hc, r)
-        k4 = _velocity(hom, za + k3, t1, v1 * hc, r)
-        zp = za + (k1 + 2 * k2 + 2 * k3 + k4) / 6
+        vm = vm * hc
+        k1 = w.zdot * (v0 * hc).unsqueeze(-1)
+        k2 = _velocity(hom, w.z + k1 / 2, tm, vm, w.rows)
+        k3 = _velocity(hom, w.z + k2 / 2, tm, vm, w.rows)
+        k4 = _velocity(hom, w.z + k3, t1, v1 * hc, w.rows)
+        zp = w.z + (k1 + 2 * k2 + 2 * k3 + k4) / 6
         vel = []
-        zc, conv, d1, _ = _newton(hom, zp, t1, r, opts, 2, velocity=vel)
-        ok = conv & (d1 <= 20 * opts.predictor_tol) & torch.isfinite(zc).all(-1)
+        zc, conv, d1, _ = _newton(hom, zp, t1, w.rows, opts, 2, velocity=vel)
+        ok = conv & (d1 <= 20 * opts.predictor_tol)
         # step control: the first Newton correction estimates the predictor's error (order 5)
         ratio = (opts.predictor_tol / d1.clamp_min(1e-300)) ** 0.2
-        newh = torch.where(ok, step * torch.clamp(0.8 * ratio, 0.5, 2.0),
-                           step * torch.clamp(0.8 * ratio, 0.1, 0.5))
-        # a step shortened to reach a stop does not shrink the next one
-        newh = torch.where(ok & (step < h[act]), torch.maximum(newh, h[act]), newh)
-        ai = act[ok]
-        z[ai] = zc[ok]
-        zdot[ai] = vel[0][ok]
-        tau[ai] = ta[ok] + step[ok]
-        steps[act] += 1
-        h[act] = newh.clamp(max=hmax)
-        fin = ok & (tau[act] >= 1 - 1e-12)
+        newh = step * torch.where(ok, torch.clamp(0.8 * ratio, 0.5, 2.0),
+                                  torch.clamp(0.8 * ratio, 0.1, 0.5))
+        # a step shortened to reach a stop (or the end) does not shrink the next one
+        newh = torch.where(ok & (step < w.h), torch.maximum(newh, w.h), newh)
+        ok1 = ok.unsqueeze(-1)
+        w.z = torch.where(ok1, zc, w.z)
+        w.zdot = torch.where(ok1, vel[0], w.zdot)
+        w.tau = torch.where(ok, ta + step, ta)
+        w.steps += 1
+        w.h = newh.clamp(max=hmax)
+        fin = ok & (w.tau >= 1 - 1e-12)
         if stops:
-            landed = ok & ~fin & ((tau[act] * stops - torch.round(tau[act] * stops)).abs() < 1e-8)
-            total[act[landed]] += zc[landed]
-        done[act] |= fin
-        if watch is not None and ai.numel():
-            done[ai[watch(ai, zc[ok], t1[ok])]] = True
-        failed[act] |= (h[act] < opts.min_step) & ~done[act]
-    failed |= ~done
-    return z, ~failed, steps, total
+            frac = w.tau * stops
+            landed = ok & ~fin & ((frac - torch.round(frac)).abs() < 1e-8)
+            w.total = w.total + torch.where(landed.unsqueeze(-1), zc, 0)
+        if watch is not None:
+            oki = ok.nonzero().squeeze(1)
+            if oki.numel():
+                fin = fin.clone()
+                fin[oki] |= watch(w.idx[oki], zc[oki], t1[oki])
+        leave = fin | (w.h < opts.min_step)
+        if bool(leave.any()):
+            _write_back(w, leave, fin, z, ok_out, steps_out, total_out)
+            w.keep(~leave)
+            if w.idx.numel() == 0:
+                break
+    else:
+        _write_back(w, torch.ones_like(w.tau, dtype=torch.bool), torch.zeros_like(
+            w.tau, dtype=torch.bool), z, ok_out, steps_out, total_out)
+    return z, ok_out, steps_out, total_out
+
+
+def _write_back(w, leave, fin, z, ok_out, steps_out, total_out):
+    """The paths ``leave`` of the working batch into the full arrays (``fin``: they finished)."""
+    i = w.idx[leave]
+    z[i] = w.z[leave]
+    ok_out[i] = fin[leave]
+    steps_out[i] = w.steps[leave]
+    if total_out is not None:
+        total_out[i] = w.total[leave]
 
 
 def _track(hom, z, ta, tb, rows, opts, h0=None, max_step=None):
