@@ -214,3 +214,18 @@ def test_unknown_loss_lists_the_canonical_names():
     with pytest.raises(UnknownName) as e:
         SurfaceJob(model="mlp", loss="hinge")
     assert "cross-entropy" in str(e.value) and "MODULE:FUNCTION" in str(e.value)
+
+
+def test_no_command_sets_torch_threads_itself():
+    """Commands run their work under lstheory._runtime.limit_threads (restored after), never
+    torch.set_num_threads, whose count is process-global."""
+    import ast
+    from pathlib import Path
+
+    import lstheory.commands
+
+    folder = Path(lstheory.commands.__file__).parent
+    calls = [f"{p.name}:{n.lineno}" for p in [*folder.glob("*.py"), folder.parent / "cli.py"]
+             for n in ast.walk(ast.parse(p.read_text()))
+             if isinstance(n, ast.Attribute) and n.attr == "set_num_threads"]
+    assert not calls, calls
