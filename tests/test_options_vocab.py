@@ -229,3 +229,54 @@ def test_result_to_dict_is_a_dict_and_to_json_its_text(tmp_path):
     r.to_json(tmp_path / "r.json")
     assert json.loads((tmp_path / "r.json").read_text()) == json.loads(r.to_json())
     assert {f.name for f in fields(r)} >= {"options", "seed"}
+
+
+# ---------------------------------------------------------------------------- one recogniser
+_PARTS = [lambda a, b: torch.nn.Linear(a, b), lambda a, b: torch.nn.ReLU(),
+          lambda a, b: torch.nn.Tanh(), lambda a, b: torch.nn.Dropout(),
+          lambda a, b: torch.nn.BatchNorm1d(a)]
+
+
+@settings(deadline=None, max_examples=40)
+@given(kinds=st.lists(st.integers(0, 4), min_size=1, max_size=6), seed=st.integers(0, 99))
+def test_the_chain_reader_reads_a_sequential_alike_from_its_children_and_its_trace(kinds, seed):
+    from lstheory.nets import read_linear_chain
+
+    torch.manual_seed(seed)
+    layers, width = [], 3
+    for k in kinds:
+        layers.append(_PARTS[k](width, width))
+    net = torch.nn.Sequential(torch.nn.Flatten(), *layers).eval()
+    x = torch.randn(4, 3, 1)
+    read, why = read_linear_chain(net)
+    traced, _ = read_linear_chain(net, x)
+    want = kinds[0] == 0 and all(k in (0, 1, 2) for k in kinds)
+    assert (read is not None) == (traced is not None) == want, why
+    if want:
+        assert [n for n, _ in read.steps] == [n for n, _ in traced.steps]
+        assert traced.first_input.shape == (4, 3) and traced.output.shape == (4, 3)
+        mlp, _, _ = sequential_mlp(net, "square")
+        alternates = all((k == 0) == (i % 2 == 0) for i, k in enumerate(kinds))
+        one_act = len({k for k in kinds if k}) <= 1 and kinds[-1] == 0
+        deep_linear = set(kinds) == {0}
+        assert (mlp is not None) == (deep_linear or (alternates and one_act and 2 not in kinds))
+
+
+def test_the_chain_reader_traces_modules_that_are_not_sequential():
+    from lstheory.nets import read_linear_chain
+
+    class Chain(torch.nn.Module):
+        def __init__(self, twice=False):
+            super().__init__()
+            self.a, self.s, self.b, self.twice = (torch.nn.Linear(2, 3), torch.nn.SiLU(),
+                                                  torch.nn.Linear(3, 3), twice)
+
+        def forward(self, x):
+            h = self.b(self.s(self.a(x)))
+            return self.b(h) if self.twice else h
+
+    x = torch.randn(5, 2)
+    assert read_linear_chain(Chain())[0] is None  # not a Sequential: only the trace reads it
+    reading, _ = read_linear_chain(Chain(), x)
+    assert [n for n, _ in reading.steps] == ["a", "s", "b"] and reading.first_input is x
+    assert read_linear_chain(Chain(twice=True), x)[0] is None  # one layer called twice

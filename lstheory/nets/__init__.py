@@ -3,6 +3,8 @@
 What a family must have is :class:`Family`; its optional capabilities (what the certificates
 need) are read with :func:`capabilities`. Plain ``torch.nn.Module`` models enter through
 :class:`ModuleFamily`; :class:`L1Penalty` and :class:`Ridge` add a penalty to a family.
+:func:`read_linear_chain` is the one MLP recogniser (``[Flatten] → Linear → (activation |
+Linear)*``), under :func:`sequential_mlp` and the surface's fast route.
 
 >>> from lstheory.nets import two_layer
 >>> fam = two_layer(3, 5, activation_name="quadratic")
@@ -11,6 +13,7 @@ torch.Size([8])
 """
 
 from ._activations import ACTIVATIONS, Activation, activation
+from ._chain import ELEMENTWISE, LinearChainReading, read_linear_chain
 from ._family import LOSSES, MLP, Data, as_data, deep_linear, two_layer
 from ._layout import ParamLayout, ParamSpec
 from ._module import (
@@ -38,6 +41,7 @@ __all__ = [
     "BN_MODES",
     "BN_POLICIES",
     "CAPABILITIES",
+    "ELEMENTWISE",
     "LOSSES",
     "MODULE_LOSSES",
     "Activation",
@@ -46,6 +50,7 @@ __all__ = [
     "DescentResult",
     "Family",
     "L1Penalty",
+    "LinearChainReading",
     "MLP",
     "ModuleFamily",
     "ModuleRoute",
@@ -64,6 +69,7 @@ __all__ = [
     "monomial_features",
     "numerical_rank",
     "quadratic_global_min",
+    "read_linear_chain",
     "sequential_mlp",
     "two_layer",
 ]

@@ -21,6 +21,7 @@ from torch import nn
 from .._errors import InvalidArgument
 from .._validate import positive_int
 from .._vocab import BN_POLICIES, LOSSES, bn_policy, loss_name
+from ._chain import read_linear_chain
 from ._family import MLP
 
 __all__ = ["ModuleFamily", "ModuleRoute", "BN_POLICIES", "BN_MODES", "MODULE_LOSSES",
@@ -206,22 +207,22 @@ def sequential_mlp(module: nn.Module, loss: str):
     …, Linear`` (one activation type and one slope between every two Linear layers, nothing
     else, all layers with or all without bias), or ``(None, None, reason)``.
 
-    A stack of Linear layers without any activation is a deep linear net (σ = identity).
+    A stack of Linear layers without any activation is a deep linear net (σ = identity). The
+    chain itself is read by :func:`read_linear_chain`, the package's one MLP recogniser.
     """
     if not isinstance(module, nn.Sequential):
         return None, None, f"{type(module).__name__} is not an nn.Sequential"
     if _vocab_loss(loss) not in MODULE_LOSSES:
         return None, None, f"loss {loss!r} is not one the MLP family has"
     loss = _vocab_loss(loss)
-    layers = list(module)
-    if layers and isinstance(layers[0], nn.Flatten):
-        if (layers[0].start_dim, layers[0].end_dim) != (1, -1):
-            return None, None, "a Flatten that keeps more than the batch dimension"
-        layers = layers[1:]
-    if not layers:
+    if not len(module) or (len(module) == 1 and isinstance(module[0], nn.Flatten)):
         return None, None, "an empty Sequential"
-    if not isinstance(layers[0], nn.Linear):
-        return None, None, f"it starts with {layers[0]!r}, not a Linear layer"
+    chain, why = read_linear_chain(module)
+    if chain is None:
+        return None, None, why
+    if chain.flatten is not None and (chain.flatten.start_dim, chain.flatten.end_dim) != (1, -1):
+        return None, None, "a Flatten that keeps more than the batch dimension"
+    layers = [m for _, m in chain.steps]
     if not isinstance(layers[-1], nn.Linear):
         return None, None, f"{layers[-1]!r} follows the last Linear layer"
     deep_linear = all(isinstance(x, nn.Linear) for x in layers)
@@ -245,8 +246,7 @@ def sequential_mlp(module: nn.Module, loss: str):
     widths = [linears[0].in_features] + [lin.out_features for lin in linears]
     fam = MLP(widths, _SEQ_ACTIVATIONS[act_type], bias=linears[0].bias is not None, loss=loss,
               negative_slope=slope if slope is not None else 0.01)
-    names = {id(m): n for n, m in module.named_children()}
-    keys = [names[id(lin)] for lin in linears]
+    keys = [n for n, _ in chain.linears]
 
     def theta_of(state) -> torch.Tensor:
         t = {}

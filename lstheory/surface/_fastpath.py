@@ -13,10 +13,12 @@ CPU is several times faster than the row-major ``F.linear`` / ``F.cross_entropy`
 classes.
 
 Applies to models whose forward pass is, as observed on a probe batch, a chain
-``[Flatten] → Linear → (elementwise activation | Linear)*`` with no buffers and no parameters
-outside those linear layers (every :class:`~lstheory.models.MLPNet` without batch norm). The
-chain is checked against :func:`torch.func.functional_call` on the probe batch at the centre and
-at a non-trivial point before it is used; anything else takes the general route.
+``[Flatten] → Linear → (elementwise activation | Linear)*`` (read by
+:func:`lstheory.nets.read_linear_chain`; activations :data:`lstheory.nets.ELEMENTWISE`)
+with no buffers and no parameters outside those linear layers (every
+:class:`~lstheory.models.MLPNet` without batch norm). The chain is checked against
+:func:`torch.func.functional_call` on the probe batch at the centre and at a non-trivial point
+before it is used; anything else takes the general route.
 """
 
 from __future__ import annotations
@@ -29,10 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-__all__ = ["ChainBase", "LinearChain", "ELEMENTWISE"]
-
-#: Modules applied entry by entry, so layout-agnostic.
-ELEMENTWISE = (nn.ReLU, nn.Tanh, nn.GELU, nn.LeakyReLU, nn.Identity, nn.Sigmoid, nn.SiLU, nn.ELU)
+__all__ = ["ChainBase", "LinearChain"]
 
 
 @dataclass
@@ -99,34 +98,27 @@ class LinearChain(ChainBase):
     # ---- detection -----------------------------------------------------------------------
     @classmethod
     def detect(cls, model: nn.Module, params: dict, buffers: dict, dirs: list[dict], x):
-        """A :class:`LinearChain` for ``model``, or ``None`` where the model is not a chain."""
+        """A :class:`LinearChain` for ``model``, or ``None`` where the model is not a chain
+        (read by :func:`lstheory.nets.read_linear_chain`, the package's one MLP recogniser)."""
+        from ..nets import read_linear_chain
+
         if buffers or x.shape[0] < 2:
             return None
-        trace = _trace(model, x)
-        if trace is None:
+        chain, _ = read_linear_chain(model, x)
+        if chain is None:
             return None
-        records, out = trace
         steps: list = []
         owned: set[str] = set()
-        for i, (name, mod, inp, _out) in enumerate(records):
-            if i > 0 and inp is not records[i - 1][3]:
-                return None  # not a chain: this module does not consume the previous output
-            if isinstance(mod, nn.Flatten) and not steps:
-                continue
+        for name, mod in chain.steps:
             if isinstance(mod, nn.Linear):
                 w, b = f"{name}.weight", (f"{name}.bias" if mod.bias is not None else None)
                 steps.append(_Linear(w, b))
                 owned |= {w} | ({b} if b else set())
-            elif isinstance(mod, ELEMENTWISE) and steps:
-                steps.append(mod)
             else:
-                return None
-        first_in = records[0][2] if not isinstance(records[0][1], nn.Flatten) else records[1][2]
+                steps.append(mod)
+        first_in = chain.first_input
         if (
-            not steps
-            or not isinstance(steps[0], _Linear)
-            or out is not records[-1][3]
-            or owned != set(params)
+            owned != set(params)
             or first_in.dim() != 2
             or first_in.shape[0] != x.shape[0]
             or first_in.data_ptr() != x.data_ptr()
@@ -260,29 +252,3 @@ def _lin_t(u: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Te
     """``(u wᵀ + b)ᵀ`` as a contiguous ``[out, n]`` tensor."""
     z = w @ u.T
     return z if b is None else z.add_(b[:, None])
-
-
-def _trace(model: nn.Module, x: torch.Tensor):
-    """Leaf modules in call order with their input and output objects, and the model output;
-    ``None`` when a module runs twice or takes other than one tensor."""
-    records, seen, hooks, bad = [], set(), [], [False]
-
-    def hook(name):
-        def f(mod, inputs, output):
-            if name in seen or len(inputs) != 1 or not torch.is_tensor(output):
-                bad[0] = True
-            seen.add(name)
-            records.append((name, mod, inputs[0] if inputs else None, output))
-
-        return f
-
-    for name, mod in model.named_modules():
-        if not list(mod.children()):
-            hooks.append(mod.register_forward_hook(hook(name)))
-    try:
-        with torch.no_grad():
-            out = model(x)
-    finally:
-        for h in hooks:
-            h.remove()
-    return None if bad[0] or not records else (records, out)
