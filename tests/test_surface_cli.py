@@ -158,3 +158,33 @@ def test_the_partial_file_stays_readable_while_a_run_holds_its_lock(tmp_path):
         lock.acquire(tmp_path / "p.h5")
         with h5py.File(tmp_path / "p.h5.partial", "r") as f:  # HDF5's own locking: unaffected
             assert int(f["done"][...].sum()) == 2
+
+
+def test_surface_cli_shards_merge_to_the_serial_surface_with_its_figure(cli, tmp_path):
+    """--shard i/n runs, then ``surface merge OUT SHARD...  --plot``: the serial run's values
+    point for point, and the merged surface's figure."""
+    import numpy as np
+
+    from lstheory.data import load_dataset
+    from lstheory.surface import load_surface
+
+    d = load_dataset("synthetic")
+    net = build_model("mlp", input_shape=d.input_shape, n_classes=d.n_classes, seed=0)
+    ckpt = save_checkpoint(tmp_path / "c.pt", net)
+    base = ["surface", "--checkpoint", ckpt, "--data", "synthetic", "--x", "-1:1:3", "--y",
+            "-1:1:2", "--n-train", "16", "--n-test", "8", "--points-per-pass", "1",
+            "--threads", "1", "--quiet"]
+    assert cli(*base, "--out", tmp_path / "serial.h5")[0] == 0
+    for i in range(2):
+        code, _, err = cli(*base, "--out", tmp_path / "s.h5", "--shard", f"{i}/2")
+        assert code == 0, err
+    shards = [tmp_path / f"s.shard-{i}-of-2.h5" for i in range(2)]
+    code, out, err = cli("surface", "merge", tmp_path / "m.h5", *shards, "--plot",
+                         tmp_path / "m.png", "--quiet")
+    assert code == 0 and "plot:" in out, err
+    merged, serial = load_surface(tmp_path / "m.h5"), load_surface(tmp_path / "serial.h5")
+    assert merged.complete and (tmp_path / "m.png").stat().st_size > 0
+    for m in ("train_loss", "test_acc"):
+        np.testing.assert_array_equal(merged[m], serial[m])
+    code, out, _ = cli("surface", "merge", tmp_path / "half.h5", shards[0], "--quiet")
+    assert code == 3 and "missing" in out  # one shard alone: not a finished surface

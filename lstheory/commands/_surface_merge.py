@@ -26,8 +26,8 @@ def wants_merge(args) -> bool:
 
 
 def run_merge(args) -> int:
-    from ..surface import plot_1d, plot_surface
     from ..surface._distributed import merge_surfaces
+    from ..surface._job import figure
     from ._common import progress_for
 
     out, shards = args.merge[1], args.merge[2:]
@@ -35,10 +35,7 @@ def run_merge(args) -> int:
         surf = merge_surfaces(out, shards, fresh=args.fresh, progress=progress)
     print(surf)
     if args.plot:
-        if surf.grid.ndim == 1:
-            plot_1d(surf, path=args.plot)
-        else:
-            plot_surface(surf, kind=args.plot_kind, path=args.plot)
+        figure(surf, args.plot, kind=args.plot_kind)
         print(f"  plot: {args.plot}")
     if getattr(args, "vtp", None):
         from ..surface import export_vtp

@@ -30,7 +30,8 @@ from .._validate import finite_float, positive_int
 from .._vocab import bn_policy, loss_name
 from ._centre import named, prepare
 
-__all__ = ["SurfaceJob", "SurfaceRun", "run_job", "AXIS_POINTS", "MAX_GRID_POINTS", "JSON_KEYS"]
+__all__ = ["SurfaceJob", "SurfaceRun", "run_job", "figure", "AXIS_POINTS", "MAX_GRID_POINTS",
+           "JSON_KEYS"]
 
 #: grid points per axis when ``x``/``y`` give none, by ``budget`` (51: Li et al.'s figures)
 AXIS_POINTS = {"fast": 11, "default": 51, "thorough": 101}
@@ -180,12 +181,8 @@ class SurfaceRun:
     messages: tuple[str, ...] = field(default=())
 
     def plot(self, path: str | os.PathLike | None = None, *, kind: str = "contour"):
-        """The surface's figure (:func:`plot_1d` or :func:`plot_surface`), saved to ``path``."""
-        from ._plot import plot_1d, plot_surface
-
-        if self.surface.grid.ndim == 1:
-            return plot_1d(self.surface, path=path)
-        return plot_surface(self.surface, kind=kind, path=path)
+        """The surface's figure (see :func:`figure`), saved to ``path`` when given."""
+        return figure(self.surface, path, kind=kind)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready result: surface, metrics, model, data, provenance."""
@@ -209,6 +206,16 @@ JSON_KEYS = ("surface {shape, status, complete, path, n_evaluated, seconds, poin
              "metrics {NAME: {label, min, max, n_finite}} for train_loss, train_acc, test_loss, "
              "test_acc, model {name, source, parameters, checkpoint, saved_to}, data (name, "
              "sizes, fingerprint, ...), provenance (as stored in the HDF5 file).")
+def figure(surface, path: str | os.PathLike | None = None, *, kind: str = "contour"):
+    """A surface's figure: :func:`plot_1d` for one axis, :func:`plot_surface` (``kind``) for
+    two; saved to ``path`` when given."""
+    from ._plot import plot_1d, plot_surface
+
+    if surface.grid.ndim == 1:
+        return plot_1d(surface, path=path)
+    return plot_surface(surface, kind=kind, path=path)
+
+
 _LABELS = {"train_loss": "training loss", "train_acc": "training accuracy",
            "test_loss": "test loss", "test_acc": "test accuracy"}
 
