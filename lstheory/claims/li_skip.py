@@ -1,0 +1,375 @@
+"""Li, Xu, Taylor, Studer & Goldstein (2018), 'Visualizing the loss landscape of neural nets'
+(NeurIPS), §5–6 and Fig. 5/7: skip connections keep deep nets' loss surfaces convex-looking, while
+the same nets without shortcuts become chaotic as depth grows.
+
+``li-skip-convexity`` (tag ``empirical``). Li et al. measure convexity by the principal
+curvatures: at every point θ* + α·δ + β·η of the filter-normalised plane (δ, η random Gaussian
+directions, each filter rescaled to its weight's norm, biases and batch-norm parameters not
+moved) they take the extreme eigenvalues of the Hessian of the training loss and map
+``|λ_min / λ_max|``: near 0 (blue) where the surface is locally convex, large (yellow) where
+it has strong negative curvature. Their ResNet-56 maps are blue over the plotted region; the
+ResNet-56 without shortcuts has large yellow regions; depth 20 shows little difference, 56 a
+strong one, 110 a very strong one.
+
+*What the check measures.* For each seed, a pair of batch-norm ResNets of one depth 6n + 2,
+with and without shortcuts (:class:`lstheory.models.BasicBlock`; a narrow stem of ``channels``
+filters on the CPU instances), is trained by SGD on the same data. Around each trained net, on a
+g × g grid over [−radius, radius]² in its own filter-normalised plane
+(:func:`lstheory.surface.random_direction`), λ_min and λ_max of the Hessian of the mean
+cross-entropy on ``n_hessian`` training points (batch norm in eval mode: the running statistics
+are kept) are found by Lanczos (scipy ``eigsh``, both ends, on Hessian-vector products by
+``torch.func``), and the statistic is the mean of ``|min(λ_min, 0)| / λ_max`` over the grid.
+
+*Decision rule (fixed before the run).* D = mean over seeds of (statistic without shortcuts −
+statistic with shortcuts); r = max(std over seeds of the per-seed differences / √seeds (when
+there are ≥ 2 seeds), the standard error of the difference over the grid points, 0.01). The
+statement "D ≥ margin" holds when D ≥ margin + r, fails when D < margin − r, and is unresolved
+in between (INCONCLUSIVE: the effect is within the measured spread; both numbers are in the
+reason). Both nets of every seed must be trained (training error ≤ 0.02), else
+HYPOTHESES-NOT-MET.
+
+Statement parts (the mutants change them): ``direction`` ("rises": D ≥ margin; "falls":
+D ≤ margin), ``margin``, ``absolute`` (judge |D| instead of D: "no difference" is |D| ≤ 0).
+
+Measured on the CPU instances (digits 8×8, channels 4, SGD, 3 × 3 grid at radius 0.5, one
+seed; 2-core machine under load): see the claim's notes. The ``paper`` budget is Li et al.'s
+instance (ResNet-56 and ResNet-56-noshort, 16/32/64 channels, CIFAR-10 read from ``data_root``,
+300 epochs of SGD), sized for a GPU and not run here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .._errors import InvalidArgument
+from .._random import child_seeds
+from ._claim import Claim, Context, Mutant, Option, Tag, budget_table
+from ._connectivity import Evidence, HypothesisCheck, Outcome, Table, make_verdict, one_thread
+from ._registry import register
+from .lp_empirical.common import TRAINED_ERROR, judge_ge, judge_le
+
+__all__ = ["Plan", "PLANS", "NarrowResNet", "hessian_extremes", "curvature_map",
+           "check_li_skip", "judge_difference"]
+
+SOURCE = ("Li, Xu, Taylor, Studer & Goldstein 2018, 'Visualizing the loss landscape of neural "
+          "nets' (NeurIPS), §5–6, Fig. 5 and Fig. 7")
+#: the floor under the measured resolution of the mean ratio difference
+RATIO_FLOOR = 0.01
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a budget buys: the data, the pair of nets, their training and the curvature grid."""
+
+    data: str         # "digits" (8×8, shipped) or "cifar10" (read from data_root)
+    depth: int        # 6n + 2
+    channels: int     # stem width (stages: c, 2c, 4c); Li et al.: 16
+    n_train: int      # training points (0: all)
+    epochs: int
+    batch_size: int
+    n_hessian: int    # training points in the Hessian's loss
+    grid: int         # g: the g × g grid
+    radius: float     # the grid spans [−radius, radius]² in filter-normalised units
+    seeds: int
+    lanczos_vectors: int  # eigsh's ncv
+
+
+PLANS = budget_table({
+    "fast": Plan("digits", 20, 4, 512, 20, 64, 128, 3, 0.5, 1, 16),
+    "default": Plan("digits", 32, 4, 512, 20, 64, 256, 3, 0.5, 1, 20),
+    "thorough": Plan("digits", 56, 4, 1024, 30, 64, 256, 5, 0.5, 2, 20),
+    "paper": Plan("cifar10", 56, 16, 0, 300, 128, 10_000, 21, 1.0, 1, 30),
+})
+
+
+# ------------------------------------------------------------------ the nets
+class NarrowResNet(nn.Module):
+    """A CIFAR-style ResNet of depth 6n + 2 (He et al. §4.2, as in Li et al.) with a stem of
+    ``channels`` filters: stem conv–BN–ReLU, three stages of n :class:`BasicBlock` with
+    ``c, 2c, 4c`` channels (strides 1, 2, 2), global average pooling, a linear classifier.
+    ``shortcut=False`` is Li et al.'s "noshort" net. ``channels=16`` is
+    :class:`lstheory.models.ResNet` of the same depth."""
+
+    def __init__(self, depth: int, *, shortcut: bool, channels: int, in_channels: int,
+                 n_classes: int):
+        from ..models import BasicBlock
+
+        super().__init__()
+        if depth < 8 or (depth - 2) % 6:
+            raise InvalidArgument("depth", depth, "6n + 2 for an integer n ≥ 1 (20, 32, 56, …)",
+                                  flag="depth")
+        n, planes = (depth - 2) // 6, [channels, 2 * channels, 4 * channels]
+        self.conv1 = nn.Conv2d(in_channels, channels, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(channels)
+        blocks, prev = [], channels
+        for p, stride in zip(planes, (1, 2, 2)):
+            for i in range(n):
+                blocks.append(BasicBlock(prev, p, stride if i == 0 else 1, shortcut=shortcut))
+                prev = p
+        self.blocks = nn.Sequential(*blocks)
+        self.linear = nn.Linear(planes[2], n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.blocks(F.relu(self.bn1(self.conv1(x))))
+        return self.linear(out.mean(dim=(2, 3)))
+
+
+def build_pair_member(plan: Plan, shortcut: bool, data, seed: int) -> nn.Module:
+    """One net of the pair, initialised from ``seed`` (torch's global generator untouched)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return NarrowResNet(plan.depth, shortcut=shortcut, channels=plan.channels,
+                            in_channels=data.x_train.shape[1], n_classes=data.n_classes)
+
+
+# ------------------------------------------------------------------ curvature
+def hessian_extremes(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                     params: dict[str, torch.Tensor], *, ncv: int = 20,
+                     tol: float = 1e-2) -> tuple[float, float, int]:
+    """``(λ_min, λ_max, Hessian-vector products)`` of the mean cross-entropy of ``model`` at
+    ``params`` (named tensors; buffers as stored, so batch norm in eval mode keeps its running
+    statistics): scipy's Lanczos ``eigsh(which="BE", k=2)`` on forward-over-reverse products."""
+    from scipy.sparse.linalg import LinearOperator, eigsh
+    from torch.func import functional_call, grad, jvp
+
+    buffers = dict(model.named_buffers())
+    names = list(params)
+    shapes = [params[k].shape for k in names]
+    sizes = [params[k].numel() for k in names]
+    loss = lambda p: F.cross_entropy(functional_call(model, ({**p, **buffers},), (x,)), y)  # noqa: E731
+    g = grad(loss)
+    count = [0]
+
+    def matvec(v):
+        count[0] += 1
+        flat = torch.as_tensor(np.asarray(v).ravel(), dtype=params[names[0]].dtype,
+                               device=params[names[0]].device)
+        vs = {k: t.view(s) for k, t, s in zip(names, flat.split(sizes), shapes)}
+        _, hv = jvp(g, (params,), (vs,))
+        return torch.cat([hv[k].reshape(-1) for k in names]).double().cpu().numpy()
+
+    P = sum(sizes)
+    op = LinearOperator((P, P), matvec=matvec, dtype=np.float64)
+    ev = eigsh(op, k=2, which="BE", ncv=min(ncv, P - 1), tol=tol, return_eigenvectors=False,
+               v0=np.ones(P) / math.sqrt(P))
+    return float(ev.min()), float(ev.max()), count[0]
+
+
+def curvature_map(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, grid: int,
+                  radius: float, seed: int, ncv: int = 20, progress=None) -> dict[str, np.ndarray]:
+    """λ_min, λ_max, ``|min(λ_min, 0)| / λ_max`` and the loss on a ``grid × grid`` grid over
+    [−radius, radius]² in ``model``'s filter-normalised plane (directions from ``seed``)."""
+    from ..surface import random_direction
+
+    model.eval()
+    theta = {k: v.detach() for k, v in model.named_parameters()}
+    dx, dy = (random_direction(model, seed=seed, stream=s) for s in "xy")
+    zero = {k: torch.zeros_like(v) for k, v in theta.items()}
+    step = {k: (dx.tensors.get(k, zero[k]), dy.tensors.get(k, zero[k])) for k in theta}
+    axis = np.linspace(-radius, radius, grid)
+    out = {k: np.zeros((grid, grid)) for k in ("lambda_min", "lambda_max", "ratio", "loss")}
+    out["hvps"] = np.zeros((grid, grid), dtype=int)
+    for i, a in enumerate(axis):
+        for j, b in enumerate(axis):
+            p = {k: theta[k] + a * step[k][0].to(theta[k]) + b * step[k][1].to(theta[k])
+                 for k in theta}
+            lo, hi, n = hessian_extremes(model, x, y, p, ncv=ncv)
+            with torch.no_grad():
+                loss = F.cross_entropy(torch.func.functional_call(
+                    model, ({**p, **dict(model.named_buffers())},), (x,)), y)
+            out["lambda_min"][i, j], out["lambda_max"][i, j] = lo, hi
+            out["ratio"][i, j] = abs(min(lo, 0.0)) / hi if hi > 0 else math.inf
+            out["loss"][i, j], out["hvps"][i, j] = float(loss), n
+            if progress:
+                progress(f"curvature ({a:+.2f}, {b:+.2f}): |λmin/λmax| "
+                         f"{out['ratio'][i, j]:.3g}")
+    out["axis"] = axis
+    return out
+
+
+# ------------------------------------------------------------------ the rule
+def judge_difference(direction: str, absolute: bool, d: float, margin: float, r: float) -> str:
+    """``holds``/``fails``/``unresolved`` for "D ≥ margin" (``rises``) or "D ≤ margin"
+    (``falls``), with |D| for D when ``absolute``; the three-way rule of the empirical claims."""
+    x = abs(d) if absolute else d
+    return judge_ge(x, margin, r) if direction == "rises" else judge_le(x, margin, r)
+
+
+def resolution(diffs: list[float], maps: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    """max(std over seeds of the differences / √seeds, the grid standard error of the
+    difference, averaged over seeds, RATIO_FLOOR)."""
+    k = len(diffs)
+    seed_se = float(np.std(diffs, ddof=1)) / math.sqrt(k) if k > 1 else 0.0
+    grid_se = float(np.mean([math.sqrt(np.var(a, ddof=1) / a.size + np.var(b, ddof=1) / b.size)
+                             for a, b in maps]))
+    return max(seed_se, grid_se, RATIO_FLOOR)
+
+
+# ------------------------------------------------------------------ the check
+def load_data(plan: Plan, data_root: str):
+    """Digits 8×8 images (shipped) or CIFAR-10 from ``data_root``; the first ``n_train``."""
+    from ..data import Dataset, load_cifar10, load_digits
+
+    if plan.data == "cifar10":
+        if not data_root:
+            raise InvalidArgument("data_root", data_root, "the folder holding CIFAR-10's python "
+                                  "batches (the paper budget reads them; nothing is downloaded)",
+                                  flag="data_root")
+        d = load_cifar10(data_root)
+    else:
+        d = load_digits(shape="image")
+    n = plan.n_train or len(d.y_train)
+    return Dataset(d.name, d.x_train[:n], d.y_train[:n], d.x_test, d.y_test, d.n_classes)
+
+
+def _one_seed(ctx: Context, plan: Plan, data, seed: int) -> dict:
+    """Train the pair from ``seed`` and map both nets' curvature (same directions' seed)."""
+    from ..models import evaluate, train
+
+    x = data.x_train[:plan.n_hessian].to(ctx.device)
+    y = data.y_train[:plan.n_hessian].to(ctx.device)
+    out = {}
+    for name, shortcut in (("skip", True), ("noshort", False)):
+        net = build_pair_member(plan, shortcut, data, seed)
+        with ctx.timed(f"training ({name})"):
+            train(net, data, optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=5e-4,
+                        batch_size=plan.batch_size, epochs=plan.epochs, schedule="step",
+                        seed=seed, device=ctx.device)
+        with ctx.timed(f"curvature ({name})"):
+            cmap = curvature_map(net, x, y, grid=plan.grid, radius=plan.radius, seed=seed,
+                                 ncv=plan.lanczos_vectors, progress=ctx.say)
+        _, acc = evaluate(net, data.x_train.to(ctx.device), data.y_train.to(ctx.device))
+        out[name] = {"train_error": 1.0 - acc, "map": cmap,
+                     "mean_ratio": float(np.mean(cmap["ratio"]))}
+    return out
+
+
+def check_li_skip(ctx: Context, *, depth: int, seeds: int, radius: float, data_root: str):
+    """Pairs (with / without shortcuts) per seed → curvature maps → D and its resolution r →
+    the three-way rule."""
+    from dataclasses import replace
+
+    plan = ctx.plan
+    plan = replace(plan, depth=depth or plan.depth, seeds=seeds or plan.seeds,
+                   radius=radius or plan.radius)
+    if plan.depth < 8 or (plan.depth - 2) % 6:
+        raise InvalidArgument("depth", plan.depth, "6n + 2 for an integer n ≥ 1 (20, 32, 56, …)",
+                              flag="depth")
+    data = load_data(plan, data_root)
+    runs = [_one_seed(ctx, plan, data, s)
+            for s in child_seeds(ctx.seed, plan.seeds, stream="li-skip")]
+    diffs = [r["noshort"]["mean_ratio"] - r["skip"]["mean_ratio"] for r in runs]
+    maps = [(r["noshort"]["map"]["ratio"].ravel(), r["skip"]["map"]["ratio"].ravel())
+            for r in runs]
+    d, r = float(np.mean(diffs)), resolution(diffs, maps)
+    direction, margin = ctx.part("direction"), float(ctx.part("margin"))
+    absolute = bool(ctx.part("absolute"))
+    j = judge_difference(direction, absolute, d, margin, r)
+    return _verdict(ctx, plan, runs, d, r, j)
+
+
+def _verdict(ctx: Context, plan: Plan, runs: list[dict], d: float, r: float, j: str):
+    skip = [x["skip"]["mean_ratio"] for x in runs]
+    nos = [x["noshort"]["mean_ratio"] for x in runs]
+    errs = [x[k]["train_error"] for x in runs for k in ("skip", "noshort")]
+    text = (f"{plan.data} ({plan.n_train or 'all'} training points), ResNet-{plan.depth} with "
+            f"and without shortcuts, batch norm, stem {plan.channels} channels, SGD "
+            f"{plan.epochs} epochs; |λmin/λmax| on a {plan.grid}×{plan.grid} grid over "
+            f"[−{plan.radius:g}, {plan.radius:g}]² in filter-normalised directions, Hessian on "
+            f"{plan.n_hessian} points (batch norm in eval mode), {plan.seeds} seed(s), seed "
+            f"{ctx.seed}")
+    instance = {"data": plan.data, "depth": plan.depth, "channels": plan.channels,
+                "n_train": plan.n_train, "epochs": plan.epochs, "n_hessian": plan.n_hessian,
+                "grid": plan.grid, "radius": plan.radius, "seeds": plan.seeds,
+                "description": text}
+    hyps = (HypothesisCheck("trained", f"both nets of every pair are trained: training error ≤ "
+                            f"{TRAINED_ERROR:g}", max(errs) <= TRAINED_ERROR,
+                            f"training errors {[round(e, 4) for e in errs]}"),)
+    sym = "≥" if ctx.part("direction") == "rises" else "≤"
+    what_d = "|D|" if ctx.part("absolute") else "D"
+    evidence = [
+        Evidence("mean |λmin/λmax| with shortcuts (per seed)", skip),
+        Evidence("mean |λmin/λmax| without shortcuts (per seed)", nos),
+        Evidence("D = noshort − skip (mean over seeds)", d),
+        Evidence("resolution r", r, "max(std over seeds/√seeds, grid standard error of the "
+                 f"difference, {RATIO_FLOOR:g})"),
+        Evidence("rule", f"{what_d} {sym} {ctx.part('margin')}", "≥ b holds from b + r, fails "
+                 "below b − r; ≤ b holds within b + r, fails above b + 3r"),
+        Evidence("judgement", j),
+        Evidence("Hessian-vector products per point (max)",
+                 int(max(x[k]["map"]["hvps"].max() for x in runs for k in ("skip", "noshort")))),
+    ]
+    tables = tuple(
+        Table(f"seed {i}: {name}", ("α", "β", "loss", "λ_min", "λ_max", "|λmin/λmax|"),
+              tuple((float(m["axis"][a]), float(m["axis"][b]), float(m["loss"][a, b]),
+                     float(m["lambda_min"][a, b]), float(m["lambda_max"][a, b]),
+                     float(m["ratio"][a, b]))
+                    for a in range(plan.grid) for b in range(plan.grid)))
+        for i, x in enumerate(runs) for name, m in (("skip", x["skip"]["map"]),
+                                                     ("noshort", x["noshort"]["map"])))
+    verdict = lambda o, why: make_verdict(CLAIM, ctx, o, why, instance, hyps,  # noqa: E731
+                                          evidence, tables)
+    what = (f"mean |λmin/λmax| without shortcuts {np.mean(nos):.4g}, with shortcuts "
+            f"{np.mean(skip):.4g}: D = {d:+.4g} (±{r:.3g}) against {what_d} {sym} "
+            f"{ctx.part('margin')} [{j}]")
+    if not hyps[0].holds:
+        return verdict(Outcome.HYPOTHESES_NOT_MET, f"{hyps[0].statement} fails "
+                       f"({hyps[0].detail}); {what}; on {text}")
+    if j == "fails":
+        return verdict(Outcome.REFUTED, f"{what}: the stated rule fails on this instance: {text}")
+    if j == "unresolved":
+        return verdict(Outcome.INCONCLUSIVE, f"{what}: the difference is within the measured "
+                       f"spread on this instance: {text}")
+    return verdict(Outcome.CONSISTENT, f"consistent on this instance ({text}): {what}; an "
+                   "empirical finding, not a proof")
+
+
+def _run(ctx: Context, **options):
+    if ctx.device == "cpu":
+        with one_thread():
+            return check_li_skip(ctx, **options)
+    return check_li_skip(ctx, **options)
+
+
+CLAIM = register(Claim(
+    id="li-skip-convexity", title="Skip connections keep deep nets' loss surfaces convex-looking; "
+    "without them the surface becomes chaotic (|λmin/λmax| over the surface)", source=SOURCE,
+    tag=Tag.EMPIRICAL,
+    statement="Measured: for batch-norm ResNets of one depth trained by SGD with and without "
+    "shortcuts, |min(λ_min, 0)| / λ_max of the training-loss Hessian (Lanczos) on a grid over "
+    "[−radius, radius]² in each net's filter-normalised random plane, averaged over the grid. "
+    "Rule (fixed before the run; D = mean over seeds of the no-shortcut mean minus the shortcut "
+    "mean, r = max(std over seeds/√seeds, grid standard error of the difference, 0.01)): "
+    "D ≥ margin holds from margin + r: consistent on this instance; below margin − r: refuted; "
+    "in between: inconclusive, with both means in the reason.",
+    latex=r"\overline{|\lambda_{\min}/\lambda_{\max}|}_{\text{noshort}}-"
+          r"\overline{|\lambda_{\min}/\lambda_{\max}|}_{\text{skip}}\ge r",
+    hypotheses=("both nets of every pair are trained (training error ≤ 0.02)",),
+    options=(Option("depth", int, 0, "depth 6n + 2 of both nets (0: the budget's: 20 fast, 32 "
+                    "default, 56 thorough and paper)", 0, 1000),
+             Option("seeds", int, 0, "independent pairs (0: the budget's)", 0, 64),
+             Option("radius", float, 0.0, "half-width of the grid in filter-normalised units "
+                    "(0: the budget's: 0.5 on CPU, 1 for paper)", 0.0, 10.0),
+             Option("data_root", str, "", "CIFAR-10's python batches (the paper budget only)")),
+    checker=_run,
+    budgets=PLANS,
+    notes="Empirical: a consistent verdict says 'consistent on this instance' and names it. "
+          "Paper budget (--budget paper --device cuda --data-root DIR): ResNet-56 and "
+          "ResNet-56-noshort (16/32/64 channels) on CIFAR-10, 300 epochs of SGD, a 21×21 grid "
+          "on [−1, 1]², Hessian on 10,000 training points (not run here).",
+    parts={"direction": "rises", "margin": 0.0, "absolute": False},
+    mutants=(
+        Mutant("reversed", "the net with shortcuts has the larger |λmin/λmax| (D ≤ 0)",
+               parts={"direction": "falls"}),
+        Mutant("no-difference", "shortcuts make no difference: |D| ≤ 0",
+               parts={"direction": "falls", "absolute": True}),
+        Mutant("large-effect", "without shortcuts the mean ratio is larger by at least 0.5",
+               parts={"margin": 0.5}, caught_by=("refuted",), fast=False),
+    ),
+))
