@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
 from .._errors import InvalidArgument, UnknownName
 from .._options import Presets
 from .._options import resolve_options as _resolve
+from .._validate import finite_float, positive_int
 from .._vocab import PRESETS
 
 __all__ = [
@@ -27,33 +26,25 @@ class _PathOptions(Presets):
     checks."""
 
     def _check_positive(self, *names: str) -> None:
+        """:meth:`_check_types`, then the float fields ``names`` > 0."""
         self._check_types()
         for n in names:
-            v = getattr(self, n)
-            if isinstance(v, bool) or not v > 0:
-                raise InvalidArgument(n, v, "a positive number")
+            finite_float(getattr(self, n), n, low=0, open=(True, False))
 
     def _check_types(self) -> None:
-        """Every field of its declared type: integers (not booleans) for counts, finite real
-        numbers for the rest; point counts at most :data:`MAX_POINTS` (each is a parameter
-        vector held in memory)."""
+        """Every field of its declared type (:mod:`lstheory._validate`): counts are positive
+        integers (not booleans; point counts at most :data:`MAX_POINTS`, each is a parameter
+        vector held in memory), the rest finite real numbers; ``init_noise`` ≥ 0."""
         for f in fields(self):
             v, kind = getattr(self, f.name), str(f.type)
             if kind == "int":
-                if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-                    raise InvalidArgument(f.name, v, "an integer")
-                if f.name in _POINT_COUNTS and v > MAX_POINTS:
-                    raise InvalidArgument(f.name, v, f"an integer ≤ {MAX_POINTS:,}")
+                positive_int(v, f.name, maximum=MAX_POINTS if f.name in _POINT_COUNTS else None)
             elif kind == "float":
-                if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
-                    raise InvalidArgument(f.name, v, "a finite number")
+                finite_float(v, f.name, low=0 if f.name == "init_noise" else None)
             elif kind == "bool" and not isinstance(v, bool):
                 raise InvalidArgument(f.name, v, "True or False")
             elif kind == "str" and not isinstance(v, str):
                 raise InvalidArgument(f.name, v, "a string")
-        noise = getattr(self, "init_noise", 0.0)
-        if noise < 0:
-            raise InvalidArgument("init_noise", noise, "a number ≥ 0")
 
 
 @dataclass(frozen=True)
@@ -80,7 +71,7 @@ class NEBOptions(_PathOptions):
     }
 
     def __post_init__(self):
-        self._check_positive("steps", "lr")
+        self._check_positive("lr")
         if self.images < 3:
             raise InvalidArgument("images", self.images, "an integer ≥ 3")
 
@@ -106,7 +97,7 @@ class CurveOptions(_PathOptions):
     }
 
     def __post_init__(self):
-        self._check_positive("steps", "lr", "samples", "bends")
+        self._check_positive("lr")
 
 
 @dataclass(frozen=True)
@@ -138,7 +129,7 @@ class DSSOptions(_PathOptions):
     }
 
     def __post_init__(self):
-        self._check_positive("grid", "bead_steps", "lr", "max_beads", "rounds")
+        self._check_positive("lr")
         if not 0 <= self.level_fraction < 1 or not 0 <= self.bead_target < 1:
             raise InvalidArgument("level_fraction", (self.level_fraction, self.bead_target),
                                   "level_fraction and bead_target in [0, 1)")
@@ -199,11 +190,7 @@ class SearchOptions(_PathOptions):
     }
 
     def __post_init__(self):
-        self._check_positive("rounds", "relax_steps", "lr", "damping")
-        for n in ("max_images", "initial_images", "rounds", "relax_steps"):
-            v = getattr(self, n)
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise InvalidArgument(n, v, "an integer")
+        self._check_positive("lr", "damping")
         if self.initial_images < 2 or self.max_images < self.initial_images:
             raise InvalidArgument("max_images", (self.initial_images, self.max_images),
                                   "2 ≤ initial_images ≤ max_images")
@@ -214,8 +201,6 @@ class SearchOptions(_PathOptions):
             raise UnknownName("update", self.update, UPDATES)
         if self.symmetry not in SYMMETRIES:
             raise UnknownName("symmetry", self.symmetry, SYMMETRIES)
-        if not self.init_noise >= 0:
-            raise InvalidArgument("init_noise", self.init_noise, "a number ≥ 0")
 
 
 def resolve_options(cls, options):
