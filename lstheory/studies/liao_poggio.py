@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import os
 import time
 from collections.abc import Callable
@@ -32,7 +31,7 @@ from .._errors import InvalidArgument, UnknownName
 from .._options import Presets, preset_table, resolve_options
 from .._random import child_seeds, normalize_seed, torch_generator
 from .._runtime import resolve_device
-from .._validate import positive_int
+from .._validate import finite_float, positive_int
 from ..mds import ClassicalMDS, EigenDiagnostics, TrajectoryStore, dissimilarity
 
 __all__ = [
@@ -123,9 +122,7 @@ class ExperimentOptions(Presets):
             raise InvalidArgument("squared", True, "False for metric 'angular' (angles are not "
                                   "squared Euclidean distances)")
         for name in ("lr", "sgd_lr"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-                raise InvalidArgument(name, v, "a finite number > 0")
+            finite_float(getattr(self, name), name, low=0, open=(True, False))
         if (
             not all(isinstance(s, (int, float)) and s >= 0 for s in (self.perturb, *self.noise))
             or not self.noise
