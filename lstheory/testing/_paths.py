@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 from hypothesis import strategies as st
 
-from ..nets import MLP
+from .._vocab import loss_name
+from ..nets import LOSSES, MLP
 from ..paths import Path
 
 __all__ = ["linear_widths", "certifiable_paths", "yun_instances", "nguyen_instances"]
@@ -38,7 +39,7 @@ def certifiable_paths(draw, *, activations=("relu", "leaky-relu", "quadratic", "
     vertices, or a quadratic Bézier) whose certificate kind follows the family."""
     depth = draw(st.integers(2, max_depth))
     widths = draw(st.lists(st.integers(1, max_width), min_size=depth + 1, max_size=depth + 1))
-    loss = draw(st.sampled_from(losses))
+    loss = loss_name(draw(st.sampled_from(losses)), allowed=LOSSES)  # "ce" → "cross-entropy"
     if loss == "cross-entropy":
         widths[-1] = max(2, widths[-1])
     fam = MLP(widths, draw(st.sampled_from(activations)), bias=draw(st.booleans()), loss=loss)
