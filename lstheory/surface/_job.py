@@ -92,9 +92,10 @@ class SurfaceJob:
 
     def __post_init__(self):
         if self.checkpoint is None and self.model is None:
-            raise InvalidArgument("model", None, "a checkpoint, or a model name to train one")
+            raise InvalidArgument("model", None, "a checkpoint (--checkpoint PATH), or a model "
+                                  "to train (--model NAME)")
         if self.target_y and self.y is None:
-            raise InvalidArgument("y", None, "an axis MIN:MAX:NUM with target_y")
+            raise InvalidArgument("y", None, "an axis MIN:MAX:NUM (--y) with target_y")
         positive_int(self.train_epochs, "train_epochs", maximum=MAX_EPOCHS)
         for name in ("train_batch_size", "batch_size", "n_train", "n_test"):
             if getattr(self, name) is not None:
