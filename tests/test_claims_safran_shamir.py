@@ -20,6 +20,8 @@ from lstheory.claims.safran_shamir import (
     certify_minimum,
     monte_carlo_loss,
     population_loss,
+    share_intervals,
+    share_trend,
 )
 
 claim_ids()
@@ -112,3 +114,25 @@ def test_every_mutant_is_caught(budget, mutant):
     claim = get_claim(f"{CID}~{mutant}")
     v = claim.check(budget=budget)
     assert claim.mutation.caught(v.outcome), v.reason
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 500), st.floats(0, 1)), min_size=1, max_size=8))
+def test_share_intervals_contain_the_share_and_stay_in_0_1(runs):
+    """The Wilson interval of each size's share contains the share and lies in [0, 1]; the
+    table's rows are (k, runs, global, spurious, other, share)."""
+    rows = [(6 + i, n, 0, round(f * n), n - round(f * n), round(f * n) / n)
+            for i, (n, f) in enumerate(runs)]
+    for (k, lo, hi), r in zip(share_intervals(rows), rows):
+        assert k == r[0] and 0.0 <= lo <= r[5] <= hi <= 1.0
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(0, 1), min_size=2, max_size=10, unique=True))
+def test_share_trend_is_the_rank_correlation_with_k(shares):
+    """τ = 1 for shares sorted rising in k, −1 for falling, None for one size or equal shares."""
+    rows = lambda sh: [(6 + i, 10, 0, 0, 0, x) for i, x in enumerate(sh)]  # noqa: E731
+    assert share_trend(rows(sorted(shares)))[0] == pytest.approx(1.0)
+    assert share_trend(rows(sorted(shares, reverse=True)))[0] == pytest.approx(-1.0)
+    assert share_trend(rows(shares[:1])) is None
+    assert share_trend(rows([shares[0]] * 3)) is None
