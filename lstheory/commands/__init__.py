@@ -8,5 +8,8 @@ line and exits 2. Keep the module thin: parse, call the library's public functio
 Shared services (``docs/design.md``): argument checks naming the flag from
 :mod:`lstheory._validate`, progress on stderr from :class:`lstheory._progress.Progress`
 (``Progress(enabled=not args.quiet)``), files through :mod:`lstheory._io`. A ``--threads``
-flag may set torch's count: the CLI restores it when the command returns.
+flag is honoured through :func:`lstheory._runtime.limit_threads` around the work (never
+``torch.set_num_threads``; a test enforces it). Work worth calling from a notebook lives in the
+engine as a job function (``surface.run_job``, ``mds.embed_store``, ``paths`` pair runs), so
+the command only parses and prints.
 """
