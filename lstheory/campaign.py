@@ -48,7 +48,7 @@ from typing import Any
 from ._errors import InvalidArgument
 from ._random import normalize_seed
 from ._version import __version__
-from .claims import BUDGETS, get_claim
+from .claims import get_claim, resolve_budget
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -107,8 +107,7 @@ def load_spec(path: str | os.PathLike, *, allow_outside: bool = False) -> Campai
         raise InvalidArgument("claim", name, "a claim id (a string, as `lstheory list` names)")
     claim = get_claim(name)
     budget = raw.get("budget", "fast")
-    if budget not in BUDGETS:
-        raise InvalidArgument("budget", budget, f"one of {', '.join(BUDGETS)}")
+    budget, _ = resolve_budget(budget, getattr(claim, "budgets", None))  # the one resolver
     grid = raw.get("grid", {})
     if not isinstance(grid, dict) or not grid or not all(
         isinstance(v, list) and v for v in grid.values()

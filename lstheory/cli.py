@@ -106,12 +106,7 @@ def _cmd_verify(args, rest: Sequence[str]) -> int:
     claim = get_claim(args.claim)
     ns = _verify_parser(claim).parse_args(list(rest))
     options = {o.name: getattr(ns, o.name) for o in claim.options
-               if getattr(ns, o.name) is not None}
-    for name, value in options.items():  # validate before any work, naming the flag
-        try:
-            claim.option(name).parse(value)
-        except InvalidArgument as e:
-            raise e.for_cli(claim.option(name).flag) from None
+               if getattr(ns, o.name) is not None}  # parsed once, by claim.check, before any work
     if ns.json is not None:
         _check_writable(ns.json, flag="--json")
     if ns.plot is not None:

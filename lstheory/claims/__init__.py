@@ -6,7 +6,17 @@
 <Outcome.CONSISTENT: 'consistent'>
 """
 
-from ._claim import BUDGETS, MUTANT_SEP, Claim, Context, Mutant, Option, Tag
+from ._claim import (
+    BUDGETS,
+    MUTANT_SEP,
+    Claim,
+    Context,
+    Mutant,
+    Option,
+    Tag,
+    budget_table,
+    resolve_budget,
+)
 from ._registry import all_claims, claim_ids, get_claim, register
 from ._selftest import MutantResult, ReplayReport, SelftestReport, replay, selftest
 from ._verdict import Evidence, HypothesisCheck, Outcome, Table, Verdict, write_atomic
@@ -28,10 +38,12 @@ __all__ = [
     "Tag",
     "Verdict",
     "all_claims",
+    "budget_table",
     "claim_ids",
     "get_claim",
     "register",
     "replay",
+    "resolve_budget",
     "selftest",
     "write_atomic",
 ]

@@ -20,6 +20,7 @@ import torch
 from .._errors import InvalidArgument
 from .._random import child_seeds, numpy_rng, torch_generator
 from .._runtime import limit_threads
+from .._validate import int_list
 from ._claim import Claim, Context, Option
 from ._registry import register
 from ._verdict import Evidence, HypothesisCheck, Outcome, Table, Verdict
@@ -90,13 +91,8 @@ MAX_WIDTH = 4096
 def parse_widths(text: str, *, name: str = "widths", min_len: int = 2,
                  max_width: int = MAX_WIDTH) -> list[int]:
     """``"3,4,2"`` → ``[3, 4, 2]``, or :class:`InvalidArgument` naming the option."""
-    try:
-        out = [int(x) for x in str(text).replace(" ", "").split(",") if x]
-    except ValueError:
-        out = []
-    if len(out) < min_len or any(w < 1 for w in out):
-        raise InvalidArgument(name, text, f"at least {min_len} positive integers separated by "
-                              "commas, e.g. 3,4,2")
+    items = [x for x in str(text).replace(" ", "").split(",") if x]
+    out = list(int_list(",".join(items), name, low=1, min_length=min_len))
     if max(out) > max_width:
         raise InvalidArgument(name, text, f"widths of at most {max_width} (a size these checks "
                               "can train and certify)")

@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._claim import BUDGETS, MUTANT_SEP
+from .._validate import choice
+from ._claim import MUTANT_SEP, resolve_budget
 from ._registry import all_claims, get_claim
 from ._verdict import Verdict
 
@@ -111,10 +112,11 @@ def selftest(claims: Sequence[str] | None = None, *, budget: str = "fast", tier:
     """
     from .._errors import InvalidArgument
 
-    if budget not in BUDGETS:
-        raise InvalidArgument("budget", budget, f"one of {', '.join(BUDGETS)}", flag="--budget")
-    if tier not in ("fast", "all"):
-        raise InvalidArgument("tier", tier, "'fast' or 'all'", flag="--tier")
+    try:
+        resolve_budget(budget)
+    except InvalidArgument as e:
+        raise e.for_cli("--budget") from None
+    choice(tier, "--tier", ("fast", "all"))
     chosen = [get_claim(c) for c in claims] if claims else all_claims()
     results, bare = [], []
     for claim in chosen:

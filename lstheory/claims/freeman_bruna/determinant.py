@@ -10,6 +10,7 @@ import numpy as np
 import sympy
 import torch
 
+from ..._validate import finite_float
 from ...nets import minimize
 from .._connectivity import (
     HypothesisCheck,
@@ -142,10 +143,7 @@ def determinant_split(fam, X: torch.Tensor, Y: torch.Tensor, widths: list[int],
 
 
 def _check_epsilon(epsilon: float) -> None:
-    from ..._errors import InvalidArgument
-
-    if not math.isfinite(epsilon) or epsilon <= 0:
-        raise InvalidArgument("epsilon", epsilon, "a finite number in (0, 1]", flag="--epsilon")
+    finite_float(epsilon, "--epsilon", low=0.0, open=(True, False))
 
 
 def _linear_hypotheses(fam, w: list[int], weak: bool, quantifier: str = "every"):

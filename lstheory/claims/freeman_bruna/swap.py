@@ -3,11 +3,11 @@ the searches and the fresh-sample barrier."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 
+from ..._validate import finite_float
 from ...nets import two_layer
 from ...paths import (
     Path,
@@ -180,11 +180,8 @@ def certified_fresh_barrier(fam, theta, path: Path, seed: int) -> float:
 
 
 def _check_floor(floor: float) -> None:
-    from ..._errors import InvalidArgument
-
-    if not math.isfinite(floor) or not 0.0 <= floor <= 1.0:
-        raise InvalidArgument("floor", floor, "a finite number in [0, 1] (units of mean y²)",
-                              flag="--floor")
+    """``floor`` in [0, 1] (units of mean y²)."""
+    finite_float(floor, "--floor", low=0.0, high=1.0)
 
 
 @dataclass
