@@ -76,6 +76,22 @@ def test_any_module_with_batch_norm_gets_a_sampled_estimate(cli, workdir):
         assert code == 0 and "sampled" in out and "no bound" in out
 
 
+def test_bn_eval_is_a_synonym_of_keep_and_ce_of_cross_entropy(cli, workdir):
+    results = []
+    for bn, loss in (("keep", "cross-entropy"), ("eval", "ce"), ("recompute", "cross_entropy")):
+        js = workdir / f"{bn}.json"
+        code, _, err = cli("paths", "--model", "clipaths_models:bn", "--from",
+                           workdir / "bn_a.pt", "--to", workdir / "bn_b.pt", "--data",
+                           "synthetic:32", "--method", "linear", "--bn", bn, "--loss", loss,
+                           "--quiet", "--json", js)
+        assert code == 0, err
+        d = json.loads(js.read_text())
+        assert d["loss"] == "cross-entropy" and d["bn"] == ("recompute" if bn == "recompute"
+                                                            else "keep")
+        results.append(d["profile"]["loss"])
+    assert results[0] == results[1] != results[2]  # the batch statistics differ
+
+
 @pytest.mark.parametrize("args,flag", [
     (("--model", "clipaths_models:nope"), "--model"),
     (("--model", "no_colon"), "--model"),

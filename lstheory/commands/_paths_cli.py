@@ -5,6 +5,32 @@ from __future__ import annotations
 
 from .._errors import InvalidArgument, UnknownName, UsageError
 
+DESCRIPTION = """Low-loss paths between checkpoints of any torch model, certified.
+
+    lstheory paths --model mypkg.nets:make_mlp --from a.pt --to b.pt --data data.pt \\
+        --method search --budget fast --plot path.png --json path.json
+    lstheory paths --model mypkg.nets:make_mlp --checkpoints m*.pt --pairs all --workers 4 \\
+        --results pairs.jsonl --json graph.json        # many pairs: the level-set graph
+
+The model is ``module:factory`` (a callable returning an ``nn.Module``; ``--model-arg k=v`` passes
+keyword arguments; MODULE is searched in the current directory first). Checkpoints are state dicts
+(or dicts holding one under ``state_dict`` / ``model``), read with ``weights_only=True`` and
+checked key by key against the model. Data: a ``.pt`` file (layouts below), or ``synthetic:N`` (N
+Gaussian inputs of ``--input-shape`` with seeded random labels: a smoke test). The loss is
+``cross-entropy``, ``square`` or your ``MODULE:FUNCTION`` (``loss(outputs, Y) -> mean``; a
+custom loss takes the module route). Batch norm keeps the running statistics of the first
+checkpoint (``--bn keep``; ``eval`` is a synonym) or recomputes them on the data at every point
+(``--bn recompute``). An ``nn.Sequential`` that is exactly ``Linear, σ, Linear, σ, …, Linear``
+(one of ReLU / leaky-ReLU with one slope / identity, nothing else) is evaluated as an MLP family,
+so its certificate is exact (two layers) or a rigorous interval bound (deeper), but only after
+that MLP is checked to reproduce the model's own outputs on the data at the checkpoints; any
+other model (or a failed check) takes the general module route and gets a sampled estimate,
+labelled as such. The route and the reason for it are printed and saved. With --checkpoints,
+chunks of --pairs-per-unit pairs are units of work (--workers, --scheduler, --cluster; results
+identical for any of them), written to --results as they finish (resumable; --shard i/n, then a
+run without --shard completes the set from the shards).
+"""
+
 EPILOG = """\
 data files (--data FILE.pt):
   {layouts}

@@ -1,28 +1,7 @@
-"""``lstheory paths``: low-loss paths between checkpoints of any torch model, certified.
-
-    lstheory paths --model mypkg.nets:make_mlp --from a.pt --to b.pt --data data.pt \\
-        --method search --budget fast --plot path.png --json path.json
-    lstheory paths --model mypkg.nets:make_mlp --checkpoints m*.pt --pairs all --workers 4 \\
-        --results pairs.jsonl --json graph.json        # many pairs: the level-set graph
-
-The model is ``module:factory`` (a callable returning an ``nn.Module``; ``--model-arg k=v`` passes
-keyword arguments; MODULE is searched in the current directory first). Checkpoints are state dicts
-(or dicts holding one under ``state_dict`` / ``model``), read with ``weights_only=True`` and
-checked key by key against the model. Data: a ``.pt`` file (layouts below), or ``synthetic:N`` (N
-Gaussian inputs of ``--input-shape`` with seeded random labels: a smoke test). The loss is
-``cross-entropy``, ``square`` or your ``MODULE:FUNCTION`` (``loss(outputs, Y) -> mean``; a
-custom loss takes the module route). Batch norm keeps the running statistics of the first
-checkpoint (``--bn keep``; ``eval`` is a synonym) or recomputes them on the data at every point
-(``--bn recompute``). An ``nn.Sequential`` that is exactly ``Linear, σ, Linear, σ, …, Linear``
-(one of ReLU / leaky-ReLU with one slope / identity, nothing else) is evaluated as an MLP family,
-so its certificate is exact (two layers) or a rigorous interval bound (deeper), but only after
-that MLP is checked to reproduce the model's own outputs on the data at the checkpoints; any
-other model (or a failed check) takes the general module route and gets a sampled estimate,
-labelled as such. The route and the reason for it are printed and saved. With --checkpoints,
-chunks of --pairs-per-unit pairs are units of work (--workers, --scheduler, --cluster; results
-identical for any of them), written to --results as they finish (resumable; --shard i/n, then a
-run without --shard completes the set from the shards).
-"""
+"""``lstheory paths``: low-loss paths between checkpoints of any torch model, certified; with
+``--checkpoints``, many pairs on the executor and their level-set graph. The parser and the run;
+the checks, help text and printing are in :mod:`lstheory.commands._paths_cli`, the work in
+:mod:`lstheory.paths._job` and :mod:`lstheory.paths._distributed`."""
 
 from __future__ import annotations
 
@@ -31,7 +10,7 @@ import textwrap
 from .._errors import UsageError
 from .._executor import add_executor_flags
 from ._common import Formatter, add_common, numerical_failure, write_json
-from ._paths_cli import EPILOG, job_from_args, print_pair, print_pairs, save_plot
+from ._paths_cli import DESCRIPTION, EPILOG, job_from_args, print_pair, print_pairs, save_plot
 
 _METHODS = ("search", "linear", "polychain", "bezier", "string", "neb", "dss")
 
@@ -41,7 +20,7 @@ def add_parser(sub) -> None:
     from ..nets import MODULE_LOSSES
 
     p = sub.add_parser("paths", help="low-loss paths between checkpoints, with certificates",
-                       description=__doc__, formatter_class=Formatter,
+                       description=DESCRIPTION, formatter_class=Formatter,
                        epilog=EPILOG.format(layouts=textwrap.fill(LAYOUTS, 96,
                                                                   subsequent_indent="  ")))
     g = p.add_argument_group("model, checkpoints and data")
