@@ -197,6 +197,11 @@ def test_a_dataset_is_consumed_through_its_one_tensor_pair():
         assert torch.equal(fam.loss(theta, same), fam.loss(theta, d))
     with pytest.raises(InvalidArgument):
         ds.as_data("val")
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(6, 3))  # takes [N, 2, 3]
+    mod = ModuleFamily(net)
+    t = mod.theta_of(net)[None]
+    assert torch.equal(mod.loss(t, ds), mod.loss(t, (ds.x_train, ds.y_train)))
+    assert torch.allclose(mod.loss(t, ds), mod.loss(t, d))  # Flatten: the same numbers
 
 
 @pytest.mark.parametrize("method, max_iter", [("pgd", 2000), ("pgd", 1), ("sgd", 2)])

@@ -143,13 +143,16 @@ class ModuleFamily:
         return self._loss_fn(out, Y)
 
     def _batches(self, data):
-        X, Y = data
+        # a Dataset: its training split as the model takes it (not flattened, unlike as_data)
+        X, Y = (data.x_train, data.y_train) if hasattr(data, "x_train") else data
         bs = self.batch_size or len(X)
         for i in range(0, len(X), bs):
             yield X[i : i + bs], Y[i : i + bs], min(bs, len(X) - i) / len(X)
 
     def loss(self, theta: torch.Tensor, data) -> torch.Tensor:
-        """Losses ``[K]`` of ``theta[K, P]`` on ``data = (X, Y)``; differentiable."""
+        """Losses ``[K]`` of ``theta[K, P]`` on ``data = (X, Y)`` (a pair, a
+        :class:`~lstheory.nets.Data`, or a :class:`~lstheory.data.Dataset`: its training split
+        with the inputs' own shape); differentiable."""
         if theta.ndim == 1:
             theta = theta[None]
         if theta.ndim != 2 or theta.shape[1] != self.n_params:
