@@ -164,8 +164,14 @@ class ComparisonTable:
                 "paper_table1": {"columns": list(PAPER_TABLE1["columns"]),
                                  "rows": {k: list(v) for k, v in PAPER_TABLE1["rows"].items()}}}
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, default=str)
+    def to_json(self, path=None) -> str:
+        """:meth:`to_dict` as JSON text; given ``path``, also written there atomically."""
+        text = json.dumps(self.to_dict(), indent=2, default=str)
+        if path is not None:
+            from .._io import write_atomic
+
+            write_atomic(path, text)
+        return text
 
     def to_markdown(self) -> str:
         """Table 1's layout: one row per model, one column per data set (test error in %, mean ±
