@@ -337,7 +337,7 @@ def _with_statistics(net, digits):
         (lambda s: build_model("dcnn", input_shape=s, n_classes=10), "LayerChain"),
         (lambda s: build_model("vgg9", input_shape=s, width=0.125), "LayerChain"),
         (lambda s: _Twice(), None),
-        (lambda s: build_model("resnet20", input_shape=s), None),
+        (lambda s: build_model("resnet20", input_shape=s), "LayerGraph"),
     ],
 )
 @pytest.mark.parametrize("loss", ["cross_entropy", "mse"])

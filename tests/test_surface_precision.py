@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from lstheory import UnknownName
+from lstheory.models import build_model
 from lstheory.surface import PointEvaluator, random_direction
 from lstheory.surface._evaluate import BFLOAT16_LOSS_TOL
 
@@ -79,3 +80,88 @@ def test_bad_precision_names_itself():
     dirs = [random_direction(net, seed=0)]
     with pytest.raises(UnknownName, match="precision"):
         PointEvaluator(net, dirs, precision="half")
+
+
+class _Branchy(nn.Module):
+    """A layer's output read by an activation and by a sum: the activation must not run in
+    place. Plus a batch norm after a layer whose output is also used elsewhere (not folded:
+    the whole model then takes the general route) when ``shared_bn``."""
+
+    def __init__(self, shared_bn=False):
+        super().__init__()
+        self.c1, self.c2 = nn.Conv2d(1, 6, 3, padding=1), nn.Conv2d(6, 6, 3, padding=1)
+        self.bn = nn.BatchNorm2d(6)
+        self.fc = nn.Linear(6, 10)
+        self.shared_bn = shared_bn
+
+    def forward(self, x):
+        h = self.c1(x)
+        r = torch.relu(h)
+        if self.shared_bn:
+            out = self.bn(h) + self.c2(r)
+        else:
+            out = self.bn(self.c2(r)) + h
+        return self.fc(torch.relu(out).mean(dim=(2, 3)))
+
+
+@pytest.mark.parametrize(
+    "make, route",
+    [
+        (lambda: _Branchy(), "LayerGraph"),
+        (lambda: _Branchy(shared_bn=True), None),
+        (lambda: build_model("resnet", input_shape=(1, 8, 8), depth=8, shortcut_type="A"),
+         "LayerGraph"),
+        (lambda: build_model("resnet", input_shape=(1, 8, 8), depth=14), "LayerGraph"),
+        (lambda: build_model("resnet", input_shape=(1, 8, 8), depth=14, shortcut=False),
+         "LayerChain"),
+    ],
+)
+def test_layer_graph_equals_general_route(make, route):
+    """Residual graphs take the layer-graph route (batch norm folded, no vmap), with values
+    equal to the general route; in-place activations never overwrite a value read twice."""
+    torch.manual_seed(0)
+    net = make()
+    x, y = torch.randn(90, 1, 8, 8), torch.randint(0, 10, (90,))
+    net.train()
+    with torch.no_grad():
+        net(x)  # batch-norm statistics that are not 0 and 1
+    net.eval()
+    dirs = [random_direction(net, seed=2, stream=s, ignore="none") for s in "xy"]
+    c = np.random.default_rng(0).uniform(-1.5, 1.5, (4, 2))
+    fast = PointEvaluator(net, dirs, batch_size=40)
+    a = fast.evaluate(c, [(x, y)])[0]
+    b = PointEvaluator(net, dirs, batch_size=40, fast_path=False).evaluate(c, [(x, y)])[0]
+    assert (type(fast._chain).__name__ if fast._chain else None) == route
+    np.testing.assert_allclose(a.mean_loss(), b.mean_loss(), rtol=1e-5)
+    np.testing.assert_array_equal(a.correct, b.correct)
+
+
+@settings(deadline=None, max_examples=8)
+@given(
+    name=st.sampled_from(["resnet8", "resnet14", "dcnn", "vgg9"]),
+    span=st.floats(0.1, 2.0),
+    seed=st.integers(0, 2**16),
+)
+def test_bfloat16_convolution_routes_within_stated_bound(name, span, seed):
+    """The same bound on the convolution routes (layer chain and layer graph), where every
+    layer but the last runs in bfloat16."""
+    kw = {"width": 0.125} if name == "vgg9" else {}
+    depth = {"resnet8": 8, "resnet14": 14}.get(name)
+    if depth:
+        net = build_model("resnet", input_shape=(1, 8, 8), depth=depth, seed=seed)
+    else:
+        net = build_model(name, input_shape=(1, 8, 8), seed=seed, **kw)
+    g = torch.Generator().manual_seed(seed)
+    x, y = torch.randn(60, 1, 8, 8, generator=g), torch.randint(0, 10, (60,), generator=g)
+    net.train()
+    with torch.no_grad():
+        net(x)
+    net.eval()
+    dirs = [random_direction(net, seed=seed, stream=s) for s in "xy"]
+    c = np.random.default_rng(seed).uniform(-span, span, (3, 2))
+    full = PointEvaluator(net, dirs, batch_size=30).evaluate(c, [(x, y)])[0].mean_loss()
+    ev = PointEvaluator(net, dirs, batch_size=30, precision="bfloat16")
+    low = ev.evaluate(c, [(x, y)])[0].mean_loss()
+    assert ev._chain and ev._chain.hidden_dtype == torch.bfloat16
+    err = np.abs(low - full) / (1 + np.abs(full))
+    assert np.all(err <= BFLOAT16_LOSS_TOL), (err.max(), full)

@@ -6,7 +6,7 @@ sets at once (batched matmuls / grouped convolutions). ``points_per_pass="auto"`
 throughput of growing K on the first points of a run (whose values are kept) and settles on the
 fastest; on a GPU that is usually tens of points, on a small CPU often one.
 
-Two faster routes, same values to float rounding (tested against the general route and against
+Three faster routes, same values to float rounding (tested against the general route and against
 direct evaluation):
 
 * chains of linear layers and elementwise activations (MLPs without batch norm,
@@ -16,12 +16,19 @@ direct evaluation):
   their activations fit in cache;
 * chains of linear/convolution layers, batch norm and parameter-free operations (the DCNN,
   VGG-9, MLPs with batch norm, :mod:`._layerchain`): batch norm folded into the layer before it
-  (``keep`` policy), the first layer cached or computed per point, whichever is faster.
+  (``keep`` policy), the first layer cached or computed per point, whichever is faster;
+* graphs of such layers (residual nets: ResNet-20/56/110, :mod:`._layergraph`): batch norm
+  folded the same way, evaluated point by point by an interpreter over the traced graph instead
+  of ``vmap`` (ResNet-20 on digits: 1.02 against 1.26 CPU-seconds for 10 points, one thread).
 
-On a CPU both routes split the data into cache-sized passes (:data:`CACHE_BYTES`).
+``precision="bfloat16"`` (:data:`PRECISIONS`, off by default) runs the fast routes' hidden
+layers in bfloat16 within a stated error (:data:`BFLOAT16_LOSS_TOL`).
+
+On a CPU the chain routes split the data into cache-sized passes (:data:`CACHE_BYTES`).
 
 Layout: one module per route — :mod:`._vmaproute` (the general route), :mod:`._fastpath`
-(:class:`LinearChain`), :mod:`._layerchain` (:class:`LayerChain`) — behind
+(:class:`LinearChain`), :mod:`._layerchain` (:class:`LayerChain`), :mod:`._layergraph`
+(:class:`LayerGraph`) — behind
 :class:`PointEvaluator`, which picks the route at each :meth:`~PointEvaluator.evaluate` and
 schedules the chain routes' data passes over threads. Callers run one loop,
 :meth:`PointEvaluator.iter_chunks`, which also sizes the groups of points.
@@ -45,6 +52,7 @@ from ..data import batches
 from ._directions import Direction
 from ._fastpath import ChainBase, LinearChain
 from ._layerchain import LayerChain
+from ._layergraph import LayerGraph
 from ._totals import Totals
 from ._vmaproute import evaluate_vmap, stack_points
 
@@ -80,25 +88,28 @@ GROUP_BYTES = 1 << 20
 PARALLEL_ELEMENTS = 1 << 17
 #: ``cross_entropy`` on logits; ``mse``: ``mean_c (f_c(x) − onehot(y)_c)²`` per sample.
 LOSSES = ("cross_entropy", "mse")
-#: ``full``: every operation in the evaluator's ``dtype``. ``bfloat16``: on the linear-chain
-#: route, the hidden layers' matmuls (all but the first, which is cached, and the output layer)
-#: take bfloat16 operands with float32 accumulation — 1.8× float32's rate at the benchmark MLP's
-#: shapes on these AVX-512-bf16 cores (58 against 102 µs per point and 436 samples, one thread)
-#: — and every other operation stays in ``dtype``; other routes ignore it. Error against
-#: ``full``: :data:`BFLOAT16_LOSS_TOL`.
+#: ``full``: every operation in the evaluator's ``dtype``. ``bfloat16``: on the fast routes
+#: (linear chain, layer chain, layer graph), every layer after the first and before the last
+#: takes bfloat16 operands (weights, inputs; float32 accumulation inside the kernel) and keeps
+#: its output in bfloat16; the first layer (cached or combined in ``dtype``), the last layer and
+#: the loss stay in ``dtype``; the general route ignores it. bfloat16 matmuls ran at 1.8× float32's
+#: rate at the benchmark MLP's shapes on these AVX-512-bf16 cores (58 against 102 µs per point
+#: and 436 samples, one thread); ResNet-20 on digits took 1.54 against 2.84 CPU-seconds. Error
+#: against ``full``: :data:`BFLOAT16_LOSS_TOL`.
 PRECISIONS = ("full", "bfloat16")
 #: The stated bound of ``precision="bfloat16"``: ``|L_bf16 − L_full| ≤ BFLOAT16_LOSS_TOL ·
-#: (1 + L_full)`` for every point's mean loss. Where it comes from: a bfloat16 matmul rounds its
-#: operands and output to 8 significant bits (unit roundoff u = 2⁻⁸), so each hidden
-#: pre-activation is off by at most about 3u of the sum of its terms' magnitudes; through up to
-#: four such layers of 1-Lipschitz activations that is ~4·3u ≈ 5e-2 of the logits' scale in the
-#: worst alignment, and cross-entropy and the square loss move by at most about that over
-#: ``1 + L`` while the logits stay of the order of the loss. Errors do not align: over 150 random
+#: (1 + L_full)`` for every point's mean loss. Where it comes from: a bfloat16 layer rounds its
+#: operands and output to 8 significant bits (unit roundoff u = 2⁻⁸), so each pre-activation is
+#: off by at most about 3u of the sum of its terms' magnitudes; through 1-Lipschitz activations
+#: these add up layer by layer, and cross-entropy and the square loss move by at most about the
+#: logits' error, relative to ``1 + L`` while the logits stay of the order of the loss. The
+#: errors do not align, so the measured errors are far below the worst case: over 150 random
 #: MLPs (2-4 hidden layers of 8-96 units, inputs of standard deviation 0.1-10, coordinates up to
-#: 3, 1,050 points; ``tests/test_surface_precision.py`` checks the bound by hypothesis) the
-#: relative error had median 5e-5, 99th percentile 2.2e-3, largest 6.9e-3. Not a worst-case
-#: bound: logits far larger than the loss (a confident net at a large perturbation) can exceed
-#: it. Accuracy can differ where two logits of a sample are within the error.
+#: 3; 1,050 points) median 5e-5, 99th percentile 2.2e-3, largest 6.9e-3; ResNet-20/56, DCNN and
+#: VGG-9 on digits, 16 points each, largest 1.5e-3. ``tests/test_surface_precision.py`` checks
+#: the bound by hypothesis on MLPs, ResNet-8/14, DCNN and VGG-9. Not a worst-case bound: logits
+#: far larger than the loss (a confident net at a large perturbation) can exceed it. Accuracy can
+#: differ where two logits of a sample are within the error.
 BFLOAT16_LOSS_TOL = 1.6e-2
 
 
@@ -129,7 +140,7 @@ class PointEvaluator:
         :class:`~lstheory.surface._layerchain.LayerChain` where the model is such a chain;
         ``False`` forces the general route (for checking).
     precision : one of :data:`PRECISIONS`; ``"bfloat16"`` is off by default and trades the
-        stated error :data:`BFLOAT16_LOSS_TOL` for speed on the linear-chain route.
+        stated error :data:`BFLOAT16_LOSS_TOL` for speed on the fast routes.
     """
 
     def __init__(
@@ -269,13 +280,15 @@ class PointEvaluator:
             x0 = splits[0][0][: min(8, len(splits[0][0]))].to(self.device, self.dtype)
             args = (self.model, self.params, self.buffers, self.dirs, x0)
             chain = LinearChain.detect(*args) or (
-                LayerChain.detect(*args) if self.bn == "keep" else None
+                (LayerChain.detect(*args) or LayerGraph.detect(*args))
+                if self.bn == "keep"
+                else None
             )
             if isinstance(chain, LayerChain):
                 rows = self._rows_for(chain, len(splits[0][0]))
                 xb = splits[0][0][:rows].to(self.device, self.dtype)
                 chain.choose_first_layer(xb, c)
-            if isinstance(chain, LinearChain) and self.precision == "bfloat16":
+            if chain and self.precision == "bfloat16":
                 chain.hidden_dtype = torch.bfloat16
             self._chain = chain or False
         if not self._chain:

@@ -52,6 +52,9 @@ class ChainBase:
         self.steps, self.params, self.dirs = steps, params, dirs
         self._local = threading.local()  # scratch buffers, one set per worker thread
         self._bases: dict[str, torch.Tensor] = {}
+        #: Precision of the hidden layers: ``None`` (the data's), or ``torch.bfloat16`` (see
+        #: :data:`lstheory.surface._evaluate.PRECISIONS`); set after the self-check.
+        self.hidden_dtype: torch.dtype | None = None
 
     def _agrees(self, model: nn.Module, x: torch.Tensor) -> bool:
         c = torch.tensor(
@@ -130,10 +133,6 @@ class LinearChain(ChainBase):
         return chain if chain._agrees(model, x) else None
 
     # ---- evaluation ----------------------------------------------------------------------
-    #: Precision of the hidden layers' matmuls: ``None`` (the data's, float32), or
-    #: ``torch.bfloat16`` (see :data:`lstheory.surface._evaluate.PRECISIONS`).
-    hidden_dtype: torch.dtype | None = None
-
     def points(self, c: torch.Tensor) -> list:
         """Everything that depends on the point for ``c[K, n_directions]`` at once: the
         coefficients ``[1, c]`` and every later layer's weights and biases, stacked ``[K, ...]``

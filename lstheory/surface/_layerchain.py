@@ -50,6 +50,8 @@ class _Affine:
 
     def apply(self, z: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         m = self.module
+        if z.dtype != w.dtype:  # into, or back out of, the hidden layers' precision
+            z = z.to(w.dtype)
         if isinstance(m, nn.Linear):
             return F.linear(z, w, b)
         conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[w.dim() - 2]
@@ -206,8 +208,15 @@ class LayerChain(ChainBase):
         return first.bn is not None and any(f"{first.bn_name}.weight" in d for d in self.dirs)
 
     def points(self, c: torch.Tensor) -> list:
+        """The coefficients ``[1, c]``, then every layer's weights and biases (batch norm
+        folded) at the points ``c``; with :attr:`hidden_dtype` set, every layer but the last
+        in that precision (its inputs are rounded to it too, in :meth:`_Affine.apply`)."""
         coef = torch.cat([c.new_ones(len(c), 1), c], 1)
-        return [coef] + [self._folded(s, coef) for s in self.steps if isinstance(s, _Affine)]
+        layers = [self._folded(s, coef) for s in self.steps if isinstance(s, _Affine)]
+        if self.hidden_dtype is not None:
+            low = self.hidden_dtype
+            layers[:-1] = [(w.to(low), b.to(low)) for w, b in layers[:-1]]
+        return [coef] + layers
 
     def point_bytes(self) -> int:
         n = sum(

@@ -206,8 +206,8 @@ def compute_surface(
     batch_size, points_per_pass, max_memory : rows per forward, points per forward (``"auto"``
         measures), memory for stacked activations.
     device, dtype : where and in what precision to evaluate.
-    precision : ``"full"`` (default) or ``"bfloat16"``: the hidden layers' matmuls of MLPs in
-        bfloat16, faster on CPUs with bf16 units, within the stated error
+    precision : ``"full"`` (default) or ``"bfloat16"``: the hidden layers in bfloat16 (fast
+        routes only), faster on CPUs with bf16 units, within the stated error
         :data:`~lstheory.surface._evaluate.BFLOAT16_LOSS_TOL` of the full-precision values.
     fresh : overwrite an existing file or partial run instead of resuming.
     stop_after : stop after this many new points (the run is left resumable).
