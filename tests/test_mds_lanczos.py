@@ -97,3 +97,40 @@ def test_euclidean_gaussian_points_that_used_to_fail(seed):
 
 def test_spiral_in_50_dimensions():
     _agree(_spiral(), False, 2)
+
+
+@settings(deadline=None, max_examples=6)
+@given(n=st.sampled_from([40, 90, 160]), dim=st.integers(50, 300),
+       seed=st.integers(0, 2**31 - 1))
+def test_positive_semidefinite_b_is_settled_by_cholesky(n, dim, seed):
+    """2(1 − cos) of many near-parallel vectors (a trajectory: B positive semidefinite with a
+    continuum of tiny eigenvalues, where the Lanczos probe of the negative end does not
+    converge): one Cholesky of B + tol·λ_max·I shows there is no negative eigenvalue, with no
+    dense fallback, and the report equals the dense route's."""
+    rng = np.random.default_rng(seed)
+    x = 1.0 + 0.01 * np.cumsum(rng.normal(size=(n, dim)), axis=0)  # a random walk
+    u = x / np.linalg.norm(x, axis=1, keepdims=True)
+    d = np.clip(2.0 - 2.0 * (u @ u.T), 0.0, None)
+    np.fill_diagonal(d, 0.0)
+    d = 0.5 * (d + d.T)
+    fast = ClassicalMDS(2, squared=True, solver="lanczos").fit(d)
+    dense = ClassicalMDS(2, squared=True).fit(d)
+    msg = fast.diagnostics_.message
+    assert "Cholesky" in msg and "dense fallback" not in msg, msg
+    assert fast.diagnostics_.n_negative == dense.diagnostics_.n_negative == 0
+    assert fast.diagnostics_.negative_mass == 0.0
+    np.testing.assert_allclose(fast.eigenvalues_[:2], dense.eigenvalues_[:2],
+                               rtol=0, atol=1e-9 * dense.eigenvalues_[0])
+
+
+def test_a_negative_eigenvalue_fails_the_cholesky_test():
+    """A B with one clearly negative eigenvalue is not certified: the probe reports it."""
+    from lstheory.mds._classical import _definite
+
+    rng = np.random.default_rng(0)
+    q, _ = np.linalg.qr(rng.normal(size=(60, 60)))
+    w = np.linspace(1.0, 0.0, 60)
+    w[-1] = -1e-6  # −1e-6·λ_max, far below the default −1e-10·λ_max
+    b = (q * w) @ q.T
+    assert not _definite(b, 1e-10)
+    assert _definite(b, 2e-6)
