@@ -16,7 +16,8 @@ pytestmark = pytest.mark.usefixtures("module_one_thread")
 def test_sweep_table_and_json(cli, tmp_path):
     js = tmp_path / "s.json"
     code, out, err = cli("roots", "--net", "2,2,1", "--sweep", "5", "--rows-per-unit", "2",
-                         "--budget", "fast", "--json", js, "--quiet")
+                         "--budget", "fast", "--json", js, "--plot", tmp_path / "h.png",
+                         "--quiet")
     assert code == 0, out + err
     data = json.loads(js.read_text())
     assert data["command"] == "roots" and data["run"]["options"]["sweep"] == 5
@@ -30,6 +31,7 @@ def test_sweep_table_and_json(cli, tmp_path):
     assert all((r["finite"] - r["real"]) % 2 == 0 for r in rows)
     assert sum(data["real_histogram"].values()) == 5
     assert "generic root count 4" in out and "data sets by real solutions" in out
+    assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_the_data_sets_do_not_depend_on_how_many(tmp_path):

@@ -25,7 +25,7 @@ import numpy as np
 from .._errors import InvalidArgument
 
 __all__ = ["MAX_NET_WEIGHTS", "MAX_N_DATA", "MAX_SWEEP", "NetworkSweep", "parse_net",
-           "net_system", "sweep_network", "real_solutions_figure"]
+           "net_system", "sweep_network", "real_solutions_figure", "real_counts_figure"]
 
 #: --net: at most this many weights (the symbolic zero-error system is built with sympy, whose
 #: cost grows steeply with the number of weights), and at most this many data points.
@@ -193,4 +193,18 @@ def real_solutions_figure(roots, critical: bool):
     ax.set_ylabel(names[1] if len(names) > 1 else "")
     what = "critical points" if critical else "solutions"
     ax.set_title(f"{len(pts)} real {what} ({roots.backend}, seed {roots.seed})")
+    return fig
+
+
+def real_counts_figure(sweep: NetworkSweep):
+    """Bars: how many data sets have each number of real solutions (no pyplot)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5, 3.6))
+    ax = fig.add_subplot()
+    hist = sweep.real_histogram
+    ax.bar([str(k) for k in hist], list(hist.values()))
+    ax.set_xlabel("real solutions")
+    ax.set_ylabel("data sets")
+    ax.set_title(f"{sum(hist.values())} data sets, {sweep.generic_root_count} complex roots")
     return fig

@@ -184,6 +184,12 @@ def sweep_and_print(args, seed: int) -> int:
                            "generic_root_count": sw.generic_root_count, "start": sw.start,
                            "sweep": sw.rows, "real_histogram": sw.real_histogram,
                            "errors": sw.errors})
+    if args.plot:
+        from .._io import save_figure
+        from ..algebra._job import real_counts_figure
+
+        save_figure(real_counts_figure(sw), args.plot)
+        print(f"plot: {args.plot}")
     return 0 if sw.complete else 3
 
 

@@ -129,6 +129,7 @@ def connect_pairs(problem, pairs, *, executor=None, per_unit: int = PAIRS_PER_UN
     if shard is not None and results is None:
         raise InvalidArgument("shard", f"{shard[0]}/{shard[1]}", "a shard with a results file "
                               "to write (--results)", flag="--shard")
+    nodes = _node_losses(problem)  # before any search: a non-finite end point stops the run
     chunks = chunk_pairs(pairs, per_unit)
     if shard is not None:
         chunks = {k: v for k, v in chunks.items() if shard_of(k, shard[1]) == shard[0]}
@@ -161,7 +162,6 @@ def connect_pairs(problem, pairs, *, executor=None, per_unit: int = PAIRS_PER_UN
     mine = [p for v in chunks.values() for p in v]
     records = [{k: v for k, v in done[_pk(p)].items() if k != "identity"} if _pk(p) in done
                else {"pair": list(p), "failed": failed.get(_pk(p), "not run")} for p in mine]
-    nodes = _node_losses(problem)
     edges = [(*r["pair"], _edge(r["result"])) for r in records if "result" in r]
     return PairsResult(records, nodes, level_set_graph(nodes, edges), failed,
                        sum(len(v) for v in todo.values()))
@@ -254,7 +254,14 @@ def _node_losses(problem) -> list[float]:
     import torch
 
     with torch.no_grad():
-        return [float(v) for v in problem.family.loss(problem.thetas, problem.data)]
+        losses = [float(v) for v in problem.family.loss(problem.thetas, problem.data)]
+    bad = [k for k, v in enumerate(losses) if not math.isfinite(v)]
+    if bad:
+        from .._errors import NumericalFailure
+
+        raise NumericalFailure(f"the loss at checkpoint {bad[0]} is {losses[bad[0]]}: no path "
+                               "from or to it can be certified")
+    return losses
 
 
 def _identity(job, per_unit: int) -> dict[str, Any]:
