@@ -52,6 +52,12 @@ def test_json_round_trip(tiny_table):
     assert d["configs"]["digits"]["widths"] == [4, 4]
 
 
+def test_to_json_given_a_path_writes_its_text(tiny_table, tmp_path):
+    text = tiny_table.to_json(tmp_path / "table.json")
+    assert (tmp_path / "table.json").read_text() == text == tiny_table.to_json()
+    assert json.loads(text) == json.loads(json.dumps(tiny_table.to_dict(), default=str))
+
+
 def test_summary_spread_over_seeds():
     from lstheory.studies.zhang_liang_wainwright import RunRecord
 
