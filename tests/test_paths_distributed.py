@@ -106,6 +106,8 @@ def test_resume_and_shards_give_the_single_run(cli, work):
                               work / "merged.json"))
     assert code == 0 and "searched now: 0 pairs" in out
     assert _records(work / "merged.json") == full
+    merged = [json.loads(line) for line in (work / "sh.jsonl").read_text().splitlines()]
+    assert sorted(r["pair"] for r in merged) == [[0, 1], [0, 2], [1, 2]]  # now in one file
     # another seed is another run: its records do not count as done
     code, out, _ = cli(*_argv(work, "mlp", "--results", work / "full.jsonl", "--seed", "7",
                               "--json", work / "s7.json"))

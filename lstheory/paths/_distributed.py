@@ -305,11 +305,14 @@ def _parse(text: str, path: Path) -> tuple[list[dict], str]:
     return recs, tail
 
 
-def _read_done(path: Path, ident: dict, done: dict) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        recs, _ = _parse(path.read_text(encoding="utf-8"), path)
-        done.update({_pk(r["pair"]): r for r in recs if "result" in r
-                     and r["identity"] == ident})
+def _shard_records(path: Path, ident: dict) -> list[dict]:
+    """This run's results in the shard files next to ``path``."""
+    out = []
+    for shard in sorted(path.parent.glob(f"{path.stem}.shard-*-of-*{path.suffix}")):
+        with contextlib.suppress(FileNotFoundError):
+            recs, _ = _parse(shard.read_text(encoding="utf-8"), shard)  # a torn tail: left
+            out += [r for r in recs if "result" in r and r["identity"] == ident]
+    return out
 
 
 @contextlib.contextmanager
@@ -339,13 +342,16 @@ def _store(path: Path | None, ident: dict, *, fresh: bool, read_shards: bool):
         elif tail:  # a record torn by a crash mid-write: cut
             fh.truncate(len(text.encode("utf-8")) - len(tail.encode("utf-8")))
         done.update({_pk(r["pair"]): r for r in recs if "result" in r and r["identity"] == ident})
-        if read_shards:
-            for s in sorted(path.parent.glob(f"{path.stem}.shard-*-of-*{path.suffix}")):
-                _read_done(s, ident, done)
 
         def append(rec: dict) -> None:
             fh.write(json.dumps(rec) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
+
+        if read_shards and not fresh:  # the merge: the shards' records join this file
+            for rec in _shard_records(path, ident):
+                if _pk(rec["pair"]) not in done:
+                    done[_pk(rec["pair"])] = rec
+                    append(rec)
 
         yield done, append
