@@ -96,17 +96,16 @@ def load_problem(job: PathsJob) -> Problem:
     import torch
 
     from .._vocab import bn_policy
-    from ..nets import BN_MODES, module_route
+    from ..nets import module_route
 
     loss = _loss(job.loss)
     job = replace(job, bn=bn_policy(job.bn), loss=loss if isinstance(loss, str) else job.loss)
-    bn = job.bn if job.bn in BN_MODES else "eval"  # the module family's name for 'keep'
     module = _build_model(job.model, job.model_args)
     flags = job.flags or tuple("--checkpoints" for _ in job.checkpoints)
     states = [_load_state(p, flag, module) for p, flag in zip(job.checkpoints, flags)]
     data = _data(job, module)
     _check_sizes(job, module, data)
-    route = module_route(module, loss, states=states, X=data[0], bn=bn,
+    route = module_route(module, loss, states=states, X=data[0], bn=job.bn,
                          batch_size=job.batch_size)
     fam = route.family
     thetas = torch.stack([route.theta_of(st) for st in states]).to(job.device)
