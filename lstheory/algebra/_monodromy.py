@@ -51,6 +51,12 @@ def _tracker():
     return TrackerOptions, track_parameter
 
 
+def _segments():
+    from .tracker import track_segments
+
+    return track_segments
+
+
 @dataclass(frozen=True, eq=False)
 class MonodromyResult:
     """Solutions at the base parameters, and how they were found.
@@ -154,7 +160,8 @@ def monodromy_solve(
             raise InvalidArgument(name, v, f"an integer ≥ {lo}")
     seed = normalize_seed(seed)
     opts = options if options is not None else TrackerOptions()
-    rng = np.random.default_rng([seed, 7])
+    rng = np.random.default_rng([seed, 7])  # the loops' vertices
+    charts = np.random.default_rng([seed, 8])  # the tracker's charts: not tied to the loops
     P, n = len(system.parameters), system.n_variables
     x0 = np.atleast_2d(np.asarray(start_solutions, dtype=complex)).reshape(-1, n)
     p_start = np.asarray(start_parameters, dtype=complex).reshape(P)
@@ -167,7 +174,14 @@ def monodromy_solve(
         nonlocal tracked
         tracked += len(X) * len(np.atleast_2d(PB))
         return track_parameter(system.compiled, pa, X, np.atleast_2d(PB),
-                               seed=int(rng.integers(2**31)), options=opts, device=device)
+                               seed=int(charts.integers(2**31)), options=opts, device=device)
+
+    def close(starts, Xs):
+        """Every loop's new points back to the base in one batch (one segment a loop)."""
+        nonlocal tracked
+        tracked += sum(len(X) for X in Xs)
+        return _segments()(system.compiled, starts, Xs, np.tile(p0, (len(Xs), 1)),
+                           seed=int(charts.integers(2**31)), options=opts, device=device)
 
     # the base point: random complex (a real start pair is not generic)
     p0 = scale * _rng_c(rng, P)
@@ -186,21 +200,23 @@ def monodromy_solve(
         rounds += 1
         p2 = VERTEX_SCALE * scale * _rng_c(rng, P)
         p1 = VERTEX_SCALE * scale * _rng_c(rng, L, P)
-        at_p2 = track(p0, known, p2)[0]
+        # one batch from the base to every vertex, one from p2 to the p1's, one back
+        at_p2, *A = track(p0, known, np.concatenate([p2[None], p1]))
         S2 = at_p2.points[_finite(at_p2)]
-        A = track(p0, known, p1)
         B = track(p2, S2, p1) if len(S2) else [None] * L
         loops += L
         found = np.zeros((0, n), complex)
+        starts, fresh = [], []
         for a, b, p1l in zip(A, B, p1):
-            if b is None:
-                continue
-            fresh = _new_points(b.points[_finite(b)], a.points[_finite(a)], opts.cluster_tol)
-            if len(fresh):
-                back = track(p1l, fresh, p0)[0]
-                cand = back.points[_finite(back)]
-                found = np.concatenate([found, _new_points(cand, np.concatenate([known, found]),
-                                                           opts.cluster_tol)])
+            if b is not None:
+                f = _new_points(b.points[_finite(b)], a.points[_finite(a)], opts.cluster_tol)
+                if len(f):
+                    starts.append(p1l)
+                    fresh.append(f)
+        for back in close(np.array(starts), fresh) if fresh else []:
+            cand = back.points[_finite(back)]
+            found = np.concatenate([found, _new_points(cand, np.concatenate([known, found]),
+                                                       opts.cluster_tol)])
         if len(found):
             known = np.concatenate([known, found])
             stall = 0

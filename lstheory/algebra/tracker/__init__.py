@@ -28,9 +28,9 @@ modules follow the algorithm:
 (['finite'], 8)
 """
 
-from .drivers import TrackResult, track_parameter, track_total_degree
+from .drivers import TrackResult, track_parameter, track_segments, track_total_degree
 from .endgame import ENDGAMES, Endgame
 from .options import PRESETS, TrackerOptions
 
 __all__ = ["ENDGAMES", "Endgame", "PRESETS", "TrackResult", "TrackerOptions", "track_parameter",
-           "track_total_degree"]
+           "track_segments", "track_total_degree"]

@@ -130,7 +130,7 @@ def _scaled_affine_cond(compiled, x, c):
     xg, cg = x[good], c[good]
     _, J = _eval_affine(compiled, xg, cg)
     with np.errstate(all="ignore"):
-        mons = np.prod(xg[:, None, :] ** compiled.exponents, axis=-1)
+        mons = _monomials(xg, compiled.exponents)
         vals = np.abs(mons[:, compiled.deriv_mon] * cg[:, compiled.deriv_term]
                       * compiled.deriv_factor)
         absJ = np.zeros((len(xg), N * (1 + n)))
@@ -200,12 +200,27 @@ def _affine_polish(compiled, x, c, regular):
     return x, _backward_error(compiled, x, c)[2], acc
 
 
+def _monomials(x, exps):
+    """``Π_j x_j^{e_kj}``: ``[B, T]`` at points ``x[B, n]`` for exponents ``exps[T, n]``, from a
+    table of powers (products only: no complex ``pow`` per entry)."""
+    B, n = x.shape
+    d = int(exps.max()) if exps.size else 0
+    with np.errstate(all="ignore"):
+        pw = np.ones((B, n, d + 1), dtype=complex)
+        for k in range(1, d + 1):
+            pw[:, :, k] = pw[:, :, k - 1] * x
+        out = np.ones((B, len(exps)), dtype=complex)
+        for j in range(n):
+            out *= pw[:, j, exps[:, j]]
+    return out
+
+
 def _eval_homogeneous(hexp, term_eq, N, z, c):
     """F^h[B, N] and ∂F^h/∂z[B, N, n+1] at z[B, n+1]; ``hexp[T, n+1]`` the homogeneous
     exponents, ``c[B, T]`` the term coefficients."""
     B, nz = z.shape
     with np.errstate(all="ignore"):
-        mons = np.prod(z[:, None, :] ** hexp[None], axis=-1) * c
+        mons = _monomials(z, hexp) * c
     F = np.zeros((B, N), dtype=complex)
     np.add.at(F.T, term_eq, mons.T)
     J = np.zeros((B, N, nz), dtype=complex)
@@ -213,7 +228,7 @@ def _eval_homogeneous(hexp, term_eq, N, z, c):
         e = hexp.copy()
         e[:, j] = np.maximum(e[:, j] - 1, 0)
         with np.errstate(all="ignore"):
-            d = np.prod(z[:, None, :] ** e[None], axis=-1) * c * hexp[:, j]
+            d = _monomials(z, e) * c * hexp[:, j]
         np.add.at(J[:, :, j].T, term_eq, d.T)
     return F, J
 
@@ -221,8 +236,7 @@ def _eval_homogeneous(hexp, term_eq, N, z, c):
 def _eval_affine(compiled: CompiledSystem, x, c):
     """F[B, N] and J[B, N, n] at x[B, n] with per-point term coefficients c[B, T]."""
     n = compiled.n_variables
-    with np.errstate(all="ignore"):
-        mons = np.prod(x[:, None, :] ** compiled.exponents, axis=-1)
+    mons = _monomials(x, compiled.exponents)
     V = np.zeros((len(x), compiled.n_columns), dtype=complex)
     np.add.at(V.T, compiled.term_eq * (1 + n), (mons[:, compiled.term_mon] * c).T)
     if len(compiled.deriv_col):

@@ -24,7 +24,7 @@ from .homotopy import CDTYPE, _homogeneous_terms, _Homotopy, _row_scale
 from .options import TrackerOptions
 from .step import _advance, _newton, _scaled_cond, _Segment, _track
 
-__all__ = ["TrackResult", "track_total_degree", "track_parameter"]
+__all__ = ["TrackResult", "track_total_degree", "track_parameter", "track_segments"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,12 +152,15 @@ def _rng_complex(rng, *shape):
     return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / math.sqrt(2)
 
 
-def _split(flat, S, M) -> list[TrackResult]:
+def _split(flat, sizes) -> list[TrackResult]:
+    """One :class:`TrackResult` per system from the flat per-path arrays (``sizes``: paths of
+    each system, in order)."""
     points, status, residual, condition, winding, x0, steps, valuation, how = flat
     members = np.array(list(Endgame), dtype=object)
     out = []
-    for s in range(S):
-        cut = slice(s * M, (s + 1) * M)
+    ends = np.cumsum(sizes)
+    for s, e in enumerate(ends):
+        cut = slice(e - sizes[s], e)
         out.append(TrackResult(points[cut], tuple(status[cut]), residual[cut], condition[cut],
                                winding[cut], steps[cut], members[how[cut]],
                                valuation=valuation[cut], x0=x0[cut]))
@@ -239,7 +242,7 @@ def track_total_degree(
     with _threads(device, S * M):
         result = _run(hom, z0, rows, opts, n, refine)
         result = _retrack_jumps(hom, z0, rows, system_of, opts, n, refine, result)
-    return _split(result, S, M)
+    return _split(result, [M] * S)
 
 
 def track_parameter(
@@ -324,9 +327,6 @@ def _detour(compiled, p0, X0, P1, results, bad, rng, options, device) -> list[Tr
 def _track_parameter(compiled, start_parameters, start_solutions, target_parameters, *, seed,
                      options, device) -> list[TrackResult]:
     """The straight-line parameter homotopy of :func:`track_parameter`, all paths at once."""
-    _check_square(compiled)
-    opts = options or TrackerOptions()
-    rng = np.random.default_rng(seed)
     n = compiled.n_variables
     p0 = np.asarray(start_parameters, dtype=complex).reshape(-1)
     P1 = np.atleast_2d(np.asarray(target_parameters, dtype=complex))
@@ -334,23 +334,46 @@ def _track_parameter(compiled, start_parameters, start_solutions, target_paramet
     if p0.size != compiled.n_parameters or P1.shape[1] != compiled.n_parameters:
         raise InvalidArgument("parameters", (p0.size, P1.shape[1]),
                               f"{compiled.n_parameters} values each")
-    S, M = P1.shape[0], X0.shape[0]
+    return track_segments(compiled, np.tile(p0, (len(P1), 1)), [X0] * len(P1), P1, seed=seed,
+                          options=options, device=device)
+
+
+def track_segments(compiled: CompiledSystem, start_parameters, start_solutions,
+                   target_parameters, *, seed: int, options: TrackerOptions | None = None,
+                   device: str = "cpu") -> list[TrackResult]:
+    """Segment k of the parameter space, ``start_parameters[k] → target_parameters[k]``
+    (``[S, P]`` each), carrying its own start solutions ``start_solutions[k]`` (``[M_k, n]``):
+    all Σ M_k paths in one batch, one :class:`TrackResult` per segment. No detours (see
+    :func:`track_parameter`): monodromy's loops, whose end points are checked anyway, use it
+    to close every loop of a round in one batch."""
+    _check_square(compiled)
+    opts = options or TrackerOptions()
+    rng = np.random.default_rng(seed)
+    n = compiled.n_variables
+    P0 = np.atleast_2d(np.asarray(start_parameters, dtype=complex))
+    P1 = np.atleast_2d(np.asarray(target_parameters, dtype=complex))
+    X0 = [np.asarray(x, dtype=complex).reshape(-1, n) for x in start_solutions]
+    if P0.shape != P1.shape or P1.shape[1] != compiled.n_parameters or len(X0) != len(P1):
+        raise InvalidArgument("parameters", (P0.shape, P1.shape, len(X0)),
+                              f"[S, {compiled.n_parameters}] start and target values and S "
+                              "sets of start solutions")
+    S, sizes = P1.shape[0], [len(x) for x in X0]
     K = int(compiled.param_exponents.sum(1).max()) if compiled.n_parameters else 0
     # c(t p0 + (1-t) p1) is a polynomial of degree ≤ K in t: interpolate at roots of unity
     w = np.exp(2j * math.pi * np.arange(K + 1) / (K + 1))
-    pts = w[None, :, None] * p0[None, None, :] + (1 - w)[None, :, None] * P1[:, None, :]
+    pts = w[None, :, None] * P0[:, None, :] + (1 - w)[None, :, None] * P1[:, None, :]
     coeffs = np.fft.fft(compiled.term_coefficients(pts), axis=1) / (K + 1)
     chart = _rng_complex(rng, n + 1)
-    zs = np.concatenate([np.ones((M, 1)), X0], 1)
+    zs = np.concatenate([np.ones((sum(sizes), 1)), np.concatenate(X0, 0)], 1)
     zs = zs / (zs @ chart)[:, None]
-    system_of = np.repeat(np.arange(S), M)
-    # one target: its coefficients are shared by all paths (one product, no per-system groups)
+    system_of = np.repeat(np.arange(S), sizes)
+    # one segment: its coefficients are shared by all paths (one product, no per-system groups)
     hom = _Homotopy(compiled.term_eq, _homogeneous_terms(compiled), coeffs[0] if S == 1 else
                     coeffs, n, chart, device, None if S == 1 else system_of)
-    z0 = torch.as_tensor(np.tile(zs, (S, 1)), dtype=CDTYPE, device=device)
-    rows = torch.arange(S * M, device=device)
+    z0 = torch.as_tensor(zs, dtype=CDTYPE, device=device)
+    rows = torch.arange(len(zs), device=device)
     C1 = compiled.term_coefficients(P1)
     hom.set_row_scale(compiled.degrees, _row_scale(compiled, C1))
     refine = _projective_refiner(compiled, lambda r: C1[system_of[r]])
-    with _threads(device, S * M):
-        return _split(_run(hom, z0, rows, opts, n, refine), S, M)
+    with _threads(device, len(zs)):
+        return _split(_run(hom, z0, rows, opts, n, refine), sizes)

@@ -25,7 +25,11 @@ class TrackerOptions(Presets):
     (target size of the first Newton correction, relative; a step is accepted up to 20 times
     that), ``endgame_start`` (|t| where the log-time phase begins: paths are followed in
     log t down to ``endgame_end`` and decided on the way), and ``cauchy_start`` (|t| where the
-    Cauchy loops begin for paths that end singular).
+    Cauchy loops begin for paths that end singular; 1e-4: loops there enclose no other branch
+    point far more often than at 0.025, the former default — measured on network zero-error
+    systems, whose paths to singular points at infinity then close at the right winding number
+    in fewer loops and radii (1.6–2.1× faster, fewer failed paths), and on planted multiple
+    roots, where 1 in 20 random systems had a failed path against 7 in 20 at 0.025).
 
     Stopping a path early as going to infinity needs all of: the valuation of z_0 steady and
     positive over two windows, bounding any finite endpoint beyond ‖x‖∞ ≈ 1/infinity_early_tol
@@ -55,7 +59,7 @@ class TrackerOptions(Presets):
     infinity_early_tol: float = 1e-6
     cond_growth: float = 1e4
     cond_rate: float = 0.1
-    cauchy_start: float = 0.025
+    cauchy_start: float = 1e-4
     cauchy_samples: int = 8
     max_winding: int = 12
     radius_ratio: float = 0.25
