@@ -139,3 +139,36 @@ def test_two_dask_workers_equal_the_serial_surface(problem, serial, tmp_path):
         got = _surface(problem, tmp_path / "d.h5", executor=ex)
     assert got.complete and got.n_evaluated == serial.done.size
     _same(load_surface(tmp_path / "d.h5"), serial)
+
+
+def test_units_serve_large_arrays_from_the_heap_under_dask_malloc_settings():
+    """Under Dask's worker environment (``MALLOC_TRIM_THRESHOLD_`` set) every large temporary
+    would be a fresh mmap with its pages faulted in; inside a unit the heap serves them (page
+    faults drop by orders of magnitude), and outside it the worker's settings are back."""
+    import os
+    import subprocess
+    import sys
+
+    script = """
+import resource, torch
+from lstheory.surface._distributed import _heap_for_large_arrays
+
+def faults(ctx):
+    with ctx:
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for _ in range(40):
+            torch.empty(2 << 20).fill_(1.0)  # 8 MB, freed at once
+        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+import contextlib
+print(faults(contextlib.nullcontext()), faults(_heap_for_large_arrays()),
+      faults(contextlib.nullcontext()))
+"""
+    env = {**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536"}
+    env.pop("MALLOC_MMAP_THRESHOLD_", None)
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                         text=True, timeout=120, check=True).stdout.split()
+    plain, heap, after = map(int, out)
+    assert plain > 40 * 1000  # 2048 pages per array, each faulted in
+    assert heap < plain / 20
+    assert after > 40 * 1000  # the worker's own settings restored
