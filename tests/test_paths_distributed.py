@@ -167,3 +167,17 @@ def test_executor_flags_need_many_pairs(cli, work):
     code, _, err = cli("paths", "--model", "pdist_models:mlp", "--from", work / "mlp0.pt",
                        "--checkpoints", work / "mlp1.pt", work / "mlp2.pt")
     assert code == 2 and "--checkpoints" in err
+
+
+@pytest.mark.slow  # two CLI runs in a fresh interpreter (torch's import): ~15 s idle, 1 min loaded
+def test_serial_runs_never_import_dask(work):
+    import subprocess
+    import sys
+
+    code = ("import sys; from lstheory.cli import main; "
+            f"a = main({list(_argv(work, 'mlp', '--method', 'linear'))!r}); "
+            "b = main(['roots', '--net', '2,2,1', '--sweep', '2', '--budget', 'fast', '--quiet']); "
+            "print(a, b, sorted(m for m in ('distributed', 'dask') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=work, capture_output=True, text=True,
+                         timeout=300)
+    assert out.stdout.strip().splitlines()[-1] == "0 0 []", out.stdout + out.stderr
