@@ -416,9 +416,9 @@ def test_plot_1d_leaves_accuracy_out_where_the_loss_is_nan():
 def test_fast_route_split_over_threads_equals_one_thread(digits, monkeypatch):
     """With two torch threads the fast route splits the data passes over two single-threaded
     workers: same totals as one thread, and torch's thread count restored afterwards."""
-    from lstheory.surface import PointEvaluator, _evaluate
+    from lstheory.surface import PointEvaluator, _chainroute
 
-    monkeypatch.setattr(_evaluate, "PARALLEL_ELEMENTS", 1)  # split even this small data set
+    monkeypatch.setattr(_chainroute, "PARALLEL_ELEMENTS", 1)  # split even this small data set
     net = build_model("mlp", input_shape=digits.input_shape, hidden=(256,)).eval()
     dirs = [random_direction(net, seed=1, stream=s) for s in "xy"]
     coords = np.random.default_rng(3).uniform(-1, 1, (7, 2))
@@ -427,7 +427,7 @@ def test_fast_route_split_over_threads_equals_one_thread(digits, monkeypatch):
         torch.set_num_threads(2)
         two = PointEvaluator(net, dirs, batch_size=4096)
         got = two.evaluate(coords, [digits.train])[0]
-        assert two._workers(two._chain, len(digits.y_train)) == 2
+        assert _chainroute.workers(two, two._chain, len(digits.y_train)) == 2
         assert torch.get_num_threads() == 2
         torch.set_num_threads(1)
         ref = PointEvaluator(net, dirs, batch_size=4096).evaluate(coords, [digits.train])[0]

@@ -24,13 +24,14 @@ direct evaluation):
 ``precision="bfloat16"`` (:data:`PRECISIONS`, off by default) runs the fast routes' hidden
 layers in bfloat16 within a stated error (:data:`BFLOAT16_LOSS_TOL`).
 
-On a CPU the chain routes split the data into cache-sized passes (:data:`CACHE_BYTES`).
+On a CPU the fast routes split the data into cache-sized passes and share them among threads
+(:mod:`._chainroute`, the fast routes' schedule).
 
 Layout: one module per route — :mod:`._vmaproute` (the general route), :mod:`._fastpath`
 (:class:`LinearChain`), :mod:`._layerchain` (:class:`LayerChain`), :mod:`._layergraph`
-(:class:`LayerGraph`) — behind
-:class:`PointEvaluator`, which picks the route at each :meth:`~PointEvaluator.evaluate` and
-schedules the chain routes' data passes over threads. Callers run one loop,
+(:class:`LayerGraph`), with :mod:`._chainroute` scheduling the last three — behind
+:class:`PointEvaluator`, which holds the model, the directions and the loss kernels and picks
+the route at each :meth:`~PointEvaluator.evaluate`. Callers run one loop,
 :meth:`PointEvaluator.iter_chunks`, which also sizes the groups of points.
 """
 
@@ -38,7 +39,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -46,13 +46,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._errors import InvalidArgument, UnknownName
-from .._runtime import limit_threads, resolve_device
+from .._runtime import resolve_device
 from .._validate import positive_int
-from ..data import batches
+from ._chainroute import evaluate_chain, use_chain
 from ._directions import Direction
-from ._fastpath import ChainBase, LinearChain
-from ._layerchain import LayerChain
-from ._layergraph import LayerGraph
+from ._fastpath import ChainBase
 from ._totals import Totals
 from ._vmaproute import evaluate_vmap, stack_points
 
@@ -72,20 +70,6 @@ __all__ = [
 #: statistics on the training inputs (the cumulative average over batches of
 #: :func:`torch.optim.swa_utils.update_bn`), then evaluate in eval mode.
 BN_POLICIES = ("keep", "recompute")
-#: Bytes of first-layer output (all directions) per pass of the layer-chain route on a CPU:
-#: the per-point passes re-read it, so it should stay in the last-level cache.
-CACHE_BYTES = 8 << 20
-#: The same for the linear-chain route, whose passes are cheap enough per sample that a pass
-#: can stay in L2 through every layer: 512 KiB (436 samples of the MLP 40-100-100-10 with two
-#: directions) ran 497 points per CPU-second against 429 at 8 MiB (bench_surface's MLP, one
-#: thread, medians of three interleaved runs; 1 MiB 415, 256 KiB 428). Not for layer chains: a
-#: DCNN sample's first-layer output alone is ~300 KB.
-LINEAR_CACHE_BYTES = 512 << 10
-#: Bytes of the widest activation of the points that one batched matmul of the fast route takes
-#: together (several points per call only for small models: larger groups leave the L2 cache).
-GROUP_BYTES = 1 << 20
-#: Entries of first-layer output per worker below which the fast route runs in one thread.
-PARALLEL_ELEMENTS = 1 << 17
 #: ``cross_entropy`` on logits; ``mse``: ``mean_c (f_c(x) − onehot(y)_c)²`` per sample.
 LOSSES = ("cross_entropy", "mse")
 #: ``full``: every operation in the evaluator's ``dtype``. ``bfloat16``: on the fast routes
@@ -111,12 +95,6 @@ PRECISIONS = ("full", "bfloat16")
 #: far larger than the loss (a confident net at a large perturbation) can exceed it. Accuracy can
 #: differ where two logits of a sample are within the error.
 BFLOAT16_LOSS_TOL = 1.6e-2
-
-
-def _single_threaded():
-    """One torch thread inside (the fast route's workers are the parallelism); restored after
-    (:func:`lstheory._runtime.limit_threads`; entered once around the pool, not per worker)."""
-    return limit_threads(1)
 
 
 def has_batch_norm(model: nn.Module) -> bool:
@@ -274,105 +252,6 @@ class PointEvaluator:
         onehot = F.one_hot(y, c).to(logits_t.dtype).T
         return (logits_t - onehot).pow_(2).mean(1), ok
 
-    # ---- the fast path for linear chains -------------------------------------------------
-    def _use_chain(self, splits, c: torch.Tensor) -> bool:
-        if self._chain is None:
-            x0 = splits[0][0][: min(8, len(splits[0][0]))].to(self.device, self.dtype)
-            args = (self.model, self.params, self.buffers, self.dirs, x0)
-            chain = LinearChain.detect(*args) or (
-                (LayerChain.detect(*args) or LayerGraph.detect(*args))
-                if self.bn == "keep"
-                else None
-            )
-            if isinstance(chain, LayerChain):
-                rows = self._rows_for(chain, len(splits[0][0]))
-                xb = splits[0][0][:rows].to(self.device, self.dtype)
-                chain.choose_first_layer(xb, c)
-            if chain and self.precision == "bfloat16":
-                chain.hidden_dtype = torch.bfloat16
-            self._chain = chain or False
-        if not self._chain:
-            return False
-        size = self._chain.product_bytes(sum(len(x) for x, _ in splits))
-        return size <= self.max_memory // 2
-
-    def _workers(self, chain: ChainBase, n: int) -> int:
-        """Threads of the fast route over ``n`` samples: on a CPU, up to one per torch thread,
-        each running its share of the data passes single-threaded — where a share's first-layer
-        output has at least :data:`PARALLEL_ELEMENTS` entries (below that, the per-operation
-        overhead of the threads costs more than they save)."""
-        if self.device.type != "cpu":
-            return 1
-        per_sample = chain.product_bytes(1) // (4 * (1 + len(self.dirs)))
-        k = torch.get_num_threads()
-        while k > 1 and (n // k) * per_sample < PARALLEL_ELEMENTS:
-            k -= 1
-        return k
-
-    def _rows_for(self, chain: ChainBase, n: int) -> int:
-        """Data rows per pass of the fast route over ``n`` samples: ``batch_size``, or fewer
-        where the first layer's output of a batch would not stay in cache
-        (:data:`CACHE_BYTES`) on a CPU — every point re-reads it, so a cache-sized batch is
-        several times faster there — and at most an equal share per worker."""
-        if self.device.type != "cpu":
-            return self.batch_size
-        workers = self._workers(chain, n)
-        budget = LINEAR_CACHE_BYTES if isinstance(chain, LinearChain) else CACHE_BYTES
-        rows = min(self.batch_size, budget // chain.product_bytes(1), -(-n // workers))
-        return max(1, rows)
-
-    def _first_products(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """The chain's first-layer products for every batch of ``x``, cached per tensor."""
-        rows = self._rows_for(self._chain, len(x))
-        hit = self._products.get(id(x))
-        if hit is None or hit[0] is not x or hit[1] != rows:
-            prods = [
-                self._chain.first_products(xb.to(self.device, self.dtype))
-                for xb, _ in batches(x, x.new_zeros(len(x)), rows)
-            ]
-            hit = self._products[id(x)] = (x, rows, prods)
-        return hit[2]
-
-    def _evaluate_chain(self, c: torch.Tensor, splits) -> list[Totals]:
-        step = max(1, min(len(c), (64 << 20) // self._chain.point_bytes()))
-        groups = [self._chain.points(c[g : g + step]) for g in range(0, len(c), step)]
-
-        def run(passes) -> tuple[torch.Tensor, int]:
-            sums, n = torch.zeros(3, c.shape[0], dtype=torch.float64), 0
-            for prods, yb in passes:
-                yb = yb.to(self.device)
-                losses, oks = [], []
-                size = self._chain.group_size(len(yb), GROUP_BYTES)
-                for pts in groups:
-                    for lo in range(0, len(pts[0]), size):
-                        hi = min(lo + size, len(pts[0]))
-                        loss, ok = self._loss_t(self._chain.logits_t(prods, pts, lo, hi), yb)
-                        losses.append(loss)
-                        oks.append(ok)
-                loss = torch.cat(losses).double()
-                sums[0] += loss.sum(1).cpu()
-                sums[1] += loss.pow(2).sum(1).cpu()
-                sums[2] += torch.cat(oks).sum(1).cpu()
-                n += len(yb)
-            return sums, n
-
-        out = []
-        for x, y in splits:
-            rows = self._rows_for(self._chain, len(x))
-            passes = [(p, yb) for p, (_, yb) in zip(self._first_products(x), batches(x, y, rows))]
-            k = min(self._workers(self._chain, len(x)), len(passes))
-            if k > 1:
-                with _single_threaded(), ThreadPoolExecutor(k) as pool:
-                    parts = list(pool.map(run, [passes[i::k] for i in range(k)]))
-            else:
-                parts = [run(passes)]
-            tot = Totals.zeros(c.shape[0])
-            sums = sum(p[0] for p in parts)
-            tot.n = sum(p[1] for p in parts)
-            tot.loss, tot.loss_sq, tot.correct = (v.numpy() for v in sums)
-            out.append(tot)
-        return out
-
     @torch.no_grad()
     def evaluate(
         self,
@@ -386,8 +265,8 @@ class PointEvaluator:
         are recomputed on (``bn="recompute"``)."""
         coords = np.asarray(coords, dtype=np.float64).reshape(-1, len(self.dirs))
         c = torch.as_tensor(coords, dtype=self.dtype, device=self.device)
-        if not (self.bn == "recompute" and self.has_bn) and self._use_chain(splits, c):
-            return self._evaluate_chain(c, splits)
+        if not (self.bn == "recompute" and self.has_bn) and use_chain(self, splits, c):
+            return evaluate_chain(self, c, splits)
         return evaluate_vmap(self, c, splits, bn_inputs)
 
     # ---- the one loop callers run ---------------------------------------------------------

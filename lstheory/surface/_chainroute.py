@@ -1,0 +1,149 @@
+"""The fast routes' schedule: which chain a model is, data passes sized to the cache, threads.
+
+:class:`~lstheory.surface.PointEvaluator` hands a group of points here where its model is a
+chain (:mod:`._fastpath`'s :class:`LinearChain`, :mod:`._layerchain`'s :class:`LayerChain`) or a
+layer graph (:mod:`._layergraph`): the first-layer products of each cache-sized batch of data are
+computed once and kept, every point of the group is evaluated on every batch, and on a CPU the
+batches are shared among threads, each running single-threaded. The functions take the
+evaluator (its model, centre, directions, settings, loss kernels and caches), as
+:mod:`._vmaproute` does for the general route.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import torch
+
+from .._runtime import limit_threads
+from ..data import batches
+from ._fastpath import ChainBase, LinearChain
+from ._layerchain import LayerChain
+from ._layergraph import LayerGraph
+from ._totals import Totals
+
+__all__ = ["evaluate_chain", "first_products", "rows_for", "use_chain", "workers"]
+
+#: Bytes of first-layer output (all directions) per pass of the layer-chain route on a CPU:
+#: the per-point passes re-read it, so it should stay in the last-level cache.
+CACHE_BYTES = 8 << 20
+#: The same for the linear-chain route, whose passes are cheap enough per sample that a pass
+#: can stay in L2 through every layer: 512 KiB (436 samples of the MLP 40-100-100-10 with two
+#: directions) ran 497 points per CPU-second against 429 at 8 MiB (bench_surface's MLP, one
+#: thread, medians of three interleaved runs; 1 MiB 415, 256 KiB 428). Not for layer chains: a
+#: DCNN sample's first-layer output alone is ~300 KB.
+LINEAR_CACHE_BYTES = 512 << 10
+#: Bytes of the widest activation of the points that one batched matmul of the fast route takes
+#: together (several points per call only for small models: larger groups leave the L2 cache).
+GROUP_BYTES = 1 << 20
+#: Entries of first-layer output per worker below which the fast route runs in one thread.
+PARALLEL_ELEMENTS = 1 << 17
+
+
+def _single_threaded():
+    """One torch thread inside (the fast route's workers are the parallelism); restored after
+    (:func:`lstheory._runtime.limit_threads`; entered once around the pool, not per worker)."""
+    return limit_threads(1)
+
+
+def use_chain(ev, splits, c: torch.Tensor) -> bool:
+    if ev._chain is None:
+        x0 = splits[0][0][: min(8, len(splits[0][0]))].to(ev.device, ev.dtype)
+        args = (ev.model, ev.params, ev.buffers, ev.dirs, x0)
+        chain = LinearChain.detect(*args) or (
+            (LayerChain.detect(*args) or LayerGraph.detect(*args))
+            if ev.bn == "keep"
+            else None
+        )
+        if isinstance(chain, LayerChain):
+            rows = rows_for(ev, chain, len(splits[0][0]))
+            xb = splits[0][0][:rows].to(ev.device, ev.dtype)
+            chain.choose_first_layer(xb, c)
+        if chain and ev.precision == "bfloat16":
+            chain.hidden_dtype = torch.bfloat16
+        ev._chain = chain or False
+    if not ev._chain:
+        return False
+    size = ev._chain.product_bytes(sum(len(x) for x, _ in splits))
+    return size <= ev.max_memory // 2
+
+
+def workers(ev, chain: ChainBase, n: int) -> int:
+    """Threads of the fast route over ``n`` samples: on a CPU, up to one per torch thread,
+    each running its share of the data passes single-threaded — where a share's first-layer
+    output has at least :data:`PARALLEL_ELEMENTS` entries (below that, the per-operation
+    overhead of the threads costs more than they save)."""
+    if ev.device.type != "cpu":
+        return 1
+    per_sample = chain.product_bytes(1) // (4 * (1 + len(ev.dirs)))
+    k = torch.get_num_threads()
+    while k > 1 and (n // k) * per_sample < PARALLEL_ELEMENTS:
+        k -= 1
+    return k
+
+
+def rows_for(ev, chain: ChainBase, n: int) -> int:
+    """Data rows per pass of the fast route over ``n`` samples: ``batch_size``, or fewer
+    where the first layer's output of a batch would not stay in cache
+    (:data:`CACHE_BYTES`) on a CPU — every point re-reads it, so a cache-sized batch is
+    several times faster there — and at most an equal share per worker."""
+    if ev.device.type != "cpu":
+        return ev.batch_size
+    share = workers(ev, chain, n)
+    budget = LINEAR_CACHE_BYTES if isinstance(chain, LinearChain) else CACHE_BYTES
+    rows = min(ev.batch_size, budget // chain.product_bytes(1), -(-n // share))
+    return max(1, rows)
+
+
+def first_products(ev, x: torch.Tensor) -> list[torch.Tensor]:
+    """The chain's first-layer products for every batch of ``x``, cached per tensor."""
+    rows = rows_for(ev, ev._chain, len(x))
+    hit = ev._products.get(id(x))
+    if hit is None or hit[0] is not x or hit[1] != rows:
+        prods = [
+            ev._chain.first_products(xb.to(ev.device, ev.dtype))
+            for xb, _ in batches(x, x.new_zeros(len(x)), rows)
+        ]
+        hit = ev._products[id(x)] = (x, rows, prods)
+    return hit[2]
+
+
+def evaluate_chain(ev, c: torch.Tensor, splits) -> list[Totals]:
+    step = max(1, min(len(c), (64 << 20) // ev._chain.point_bytes()))
+    groups = [ev._chain.points(c[g : g + step]) for g in range(0, len(c), step)]
+
+    def run(passes) -> tuple[torch.Tensor, int]:
+        sums, n = torch.zeros(3, c.shape[0], dtype=torch.float64), 0
+        for prods, yb in passes:
+            yb = yb.to(ev.device)
+            losses, oks = [], []
+            size = ev._chain.group_size(len(yb), GROUP_BYTES)
+            for pts in groups:
+                for lo in range(0, len(pts[0]), size):
+                    hi = min(lo + size, len(pts[0]))
+                    loss, ok = ev._loss_t(ev._chain.logits_t(prods, pts, lo, hi), yb)
+                    losses.append(loss)
+                    oks.append(ok)
+            loss = torch.cat(losses).double()
+            sums[0] += loss.sum(1).cpu()
+            sums[1] += loss.pow(2).sum(1).cpu()
+            sums[2] += torch.cat(oks).sum(1).cpu()
+            n += len(yb)
+        return sums, n
+
+    out = []
+    for x, y in splits:
+        rows = rows_for(ev, ev._chain, len(x))
+        passes = [(p, yb) for p, (_, yb) in zip(first_products(ev, x), batches(x, y, rows))]
+        k = min(workers(ev, ev._chain, len(x)), len(passes))
+        if k > 1:
+            with _single_threaded(), ThreadPoolExecutor(k) as pool:
+                parts = list(pool.map(run, [passes[i::k] for i in range(k)]))
+        else:
+            parts = [run(passes)]
+        tot = Totals.zeros(c.shape[0])
+        sums = sum(p[0] for p in parts)
+        tot.n = sum(p[1] for p in parts)
+        tot.loss, tot.loss_sq, tot.correct = (v.numpy() for v in sums)
+        out.append(tot)
+    return out
