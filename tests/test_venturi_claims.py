@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from lstheory import verify
 from lstheory.claims import Claim, Outcome, Tag
-from lstheory.claims.venturi import check_venturi
+from lstheory.claims.venturi import BUDGETS, check_venturi
 from lstheory.claims.venturi.registration import _options
 
 
@@ -50,7 +50,7 @@ def test_false_variant_relu_width_1_is_not_consistent():
 
     false = Claim("false-relu-width-1", "FALSE", "negative control", Tag.PROVEN, "s", "l",
                   ("σ = relu",), _options(), checker,
-                  parts={"width_factor": 0, "L_star_shift": 0.0})
+                  parts={"width_factor": 0, "L_star_shift": 0.0}, budgets=BUDGETS)
     v = false.check(n_data=6, width=1, budget="fast", seed=0)
     assert v.outcome is not Outcome.CONSISTENT
     act = next(h for h in v.hypotheses if h.name == "activation")

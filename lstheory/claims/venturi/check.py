@@ -211,6 +211,9 @@ def check_venturi(
     another net (negative controls only). Runs torch on one thread (``one_thread``): these are
     many small batched problems, and on a busy 2-core machine a second OpenMP thread made a fast
     check 4× slower (2.4 s → 8.2 s of CPU time, measured).
+
+    What the budget buys is ``ctx.plan``, the :class:`Budget` of :data:`BUDGETS` that
+    ``Claim.check`` resolved (a claim built on this checker declares ``budgets=BUDGETS``).
     """
     from .._connectivity import one_thread
 
