@@ -43,6 +43,22 @@ def test_pair_lists(n, data):
     assert all(1 <= len(c) <= per for c in chunks.values()) and len(set(chunks)) == len(chunks)
 
 
+@given(n=st.integers(2, 9), data=st.data())
+@settings(deadline=None, max_examples=60)
+def test_joined_at_is_the_lowest_level_with_one_component(n, data):
+    from lstheory.paths import level_set_graph
+    from lstheory.paths._distributed import PairsResult
+
+    level = st.floats(0, 10, allow_nan=False)
+    nodes = data.draw(st.lists(level, min_size=n, max_size=n))
+    some = data.draw(st.lists(st.sampled_from(parse_pairs("all", n)), unique=True))
+    edges = [(i, j, max(nodes[i], nodes[j]) + data.draw(level)) for i, j in some]
+    res = PairsResult([], nodes, level_set_graph(nodes, edges))
+    levels = sorted(set(nodes) | {b for *_, b in edges})
+    one = [lam for lam in levels if lam >= max(nodes) and res.components_at(lam) == 1]
+    assert res.joined_at == (one[0] if one else None)
+
+
 @pytest.mark.parametrize("text", ["0-0", "0-3", "0-1,1-0", "", "a-b", "0-1-2", "-1-2", "0-1,"])
 def test_bad_pair_lists_name_the_flag(text):
     with pytest.raises(InvalidArgument, match="--pairs"):

@@ -122,7 +122,8 @@ def print_pairs(problem, res, args) -> dict:
           f"({job.method}, {job.budget}, seed {job.seed})")
     print(f"  family:  {problem.family!r}")
     print(f"  route:   {problem.route}: {problem.reason}")
-    print("  losses:  " + ", ".join(f"{i}: {v:.6g}" for i, v in enumerate(res.node_losses)))
+    print("  losses:  " + ", ".join(f"{i}: {v:.6g}" for i, v in enumerate(
+        res.node_losses[:_ROWS])) + (" …" if len(res.node_losses) > _ROWS else ""))
     print(f"  {'pair':<9} {'barrier':>11} {'max loss':>11} {'bound':>11}  certificate")
     for r in res.records[:_ROWS]:
         pair = f"{r['pair'][0]}-{r['pair'][1]}"

@@ -108,11 +108,25 @@ class PairsResult:
 
     @property
     def joined_at(self) -> float | None:
-        """The smallest level at which every checkpoint is in one component (None: never)."""
-        levels = sorted({max(self.node_losses)} | {d["bound"] for *_, d in
-                                                   self.graph.edges(data=True)})
-        return next((lam for lam in levels if lam >= max(self.node_losses)
-                     and self.components_at(lam) == 1), None)
+        """The smallest level at which every checkpoint is in one component (None: never):
+        the largest end-point loss or the bottleneck of a minimum spanning tree, whichever is
+        higher (Kruskal's order, O(E log E))."""
+        root = list(range(len(self.node_losses)))
+
+        def find(x):
+            while root[x] != x:
+                root[x] = root[root[x]]
+                x = root[x]
+            return x
+
+        parts, level = len(root), max(self.node_losses)
+        for i, j, d in sorted(self.graph.edges(data=True), key=lambda e: e[2]["bound"]):
+            a, b = find(i), find(j)
+            if a != b:
+                root[a], parts, level = b, parts - 1, max(level, d["bound"])
+                if parts == 1:
+                    return level
+        return level if parts == 1 else None
 
 
 def connect_pairs(problem, pairs, *, executor=None, per_unit: int = PAIRS_PER_UNIT,
