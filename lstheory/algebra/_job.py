@@ -25,7 +25,8 @@ import numpy as np
 from .._errors import InvalidArgument
 
 __all__ = ["MAX_NET_WEIGHTS", "MAX_N_DATA", "MAX_SWEEP", "NetworkSweep", "parse_net",
-           "net_system", "sweep_network", "real_solutions_figure", "real_counts_figure"]
+           "build_system", "mixed_volume_line", "net_system", "sweep_network",
+           "real_solutions_figure", "real_counts_figure"]
 
 #: --net: at most this many weights (the symbolic zero-error system is built with sympy, whose
 #: cost grows steeply with the number of weights), and at most this many data points.
@@ -92,6 +93,35 @@ def net_system(widths, coeffs, *, bias: bool = False, n_data=None, square: str =
         system = network_system(fam, (X[:r], Y[:r]))
     sq = square_up(system, method=square, seed=seed)
     return sq.system, f"{fam!r}: {sq.describe()}", None
+
+
+def build_system(file=None, *, format: str = "auto", net=None, coeffs: str = "0,0,1",
+                 bias: bool = False, n_data=None, square: str = "coordinates",
+                 critical: bool = False, gauge: str = "generic", seed: int = 0):
+    """``(system, description, critical)`` of one ``roots`` run: the system in ``file``, or
+    the network ``net`` (widths text) as :func:`net_system` builds it."""
+    from . import read_system
+
+    if file is not None:
+        return read_system(file, format=format), "from file", None
+    widths, cs = parse_net(net, coeffs)
+    return net_system(widths, cs, bias=bias, n_data=n_data, square=square, critical=critical,
+                      gauge=gauge, seed=seed)
+
+
+def mixed_volume_line(system) -> str | None:
+    """The mixed volume by ``phc -m`` as a line to print (None without phc or for a
+    non-square or parametric system)."""
+    from . import phc_available
+
+    if not (phc_available() and system.is_square and not system.parameters):
+        return None
+    from . import PhcError, mixed_volume
+
+    try:
+        return f"mixed volume (phc -m): {mixed_volume(system)}"
+    except PhcError as e:
+        return f"mixed volume: not computed ({e})"
 
 
 @dataclass

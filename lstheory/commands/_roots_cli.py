@@ -65,35 +65,27 @@ def check_args(args) -> int:
 
 def solve_and_print(args, seed: int) -> int:
     """One system: from the file or the network; counts, start, critical points, timings."""
-    from ..algebra import phc_available, read_system, solve
-    from ..algebra._job import net_system, parse_net
+    from ..algebra import solve
+    from ..algebra._job import build_system, mixed_volume_line
 
     preset = args.budget or args.preset
     t0 = time.perf_counter()
-    critical = None
-    if args.file is not None:
-        try:
-            system, how = read_system(args.file, format=args.format), "from file"
-        except InvalidArgument as e:
-            if e.name == "path":
-                raise e.for_cli("FILE") from None
-            raise
-    else:
-        widths, coeffs = parse_net(args.net, args.coeffs)
-        system, how, critical = net_system(widths, coeffs, bias=args.bias, n_data=args.n_data,
-                                           square=args.square, critical=args.critical,
-                                           gauge=args.gauge, seed=seed)
+    try:
+        system, how, critical = build_system(
+            args.file, format=args.format, net=args.net, coeffs=args.coeffs, bias=args.bias,
+            n_data=args.n_data, square=args.square, critical=args.critical, gauge=args.gauge,
+            seed=seed)
+    except InvalidArgument as e:
+        if args.file is not None and e.name == "path":
+            raise e.for_cli("FILE") from None
+        raise
     t_build = time.perf_counter() - t0
     print(f"system: {system!r}")
     print(f"  {how}")
     print(f"  Bezout number: {system.bezout_number}")
-    if phc_available() and system.is_square and not system.parameters:
-        from ..algebra import PhcError, mixed_volume
-
-        try:
-            print(f"  mixed volume (phc -m): {mixed_volume(system)}")
-        except PhcError as e:
-            print(f"  mixed volume: not computed ({e})")
+    mv = mixed_volume_line(system)
+    if mv:
+        print(f"  {mv}")
     t0 = time.perf_counter()
     roots = solve(system, backend=args.backend, seed=seed, options=preset, device=args.device,
                   start=args.start, progress=None if args.quiet else _stderr_progress())
