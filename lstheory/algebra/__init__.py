@@ -15,6 +15,7 @@ Systems: :class:`PolynomialSystem` (sympy form, degrees, Bezout numbers, numeric
 from ._bertini import bertini_available
 from ._certify import Certificate, certify
 from ._critical import GAUGES, CriticalPoints, CriticalSystem, critical_point_system
+from ._formats import parse_system, read_system, to_phc
 from ._gallery import (
     GALLERY,
     SHAPES,
@@ -48,14 +49,8 @@ from ._network import (
 from ._phc import PhcError, mixed_volume, phc_available
 from ._rootset import PathStatus, RootSet
 from ._solve import BACKENDS, STARTS, ParameterHomotopy, choose_start, solve, solve_many
-from ._system import (
-    CompiledSystem,
-    PolynomialSystem,
-    multihomogeneous_bezout,
-    parse_system,
-    read_system,
-    to_phc,
-)
+from ._system import CompiledSystem, PolynomialSystem, multihomogeneous_bezout
+from ._trace import TraceTest, trace_test
 from .tracker import Endgame, TrackerOptions
 
 __all__ = [
@@ -114,5 +109,7 @@ __all__ = [
     "solve_many",
     "square_up",
     "to_phc",
+    "TraceTest",
+    "trace_test",
     "zero_error_start_pair",
 ]

@@ -43,8 +43,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._errors import BackendUnavailable, LstheoryError
+from ._formats import to_phc
 from ._rootset import PathStatus, RootSet
-from ._system import PolynomialSystem, to_phc
+from ._system import PolynomialSystem
 
 __all__ = ["PhcError", "phc_available", "solve_phc", "mixed_volume", "parse_solutions"]
 
