@@ -23,7 +23,7 @@ matplotlib.use("Agg")
 
 @pytest.fixture(scope="module")
 def exp2(tmp_path_factory):
-    return run_experiment("bgd-branches", tmp_path_factory.mktemp("exp2"), preset="fast", seed=1)
+    return run_experiment("bgd-branches", tmp_path_factory.mktemp("exp2"), options="fast", seed=1)
 
 
 def test_bgd_branches_records_main_branches_and_their_averages(exp2):
@@ -49,10 +49,10 @@ def test_bgd_branches_records_main_branches_and_their_averages(exp2):
 
 
 def test_experiment_is_a_function_of_its_seed(exp2, tmp_path):
-    again = run_experiment("bgd-branches", tmp_path, preset="fast", seed=1)
+    again = run_experiment("bgd-branches", tmp_path, options="fast", seed=1)
     np.testing.assert_array_equal(again.train_error, exp2.train_error)
     np.testing.assert_allclose(np.abs(again.embedding), np.abs(exp2.embedding), atol=1e-9)
-    other = run_experiment("bgd-branches", tmp_path, preset="fast", seed=2)
+    other = run_experiment("bgd-branches", tmp_path, options="fast", seed=2)
     assert not np.array_equal(other.train_error, exp2.train_error)
 
 
@@ -65,7 +65,7 @@ def test_figure_and_json(exp2, tmp_path):
 
 
 def test_sgd_stages_perturbs_half_of_the_runs(tmp_path):
-    r = run_experiment("sgd-stages", tmp_path, preset="fast", seed=0)
+    r = run_experiment("sgd-stages", tmp_path, options="fast", seed=0)
     store = TrajectoryStore.open(r.store_path)
     o = r.options
     assert len(set(r.runs)) == 1 + o.stages * o.runs
@@ -79,7 +79,7 @@ def test_sgd_stages_perturbs_half_of_the_runs(tmp_path):
 
 
 def test_perturb_retrain_agreement_tables(tmp_path):
-    r = run_experiment("perturb-retrain", tmp_path, preset="fast", seed=0)
+    r = run_experiment("perturb-retrain", tmp_path, options="fast", seed=0)
     for src in ("M1", "Mfinal"):
         both = np.asarray(r.tables[f"{src}/p_correct_given_correct"])
         assert both.shape == (2 + r.options.n_perturb,) * 2
@@ -88,7 +88,7 @@ def test_perturb_retrain_agreement_tables(tmp_path):
 
 
 def test_interpolation_endpoints_are_the_recorded_models(tmp_path):
-    r = run_experiment("interpolation", tmp_path, preset="fast", seed=0)
+    r = run_experiment("interpolation", tmp_path, options="fast", seed=0)
     before = np.asarray(r.tables["before"])
     a0 = [i for i, (run, e) in enumerate(zip(r.runs, r.epochs)) if run == "A" and e == 0][0]
     assert before[0, 1] == pytest.approx(r.train_error[a0])
@@ -120,7 +120,7 @@ def test_perturb_scale_and_full_batch_error_leaves_model_alone():
     "kwargs, name",
     [
         ({"name": "bgd"}, "experiment"),
-        ({"preset": "huge"}, "preset"),
+        ({"options": "huge"}, "preset"),
         ({"epochz": 3}, "option"),
         ({"branch_epochs": (0, 99)}, "branch_epochs"),
         ({"lr": -1.0}, "lr"),
@@ -128,7 +128,7 @@ def test_perturb_scale_and_full_batch_error_leaves_model_alone():
     ],
 )
 def test_experiment_invalid_arguments(tmp_path, kwargs, name):
-    kw = {"name": "bgd-branches", "preset": "fast", **kwargs}
+    kw = {"name": "bgd-branches", "options": "fast", **kwargs}
     with pytest.raises(InvalidArgument) as e:
         run_experiment(kw.pop("name"), tmp_path, **kw)
     assert e.value.name == name

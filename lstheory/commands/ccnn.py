@@ -38,12 +38,12 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     from .._io import write_atomic
-    from ..studies.zhang_liang_wainwright import EXPERIMENT_PRESETS, MODELS, compare
+    from ..studies.zhang_liang_wainwright import ARCHITECTURES, EXPERIMENT_PRESETS, compare
 
     check_common(args, outputs={} if args.out is None else
                  {"--out": Path(args.out) / "ccnn_table.md"})
     names = name_list(args.datasets, "--datasets", EXPERIMENT_PRESETS)
-    models = name_list(args.models, "--models", MODELS)
+    models = name_list(args.models, "--models", ARCHITECTURES)
     seeds = positive_int(args.seeds, "--seeds")
     if seeds > MAX_SEEDS:
         raise ResourceLimit("seeds", args.seeds, f"at most {MAX_SEEDS} seeds (each trains "
