@@ -298,7 +298,9 @@ class Claim:
         """Check the claim on the instance that ``options`` and ``seed`` describe.
 
         Most used: the claim's own options (see ``lstheory show CLAIM``), ``seed``, ``budget``
-        (``fast``, ``default``, ``thorough``). Also: ``device`` (``cpu``, ``cuda``),
+        (``fast``, ``default``, ``thorough``; what each buys is the claim's :attr:`budgets`
+        table, handed to the checker as ``ctx.plan``). Options and budget are checked before
+        any work. Also: ``device`` (``cpu``, ``cuda``),
         ``progress`` (``None``/``False``: silent; ``True``: stage lines on stderr once the
         check has run for :data:`PROGRESS_DELAY` seconds; a callable: called with a message at
         each step; a :class:`lstheory._progress.Progress`), ``plot`` (a PNG path for the
