@@ -473,7 +473,7 @@ def test_correct_is_the_first_index_of_the_maximum_on_partial_ties():
     from lstheory.surface import PointEvaluator
 
     ev = PointEvaluator.__new__(PointEvaluator)
-    ev.loss_name = "cross_entropy"
+    ev.loss_name = "cross-entropy"
     g = torch.Generator().manual_seed(0)
     for n in (1, 7, 64, 1000):
         z = torch.randint(0, 3, (3, 10, n), generator=g).float()

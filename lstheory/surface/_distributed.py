@@ -113,57 +113,50 @@ def _glibc():
         return None
 
 
-def run_units(executor, shard, ev, data, full, grid, splits, store, values, done, prov, path,
-              stop_after, progress):
-    """:func:`compute_surface`'s evaluation loop over an executor (same arguments as its
-    serial loop, plus ``executor`` and ``shard``); returns the :class:`Surface`."""
+def run_units(executor, shard, run):
+    """:func:`compute_surface`'s evaluation over an executor: the points to do of ``run`` (a
+    :class:`~lstheory.surface._run.GridRun`), or of its shard ``shard=(i, n)``, in chunks as
+    units; each chunk is stored as it comes back. Returns the :class:`Surface`."""
     from .._executor import Unit, make_executor
-    from ._surface import Surface, _flush
+    from ._run import _flush
 
     owned = executor is None
     executor = make_executor(quiet=True) if owned else executor
+    failed: list[str] = []
     try:
-        flat_done = done.reshape(-1)
-        todo = np.flatnonzero(~flat_done)
-        if shard is not None:
-            todo = todo[todo % shard[1] == shard[0]]
-        if stop_after is not None:
-            todo = todo[: max(0, int(stop_after))]
-        points = grid.points()
-        pop = {"train": full.n_train, "test": full.n_test}
-        job = executor.share((ev, data, tuple(splits), pop))
+        todo = run.todo() if shard is None else _shard_todo(run, shard)
+        points = run.grid.points()
+        job = executor.share((run.ev, run.data, tuple(run.splits), run.populations()))
         size = _points_per_unit(len(todo), executor.workers)
         chunks = {f"points {c[0]}-{c[-1]}": c for c in
                   (todo[s:s + size] for s in range(0, len(todo), size))}
         units = [Unit(key, _evaluate_chunk, (job, points[idx])) for key, idx in chunks.items()]
-        t_start, n_new, failed = time.perf_counter(), 0, []
-        flat_vals = {m: v.reshape(-1) for m, v in values.items()}
+        t_start, n_new = time.perf_counter(), 0
         for res in executor.run(units, desc="surface"):
             if not res.ok:
                 failed.append(f"{res.key}: {res.error}")
                 continue
             idx = chunks[res.key]
-            for m, v in res.value.items():
-                flat_vals[m][idx] = v
-            flat_done[idx] = True
+            run.put(idx, res.value)
             n_new += len(idx)
-            if store is not None:
-                _flush(store, [(idx, res.value)])
-            _say(progress, executor, flat_done, n_new, len(todo), t_start)
+            if run.store is not None:
+                _flush(run.store, [(idx, res.value)])
+            _say(run.progress, executor, run.done.reshape(-1), n_new, len(todo), t_start)
     finally:
         if owned:
             executor.close()
-    if failed and progress is not None:
-        progress(f"surface: {len(failed)} unit(s) failed twice (rerun to retry): "
-                 + "; ".join(failed[:3]))
-    final_path = None if path is None else str(path)
-    if store is not None:
-        if done.all():
-            store.finish(Path(path))
-        else:
-            final_path = str(store.path)
-    return Surface(grid, values, done, prov, final_path, n_new, time.perf_counter() - t_start,
-                   ev.chosen_k)
+    if failed and run.progress is not None:
+        run.progress(f"surface: {len(failed)} unit(s) failed twice (rerun to retry): "
+                     + "; ".join(failed[:3]))
+    return run.finish(n_new, time.perf_counter() - t_start)
+
+
+def _shard_todo(run, shard: tuple[int, int]) -> np.ndarray:
+    """The points to do of shard ``i`` of ``n``: row-major indices ``≡ i (mod n)``, at most
+    ``stop_after`` of them."""
+    todo = np.flatnonzero(~run.done.reshape(-1))
+    todo = todo[todo % shard[1] == shard[0]]
+    return todo if run.stop_after is None else todo[: max(0, int(run.stop_after))]
 
 
 def _say(progress, executor, flat_done, n_new, n_todo, t_start) -> None:

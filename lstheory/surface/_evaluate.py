@@ -48,6 +48,7 @@ from torch import nn
 from .._errors import InvalidArgument, UnknownName
 from .._runtime import resolve_device
 from .._validate import positive_int
+from .._vocab import BN_POLICIES, bn_policy, loss_name
 from ._chainroute import evaluate_chain, use_chain
 from ._directions import Direction
 from ._fastpath import ChainBase
@@ -64,14 +65,9 @@ __all__ = [
     "has_batch_norm",
 ]
 
-#: ``keep``: evaluate in eval mode with the running statistics the point carries — the centre's,
-#: or, for directions made with ``states=True``, the centre's moved along the direction (Li et
-#: al.'s evaluation). ``recompute``: at every point, first recompute every batch-norm layer's
-#: statistics on the training inputs (the cumulative average over batches of
-#: :func:`torch.optim.swa_utils.update_bn`), then evaluate in eval mode.
-BN_POLICIES = ("keep", "recompute")
-#: ``cross_entropy`` on logits; ``mse``: ``mean_c (f_c(x) − onehot(y)_c)²`` per sample.
-LOSSES = ("cross_entropy", "mse")
+#: The loss names of :mod:`lstheory._vocab` a surface takes: ``cross-entropy`` on logits (also
+#: spelled ``cross_entropy``, ``ce``); ``mse``: ``mean_c (f_c(x) − onehot(y)_c)²`` per sample.
+LOSSES = ("cross-entropy", "mse")
 #: ``full``: every operation in the evaluator's ``dtype``. ``bfloat16``: on the fast routes
 #: (linear chain, layer chain, layer graph), every layer after the first and before the last
 #: takes bfloat16 operands (weights, inputs; float32 accumulation inside the kernel) and keeps
@@ -97,6 +93,13 @@ PRECISIONS = ("full", "bfloat16")
 BFLOAT16_LOSS_TOL = 1.6e-2
 
 
+def surface_loss(loss):
+    """``loss`` as the evaluator takes it: a callable as it is, a name canonical
+    (:func:`lstheory._vocab.loss_name`: ``cross_entropy`` → ``cross-entropy``) and one of
+    :data:`LOSSES`."""
+    return loss if callable(loss) else loss_name(loss, "loss", allowed=LOSSES)
+
+
 def has_batch_norm(model: nn.Module) -> bool:
     return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
 
@@ -108,9 +111,15 @@ class PointEvaluator:
     ----------
     model : the centre ``θ₀`` (not modified; a copy is moved to ``device``/``dtype``).
     directions : one :class:`Direction` per coordinate axis.
-    bn : one of :data:`BN_POLICIES`.
-    loss : one of :data:`LOSSES`, or a callable ``loss(outputs, targets)`` returning per-sample
-        losses ``[n]`` (or their mean); a callable always takes the general route.
+    bn : one of :data:`BN_POLICIES` (:mod:`lstheory._vocab`; ``eval`` accepted for ``keep``).
+        ``keep``: evaluate in eval mode with the running statistics the point carries — the
+        centre's, or, for directions made with ``states=True``, the centre's moved along the
+        direction (Li et al.'s evaluation). ``recompute``: at every point, first recompute every
+        batch-norm layer's statistics on the training inputs (the cumulative average over
+        batches of :func:`torch.optim.swa_utils.update_bn`), then evaluate in eval mode.
+    loss : one of :data:`LOSSES` (``cross_entropy`` accepted for ``cross-entropy``), or a
+        callable ``loss(outputs, targets)`` returning per-sample losses ``[n]`` (or their
+        mean); a callable always takes the general route.
     batch_size : data rows per forward pass (memory grows with ``batch_size × points``).
     points_per_pass : an integer K, or ``"auto"``.
     max_memory : bytes the stacked activations of one pass may take (used to cap K).
@@ -127,7 +136,7 @@ class PointEvaluator:
         directions: Sequence[Direction],
         *,
         bn: str = "keep",
-        loss: str = "cross_entropy",
+        loss: str = "cross-entropy",
         batch_size: int = 1024,
         points_per_pass: int | str = "auto",
         max_memory: int = 2 << 30,
@@ -138,10 +147,7 @@ class PointEvaluator:
     ):
         if precision not in PRECISIONS:
             raise UnknownName("precision", precision, PRECISIONS)
-        if bn not in BN_POLICIES:
-            raise UnknownName("bn", bn, BN_POLICIES)
-        if not callable(loss) and loss not in LOSSES:
-            raise UnknownName("loss", loss, LOSSES)
+        bn, loss = bn_policy(bn), surface_loss(loss)
         positive_int(batch_size, "batch_size")
         if points_per_pass != "auto" and (
             isinstance(points_per_pass, bool)
@@ -212,7 +218,7 @@ class PointEvaluator:
         k, b, c = logits.shape
         if self.loss_fn is not None:
             return self._custom_loss(logits, y)
-        if self.loss_name == "cross_entropy":  # = F.cross_entropy, several times faster for C≈10
+        if self.loss_name == "cross-entropy":  # = F.cross_entropy, several times faster for C≈10
             picked = logits.gather(-1, y.expand(k, b)[..., None])[..., 0]
             return torch.logsumexp(logits, -1) - picked
         onehot = F.one_hot(y, c).to(logits.dtype)
@@ -246,7 +252,7 @@ class PointEvaluator:
         top, first = logits_t.max(1, keepdim=True)
         picked = logits_t.gather(1, y.expand(k, 1, n))
         ok = first[:, 0] == y  # the first index of the maximum
-        if self.loss_name == "cross_entropy":
+        if self.loss_name == "cross-entropy":
             lse = (logits_t - top).exp_().sum(1).log_().add_(top[:, 0])
             return lse - picked[:, 0], ok
         onehot = F.one_hot(y, c).to(logits_t.dtype).T

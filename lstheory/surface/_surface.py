@@ -1,15 +1,15 @@
-"""``compute_surface``: a 1-D or 2-D loss surface, batched, stored, resumable."""
+"""``compute_surface``: a 1-D or 2-D loss surface, batched, stored, resumable.
+
+The run itself lives in :mod:`._run` (its state as one :class:`~._run.GridRun`, the serial
+loop) and :mod:`._distributed` (units on an executor); what makes it resumable (lock, store,
+provenance, fingerprint) in :mod:`._resume`.
+"""
 
 from __future__ import annotations
 
-import datetime
-import fcntl
-import hashlib
 import os
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -19,16 +19,24 @@ from torch import nn
 
 from .._errors import InvalidArgument
 from .._random import normalize_seed
+from .._vocab import bn_policy
 from ..data import Dataset
 from ._directions import Direction
-from ._evaluate import PointEvaluator, Totals, has_batch_norm
+from ._evaluate import PointEvaluator, surface_loss
 from ._grid import Grid
-from ._storage import SurfaceFile, partial_path, read_surface_file
+from ._resume import (  # noqa: F401 - _RunLock, _is_surface_file: their old import path
+    _fingerprint,
+    _is_surface_file,
+    _open_store,
+    _provenance,
+    _RunLock,
+)
+from ._run import GridRun, _flush, _metrics  # noqa: F401 - _flush, _metrics: old import path
+from ._storage import read_surface_file
 
 __all__ = ["Surface", "compute_surface", "load_surface", "evaluate_points", "SPLITS"]
 
 SPLITS = ("train", "test")
-_FLUSH_SECONDS = 2.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,7 +113,7 @@ def evaluate_points(
     *,
     splits: Sequence[str] = SPLITS,
     bn: str = "keep",
-    loss: str = "cross_entropy",
+    loss: str = "cross-entropy",
     batch_size: int = 1024,
     points_per_pass: int | str = "auto",
     device: str = "cpu",
@@ -161,7 +169,7 @@ def compute_surface(
     *,
     path: str | os.PathLike | None = None,
     bn: str = "keep",
-    loss: str = "cross_entropy",
+    loss: str = "cross-entropy",
     splits: Sequence[str] = SPLITS,
     n_train: int | None = None,
     n_test: int | None = None,
@@ -188,8 +196,9 @@ def compute_surface(
     grid : :class:`Grid` (``Grid.linspace(-1, 1, 51, -1, 1, 51)``).
     path : an HDF5 file; the run resumes from ``PATH.partial`` if a previous run of the same
         computation was stopped, and returns the finished file unchanged if it is complete.
-    bn : batch-norm policy, ``"keep"`` or ``"recompute"`` (see :data:`BN_POLICIES`).
-    loss : a name of :data:`LOSSES` (``"cross_entropy"``, ``"mse"``), or your own callable
+    bn : batch-norm policy, ``"keep"`` (also ``"eval"``) or ``"recompute"`` (see
+        :data:`BN_POLICIES`).
+    loss : a name of :data:`LOSSES` (``"cross-entropy"``, ``"mse"``), or your own callable
         ``loss(outputs, targets)`` — ``outputs[n, C]`` the model's outputs on a batch of ``n``
         rows, ``targets[n]`` their labels — returning **per-sample** losses ``[n]`` (like
         ``F.cross_entropy(..., reduction="none")``; then the standard errors of subsets are
@@ -230,6 +239,7 @@ def compute_surface(
         )
     splits = _check_splits(splits)
     seed = normalize_seed(seed)
+    bn, loss = bn_policy(bn), surface_loss(loss)
     full = data
     if n_train is not None or n_test is not None:
         data = data.subset(n_train, n_test, seed=seed)
@@ -255,273 +265,13 @@ def compute_surface(
         store, values, done = _open_store(path, fresh, grid, metrics, ev, fp, prov, lock)
         if store is None and path is not None and done.all():  # finished, same computation
             return Surface(grid, values, done, prov, str(path), 0, 0.0, None)
-        return _compute(executor, shard, ev, data, full, grid, splits, store, values, done,
-                        prov, path, stop_after, progress)
+        run = GridRun(ev, data, full, grid, splits, store, values, done, prov, path,
+                      stop_after, progress)
+        if executor is not None or shard is not None:  # chunks of points as units (Dask)
+            from ._distributed import run_units
 
-
-def _compute(executor, shard, ev, data, full, grid, splits, store, values, done, prov, path,
-             stop_after, progress) -> Surface:
-    if executor is not None or shard is not None:  # chunks of points as units (Dask, shards)
-        from ._distributed import run_units
-
-        return run_units(executor, shard, ev, data, full, grid, splits, store, values, done,
-                         prov, path, stop_after, progress)
-    return _run(ev, data, full, grid, splits, store, values, done, prov, path, stop_after, progress)
-
-
-def _run(ev, data, full, grid, splits, store, values, done, prov, path, stop_after, progress):
-    points = grid.points()
-    todo = np.flatnonzero(~done.reshape(-1))
-    if stop_after is not None:
-        todo = todo[: max(0, int(stop_after))]
-    split_data = [getattr(data, s) for s in splits]
-    pop = {"train": full.n_train, "test": full.n_test}
-    t_start, last_flush, pending, start, announced = (
-        time.perf_counter(),
-        time.perf_counter(),
-        [],
-        0,
-        False,
-    )
-    flat_vals = {m: v.reshape(-1) for m, v in values.items()}
-    for sub, totals in ev.iter_chunks(points[todo], split_data, bn_inputs=data.x_train,
-                                      cap_inputs=data.x_train):
-        idx, k = todo[sub], len(sub)
-        chunk = {}
-        for s, tot in zip(splits, totals):
-            chunk.update(_metrics(s, tot, pop[s]))
-            if not ev.loss_per_sample:  # a callable loss gave means: no per-sample spread
-                chunk[f"{s}_loss_se"] = np.full(len(idx), np.nan)
-        for m, v in chunk.items():
-            flat_vals[m][idx] = v
-        done.reshape(-1)[idx] = True
-        pending.append((idx, chunk))
-        start += k
-        now = time.perf_counter()
-        if store is not None and (now - last_flush > _FLUSH_SECONDS or start == len(todo)):
-            _flush(store, pending)
-            pending, last_flush = [], now
-        if progress is not None:
-            rate = start / max(now - t_start, 1e-9)
-            left = (len(todo) - start) / rate
-            if (
-                not announced
-                and (ev.chosen_k is not None or now - t_start > 3.0)
-                and start < len(todo)
-            ):
-                progress(
-                    f"surface: estimate {left:.0f}s for {len(todo) - start} more points "
-                    f"({ev.chosen_k or k} per pass)"
-                )
-                announced = True
-            progress(
-                f"surface: {int(done.sum())}/{done.size} points, {rate:.1f} points/s, "
-                f"about {left:.0f}s left"
-            )
-    seconds = time.perf_counter() - t_start
-    final_path = None if path is None else str(path)
-    if store is not None:
-        if pending:
-            _flush(store, pending)
-        if done.all():
-            store.finish(Path(path))
-        else:
-            final_path = str(store.path)
-    return Surface(grid, values, done, prov, final_path, int(start), seconds, ev.chosen_k)
-
-
-def _flush(store: SurfaceFile, pending) -> None:
-    idx = np.concatenate([p[0] for p in pending])
-    vals = {m: np.concatenate([p[1][m] for p in pending]) for m in pending[0][1]}
-    store.write(idx, vals)
-
-
-def _metrics(split: str, tot: Totals, population: int) -> dict[str, np.ndarray]:
-    return {
-        f"{split}_loss": tot.mean_loss(),
-        f"{split}_acc": tot.accuracy(),
-        f"{split}_loss_se": tot.loss_se(population),
-        f"{split}_acc_se": tot.acc_se(population),
-    }
-
-
-class _RunLock:
-    """An exclusive ``flock`` on ``PATH.lock`` for the whole run (as :mod:`lstheory.campaign`
-    locks its results): a second writer of the same surface gets a one-line "in use" error
-    instead of duplicating the work. The lock is a file of its own, so HDF5's locking of the
-    surface file and readers of the partial file (progress monitors) are not disturbed; it is
-    removed when the run ends (one left by a killed run is reused)."""
-
-    def __init__(self):
-        self.fd: int | None = None
-        self.file: Path | None = None
-
-    def __enter__(self) -> _RunLock:
-        return self
-
-    def acquire(self, path, *, required: bool = True) -> None:
-        """Lock ``PATH.lock``; ``required=False``: go on unlocked where no lock file can be
-        created (reading a finished surface in a read-only folder)."""
-        file = Path(f"{os.fspath(path)}.lock")
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-        for _ in range(8):  # retry if the lock file was replaced between open and flock
-            try:
-                fd = os.open(file, flags, 0o666)
-            except OSError as e:
-                if not required:
-                    return
-                raise InvalidArgument("path", str(file), f"a folder where a lock file can be "
-                                      f"created next to the surface ({e.strerror})") from None
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                raise InvalidArgument("path", os.fspath(path), "a surface file not in use "
-                                      "(another run is writing it; wait for it to finish or "
-                                      "choose another path)") from None
-            try:
-                same = os.path.samestat(os.fstat(fd), os.stat(file, follow_symlinks=False))
-            except FileNotFoundError:
-                same = False
-            if same:
-                self.fd, self.file = fd, file
-                return
-            os.close(fd)
-        raise InvalidArgument("path", str(file), "a lock file that stays in place")
-
-    def __exit__(self, *exc) -> None:
-        if self.fd is not None:
-            self.file.unlink(missing_ok=True)  # while still locked: no one else holds it
-            os.close(self.fd)
-            self.fd = None
-
-
-def _is_surface_file(file: Path) -> bool:
-    import h5py
-
-    from ._storage import FORMAT
-
-    try:
-        with h5py.File(file, "r") as f:
-            return f.attrs.get("format") == FORMAT
-    except (OSError, ValueError):
-        return False
-
-
-def _open_store(path, fresh, grid, metrics, ev, fp, prov, lock: _RunLock):
-    values = {m: np.full(grid.shape, np.nan) for m in metrics}
-    done = np.zeros(grid.shape, dtype=bool)
-    if path is None:
-        return None, values, done
-    final, part = Path(path), partial_path(path)
-    if final.is_dir():
-        raise InvalidArgument("path", str(final), "a file path for the surface (.h5), not a folder")
-    # before reading: another run may be writing the partial file
-    lock.acquire(final, required=fresh or not final.is_file())
-    for existing in (final, part):
-        if existing.exists() and not fresh:
-            got = read_surface_file(existing)
-            if got["fingerprint"] != fp:
-                raise InvalidArgument("path", str(existing), _mismatch(got["provenance"], prov))
-            values.update({m: v for m, v in got["values"].items() if m in values})
-            done = got["done"].copy()
-            if existing == final and got["status"] == "complete":
-                return None, values, done
-            return SurfaceFile(existing), values, done
-    for existing in (final, part):  # fresh: delete only surface files, and none in use
-        if existing.is_symlink() or existing.exists():
-            if existing.is_symlink() or not existing.is_file() or not _is_surface_file(existing):
-                raise InvalidArgument("path", str(existing), "a surface file to overwrite "
-                                      "(fresh=True / --fresh deletes only lstheory surface "
-                                      "files; this one is not: choose another path)")
-            existing.unlink()
-    dirs = [{k: v for k, v in d.items()} for d in ev.dirs]
-    store = SurfaceFile.create(
-        part, grid=grid, metrics=metrics, directions=dirs, fingerprint=fp, provenance=prov
-    )
-    return store, values, done
-
-
-def _mismatch(old: Mapping, new: Mapping) -> str:
-    keys = sorted(
-        k
-        for k in set(old) | set(new)
-        if k
-        not in ("created", "lstheory_version", "torch_version", "h5py_version", "numpy_version")
-        and old.get(k) != new.get(k)
-    )
-    which = ", ".join(keys) if keys else "the model's weights or the directions' values"
-    return (
-        f"a file from the same computation to resume (this one differs in: {which}); "
-        "pass fresh=True (--fresh) to overwrite it, or choose another path"
-    )
-
-
-def _provenance(model, data, full, dirs, grid, bn, loss, seed, batch_size, dtype, splits) -> dict:
-    import h5py
-
-    from .._version import __version__
-    from ..models import count_parameters, model_spec
-
-    spec = model_spec(model)
-    d = data.describe()
-    return {
-        "format": "lstheory.surface/1",
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "seed": seed,
-        "bn_policy": bn if has_batch_norm(model) else "none (no batch norm)",
-        "loss": loss,
-        "splits": list(splits),
-        "batch_size": batch_size,
-        "dtype": str(dtype),
-        "model_name": spec["name"] if spec else type(model).__name__,
-        "model_spec": spec,
-        "model_parameters": count_parameters(model),
-        "normalisation": [x.norm for x in dirs],
-        "directions": [x.describe() for x in dirs],
-        "grid": grid.describe(),
-        "data_name": data.name,
-        "data": d,
-        "data_fingerprint": d["fingerprint"],
-        "n_train_used": data.n_train,
-        "n_test_used": data.n_test,
-        "n_train_total": full.n_train,
-        "n_test_total": full.n_test,
-        "lstheory_version": __version__,
-        "torch_version": torch.__version__,
-        "h5py_version": h5py.__version__,
-        "numpy_version": np.__version__,
-    }
-
-
-def _fingerprint(ev: PointEvaluator, data: Dataset, grid: Grid, prov: Mapping) -> str:
-    h = hashlib.sha256()
-    for name, t in sorted({**ev.params, **ev.buffers}.items()):
-        h.update(name.encode())
-        h.update(t.detach().cpu().contiguous().numpy().tobytes())
-    for d in ev.dirs:
-        for name, t in sorted(d.items()):
-            h.update(name.encode())
-            h.update(t.detach().cpu().contiguous().numpy().tobytes())
-    h.update(grid.xs.tobytes())
-    if grid.ys is not None:
-        h.update(grid.ys.tobytes())
-    for key in (
-        "bn_policy",
-        "loss",
-        "splits",
-        "dtype",
-        "data_fingerprint",
-        "n_train_used",
-        "n_test_used",
-        "seed",
-    ):
-        h.update(repr(prov.get(key)).encode())
-    if "precision" in prov:
-        h.update(repr(prov["precision"]).encode())
-    if prov.get("bn_policy") == "recompute":
-        h.update(repr(prov.get("batch_size")).encode())
-    return h.hexdigest()[:32]
+            return run_units(executor, shard, run)
+        return run.serial()
 
 
 def load_surface(path: str | os.PathLike) -> Surface:
