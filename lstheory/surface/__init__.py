@@ -18,8 +18,9 @@ interpolation between two solutions), :func:`plane_directions` (three models),
 :func:`pca_directions` (a trajectory's principal plane), :func:`normalize_direction`.
 Evaluation: :func:`compute_surface` (grids, storage, resume), :func:`evaluate_points` (any
 coordinates), with the batch-norm policy of :data:`BN_POLICIES` and a loss of :data:`LOSSES` or
-your own ``loss(outputs, targets)`` (per-sample losses or their mean). Plots: :func:`plot_surface`,
-:func:`plot_1d`, :func:`plot_trajectory`, :func:`export_vtp`.
+your own ``loss(outputs, targets)`` (per-sample losses or their mean); ``precision=`` one of
+:data:`PRECISIONS` (``"bfloat16"``: faster on CPUs with bf16 units, within a stated error).
+Plots: :func:`plot_surface`, :func:`plot_1d`, :func:`plot_trajectory`, :func:`export_vtp`.
 """
 
 from ._directions import (
@@ -34,7 +35,7 @@ from ._directions import (
     state_of,
     target_direction,
 )
-from ._evaluate import BN_POLICIES, LOSSES, PointEvaluator
+from ._evaluate import BN_POLICIES, LOSSES, PRECISIONS, PointEvaluator
 from ._grid import Grid, parse_axis
 from ._plot import PLOT_KINDS, export_vtp, plot_1d, plot_surface, plot_trajectory
 from ._surface import SPLITS, Surface, compute_surface, evaluate_points, load_surface
@@ -48,6 +49,7 @@ __all__ = [
     "NORMS",
     "PCADirections",
     "PLOT_KINDS",
+    "PRECISIONS",
     "PointEvaluator",
     "SPLITS",
     "Surface",
