@@ -293,3 +293,33 @@ def test_map_chunks_records_failed_and_malformed_chunks():
                       "items 6-8": "ValueError: seven"}
     with pytest.raises(InvalidArgument, match="per_unit"):
         map_chunks(_squares, [1], per_unit=0)
+
+
+# ------------------------------------------------------------------ timing and order
+@settings(deadline=None, max_examples=50)
+@given(st.lists(st.one_of(st.none(), st.floats(0, 100)), min_size=0, max_size=30))
+def test_units_with_a_cost_go_longest_first_and_the_rest_keep_their_order(costs):
+    from lstheory._executor._units import _longest_first
+
+    units = [Unit(str(i), abs, (i,), cost=c) for i, c in enumerate(costs)]
+    got = _longest_first(units)
+    assert sorted(u.key for u in got) == sorted(u.key for u in units)  # a permutation
+    known = [u.cost for u in got if u.cost is not None]
+    assert known == sorted(known, reverse=True)
+    n = len(known)
+    assert all(u.cost is not None for u in got[:n]) and all(u.cost is None for u in got[n:])
+    assert [u.key for u in got[n:]] == [u.key for u in units if u.cost is None]
+
+
+def test_every_result_carries_its_units_wall_and_cpu_seconds_and_process():
+    import os
+
+    from lstheory._executor import timed_call
+
+    with make_executor(quiet=True) as ex:
+        res = list(ex.run([Unit(str(i), sum, (range(10**5 * (i + 1)),)) for i in range(3)]))
+    for r in res:
+        assert r.ok and r.seconds >= 0 and r.cpu_seconds >= 0
+        assert r.worker.endswith(f":{os.getpid()}")  # the serial executor: this process
+    value, wall, cpu, who = timed_call(divmod, (7, 2))
+    assert value == (3, 1) and wall >= 0 and cpu >= 0 and who.endswith(str(os.getpid()))
