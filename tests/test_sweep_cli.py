@@ -40,21 +40,27 @@ def test_the_data_sets_do_not_depend_on_how_many(tmp_path):
     assert not np.array_equal(a, sweep_data(3, 4, [2, 2, 1], seed=10))
 
 
-def test_sweep_counts_equal_fresh_solves_and_two_workers():
-    from lstheory._executor import make_executor
+def test_sweep_counts_equal_fresh_solves():
     from lstheory.algebra import solve
 
-    serial = sweep_network([2, 2, 1], (0, 0, 1), n_sets=4, seed=2, options="fast",
-                           rows_per_unit=2)
+    sw = sweep_network([2, 2, 1], (0, 0, 1), n_sets=4, seed=2, options="fast", rows_per_unit=2)
+    assert sw.complete and sw.generic_root_count == 4
+    values = sweep_data(4, len(sw.system.parameters) // 3, [2, 2, 1], seed=2)
+    for row, p in zip(sw.rows, values):
+        fresh = solve(sw.system.specialize(p), seed=1)
+        assert (row["finite"], row["real"]) == (fresh.n_finite, fresh.n_real)
+
+
+@pytest.mark.slow  # a LocalCluster's start: ~10 s idle, ~40 s on the loaded 2-core machine
+def test_two_workers_equal_the_serial_sweep():
+    from lstheory._executor import make_executor
+
+    kw = dict(n_sets=5, seed=2, options="fast", rows_per_unit=2)
+    serial = sweep_network([2, 2, 1], (0, 0, 1), **kw)
     with make_executor(workers=2, quiet=True) as ex:
-        dask = sweep_network([2, 2, 1], (0, 0, 1), n_sets=4, seed=2, options="fast",
-                             rows_per_unit=2, executor=ex)
+        dask = sweep_network([2, 2, 1], (0, 0, 1), executor=ex, **kw)
     assert serial.complete and dask.complete
     assert dask.rows == serial.rows and dask.generic_root_count == serial.generic_root_count
-    values = sweep_data(4, len(serial.system.parameters) // 3, [2, 2, 1], seed=2)
-    for row, p in zip(serial.rows, values):
-        fresh = solve(serial.system.specialize(p), seed=1)
-        assert (row["finite"], row["real"]) == (fresh.n_finite, fresh.n_real)
 
 
 @pytest.mark.parametrize("args, flag", [
