@@ -165,3 +165,34 @@ def test_bfloat16_convolution_routes_within_stated_bound(name, span, seed):
     assert ev._chain and ev._chain.hidden_dtype == torch.bfloat16
     err = np.abs(low - full) / (1 + np.abs(full))
     assert np.all(err <= BFLOAT16_LOSS_TOL), (err.max(), full)
+
+
+def test_loss_and_bn_names_of_the_one_vocabulary(tmp_path):
+    """Loss and batch-norm names go through lstheory._vocab: every spelling of cross-entropy
+    gives the same values, ``eval`` is ``keep``, the file records the canonical names, and a
+    file of the old spelling (``cross_entropy`` in its fingerprint) still resumes."""
+    from lstheory.data import load_digits
+    from lstheory.surface import Grid, compute_surface, load_surface
+    from lstheory.surface._resume import _fingerprint
+
+    net = build_model("mlp", input_shape=(1, 8, 8), hidden=(12,), batch_norm=True, seed=0)
+    x, y = torch.randn(50, 1, 8, 8), torch.randint(0, 10, (50,))
+    dirs = [random_direction(net, seed=0, stream=s) for s in "xy"]
+    c = np.array([[0.2, -0.4]])
+    got = {
+        (loss, bn): PointEvaluator(net, dirs, loss=loss, bn=bn).evaluate(c, [(x, y)])[0].loss
+        for loss in ("cross-entropy", "cross_entropy", "ce")
+        for bn in ("keep", "eval")
+    }
+    for v in got.values():  # the first layer cached or not (timed) rounds differently
+        np.testing.assert_allclose(v, got["cross-entropy", "keep"], rtol=1e-6)
+    with pytest.raises(UnknownName, match="loss"):
+        PointEvaluator(net, dirs, loss="square")
+    data = load_digits().subset(40, 20, seed=0)
+    surf = compute_surface(net, data, dirs, Grid.linspace(-1, 1, 2, -1, 1, 2),
+                           path=tmp_path / "s.h5", loss="cross_entropy", bn="eval")
+    prov = load_surface(tmp_path / "s.h5").provenance
+    assert (prov["loss"], prov["bn_policy"]) == ("cross-entropy", "keep")
+    ev = PointEvaluator(net, dirs)
+    old = {**prov, "loss": "cross_entropy"}
+    assert _fingerprint(ev, data, surf.grid, prov) == _fingerprint(ev, data, surf.grid, old)
