@@ -26,16 +26,34 @@ statistic with shortcuts); r = max(std over seeds of the per-seed differences / 
 there are ≥ 2 seeds), the standard error of the difference over the grid points, 0.01). The
 statement "D ≥ margin" holds when D ≥ margin + r, fails when D < margin − r, and is unresolved
 in between (INCONCLUSIVE: the effect is within the measured spread; both numbers are in the
-reason). The pair must be deep (depth ≥ 20, where Li et al. see the difference begin) and both
-nets of every seed trained (training error ≤ 0.02), else HYPOTHESES-NOT-MET.
+reason). With one seed the run-to-run spread is not measured, so the rule decides nothing: the
+verdict is INCONCLUSIVE whatever D is (the fast budget; default and thorough run ≥ 2 seeds).
+The pair must be deep (depth ≥ 20, where Li et al. see the difference begin) and both nets of
+every seed trained (training error ≤ 0.02), else HYPOTHESES-NOT-MET.
 
 Statement parts (the mutants change them): ``direction`` ("rises": D ≥ margin; "falls":
 D ≤ margin), ``margin``, ``absolute`` (judge |D| instead of D: "no difference" is |D| ≤ 0).
 
-Measured on the CPU instances (digits 8×8, channels 4, SGD, 3 × 3 grid at radius 0.5, one
-seed; 2-core machine under load): see the claim's notes. The ``paper`` budget is Li et al.'s
-instance (ResNet-56 and ResNet-56-noshort, 16/32/64 channels, CIFAR-10 read from ``data_root``,
-300 epochs of SGD), sized for a GPU and not run here.
+*Measured here* (digits, 512 training points, stem 4 channels, SGD lr 0.1, seed 0, a 2-core
+machine loaded 4–9× by other jobs). The CPU instances do **not** show Li et al.'s effect:
+
+======  ======  ========  ==========================  ========================================
+depth   radius  seeds     mean ratio skip / noshort   note
+======  ======  ========  ==========================  ========================================
+8       0.5     1         0.235 / 0.086               opposite direction (now outside: depth < 20)
+20      1.0     1         0.189 / 0.175               both trained; 256 Hessian points
+20      0.5     1         0.076 / 0.050               fast budget: D = −0.026 (r 0.019), 310 s
+20      0.5     2         0.100, 0.076 / 0.096, 0.160 D = +0.040 ± 0.044: unresolved; noshort
+                                                      training error 2.5 % on one seed (20 epochs)
+32      0.5     1         0.045 / 0.068               noshort not trained (35 % training error)
+56      0.5     1         0.094 / —                   noshort not trained (82 % training error)
+======  ======  ========  ==========================  ========================================
+
+Deep narrow nets without shortcuts do not train to ≤ 2 % error on this CPU budget (depth 32,
+8 channels, 40 epochs: 4.7 % error), so the depths where Li et al. see a strong effect (56, 110)
+are out of reach here. The ``paper`` budget is Li et al.'s instance (ResNet-56 and
+ResNet-56-noshort, 16/32/64 channels, CIFAR-10 read from ``data_root``, 300 epochs of SGD, a
+21 × 21 grid on [−1, 1]²), sized for a GPU and not run here.
 """
 
 from __future__ import annotations
@@ -56,7 +74,7 @@ from ._registry import register
 from .lp_empirical.common import TRAINED_ERROR, judge_ge, judge_le
 
 __all__ = ["Plan", "PLANS", "NarrowResNet", "hessian_extremes", "curvature_map",
-           "check_li_skip", "judge_difference"]
+           "check_li_skip", "judge_difference", "judge_run"]
 
 SOURCE = ("Li, Xu, Taylor, Studer & Goldstein 2018, 'Visualizing the loss landscape of neural "
           "nets' (NeurIPS), §5–6, Fig. 5 and Fig. 7")
@@ -85,9 +103,9 @@ class Plan:
 
 
 PLANS = budget_table({
-    "fast": Plan("digits", 20, 4, 512, 20, 64, 128, 3, 0.5, 1, 16),
-    "default": Plan("digits", 32, 4, 512, 20, 64, 256, 3, 0.5, 1, 20),
-    "thorough": Plan("digits", 56, 4, 1024, 30, 64, 256, 5, 0.5, 2, 20),
+    "fast": Plan("digits", 20, 4, 512, 30, 64, 128, 3, 0.5, 1, 16),
+    "default": Plan("digits", 20, 4, 512, 30, 64, 128, 3, 0.5, 2, 16),
+    "thorough": Plan("digits", 32, 8, 512, 60, 32, 256, 5, 0.5, 3, 20),
     "paper": Plan("cifar10", 56, 16, 0, 300, 128, 10_000, 21, 1.0, 1, 30),
 })
 
@@ -276,10 +294,19 @@ def check_li_skip(ctx: Context, *, depth: int, seeds: int, radius: float, data_r
     maps = [(r["noshort"]["map"]["ratio"].ravel(), r["skip"]["map"]["ratio"].ravel())
             for r in runs]
     d, r = float(np.mean(diffs)), resolution(diffs, maps)
-    direction, margin = ctx.part("direction"), float(ctx.part("margin"))
-    absolute = bool(ctx.part("absolute"))
-    j = judge_difference(direction, absolute, d, margin, r)
+    j = judge_run(ctx.part("direction"), bool(ctx.part("absolute")), d,
+                  float(ctx.part("margin")), r, plan.seeds)
     return _verdict(ctx, plan, runs, d, r, j)
+
+
+def judge_run(direction: str, absolute: bool, d: float, margin: float, r: float,
+              seeds: int) -> str:
+    """:func:`judge_difference`, except that one seed decides nothing (the run-to-run spread
+    the rule compares with is not measured): ``unresolved (one seed …)``."""
+    j = judge_difference(direction, absolute, d, margin, r)
+    if seeds < 2 and j != "unresolved":
+        return "unresolved (one seed: the run-to-run spread is not measured)"
+    return j
 
 
 def _shallow(ctx: Context, plan: Plan):
@@ -343,7 +370,7 @@ def _verdict(ctx: Context, plan: Plan, runs: list[dict], d: float, r: float, j: 
         return verdict(Outcome.HYPOTHESES_NOT_MET, f"{failed}; {what}; on {text}")
     if j == "fails":
         return verdict(Outcome.REFUTED, f"{what}: the stated rule fails on this instance: {text}")
-    if j == "unresolved":
+    if j.startswith("unresolved"):
         return verdict(Outcome.INCONCLUSIVE, f"{what}: the difference is within the measured "
                        f"spread on this instance: {text}")
     return verdict(Outcome.CONSISTENT, f"consistent on this instance ({text}): {what}; an "
@@ -371,8 +398,8 @@ CLAIM = register(Claim(
     latex=r"\overline{|\lambda_{\min}/\lambda_{\max}|}_{\text{noshort}}-"
           r"\overline{|\lambda_{\min}/\lambda_{\max}|}_{\text{skip}}\ge r",
     hypotheses=("depth ≥ 20", "both nets of every pair are trained (training error ≤ 0.02)"),
-    options=(Option("depth", int, 0, "depth 6n + 2 of both nets (0: the budget's: 20 fast, 32 "
-                    "default, 56 thorough and paper)", 0, 1000),
+    options=(Option("depth", int, 0, "depth 6n + 2 of both nets (0: the budget's: 20 fast and "
+                    "default, 32 thorough, 56 paper)", 0, 1000),
              Option("seeds", int, 0, "independent pairs (0: the budget's)", 0, 64),
              Option("radius", float, 0.0, "half-width of the grid in filter-normalised units "
                     "(0: the budget's: 0.5 on CPU, 1 for paper)", 0.0, 10.0),
@@ -380,9 +407,12 @@ CLAIM = register(Claim(
     checker=_run,
     budgets=PLANS,
     notes="Empirical: a consistent verdict says 'consistent on this instance' and names it. "
-          "Paper budget (--budget paper --device cuda --data-root DIR): ResNet-56 and "
-          "ResNet-56-noshort (16/32/64 channels) on CIFAR-10, 300 epochs of SGD, a 21×21 grid "
-          "on [−1, 1]², Hessian on 10,000 training points (not run here).",
+          "The CPU instances (ResNet-20 pairs, 4-channel stems, digits) did not show Li et al.'s "
+          "effect when measured (module docstring: fast budget skip 0.076 vs noshort 0.050; "
+          "two seeds D = +0.040 ± 0.044, unresolved); deeper no-shortcut nets did not train on "
+          "the CPU budget. Paper budget (--budget paper --device cuda --data-root DIR): "
+          "ResNet-56 and ResNet-56-noshort (16/32/64 channels) on CIFAR-10, 300 epochs of SGD, "
+          "a 21×21 grid on [−1, 1]², Hessian on 10,000 training points (not run here).",
     parts={"direction": "rises", "margin": 0.0, "absolute": False},
     mutants=(
         Mutant("shallow", "the finding holds for a pair of depth 8 (one block per stage), "
@@ -391,10 +421,10 @@ CLAIM = register(Claim(
         Mutant("reversed", "shortcuts make the surface more chaotic: the net with shortcuts has "
                "the larger mean |λmin/λmax|, by at least 0.25", parts={"direction": "falls",
                                                                        "margin": -0.25},
-               caught_by=("refuted",), fast=False),
+               fast=False),
         Mutant("no-difference", "shortcuts make no difference: |D| ≤ 0",
                parts={"direction": "falls", "absolute": True}, fast=False),
         Mutant("large-effect", "without shortcuts the mean ratio is larger by at least 0.5",
-               parts={"margin": 0.5}, caught_by=("refuted",), fast=False),
+               parts={"margin": 0.5}, fast=False),
     ),
 ))
