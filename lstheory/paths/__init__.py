@@ -34,6 +34,7 @@ from ._certify import (
     certify_paths,
     segment_max,
 )
+from ._distributed import PairsResult, connect_pairs, parse_pairs
 from ._graph import (
     component_counts,
     components_at,
@@ -43,6 +44,7 @@ from ._graph import (
     plot_disconnectivity,
     plot_path,
 )
+from ._job import PathsJob, connect_one, load_problem
 from ._methods import METHODS, connect, dynamic_string_sampling, fit_curve, neb, path_losses
 from ._options import PRESETS, CurveOptions, DSSOptions, NEBOptions, SearchOptions
 from ._path import Path
@@ -57,6 +59,8 @@ __all__ = [
     "METHODS",
     "MODULE_LOSSES",
     "PRESETS",
+    "PairsResult",
+    "PathsJob",
     "Construction",
     "CurveOptions",
     "DSSOptions",
@@ -75,6 +79,8 @@ __all__ = [
     "component_counts",
     "components_at",
     "connect",
+    "connect_one",
+    "connect_pairs",
     "descent_path",
     "disconnectivity_graph",
     "balance_units",
@@ -83,8 +89,10 @@ __all__ = [
     "fit_curve",
     "gauss_newton_available",
     "level_set_graph",
+    "load_problem",
     "module_route",
     "neb",
+    "parse_pairs",
     "pair_path",
     "path_losses",
     "plot_disconnectivity",
