@@ -25,6 +25,7 @@ from lstheory.claims.li_skip import (
     curvature_map,
     hessian_extremes,
     judge_difference,
+    judge_run,
     resolution,
 )
 from lstheory.claims.lp_empirical import judge_ge, judge_le
@@ -112,6 +113,18 @@ def test_the_rule_is_the_three_way_rule_of_the_empirical_claims(d, margin, r):
     # the statement and its reversal never both hold
     assert not (judge_difference("rises", False, d, 0.0, r) == "holds"
                 == judge_difference("falls", False, d, -r * 1.0001, r))
+
+
+@settings(max_examples=200, deadline=None)
+@given(finite, finite, positive, st.integers(1, 5), st.booleans())
+def test_one_seed_decides_nothing(d, margin, r, seeds, absolute):
+    """With one seed the run-to-run spread is unmeasured: never holds or fails; with more, the
+    three-way rule."""
+    j = judge_run("rises", absolute, d, margin, r, seeds)
+    if seeds == 1:
+        assert j.startswith("unresolved")
+    else:
+        assert j == judge_difference("rises", absolute, d, margin, r)
 
 
 @settings(max_examples=100, deadline=None)
