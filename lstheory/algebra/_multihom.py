@@ -7,9 +7,10 @@ degree of equation i in group j, the m-homogeneous Bezout number — the coeffic
 start system ``G_i = Π_j Π_{k ≤ d_ij} ℓ_ijk(x_j)`` (random complex affine forms ``ℓ`` in the
 variables of one group) has exactly that many solutions, all regular, found by linear algebra:
 each picks one vanishing factor per equation, so that group j gets ``n_j`` of them. The
-homotopy ``t·γ·G + (1 − t)·F`` is then tracked by the tracker's parameter homotopy (the system
-``s·G + u·F`` from ``(s, u) = (γ, 0)`` to ``(0, 1)``): every isolated solution of ``F`` is the
-end of a path, as for total degree (the gamma trick holds for linear-product starts).
+homotopy ``t·γ·G + (1 − t)·F`` is then tracked as one parameter segment of the tracker (the
+system ``s·G + u·F`` from ``(s, u) = (γ, 0)`` to ``(0, 1)``, ``track_segments``): every
+isolated solution of ``F`` is the end of a path, as for total degree (the gamma trick holds for
+linear-product starts).
 
 Partitions tried (:func:`candidate_partitions`): by layer (variables named ``W1_…``, ``b2_…``
 from :meth:`MLP.weight_symbols`), by name (the letters before the digits), one group (the
@@ -30,13 +31,14 @@ import sympy
 
 from .._errors import InvalidArgument
 from .._random import normalize_seed
-from ._system import PolynomialSystem, _sympy_number, multihomogeneous_bezout
+from ._system import CompiledSystem, PolynomialSystem, _sympy_number, multihomogeneous_bezout
 
 __all__ = ["Partition", "best_partition", "candidate_partitions", "degree_matrix",
-           "linear_product_start", "multihomogeneous_bound", "solve_multihomogeneous"]
+           "linear_product_start", "multihomogeneous_bound", "solve_multihomogeneous",
+           "start_equations"]
 
 #: the local search and the each-variable partition run up to this many variables
-SEARCH_MAX_VARIABLES = 16
+SEARCH_MAX_VARIABLES = 12
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,7 @@ def candidate_partitions(system: PolynomialSystem) -> dict[str, tuple[tuple[int,
     return out
 
 
-def _local_search(system, groups, bound, exps, max_evaluations=400):
+def _local_search(system, groups, bound, exps, max_evaluations=120):
     """Move one variable to another (or a new) group while the bound falls."""
     groups = [list(g) for g in groups]
     evals = 0
@@ -204,9 +206,10 @@ def _assignments(d: np.ndarray, sizes):
 
 
 def linear_product_start(system: PolynomialSystem, groups, *, seed: int = 0):
-    """The linear-product start system for ``groups``: returns ``(G, X0)`` — ``G`` the list of
-    start equations (sympy, in ``system.variables``), ``X0[B, n]`` all its solutions, B the
-    m-homogeneous Bezout number."""
+    """The linear-product start system for ``groups``: returns ``(G, X0)`` — ``G`` one dict a
+    start equation, exponent tuple (over ``system.variables``) → complex coefficient, and
+    ``X0[B, n]`` all its solutions, B the m-homogeneous Bezout number
+    (:func:`start_equations` gives ``G`` as sympy expressions)."""
     groups = _as_indices(system, groups)
     d = degree_matrix(system, groups)
     n, N = system.n_variables, system.n_equations
@@ -225,9 +228,7 @@ def linear_product_start(system: PolynomialSystem, groups, *, seed: int = 0):
                 lin = {tuple(int(k == v) for k in range(n)): complex(c) for v, c in zip(g, row)}
                 lin[(0,) * n] = complex(row[-1])
                 poly = _poly_mul(poly, lin)
-        G.append(sympy.Add(*[_sympy_number(c) * sympy.Mul(*[x**e for x, e in
-                                                             zip(system.variables, ex)])
-                             for ex, c in poly.items()]))
+        G.append(poly)
     sols = []
     sizes = [len(g) for g in groups]
     for sigma in _assignments(d, sizes):
@@ -247,13 +248,103 @@ def linear_product_start(system: PolynomialSystem, groups, *, seed: int = 0):
     return G, X0
 
 
+def start_equations(G, variables) -> list:
+    """The start equations of :func:`linear_product_start` as sympy expressions."""
+    return [sympy.Add(*[_sympy_number(c) * sympy.Mul(*[x**e for x, e in zip(variables, ex)])
+                        for ex, c in g.items()]) for g in G]
+
+
+def _homotopy_system(system: PolynomialSystem, G) -> CompiledSystem:
+    """``s·G + u·F`` compiled directly from the terms (the sympy route spends seconds on
+    expanding products whose coefficients are already numbers): parameters ``(s, u)``."""
+    F = system.compiled
+    n, N = F.n_variables, F.n_equations
+    merged: dict = {}
+    for i, g in enumerate(G):
+        for ex, c in g.items():
+            merged.setdefault((i, ex), np.zeros(2, complex))[0] += c
+    cF = F.term_coefficients()
+    for k in range(F.n_terms):
+        key = (int(F.term_eq[k]), tuple(int(e) for e in F.term_exp[k]))
+        merged.setdefault(key, np.zeros(2, complex))[1] += cF[k]
+    keys = list(merged)
+    mon_index: dict = {}
+
+    def idx(m):
+        return mon_index.setdefault(m, len(mon_index))
+
+    term_eq = np.array([k[0] for k in keys], dtype=np.int64)
+    term_exp = np.array([k[1] for k in keys], dtype=np.int64).reshape(len(keys), n)
+    term_mon = np.array([idx(k[1]) for k in keys], dtype=np.int64)
+    dcol, dmon, dterm, dfac = [], [], [], []
+    for t, (i, m) in enumerate(keys):
+        for j in range(n):
+            if m[j]:
+                dcol.append(i * (1 + n) + 1 + j)
+                dmon.append(idx(m[:j] + (m[j] - 1,) + m[j + 1:]))
+                dterm.append(t)
+                dfac.append(m[j])
+    exponents = np.array(list(mon_index), dtype=np.int64).reshape(len(mon_index), n)
+    degrees = tuple(int(max(F.degrees[i], max((sum(ex) for ex in G[i]), default=0)))
+                    for i in range(N))
+    return CompiledSystem(N, n, degrees, exponents, term_eq, term_mon, term_exp,
+                          np.eye(2, dtype=np.int64), np.array([merged[k] for k in keys]).T,
+                          np.array(dcol, dtype=np.int64), np.array(dmon, dtype=np.int64),
+                          np.array(dterm, dtype=np.int64), np.array(dfac, dtype=np.float64))
+
+
+def _track(compiled, p0, X0, p1, seed, opts, device):
+    """One segment ``p0 → p1`` for all start points (no detours: a detour of
+    ``track_parameter`` retracks every path of the system); two paths at one regular end point
+    mean one jumped: those paths alone are tracked again with smaller steps and a tighter
+    predictor tolerance, as the total-degree driver does."""
+    from dataclasses import replace
+
+    from ._rootset import PathStatus, cluster_points
+    from .tracker import track_segments
+
+    r = track_segments(compiled, p0[None], [X0], p1[None], seed=seed, options=opts,
+                       device=device)[0]
+    o = opts
+    for attempt in range(opts.retracks):
+        reg = np.flatnonzero([st == PathStatus.FINITE for st in r.status])
+        lab = cluster_points(r.points[reg], o.cluster_tol)
+        bad = [int(k) for L in np.unique(lab) if (lab == L).sum() > 1 for k in reg[lab == L]]
+        if not bad:
+            break
+        o = replace(o, max_step=o.max_step / 4, predictor_tol=o.predictor_tol / 100)
+        again = track_segments(compiled, p0[None], [X0[bad]], p1[None], seed=seed + 1 + attempt,
+                               options=o, device=device)[0]
+        r = _patch(r, bad, again)
+    return r
+
+
+def _patch(r, idx, new):
+    """``r`` with the paths ``idx`` replaced by those of ``new`` (a new result)."""
+    from dataclasses import replace
+
+    fields = {}
+    for f in ("points", "residual", "condition", "winding", "steps", "endgame", "valuation",
+              "x0"):
+        arr = getattr(r, f)
+        if arr is None:
+            continue
+        arr = arr.copy()
+        arr[idx] = getattr(new, f)
+        fields[f] = arr
+    status = list(r.status)
+    for j, k in enumerate(idx):
+        status[k] = new.status[j]
+    return replace(r, status=tuple(status), **fields)
+
+
 def solve_multihomogeneous(system: PolynomialSystem, groups=None, *, seed: int = 0,
                            options=None, device: str = "cpu", progress=None):
     """All isolated solutions of a square system without parameters from the linear-product
     start of ``groups`` (default: :func:`best_partition`), tracked by the tracker's parameter
     homotopy. Returns a :class:`RootSet`; ``roots.info["start"]`` names the partition, its
     bound and the paths tracked."""
-    from ._solve import _options, _to_rootset, track_parameter
+    from ._solve import _options, _to_rootset
 
     if system.parameters:
         raise InvalidArgument("system", repr(system),
@@ -272,16 +363,13 @@ def solve_multihomogeneous(system: PolynomialSystem, groups=None, *, seed: int =
     G, X0 = linear_product_start(system, part.groups, seed=seed)
     if len(X0) != part.bound:  # the construction is exact; a mismatch is a bug here
         raise AssertionError(f"linear-product start: {len(X0)} solutions, bound {part.bound}")
-    s, u = sympy.Dummy("s"), sympy.Dummy("u")
-    H = PolynomialSystem.from_sympy([s * g + u * f for g, f in zip(G, system.equations)],
-                                    system.variables, parameters=(s, u),
-                                    name=f"linear-product homotopy of {system.name}")
+    H = _homotopy_system(system, G)
     say(f"roots: multihomogeneous start ({part.name}: {len(part.groups)} groups, "
         f"{part.bound} paths)")
     rng = np.random.default_rng([seed, 19])
     gamma = np.exp(2j * math.pi * rng.uniform())
-    r = track_parameter(H.compiled, np.array([gamma, 0]), X0, np.array([[0, 1]], complex),
-                        seed=seed, options=opts, device=device)[0]
+    r = _track(H, np.array([gamma, 0]), X0, np.array([0, 1], complex), seed, opts,
+               device)
     roots = _to_rootset(system, r, "torch", seed, opts, time.perf_counter() - t0)
     roots.info["start"] = {"method": "multihomogeneous", "partition": part.name,
                            "groups": part.symbols(system), "multihomogeneous_bound": part.bound,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -21,7 +22,7 @@ __all__ = ["BACKENDS", "STARTS", "solve", "solve_many", "choose_start", "Paramet
 
 BACKENDS = ("torch", "phc", "bertini2")
 #: start systems of the torch backend; ``auto`` chooses by structure (:func:`choose_start`)
-STARTS = ("auto", "total-degree", "monodromy")
+STARTS = ("auto", "total-degree", "multihomogeneous", "monodromy")
 #: monodromy's default loops per round and stopping rule (rounds without a new solution)
 LOOPS_PER_ROUND = 4
 STALL_ROUNDS = 3
@@ -55,7 +56,8 @@ def solve(
     ``phc -b``, the reference; ``bertini2``: Bertini 2 in adaptive precision) and ``seed``
     (γ, the chart and phc's seed). Also: ``options`` (a :class:`TrackerOptions` or a preset
     ``fast``/``default``/``thorough``, torch only), ``device`` (torch only), ``tasks`` (phc's
-    ``-t``), ``start`` (torch: ``total-degree``, ``monodromy``, or ``auto``: chosen by
+    ``-t``), ``start`` (torch: ``total-degree``, ``multihomogeneous``, ``monodromy``, or
+    ``auto``: chosen by
     :func:`choose_start`, the choice and its reason in ``roots.info["start"]``), ``progress``
     (a callable taking one message string, or ``True`` for stderr), ``trace_test`` (monodromy
     only: run :func:`~lstheory.algebra.trace_test` on the count, its verdict in
@@ -103,6 +105,11 @@ def solve(
     if choice["method"] == "monodromy":
         roots = _solve_monodromy(system, seed=seed, options=options, device=device,
                                  progress=say, trace_test=trace_test)
+    elif choice["method"] == "multihomogeneous":
+        from ._multihom import solve_multihomogeneous
+
+        roots = solve_multihomogeneous(system, choice.get("groups"), seed=seed, options=options,
+                                       device=device, progress=say)
     else:
         roots = solve_many(system, None, seed=seed, options=options, device=device)[0]
     roots.info["start"] = {**choice, **roots.info.get("start", {})}
@@ -128,32 +135,44 @@ def _progress(progress):
 
 def choose_start(system: PolynomialSystem, *, loops_per_round: int = LOOPS_PER_ROUND,
                  stall_rounds: int = STALL_ROUNDS) -> dict:
-    """Total degree or monodromy for ``system``, by path counts, with the reason.
+    """Total degree, multi-homogeneous or monodromy for ``system``: the fewest paths, with the
+    reason and every number compared.
 
-    Total degree tracks B = Π deg F_i paths. Monodromy tracks about ``(2L + 1)·(s + 2)·M``
-    (L loops a round, s rounds without progress to stop, M solutions); M is bounded by the
-    mixed volume (phc -m, when phc is installed) or else by B. Monodromy is chosen when that
-    estimate is below B. (A multi-homogeneous start system is not offered: the torch tracker
-    only knows the total-degree one.)
+    Total degree tracks B = Π deg F_i paths; the multi-homogeneous start tracks the
+    m-homogeneous Bezout number of the best partition of the variables
+    (:func:`~lstheory.algebra._multihom.best_partition`: by layer, by name, one group, each
+    variable, a local search). Monodromy tracks about ``(2L + 1)·(s + 2)·M`` (L loops a round,
+    s rounds without progress to stop, M solutions); M is bounded by the mixed volume (phc -m,
+    when phc is installed) or else by the smaller Bezout number. Ties go to total degree, then
+    to the multi-homogeneous start.
     """
-    B = system.bezout_number
-    bound, source = B, "Bezout number"
+    from ._multihom import best_partition
     from ._phc import PhcError, mixed_volume, phc_available
 
+    B = system.bezout_number
+    try:
+        part = best_partition(system)
+    except InvalidArgument:
+        part = None
+    Bm = part.bound if part is not None and 0 < part.bound < B else None
+    bound, source = (Bm, "multihomogeneous bound") if Bm else (B, "Bezout number")
     per_solution = (2 * loops_per_round + 1) * (stall_rounds + 2)
-    if B > per_solution and phc_available():  # else total degree wins even at one solution
+    if bound > per_solution and phc_available():  # else a Bezout start wins even at one root
         try:
-            bound, source = mixed_volume(system), "mixed volume"
+            bound, source = min(bound, mixed_volume(system)), "mixed volume"
         except (PhcError, InvalidArgument, OSError):
             pass
     cost = per_solution * max(bound, 1)
-    out = {"bezout_number": B, "root_bound": bound, "root_bound_source": source,
-           "monodromy_paths_estimate": cost}
-    if cost < B:
-        return {"method": "monodromy", "reason": f"Bezout number {B} > monodromy's estimated "
-                f"{cost} paths ({source} {bound})", **out}
-    return {"method": "total-degree", "reason": f"Bezout number {B} ≤ monodromy's estimated "
-            f"{cost} paths ({source} {bound})", **out}
+    out = {"bezout_number": B, "multihomogeneous_bound": part.bound if part else None,
+           "partition": part.name if part else None,
+           "groups": part.symbols(system) if Bm else None,
+           "root_bound": bound, "root_bound_source": source, "monodromy_paths_estimate": cost}
+    paths = [("total-degree", B), ("multihomogeneous", Bm or math.inf), ("monodromy", cost)]
+    method = min(paths, key=lambda mp: mp[1])[0]
+    mh = f"{Bm} ({part.name})" if Bm else f"not below it ({part.bound if part else 'n/a'})"
+    reason = (f"fewest paths: total degree {B}, multihomogeneous {mh}, monodromy ≈{cost} "
+              f"({source} {bound})")
+    return {"method": method, "reason": reason, **out}
 
 
 def _solve_monodromy(system, *, seed, options, device, progress, trace_test=False) -> RootSet:
