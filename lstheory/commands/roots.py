@@ -46,8 +46,9 @@ def add_parser(subparsers) -> None:
                    help="--sweep: data sets tracked as one batch (one unit of work)")
     p.add_argument("--backend", default="torch", choices=("torch", "phc", "bertini2"),
                    help="torch | phc | bertini2")
-    p.add_argument("--start", default="auto", choices=("auto", "total-degree", "monodromy"),
-                   help="torch: the start system (auto: by Bezout number vs mixed volume)")
+    p.add_argument("--start", default="auto",
+                   choices=("auto", "total-degree", "multihomogeneous", "monodromy"),
+                   help="torch: the start system (auto: the fewest paths of the three)")
     p.add_argument("--budget", default=None, choices=_PRESETS,
                    help="torch tracker preset (default: --preset)")
     p.add_argument("--preset", default="default", choices=_PRESETS, help="torch tracker preset")
