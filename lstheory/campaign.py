@@ -33,8 +33,6 @@ Dask; :func:`campaign_report` builds the table and figure from the shards.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import itertools
 import json
 import math
@@ -45,6 +43,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._campaign_results import (
+    _append,
+    _check_results_file,
+    _default_result_files,
+    _is_result,
+    _locked_results,
+    _parse_results,
+    shard_results,
+    unit_costs,
+)
 from ._errors import InvalidArgument
 from ._random import normalize_seed
 from ._version import __version__
@@ -148,69 +156,6 @@ def _confined(spec: Path, key: str, value: object, allow_outside: bool) -> Path:
             )
     return out
 
-
-def _is_record(obj: object) -> bool:
-    """A result (a verdict with an outcome) or a failure record (the unit's error)."""
-    if not (isinstance(obj, dict) and isinstance(obj.get("point"), dict)):
-        return False
-    if isinstance(obj.get("failed"), str):
-        return True
-    return isinstance(obj.get("verdict"), dict) and "outcome" in obj["verdict"]
-
-
-def _is_result(record: dict) -> bool:
-    return "failed" not in record
-
-
-_RECORD_STARTS = ('{"claim": ', '{"point": ')  # how this module's records (old and new) begin
-
-
-def _complete(line: str) -> bool:
-    try:
-        return _is_record(json.loads(line))
-    except json.JSONDecodeError:
-        return False
-
-
-def _parse_results(text: str, results: Path) -> tuple[list[dict], str]:
-    """``(records, tail)`` of a results file's text. Every complete line must be a campaign
-    record (blank lines aside), else :class:`InvalidArgument`: this tool does not append to,
-    rewrite or delete a file it did not write. ``tail`` is the unterminated last piece: ``""``,
-    a complete record missing only its newline (counted), or a torn record (a crash mid-write)."""
-    *lines, tail = text.split("\n")
-    if tail and not _complete(tail) and not tail.startswith(_RECORD_STARTS):
-        lines.append(tail)  # not one of ours: judged as a line below
-        tail = ""
-    recs = []
-    for k, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        if not _complete(line):
-            raise InvalidArgument(
-                "results", str(results),
-                f"a campaign results file (line {k} is not a campaign record; refusing to "
-                "append to, rewrite or delete a file this tool did not write)",
-            )
-        recs.append(json.loads(line))
-    if tail and _complete(tail):
-        recs.append(json.loads(tail))
-    return recs, tail
-
-
-def _check_results_file(results: Path) -> None:
-    """Refuse, before any work, a results path holding anything but campaign records."""
-    if not results.exists() and not results.is_symlink():
-        return
-    if not results.is_file():
-        raise InvalidArgument("results", str(results), "a campaign results file (it exists and "
-                                                        "is not a regular file)")
-    try:
-        text = results.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InvalidArgument("results", str(results), f"a readable results file ({e})") from None
-    _parse_results(text, results)
-
-
 def _check_report(report: Path) -> None:
     md = report.with_suffix(".md")
     if md.exists() or md.is_symlink():
@@ -262,48 +207,6 @@ def _identity(claim: str, budget: str) -> dict[str, str]:
 def _key(identity: dict[str, str], point: dict[str, Any]) -> str:
     return json.dumps({**identity, "point": point}, sort_keys=True)
 
-
-@contextlib.contextmanager
-def _locked_results(results: Path, *, fresh: bool):
-    """The results file opened for appending under an exclusive ``flock`` (a second writer gets
-    a one-line "in use" error); ``fresh`` empties it in place, a torn tail is cut in place and
-    a complete unterminated last record gets its newline."""
-    results.parent.mkdir(parents=True, exist_ok=True)
-    with open(results, "a+", encoding="utf-8") as fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise InvalidArgument(
-                "results", str(results),
-                "a results file not in use (another campaign run is writing it; wait for it to "
-                "finish or choose another results path)",
-            ) from None
-        if fresh:
-            fh.truncate(0)
-        fh.seek(0)
-        text = fh.read()
-        recs, tail = _parse_results(text, results)
-        if tail and _complete(tail):
-            fh.write("\n")  # keep a complete record that lost only its newline
-        elif tail:
-            fh.truncate(len(text.encode("utf-8")) - len(tail.encode("utf-8")))
-        fh.flush()
-        os.fsync(fh.fileno())
-        yield fh, recs
-
-
-def _append(fh, record: dict) -> None:
-    fh.write(json.dumps(record) + "\n")
-    fh.flush()
-    os.fsync(fh.fileno())
-
-
-def shard_results(results: Path, shard: tuple[int, int]) -> Path:
-    """The results file of shard ``i`` of ``n`` (next to the campaign's own)."""
-    i, n = shard
-    return results.with_name(f"{results.stem}.shard-{i}-of-{n}{results.suffix}")
-
-
 def _point_key(point: dict[str, Any]) -> str:
     """A grid point's key: what names its unit, its shard and its record."""
     return json.dumps(point, sort_keys=True)
@@ -343,6 +246,9 @@ def run_campaign(
     executor : an :class:`lstheory._executor.Executor` (``make_executor(workers=4)``, a Dask
         scheduler, a batch cluster); default: each point in this process, in grid order. The
         points are its units; only this process writes the results, as each one finishes.
+        Each record keeps its unit's ``seconds``, ``cpu_seconds`` and ``worker`` under
+        ``"unit"``; a rerun (``fresh`` included) uses those CPU-seconds as cost estimates, so
+        on Dask the longest points start first.
     shard : ``(i, n)``: run only the points whose key falls in shard ``i`` of ``n`` (a job
         array without Dask), writing ``<results>.shard-i-of-n.jsonl`` and no table;
         :func:`campaign_report` builds the table from the shards.
@@ -367,16 +273,21 @@ def run_campaign(
     executor = make_executor(quiet=True) if owned else executor
     failed: dict[str, str] = {}
     try:
-        with _locked_results(results, fresh=fresh) as (fh, recs):
+        with _locked_results(results, fresh=fresh) as (fh, recs, history):
             done = {_key(ident, r["point"]): r for r in recs
                     if _is_result(r) and all(r.get(k) == v for k, v in ident.items())}
             todo = {_point_key(p): p for p in mine if _key(ident, p) not in done}
             target = claim if executor.serial else claim.id
-            units = [_unit(k, target, spec.budget, p) for k, p in todo.items()]
+            if not executor.serial and todo:  # the claim's imports once per worker, at once
+                executor.on_workers(_load_claim, claim.id)
+            costs = unit_costs(history, ident)
+            units = [_unit(k, target, spec.budget, p, costs.get(k)) for k, p in todo.items()]
             for n, res in enumerate(executor.run(units, desc=f"campaign {claim.id}"), 1):
                 point = todo[res.key]
                 if res.ok:
-                    record = {**ident, "point": point, **res.value}
+                    record = {**ident, "point": point, **res.value, "unit": {
+                        "seconds": round(res.seconds, 4), "cpu_seconds": round(res.cpu_seconds, 4),
+                        "worker": res.worker}}
                     done[_key(ident, point)] = record
                 else:
                     record = {**ident, "point": point, "failed": res.error,
@@ -400,10 +311,15 @@ def run_campaign(
                           len(points) - sum(_key(ident, p) in done for p in points))
 
 
-def _unit(key: str, claim, budget: str, point: dict[str, Any]):
+def _unit(key: str, claim, budget: str, point: dict[str, Any], cost: float | None = None):
     from ._executor import Unit
 
-    return Unit(key, _run_point, (claim, budget, point))
+    return Unit(key, _run_point, (claim, budget, point), cost=cost)
+
+
+def _load_claim(claim_id: str) -> None:
+    """Import a claim's modules (run on every worker before the units)."""
+    get_claim(claim_id)
 
 
 def campaign_report(
@@ -443,7 +359,3 @@ def campaign_report(
     return CampaignReport(rows, table_text, files[0] if files else spec.results, table_path,
                           figure_path, {}, missing)
 
-
-def _default_result_files(results: Path) -> list[Path]:
-    shards = sorted(results.parent.glob(f"{results.stem}.shard-*-of-*{results.suffix}"))
-    return ([results] if results.is_file() else []) + [s for s in shards if s.is_file()]

@@ -37,6 +37,7 @@ def _records(path: Path) -> dict[str, dict]:
     out = {}
     for line in path.read_text().splitlines():
         r = json.loads(line)
+        r.pop("unit", None)  # the unit's own seconds and worker
         if "verdict" in r:
             r["verdict"].pop("timings", None)
             r["verdict"].get("versions", {}).pop("lstheory_source", None)
@@ -62,8 +63,6 @@ def serial(tmp_path_factory):
     return spec, _records(report.results_path), report
 
 
-@pytest.mark.slow
-
 def _kill_after(argv, results, *, lines, timeout, poll) -> int:
     """Run ``python argv`` until ``results`` holds ``lines`` records, SIGKILL it there (it must
     still be running), and return how many records it had written."""
@@ -85,6 +84,39 @@ def test_serial_rows_cover_the_grid(serial):
     spec, recs, report = serial
     assert len(recs) == 6 and len(report.rows) == 6 and not report.failed
     assert report.missing == 0
+
+
+def test_records_keep_their_units_time_and_a_fresh_rerun_uses_it_as_cost(serial, tmp_path):
+    """Every record carries its unit's seconds, CPU-seconds and process; the next run (even
+    ``fresh``) reads them as cost estimates (longest first on Dask), with the same records."""
+    import os
+
+    from lstheory import campaign
+    from lstheory._campaign_results import unit_costs
+
+    spec, want, _ = serial
+    raw = [json.loads(x) for x in (spec.parent / "results" / "c.jsonl").read_text().splitlines()]
+    for r in raw:
+        assert r["unit"]["seconds"] >= 0 and r["unit"]["cpu_seconds"] >= 0
+        assert r["unit"]["worker"].endswith(f":{os.getpid()}")
+    ident = {k: raw[0][k] for k in ("claim", "budget", "version")}
+    costs = unit_costs(raw, ident)
+    assert set(costs) == {json.dumps(r["point"], sort_keys=True) for r in raw}
+    assert unit_costs(raw, {**ident, "budget": "other"}) == {}
+    seen = []
+    real = campaign._unit
+    try:
+        campaign._unit = lambda *a: seen.append(a[-1]) or real(*a)
+        copy = tmp_path / "c.toml"
+        copy.write_text(spec.read_text())
+        (tmp_path / "results").mkdir()
+        (tmp_path / "results" / "c.jsonl").write_text(
+            (spec.parent / "results" / "c.jsonl").read_text())
+        report = campaign.run_campaign(copy, fresh=True)
+    finally:
+        campaign._unit = real
+    assert sorted(seen) == sorted(costs.values())  # each unit got its recorded CPU-seconds
+    assert _records(report.results_path) == want
 
 
 @pytest.mark.slow

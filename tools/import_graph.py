@@ -13,7 +13,7 @@ interpreter but not from a reader). Each module gets the layer of the unit it be
       ``_executor _figures``                                                        above it
  1    engines: ``nets data models algebra paths surface mds convex``
  2    ``claims``
- 3    ``campaign _campaign_report testing studies``
+ 3    ``campaign _campaign_report _campaign_results testing studies``
  4    ``commands``
  5    ``cli``
  6    the package root ``lstheory/__init__.py``
@@ -46,7 +46,7 @@ LAYERS: dict[str, int] = {
     **dict.fromkeys(("nets", "data", "models", "algebra", "paths", "surface", "mds",
                      "convex"), 1),
     "claims": 2,
-    **dict.fromkeys(("campaign", "_campaign_report", "testing", "studies"), 3),
+    **dict.fromkeys(("campaign", "_campaign_report", "_campaign_results", "testing", "studies"), 3),
     "commands": 4,
     "cli": 5,
     "": 6,  # the package root

@@ -172,6 +172,15 @@ class Executor:
             return obj
         return self.pool.scatter(obj, broadcast=True, hash=False)
 
+    def on_workers(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` once on every worker, all at the same time, before units that
+        need what it sets up (imports); nothing in this process (its units pay it as before).
+        A failure here is left to the units themselves to report."""
+        if self.serial:
+            return
+        with contextlib.suppress(Exception):
+            self.pool.run(fn, *args)
+
     def run(self, units: Iterable[Unit], *, desc: str = "units") -> Iterator[UnitResult]:
         """Run ``units``; yield a :class:`UnitResult` for each as it finishes (failures
         included, after ``1 + retries`` attempts). Keys must be unique."""
