@@ -174,7 +174,7 @@ def test_a_tiny_run_goes_end_to_end_and_reports_an_untrained_pair():
     plan = replace(PLANS["fast"], depth=20, channels=1, n_train=32, epochs=1, n_hessian=8,
                    grid=2, lanczos_vectors=6)
     ctx = Context(0, "fast", "cpu", parts=dict(CLAIM.parts), plan=plan)
-    v = check_li_skip(ctx, depth=0, seeds=0, radius=0.0, data_root="")
+    v = check_li_skip(ctx, depth=0, seeds=0, radius=0.0, data_root=None)
     assert v.outcome == Outcome.HYPOTHESES_NOT_MET and "trained" in v.reason
     ev = {e.name: e.value for e in v.evidence}
     d = ev["D = noshort − skip (mean over seeds)"]
@@ -185,7 +185,7 @@ def test_a_tiny_run_goes_end_to_end_and_reports_an_untrained_pair():
 
 def test_a_shallow_pair_is_outside_the_finding_and_not_trained():
     ctx = Context(0, "fast", "cpu", parts=dict(CLAIM.parts), plan=PLANS["fast"])
-    v = check_li_skip(ctx, depth=8, seeds=0, radius=0.0, data_root="")
+    v = check_li_skip(ctx, depth=8, seeds=0, radius=0.0, data_root=None)
     assert v.outcome == Outcome.HYPOTHESES_NOT_MET and "nothing was trained" in v.reason
     assert "training" not in " ".join(ctx.timings)
 
@@ -198,3 +198,25 @@ def test_the_claim_is_registered_with_its_mutants_and_a_paper_budget():
     for m in c.mutants:
         mutant = get_claim(f"li-skip-convexity~{m.name}")
         assert mutant.parts != c.parts or mutant.parse_options()["depth"] == 8
+
+
+def test_the_paper_budget_reads_cifar10_from_data_root_and_refuses_it_elsewhere(tmp_path):
+    """The paper instance reads CIFAR-10's python batches from data_root (a tiny folder written
+    in that format here); the CPU budgets refuse a data_root; a missing one names the flag."""
+    from lstheory._errors import InvalidArgument
+    from lstheory.claims.li_skip import load_data
+    from lstheory.data import write_cifar10_batches
+
+    rng = np.random.default_rng(0)
+    img = lambda n: rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8)  # noqa: E731
+    write_cifar10_batches(tmp_path, img(10), rng.integers(0, 10, 10), img(4),
+                          rng.integers(0, 10, 4))
+    d = load_data(replace(PLANS["paper"], n_train=6), str(tmp_path))
+    assert d.x_train.shape == (6, 3, 32, 32) and d.n_classes == 10
+    with pytest.raises(InvalidArgument, match="data_root"):
+        load_data(PLANS["paper"], None)
+    with pytest.raises(InvalidArgument, match="data_root"):
+        load_data(PLANS["fast"], str(tmp_path))
+    # a net of the paper pair runs on that input shape (forward only)
+    net = NarrowResNet(20, shortcut=False, channels=2, in_channels=3, n_classes=10)
+    assert net(d.x_train[:2]).shape == (2, 10)

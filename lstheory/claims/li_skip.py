@@ -236,16 +236,24 @@ def resolution(diffs: list[float], maps: list[tuple[np.ndarray, np.ndarray]]) ->
 
 
 # ------------------------------------------------------------------ the check
-def load_data(plan: Plan, data_root: str):
+def load_data(plan: Plan, data_root: str | None):
     """Digits 8×8 images (shipped) or CIFAR-10 from ``data_root``; the first ``n_train``."""
     from ..data import Dataset, load_cifar10, load_digits
 
+    if plan.data != "cifar10" and data_root is not None:
+        raise InvalidArgument("data_root", data_root, "no value: only the paper budget reads "
+                              "CIFAR-10 (--budget paper --data-root DIR)", flag="data_root")
     if plan.data == "cifar10":
         if not data_root:
-            raise InvalidArgument("data_root", data_root, "the folder holding CIFAR-10's python "
-                                  "batches (the paper budget reads them; nothing is downloaded)",
-                                  flag="data_root")
-        d = load_cifar10(data_root)
+            raise InvalidArgument("data_root", "(not given)", "the folder holding CIFAR-10's "
+                                  "python batches (the paper budget reads them; nothing is "
+                                  "downloaded)", flag="data_root")
+        try:
+            d = load_cifar10(data_root)
+        except InvalidArgument as e:
+            raise InvalidArgument("data_root", data_root, "a folder holding CIFAR-10's python "
+                                  "batches (data_batch_1..5, test_batch) or its parent",
+                                  flag="data_root") from e
     else:
         d = load_digits(shape="image")
     n = plan.n_train or len(d.y_train)
@@ -274,7 +282,8 @@ def _one_seed(ctx: Context, plan: Plan, data, seed: int) -> dict:
     return out
 
 
-def check_li_skip(ctx: Context, *, depth: int, seeds: int, radius: float, data_root: str):
+def check_li_skip(ctx: Context, *, depth: int, seeds: int, radius: float,
+                  data_root: str | None):
     """Pairs (with / without shortcuts) per seed → curvature maps → D and its resolution r →
     the three-way rule."""
     from dataclasses import replace
@@ -285,9 +294,9 @@ def check_li_skip(ctx: Context, *, depth: int, seeds: int, radius: float, data_r
     if plan.depth < 8 or (plan.depth - 2) % 6:
         raise InvalidArgument("depth", plan.depth, "6n + 2 for an integer n ≥ 1 (20, 32, 56, …)",
                               flag="depth")
+    data = load_data(plan, data_root)  # bad data_root: exit 2 before anything else
     if plan.depth < MIN_DEPTH:
         return _shallow(ctx, plan)
-    data = load_data(plan, data_root)
     runs = [_one_seed(ctx, plan, data, s)
             for s in child_seeds(ctx.seed, plan.seeds, stream="li-skip")]
     diffs = [r["noshort"]["mean_ratio"] - r["skip"]["mean_ratio"] for r in runs]
@@ -403,7 +412,8 @@ CLAIM = register(Claim(
              Option("seeds", int, 0, "independent pairs (0: the budget's)", 0, 64),
              Option("radius", float, 0.0, "half-width of the grid in filter-normalised units "
                     "(0: the budget's: 0.5 on CPU, 1 for paper)", 0.0, 10.0),
-             Option("data_root", str, "", "CIFAR-10's python batches (the paper budget only)")),
+             Option("data_root", str, None, "CIFAR-10's python batches (the paper budget "
+                    "only)")),
     checker=_run,
     budgets=PLANS,
     notes="Empirical: a consistent verdict says 'consistent on this instance' and names it. "
