@@ -176,8 +176,13 @@ def test_choose_start_and_solve_auto():
     roots = solve(S, seed=0)
     assert roots.info["start"]["method"] == "multihomogeneous" and roots.n_finite == 3
     # dense: no partition beats the total degree, which wins the tie
-    c = choose_start(random_dense([2, 2], seed=0))
+    dense = random_dense([2, 2], seed=0)
+    c = choose_start(dense)
     assert c["method"] == "total-degree" and c["multihomogeneous_bound"] == 4
+    # asked for anyway: one group is the total-degree homotopy, said so
+    r = solve(dense, seed=0, start="multihomogeneous")
+    assert r.n_paths == 4 and r.n_finite == 4
+    assert r.info["start"]["homotopy"] == "total degree (one group)"
 
 
 def test_candidates_and_bad_groups():

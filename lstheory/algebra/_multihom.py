@@ -357,6 +357,18 @@ def solve_multihomogeneous(system: PolynomialSystem, groups=None, *, seed: int =
     t0 = time.perf_counter()
     if groups is None:
         part = best_partition(system)
+        if len(part.groups) == 1:  # the same paths as total degree, whose start is cheaper
+            from ._solve import solve_many
+
+            say("roots: the best partition is one group: the total-degree homotopy")
+            roots = solve_many(system, None, seed=seed, options=opts, device=device)[0]
+            roots.info["start"] = {"method": "multihomogeneous", "partition": part.name,
+                                   "groups": part.symbols(system),
+                                   "multihomogeneous_bound": part.bound,
+                                   "tracked_paths": roots.n_paths,
+                                   "bounds_tried": dict(part.table),
+                                   "homotopy": "total degree (one group)"}
+            return roots
     else:
         idx = _as_indices(system, groups)
         part = Partition("given", idx, multihomogeneous_bound(system, idx))
