@@ -43,8 +43,10 @@ depth   radius  seeds     mean ratio skip / noshort   note
 8       0.5     1         0.235 / 0.086               opposite direction (now outside: depth < 20)
 20      1.0     1         0.189 / 0.175               both trained; 256 Hessian points
 20      0.5     1         0.076 / 0.050               fast budget: D = −0.026 (r 0.019), 310 s
-20      0.5     2         0.100, 0.076 / 0.096, 0.160 D = +0.040 ± 0.044: unresolved; noshort
-                                                      training error 2.5 % on one seed (20 epochs)
+20      0.5     2         0.076, 0.063 / 0.050, 0.086 default budget: D = −0.001 ± 0.025,
+                                                      INCONCLUSIVE, 485 s
+20      0.5     2         0.100, 0.076 / 0.096, 0.160 20 epochs: D = +0.040 ± 0.044; noshort
+                                                      training error 2.5 % on one seed
 32      0.5     1         0.045 / 0.068               noshort not trained (35 % training error)
 56      0.5     1         0.094 / —                   noshort not trained (82 % training error)
 ======  ======  ========  ==========================  ========================================
@@ -418,8 +420,9 @@ CLAIM = register(Claim(
     budgets=PLANS,
     notes="Empirical: a consistent verdict says 'consistent on this instance' and names it. "
           "The CPU instances (ResNet-20 pairs, 4-channel stems, digits) did not show Li et al.'s "
-          "effect when measured (module docstring: fast budget skip 0.076 vs noshort 0.050; "
-          "two seeds D = +0.040 ± 0.044, unresolved); deeper no-shortcut nets did not train on "
+          "effect when measured (module docstring: default budget, two seeds, mean ratio skip "
+          "0.076, 0.063 vs noshort 0.050, 0.086: D = −0.001 ± 0.025, inconclusive); deeper "
+          "no-shortcut nets did not train on "
           "the CPU budget. Paper budget (--budget paper --device cuda --data-root DIR): "
           "ResNet-56 and ResNet-56-noshort (16/32/64 channels) on CIFAR-10, 300 epochs of SGD, "
           "a 21×21 grid on [−1, 1]², Hessian on 10,000 training points (not run here).",
