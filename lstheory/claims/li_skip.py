@@ -37,19 +37,17 @@ D ≤ margin), ``margin``, ``absolute`` (judge |D| instead of D: "no difference"
 *Measured here* (digits, 512 training points, stem 4 channels, SGD lr 0.1, seed 0, a 2-core
 machine loaded 4–9× by other jobs). The CPU instances do **not** show Li et al.'s effect:
 
-======  ======  ========  ==========================  ========================================
-depth   radius  seeds     mean ratio skip / noshort   note
-======  ======  ========  ==========================  ========================================
-8       0.5     1         0.235 / 0.086               opposite direction (now outside: depth < 20)
-20      1.0     1         0.189 / 0.175               both trained; 256 Hessian points
-20      0.5     1         0.076 / 0.050               fast budget: D = −0.026 (r 0.019), 310 s
-20      0.5     2         0.076, 0.063 / 0.050, 0.086 default budget: D = −0.001 ± 0.025,
-                                                      INCONCLUSIVE, 485 s
-20      0.5     2         0.100, 0.076 / 0.096, 0.160 20 epochs: D = +0.040 ± 0.044; noshort
-                                                      training error 2.5 % on one seed
-32      0.5     1         0.045 / 0.068               noshort not trained (35 % training error)
-56      0.5     1         0.094 / —                   noshort not trained (82 % training error)
-======  ======  ========  ==========================  ========================================
+=====  ======  =====  ===========================  =================================================
+depth  radius  seeds  mean ratio skip / noshort    note
+=====  ======  =====  ===========================  =================================================
+8      0.5     1      0.235 / 0.086                opposite direction (now outside: depth < 20)
+20     1.0     1      0.189 / 0.175                both trained; 256 Hessian points
+20     0.5     1      0.076 / 0.050                fast budget: D = −0.026 (r 0.019), 310 s
+20     0.5     2      0.076, 0.063 / 0.050, 0.086  default budget: D = −0.001 ± 0.025, 485 s
+20     0.5     2      0.100, 0.076 / 0.096, 0.160  20 epochs: D = +0.040 ± 0.044; noshort 2.5 % err
+32     0.5     1      0.045 / 0.068                noshort not trained (35 % training error)
+56     0.5     1      0.094 / —                    noshort not trained (82 % training error)
+=====  ======  =====  ===========================  =================================================
 
 Deep narrow nets without shortcuts do not train to ≤ 2 % error on this CPU budget (depth 32,
 8 channels, 40 epochs: 4.7 % error), so the depths where Li et al. see a strong effect (56, 110)
