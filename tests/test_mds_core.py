@@ -328,3 +328,20 @@ def test_the_device_route_equals_the_blas_route(mixed):
     sel = np.concatenate([x[idx][:, c] for c in cols], axis=1).astype(np.float64)
     np.testing.assert_allclose(a, b, rtol=1e-6 if mixed else 1e-12)
     np.testing.assert_allclose(a, sel @ sel.T, rtol=1e-6 if mixed else 1e-12)
+
+
+def test_checkpoint_record_to_dict_is_the_dict_and_to_json_its_text(tmp_path):
+    """_vocab's meaning: to_dict() a JSON-ready dict, to_json(path=None) that dict as text
+    (written atomically given a path); the manifest holds the same dicts."""
+    import json
+
+    from lstheory.mds import TrajectoryStore
+
+    store = TrajectoryStore.create(tmp_path / "s", {"w": (2,)})
+    store.append({"w": np.ones(2)}, run="a", epoch=3, acc=0.5)
+    rec = store.records[0]
+    d = rec.to_dict()
+    assert d == {"index": 0, "run": "a", "epoch": 3, "info": {"acc": 0.5}}
+    assert json.loads(rec.to_json()) == d
+    assert rec.to_json(tmp_path / "r.json") == (tmp_path / "r.json").read_text()
+    assert json.loads((tmp_path / "s" / "manifest.json").read_text())["records"] == [d]

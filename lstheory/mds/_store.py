@@ -61,11 +61,18 @@ class CheckpointRecord:
         object.__setattr__(self, "info", MappingProxyType(dict(self.info)))
 
     def to_dict(self) -> dict:
+        """The record as a JSON-ready dict (what the manifest stores)."""
         return {"index": self.index, "run": self.run, "epoch": self.epoch, "info": dict(self.info)}
 
-    def to_json(self) -> str:
-        """:meth:`to_dict` as JSON text (:mod:`lstheory._vocab`)."""
-        return json.dumps(self.to_dict())
+    def to_json(self, path: str | os.PathLike | None = None) -> str:
+        """:meth:`to_dict` as JSON text; given ``path``, also written there atomically
+        (:mod:`lstheory._vocab`'s meaning of ``to_json``)."""
+        text = json.dumps(self.to_dict())
+        if path is not None:
+            from .._io import write_atomic
+
+            write_atomic(path, text)
+        return text
 
 
 class TrajectoryStore:
