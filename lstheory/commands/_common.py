@@ -14,12 +14,14 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 from .._errors import InvalidArgument, NumericalFailure
+from .._vocab import PRESETS
 
 __all__ = ["Formatter", "BUDGETS", "add_common", "check_common", "envelope", "write_json",
            "numerical_failure", "EXIT_NUMERICAL", "as_flags", "json_epilog", "NEGATIVE_AXES",
            "progress_for", "name_list"]
 
-BUDGETS = ("fast", "default", "thorough")
+#: an engine command's --budget picks the engines' presets (:data:`lstheory._vocab.PRESETS`)
+BUDGETS = PRESETS
 #: exit code of a run whose numbers are not finite (a warning line on stderr): inconclusive
 EXIT_NUMERICAL = 3
 #: version of the JSON envelope written by the engine commands
