@@ -38,6 +38,7 @@ from ._kostlan import (
     sample_univariate,
 )
 from ._monodromy import MonodromyResult, monodromy_solve, offset_family
+from ._multihom import Partition, best_partition, linear_product_start, solve_multihomogeneous
 from ._network import (
     DegreeReport,
     data_parameters,
@@ -111,5 +112,9 @@ __all__ = [
     "to_phc",
     "TraceTest",
     "trace_test",
+    "Partition",
+    "best_partition",
+    "linear_product_start",
+    "solve_multihomogeneous",
     "zero_error_start_pair",
 ]
