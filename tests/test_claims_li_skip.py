@@ -16,11 +16,10 @@ from hypothesis import strategies as st
 from lstheory.claims import Outcome, get_claim
 from lstheory.claims._claim import Context
 from lstheory.claims.li_skip import (
+    BUDGETS,
     CLAIM,
-    PLANS,
     RATIO_FLOOR,
     NarrowResNet,
-    _verdict,
     check_li_skip,
     curvature_map,
     hessian_extremes,
@@ -28,6 +27,7 @@ from lstheory.claims.li_skip import (
     judge_run,
     resolution,
 )
+from lstheory.claims.li_skip.claim import _verdict
 from lstheory.claims.lp_empirical import judge_ge, judge_le
 
 pytestmark = pytest.mark.usefixtures("module_one_thread")
@@ -150,8 +150,8 @@ def _fake_runs(skip, noshort, err=0.0):
                                                ("fails", Outcome.REFUTED),
                                                ("unresolved", Outcome.INCONCLUSIVE)])
 def test_the_verdict_names_both_means_and_the_instance(judgement, outcome):
-    ctx = Context(0, "fast", "cpu", parts=dict(CLAIM.parts), plan=PLANS["fast"])
-    v = _verdict(ctx, PLANS["fast"], _fake_runs(0.05, 0.3), 0.25, 0.02, judgement)
+    ctx = Context(0, "fast", "cpu", parts=dict(CLAIM.parts), plan=BUDGETS["fast"])
+    v = _verdict(ctx, BUDGETS["fast"], _fake_runs(0.05, 0.3), 0.25, 0.02, judgement)
     assert v.outcome == outcome and v.tag == "empirical"
     assert "0.3" in v.reason and "0.05" in v.reason and "ResNet-20" in v.reason
     if outcome == Outcome.CONSISTENT:
@@ -159,10 +159,10 @@ def test_the_verdict_names_both_means_and_the_instance(judgement, outcome):
 
 
 def test_an_untrained_or_shallow_pair_is_never_judged():
-    ctx = Context(0, "fast", "cpu", parts=dict(CLAIM.parts), plan=PLANS["fast"])
-    v = _verdict(ctx, PLANS["fast"], _fake_runs(0.05, 0.3, err=0.3), 0.25, 0.02, "holds")
+    ctx = Context(0, "fast", "cpu", parts=dict(CLAIM.parts), plan=BUDGETS["fast"])
+    v = _verdict(ctx, BUDGETS["fast"], _fake_runs(0.05, 0.3, err=0.3), 0.25, 0.02, "holds")
     assert v.outcome == Outcome.HYPOTHESES_NOT_MET
-    shallow = replace(PLANS["fast"], depth=8)
+    shallow = replace(BUDGETS["fast"], depth=8)
     v = _verdict(ctx, shallow, _fake_runs(0.05, 0.3), 0.25, 0.02, "holds")
     assert v.outcome == Outcome.HYPOTHESES_NOT_MET and "depth ≥ 20" in v.reason
 
@@ -171,7 +171,7 @@ def test_an_untrained_or_shallow_pair_is_never_judged():
 def test_a_tiny_run_goes_end_to_end_and_reports_an_untrained_pair():
     """Depth 20 with 1-channel stems, one epoch on 32 digits: the pair is not trained, so the
     verdict is HYPOTHESES-NOT-MET, and the measurement is still reported (both means, D, r)."""
-    plan = replace(PLANS["fast"], depth=20, channels=1, n_train=32, epochs=1, n_hessian=8,
+    plan = replace(BUDGETS["fast"], depth=20, channels=1, n_train=32, epochs=1, n_hessian=8,
                    grid=2, lanczos_vectors=6)
     ctx = Context(0, "fast", "cpu", parts=dict(CLAIM.parts), plan=plan)
     v = check_li_skip(ctx, depth=0, seeds=0, radius=0.0, data_root=None)
@@ -184,7 +184,7 @@ def test_a_tiny_run_goes_end_to_end_and_reports_an_untrained_pair():
 
 
 def test_a_shallow_pair_is_outside_the_finding_and_not_trained():
-    ctx = Context(0, "fast", "cpu", parts=dict(CLAIM.parts), plan=PLANS["fast"])
+    ctx = Context(0, "fast", "cpu", parts=dict(CLAIM.parts), plan=BUDGETS["fast"])
     v = check_li_skip(ctx, depth=8, seeds=0, radius=0.0, data_root=None)
     assert v.outcome == Outcome.HYPOTHESES_NOT_MET and "nothing was trained" in v.reason
     assert "training" not in " ".join(ctx.timings)
@@ -211,12 +211,12 @@ def test_the_paper_budget_reads_cifar10_from_data_root_and_refuses_it_elsewhere(
     img = lambda n: rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8)  # noqa: E731
     write_cifar10_batches(tmp_path, img(10), rng.integers(0, 10, 10), img(4),
                           rng.integers(0, 10, 4))
-    d = load_data(replace(PLANS["paper"], n_train=6), str(tmp_path))
+    d = load_data(replace(BUDGETS["paper"], n_train=6), str(tmp_path))
     assert d.x_train.shape == (6, 3, 32, 32) and d.n_classes == 10
     with pytest.raises(InvalidArgument, match="data_root"):
-        load_data(PLANS["paper"], None)
+        load_data(BUDGETS["paper"], None)
     with pytest.raises(InvalidArgument, match="data_root"):
-        load_data(PLANS["fast"], str(tmp_path))
+        load_data(BUDGETS["fast"], str(tmp_path))
     # a net of the paper pair runs on that input shape (forward only)
     net = NarrowResNet(20, shortcut=False, channels=2, in_channels=3, n_classes=10)
     assert net(d.x_train[:2]).shape == (2, 10)

@@ -1,61 +1,7 @@
-"""Li, Xu, Taylor, Studer & Goldstein (2018), 'Visualizing the loss landscape of neural nets'
-(NeurIPS), §5–6 and Fig. 5/7: skip connections keep deep nets' loss surfaces convex-looking, while
-the same nets without shortcuts become chaotic as depth grows. (Over 400 lines because this
-docstring keeps the record of what the CPU instances measured; the code is about 330 lines.)
-
-``li-skip-convexity`` (tag ``empirical``). Li et al. measure convexity by the principal
-curvatures: at every point θ* + α·δ + β·η of the filter-normalised plane (δ, η random Gaussian
-directions, each filter rescaled to its weight's norm, biases and batch-norm parameters not
-moved) they take the extreme eigenvalues of the Hessian of the training loss and map
-``|λ_min / λ_max|``: near 0 (blue) where the surface is locally convex, large (yellow) where
-it has strong negative curvature. Their ResNet-56 maps are blue over the plotted region; the
-ResNet-56 without shortcuts has large yellow regions; depth 20 shows little difference, 56 a
-strong one, 110 a very strong one.
-
-*What the check measures.* For each seed, a pair of batch-norm ResNets of one depth 6n + 2,
-with and without shortcuts (:class:`lstheory.models.BasicBlock`; a narrow stem of ``channels``
-filters on the CPU instances), is trained by SGD on the same data. Around each trained net, on a
-g × g grid over [−radius, radius]² in its own filter-normalised plane
-(:func:`lstheory.surface.random_direction`), λ_min and λ_max of the Hessian of the mean
-cross-entropy on ``n_hessian`` training points (batch norm in eval mode: the running statistics
-are kept) are found by Lanczos (scipy ``eigsh``, both ends, on Hessian-vector products by
-reverse-over-reverse autograd), and the statistic is the mean of ``|min(λ_min, 0)| / λ_max``
-over the grid.
-
-*Decision rule (fixed before the run).* D = mean over seeds of (statistic without shortcuts −
-statistic with shortcuts); r = max(std over seeds of the per-seed differences / √seeds (when
-there are ≥ 2 seeds), the standard error of the difference over the grid points, 0.01). The
-statement "D ≥ margin" holds when D ≥ margin + r, fails when D < margin − r, and is unresolved
-in between (INCONCLUSIVE: the effect is within the measured spread; both numbers are in the
-reason). With one seed the run-to-run spread is not measured, so the rule decides nothing: the
-verdict is INCONCLUSIVE whatever D is (the fast budget; default and thorough run ≥ 2 seeds).
-The pair must be deep (depth ≥ 20, where Li et al. see the difference begin) and both nets of
-every seed trained (training error ≤ 0.02), else HYPOTHESES-NOT-MET.
-
-Statement parts (the mutants change them): ``direction`` ("rises": D ≥ margin; "falls":
-D ≤ margin), ``margin``, ``absolute`` (judge |D| instead of D: "no difference" is |D| ≤ 0).
-
-*Measured here* (digits, 512 training points, stem 4 channels, SGD lr 0.1, seed 0, a 2-core
-machine loaded 4–9× by other jobs). The CPU instances do **not** show Li et al.'s effect:
-
-=====  ======  =====  ===========================  =================================================
-depth  radius  seeds  mean ratio skip / noshort    note
-=====  ======  =====  ===========================  =================================================
-8      0.5     1      0.235 / 0.086                opposite direction (now outside: depth < 20)
-20     1.0     1      0.189 / 0.175                both trained; 256 Hessian points
-20     0.5     1      0.076 / 0.050                fast budget: D = −0.026 (r 0.019), 310 s
-20     0.5     2      0.076, 0.063 / 0.050, 0.086  default budget: D = −0.001 ± 0.025, 485 s
-20     0.5     2      0.100, 0.076 / 0.096, 0.160  20 epochs: D = +0.040 ± 0.044; noshort 2.5 % err
-32     0.5     1      0.045 / 0.068                noshort not trained (35 % training error)
-56     0.5     1      0.094 / —                    noshort not trained (82 % training error)
-=====  ======  =====  ===========================  =================================================
-
-Deep narrow nets without shortcuts do not train to ≤ 2 % error on this CPU budget (depth 32,
-8 channels, 40 epochs: 4.7 % error), so the depths where Li et al. see a strong effect (56, 110)
-are out of reach here. The ``paper`` budget is Li et al.'s instance (ResNet-56 and
-ResNet-56-noshort, 16/32/64 channels, CIFAR-10 read from ``data_root``, 300 epochs of SGD, a
-21 × 21 grid on [−1, 1]²), sized for a GPU and not run here.
-"""
+"""li-skip-convexity, the claim: what each budget buys (:data:`BUDGETS`), the three-way rule,
+the check and its verdict, and the registration. The statement, the decision rule and the record
+of what the CPU instances measured are in the package's docstring (:mod:`lstheory.claims.li_skip`);
+the measurement (nets, Lanczos, curvature map, data) is :mod:`.measure`."""
 
 from __future__ import annotations
 
@@ -63,19 +9,17 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from torch import nn
 
-from .._errors import InvalidArgument
-from .._random import child_seeds
-from ._claim import Claim, Context, Mutant, Option, Tag, budget_table
-from ._connectivity import Evidence, HypothesisCheck, Outcome, Table, make_verdict, one_thread
-from ._registry import register
-from .lp_empirical.common import TRAINED_ERROR, judge_ge, judge_le
+from ..._errors import InvalidArgument
+from ..._random import child_seeds
+from .._claim import Claim, Context, Mutant, Option, Tag, budget_table
+from .._connectivity import Evidence, HypothesisCheck, Outcome, Table, make_verdict, one_thread
+from .._registry import register
+from ..lp_empirical.common import TRAINED_ERROR, judge_ge, judge_le
+from .measure import build_pair_member, curvature_map, load_data
 
-__all__ = ["Plan", "PLANS", "NarrowResNet", "hessian_extremes", "curvature_map",
-           "check_li_skip", "judge_difference", "judge_run"]
+__all__ = ["Plan", "BUDGETS", "CLAIM", "check_li_skip", "judge_difference", "judge_run",
+           "resolution"]
 
 SOURCE = ("Li, Xu, Taylor, Studer & Goldstein 2018, 'Visualizing the loss landscape of neural "
           "nets' (NeurIPS), §5–6, Fig. 5 and Fig. 7")
@@ -103,119 +47,12 @@ class Plan:
     lanczos_vectors: int  # eigsh's ncv
 
 
-PLANS = budget_table({
+BUDGETS = budget_table({
     "fast": Plan("digits", 20, 4, 512, 30, 64, 128, 3, 0.5, 1, 16),
     "default": Plan("digits", 20, 4, 512, 30, 64, 128, 3, 0.5, 2, 16),
     "thorough": Plan("digits", 32, 8, 512, 60, 32, 256, 5, 0.5, 3, 20),
     "paper": Plan("cifar10", 56, 16, 0, 300, 128, 10_000, 21, 1.0, 1, 30),
 })
-
-
-# ------------------------------------------------------------------ the nets
-class NarrowResNet(nn.Module):
-    """A CIFAR-style ResNet of depth 6n + 2 (He et al. §4.2, as in Li et al.) with a stem of
-    ``channels`` filters: stem conv–BN–ReLU, three stages of n :class:`BasicBlock` with
-    ``c, 2c, 4c`` channels (strides 1, 2, 2), global average pooling, a linear classifier.
-    ``shortcut=False`` is Li et al.'s "noshort" net. ``channels=16`` is
-    :class:`lstheory.models.ResNet` of the same depth."""
-
-    def __init__(self, depth: int, *, shortcut: bool, channels: int, in_channels: int,
-                 n_classes: int):
-        from ..models import BasicBlock
-
-        super().__init__()
-        if depth < 8 or (depth - 2) % 6:
-            raise InvalidArgument("depth", depth, "6n + 2 for an integer n ≥ 1 (20, 32, 56, …)",
-                                  flag="depth")
-        n, planes = (depth - 2) // 6, [channels, 2 * channels, 4 * channels]
-        self.conv1 = nn.Conv2d(in_channels, channels, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(channels)
-        blocks, prev = [], channels
-        for p, stride in zip(planes, (1, 2, 2)):
-            for i in range(n):
-                blocks.append(BasicBlock(prev, p, stride if i == 0 else 1, shortcut=shortcut))
-                prev = p
-        self.blocks = nn.Sequential(*blocks)
-        self.linear = nn.Linear(planes[2], n_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.blocks(F.relu(self.bn1(self.conv1(x))))
-        return self.linear(out.mean(dim=(2, 3)))
-
-
-def build_pair_member(plan: Plan, shortcut: bool, data, seed: int) -> nn.Module:
-    """One net of the pair, initialised from ``seed`` (torch's global generator untouched)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return NarrowResNet(plan.depth, shortcut=shortcut, channels=plan.channels,
-                            in_channels=data.x_train.shape[1], n_classes=data.n_classes)
-
-
-# ------------------------------------------------------------------ curvature
-def hessian_extremes(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                     params: dict[str, torch.Tensor], *, ncv: int = 20,
-                     tol: float = 1e-2) -> tuple[float, float, int]:
-    """``(λ_min, λ_max, Hessian-vector products)`` of the mean cross-entropy of ``model`` at
-    ``params`` (named tensors; buffers as stored, so batch norm in eval mode keeps its running
-    statistics): scipy's Lanczos ``eigsh(which="BE", k=2)`` on Hessian-vector products by
-    reverse-over-reverse autograd (Pearlmutter; the gradient's graph is built once per point and
-    each product is one more backward pass: 2–3× faster here than ``torch.func`` jvp-of-grad)."""
-    from scipy.sparse.linalg import LinearOperator, eigsh
-    from torch.func import functional_call
-
-    buffers = dict(model.named_buffers())
-    names = list(params)
-    leaves = [params[k].detach().requires_grad_(True) for k in names]
-    with torch.enable_grad():
-        out = functional_call(model, ({**dict(zip(names, leaves)), **buffers},), (x,))
-        grads = torch.autograd.grad(F.cross_entropy(out, y), leaves, create_graph=True)
-    flat_grad = torch.cat([g.reshape(-1) for g in grads])
-    count = [0]
-
-    def matvec(v):
-        count[0] += 1
-        vt = torch.as_tensor(np.asarray(v).ravel(), dtype=flat_grad.dtype,
-                             device=flat_grad.device)
-        hv = torch.autograd.grad(flat_grad @ vt, leaves, retain_graph=True)
-        return torch.cat([h.reshape(-1) for h in hv]).double().cpu().numpy()
-
-    P = flat_grad.numel()
-    op = LinearOperator((P, P), matvec=matvec, dtype=np.float64)
-    ev = eigsh(op, k=2, which="BE", ncv=min(ncv, P - 1), tol=tol, return_eigenvectors=False,
-               v0=np.ones(P) / math.sqrt(P))
-    return float(ev.min()), float(ev.max()), count[0]
-
-
-def curvature_map(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, grid: int,
-                  radius: float, seed: int, ncv: int = 20, progress=None) -> dict[str, np.ndarray]:
-    """λ_min, λ_max, ``|min(λ_min, 0)| / λ_max`` and the loss on a ``grid × grid`` grid over
-    [−radius, radius]² in ``model``'s filter-normalised plane (directions from ``seed``)."""
-    from ..surface import random_direction
-
-    model.eval()
-    theta = {k: v.detach() for k, v in model.named_parameters()}
-    dx, dy = (random_direction(model, seed=seed, stream=s) for s in "xy")
-    zero = {k: torch.zeros_like(v) for k, v in theta.items()}
-    step = {k: (dx.tensors.get(k, zero[k]), dy.tensors.get(k, zero[k])) for k in theta}
-    axis = np.linspace(-radius, radius, grid)
-    out = {k: np.zeros((grid, grid)) for k in ("lambda_min", "lambda_max", "ratio", "loss")}
-    out["hvps"] = np.zeros((grid, grid), dtype=int)
-    for i, a in enumerate(axis):
-        for j, b in enumerate(axis):
-            p = {k: theta[k] + a * step[k][0].to(theta[k]) + b * step[k][1].to(theta[k])
-                 for k in theta}
-            lo, hi, n = hessian_extremes(model, x, y, p, ncv=ncv)
-            with torch.no_grad():
-                loss = F.cross_entropy(torch.func.functional_call(
-                    model, ({**p, **dict(model.named_buffers())},), (x,)), y)
-            out["lambda_min"][i, j], out["lambda_max"][i, j] = lo, hi
-            out["ratio"][i, j] = abs(min(lo, 0.0)) / hi if hi > 0 else math.inf
-            out["loss"][i, j], out["hvps"][i, j] = float(loss), n
-            if progress:
-                progress(f"curvature ({a:+.2f}, {b:+.2f}): |λmin/λmax| "
-                         f"{out['ratio'][i, j]:.3g}")
-    out["axis"] = axis
-    return out
 
 
 # ------------------------------------------------------------------ the rule
@@ -237,33 +74,9 @@ def resolution(diffs: list[float], maps: list[tuple[np.ndarray, np.ndarray]]) ->
 
 
 # ------------------------------------------------------------------ the check
-def load_data(plan: Plan, data_root: str | None):
-    """Digits 8×8 images (shipped) or CIFAR-10 from ``data_root``; the first ``n_train``."""
-    from ..data import Dataset, load_cifar10, load_digits
-
-    if plan.data != "cifar10" and data_root is not None:
-        raise InvalidArgument("data_root", data_root, "no value: only the paper budget reads "
-                              "CIFAR-10 (--budget paper --data-root DIR)", flag="data_root")
-    if plan.data == "cifar10":
-        if not data_root:
-            raise InvalidArgument("data_root", "(not given)", "the folder holding CIFAR-10's "
-                                  "python batches (the paper budget reads them; nothing is "
-                                  "downloaded)", flag="data_root")
-        try:
-            d = load_cifar10(data_root)
-        except InvalidArgument as e:
-            raise InvalidArgument("data_root", data_root, "a folder holding CIFAR-10's python "
-                                  "batches (data_batch_1..5, test_batch) or its parent",
-                                  flag="data_root") from e
-    else:
-        d = load_digits(shape="image")
-    n = plan.n_train or len(d.y_train)
-    return Dataset(d.name, d.x_train[:n], d.y_train[:n], d.x_test, d.y_test, d.n_classes)
-
-
 def _one_seed(ctx: Context, plan: Plan, data, seed: int) -> dict:
     """Train the pair from ``seed`` and map both nets' curvature (same directions' seed)."""
-    from ..models import evaluate, train
+    from ...models import evaluate, train
 
     x = data.x_train[:plan.n_hessian].to(ctx.device)
     y = data.y_train[:plan.n_hessian].to(ctx.device)
@@ -416,7 +229,7 @@ CLAIM = register(Claim(
              Option("data_root", str, None, "CIFAR-10's python batches (the paper budget "
                     "only)")),
     checker=_run,
-    budgets=PLANS,
+    budgets=BUDGETS,
     notes="Empirical: a consistent verdict says 'consistent on this instance' and names it. "
           "The CPU instances (ResNet-20 pairs, 4-channel stems, digits) did not show Li et al.'s "
           "effect when measured (module docstring: default budget, two seeds, mean ratio skip "
