@@ -47,6 +47,7 @@ two kept halves must be disjoint, so the path always goes through the half-dropp
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 
@@ -54,7 +55,7 @@ from .._errors import InvalidArgument
 from .._random import torch_generator
 from ..nets import two_layer
 from ..paths import Path, certify_paths
-from ._claim import Claim, Context, Mutant, Option, Tag
+from ._claim import Claim, Context, Mutant, Option, Tag, budget_table
 from ._connectivity import (
     Evidence,
     HypothesisCheck,
@@ -71,8 +72,19 @@ SOURCE = ("Kuditipudi, Wang, Lee, Zhang, Li, Hu, Arora & Ge 2019, 'Explaining la
           "connectivity of low-cost solutions for multilayer nets' (NeurIPS), Thm 1 (two-layer "
           "form)")
 TOL_RTOL = 1e-9   # the bound holds to within this · mean ‖y‖²
-STEPS = {"fast": 400, "default": 1500, "thorough": 4000}
-SUBSETS = {"fast": 8, "default": 32, "thorough": 128}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a budget buys: the training steps of each net and the random halves tried for S."""
+
+    steps: int
+    subsets: int
+
+
+BUDGETS = budget_table({"fast": Plan(steps=400, subsets=8),
+                        "default": Plan(steps=1500, subsets=32),
+                        "thorough": Plan(steps=4000, subsets=128)})
 LR = 0.003
 LEARNED = 0.9     # trained: max(L_A, L_B) below this × the best constant predictor's loss
 
@@ -198,12 +210,12 @@ def check_dropout_stable_connected(ctx: Context, *, weak: bool, claim: Claim, n_
     rate = float(ctx.part("dropout_rate"))
     kept_count = width - int(math.floor(rate * width))
     with ctx.timed("training"):
-        pair = train_pair(fam, data, seed=ctx.seed, steps=STEPS[ctx.budget],
+        pair = train_pair(fam, data, seed=ctx.seed, steps=ctx.plan.steps,
                           dropout=train_dropout, device=ctx.device)
     LA, LB = fam.loss(pair, data).tolist()
     with ctx.timed("dropout stability"):
         S, (eA, eB) = _best_split(fam, data, pair, width, kept_count,
-                                  subsets or SUBSETS[ctx.budget], ctx.seed)
+                                  subsets or ctx.plan.subsets, ctx.seed)
         S = S.to(ctx.device)
     eps_measured = max(eA, eB)
     eps = eps_measured if epsilon is None else float(epsilon)
@@ -234,7 +246,7 @@ def check_dropout_stable_connected(ctx: Context, *, weak: bool, claim: Claim, n_
         Evidence("L(θ_A), L(θ_B)", [LA, LB], "training loss (square, one-hot digits)",
                  key="endpoint_losses"),
         Evidence("ε_A, ε_B (dropout stability, measured)", [eA, eB],
-                 f"L(dropped, rescaled net) − L(net), best of {subsets or SUBSETS[ctx.budget]} "
+                 f"L(dropped, rescaled net) − L(net), best of {subsets or ctx.plan.subsets} "
                  f"random halves; measured at dropout rate {rate:g}", key="dropout_stability"),
         Evidence("loss of the best constant predictor", L_const,
                  f"the nets count as trained when max(L_A, L_B) < {LEARNED:g} × this",
@@ -260,7 +272,7 @@ def check_dropout_stable_connected(ctx: Context, *, weak: bool, claim: Claim, n_
     tables = (Table("the path's segments", ("segment", "max loss"),
                     tuple((i + 1, v) for i, v in enumerate(cert.segment_max))),)
     instance = {"n_data": n_data, "width": width, "train_dropout": train_dropout,
-                "epsilon": epsilon, "subsets": subsets or SUBSETS[ctx.budget]}
+                "epsilon": epsilon, "subsets": subsets or ctx.plan.subsets}
     if ctx.plot:
         _plot(ctx.plot, fam, data, path, bound, cert)
     verdict = lambda o, why, **kw: make_verdict(claim, ctx, o, why, instance, hyps,  # noqa: E731
@@ -338,6 +350,7 @@ register_with_variant(Claim(
              Option("subsets", int, None, "random halves tried for the kept set S (default by "
                     "budget: 8 fast, 32 default, 128 thorough)", 1, 100_000)),
     checker=lambda ctx, **o: None,
+    budgets=BUDGETS,
     notes="The path is certified by the exact-piecewise certificate of lstheory.paths (all kinks "
           "located, the loss maximised per polynomial piece). The bound checked is the proof's "
           "max(L_A + ε_A, L_B + ε_B), which implies the theorem's max(L_A, L_B) + ε and is "

@@ -43,12 +43,13 @@ symmetry, so minima are degenerate (refuted by λ_min > 0 at a certified minimum
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 
 from .._errors import InvalidArgument
 from .._random import torch_generator
-from ._claim import Claim, Context, Mutant, Option, Tag
+from ._claim import Claim, Context, Mutant, Option, Tag, budget_table
 from ._connectivity import (
     Evidence,
     HypothesisCheck,
@@ -71,12 +72,22 @@ STEP_TOL = 1e-8     # … and the Newton step ‖H⁻¹∇F‖ at most this
 ANGLE_MIN = 1e-6    # smoothness: every angle and norm at least this
 Z_MC = 4.5          # Monte-Carlo acceptance: |F − F̂| ≤ Z_MC · SE
 LOOSE_GRAD = 1e-3   # the measured share counts ends with ‖∇F‖ below this and F > MARGIN
-SIZES = {"fast": "7,8", "default": "6,8,10,12,14", "thorough": "6,7,8,9,10,11,12,14,16,18,20"}
-STARTS = {"fast": 48, "default": 160, "thorough": 1000}
-STEPS = {"fast": 500, "default": 1000, "thorough": 3000}
-MC_SAMPLES = {"fast": 200_000, "default": 1_000_000, "thorough": 4_000_000}
 CERTIFY_PER_SIZE = 2
 LR = 0.1
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a budget buys: sizes k = n, descent runs and steps, Monte-Carlo samples per point."""
+    sizes: str
+    starts: int
+    steps: int
+    mc_samples: int
+
+
+BUDGETS = budget_table({"fast": Plan("7,8", 48, 500, 200_000),
+                        "default": Plan("6,8,10,12,14", 160, 1000, 1_000_000),
+                        "thorough": Plan("6,7,8,9,10,11,12,14,16,18,20", 1000, 3000, 4_000_000)})
 
 
 def _kernel(U: torch.Tensor, V: torch.Tensor, const: float) -> torch.Tensor:
@@ -216,9 +227,9 @@ def share_trend(rows) -> list[float] | None:
 def check_safran_shamir(ctx: Context, *, weak: bool, claim: Claim, sizes: str | None,
                         starts: int | None, mc_samples: int | None):
     """Closed form vs Monte Carlo → descent at each size → certify spurious ends → decide."""
-    ks = _parse_sizes(SIZES[ctx.budget] if sizes is None else sizes)
-    S = starts or STARTS[ctx.budget]
-    M = mc_samples or MC_SAMPLES[ctx.budget]
+    ks = _parse_sizes(ctx.plan.sizes if sizes is None else sizes)
+    S = starts or ctx.plan.starts
+    M = mc_samples or ctx.plan.mc_samples
     scale = float(ctx.part("kernel_scale"))
     exist = bool(ctx.part("spurious_exist"))
     rows, certs, mc_rows = [], [], []
@@ -243,7 +254,7 @@ def check_safran_shamir(ctx: Context, *, weak: bool, claim: Claim, sizes: str | 
         for k in ks:
             V = torch.eye(k, dtype=torch.float64)
             with ctx.timed(f"descent k=n={k}"):
-                W, F, gn = descend(V, S, STEPS[ctx.budget], ctx.seed, k)
+                W, F, gn = descend(V, S, ctx.plan.steps, ctx.seed, k)
             spur = (F > MARGIN) & (gn < LOOSE_GRAD)
             glob = F <= MARGIN
             rows.append((k, S, int(glob.sum()), int(spur.sum()),
@@ -306,7 +317,7 @@ def check_safran_shamir(ctx: Context, *, weak: bool, claim: Claim, sizes: str | 
               tuple((c["k"], c["loss"], c["grad_norm"], c["lambda_min"], c["lambda_max"],
                      c["newton_step"], c["min_angle"], c["certified"]) for c in certs)),
     )
-    instance = {"sizes": ks, "starts": S, "mc_samples": M, "steps": STEPS[ctx.budget]}
+    instance = {"sizes": ks, "starts": S, "mc_samples": M, "steps": ctx.plan.steps}
     if ctx.plot:
         plot_bars(ctx.plot, [r[0] for r in rows], [r[5] for r in rows],
                   ylabel="share of runs at a spurious minimum",
@@ -372,6 +383,7 @@ register_with_variant(Claim(
              Option("mc_samples", int, None, "Monte-Carlo samples per point (default 2e5 fast, "
                     "1e6 default)", 1000, 100_000_000)),
     checker=lambda ctx, **o: None,
+    budgets=BUDGETS,
     notes="The share of runs ending at a spurious minimum is a measurement, with its Wilson "
           "interval and its rank trend in k compared with the abstract's 'increasing with the "
           "network size'; the paper's Table 1 numbers were not retrieved and are not quoted. "

@@ -46,7 +46,8 @@ registration. Li et al.'s skip-connection finding is ``li-skip-convexity`` in
 
 from __future__ import annotations
 
-from .averaging import AVG_BUDGET, AVG_PAPER, check_averaging
+from .averaging import AVG_PAPER, check_averaging
+from .averaging import BUDGETS as AVG_BUDGET
 from .common import (
     CLAIMS,
     DATASETS,
@@ -64,25 +65,26 @@ from .common import (
     starts,
     train,
 )
+from .degenerate_hessian import BUDGETS as DH_BUDGET
 from .degenerate_hessian import (
-    DH_BUDGET,
     DH_PAPER,
     LOSSES,
     check_degenerate_hessian,
     gauss_newton,
     zero_judgement,
 )
-from .no_overfitting import NO_BUDGET, NO_PAPER, check_no_overfitting
+from .no_overfitting import BUDGETS as NO_BUDGET
+from .no_overfitting import NO_PAPER, check_no_overfitting
 from .perturb_retrain import (
     BARRIER_FLOOR,
-    PR_BUDGET,
     PR_PAPER,
     STAGES,
     check_perturb_retrain,
     line_barriers,
 )
+from .perturb_retrain import BUDGETS as PR_BUDGET
+from .polynomial_activation import BUDGETS as PA_BUDGET
 from .polynomial_activation import (
-    PA_BUDGET,
     PA_PAPER,
     check_polynomial_activation,
     relu_polynomial,

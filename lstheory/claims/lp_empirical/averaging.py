@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import torch
 
-from .._claim import Claim, Context, Mutant, Option, Tag
+from .._claim import Claim, Context, Mutant, Option, Tag, budget_table
 from .._connectivity import Evidence, HypothesisCheck, Table, make_verdict
 from .common import (
     _DATASET,
     _PRESET,
     CLAIMS,
     SOURCE_LP,
-    _budget,
     _decide,
     _hyp_trained,
     _instance_text,
@@ -30,8 +29,8 @@ from .common import (
 
 # ------------------------------------------------------------------ lp-averaging
 #: budget → (n_train, width, pairs, parent steps, child steps)
-AVG_BUDGET = {"fast": (200, 16, 3, 100, 60), "default": (400, 16, 4, 300, 200),
-              "thorough": (1000, 32, 6, 600, 400)}
+BUDGETS = budget_table({"fast": (200, 16, 3, 100, 60), "default": (400, 16, 4, 300, 200),
+                        "thorough": (1000, 32, 6, 600, 400)})
 #: the paper preset (for a GPU): all of digits' training set, a wide two-hidden-layer net
 AVG_PAPER = (1438, 512, 8, 2000, 1000)
 
@@ -40,7 +39,7 @@ def check_averaging(ctx: Context, *, dataset: str, width: int, n_train: int, pai
                     branch_scale: float, preset: str):
     """Parents from independent seeds → two perturbed children of each, retrained → average
     children of one parent (within a basin) and children of different parents (across)."""
-    n0, w0, p0, t_parent, t_child = AVG_PAPER if preset == "paper" else _budget(ctx, AVG_BUDGET)
+    n0, w0, p0, t_parent, t_child = AVG_PAPER if preset == "paper" else ctx.plan
     depth = 2 if preset == "paper" else 1
     n_train, width, pairs = n_train or n0, width or w0, pairs or p0
     prob = load_problem(dataset, n_train, ctx.device)
@@ -126,6 +125,7 @@ _register(Claim(
                     "in units of each layer's weight std S (L&P: 0.1–1)", 0.0, 10.0),
              _PRESET),
     checker=lambda ctx, **o: _run(check_averaging, ctx, o),
+    budgets=BUDGETS,
     notes="Empirical: a consistent verdict says 'consistent on this instance' and names it. "
           "The paper preset (--preset paper --device cuda): all 1438 digits training points, "
           "a 64-512-512-10 ReLU net, 8 parents, 2000 + 1000 full-batch steps (not run on CPU).",

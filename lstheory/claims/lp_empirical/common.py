@@ -153,10 +153,6 @@ def _run(check, ctx: Context, options: dict):
     return check(ctx, **options)
 
 
-def _budget(ctx: Context, table: dict):
-    return table[ctx.budget]
-
-
 def _hyp_trained(errs: torch.Tensor, what: str) -> HypothesisCheck:
     worst = float(errs.max())
     return HypothesisCheck("trained", f"the {what} are trained: training error ≤ "

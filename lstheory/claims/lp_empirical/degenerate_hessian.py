@@ -7,14 +7,13 @@ from __future__ import annotations
 import torch
 
 from ...nets import MLP
-from .._claim import Claim, Context, Mutant, Option, Tag
+from .._claim import Claim, Context, Mutant, Option, Tag, budget_table
 from .._connectivity import Evidence, HypothesisCheck, Table, make_verdict
 from .common import (
     _DATASET,
     _PRESET,
     CLAIMS,
     SOURCE_LP,
-    _budget,
     _decide,
     _register,
     _run,
@@ -25,8 +24,8 @@ from .common import (
 
 # ------------------------------------------------------------------ lp-degenerate-hessian
 #: budget → (n_train, width, runs, Adam steps, Gauss–Newton steps)
-DH_BUDGET = {"fast": (20, 16, 2, 300, 20), "default": (20, 16, 3, 600, 40),
-             "thorough": (40, 32, 4, 1500, 60)}
+BUDGETS = budget_table({"fast": (20, 16, 2, 300, 20), "default": (20, 16, 3, 600, 40),
+                        "thorough": (40, 32, 4, 1500, 60)})
 DH_PAPER = (100, 64, 4, 5000, 100)
 LOSSES = ("square", "cross-entropy")
 
@@ -73,7 +72,7 @@ def check_degenerate_hessian(ctx: Context, *, dataset: str, width: int, n_train:
     zero eigenvalues (|λ| ≤ tol·max|λ|, non-zero above gap·tol·max|λ|) against K − N·C."""
     from ...nets import DescentOptions, hessian, minimize
 
-    n0, w0, r0, adam, lm = DH_PAPER if preset == "paper" else _budget(ctx, DH_BUDGET)
+    n0, w0, r0, adam, lm = DH_PAPER if preset == "paper" else ctx.plan
     n_train, width, runs = n_train or n0, width or w0, runs or r0
     prob = load_problem(dataset, n_train, ctx.device)
     X = prob.X.double()
@@ -167,6 +166,7 @@ _register(Claim(
                     choices=LOSSES),
              _PRESET),
     checker=lambda ctx, **o: _run(check_degenerate_hessian, ctx, o),
+    budgets=BUDGETS,
     notes="Empirical: a consistent verdict says 'consistent on this instance' and names it. "
           "Measured at seed 0, budget fast (digits N = 20, width 16, K = 1210, N·C = 200): "
           "1053–1061 zero eigenvalues under square loss (the next ≥ 1e-3·max|λ|), but only "

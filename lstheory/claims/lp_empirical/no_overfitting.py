@@ -6,14 +6,13 @@ from __future__ import annotations
 import math
 
 from ..._errors import InvalidArgument
-from .._claim import Claim, Context, Mutant, Option, Tag
+from .._claim import Claim, Context, Mutant, Option, Tag, budget_table
 from .._connectivity import Evidence, HypothesisCheck, Table, make_verdict
 from .common import (
     _DATASET,
     _PRESET,
     CLAIMS,
     SOURCE_LP,
-    _budget,
     _decide,
     _register,
     _run,
@@ -26,9 +25,9 @@ from .common import (
 
 # ------------------------------------------------------------------ lp-no-overfitting
 #: budget → (n_train, widths, seeds per width, steps)
-NO_BUDGET = {"fast": (200, (8, 16, 32, 64), 2, 150), "default": (400, (8, 16, 32, 64, 128, 256),
-                                                                 3, 300),
-             "thorough": (1000, (8, 16, 32, 64, 128, 256, 512), 4, 600)}
+BUDGETS = budget_table({"fast": (200, (8, 16, 32, 64), 2, 150),
+                        "default": (400, (8, 16, 32, 64, 128, 256), 3, 300),
+                        "thorough": (1000, (8, 16, 32, 64, 128, 256, 512), 4, 600)})
 NO_PAPER = (1438, (16, 32, 64, 128, 256, 512, 1024, 2048), 5, 2000)
 
 
@@ -38,7 +37,7 @@ def check_no_overfitting(ctx: Context, *, dataset: str, widths: str, n_train: in
     width over seeds → does the test error rise past the first zero-error width?"""
     from .._connectivity import parse_widths
 
-    n0, ws0, s0, T = NO_PAPER if preset == "paper" else _budget(ctx, NO_BUDGET)
+    n0, ws0, s0, T = NO_PAPER if preset == "paper" else ctx.plan
     ws = list(ws0) if widths == "auto" else parse_widths(widths, name="widths", max_width=8192)
     if ws != sorted(set(ws)) or ws[-1] > 8192:
         raise InvalidArgument("widths", widths, "increasing hidden widths up to 8192, e.g. "
@@ -121,6 +120,7 @@ _register(Claim(
              Option("seeds", int, 0, "seeds per width (0: the budget's)", 0, 64),
              _PRESET),
     checker=lambda ctx, **o: _run(check_no_overfitting, ctx, o),
+    budgets=BUDGETS,
     notes="Empirical: a consistent verdict says 'consistent on this instance' and names it. "
           "Paper preset (--preset paper --device cuda): all 1438 digits training points, "
           "widths 16…2048, 5 seeds, 2000 full-batch steps (not run on CPU).",

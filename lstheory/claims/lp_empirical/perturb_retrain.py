@@ -9,7 +9,7 @@ import math
 import torch
 
 from ...nets import MLP
-from .._claim import Claim, Context, Mutant, Option, Tag
+from .._claim import Claim, Context, Mutant, Option, Tag, budget_table
 from .._connectivity import Evidence, Table, make_verdict
 from .common import (
     _DATASET,
@@ -17,7 +17,6 @@ from .common import (
     CLAIMS,
     SOURCE_LP,
     Problem,
-    _budget,
     _decide,
     _hyp_trained,
     _instance_text,
@@ -34,8 +33,8 @@ from .common import (
 
 # ------------------------------------------------------------------ lp-perturb-retrain
 #: budget → (n_train, width, main runs, children per stage, main steps, retrain steps)
-PR_BUDGET = {"fast": (200, 16, 2, 3, 150, 150), "default": (400, 16, 3, 3, 300, 300),
-             "thorough": (1000, 32, 4, 4, 600, 600)}
+BUDGETS = budget_table({"fast": (200, 16, 2, 3, 150, 150), "default": (400, 16, 3, 3, 300, 300),
+                        "thorough": (1000, 32, 4, 4, 600, 600)})
 PR_PAPER = (1438, 512, 4, 4, 2000, 2000)
 #: the smallest loss barrier (nats) the rule resolves: a floor under the measured spread
 BARRIER_FLOOR = 0.01
@@ -61,7 +60,7 @@ def check_perturb_retrain(ctx: Context, *, dataset: str, width: int, n_train: in
                           branch_scale: float, preset: str):
     """Main trajectories → snapshots at step 0 (early), T/10 (middle), T (final) → children
     perturbed by scale·S and retrained → zero error? distinct? barrier early vs final?"""
-    n0, w0, r0, m, T, T_r = PR_PAPER if preset == "paper" else _budget(ctx, PR_BUDGET)
+    n0, w0, r0, m, T, T_r = PR_PAPER if preset == "paper" else ctx.plan
     depth = 2 if preset == "paper" else 1
     n_train, width, runs = n_train or n0, width or w0, runs or r0
     prob = load_problem(dataset, n_train, ctx.device)
@@ -169,6 +168,7 @@ _register(Claim(
                     "std S (L&P: 0.25–1)", 0.0, 10.0),
              _PRESET),
     checker=lambda ctx, **o: _run(check_perturb_retrain, ctx, o),
+    budgets=BUDGETS,
     notes="Empirical: a consistent verdict says 'consistent on this instance' and names it. "
           "The early-vs-final barrier is reported, not decided (on the CPU instance it is of "
           "the order of the early children's own barrier). Paper preset (--preset paper "

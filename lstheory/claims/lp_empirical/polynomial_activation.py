@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import torch
 
-from .._claim import Claim, Context, Mutant, Option, Tag
+from .._claim import Claim, Context, Mutant, Option, Tag, budget_table
 from .._connectivity import Evidence, Table, make_verdict
 from .common import (
     _DATASET,
     _PRESET,
     CLAIMS,
     SOURCE_LP,
-    _budget,
     _decide,
     _hyp_trained,
     _register,
@@ -27,8 +26,8 @@ from .common import (
 
 # ------------------------------------------------------------------ lp-polynomial-activation
 #: budget → (n_train, width, seeds, steps)
-PA_BUDGET = {"fast": (200, 32, 3, 120), "default": (400, 32, 4, 300),
-             "thorough": (1000, 64, 6, 600)}
+BUDGETS = budget_table({"fast": (200, 32, 3, 120), "default": (400, 32, 4, 300),
+                        "thorough": (1000, 64, 6, 600)})
 PA_PAPER = (1438, 512, 8, 2000)
 
 
@@ -53,7 +52,7 @@ def check_polynomial_activation(ctx: Context, *, dataset: str, width: int, n_tra
     from the same initialisations → paired training and test error differences."""
     import numpy as np
 
-    n0, w0, s0, T = PA_PAPER if preset == "paper" else _budget(ctx, PA_BUDGET)
+    n0, w0, s0, T = PA_PAPER if preset == "paper" else ctx.plan
     n_train, width, seeds = n_train or n0, width or w0, seeds or s0
     prob = load_problem(dataset, n_train, ctx.device)
     relu = prob.family(width)
@@ -143,6 +142,7 @@ _register(Claim(
                     "initial |pre-activation| on the training data", 0.01, 100.0),
              _PRESET),
     checker=lambda ctx, **o: _run(check_polynomial_activation, ctx, o),
+    budgets=BUDGETS,
     notes="Empirical: a consistent verdict says 'consistent on this instance' and names it. "
           "'About the same' is the stated margin: 0 in training error, 0.05 in test error. The "
           "landscape comparison of the issue is not measured here (errors only). Paper preset "
