@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
@@ -133,6 +132,10 @@ def _progress(progress):
     raise InvalidArgument("progress", progress, "None, True, False or a callable(str)")
 
 
+#: the multi-homogeneous start displaces monodromy only when its bound ≤ this × the root bound
+DIVERGING_FACTOR = 2
+
+
 def choose_start(system: PolynomialSystem, *, loops_per_round: int = LOOPS_PER_ROUND,
                  stall_rounds: int = STALL_ROUNDS) -> dict:
     """Total degree, multi-homogeneous or monodromy for ``system``: the fewest paths, with the
@@ -143,8 +146,14 @@ def choose_start(system: PolynomialSystem, *, loops_per_round: int = LOOPS_PER_R
     (:func:`~lstheory.algebra._multihom.best_partition`: by layer, by name, one group, each
     variable, a local search). Monodromy tracks about ``(2L + 1)·(s + 2)·M`` (L loops a round,
     s rounds without progress to stop, M solutions); M is bounded by the mixed volume (phc -m,
-    when phc is installed) or else by the smaller Bezout number. Ties go to total degree, then
-    to the multi-homogeneous start.
+    when phc is installed) or else by the smaller Bezout number. Ties go to total degree.
+
+    A path that ends at infinity costs several times one that converges (the endgame runs to
+    the end), so the multi-homogeneous start displaces monodromy only when its bound is within
+    :data:`DIVERGING_FACTOR` of the root bound (few of its paths diverge); otherwise monodromy is
+    taken when its estimate is below the total degree, and the multi-homogeneous start only
+    replaces total degree. Measured on the [4,3,1] z² net system (bound 2304 against a mixed
+    volume of 256, 16 roots): the multi-homogeneous start 281 s, monodromy 24 s (589 paths).
     """
     from ._multihom import best_partition
     from ._phc import PhcError, mixed_volume, phc_available
@@ -167,11 +176,17 @@ def choose_start(system: PolynomialSystem, *, loops_per_round: int = LOOPS_PER_R
            "partition": part.name if part else None,
            "groups": part.symbols(system) if Bm else None,
            "root_bound": bound, "root_bound_source": source, "monodromy_paths_estimate": cost}
-    paths = [("total-degree", B), ("multihomogeneous", Bm or math.inf), ("monodromy", cost)]
-    method = min(paths, key=lambda mp: mp[1])[0]
     mh = f"{Bm} ({part.name})" if Bm else f"not below it ({part.bound if part else 'n/a'})"
-    reason = (f"fewest paths: total degree {B}, multihomogeneous {mh}, monodromy ≈{cost} "
-              f"({source} {bound})")
+    numbers = f"total degree {B}, multihomogeneous {mh}, monodromy ≈{cost} ({source} {bound})"
+    if Bm and Bm <= DIVERGING_FACTOR * bound:
+        method, why = "multihomogeneous", "its paths are few and mostly finite"
+    elif cost < B:
+        method, why = "monodromy", "fewer paths than total degree"
+    elif Bm:
+        method, why = "multihomogeneous", "fewer paths than total degree"
+    else:
+        method, why = "total-degree", "fewest paths"
+    reason = f"{method}: {why} ({numbers})"
     return {"method": method, "reason": reason, **out}
 
 
