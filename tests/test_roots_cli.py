@@ -43,6 +43,7 @@ def test_start_monodromy_and_progress(cli, tmp_path):
     code, out, err = cli("roots", f, "--start", "monodromy", "--budget", "fast")
     assert code == 0, out + err
     assert "start: monodromy" in out and "generic root count 6" in out
+    assert "trace test: not run" in out and "lower bound" in out  # completeness untested
     assert "finite       6" in out and "real         2" in out
     assert "roots:" in err  # progress on stderr without --quiet
 

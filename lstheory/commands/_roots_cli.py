@@ -39,6 +39,9 @@ def check_args(args) -> int:
     if args.net is not None:
         parse_net(args.net, args.coeffs)  # bad --net/--coeffs fail before any work
     check_executor_args(args)
+    if args.trace_test and (args.start != "monodromy" or args.backend != "torch" or args.sweep):
+        raise InvalidArgument("trace_test", True, "--start monodromy on the torch backend "
+                              "(the trace test checks a monodromy count)", flag="--trace-test")
     positive_int(args.rows_per_unit, "--rows-per-unit", maximum=10_000)
     if args.sweep is not None:
         positive_int(args.sweep, "--sweep", maximum=MAX_SWEEP)
@@ -88,7 +91,8 @@ def solve_and_print(args, seed: int) -> int:
         print(f"  {mv}")
     t0 = time.perf_counter()
     roots = solve(system, backend=args.backend, seed=seed, options=preset, device=args.device,
-                  start=args.start, progress=None if args.quiet else _stderr_progress())
+                  start=args.start, progress=None if args.quiet else _stderr_progress(),
+                  trace_test=args.trace_test)
     t_solve = time.perf_counter() - t0
     c = roots.counts()
     print(f"backend {roots.backend}, seed {seed}: {c['paths']} paths")
@@ -98,6 +102,10 @@ def solve_and_print(args, seed: int) -> int:
         if start["method"] == "monodromy":
             line += (f"; generic root count {start['generic_root_count']} from "
                      f"{start['tracked_paths']} tracked paths ({start['stop_reason']})")
+            trace = start.get("trace_test") or {}
+            if trace.get("message"):
+                line += f"; trace test: {trace['message']}"
+            line += f"\n  trace test: {start['trace_test']['message']}"
         print(line)
     for key in ("finite", "regular", "singular", "real", "at_infinity", "failed"):
         print(f"  {key.replace('_', ' '):<12} {c[key]}")
