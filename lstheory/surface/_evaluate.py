@@ -183,6 +183,7 @@ class PointEvaluator:
         self.precision = precision
         self._chain: ChainBase | None | bool = None if fast_path else False
         self._products: dict[int, tuple[torch.Tensor, list[torch.Tensor]]] = {}
+        self._caps: dict[tuple, tuple[torch.Tensor, int]] = {}
 
     # ---- parameters of a batch of points -------------------------------------------------
     def _direction(self, d: Direction) -> dict[str, torch.Tensor]:
@@ -312,7 +313,12 @@ class PointEvaluator:
 
     # ---- choosing K ----------------------------------------------------------------------
     def memory_cap(self, x_example: torch.Tensor) -> int:
-        """The largest K whose stacked activations for one batch fit in ``max_memory``."""
+        """The largest K whose stacked activations for one batch fit in ``max_memory`` (one
+        forward pass per input tensor, remembered: a worker's units ask again each time)."""
+        key = (id(x_example), tuple(x_example.shape))
+        hit = self._caps.get(key)
+        if hit is not None and hit[0] is x_example:
+            return hit[1]
         peak = [0]
 
         def hook(_m, _i, o):
@@ -329,7 +335,9 @@ class PointEvaluator:
             for h in hs:
                 h.remove()
         per_point = 4 * max(peak[0], 1)  # a few live activations of the largest size
-        return max(1, min(256, self.max_memory // per_point))
+        cap = max(1, min(256, self.max_memory // per_point))
+        self._caps[key] = (x_example, cap)
+        return cap
 
     def chunks(self, n_points: int, cap: int) -> Iterator[int]:
         """Sizes of successive groups of points. With ``"auto"``: 1, 2, 4, ... while the
