@@ -48,11 +48,25 @@ def test_start_monodromy_and_progress(cli, tmp_path):
     assert "roots:" in err  # progress on stderr without --quiet
 
 
+@pytest.mark.slow
+def test_trace_test_flag_reports_an_incomplete_monodromy_count(cli):
+    # [2,1,1] z²: total degree finds 4 finite roots; monodromy's stopping rule may stop short,
+    # and the trace test is what says so (or passes when all 4 were found)
+    code, out, err = cli("roots", "--net", "2,1,1", "--coeffs", "0,0,1", "--start", "monodromy",
+                         "--trace-test", "--quiet")
+    assert code == 0, out + err
+    count = int(out.split("generic root count ")[1].split()[0])
+    assert ("trace test passed" in out) == (count == 4), out
+
+
 @pytest.mark.parametrize("args, flag", [
     (("--critical", "FILE"), "--critical"),
     (("--net", "2,2,1", "--start", "sideways"), "start"),
     (("--net", "2,2,1", "--critical", "--gauge", "x"), "gauge"),
     (("--net", "2,2,1", "--plot", "out.nosuchformat"), "--plot"),
+    (("--net", "2,2,1", "--trace-test"), "--trace-test"),  # needs --start monodromy
+    (("--net", "2,2,1", "--start", "monodromy", "--backend", "phc", "--trace-test"),
+     "--trace-test"),
 ])
 def test_bad_arguments(cli, tmp_path, args, flag):
     f = tmp_path / "s.txt"

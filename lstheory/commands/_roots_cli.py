@@ -105,7 +105,6 @@ def solve_and_print(args, seed: int) -> int:
             trace = start.get("trace_test") or {}
             if trace.get("message"):
                 line += f"; trace test: {trace['message']}"
-            line += f"\n  trace test: {start['trace_test']['message']}"
         print(line)
     for key in ("finite", "regular", "singular", "real", "at_infinity", "failed"):
         print(f"  {key.replace('_', ' '):<12} {c[key]}")

@@ -49,6 +49,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--start", default="auto",
                    choices=("auto", "total-degree", "multihomogeneous", "monodromy"),
                    help="torch: the start system (auto: the fewest paths of the three)")
+    p.add_argument("--trace-test", action="store_true",
+                   help="--start monodromy: check the count is complete by the trace test "
+                        "(about the cost of monodromy again); without it the count is a lower "
+                        "bound")
     p.add_argument("--budget", default=None, choices=_PRESETS,
                    help="torch tracker preset (default: --preset)")
     p.add_argument("--preset", default="default", choices=_PRESETS, help="torch tracker preset")
