@@ -7,7 +7,12 @@ Three measurements, each printed as times, speed-up and parallel efficiency:
    ``--workers 1`` runs), (b) through a ``LocalCluster`` of 1 worker and (c) of 2 workers
    (one thread each). Cluster start-up is timed separately and left out of (b) and (c).
 2. ``campaign``: ``verify/venturi.toml`` (or its first ``--campaign-points`` points) run into a
-   temporary results file, serially in this process (one torch thread) and on 1 and 2 workers.
+   temporary results file, serially in this process (one torch thread, one BLAS thread, its
+   one-time imports done before timing as the workers do theirs at start-up) and on 1 and 2
+   workers (checked: one torch thread each), interleaved ``--repeats`` times. From the records'
+   unit times it prints, per process, the units run, their busy wall and CPU-seconds and the
+   idle time (run wall − busy): on a loaded machine, where wall ratios mean little, the idle
+   share of each worker is the evidence for the executor's parallel efficiency.
 3. ``overhead``: units of fixed CPU work (``--unit-ms`` of a one-thread matmul loop) run by a
    plain ``for`` loop, by the serial executor and by a 1-worker ``LocalCluster``; the overhead
    per unit is (executor − loop) / loop. Interleaved and repeated (``--repeats``), medians and
@@ -123,13 +128,33 @@ def _campaign_spec(folder: Path, points: int | None) -> Path:
     return spec
 
 
-def _time_campaign(spec: Path, executor=None) -> float:
+def _time_campaign(spec: Path, executor=None) -> tuple[float, dict]:
+    """Wall seconds of one fresh run, and per process (``host:pid``) the units it ran: their
+    count, wall and CPU-seconds (from the records' ``unit``); a fresh run still reads the last
+    run's unit times as cost estimates (longest first on Dask)."""
+    import json
+
     from lstheory.campaign import run_campaign
 
     t0 = time.perf_counter()
     report = run_campaign(spec, fresh=True, executor=executor)
+    wall = time.perf_counter() - t0
     assert not report.failed and report.missing == 0
-    return time.perf_counter() - t0
+    per: dict[str, list[float]] = {}
+    for line in report.results_path.read_text().splitlines():
+        u = json.loads(line)["unit"]
+        acc = per.setdefault(u["worker"], [0, 0.0, 0.0])
+        acc[0] += 1
+        acc[1] += u["seconds"]
+        acc[2] += u["cpu_seconds"]
+    return wall, per
+
+
+def _busy(name: str, wall: float, per: dict) -> None:
+    """Each process's units: busy wall, CPU-seconds, and idle = run wall − busy wall."""
+    for who, (n, busy, cpu) in sorted(per.items()):
+        print(f"    {name:<10} {who}: {n:2d} units, busy {busy:6.2f} s wall / {cpu:6.2f} CPU-s, "
+              f"idle {wall - busy:6.2f} s of {wall:.2f} s ({(wall - busy) / wall:.0%})")
 
 
 def bench_campaign(args) -> None:
@@ -143,12 +168,33 @@ def bench_campaign(args) -> None:
         ex1, s1 = _cluster(1)
         ex2, s2 = _cluster(2)
         try:
-            for ex in (ex1, ex2):  # the claims imported on every worker, not timed
-                ex.pool.run(__import__("importlib").import_module, "lstheory.claims")
-            anchor = _time_campaign(spec)
-            one = _time_campaign(spec, ex1)
-            two = _time_campaign(spec, ex2)
-            _report("venturi", anchor, one, two, (s1, s2))
+            for ex in (ex1, ex2):  # every worker: one torch thread (the anchor: one too)
+                threads = ex.pool.run(torch.get_num_threads)
+                assert set(threads.values()) == {1}, threads
+            print(f"  torch threads: in-process {torch.get_num_threads()}, workers "
+                  f"{sorted(ex2.pool.run(torch.get_num_threads).values())}")
+            from lstheory.campaign import _run_point
+
+            t0, c0 = time.perf_counter(), time.process_time()
+            # the anchor process's one-time imports (the workers' are in their start-up)
+            _run_point("venturi", "fast", {"n_data": 3, "seed": 0, "width_over_q": 2.0})
+            print(f"  in-process warm-up (not timed, as the workers' start-up): "
+                  f"{time.perf_counter() - t0:.2f} s, {time.process_time() - c0:.2f} CPU-s")
+            rows = {"anchor": [], "one": [], "two": []}
+            for r in range(args.repeats):
+                for name, ex in (("anchor", None), ("one", ex1), ("two", ex2)):
+                    wall, per = _time_campaign(spec, ex)
+                    rows[name].append(wall)
+                    _busy(f"{name}[{r}]", wall, per)
+                print(f"  repeat {r}: in-process {rows['anchor'][-1]:.2f} s, 1 worker "
+                      f"{rows['one'][-1]:.2f} s, 2 workers {rows['two'][-1]:.2f} s; ratio "
+                      f"{rows['anchor'][-1] / rows['two'][-1]:.2f}×; load "
+                      f"{__import__('os').getloadavg()[0]:.1f}", flush=True)
+            med = {k: statistics.median(v) for k, v in rows.items()}
+            _report("venturi (medians)", med["anchor"], med["one"], med["two"], (s1, s2))
+            ratios = [a / t for a, t in zip(rows["anchor"], rows["two"])]
+            print("    2 workers vs in-process per repeat: "
+                  + ", ".join(f"{x:.2f}×" for x in ratios))
         finally:
             ex1.close()
             ex2.close()
@@ -251,6 +297,9 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     args = p.parse_args(argv)
     torch.set_num_threads(1)  # the anchor uses one core, as each worker does
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)  # and one BLAS thread, as the workers' nanny sets (a script: global)
     print(f"machine: {torch.get_num_threads()} torch thread in this process, "
           f"{len(__import__('os').sched_getaffinity(0))} cores available; python "
           f"{sys.version.split()[0]}, torch {torch.__version__}")
