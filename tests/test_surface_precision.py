@@ -196,3 +196,24 @@ def test_loss_and_bn_names_of_the_one_vocabulary(tmp_path):
     ev = PointEvaluator(net, dirs)
     old = {**prov, "loss": "cross_entropy"}
     assert _fingerprint(ev, data, surf.grid, prov) == _fingerprint(ev, data, surf.grid, old)
+
+
+@pytest.mark.parametrize("name", ["resnet8", "dcnn", "mlp"])
+def test_a_used_evaluator_pickles_and_gives_the_same_values(name):
+    """Dask pickles a worker's evaluator when it spills or moves it: after a route was detected
+    (fx graph nodes inside) it still pickles, and the copy rebuilds its route."""
+    import pickle
+
+    if name == "resnet8":
+        net = build_model("resnet", input_shape=(1, 8, 8), depth=8, seed=0)
+    else:
+        net = build_model(name, input_shape=(1, 8, 8), seed=0)
+    x, y = torch.randn(40, 1, 8, 8), torch.randint(0, 10, (40,))
+    dirs = [random_direction(net, seed=0, stream=s) for s in "xy"]
+    c = np.array([[0.1, 0.2], [-0.3, 0.5]])
+    ev = PointEvaluator(net, dirs, batch_size=20)
+    a = ev.evaluate(c, [(x, y)])[0].loss
+    assert ev._chain
+    copy = pickle.loads(pickle.dumps(ev))
+    np.testing.assert_allclose(copy.evaluate(c, [(x, y)])[0].loss, a, rtol=1e-6)
+    assert type(copy._chain) is type(ev._chain)

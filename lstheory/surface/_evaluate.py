@@ -185,6 +185,17 @@ class PointEvaluator:
         self._products: dict[int, tuple[torch.Tensor, list[torch.Tensor]]] = {}
         self._caps: dict[tuple, tuple[torch.Tensor, int]] = {}
 
+    def __getstate__(self) -> dict:
+        """Pickled without what a process builds for itself: the detected route (a chain holds
+        :mod:`torch.fx` graph nodes, whose owning module does not pickle — Dask pickles a
+        worker's evaluator when it spills or moves it), the cached first-layer products and
+        memory caps; they are rebuilt on first use. What the tuning learned is kept."""
+        state = self.__dict__.copy()
+        if state["_chain"] is not False:
+            state["_chain"] = None
+        state["_products"], state["_caps"] = {}, {}
+        return state
+
     # ---- parameters of a batch of points -------------------------------------------------
     def _direction(self, d: Direction) -> dict[str, torch.Tensor]:
         out = {}
