@@ -13,8 +13,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstheory.claims import Outcome, get_claim
-from lstheory.claims._claim import Context
+from lstheory.claims import Context, Outcome, get_claim
 from lstheory.claims.li_skip import (
     BUDGETS,
     CLAIM,

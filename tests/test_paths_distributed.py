@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lstheory._errors import InvalidArgument
-from lstheory.paths._distributed import chunk_pairs, parse_pairs
+from lstheory.paths import parse_pairs
+from lstheory.paths._distributed import chunk_pairs
 
 pytestmark = pytest.mark.usefixtures("module_one_thread")
 
@@ -46,8 +47,7 @@ def test_pair_lists(n, data):
 @given(n=st.integers(2, 9), data=st.data())
 @settings(deadline=None, max_examples=60)
 def test_joined_at_is_the_lowest_level_with_one_component(n, data):
-    from lstheory.paths import level_set_graph
-    from lstheory.paths._distributed import PairsResult
+    from lstheory.paths import PairsResult, level_set_graph
 
     level = st.floats(0, 10, allow_nan=False)
     nodes = data.draw(st.lists(level, min_size=n, max_size=n))
@@ -153,8 +153,7 @@ def test_a_failed_unit_is_recorded_then_retried(cli, work, monkeypatch):
 
 def test_two_workers_equal_the_serial_run(work):
     from lstheory._executor import make_executor
-    from lstheory.paths._distributed import connect_pairs
-    from lstheory.paths._job import PathsJob, load_problem
+    from lstheory.paths import PathsJob, connect_pairs, load_problem
 
     pairs = list(itertools.combinations(range(N), 2))
     problems = []

@@ -15,8 +15,9 @@ from lstheory.algebra import (
     random_dense,
     solve,
     square_up,
+    trace_test,
 )
-from lstheory.algebra._trace import TRACE_TOL, trace_test
+from lstheory.algebra._trace import TRACE_TOL
 from lstheory.nets import MLP
 
 pytestmark = pytest.mark.usefixtures("module_one_thread")

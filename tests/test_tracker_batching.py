@@ -7,8 +7,7 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstheory.algebra import PolynomialSystem, offset_family
-from lstheory.algebra._rootset import PathStatus
+from lstheory.algebra import PathStatus, PolynomialSystem, offset_family
 from lstheory.algebra.tracker import track_parameter, track_segments
 from lstheory.algebra.tracker.classify import _monomials
 
