@@ -26,8 +26,8 @@ from lstheory.claims.li_skip import (
     judge_run,
     resolution,
 )
-from lstheory.claims.li_skip.claim import _verdict
-from lstheory.claims.lp_empirical import judge_ge, judge_le
+from lstheory.claims.li_skip.claim import _verdict, nonfinite_points
+from lstheory.claims.lp_empirical import judge, judge_ge, judge_le
 
 pytestmark = pytest.mark.usefixtures("module_one_thread")
 
@@ -107,6 +107,7 @@ def test_the_ratio_map_is_centred_on_the_net_and_nonnegative():
 def test_the_rule_is_the_three_way_rule_of_the_empirical_claims(d, margin, r):
     assert judge_difference("rises", False, d, margin, r) == judge_ge(d, margin, r)
     assert judge_difference("falls", False, d, margin, r) == judge_le(d, margin, r)
+    assert judge_difference("falls", True, d, margin, r) == judge("falls", abs(d), margin, r)
     assert judge_difference("falls", True, d, margin, r) == judge_difference("falls", True, -d,
                                                                            margin, r)
     # the statement and its reversal never both hold
@@ -219,3 +220,37 @@ def test_the_paper_budget_reads_cifar10_from_data_root_and_refuses_it_elsewhere(
     # a net of the paper pair runs on that input shape (forward only)
     net = NarrowResNet(20, shortcut=False, channels=2, in_channels=3, n_classes=10)
     assert net(d.x_train[:2]).shape == (2, 10)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-0.05, 0.05), st.floats(1e-4, 0.05))
+def test_no_difference_mutant_needs_positive_evidence(d, r):
+    """The no-difference mutant (|D| ≤ 0) is never CONSISTENT: |D| ≤ 0 − r is impossible, and
+    it fails once |D| exceeds r (where the claim itself is inconclusive it is too)."""
+    j = judge_run("falls", True, d, 0.0, r, 2)
+    assert j != "holds"
+    assert j == ("fails" if abs(d) > r else "unresolved")
+
+
+@pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
+def test_a_nonfinite_ratio_is_inconclusive_and_counted(monkeypatch, bad):
+    """λmax ≤ 0 gives an infinite ratio: D = ±inf must not reach CONSISTENT or REFUTED."""
+    import lstheory.claims.li_skip.claim as mod
+
+    def one_seed(ctx, plan, data, seed):
+        run = _fake_runs(0.05, 0.3)[0]
+        run["noshort"]["map"]["ratio"][0, 1] = bad
+        run["noshort"]["mean_ratio"] = float(np.mean(run["noshort"]["map"]["ratio"]))
+        return run
+
+    monkeypatch.setattr(mod, "_one_seed", one_seed)
+    ctx = Context(0, "default", "cpu", parts=dict(CLAIM.parts), plan=BUDGETS["default"])
+    v = mod.check_li_skip(ctx, depth=0, seeds=2, radius=0.0, data_root=None)
+    assert v.outcome == Outcome.INCONCLUSIVE
+    assert "2 grid point(s) with a non-finite" in v.reason
+    assert nonfinite_points([(np.array([1.0, bad]), np.array([bad, bad, 0.0]))]) == 3
+
+
+def test_every_budget_but_fast_measures_the_run_to_run_spread():
+    assert BUDGETS["fast"].seeds == 1
+    assert all(BUDGETS[b].seeds >= 2 for b in ("default", "thorough", "paper"))

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from lstheory.claims import MUTANT_SEP, Outcome, get_claim
 from lstheory.claims.lp_empirical import (
+    judge,
     judge_ge,
     judge_le,
     line_barriers,
@@ -32,19 +33,41 @@ positive = st.floats(1e-6, 1.0, allow_nan=False)
 
 
 # ------------------------------------------------------------------ decision rules
-@settings(max_examples=200, deadline=None)
-@given(finite, finite, positive)
-def test_rules_are_three_way_with_the_resolution(x, b, r):
-    """≤: holds within b + r, fails beyond b + 3r; ≥: holds from b + r, fails below b − r; the
-    band in between is unresolved, and no value both holds for ≤ and fails for ≥ or vice versa
-    unless it is inside b ± r (the effect within the spread never decides both ways)."""
-    le, ge = judge_le(x, b, r), judge_ge(x, b, r)
-    assert le == ("holds" if x <= b + r else "fails" if x > b + 3 * r else "unresolved")
-    assert ge == ("holds" if x >= b + r else "fails" if x < b - r else "unresolved")
-    if ge == "holds":
-        assert le != "holds" or math.isclose(x, b + r)  # a rise by r is never also "no rise"
+@settings(max_examples=300, deadline=None)
+@given(finite, finite, positive, st.floats(0.0, 3.0))
+def test_rules_are_three_way_and_symmetric(x, b, r, k):
+    """≤ b (+ slack) holds only with positive evidence: holds ⇒ x ≤ b + slack − r, fails ⇒
+    x > b + slack + r, never both; ≥ b is its mirror (holds ⇒ x ≥ b + r, fails ⇒ x < b − r).
+    A value within the resolution of the bound decides neither way."""
+    slack = k * r
+    le, ge = judge_le(x, b, r, slack), judge_ge(x, b, r)
+    assert le in ("holds", "fails", "unresolved") and ge in ("holds", "fails", "unresolved")
+    if le == "holds":
+        assert x <= b + slack - r
     if le == "fails":
-        assert ge == "holds"
+        assert x > b + slack + r
+    if ge == "holds":
+        assert x >= b + r
+    if ge == "fails":
+        assert x < b - r
+    if abs(x - (b + slack)) < r:
+        assert le == "unresolved"
+    if abs(x - b) < r:
+        assert ge == "unresolved"
+    # the plain statement and its opposite never both hold
+    assert not (judge_le(x, b, r) == "holds" and ge == "holds")
+    # mirror: x ≤ b is judged as −x ≥ −b
+    assert judge_le(x, b, r) == judge_ge(-x, -b, r)
+    assert judge("falls", x, b, r, slack) == le and judge("rises", x, b, r, slack) == ge
+
+
+@pytest.mark.parametrize("x,b,r,slack,want", [
+    (0.0, 0.0, 0.01, 0.0, "unresolved"),   # "|D| ≤ 0" with |D| = 0 is no evidence (li-skip)
+    (-0.02, 0.0, 0.01, 0.0, "holds"), (0.02, 0.0, 0.01, 0.0, "fails"),
+    (0.0, 0.0, 0.01, 0.01, "holds"),       # a stated slack of r: within the spread holds
+    (0.015, 0.0, 0.01, 0.01, "unresolved"), (0.021, 0.0, 0.01, 0.01, "fails")])
+def test_le_rule_on_named_numbers(x, b, r, slack, want):
+    assert judge_le(x, b, r, slack) == want
 
 
 @settings(max_examples=50, deadline=None)

@@ -26,8 +26,12 @@ statistic with shortcuts); r = max(std over seeds of the per-seed differences / 
 there are ≥ 2 seeds), the standard error of the difference over the grid points, 0.01). The
 statement "D ≥ margin" holds when D ≥ margin + r, fails when D < margin − r, and is unresolved
 in between (INCONCLUSIVE: the effect is within the measured spread; both numbers are in the
-reason). With one seed the run-to-run spread is not measured, so the rule decides nothing: the
-verdict is INCONCLUSIVE whatever D is (the fast budget; default and thorough run ≥ 2 seeds).
+reason); its mirror "D ≤ margin" holds when D ≤ margin − r and fails when D > margin + r (the
+rule of the empirical claims, :func:`lstheory.claims.lp_empirical.judge`). With one seed the
+run-to-run spread is not measured, so the rule decides nothing: the verdict is INCONCLUSIVE
+whatever D is (the fast budget; default, thorough and paper run ≥ 2 seeds). A grid point whose
+ratio is not finite (λmax ≤ 0) makes D and r meaningless: INCONCLUSIVE, with the count of such
+points.
 The pair must be deep (depth ≥ 20, where Li et al. see the difference begin) and both nets of
 every seed trained (training error ≤ 0.02), else HYPOTHESES-NOT-MET.
 
@@ -53,7 +57,7 @@ Deep narrow nets without shortcuts do not train to ≤ 2 % error on this CPU bud
 8 channels, 40 epochs: 4.7 % error), so the depths where Li et al. see a strong effect (56, 110)
 are out of reach here. The ``paper`` budget is Li et al.'s instance (ResNet-56 and
 ResNet-56-noshort, 16/32/64 channels, CIFAR-10 read from ``data_root``, 300 epochs of SGD, a
-21 × 21 grid on [−1, 1]²), sized for a GPU and not run here.
+21 × 21 grid on [−1, 1]², 2 seeds), sized for a GPU and not run here.
 """
 
 from .claim import (

@@ -15,11 +15,11 @@ from ..._random import child_seeds
 from .._claim import Claim, Context, Mutant, Option, Tag, budget_table
 from .._connectivity import Evidence, HypothesisCheck, Outcome, Table, make_verdict, one_thread
 from .._registry import register
-from ..lp_empirical.common import TRAINED_ERROR, judge_ge, judge_le
+from ..lp_empirical.common import RULE_TEXT, TRAINED_ERROR, judge
 from .measure import build_pair_member, curvature_map, load_data
 
 __all__ = ["Plan", "BUDGETS", "CLAIM", "check_li_skip", "judge_difference", "judge_run",
-           "resolution"]
+           "nonfinite_points", "resolution"]
 
 SOURCE = ("Li, Xu, Taylor, Studer & Goldstein 2018, 'Visualizing the loss landscape of neural "
           "nets' (NeurIPS), §5–6, Fig. 5 and Fig. 7")
@@ -51,7 +51,7 @@ BUDGETS = budget_table({
     "fast": Plan("digits", 20, 4, 512, 30, 64, 128, 3, 0.5, 1, 16),
     "default": Plan("digits", 20, 4, 512, 30, 64, 128, 3, 0.5, 2, 16),
     "thorough": Plan("digits", 32, 8, 512, 60, 32, 256, 5, 0.5, 3, 20),
-    "paper": Plan("cifar10", 56, 16, 0, 300, 128, 10_000, 21, 1.0, 1, 30),
+    "paper": Plan("cifar10", 56, 16, 0, 300, 128, 10_000, 21, 1.0, 2, 30),
 })
 
 
@@ -59,8 +59,7 @@ BUDGETS = budget_table({
 def judge_difference(direction: str, absolute: bool, d: float, margin: float, r: float) -> str:
     """``holds``/``fails``/``unresolved`` for "D ≥ margin" (``rises``) or "D ≤ margin"
     (``falls``), with |D| for D when ``absolute``; the three-way rule of the empirical claims."""
-    x = abs(d) if absolute else d
-    return judge_ge(x, margin, r) if direction == "rises" else judge_le(x, margin, r)
+    return judge(direction, abs(d) if absolute else d, margin, r)
 
 
 def resolution(diffs: list[float], maps: list[tuple[np.ndarray, np.ndarray]]) -> float:
@@ -116,10 +115,21 @@ def check_li_skip(ctx: Context, *, depth: int, seeds: int, radius: float,
     diffs = [r["noshort"]["mean_ratio"] - r["skip"]["mean_ratio"] for r in runs]
     maps = [(r["noshort"]["map"]["ratio"].ravel(), r["skip"]["map"]["ratio"].ravel())
             for r in runs]
+    bad = nonfinite_points(maps)
+    if bad:  # a λmax ≤ 0 point: its ratio is ∞, so D and r are not numbers to judge
+        j = (f"unresolved ({bad} grid point(s) with a non-finite |λmin/λmax|: λmax ≤ 0 or a "
+             "failed Lanczos run; D is not decided)")
+        return _verdict(ctx, plan, runs, float(np.mean(diffs)), math.nan, j)
     d, r = float(np.mean(diffs)), resolution(diffs, maps)
     j = judge_run(ctx.part("direction"), bool(ctx.part("absolute")), d,
                   float(ctx.part("margin")), r, plan.seeds)
     return _verdict(ctx, plan, runs, d, r, j)
+
+
+def nonfinite_points(maps: list[tuple[np.ndarray, np.ndarray]]) -> int:
+    """How many grid values (over seeds and both nets) are not finite numbers."""
+    return int(sum(np.count_nonzero(~np.isfinite(a)) + np.count_nonzero(~np.isfinite(b))
+                   for a, b in maps))
 
 
 def judge_run(direction: str, absolute: bool, d: float, margin: float, r: float,
@@ -169,8 +179,7 @@ def _verdict(ctx: Context, plan: Plan, runs: list[dict], d: float, r: float, j: 
         Evidence("D = noshort − skip (mean over seeds)", d),
         Evidence("resolution r", r, "max(std over seeds/√seeds, grid standard error of the "
                  f"difference, {RATIO_FLOOR:g})"),
-        Evidence("rule", f"{what_d} {sym} {ctx.part('margin')}", "≥ b holds from b + r, fails "
-                 "below b − r; ≤ b holds within b + r, fails above b + 3r"),
+        Evidence("rule", f"{what_d} {sym} {ctx.part('margin')}", RULE_TEXT),
         Evidence("judgement", j),
         Evidence("Hessian-vector products per point (max)",
                  int(max(x[k]["map"]["hvps"].max() for x in runs for k in ("skip", "noshort")))),

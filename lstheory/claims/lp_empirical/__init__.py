@@ -13,10 +13,14 @@ subset of scikit-learn's 8×8 digits (or MNIST-1D), many nets at once on flat pa
 
 Decision rules read a *resolution* r measured in the same run: the larger of the run-to-run
 spread (standard deviation over seeds) of the end models' errors, the standard error of the
-tested mean over its pairs, and one training point (1/N). A statement ``x ≤ b`` holds when
-``x ≤ b + r`` and fails when ``x > b + 3r``; a statement ``x ≥ b`` holds when ``x ≥ b + r`` and
-fails when ``x < b − r``; in between it is unresolved (INCONCLUSIVE: the effect is within the
-measured spread).
+tested mean over its pairs, and one training point (1/N). A statement ``x ≥ b`` holds when
+``x ≥ b + r`` and fails when ``x < b − r``; its mirror ``x ≤ b`` holds when ``x ≤ b − r`` and
+fails when ``x > b + r`` (neither passes without positive evidence); in between it is
+unresolved (INCONCLUSIVE: the effect is within the measured spread). Where a statement itself
+grants a tolerance ("about the mean or less", "does not rise", "one basin"), that tolerance is
+a statement part fixed before the run, ``slack`` (in units of r; 1 = "within the run-to-run
+spread"): ``x ≤ b + slack`` holds when ``x ≤ b + slack − r`` and fails when
+``x > b + slack + r``.
 
 Claims
 ------
@@ -52,6 +56,7 @@ from .common import (
     CLAIMS,
     DATASETS,
     PRESETS,
+    RULE_TEXT,
     SOURCE_LP,
     TRAINED_ERROR,
     Problem,
@@ -93,7 +98,7 @@ from .polynomial_activation import (
 __all__ = [
     "AVG_BUDGET", "AVG_PAPER", "BARRIER_FLOOR", "CLAIMS", "DATASETS", "DH_BUDGET", "DH_PAPER",
     "LOSSES", "NO_BUDGET", "NO_PAPER", "PA_BUDGET", "PA_PAPER", "PRESETS", "PR_BUDGET",
-    "PR_PAPER", "Problem", "SOURCE_LP", "STAGES", "TRAINED_ERROR", "check_averaging",
+    "PR_PAPER", "Problem", "RULE_TEXT", "SOURCE_LP", "STAGES", "TRAINED_ERROR", "check_averaging",
     "check_degenerate_hessian", "check_no_overfitting", "check_perturb_retrain",
     "check_polynomial_activation", "errors", "gauss_newton", "judge", "judge_ge", "judge_le",
     "line_barriers", "load_problem", "perturb", "relu_polynomial", "resolution", "starts",

@@ -29,12 +29,14 @@ TRAINED_ERROR = 0.02
 
 
 # ------------------------------------------------------------------ decision rules
-def judge_le(x: float, bound: float, r: float) -> str:
-    """``holds`` / ``fails`` / ``unresolved`` for the statement ``x ≤ bound`` at resolution r:
-    holds when ``x ≤ bound + r``, fails when ``x > bound + 3r``."""
-    if x <= bound + r:
+def judge_le(x: float, bound: float, r: float, slack: float = 0.0) -> str:
+    """``holds`` / ``fails`` / ``unresolved`` for the statement ``x ≤ bound + slack`` at
+    resolution r, the mirror of :func:`judge_ge`: holds when ``x ≤ bound + slack − r`` (below
+    it by the resolution), fails when ``x > bound + slack + r``. ``slack`` is a tolerance the
+    statement itself grants ("about b or less"), fixed before the run; 0 for a plain ``x ≤ b``."""
+    if x <= bound + slack - r:
         return "holds"
-    return "fails" if x > bound + 3 * r else "unresolved"
+    return "fails" if x > bound + slack + r else "unresolved"
 
 
 def judge_ge(x: float, bound: float, r: float) -> str:
@@ -46,9 +48,15 @@ def judge_ge(x: float, bound: float, r: float) -> str:
     return "fails" if x < bound - r else "unresolved"
 
 
-def judge(direction: str, x: float, bound: float, r: float) -> str:
-    """``direction`` "rises" states ``x ≥ bound``; "falls" states ``x ≤ bound``."""
-    return judge_ge(x, bound, r) if direction == "rises" else judge_le(x, bound, r)
+def judge(direction: str, x: float, bound: float, r: float, slack: float = 0.0) -> str:
+    """``direction`` "rises" states ``x ≥ bound``; "falls" states ``x ≤ bound + slack`` (the
+    statement's stated tolerance, see :func:`judge_le`)."""
+    return judge_ge(x, bound, r) if direction == "rises" else judge_le(x, bound, r, slack)
+
+
+#: the decision rule in words, for the evidence's "rule" line
+RULE_TEXT = ("≤ b (+ slack) holds below b + slack − r, fails above b + slack + r; ≥ b holds from "
+             "b + r, fails below b − r")
 
 
 def resolution(end_errors: torch.Tensor, per_pair: torch.Tensor, n: int) -> float:
