@@ -219,3 +219,50 @@ def test_every_mutant_is_caught(mid, budget):
     claim = get_claim(mid)
     v = claim.check(budget=budget)
     assert claim.mutation.caught(v.outcome), f"{mid} [{budget}]: {v.outcome.value}: {v.reason}"
+
+
+# ------------------------------------------------------------------ the paper budget
+_CHECKERS = {"lp-averaging": ("averaging", "check_averaging", "AVG_PAPER"),
+             "lp-perturb-retrain": ("perturb_retrain", "check_perturb_retrain", "PR_PAPER"),
+             "lp-degenerate-hessian": ("degenerate_hessian", "check_degenerate_hessian",
+                                       "DH_PAPER"),
+             "lp-no-overfitting": ("no_overfitting", "check_no_overfitting", "NO_PAPER"),
+             "lp-polynomial-activation": ("polynomial_activation",
+                                          "check_polynomial_activation", "PA_PAPER")}
+
+
+class _Seen(Exception):
+    pass
+
+
+@pytest.mark.parametrize("cid", EMPIRICAL)
+def test_budget_paper_and_the_deprecated_preset_are_the_same_run(cid, monkeypatch):
+    """``--budget paper`` hands the checker the paper instance (no one-thread rule);
+    ``--preset paper`` is the same run with a FutureWarning; the CPU budgets are unchanged."""
+    import importlib
+    import warnings
+
+    mod_name, fn, paper = _CHECKERS[cid]
+    mod = importlib.import_module(f"lstheory.claims.lp_empirical.{mod_name}")
+
+    def spy(ctx, **options):
+        raise _Seen(ctx.budget, ctx.plan)
+
+    monkeypatch.setattr(mod, fn, spy)
+    claim = get_claim(cid)
+    assert claim.budgets["paper"] == getattr(mod, paper)
+    seen = {}
+    for key, kwargs in (("budget", {"budget": "paper"}),
+                        ("preset", {"budget": "fast", "preset": "paper"}),
+                        ("fast", {"budget": "fast"})):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            with pytest.raises(_Seen) as e:
+                claim.check(progress=False, **kwargs)
+        seen[key] = e.value.args
+        deprecated = [x for x in w if issubclass(x.category, FutureWarning)]
+        assert bool(deprecated) == (key == "preset")
+        if deprecated:
+            assert "--budget paper" in str(deprecated[0].message)
+    assert seen["budget"] == seen["preset"] == ("paper", getattr(mod, paper))
+    assert seen["fast"] == ("fast", claim.budgets["fast"])

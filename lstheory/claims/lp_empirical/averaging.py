@@ -29,19 +29,20 @@ from .common import (
 )
 
 # ------------------------------------------------------------------ lp-averaging
+#: the paper budget (for a GPU): all of digits' training set, a wide two-hidden-layer net
+AVG_PAPER = (1438, 512, 8, 2000, 1000)
 #: budget → (n_train, width, pairs, parent steps, child steps)
 BUDGETS = budget_table({"fast": (200, 16, 3, 100, 60), "default": (400, 16, 4, 300, 200),
-                        "thorough": (1000, 32, 6, 600, 400)})
-#: the paper preset (for a GPU): all of digits' training set, a wide two-hidden-layer net
-AVG_PAPER = (1438, 512, 8, 2000, 1000)
+                        "thorough": (1000, 32, 6, 600, 400),
+                        "paper": AVG_PAPER})
 
 
 def check_averaging(ctx: Context, *, dataset: str, width: int, n_train: int, pairs: int,
                     branch_scale: float, preset: str):
     """Parents from independent seeds → two perturbed children of each, retrained → average
     children of one parent (within a basin) and children of different parents (across)."""
-    n0, w0, p0, t_parent, t_child = AVG_PAPER if preset == "paper" else ctx.plan
-    depth = 2 if preset == "paper" else 1
+    n0, w0, p0, t_parent, t_child = ctx.plan
+    depth = 2 if ctx.budget == "paper" else 1
     n_train, width, pairs = n_train or n0, width or w0, pairs or p0
     prob = load_problem(dataset, n_train, ctx.device)
     fam = prob.family(width, depth)
@@ -130,10 +131,10 @@ _register(Claim(
              Option("branch_scale", float, 0.1, "perturbation of a parent before retraining, "
                     "in units of each layer's weight std S (L&P: 0.1–1)", 0.0, 10.0),
              _PRESET),
-    checker=lambda ctx, **o: _run(check_averaging, ctx, o),
+    checker=lambda ctx, **o: _run(check_averaging, ctx, o, BUDGETS),
     budgets=BUDGETS,
     notes="Empirical: a consistent verdict says 'consistent on this instance' and names it. "
-          "The paper preset (--preset paper --device cuda): all 1438 digits training points, "
+          "The paper budget (--budget paper --device cuda): all 1438 digits training points, "
           "a 64-512-512-10 ReLU net, 8 parents, 2000 + 1000 full-batch steps (not run on CPU).",
     parts={"within_direction": "falls", "within_margin": 0.0, "cross_direction": "rises",
            "cross_rise": 0.0, "within_slack": 1.0},

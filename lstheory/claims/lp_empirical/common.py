@@ -5,6 +5,7 @@ vectors), the verdict's shape (:func:`_decide`) and the options every claim take
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -152,10 +153,18 @@ def starts(fam: MLP, k: int, seed: int, device: str, stream: str) -> torch.Tenso
                       for s in child_seeds(seed, k, stream=stream)])
 
 
-def _run(check, ctx: Context, options: dict):
-    """``check(ctx, **options)``; the CPU-scale instances on one thread (many small nets: on a
-    busy 2-core machine OpenMP threads made a fast check several times slower), restored after."""
-    if ctx.device == "cpu" and options.get("preset", "cpu") == "cpu":
+def _run(check, ctx: Context, options: dict, budgets=None):
+    """``check(ctx, **options)``. ``--budget paper`` is the paper-scale instance (``ctx.plan``
+    the table's ``paper`` entry; sized for a GPU); the deprecated ``--preset paper`` is the
+    same run, with a warning line. The CPU-scale instances run on one thread (many small nets:
+    on a busy 2-core machine OpenMP threads made a fast check several times slower), restored
+    after."""
+    if options.get("preset", "cpu") == "paper":
+        warnings.warn("--preset paper is deprecated: use --budget paper (the same run)",
+                      FutureWarning, stacklevel=2)
+        if budgets is not None:
+            ctx.budget, ctx.plan = "paper", budgets["paper"]
+    if ctx.device == "cpu" and ctx.budget != "paper":
         with one_thread():
             return check(ctx, **options)
     return check(ctx, **options)
@@ -196,7 +205,8 @@ def _register(claim: Claim) -> Claim:
     return claim
 
 
-_PRESET = Option("preset", str, "cpu", "cpu (the budget's CPU-scale instance) or paper (the "
-                 "paper-scale instance, sized for a GPU: use --device cuda)", choices=PRESETS)
+_PRESET = Option("preset", str, "cpu", "deprecated: paper is --budget paper (the paper-scale "
+                 "instance, sized for a GPU: use --device cuda); cpu: the budget's instance",
+                 choices=PRESETS)
 _DATASET = Option("dataset", str, "digits", "digits (scikit-learn 8×8, flat) or mnist1d",
                   choices=DATASETS)

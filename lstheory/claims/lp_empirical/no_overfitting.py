@@ -25,11 +25,13 @@ from .common import (
 )
 
 # ------------------------------------------------------------------ lp-no-overfitting
+#: the paper-scale instance (for a GPU; --budget paper)
+NO_PAPER = (1438, (16, 32, 64, 128, 256, 512, 1024, 2048), 5, 2000)
 #: budget → (n_train, widths, seeds per width, steps)
 BUDGETS = budget_table({"fast": (200, (8, 16, 32, 64), 2, 150),
                         "default": (400, (8, 16, 32, 64, 128, 256), 3, 300),
-                        "thorough": (1000, (8, 16, 32, 64, 128, 256, 512), 4, 600)})
-NO_PAPER = (1438, (16, 32, 64, 128, 256, 512, 1024, 2048), 5, 2000)
+                        "thorough": (1000, (8, 16, 32, 64, 128, 256, 512), 4, 600),
+                        "paper": NO_PAPER})
 
 
 def check_no_overfitting(ctx: Context, *, dataset: str, widths: str, n_train: int, seeds: int,
@@ -38,7 +40,7 @@ def check_no_overfitting(ctx: Context, *, dataset: str, widths: str, n_train: in
     width over seeds → does the test error rise past the first zero-error width?"""
     from .._connectivity import parse_widths
 
-    n0, ws0, s0, T = NO_PAPER if preset == "paper" else ctx.plan
+    n0, ws0, s0, T = ctx.plan
     ws = list(ws0) if widths == "auto" else parse_widths(widths, name="widths", max_width=8192)
     if ws != sorted(set(ws)) or ws[-1] > 8192:
         raise InvalidArgument("widths", widths, "increasing hidden widths up to 8192, e.g. "
@@ -123,10 +125,10 @@ _register(Claim(
                     "default, 1000 thorough)", 0, 100_000),
              Option("seeds", int, 0, "seeds per width (0: the budget's)", 0, 64),
              _PRESET),
-    checker=lambda ctx, **o: _run(check_no_overfitting, ctx, o),
+    checker=lambda ctx, **o: _run(check_no_overfitting, ctx, o, BUDGETS),
     budgets=BUDGETS,
     notes="Empirical: a consistent verdict says 'consistent on this instance' and names it. "
-          "Paper preset (--preset paper --device cuda): all 1438 digits training points, "
+          "Paper budget (--budget paper --device cuda): all 1438 digits training points, "
           "widths 16…2048, 5 seeds, 2000 full-batch steps (not run on CPU).",
     parts={"direction": "falls", "bound": 0.0, "compare": "first", "slack": 1.0},
     mutants=(

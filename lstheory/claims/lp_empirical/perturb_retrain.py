@@ -33,10 +33,12 @@ from .common import (
 )
 
 # ------------------------------------------------------------------ lp-perturb-retrain
+#: the paper-scale instance (for a GPU; --budget paper)
+PR_PAPER = (1438, 512, 4, 4, 2000, 2000)
 #: budget → (n_train, width, main runs, children per stage, main steps, retrain steps)
 BUDGETS = budget_table({"fast": (200, 16, 2, 3, 150, 150), "default": (400, 16, 3, 3, 300, 300),
-                        "thorough": (1000, 32, 4, 4, 600, 600)})
-PR_PAPER = (1438, 512, 4, 4, 2000, 2000)
+                        "thorough": (1000, 32, 4, 4, 600, 600),
+                        "paper": PR_PAPER})
 #: the smallest loss barrier (nats) the rule resolves: a floor under the measured spread
 BARRIER_FLOOR = 0.01
 STAGES = ("early", "middle", "final")
@@ -61,8 +63,8 @@ def check_perturb_retrain(ctx: Context, *, dataset: str, width: int, n_train: in
                           branch_scale: float, preset: str):
     """Main trajectories → snapshots at step 0 (early), T/10 (middle), T (final) → children
     perturbed by scale·S and retrained → zero error? distinct? barrier early vs final?"""
-    n0, w0, r0, m, T, T_r = PR_PAPER if preset == "paper" else ctx.plan
-    depth = 2 if preset == "paper" else 1
+    n0, w0, r0, m, T, T_r = ctx.plan
+    depth = 2 if ctx.budget == "paper" else 1
     n_train, width, runs = n_train or n0, width or w0, runs or r0
     prob = load_problem(dataset, n_train, ctx.device)
     fam = prob.family(width, depth)
@@ -174,11 +176,11 @@ _register(Claim(
              Option("branch_scale", float, 1.0, "perturbation in units of each layer's weight "
                     "std S (L&P: 0.25–1)", 0.0, 10.0),
              _PRESET),
-    checker=lambda ctx, **o: _run(check_perturb_retrain, ctx, o),
+    checker=lambda ctx, **o: _run(check_perturb_retrain, ctx, o, BUDGETS),
     budgets=BUDGETS,
     notes="Empirical: a consistent verdict says 'consistent on this instance' and names it. "
           "The early-vs-final barrier is reported, not decided (on the CPU instance it is of "
-          "the order of the early children's own barrier). Paper preset (--preset paper "
+          "the order of the early children's own barrier). Paper budget (--budget paper "
           "--device cuda): all 1438 digits training points, a 64-512-512-10 ReLU net, 4 runs × "
           "4 children, 2000 + 2000 full-batch steps (not run on CPU).",
     parts={"order_direction": "rises", "early_minus_final": 0.0, "final_barrier": 0.0,
