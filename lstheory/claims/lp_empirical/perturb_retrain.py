@@ -101,7 +101,9 @@ def check_perturb_retrain(ctx: Context, *, dataset: str, width: int, n_train: in
     kept = float(torch.cat(list(ratio.values())).min())
     r_kept = se(torch.cat(list(ratio.values())))
     j_gap = judge(ctx.part("order_direction"), gap, float(ctx.part("early_minus_final")), r_gap)
-    slack_fin = float(ctx.part("final_slack")) * r_fin  # "one basin": within the spread
+    # "one basin": a barrier (≥ 0 by construction) the run cannot tell from 0, i.e. at most r;
+    # with slack 2r that is "≤ slack − r" (slack r could hold only at exactly 0)
+    slack_fin = float(ctx.part("final_slack")) * r_fin
     j_fin = judge_le(float(barrier["final"].mean()), float(ctx.part("final_barrier")), r_fin,
                      slack_fin)
     j_dist = judge(ctx.part("distinct_direction"), kept, float(ctx.part("distinct_ratio")),
@@ -160,10 +162,11 @@ _register(Claim(
     "distinct_ratio of the distance (the children do not converge back to one model); the "
     "early children's barrier exceeds the final children's by at least early_minus_final + r "
     "(the earlier the perturbation, the more different the model); the final children are "
-    "joined by a barrier ≤ final_barrier + slack, slack = final_slack·r (one basin, within "
-    "the run-to-run spread: holds below final_barrier + slack − r, fails above "
-    "final_barrier + slack + r). All hold: consistent on this "
-    "instance; one fails beyond the resolution: refuted; else inconclusive.",
+    "joined by a barrier ≤ final_barrier + slack, slack = final_slack·r = 2r (one basin: a "
+    "barrier, ≥ 0 by construction, that the run cannot tell from 0; holds below "
+    "final_barrier + slack − r = r, fails above final_barrier + slack + r = 3r). All hold: "
+    "consistent on this instance; one fails beyond the resolution: refuted; else "
+    "inconclusive.",
     latex=r"B_{\mathrm{early}}-B_{\mathrm{final}}\ge r,\quad B_{\mathrm{final}}\le r,\quad "
           r"\|a'-b'\|\ge \rho\,\|a-b\|",
     hypotheses=("the retrained children are trained (training error ≤ 0.02)",),
@@ -184,7 +187,7 @@ _register(Claim(
           "--device cuda): all 1438 digits training points, a 64-512-512-10 ReLU net, 4 runs × "
           "4 children, 2000 + 2000 full-batch steps (not run on CPU).",
     parts={"order_direction": "rises", "early_minus_final": 0.0, "final_barrier": 0.0,
-           "final_slack": 1.0,
+           "final_slack": 2.0,
            "distinct_direction": "rises", "distinct_ratio": 0.5},
     mutants=(
         Mutant("later-is-farther", "the final children are separated by higher walls than the "
