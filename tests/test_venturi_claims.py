@@ -107,3 +107,19 @@ def test_bad_campaign_specs(tmp_path, cli, text, needle):
 def test_every_n_data_from_1_to_60(n_data):
     v = verify("venturi", n_data=n_data, budget="fast", seed=n_data)
     assert v.outcome is Outcome.CONSISTENT, v.reason
+
+
+def test_a_users_claim_without_budgets_gets_the_checkers_table():
+    """``check_venturi`` reads ``ctx.plan``; a Claim built on it without ``budgets=`` gets
+    ``BUDGETS[budget]`` (it used to fail with AttributeError on ``None``) and the same verdict
+    as the registered claim."""
+    mine = Claim(id="my-venturi", title="t", source="s", tag=Tag.PROVEN, statement="s",
+                 latex="", hypotheses=(), options=_options(),
+                 checker=lambda ctx, **o: check_venturi(ctx, claim_id="venturi", **o),
+                 parts={"width_factor": 2.0, "L_star_shift": 0.0})
+    assert mine.budgets is None
+    v = mine.check(n_data=3, budget="fast", seed=0, progress=False)
+    ref = verify("venturi", n_data=3, budget="fast", seed=0)
+    assert v.outcome is ref.outcome is Outcome.CONSISTENT, v.reason
+    assert v.evidence_value("starts reaching the reference") == \
+        ref.evidence_value("starts reaching the reference")

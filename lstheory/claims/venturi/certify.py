@@ -19,8 +19,9 @@ from ...paths import (
     pair_path,
 )
 from .._claim import Context
+from .._connectivity import pairs as sample_pairs
 from .instance import LEVELS, REACH_RTOL
-from .steps import _cert_ok, _descend, _pairs, spanning_pairs, strict_local_min
+from .steps import _cert_ok, _descend, spanning_pairs, strict_local_min
 
 
 # ---------------------------------------------------------------------------- the check
@@ -215,7 +216,7 @@ def _search_independently(inst, ctx, budget, smp: _Sampled, cer: _Certified) -> 
     A measurement of the search engine (it uses no knowledge of the proof): its N_λ is an upper
     estimate, and a count above 1 means only that this search found no path below λ."""
     starts = len(smp.loss)
-    pairs = _pairs(starts, budget.max_pairs, ctx.seed + 1) if starts > 1 else []
+    pairs = sample_pairs(starts, budget.max_pairs, ctx.seed + 1) if starts > 1 else []
     with ctx.timed("independent path search"):
         ia, ib = [i for i, _ in pairs], [j for _, j in pairs]
         ends = torch.maximum(smp.loss[ia], smp.loss[ib]).double().cpu() if pairs else None

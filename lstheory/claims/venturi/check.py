@@ -19,6 +19,7 @@ from .certify import (
     _value,
 )
 from .instance import (
+    BUDGETS,
     CERT_RTOL,
     CLAIMS,
     LEVELS,
@@ -213,7 +214,8 @@ def check_venturi(
     check 4× slower (2.4 s → 8.2 s of CPU time, measured).
 
     What the budget buys is ``ctx.plan``, the :class:`Budget` of :data:`BUDGETS` that
-    ``Claim.check`` resolved (a claim built on this checker declares ``budgets=BUDGETS``).
+    ``Claim.check`` resolved; a claim built on this checker without ``budgets=`` gets
+    ``BUDGETS[ctx.budget]``.
     """
     from .._connectivity import one_thread
 
@@ -225,7 +227,8 @@ def _check_venturi(ctx, claim_id, connectivity, activation, **opts) -> Verdict:
     factor = float(ctx.part("width_factor"))
     if connectivity is None:
         connectivity = claim_id == "venturi"
-    budget = ctx.plan
+    # a user's Claim built on this checker without budgets= gets this table's entry
+    budget = ctx.plan if ctx.plan is not None else BUDGETS[ctx.budget]
     n_data, starts = opts["n_data"], opts["starts"]
     n = opts["input_dim"] or default_input_dim(n_data)
     p = opts["width"] or 2 * n_data + 1

@@ -105,14 +105,6 @@ def strict_local_min(inst: VenturiInstance, theta: torch.Tensor) -> dict:
             "strict": gn <= 1e-8 and lo > 1e-8 * max(1.0, hi)}
 
 
-def _pairs(k: int, cap: int, seed: int) -> list[tuple[int, int]]:
-    allp = list(itertools.combinations(range(k), 2))
-    if len(allp) <= cap:
-        return allp
-    idx = numpy_rng(seed, stream="pairs").choice(len(allp), cap, replace=False)
-    return [allp[i] for i in sorted(idx)]
-
-
 def spanning_pairs(k: int, cap: int, seed: int) -> list[tuple[int, int]]:
     """Pairs of ``range(k)`` that always contain the chain (0, 1), …, (k−2, k−1), so that joining
     every pair joins all k points, plus random other pairs up to ``max(cap, k − 1)`` in all."""
