@@ -30,10 +30,11 @@ from .common import (
 
 # ------------------------------------------------------------------ lp-averaging
 #: the paper budget (for a GPU): all of digits' training set, a wide two-hidden-layer net
-AVG_PAPER = (1438, 512, 8, 2000, 1000)
-#: budget → (n_train, width, pairs, parent steps, child steps)
-BUDGETS = budget_table({"fast": (200, 16, 3, 100, 60), "default": (400, 16, 4, 300, 200),
-                        "thorough": (1000, 32, 6, 600, 400),
+AVG_PAPER = (1438, 512, 8, 2000, 1000, 2)
+#: budget → (n_train, width, pairs, parent steps, child steps, hidden layers)
+BUDGETS = budget_table({"fast": (200, 16, 3, 100, 60, 1),
+                        "default": (400, 16, 4, 300, 200, 1),
+                        "thorough": (1000, 32, 6, 600, 400, 1),
                         "paper": AVG_PAPER})
 
 
@@ -41,8 +42,7 @@ def check_averaging(ctx: Context, *, dataset: str, width: int, n_train: int, pai
                     branch_scale: float, preset: str):
     """Parents from independent seeds → two perturbed children of each, retrained → average
     children of one parent (within a basin) and children of different parents (across)."""
-    n0, w0, p0, t_parent, t_child = ctx.plan
-    depth = 2 if ctx.budget == "paper" else 1
+    n0, w0, p0, t_parent, t_child, depth = ctx.plan
     n_train, width, pairs = n_train or n0, width or w0, pairs or p0
     prob = load_problem(dataset, n_train, ctx.device)
     fam = prob.family(width, depth)

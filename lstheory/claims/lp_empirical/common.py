@@ -164,7 +164,8 @@ def _run(check, ctx: Context, options: dict, budgets=None):
                       FutureWarning, stacklevel=2)
         if budgets is not None:
             ctx.budget, ctx.plan = "paper", budgets["paper"]
-    if ctx.device == "cpu" and ctx.budget != "paper":
+    paper = budgets is not None and ctx.plan == budgets["paper"]
+    if ctx.device == "cpu" and not paper:
         with one_thread():
             return check(ctx, **options)
     return check(ctx, **options)

@@ -34,10 +34,12 @@ from .common import (
 
 # ------------------------------------------------------------------ lp-perturb-retrain
 #: the paper-scale instance (for a GPU; --budget paper)
-PR_PAPER = (1438, 512, 4, 4, 2000, 2000)
-#: budget → (n_train, width, main runs, children per stage, main steps, retrain steps)
-BUDGETS = budget_table({"fast": (200, 16, 2, 3, 150, 150), "default": (400, 16, 3, 3, 300, 300),
-                        "thorough": (1000, 32, 4, 4, 600, 600),
+PR_PAPER = (1438, 512, 4, 4, 2000, 2000, 2)
+#: budget → (n_train, width, main runs, children per stage, main steps, retrain steps, hidden
+#: layers)
+BUDGETS = budget_table({"fast": (200, 16, 2, 3, 150, 150, 1),
+                        "default": (400, 16, 3, 3, 300, 300, 1),
+                        "thorough": (1000, 32, 4, 4, 600, 600, 1),
                         "paper": PR_PAPER})
 #: the smallest loss barrier (nats) the rule resolves: a floor under the measured spread
 BARRIER_FLOOR = 0.01
@@ -63,8 +65,7 @@ def check_perturb_retrain(ctx: Context, *, dataset: str, width: int, n_train: in
                           branch_scale: float, preset: str):
     """Main trajectories → snapshots at step 0 (early), T/10 (middle), T (final) → children
     perturbed by scale·S and retrained → zero error? distinct? barrier early vs final?"""
-    n0, w0, r0, m, T, T_r = ctx.plan
-    depth = 2 if ctx.budget == "paper" else 1
+    n0, w0, r0, m, T, T_r, depth = ctx.plan
     n_train, width, runs = n_train or n0, width or w0, runs or r0
     prob = load_problem(dataset, n_train, ctx.device)
     fam = prob.family(width, depth)

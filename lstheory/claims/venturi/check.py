@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._claim import Context, Tag
+from .._claim import Context, Tag, resolve_budget
 from .._verdict import Evidence, Outcome, Table, Verdict
 from .certify import (
     _certify_constructively,
@@ -228,7 +228,7 @@ def _check_venturi(ctx, claim_id, connectivity, activation, **opts) -> Verdict:
     if connectivity is None:
         connectivity = claim_id == "venturi"
     # a user's Claim built on this checker without budgets= gets this table's entry
-    budget = ctx.plan if ctx.plan is not None else BUDGETS[ctx.budget]
+    budget = ctx.plan if ctx.plan is not None else resolve_budget(ctx.budget, BUDGETS)[1]
     n_data, starts = opts["n_data"], opts["starts"]
     n = opts["input_dim"] or default_input_dim(n_data)
     p = opts["width"] or 2 * n_data + 1
