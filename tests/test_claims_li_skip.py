@@ -254,3 +254,22 @@ def test_a_nonfinite_ratio_is_inconclusive_and_counted(monkeypatch, bad):
 def test_every_budget_but_fast_measures_the_run_to_run_spread():
     assert BUDGETS["fast"].seeds == 1
     assert all(BUDGETS[b].seeds >= 2 for b in ("default", "thorough", "paper"))
+
+
+@pytest.mark.parametrize("shortcut", [True, False])
+def test_the_narrow_net_is_the_models_resnet_with_a_stem_width(shortcut):
+    """li-skip's nets are ``models.ResNet(channels=c)``; at c = 16 that is ResNet's default:
+    the same parameters from one seed and the same forward pass."""
+    from lstheory.models import ResNet
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(3)
+        a = NarrowResNet(20, shortcut=shortcut, channels=16, in_channels=1, n_classes=10).eval()
+        torch.manual_seed(3)
+        b = ResNet(20, shortcut=shortcut, in_channels=1, n_classes=10).eval()
+    assert isinstance(a, ResNet) and a.conv1.out_channels == 16
+    x = torch.randn(4, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.equal(a(x), b(x))
+    assert NarrowResNet(20, shortcut=shortcut, channels=4, in_channels=1,
+                        n_classes=10).linear.in_features == 16

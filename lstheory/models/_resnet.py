@@ -63,9 +63,10 @@ class BasicBlock(nn.Module):
 
 
 class ResNet(nn.Module):
-    """A CIFAR ResNet of depth ``6n + 2``: a 3×3 stem with ``16k`` channels, three stages of ``n``
-    basic blocks with ``16k, 32k, 64k`` channels (strides 1, 2, 2), global average pooling and a
-    linear classifier. ``k = width`` (Wide-ResNet of Li et al.: ``WRN-56-k``)."""
+    """A CIFAR ResNet of depth ``6n + 2``: a 3×3 stem with ``c = 16k`` channels, three stages of
+    ``n`` basic blocks with ``c, 2c, 4c`` channels (strides 1, 2, 2), global average pooling and
+    a linear classifier. ``k = width`` (Wide-ResNet of Li et al.: ``WRN-56-k``); ``channels``
+    sets the stem width c directly (e.g. the narrow nets of ``li-skip-convexity``)."""
 
     def __init__(
         self,
@@ -76,6 +77,7 @@ class ResNet(nn.Module):
         shortcut_type: str = "B",
         in_channels: int = 3,
         n_classes: int = 10,
+        channels: int | None = None,
     ):
         super().__init__()
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
@@ -86,7 +88,8 @@ class ResNet(nn.Module):
                 "shortcut_type", shortcut_type, "'A' (zero-padding) or 'B' (1x1 conv)"
             )
         n = (depth - 2) // 6
-        planes = [16 * width, 32 * width, 64 * width]
+        c = 16 * width if channels is None else positive_int(channels, "channels")
+        planes = [c, 2 * c, 4 * c]
         self.conv1 = nn.Conv2d(in_channels, planes[0], 3, stride=1, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes[0])
         blocks, in_planes = [], planes[0]

@@ -21,35 +21,19 @@ __all__ = ["NarrowResNet", "build_pair_member", "hessian_extremes", "curvature_m
 
 
 # ------------------------------------------------------------------ the nets
-class NarrowResNet(nn.Module):
-    """A CIFAR-style ResNet of depth 6n + 2 (He et al. §4.2, as in Li et al.) with a stem of
-    ``channels`` filters: stem conv–BN–ReLU, three stages of n :class:`BasicBlock` with
-    ``c, 2c, 4c`` channels (strides 1, 2, 2), global average pooling, a linear classifier.
-    ``shortcut=False`` is Li et al.'s "noshort" net. ``channels=16`` is
-    :class:`lstheory.models.ResNet` of the same depth."""
+def NarrowResNet(depth: int, *, shortcut: bool, channels: int, in_channels: int,  # noqa: N802
+                 n_classes: int) -> nn.Module:
+    """The CIFAR-style ResNet of depth 6n + 2 (He et al. §4.2, as in Li et al.) with a stem of
+    ``channels`` filters: :class:`lstheory.models.ResNet` with ``channels=`` (stages ``c, 2c,
+    4c``); ``shortcut=False`` is Li et al.'s "noshort" net. ``channels=16`` is ``ResNet``'s
+    default of the same depth."""
+    from ...models import ResNet
 
-    def __init__(self, depth: int, *, shortcut: bool, channels: int, in_channels: int,
-                 n_classes: int):
-        from ...models import BasicBlock
-
-        super().__init__()
-        if depth < 8 or (depth - 2) % 6:
-            raise InvalidArgument("depth", depth, "6n + 2 for an integer n ≥ 1 (20, 32, 56, …)",
-                                  flag="depth")
-        n, planes = (depth - 2) // 6, [channels, 2 * channels, 4 * channels]
-        self.conv1 = nn.Conv2d(in_channels, channels, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(channels)
-        blocks, prev = [], channels
-        for p, stride in zip(planes, (1, 2, 2)):
-            for i in range(n):
-                blocks.append(BasicBlock(prev, p, stride if i == 0 else 1, shortcut=shortcut))
-                prev = p
-        self.blocks = nn.Sequential(*blocks)
-        self.linear = nn.Linear(planes[2], n_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.blocks(F.relu(self.bn1(self.conv1(x))))
-        return self.linear(out.mean(dim=(2, 3)))
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
+        raise InvalidArgument("depth", depth, "6n + 2 for an integer n ≥ 1 (20, 32, 56, …)",
+                              flag="depth")
+    return ResNet(depth, shortcut=shortcut, channels=channels, in_channels=in_channels,
+                  n_classes=n_classes)
 
 
 def build_pair_member(plan: Plan, shortcut: bool, data, seed: int) -> nn.Module:
