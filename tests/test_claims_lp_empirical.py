@@ -266,3 +266,12 @@ def test_budget_paper_and_the_deprecated_preset_are_the_same_run(cid, monkeypatc
             assert "--budget paper" in str(deprecated[0].message)
     assert seen["budget"] == seen["preset"] == ("paper", getattr(mod, paper))
     assert seen["fast"] == ("fast", claim.budgets["fast"])
+
+
+def test_the_zero_count_rule_is_degenerate_minimas_with_its_own_gap():
+    from lstheory.claims.liao_poggio_degenerate import judge_count
+
+    e = torch.tensor([0.0, 1e-12, 5e-9, 1.0], dtype=torch.float64)
+    assert zero_judgement is judge_count
+    assert zero_judgement(e, 3, 1e-10, 100.0) == "unresolved"  # 1e-10 < 5e-9 ≤ 100·1e-10
+    assert zero_judgement(e, 3, 1e-10, 10.0) == "fails"

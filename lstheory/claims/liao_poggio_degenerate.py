@@ -82,14 +82,16 @@ def zero_count(abs_eigs: torch.Tensor, nu: float) -> tuple[int, float]:
     return z, float(abs_eigs[z]) if z < len(abs_eigs) else float("inf")
 
 
-def judge_count(abs_eigs: torch.Tensor, claimed: int, nu: float) -> str:
-    """``holds`` / ``fails`` / ``unresolved`` for "at least ``claimed`` eigenvalues are zero"."""
+def judge_count(abs_eigs: torch.Tensor, claimed: int, nu: float, gap: float = SEP) -> str:
+    """``holds`` / ``fails`` / ``unresolved`` for "at least ``claimed`` of the sorted
+    ``abs_eigs`` are zero": holds when the claimed-th smallest is ≤ ν, fails when it is above
+    gap·ν, unresolved in between (also ``lp-degenerate-hessian``'s rule, with its own gap)."""
     if claimed <= 0:
         return "holds"
     if claimed > len(abs_eigs):
         return "fails"
     a = float(abs_eigs[claimed - 1])
-    return "holds" if a <= nu else "fails" if a > SEP * nu else "unresolved"
+    return "holds" if a <= nu else "fails" if a > gap * nu else "unresolved"
 
 
 def _data(kind: str, widths, n_data: int, seed: int):

@@ -9,6 +9,7 @@ import torch
 from ...nets import MLP
 from .._claim import Claim, Context, Mutant, Option, Tag, budget_table
 from .._connectivity import Evidence, HypothesisCheck, Table, make_verdict
+from ..liao_poggio_degenerate import judge_count as zero_judgement
 from .common import (
     _DATASET,
     _PRESET,
@@ -30,17 +31,6 @@ BUDGETS = budget_table({"fast": (20, 16, 2, 300, 20), "default": (20, 16, 3, 600
                         "thorough": (40, 32, 4, 1500, 60),
                         "paper": DH_PAPER})
 LOSSES = ("square", "cross-entropy")
-
-
-def zero_judgement(abs_eigs: torch.Tensor, claimed: int, nu: float, gap: float) -> str:
-    """"At least ``claimed`` of the sorted ``abs_eigs`` are zero": holds when the claimed-th
-    smallest is ≤ ν, fails when it is above gap·ν, unresolved in between."""
-    if claimed <= 0:
-        return "holds"
-    if claimed > len(abs_eigs):
-        return "fails"
-    a = float(abs_eigs[claimed - 1])
-    return "holds" if a <= nu else "fails" if a > gap * nu else "unresolved"
 
 
 def gauss_newton(fam: MLP, data, theta: torch.Tensor, steps: int) -> torch.Tensor:
