@@ -215,7 +215,7 @@ def check_venturi(
 
     What the budget buys is ``ctx.plan``, the :class:`Budget` of :data:`BUDGETS` that
     ``Claim.check`` resolved; a claim built on this checker without ``budgets=`` gets
-    ``BUDGETS[ctx.budget]``.
+    the entry of :data:`BUDGETS` for ``ctx.budget``.
     """
     from .._connectivity import one_thread
 
