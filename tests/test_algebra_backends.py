@@ -206,7 +206,11 @@ def planted_far_systems(draw):
     1e-5·x² + x − 1), alone or with (y/s − 1)(y − 1/2) (a far root in y too, no roots at
     infinity) or x·y − 1 (one path to infinity per root). One far root per equation: with two,
     the leading coefficient 1/(r_1 r_2) falls below what the endgame resolves by t = 1e-10
-    (``endgame_end``)."""
+    (``endgame_end``). The same limit holds across equations: a root whose two coordinates are
+    both far, |r|·s ≳ 1e10, may be stopped early as at infinity (measured: 4 of 4 seeds at
+    1e6·1e6, 3 of 4 at 1e5·1e6, 1 of 4 at 1e4·1e6 and 1e6·1e5; none at or below 1e9), so s is
+    drawn with |r|·s ≤ 1e9 and the case beyond is pinned by
+    :func:`test_a_root_far_in_both_coordinates_is_a_known_limit`."""
     import sympy
 
     from lstheory.algebra import PolynomialSystem
@@ -223,10 +227,25 @@ def planted_far_systems(draw):
     if kind == "univariate":
         return PolynomialSystem.from_sympy([p], [x]), roots, d, 0
     if kind == "far-in-y":
-        s_far = draw(st.floats(1.0, 6.0).map(lambda e: 10.0**e))
+        s_far = draw(st.floats(1.0, min(6.0, 9.0 - np.log10(abs(far)))).map(lambda e: 10.0**e))
         q = sympy.expand((y * sympy.Float(1 / s_far, 17) - 1) * (y - sympy.Rational(1, 2)))
         return PolynomialSystem.from_sympy([p, q], [x, y]), roots, 2 * d, 0
     return PolynomialSystem.from_sympy([p, x * y - 1], [x, y]), roots, d, d
+
+
+@pytest.mark.xfail(strict=True, reason="known limit: the valuation stop calls the finite root "
+                   "(-1e5, 1e6) at infinity (seed 0: valuation 0.98, projective condition inf "
+                   "at the stop); see planted_far_systems")
+def test_a_root_far_in_both_coordinates_is_a_known_limit():
+    import sympy
+
+    from lstheory.algebra import PolynomialSystem
+
+    x, y = sympy.symbols("x y")
+    p = sympy.expand((x * sympy.Float(-1e-5, 17) - 1) * (x - 1))
+    q = sympy.expand((y * sympy.Float(1e-6, 17) - 1) * (y - sympy.Rational(1, 2)))
+    r = solve(PolynomialSystem.from_sympy([p, q], [x, y]), seed=0, start="total-degree")
+    assert r.n_finite == 4, (r.n_finite, r.n_at_infinity)
 
 
 @settings(deadline=None, max_examples=8, suppress_health_check=[HealthCheck.too_slow])
