@@ -27,6 +27,7 @@ from ._gallery import (
     shape_system,
 )
 from ._gauge import SQUARE_METHODS, SquaredSystem, generic_rank, local_dimension, square_up
+from ._job import NetworkSweep, sweep_network
 from ._kostlan import (
     ENSEMBLES,
     RealRootSample,
@@ -58,6 +59,7 @@ __all__ = [
     "BACKENDS",
     "Certificate",
     "CompiledSystem",
+    "NetworkSweep",
     "CriticalPoints",
     "CriticalSystem",
     "GAUGES",
@@ -108,6 +110,7 @@ __all__ = [
     "shape_system",
     "solve",
     "solve_many",
+    "sweep_network",
     "square_up",
     "to_phc",
     "TraceTest",

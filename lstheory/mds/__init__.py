@@ -31,6 +31,7 @@ from ._dissimilarity import (
     dissimilarity_from_gram,
     gram_matrix,
 )
+from ._job import StoreEmbedding, embed_store
 from ._oos import gower_insert
 from ._plot import plot_embedding, plot_error_curves, plot_experiment, save_figure
 from ._procrustes import ProcrustesResult, procrustes_align
@@ -58,11 +59,13 @@ __all__ = [
     "LayerSpec",
     "ProcrustesResult",
     "SMACOF",
+    "StoreEmbedding",
     "TrajectoryStore",
     "classical_mds",
     "cross_gram",
     "dissimilarity",
     "dissimilarity_from_gram",
+    "embed_store",
     "double_center",
     "gower_insert",
     "gram_matrix",

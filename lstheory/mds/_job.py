@@ -3,7 +3,7 @@ runs, callable from a notebook as well.
 
 >>> import numpy as np, tempfile
 >>> from lstheory.mds import TrajectoryStore
->>> from lstheory.mds._job import embed_store
+>>> from lstheory.mds import embed_store
 >>> store = TrajectoryStore.create(tempfile.mkdtemp() + "/run", {"w": (4, 5)})
 >>> rng = np.random.default_rng(0)
 >>> for epoch in range(6):
