@@ -61,6 +61,7 @@ def test_a_job_refuses_learning_rates_outside_its_range(lr):
     ({"model": "mlp", "points_per_pass": "0"}, "points_per_pass"),
     ({"model": "mlp", "loss": "square"}, "loss"),  # a _vocab loss a surface does not offer
     ({"model": "mlp", "bn": "train"}, "bn"),
+    ({"model": "mlp", "precision": "half"}, "precision"),
 ])
 def test_a_job_is_checked_when_made(fields, name):
     with pytest.raises(InvalidArgument) as e:
@@ -120,6 +121,22 @@ def test_synonyms_are_the_same_computation(cli, centre, tmp_path, first, again):
     assert code == 0 and "computed 0 points" in out, err
     options = json.loads((tmp_path / "s.json").read_text())["run"]["options"]
     assert (options["loss"], options["bn"]) == ("cross-entropy", "keep")  # canonical names
+
+
+def test_precision_bfloat16_from_the_command_stays_within_the_stated_bound(cli, centre, tmp_path):
+    from lstheory.surface._evaluate import BFLOAT16_LOSS_TOL
+
+    args = ["surface", "--checkpoint", centre, "--data", "synthetic", "--x", "-1:1:5",
+            "--y", "-1:1:3", "--n-train", "16", "--n-test", "8", "--quiet"]
+    code, _, err = cli(*args, "--out", tmp_path / "full.h5")
+    assert code == 0, err
+    code, _, err = cli(*args, "--precision", "bfloat16", "--out", tmp_path / "bf16.h5")
+    assert code == 0, err
+    full, bf16 = load_surface(tmp_path / "full.h5"), load_surface(tmp_path / "bf16.h5")
+    assert bf16.provenance["precision"] == "bfloat16"  # the flag reached the engine
+    assert full.provenance.get("precision", "full") == "full"
+    for m in ("train_loss", "test_loss"):
+        assert np.all(np.abs(bf16[m] - full[m]) <= BFLOAT16_LOSS_TOL * (1 + np.abs(full[m])))
 
 
 def test_a_job_limits_threads_while_it_runs_and_restores_them(centre, tmp_path):

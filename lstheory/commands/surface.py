@@ -38,7 +38,7 @@ def add_parser(sub) -> None:
     from .._vocab import BN_POLICIES
     from ..data import DATASETS
     from ..data._files import LAYOUTS
-    from ..surface import IGNORES, NORMS, PLOT_KINDS
+    from ..surface import IGNORES, NORMS, PLOT_KINDS, PRECISIONS
     from ..surface._job import AXIS_POINTS, JSON_KEYS, SURFACE_LOSSES
     from ._surface_merge import add_flags
 
@@ -88,6 +88,8 @@ def add_parser(sub) -> None:
     e.add_argument("--n-test", type=int, help="the same for the test split")
     e.add_argument("--batch-size", type=int, default=1024, help="rows per forward pass")
     e.add_argument("--points-per-pass", default="auto", help="grid points per forward, or auto")
+    e.add_argument("--precision", default="full", choices=PRECISIONS, help="bfloat16: hidden "
+                   "layers of the fast routes in bf16, within a stated error (surface docs)")
     e.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
     e.add_argument("--out", default="surface.h5", metavar="PATH", help="HDF5 file (resumable)")
     e.add_argument("--fresh", action="store_true", help="overwrite instead of resuming")

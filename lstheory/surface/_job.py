@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._errors import InvalidArgument, NumericalFailure, ResourceLimit, UnknownName
-from .._validate import finite_float, positive_int
+from .._validate import choice, finite_float, positive_int
 from .._vocab import bn_policy, loss_name
 from ._centre import named, prepare
 
@@ -83,6 +83,7 @@ class SurfaceJob:
     n_test: int | None = None
     batch_size: int = 1024
     points_per_pass: int | str = "auto"
+    precision: str = "full"
     threads: int | None = None
     out: str | None = "surface.h5"
     fresh: bool = False
@@ -109,6 +110,9 @@ class SurfaceJob:
         object.__setattr__(self, "bn", bn_policy(self.bn))
         object.__setattr__(self, "loss", _loss_spec(self.loss))
         object.__setattr__(self, "points_per_pass", _points_per_pass(self.points_per_pass))
+        from ._evaluate import PRECISIONS
+
+        choice(self.precision, "precision", PRECISIONS)
         self.grid  # noqa: B018 - the axes, checked now
 
     @classmethod
@@ -269,7 +273,8 @@ def _compute(job, model, data, dirs, loss, path, progress, executor, shard):
             bn=job.bn, loss=loss, splits=("train", "test") if data.n_test else ("train",),
             n_train=job.n_train, n_test=job.n_test if data.n_test else None, seed=job.seed,
             batch_size=job.batch_size, points_per_pass=job.points_per_pass, device=job.device,
-            fresh=job.fresh, progress=progress, executor=executor, shard=shard)
+            precision=job.precision, fresh=job.fresh, progress=progress, executor=executor,
+            shard=shard)
     except InvalidArgument as e:
         raise named(e, job) from None
 
