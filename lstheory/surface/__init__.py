@@ -37,6 +37,7 @@ from ._directions import (
 )
 from ._evaluate import BN_POLICIES, LOSSES, PRECISIONS, PointEvaluator
 from ._grid import Grid, parse_axis
+from ._job import SurfaceJob, SurfaceRun, run_job
 from ._plot import PLOT_KINDS, export_vtp, plot_1d, plot_surface, plot_trajectory
 from ._surface import SPLITS, Surface, compute_surface, evaluate_points, load_surface
 
@@ -53,6 +54,8 @@ __all__ = [
     "PointEvaluator",
     "SPLITS",
     "Surface",
+    "SurfaceJob",
+    "SurfaceRun",
     "compute_surface",
     "evaluate_points",
     "export_vtp",
@@ -65,6 +68,7 @@ __all__ = [
     "plot_surface",
     "plot_trajectory",
     "random_direction",
+    "run_job",
     "state_of",
     "target_direction",
 ]
