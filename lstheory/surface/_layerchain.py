@@ -103,6 +103,19 @@ class _Op:
         return getattr(args[0], self.target)(*args[1:], **kwargs)
 
 
+
+def traced_graph(model: nn.Module, buffers: dict, dirs: list[dict], x) -> fx.Graph | None:
+    """``model``'s fx graph when a layer route may take it, else ``None``: at least two samples,
+    no direction moving a buffer, and a model fx can trace (anything else takes the general
+    route). The routes' own checks of the graph follow."""
+    if x.shape[0] < 2 or any(k in buffers for d in dirs for k in d):
+        return None
+    try:
+        return fx.symbolic_trace(model).graph
+    except Exception:  # noqa: BLE001 - anything fx cannot trace takes the general route
+        return None
+
+
 class LayerChain(ChainBase):
     """A model recognised as a chain of layers; build with :meth:`detect`.
 
@@ -120,11 +133,8 @@ class LayerChain(ChainBase):
     @classmethod
     def detect(cls, model: nn.Module, params: dict, buffers: dict, dirs: list[dict], x):
         """A :class:`LayerChain` for ``model``, or ``None``."""
-        if x.shape[0] < 2 or any(k in buffers for d in dirs for k in d):
-            return None
-        try:
-            graph = fx.symbolic_trace(model).graph
-        except Exception:  # noqa: BLE001 - anything fx cannot trace takes the general route
+        graph = traced_graph(model, buffers, dirs, x)
+        if graph is None:
             return None
         nodes = list(graph.nodes)
         if not nodes or nodes[0].op != "placeholder" or nodes[-1].op != "output":

@@ -27,7 +27,15 @@ import operator
 import torch
 from torch import fx, nn
 
-from ._layerchain import _AFFINE, _BN, _INPLACE_FN, _INPLACE_METHOD, LayerChain, _Affine
+from ._layerchain import (
+    _AFFINE,
+    _BN,
+    _INPLACE_FN,
+    _INPLACE_METHOD,
+    LayerChain,
+    _Affine,
+    traced_graph,
+)
 
 __all__ = ["LayerGraph"]
 
@@ -49,11 +57,8 @@ class LayerGraph(LayerChain):
     @classmethod
     def detect(cls, model: nn.Module, params: dict, buffers: dict, dirs: list[dict], x):
         """A :class:`LayerGraph` for ``model``, or ``None``."""
-        if x.shape[0] < 2 or any(k in buffers for d in dirs for k in d):
-            return None
-        try:
-            graph = fx.symbolic_trace(model).graph
-        except Exception:  # noqa: BLE001 - anything fx cannot trace takes the general route
+        graph = traced_graph(model, buffers, dirs, x)
+        if graph is None:
             return None
         nodes = list(graph.nodes)
         if sum(n.op == "placeholder" for n in nodes) != 1 or nodes[0].op != "placeholder":
