@@ -261,11 +261,8 @@ def run_job(job: SurfaceJob, *, path: str | os.PathLike | None = None,
 
 
 def _compute(job, model, data, dirs, loss, path, progress, executor, shard):
-    from ._evaluate import LOSSES
     from ._surface import compute_surface
 
-    if isinstance(loss, str) and loss not in LOSSES:  # the engine's own spelling
-        loss = loss.replace("-", "_")
     grid = job.grid
     try:
         return compute_surface(
