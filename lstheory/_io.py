@@ -178,7 +178,10 @@ def check_output_path(path: str | os.PathLike, *, name: str = "path",
         folder = folder.parent
     if not folder.is_dir():
         raise InvalidArgument(name, str(path), f"a path inside a folder ({folder} is not one)")
-    fd, tmp = _create_temporary(folder / target.name, name)
+    try:
+        fd, tmp = _create_temporary(folder / target.name, name)
+    except InvalidArgument as e:  # name the path given, and the folder that was probed
+        raise InvalidArgument(name, str(path), f"{e.valid}; probed {folder}") from None
     os.close(fd)
     tmp.unlink(missing_ok=True)
     return Path(path)

@@ -894,3 +894,16 @@ def test_load_dataset_refuses_options_its_loader_does_not_take():
     with pytest.raises(InvalidArgument, match="option=nosuch.*seed, shape, test_fraction"):
         load_dataset("digits", nosuch=1)
     assert load_dataset("synthetic", n_train=8, n_test=4).x_train.shape[0] == 8
+
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc (no new files)")
+def test_an_unwritable_output_path_is_named_as_given():
+    """The error names the path the user gave (not the probe beside the nearest existing
+    folder) and the folder that was probed; /proc refuses new files even to root."""
+    from lstheory._io import check_output_path
+
+    given = "/proc/no-such-folder/out.json"
+    with pytest.raises(InvalidArgument) as e:
+        check_output_path(given, name="json")
+    assert e.value.value == given and "probed /proc" in e.value.valid
