@@ -7,12 +7,11 @@ read, locked, appended to and cut after a crash, and where shards write theirs.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
-import os
 from pathlib import Path
 
 from ._errors import InvalidArgument
+from ._io import JsonLines, locked_json_lines, parse_json_lines
 
 
 def _is_record(obj: object) -> bool:
@@ -29,38 +28,14 @@ def _is_result(record: dict) -> bool:
 
 
 _RECORD_STARTS = ('{"claim": ', '{"point": ')  # how this module's records (old and new) begin
-
-
-def _complete(line: str) -> bool:
-    try:
-        return _is_record(json.loads(line))
-    except json.JSONDecodeError:
-        return False
+_FORMAT = {"is_record": _is_record, "starts": _RECORD_STARTS, "tool": "campaign",
+           "record": "a campaign record"}
 
 
 def _parse_results(text: str, results: Path) -> tuple[list[dict], str]:
-    """``(records, tail)`` of a results file's text. Every complete line must be a campaign
-    record (blank lines aside), else :class:`InvalidArgument`: this tool does not append to,
-    rewrite or delete a file it did not write. ``tail`` is the unterminated last piece: ``""``,
-    a complete record missing only its newline (counted), or a torn record (a crash mid-write)."""
-    *lines, tail = text.split("\n")
-    if tail and not _complete(tail) and not tail.startswith(_RECORD_STARTS):
-        lines.append(tail)  # not one of ours: judged as a line below
-        tail = ""
-    recs = []
-    for k, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        if not _complete(line):
-            raise InvalidArgument(
-                "results", str(results),
-                f"a campaign results file (line {k} is not a campaign record; refusing to "
-                "append to, rewrite or delete a file this tool did not write)",
-            )
-        recs.append(json.loads(line))
-    if tail and _complete(tail):
-        recs.append(json.loads(tail))
-    return recs, tail
+    """``(records, tail)`` of a results file's text (:func:`lstheory._io.parse_json_lines`):
+    every complete line must be a campaign record, else :class:`InvalidArgument`."""
+    return parse_json_lines(text, results, **_FORMAT)
 
 
 def _check_results_file(results: Path) -> None:
@@ -77,45 +52,18 @@ def _check_results_file(results: Path) -> None:
     _parse_results(text, results)
 
 
-
 @contextlib.contextmanager
 def _locked_results(results: Path, *, fresh: bool):
-    """The results file opened for appending under an exclusive ``flock`` (a second writer gets
-    a one-line "in use" error); ``fresh`` empties it in place, a torn tail is cut in place and
-    a complete unterminated last record gets its newline. Yields ``(file, records, history)``:
-    ``history`` is every record the file held before this run, ``fresh`` or not (for
-    :func:`unit_costs`)."""
-    results.parent.mkdir(parents=True, exist_ok=True)
-    with open(results, "a+", encoding="utf-8") as fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise InvalidArgument(
-                "results", str(results),
-                "a results file not in use (another campaign run is writing it; wait for it to "
-                "finish or choose another results path)",
-            ) from None
-        fh.seek(0)
-        history: list[dict] = []
-        if fresh:
-            history, _ = _parse_results(fh.read(), results)
-            fh.truncate(0)
-            fh.seek(0)
-        text = fh.read()
-        recs, tail = _parse_results(text, results)
-        if tail and _complete(tail):
-            fh.write("\n")  # keep a complete record that lost only its newline
-        elif tail:
-            fh.truncate(len(text.encode("utf-8")) - len(tail.encode("utf-8")))
-        fh.flush()
-        os.fsync(fh.fileno())
-        yield fh, recs, history + recs
+    """The results file under the one locked writer (:func:`lstheory._io.locked_json_lines`:
+    a second writer gets a one-line "in use" error, ``fresh`` empties it, a torn tail is cut).
+    Yields ``(file, records, history)``: ``history`` is every record the file held before this
+    run, ``fresh`` or not (for :func:`unit_costs`)."""
+    with locked_json_lines(results, fresh=fresh, **_FORMAT) as out:
+        yield out, out.records, out.history
 
 
-def _append(fh, record: dict) -> None:
-    fh.write(json.dumps(record) + "\n")
-    fh.flush()
-    os.fsync(fh.fileno())
+def _append(out: JsonLines, record: dict) -> None:
+    out.append(record)
 
 
 def shard_results(results: Path, shard: tuple[int, int]) -> Path:

@@ -15,21 +15,28 @@ Every writer here goes through :func:`atomic_file`:
 :func:`check_output_path` runs the same checks, plus a real write probe and (for figures) the
 suffix, before any work is done, so a bad ``--json``/``--plot`` fails in a second, not after
 the computation.
+
+:func:`locked_json_lines` is the one results file of JSON lines (a campaign's, a paths run's):
+one record a line, appended by one writer under an exclusive ``flock``, each line written in one
+call, flushed and synced; a crash leaves at most a torn last line, cut on the next open.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import stat
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
 from ._errors import InvalidArgument
 
-__all__ = ["write_atomic", "save_figure", "atomic_file", "check_output_path", "FIGURE_FORMATS"]
+__all__ = ["write_atomic", "save_figure", "atomic_file", "check_output_path", "FIGURE_FORMATS",
+           "JsonLines", "locked_json_lines", "parse_json_lines"]
 
 _FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(
     os, "O_CLOEXEC", 0)
@@ -203,3 +210,124 @@ def check_input_file(path: str | os.PathLike, *, name: str = "path",
         raise InvalidArgument(name, str(path), f"{what} (it is {_kind(st.st_mode)})",
                               flag=flag) from None
     return p
+
+
+# ------------------------------------------------------------------------ results as JSON lines
+def _ours(tail: str, starts: tuple[str, ...]) -> bool:
+    """Whether an unterminated tail can be a torn record of ours: it begins like one (or is
+    shorter than, and a beginning of, how one begins)."""
+    return any(tail.startswith(s) or s.startswith(tail) for s in starts)
+
+
+def _is(is_record: Callable[[object], bool], line: str) -> bool:
+    try:
+        return bool(is_record(json.loads(line)))
+    except json.JSONDecodeError:
+        return False
+
+
+def parse_json_lines(text: str, path: str | os.PathLike, *,
+                     is_record: Callable[[object], bool], starts: tuple[str, ...] = (),
+                     tool: str = "lstheory", record: str = "a record", name: str = "results",
+                     flag: str | None = None) -> tuple[list[dict], str]:
+    """``(records, tail)`` of a results file's text. Every complete line must be a record
+    (``is_record`` of its JSON; blank lines aside), else :class:`InvalidArgument`: a tool does
+    not append to, rewrite or delete a file it did not write. ``tail`` is the unterminated last
+    piece: ``""``, a complete record missing only its newline (counted in ``records``), or a torn
+    record (a crash mid-write: it begins as one of ``starts`` does). Any other tail is judged as
+    a line.
+
+    >>> parse_json_lines('{"a": 1}\\n{"a": 2', "f", is_record=lambda o: "a" in o, starts=('{"a"',))
+    ([{'a': 1}], '{"a": 2')
+    """
+    *lines, tail = text.split("\n")
+    if tail and not _is(is_record, tail) and not _ours(tail, starts):
+        lines.append(tail)  # not one of ours: judged as a line below
+        tail = ""
+    recs = []
+    for k, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        if not _is(is_record, line):
+            raise InvalidArgument(
+                name, str(path), f"a {tool} results file (line {k} is not {record}; refusing to "
+                "append to, rewrite or delete a file this tool did not write)", flag=flag)
+        recs.append(json.loads(line))
+    if tail and _is(is_record, tail):
+        recs.append(json.loads(tail))
+    return recs, tail
+
+
+class JsonLines:
+    """An open results file (from :func:`locked_json_lines`): ``records`` it holds for this run
+    (none after ``fresh``), ``history`` every record it held before this run (``fresh`` or
+    not), and :meth:`append`. Appends from several threads are serialised."""
+
+    def __init__(self, fh, path: Path, records: list[dict], history: list[dict]):
+        self._fh, self.path, self.records, self.history = fh, path, records, history
+        self._lock = threading.Lock()
+
+    def append(self, record: dict) -> None:
+        """Append ``record`` as one line, written in one call, flushed and synced."""
+        line = json.dumps(record) + "\n"
+        with self._lock:
+            self._fh.write(line)
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+
+
+@contextlib.contextmanager
+def locked_json_lines(path: str | os.PathLike, *, is_record: Callable[[object], bool],
+                      starts: tuple[str, ...] = (), fresh: bool = False,
+                      tool: str = "lstheory", record: str = "a record", name: str = "results",
+                      flag: str | None = None) -> Iterator[JsonLines]:
+    """Open a results file of JSON lines for appending under an exclusive ``flock`` (a second
+    writer gets a one-line "not in use" :class:`InvalidArgument`, at once). The file is checked
+    (:func:`parse_json_lines`: only records, else refused untouched); ``fresh`` empties it in
+    place; a torn last record is cut, a complete one that lost only its newline gets it. Yields
+    a :class:`JsonLines`.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "r.jsonl"
+    >>> with locked_json_lines(p, is_record=lambda o: "n" in o) as out:
+    ...     out.append({"n": 1})
+    >>> with locked_json_lines(p, is_record=lambda o: "n" in o) as out:
+    ...     out.records
+    [{'n': 1}]
+    """
+    import fcntl  # POSIX only: imported where a results file is opened, not with this module
+
+    path = Path(os.fspath(path))
+    what = f"a {tool} results file"
+    with contextlib.suppress(FileNotFoundError):
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise InvalidArgument(name, str(path), f"{what} (it exists and is "
+                                  f"{_kind(st.st_mode)})", flag=flag)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InvalidArgument(
+                name, str(path), f"a results file not in use (another {tool} run is writing it; "
+                "wait for it to finish or choose another results path)", flag=flag) from None
+        fh.seek(0)
+        try:
+            text = fh.read()
+        except (OSError, UnicodeDecodeError) as e:
+            raise InvalidArgument(name, str(path), f"a readable {tool} results file ({e})",
+                                  flag=flag) from None
+        recs, tail = parse_json_lines(text, path, is_record=is_record, starts=starts,
+                                      tool=tool, record=record, name=name, flag=flag)
+        history = list(recs)
+        if fresh:
+            fh.truncate(0)
+            recs = []
+        elif tail and _is(is_record, tail):
+            fh.write("\n")  # keep a complete record that lost only its newline
+        elif tail:  # a record torn by a crash mid-write: cut
+            fh.truncate(len(text.encode("utf-8")) - len(tail.encode("utf-8")))
+        fh.flush()
+        os.fsync(fh.fileno())
+        yield JsonLines(fh, path, recs, history)

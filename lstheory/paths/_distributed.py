@@ -22,9 +22,7 @@ done (the merge). The pairs' bounds are the edges of the level-set graph over th
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import itertools
-import json
 import math
 import os
 import pickle
@@ -299,32 +297,18 @@ def _is_record(obj) -> bool:
             and (isinstance(obj.get("result"), dict) or isinstance(obj.get("failed"), str)))
 
 
-def _parse(text: str, path: Path) -> tuple[list[dict], str]:
-    """Records of a results file and its unterminated tail; a line that is not a pairs record
-    is refused (this tool does not append to a file it did not write)."""
-    *lines, tail = text.split("\n")
-    recs = []
-    for k, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError:
-            obj = None
-        if not _is_record(obj):
-            raise InvalidArgument("results", str(path), f"a paths results file (line {k} is not "
-                                  "a pairs record; refusing to append to a file this tool did "
-                                  "not write)", flag="--results")
-        recs.append(obj)
-    return recs, tail
+_FORMAT = {"is_record": _is_record, "starts": ('{"identity": ',), "tool": "paths",
+           "record": "a pairs record", "flag": "--results"}
 
 
 def _shard_records(path: Path, ident: dict) -> list[dict]:
     """This run's results in the shard files next to ``path``."""
+    from .._io import parse_json_lines
+
     out = []
     for shard in sorted(path.parent.glob(f"{path.stem}.shard-*-of-*{path.suffix}")):
         with contextlib.suppress(FileNotFoundError):
-            recs, _ = _parse(shard.read_text(encoding="utf-8"), shard)  # a torn tail: left
+            recs, _ = parse_json_lines(shard.read_text(encoding="utf-8"), shard, **_FORMAT)
             out += [r for r in recs if "result" in r and r["identity"] == ident]
     return out
 
@@ -332,40 +316,20 @@ def _shard_records(path: Path, ident: dict) -> list[dict]:
 @contextlib.contextmanager
 def _store(path: Path | None, ident: dict, *, fresh: bool, read_shards: bool):
     """``(done, append)``: pair key → record already written for this identity (the file's and,
-    with ``read_shards``, its shards'), and a function appending one record (flushed, synced)."""
+    with ``read_shards``, its shards'), and a function appending one record (flushed, synced)
+    through the one locked writer, :func:`lstheory._io.locked_json_lines`."""
+    from .._io import locked_json_lines
+
     done: dict[str, dict] = {}
     if path is None:
         yield done, lambda rec: None
         return
-    if path.exists() and not path.is_file():
-        raise InvalidArgument("results", str(path), "a regular file (a paths results file)",
-                              flag="--results")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+", encoding="utf-8") as fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise InvalidArgument("results", str(path), "a results file not in use (another "
-                                  "run is writing it)", flag="--results") from None
-        fh.seek(0)
-        text = fh.read()
-        recs, tail = _parse(text, path)
-        if fresh:
-            fh.truncate(0)
-            recs = []
-        elif tail:  # a record torn by a crash mid-write: cut
-            fh.truncate(len(text.encode("utf-8")) - len(tail.encode("utf-8")))
-        done.update({_pk(r["pair"]): r for r in recs if "result" in r and r["identity"] == ident})
-
-        def append(rec: dict) -> None:
-            fh.write(json.dumps(rec) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-
+    with locked_json_lines(path, fresh=fresh, **_FORMAT) as out:
+        done.update({_pk(r["pair"]): r for r in out.records
+                     if "result" in r and r["identity"] == ident})
         if read_shards and not fresh:  # the merge: the shards' records join this file
             for rec in _shard_records(path, ident):
                 if _pk(rec["pair"]) not in done:
                     done[_pk(rec["pair"])] = rec
-                    append(rec)
-
-        yield done, append
+                    out.append(rec)
+        yield done, out.append
