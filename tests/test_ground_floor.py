@@ -437,3 +437,33 @@ def test_limit_threads_from_a_worker_thread_restores():
     t.start()
     t.join()
     assert seen == [1] and torch.get_num_threads() == outer
+
+
+# ------------------------------------------------------------------------------- one layout record
+def test_one_layout_record_for_parameters_and_store_rows(graph):
+    """``nets.ParamSpec`` and ``mds.LayerSpec`` are the ground floor's one class, and the module
+    that holds it imports neither numpy nor torch (``mds`` stays numpy-only)."""
+    from lstheory import _layout, mds, nets
+
+    assert nets.ParamSpec is mds.LayerSpec is _layout.ParamSpec
+    tool, arrows = graph
+    assert not [a for a in arrows if a.source == "lstheory._layout"]  # nothing of lstheory
+    text = (ROOT / "lstheory" / "_layout.py").read_text(encoding="utf-8")
+    assert not re.search(r"^\s*(import|from)\s+(numpy|torch)", text, re.M)
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.lists(st.lists(st.integers(1, 5), max_size=3), min_size=1, max_size=6))
+def test_layouts_lay_slices_end_to_end_the_same_in_nets_and_mds(shapes):
+    from lstheory.mds._records import _layer_specs
+    from lstheory.nets import ParamLayout
+
+    named = [(f"p{k}", tuple(s)) for k, s in enumerate(shapes)]
+    lay, rows = ParamLayout(named), _layer_specs(dict(named))
+    assert list(lay.specs) == rows
+    ends = [0] + [s.offset + s.size for s in rows]
+    assert [s.offset for s in rows] == ends[:-1] and lay.n_params == ends[-1]
+    assert all(s.size == math.prod(shape) for s, (_, shape) in zip(rows, named))
+    theta = torch.arange(float(lay.n_params))
+    views = lay.unflatten(theta)
+    assert torch.equal(lay.flatten(views), theta[None])

@@ -42,7 +42,7 @@ PACKAGE = "lstheory"
 
 LAYERS: dict[str, int] = {
     **dict.fromkeys(("_errors", "_io", "_progress", "_version", "_random", "_runtime",
-                     "_validate", "_vocab", "_options", "_executor", "_figures"), 0),
+                     "_validate", "_vocab", "_options", "_executor", "_figures", "_layout"), 0),
     **dict.fromkeys(("nets", "data", "models", "algebra", "paths", "surface", "mds",
                      "convex"), 1),
     "claims": 2,

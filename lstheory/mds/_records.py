@@ -6,7 +6,6 @@ responsibility; the store's own class stays there).
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,19 +16,11 @@ from typing import Any
 import numpy as np
 
 from .._errors import InvalidArgument
+from .._layout import ParamSpec, layout_specs
 
-
-@dataclass(frozen=True)
-class LayerSpec:
-    """One layer's slice of a row: ``row[offset:offset + size]`` reshaped to ``shape``."""
-
-    name: str
-    shape: tuple[int, ...]
-    offset: int
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
+#: one layer's slice of a row, ``row[offset:offset + size]`` reshaped to ``shape``: the one
+#: layout record of the ground floor (the same class as :class:`lstheory.nets.ParamSpec`)
+LayerSpec = ParamSpec
 
 
 @dataclass(frozen=True)
@@ -67,14 +58,11 @@ def _layer_specs(layers) -> list[LayerSpec]:
         raise InvalidArgument(
             "layers", type(layers).__name__, "a mapping name → shape or an nn.Module"
         )
-    specs, offset = [], 0
-    for name, shape in layers.items():
-        shape = tuple(int(d) for d in shape)
+    shapes = [(str(name), tuple(int(d) for d in shape)) for name, shape in layers.items()]
+    for name, shape in shapes:
         if any(d < 1 for d in shape):
             raise InvalidArgument(f"layers[{name!r}]", shape, "a shape of positive sizes")
-        specs.append(LayerSpec(str(name), shape, offset))
-        offset += math.prod(shape)
-    return specs
+    return list(layout_specs(shapes))
 
 
 def _named_arrays(weights) -> dict[str, np.ndarray]:

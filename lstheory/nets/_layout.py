@@ -1,29 +1,16 @@
-"""Named views of a flat parameter vector (batched: ``theta`` has shape ``[K, P]``)."""
+"""Named views of a flat parameter vector (batched: ``theta`` has shape ``[K, P]``); the
+slice record :class:`ParamSpec` lives on the ground floor (:mod:`lstheory._layout`)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import torch
 
 from .._errors import InvalidArgument
+from .._layout import ParamSpec, layout_specs
 
 __all__ = ["ParamSpec", "ParamLayout"]
-
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """One named tensor inside the flat vector: ``theta[:, offset:offset+size]``."""
-
-    name: str
-    shape: tuple[int, ...]
-    offset: int
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
 
 
 class ParamLayout:
@@ -35,12 +22,8 @@ class ParamLayout:
     """
 
     def __init__(self, shapes: Sequence[tuple[str, tuple[int, ...]]]):
-        specs, offset = [], 0
-        for name, shape in shapes:
-            specs.append(ParamSpec(name, tuple(int(s) for s in shape), offset))
-            offset += specs[-1].size
-        self.specs: tuple[ParamSpec, ...] = tuple(specs)
-        self.n_params = offset
+        self.specs: tuple[ParamSpec, ...] = layout_specs(shapes)
+        self.n_params = sum(s.size for s in self.specs)
         self._by_name = {s.name: s for s in self.specs}
 
     def __repr__(self) -> str:
