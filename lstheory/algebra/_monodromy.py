@@ -4,20 +4,26 @@ The method of HomotopyContinuation.jl's ``monodromy_solve`` (Duff, Hill, Jensen,
 Sommars 2019), arranged so that every batch of paths starts from one parameter point (the torch
 tracker's parameter homotopy tracks many solutions from one ``p_a`` to many ``p_b``):
 
-one **round** draws a random complex point ``p2`` and ``L`` random complex points ``p1^(l)``;
-the known solutions S at the base ``p0`` are tracked ``p0 → p2`` (|S| paths), ``p0 → p1^(l)``
-and, from their images at ``p2``, ``p2 → p1^(l)`` (2·L·|S| paths, two batches). At each
-``p1^(l)`` the two image sets are the two ends of the triangle loop ``p0 → p2 → p1^(l) → p0``;
-a point reached one way and not the other has a preimage at ``p0`` that is not yet known, and
-only those points are tracked back to ``p0`` (few paths). New base solutions are accepted only
-as regular end points of a path and deduplicated. Paths never start at a solution at infinity:
-nothing diverges except where a path meets the discriminant.
+one **round** tracks the known solutions S at the base ``p0`` around ``L`` independent
+triangle loops ``p0 → p1^(l) → p2^(l) → p0`` (2·L random complex vertices, none shared between
+loops): ``p0 → `` every vertex (2·L·|S| paths, one batch), ``p1^(l) → p2^(l)`` from the images
+at ``p1^(l)`` (L·|S| paths, one batch). At each ``p2^(l)`` the two image sets are the two ends
+of the loop; a point reached one way and not the other has a preimage at ``p0`` that is not yet
+known, and only those points are tracked back to ``p0`` (few paths). New base solutions are
+accepted only as regular end points of a path and deduplicated. Paths never start at a solution
+at infinity: nothing diverges except where a path meets the discriminant.
 
-Stopping rule: stop after ``stall_rounds`` consecutive rounds that found nothing new (or when a
-known ``target_count`` is reached, or ``max_rounds``). The generic root count of the family
+Stopping rule: stop after ``stall_loops`` loops in a row that found nothing new (counted in
+loops, not rounds: the loops of a round are independent trials, so batching more loops a round
+does not stop the run sooner), or when a known ``target_count`` is reached, or ``max_rounds``.
+With a completeness ``check`` (the trace test, where it applies), a stall stops the run only
+when the check passes; otherwise rounds go on, the next check after twice as many loops, and
+the count is a lower bound if ``max_rounds`` ends it. The generic root count of the family
 is then the number of base solutions — a lower bound in general, exact with high probability
 when the incidence variety ``{(x, p): F(x; p) = 0}`` is irreducible (true for ``F(x) = p``
 offsets and for zero-error systems of nets parametrised by their targets: graphs of maps).
+Measured before the loops were independent (a round's L loops shared ``p2``, and the rule was
+3 rounds): ``roots --net 2,1,1 --start monodromy`` stopped at 2 of 4.
 
 A square system without parameters is solved through the offset family ``F(x) − c`` with the
 start pair ``(x0, F(x0))`` for a random complex ``x0``, then a parameter homotopy ``c → 0``.
@@ -37,12 +43,14 @@ from .._random import normalize_seed
 from ._rootset import PathStatus, cluster_points
 from ._system import PolynomialSystem
 
-__all__ = ["MonodromyResult", "monodromy_solve", "offset_family"]
+__all__ = ["MonodromyResult", "STALL_LOOPS", "monodromy_solve", "offset_family", "trace_check"]
 
 #: loop vertices are drawn this many times wider than the base point: wider triangles enclose
 #: more of the discriminant (x² + y² = c1, x = y³ + c2: 1.9 / 2.9 of 6 solutions moved per
 #: loop at 1× / 10×, 8 loops each)
 VERTEX_SCALE = 3.0
+#: the stopping rule's default: this many loops in a row without a new solution
+STALL_LOOPS = 16
 
 
 def _tracker():
@@ -134,18 +142,26 @@ def monodromy_solve(
     options=None,
     device: str = "cpu",
     loops_per_round: int = 4,
-    stall_rounds: int = 3,
+    stall_loops: int | None = None,
     max_rounds: int = 100,
     target_count: int | None = None,
+    check=None,
     progress=None,
+    stall_rounds: int | None = None,
 ) -> MonodromyResult:
     """All solutions at a generic base point of the family ``system`` (square, with
     parameters), from known solutions ``start_solutions[k, n]`` at ``start_parameters[P]``.
 
-    Most used: ``loops_per_round`` (L), ``stall_rounds`` (the stopping rule: this many rounds in
-    a row without a new solution), ``target_count`` (stop when reached, e.g. a known bound).
-    The base point is random complex; a real start pair is first carried there by a parameter
-    homotopy. ``progress``: a callable taking one message per round.
+    Most used: ``loops_per_round`` (L, loops tracked together), ``stall_loops`` (the stopping
+    rule: this many loops in a row without a new solution; default :data:`STALL_LOOPS`),
+    ``target_count`` (stop when reached, e.g. a known bound), ``check`` (a completeness test,
+    e.g. the trace test: ``check(solutions, base_parameters, attempt) -> (passed, info)``; when
+    the stall rule fires, a ``False`` or ``None`` verdict does not stop the run: rounds go on
+    (the next check after twice as many loops without progress) up to ``max_rounds``, and the
+    last verdict is in ``info["check"]``). ``stall_rounds``: the former rule, read as
+    ``stall_rounds · loops_per_round`` loops. The base point is random complex; a real start
+    pair is first carried there by a parameter homotopy. ``progress``: a callable taking one
+    message per round.
     """
     TrackerOptions, track_parameter = _tracker()
     if not system.parameters:
@@ -154,7 +170,9 @@ def monodromy_solve(
     if not system.is_square:
         raise HypothesisNotMet(f"monodromy needs a square system ({system.n_equations} equations "
                                f"in {system.n_variables} unknowns): square it up first")
-    for name, v, lo in (("loops_per_round", loops_per_round, 1), ("stall_rounds", stall_rounds, 1),
+    if stall_loops is None:
+        stall_loops = STALL_LOOPS if stall_rounds is None else stall_rounds * loops_per_round
+    for name, v, lo in (("loops_per_round", loops_per_round, 1), ("stall_loops", stall_loops, 1),
                         ("max_rounds", max_rounds, 1)):
         if isinstance(v, bool) or not isinstance(v, int) or v < lo:
             raise InvalidArgument(name, v, f"an integer ≥ {lo}")
@@ -176,11 +194,11 @@ def monodromy_solve(
         return track_parameter(system.compiled, pa, X, np.atleast_2d(PB),
                                seed=int(charts.integers(2**31)), options=opts, device=device)
 
-    def close(starts, Xs):
-        """Every loop's new points back to the base in one batch (one segment a loop)."""
+    def segments(starts, Xs, targets):
+        """Segment k, ``starts[k] → targets[k]`` carrying ``Xs[k]``: all in one batch."""
         nonlocal tracked
         tracked += sum(len(X) for X in Xs)
-        return _segments()(system.compiled, starts, Xs, np.tile(p0, (len(Xs), 1)),
+        return _segments()(system.compiled, starts, Xs, targets,
                            seed=int(charts.integers(2**31)), options=opts, device=device)
 
     # the base point: random complex (a real start pair is not generic)
@@ -191,52 +209,66 @@ def monodromy_solve(
         raise InvalidArgument("start_solutions", f"{len(x0)} points",
                               "solutions of the system at start_parameters (none could be "
                               "carried to the base point)")
-    history, stall, rounds, loops, reason = [len(known)], 0, 0, 0, "max_rounds"
+    history, rounds, loops, reason = [len(known)], 0, 0, "max_rounds"
+    stall, patience, checks, verdict = 0, stall_loops, [], None
     L = loops_per_round
     while rounds < max_rounds:
         if target_count is not None and len(known) >= target_count:
             reason = "target_count"
             break
         rounds += 1
-        p2 = VERTEX_SCALE * scale * _rng_c(rng, P)
-        p1 = VERTEX_SCALE * scale * _rng_c(rng, L, P)
-        # one batch from the base to every vertex, one from p2 to the p1's, one back
-        at_p2, *A = track(p0, known, np.concatenate([p2[None], p1]))
-        S2 = at_p2.points[_finite(at_p2)]
-        B = track(p2, S2, p1) if len(S2) else [None] * L
+        # L independent triangles p0 → p1_l → p2_l → p0 (no vertex shared between loops, so
+        # the loops of a round are independent trials and the stall rule counts loops)
+        V = VERTEX_SCALE * scale * _rng_c(rng, 2 * L, P)
+        p1, p2 = V[:L], V[L:]
+        out = track(p0, known, V)  # one batch: the base to every vertex
+        A1, A2 = out[:L], out[L:]
+        B = segments(p1, [a.points[_finite(a)] for a in A1], p2)
         loops += L
-        found = np.zeros((0, n), complex)
         starts, fresh = [], []
-        for a, b, p1l in zip(A, B, p1):
-            if b is not None:
-                f = _new_points(b.points[_finite(b)], a.points[_finite(a)], opts.cluster_tol)
-                if len(f):
-                    starts.append(p1l)
-                    fresh.append(f)
-        for back in close(np.array(starts), fresh) if fresh else []:
-            cand = back.points[_finite(back)]
-            found = np.concatenate([found, _new_points(cand, np.concatenate([known, found]),
-                                                       opts.cluster_tol)])
+        for a2, b, p2l in zip(A2, B, p2):
+            f = _new_points(b.points[_finite(b)], a2.points[_finite(a2)], opts.cluster_tol)
+            if len(f):
+                starts.append(p2l)
+                fresh.append(f)
+        found = np.zeros((0, n), complex)
+        if fresh:  # every loop's new points back to the base in one batch
+            back = segments(np.array(starts), fresh, np.tile(p0, (len(fresh), 1)))
+            for r in back:
+                cand = r.points[_finite(r)]
+                found = np.concatenate([found, _new_points(cand, np.concatenate([known, found]),
+                                                           opts.cluster_tol)])
         if len(found):
             known = np.concatenate([known, found])
-            stall = 0
+            stall, patience = 0, stall_loops
         else:
-            stall += 1
+            stall += L
         history.append(len(known))
         say(f"monodromy: round {rounds}, {len(known)} solutions, {tracked} paths tracked")
-        if stall >= stall_rounds:
-            reason = f"{stall_rounds} rounds without a new solution"
-            break
+        if stall >= patience:
+            if check is None:
+                reason = f"{stall} loops without a new solution"
+                break
+            verdict, info = check(_refine(system, known, p0), p0, len(checks))
+            checks.append({"count": len(known), "passed": verdict, **info})
+            say(f"monodromy: completeness check {len(checks)} at {len(known)} solutions: "
+                f"{'passed' if verdict else 'not passed'}")
+            if verdict:
+                reason = f"{stall} loops without a new solution and the check passed"
+                break
+            patience *= 2  # not complete: go on, the next check after twice the loops
     known = _refine(system, known, p0)
     return MonodromyResult(known, p0, tracked, rounds, loops, tuple(history), reason,
                            time.perf_counter() - t0,
-                           {"loops_per_round": L, "stall_rounds": stall_rounds})
+                           {"loops_per_round": L, "stall_loops": stall_loops, "check": checks})
 
 
 def solve_by_monodromy(system: PolynomialSystem, *, seed: int = 0, options=None,
-                       device: str = "cpu", progress=None, **kwargs):
+                       device: str = "cpu", progress=None, trace_test: bool = False, **kwargs):
     """Every isolated solution of a square system without parameters: monodromy on the offset
     family ``F(x) − c`` from ``(x0, F(x0))``, then the parameter homotopy ``c → 0``.
+    ``trace_test``: the trace test is monodromy's completeness check (:func:`monodromy_solve`'s
+    ``check``): a failed test does not stop the rounds.
 
     Returns ``(root_set_paths, monodromy_result)``: the TrackResult of the final homotopy."""
     TrackerOptions, track_parameter = _tracker()
@@ -245,10 +277,29 @@ def solve_by_monodromy(system: PolynomialSystem, *, seed: int = 0, options=None,
     rng = np.random.default_rng([seed, 11])
     x0 = _rng_c(rng, system.n_variables)
     c0 = system.compiled.evaluate(x0)[0]
+    check = trace_check(fam, seed=seed, options=options, device=device,
+                        progress=progress) if trace_test else None
     res = monodromy_solve(fam, x0[None], c0, seed=seed, options=options, device=device,
-                          progress=progress, **kwargs)
+                          progress=progress, check=check, **kwargs)
     opts = options if options is not None else TrackerOptions()
     final = track_parameter(fam.compiled, res.base_parameters, res.solutions,
                             np.zeros((1, system.n_equations), complex), seed=seed + 1,
                             options=opts, device=device)[0]
     return final, res
+
+
+def trace_check(family: PolynomialSystem, *, seed: int = 0, options=None, device: str = "cpu",
+                progress=None):
+    """The trace test as :func:`monodromy_solve`'s ``check``: attempt k uses seed ``seed + k``
+    (another line and slice); its info is the test's dict (``passed``, ``residual``, ``scale``,
+    ``message``, …)."""
+    from ._trace import trace_test
+
+    def check(solutions, base, attempt):
+        tt = trace_test(family, solutions, base, seed=seed + attempt, options=options,
+                        device=device, progress=progress)
+        info = tt.to_dict()
+        info["ratio"] = tt.residual / tt.scale if tt.scale else float("nan")
+        return tt.passed, info
+
+    return check

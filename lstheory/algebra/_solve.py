@@ -22,9 +22,10 @@ __all__ = ["BACKENDS", "STARTS", "solve", "solve_many", "choose_start", "Paramet
 BACKENDS = ("torch", "phc", "bertini2")
 #: start systems of the torch backend; ``auto`` chooses by structure (:func:`choose_start`)
 STARTS = ("auto", "total-degree", "multihomogeneous", "monodromy")
-#: monodromy's default loops per round and stopping rule (rounds without a new solution)
+#: monodromy's default loops per round and stopping rule (loops in a row without a new
+#: solution; the loops of a round are independent)
 LOOPS_PER_ROUND = 4
-STALL_ROUNDS = 3
+STALL_LOOPS = 16
 
 
 def _options(options) -> TrackerOptions:
@@ -59,8 +60,9 @@ def solve(
     ``auto``: chosen by
     :func:`choose_start`, the choice and its reason in ``roots.info["start"]``), ``progress``
     (a callable taking one message string, or ``True`` for stderr), ``trace_test`` (monodromy
-    only: run :func:`~lstheory.algebra.trace_test` on the count, its verdict in
-    ``roots.info["start"]["trace_test"]``; without it the count is a lower bound).
+    only: :func:`~lstheory.algebra.trace_test` is the stopping check, and a failed test does not
+    stop the rounds; its last verdict and ratio in ``roots.info["start"]["trace_test"]``;
+    without it the count is a lower bound).
 
     Examples
     --------
@@ -137,15 +139,16 @@ DIVERGING_FACTOR = 2
 
 
 def choose_start(system: PolynomialSystem, *, loops_per_round: int = LOOPS_PER_ROUND,
-                 stall_rounds: int = STALL_ROUNDS) -> dict:
+                 stall_loops: int = STALL_LOOPS) -> dict:
     """Total degree, multi-homogeneous or monodromy for ``system``: the fewest paths, with the
     reason and every number compared.
 
     Total degree tracks B = Π deg F_i paths; the multi-homogeneous start tracks the
     m-homogeneous Bezout number of the best partition of the variables
     (:func:`~lstheory.algebra._multihom.best_partition`: by layer, by name, one group, each
-    variable, a local search). Monodromy tracks about ``(2L + 1)·(s + 2)·M`` (L loops a round,
-    s rounds without progress to stop, M solutions); M is bounded by the mixed volume (phc -m,
+    variable, a local search). Monodromy tracks about ``3·(s + 2L)·M`` paths (3 legs a loop, L
+    loops a round, s loops without progress to stop, about two rounds of progress, M
+    solutions); M is bounded by the mixed volume (phc -m,
     when phc is installed) or else by the smaller Bezout number. Ties go to total degree.
 
     A path that ends at infinity costs several times one that converges (the endgame runs to
@@ -165,7 +168,7 @@ def choose_start(system: PolynomialSystem, *, loops_per_round: int = LOOPS_PER_R
         part = None
     Bm = part.bound if part is not None and 0 < part.bound < B else None
     bound, source = (Bm, "multihomogeneous bound") if Bm else (B, "Bezout number")
-    per_solution = (2 * loops_per_round + 1) * (stall_rounds + 2)
+    per_solution = 3 * (stall_loops + 2 * loops_per_round)
     if bound > per_solution and phc_available():  # else a Bezout start wins even at one root
         try:
             bound, source = min(bound, mixed_volume(system)), "mixed volume"
@@ -197,30 +200,36 @@ def _solve_monodromy(system, *, seed, options, device, progress, trace_test=Fals
     t0 = time.perf_counter()
     final, res = solve_by_monodromy(system, seed=seed, options=opts, device=device,
                                     progress=progress, loops_per_round=LOOPS_PER_ROUND,
-                                    stall_rounds=STALL_ROUNDS)
+                                    stall_loops=STALL_LOOPS, trace_test=trace_test)
     roots = _to_rootset(system, final, "torch", seed, opts, time.perf_counter() - t0)
     roots.info["start"] = {"generic_root_count": res.count, "tracked_paths":
                            res.tracked_paths + len(res.solutions), "rounds": res.rounds,
                            "loops": res.loops, "history": list(res.history),
                            "stop_reason": res.stop_reason}
-    roots.info["start"]["trace_test"] = _trace(system, res, trace_test, seed, opts, device,
-                                               progress)
+    roots.info["start"]["trace_test"] = _trace(res, trace_test)
     return roots
 
 
-def _trace(system, res, run: bool, seed, opts, device, progress, family=None):
-    """The trace test's verdict on a monodromy result (a dict), or why it was not run;
-    ``family``: the system monodromy ran on (default: ``system``'s offset family)."""
+def _trace(res, run: bool) -> dict:
+    """The trace test's verdict on a monodromy result (a dict: its last check, which stopped
+    the rounds when it passed), or why it was not run."""
     if not run:
         return {"passed": None, "message": "not run (trace_test=True runs it): the count is a "
                 "lower bound"}
-    from ._monodromy import offset_family
-    from ._trace import trace_test
-
-    tt = trace_test(offset_family(system) if family is None else family, res.solutions,
-                    res.base_parameters, seed=seed, options=opts, device=device,
-                    progress=progress)
-    return tt.to_dict()
+    checks = res.info.get("check") or []
+    if not checks:  # target_count or max_rounds came before a stall
+        return {"passed": None, "message": "not reached (monodromy stopped before a stall: "
+                f"{res.stop_reason}): the count is a lower bound"}
+    last = dict(checks[-1])
+    last["attempts"] = len(checks)
+    if last.get("count") != res.count:
+        last["passed"] = None
+        last["message"] = (f"the last check ran at {last.get('count')} solutions, monodromy "
+                           f"ended at {res.count} ({res.stop_reason}): the count is a lower "
+                           "bound")
+    elif not last.get("passed"):
+        last["message"] = f"{last.get('message')} (after {res.rounds} rounds, {res.stop_reason})"
+    return last
 
 
 def solve_many(
@@ -331,16 +340,20 @@ class ParameterHomotopy:
                                   "start='monodromy'")
         x0, p0 = start_pair
         t0 = time.perf_counter()
+        from ._monodromy import trace_check
+
+        say = _progress(progress)
+        check = trace_check(self.system, seed=self.seed, options=self.options,
+                            device=self.device, progress=say) if trace_test else None
         res = monodromy_solve(self.system, np.atleast_2d(x0), p0, seed=self.seed,
                               options=self.options, device=self.device,
-                              loops_per_round=LOOPS_PER_ROUND, stall_rounds=STALL_ROUNDS,
-                              progress=_progress(progress))
+                              loops_per_round=LOOPS_PER_ROUND, stall_loops=STALL_LOOPS,
+                              check=check, progress=say)
         self.fit_time_ = time.perf_counter() - t0
         self.monodromy_ = res
         self.start_parameters_ = res.base_parameters
         self.start_solutions_ = res.solutions
-        self.trace_test_ = _trace(None, res, trace_test, self.seed, self.options, self.device,
-                                  _progress(progress), family=self.system)
+        self.trace_test_ = _trace(res, trace_test)
         return self
 
     @property

@@ -138,14 +138,14 @@ def trace_test(
     device: str = "cpu",
     tol: float = TRACE_TOL,
     loops_per_round: int = 4,
-    stall_rounds: int = 3,
+    stall_loops: int | None = None,
     progress=None,
 ) -> TraceTest:
     """Whether ``solutions[M, n]`` are all the isolated solutions of ``system`` (square, with
     parameters) at ``parameters[P]`` (generic complex: e.g. a monodromy base point).
 
     Most used: ``tol`` (pass when the trace's second difference is below ``tol`` times the
-    norms of the summed points), ``seed``. ``loops_per_round``/``stall_rounds``: the monodromy
+    norms of the summed points), ``seed``. ``loops_per_round``/``stall_loops``: the monodromy
     that finds the witness points of the slice. Returns a :class:`TraceTest`; its ``message``
     reads "trace test passed (residual r against the scale s)" or "... failed ...: the count
     is a lower bound".
@@ -203,7 +203,7 @@ def trace_test(
     say(f"trace test: witness points of the curve on a slice ({len(X1)} to start)")
     mono = monodromy_solve(curve, np.hstack([X1, np.ones((len(X1), 1))]), a0,
                            seed=int(rng.integers(2**31)), options=opts, device=device,
-                           loops_per_round=loops_per_round, stall_rounds=stall_rounds)
+                           loops_per_round=loops_per_round, stall_loops=stall_loops)
     tracked += mono.tracked_paths
     W, a_star = mono.solutions, mono.base_parameters
 
