@@ -33,7 +33,7 @@ import sympy
 
 from .._errors import InvalidArgument, UnknownName
 from .._random import numpy_rng
-from ._network import _check_family, network_system, numeric_data, symbolic_data, symbolic_residuals
+from ._network import _check_family, numeric_data, symbolic_data, symbolic_residuals
 from ._system import PolynomialSystem
 
 __all__ = ["GAUGES", "CriticalSystem", "CriticalPoints", "critical_point_system",
@@ -57,15 +57,33 @@ def _symbolic_residuals(family, data, n_data):
     return symbolic_residuals(family, Xs, Ys), params
 
 
+def _output_jacobian(family, rng) -> np.ndarray:
+    """∂(f(x_i; w))_i/∂w ``[(K + 2)·n_L, K]`` at a random real w on K + 2 random inputs, by
+    autograd: its rank is the generic rank of the output map with probability one."""
+    import torch
+    from torch.autograd.functional import jacobian
+
+    K = family.n_params
+    X = torch.as_tensor(rng.standard_normal((K + 2, family.widths[0])))
+    w = torch.as_tensor(rng.standard_normal(K))
+    return jacobian(lambda th: family.forward(th[None], X).reshape(-1), w).numpy()
+
+
 def _generic_gauge(family, seed: int) -> dict:
-    from ._gauge import square_up
+    """The k = K − rank coordinates of the output map's fibre (first-layer weights preferred:
+    their real rescalings keep real points real), fixed at random real values. Numeric (a
+    Jacobian by autograd): the same choice ``square_up`` makes on the zero-error system of
+    K + 2 points, without building that system symbolically."""
+    from ._gauge import fibre_coordinates, fibre_tangent
 
     rng = numpy_rng(seed, stream="critical-gauge")
-    K = family.n_params
-    X = rng.standard_normal((K + 2, family.widths[0]))
-    Y = rng.standard_normal((K + 2, family.widths[-1]))
+    r, null = fibre_tangent(_output_jacobian(family, rng))
+    if r == family.n_params:
+        return {}
     n1 = family.widths[0] * family.widths[1] + (family.widths[1] if family.bias else 0)
-    return dict(square_up(network_system(family, (X, Y)), seed=seed, prefer=range(n1)).fixed)
+    chosen = fibre_coordinates(null, prefer=range(n1))
+    w = family.weight_symbols()
+    return {w[j]: float(v) for j, v in zip(chosen, rng.standard_normal(len(chosen)))}
 
 
 def _scaling_gauge(family) -> dict:

@@ -20,7 +20,8 @@ from .._errors import InvalidArgument, UnknownName
 from .._random import numpy_rng
 from ._system import PolynomialSystem
 
-__all__ = ["SquaredSystem", "square_up", "generic_rank", "local_dimension", "SQUARE_METHODS"]
+__all__ = ["SquaredSystem", "square_up", "generic_rank", "local_dimension", "SQUARE_METHODS",
+           "fibre_coordinates", "fibre_tangent"]
 
 SQUARE_METHODS = ("coordinates", "slices")
 RANK_RTOL = 1e-9
@@ -57,6 +58,27 @@ def local_dimension(system: PolynomialSystem, point, parameters=None, *,
     J = system.compiled.evaluate(np.asarray(point, dtype=complex), parameters)[1]
     r, s, _ = _rank(J, rtol)
     return system.n_variables - r, s
+
+
+def fibre_coordinates(null: np.ndarray, prefer=None) -> list[int]:
+    """The k coordinates to fix that cut a k-dimensional fibre best: QR with column pivoting
+    on its tangent space ``null[K, k]`` (the best-conditioned complement). ``prefer``: indices
+    to choose among first, when they span the fibre's complement."""
+    K, k = null.shape
+    cand = np.arange(K)
+    if prefer is not None:
+        pref = np.asarray(sorted(set(int(i) for i in prefer)), dtype=np.int64)
+        if len(pref) >= k and _rank(null[pref])[0] == k:
+            cand = pref
+    _, _, piv = scipy.linalg.qr(null[cand].T, pivoting=True)
+    return sorted(int(j) for j in cand[piv[:k]])
+
+
+def fibre_tangent(J: np.ndarray) -> tuple[int, np.ndarray]:
+    """Rank r of a Jacobian ``J[N, K]`` and its null space ``[K, K − r]`` (the tangent space
+    of the fibre through the point where J was taken)."""
+    r, _, vh = _rank(J)
+    return r, vh[r:].conj().T
 
 
 @dataclass(frozen=True, eq=False)
@@ -139,14 +161,7 @@ def square_up(system: PolynomialSystem, *, method: str = "coordinates", seed: in
         return v if real else (v + 1j * rng.standard_normal(size)) / np.sqrt(2)
 
     if k and method == "coordinates":
-        null = vh[r:].conj().T  # [K, k]
-        cand = np.arange(K)
-        if prefer is not None:
-            pref = np.asarray(sorted(set(int(i) for i in prefer)), dtype=np.int64)
-            if len(pref) >= k and _rank(null[pref])[0] == k:
-                cand = pref
-        _, _, piv = scipy.linalg.qr(null[cand].T, pivoting=True)
-        chosen = sorted(cand[piv[:k]])
+        chosen = fibre_coordinates(vh[r:].conj().T, prefer)
         fixed = {system.variables[j]: complex(v) if not real else float(v)
                  for j, v in zip(chosen, draw(k))}
         squared = base.substitute({v: _num(c) for v, c in fixed.items()})
