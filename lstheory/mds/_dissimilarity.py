@@ -20,6 +20,7 @@ from ._store import TrajectoryStore
 
 __all__ = [
     "METRICS",
+    "PRECISIONS",
     "Dissimilarity",
     "gram_matrix",
     "cross_gram",
@@ -47,6 +48,10 @@ class Dissimilarity:
     layers: tuple[str, ...] | None
     rows: np.ndarray
     cols: np.ndarray
+    #: ``precision="bfloat16"``: the largest worst-case bound on ``|Δ(1 − cos)|`` over the
+    #: entries (:meth:`GramError.cosine_bound <lstheory.mds._bf16.GramError.cosine_bound>`);
+    #: ``None`` for the full-precision routes.
+    error_bound: float | None = None
 
     @property
     def is_squared_distance(self) -> bool:
@@ -239,6 +244,23 @@ def _resolve_dtype(dtype, mat) -> bool:
     return dtype == torch.float32
 
 
+#: ``full``: float32 blocks for a float32 store (float64 otherwise), float64 across blocks;
+#: ``bfloat16``: bfloat16 blocks with a stated bound on every entry (:mod:`._bf16`).
+PRECISIONS = ("full", "bfloat16")
+
+
+def _check_precision(precision, dtype=None, metric: str = "cosine") -> str:
+    if precision not in PRECISIONS:
+        raise InvalidArgument("precision", precision, " or ".join(PRECISIONS))
+    if precision == "bfloat16":
+        if metric != "cosine":
+            raise InvalidArgument("precision", precision, f"full for metric={metric!r} (the "
+                                  "bfloat16 bound is stated for 1 − cos)")
+        if dtype is not None:
+            raise InvalidArgument("dtype", dtype, "None with precision='bfloat16'")
+    return precision
+
+
 def gram_matrix(
     x,
     *,
@@ -248,7 +270,9 @@ def gram_matrix(
     dtype: torch.dtype | None = None,
     device: str = "cpu",
     threads: int | None = None,
-) -> np.ndarray:
+    precision: str = "full",
+    return_error: bool = False,
+):
     """The Gram matrix ``G = X Xᵀ`` of the selected checkpoints, reading each stored value once.
 
     Parameters
@@ -283,9 +307,30 @@ def gram_matrix(
 
     Cost ``n² P / 2`` multiply-adds; memory ``n · w`` stored values (16 MiB by default) plus
     two ``n × n`` float64 matrices and one ``n × n`` block product.
+
+    ``precision="bfloat16"`` (off by default): centred blocks rounded to bfloat16, products
+    summed in float32, float64 across blocks (:mod:`lstheory.mds._bf16`): measured 2.0× faster
+    than the float32 route on one AVX-512 BF16 core, with a worst-case bound on every entry;
+    ``return_error=True`` returns ``(G, GramError)`` (``GramError.cosine_bound()`` bounds
+    ``|Δ(1 − cos)|`` entry by entry; ``None`` in place of it for ``"full"``).
     """
     device = resolve_device(device, name="device")
     mat, cols, idx = _source(x, layers, indices)
+    if _check_precision(precision, dtype) == "bfloat16":
+        from .._runtime import limit_threads
+        from ._bf16 import gram_bf16
+
+        width = None if block_size is None else _check_block(block_size)
+        if idx.size == 0:
+            return (np.empty((0, 0)), None) if return_error else np.empty((0, 0))
+        with limit_threads(threads, pools="blas"):  # torch's matmul: its threads too
+            g, err = gram_bf16(mat, cols, idx, device, width)
+        return (g, err) if return_error else g
+    g = _gram_full(mat, cols, idx, block_size, dtype, device, threads)
+    return (g, None) if return_error else g
+
+
+def _gram_full(mat, cols, idx, block_size, dtype, device, threads) -> np.ndarray:
     mixed = _resolve_dtype(dtype, mat)
     n = idx.size
     on_cpu = torch.device(device).type == "cpu"
@@ -387,6 +432,7 @@ def dissimilarity(
     dtype: torch.dtype | None = None,
     device: str = "cpu",
     threads: int | None = None,
+    precision: str = "full",
 ) -> Dissimilarity:
     """Pairwise dissimilarities between checkpoints, one layer, several, or all.
 
@@ -406,14 +452,17 @@ def dissimilarity(
     dissimilarity metric").
 
     See :func:`gram_matrix` for ``block_size``, ``dtype`` (float32 blocks for a float32 store),
-    ``device`` and ``threads``.
+    ``device``, ``threads`` and ``precision`` (``"bfloat16"``: cosine only; the result's
+    ``error_bound`` is the largest bound on ``|Δ(1 − cos)|``).
     """
     if metric not in METRICS:
         raise UnknownName("metric", metric, METRICS)
-    g = gram_matrix(
+    _check_precision(precision, dtype, metric)
+    g, err = gram_matrix(
         x, layers=layers, indices=indices, block_size=block_size, dtype=dtype, device=device,
-        threads=threads,
+        threads=threads, precision=precision, return_error=True,
     )
     _, _, idx = _source(x, layers, indices)
     names = None if layers is None else ((layers,) if isinstance(layers, str) else tuple(layers))
-    return Dissimilarity(dissimilarity_from_gram(g, metric), metric, names, idx, idx)
+    bound = None if err is None else err.max_cosine_bound()
+    return Dissimilarity(dissimilarity_from_gram(g, metric), metric, names, idx, idx, bound)

@@ -42,6 +42,10 @@ class StoreEmbedding:
     squared: bool
     mds: ClassicalMDS
     smacof: SMACOF | None = None
+    #: the Gram's precision (``full`` or ``bfloat16``) and, for bfloat16, the largest bound
+    #: on ``|Δ(1 − cos)|`` over the entries
+    precision: str = "full"
+    error_bound: float | None = None
 
     @property
     def embedding(self) -> np.ndarray:
@@ -51,6 +55,9 @@ class StoreEmbedding:
         lines = [f"{self.store}", f"classical MDS ({self.metric}"
                  f"{', squared' if self.squared else ''}): strain {self.mds.strain_:.4f}, "
                  f"{self.mds.diagnostics_.message}"]
+        if self.error_bound is not None:
+            lines.append(f"Gram in {self.precision}: |Δ(1 − cos)| ≤ {self.error_bound:.3g} "
+                         "on every entry (worst case)")
         if self.smacof is not None:
             lines.append(self.smacof.summary())
         return "\n".join(lines)
@@ -70,13 +77,14 @@ class StoreEmbedding:
         return fig
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: store, metric, layers, squared, smacof, smacof_stress, embedding,
-        eigenvalues (the first 20), n_negative, records."""
+        """JSON-ready: store, metric, layers, squared, smacof, precision, error_bound,
+        smacof_stress, embedding, eigenvalues (the first 20), n_negative, records."""
         sm = self.smacof
         return {
             "store": str(self.store.path), "metric": self.metric,
             "layers": None if self.layers is None else list(self.layers),
             "squared": self.squared, "smacof": sm is not None,
+            "precision": self.precision, "error_bound": self.error_bound,
             "smacof_stress": None if sm is None else {
                 "kruskal_stress_1": sm.stress_, "start_kruskal_stress_1": sm.init_stress_,
                 "raw_stress": sm.raw_stress_, "n_iter": sm.n_iter_},
@@ -90,7 +98,8 @@ class StoreEmbedding:
 
 def embed_store(store: str | os.PathLike | TrajectoryStore, *, metric: str = "cosine",
                 layers: str | list[str] | None = None, squared: bool | None = None,
-                smacof: bool = False, device: str = "cpu") -> StoreEmbedding:
+                smacof: bool = False, device: str = "cpu",
+                precision: str = "full") -> StoreEmbedding:
     """Embed the checkpoints of ``store`` (a :class:`TrajectoryStore` or its folder, at least 3
     checkpoints) in 2-D by classical MDS of the ``metric``'s dissimilarities over ``layers``
     (default: all), refined by SMACOF when ``smacof``.
@@ -98,6 +107,8 @@ def embed_store(store: str | os.PathLike | TrajectoryStore, *, metric: str = "co
     ``squared=None`` embeds the exact squared distances the metric defines wherever it has
     them (every metric but ``angular``; cosine: ``2(1 − cos)``, no negative eigenvalues);
     ``squared=False`` is Liao & Poggio's recipe (``1 − cos`` taken as a distance).
+    ``precision="bfloat16"`` (cosine only): the Gram in bfloat16 blocks, about twice as fast,
+    with the largest bound on ``|Δ(1 − cos)|`` in :attr:`StoreEmbedding.error_bound`.
     """
     if not isinstance(store, TrajectoryStore):
         if not (Path(store) / "manifest.json").is_file():
@@ -109,9 +120,9 @@ def embed_store(store: str | os.PathLike | TrajectoryStore, *, metric: str = "co
                               "a store with at least 3 checkpoints")
     if squared is None:  # the recommended setting wherever the metric allows it
         squared = metric != "angular"
-    d = dissimilarity(store, metric, layers=layers, device=device)
+    d = dissimilarity(store, metric, layers=layers, device=device, precision=precision)
     values = d.squared_distances if squared else d.values
     mds = ClassicalMDS(2, squared=squared).fit(values)
     sm = SMACOF(2, squared=squared).fit(values) if smacof else None
     names = (layers,) if isinstance(layers, str) else None if layers is None else tuple(layers)
-    return StoreEmbedding(store, metric, names, squared, mds, sm)
+    return StoreEmbedding(store, metric, names, squared, mds, sm, precision, d.error_bound)
