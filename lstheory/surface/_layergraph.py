@@ -276,13 +276,9 @@ def _apply_dense(z: torch.Tensor, mat: torch.Tensor, bias: torch.Tensor, out: tu
 
 
 def _add_(a: torch.Tensor, b, *, alpha=1) -> torch.Tensor:
-    """``a + alpha·b`` into ``a`` (a fresh intermediate nothing else reads) where the sum has
+    """``a + alpha·b`` into ``a`` (a fresh intermediate nothing else reads) where ``b`` has
     ``a``'s shape and dtype; otherwise a new tensor."""
-    if (
-        torch.is_tensor(b)
-        and a.shape == torch.broadcast_shapes(a.shape, b.shape)
-        and a.dtype == torch.result_type(a, b)
-    ):
+    if torch.is_tensor(b) and a.shape == b.shape and a.dtype == b.dtype:
         return a.add_(b, alpha=alpha)
     return torch.add(a, b, alpha=alpha)
 
