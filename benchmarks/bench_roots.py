@@ -223,24 +223,62 @@ def _witness_count(cs, backend, seed=0):
     return roots, len(on), dict(sorted(by_value.items()))
 
 
+def _critical_kinds(cs, roots):
+    """The regular end points of ``roots`` by kind: ``(minima, other real critical points,
+    real points off the gauge, complex)`` (:meth:`CriticalSystem.classify`)."""
+    cp = cs.classify(roots)
+    s = cp.summary()
+    return (s["minima"], s["isolated_real"] - s["minima"], s["off_gauge"], s["isolated_complex"])
+
+
 def bench_critical(repeats: int, device: str) -> None:
+    """∇L = 0 of the [2,2,1] z² net on 4 points: phc against the torch routes, interleaved;
+    the regular end points by kind (both routes must agree); the scaling gauge's components."""
     from lstheory.algebra import critical_point_system
 
     fam = MLP([2, 2, 1], "polynomial", coeffs=(0.0, 0.0, 1.0))
     rng = np.random.default_rng(0)
     X, Y = rng.standard_normal((4, 2)), rng.standard_normal((4, 1))
     print("\ncritical points of the square loss, [2,2,1] z² on 4 points (seed 0):")
+    t0 = time.perf_counter()
     cs = critical_point_system(fam, (X, Y), gauge="generic")
-    print(f"  generic gauge: {cs.describe()}; Bezout {cs.system.bezout_number}")
+    print(f"  build {time.perf_counter() - t0:.2f} s; generic gauge: {cs.describe()}; degrees "
+          f"{cs.system.degrees}, Bezout {cs.system.bezout_number}")
     routes = [("phc -b", lambda: solve(cs.system, backend="phc", seed=0)),
+              ("torch auto", lambda: solve(cs.system, seed=0, device=device)),
               ("torch total-degree", lambda: solve(cs.system, seed=0, device=device,
-                                                   start="total-degree")),
-              ("torch monodromy", lambda: solve(cs.system, seed=0, device=device,
-                                                start="monodromy"))]
-    for (label, _), m in zip(routes, _median([f for _, f in routes], repeats)):
+                                                   start="total-degree"))]
+    res = _median([f for _, f in routes], repeats)
+    ref = res[0][3]
+    kinds_ref = _critical_kinds(cs, ref)
+    for (label, _), m in zip(routes, res):
         r = m[3]
-        print(f"  {label:<19} {_fmt(m):>22} s  {r.counts()}")
-        print(f"  {'':<19} {cs.classify(r).summary()}")
+        c = r.counts()
+        steps = r.info.get("max_steps", 0)
+        per = f", slowest path {steps} steps ({m[0] / steps * 1e3:.1f} ms a step)" if steps \
+            else ""
+        start = r.info.get("start", {}).get("method", "polyhedral (phc)")
+        kinds = _critical_kinds(cs, r)
+        same = "=" if (c["regular"], kinds) == (ref.n_regular, kinds_ref) else "≠"
+        print(f"  {label:<19} {_fmt(m):>22} s  {c['paths']} paths ({start}{per})")
+        print(f"  {'':<19} regular {c['regular']}, real {c['real']}, singular {c['singular']}, "
+              f"at infinity {c['at_infinity']}, failed {c['failed']}; regular by kind (minima, "
+              f"other real critical, off the gauge, complex) {kinds} {same} phc; "
+              f"phc/this {res[0][0] / m[0]:.3f}")
+    A = np.stack([X[:, 0] ** 2, 2 * X[:, 0] * X[:, 1], X[:, 1] ** 2], 1)
+    L_star = float(((A @ np.linalg.lstsq(A, Y[:, 0], rcond=None)[0] - Y[:, 0]) ** 2).sum())
+    L = cs.loss_values(ref.solutions[[s.value == "finite" for s in ref.solution_status]])
+    print(f"  why: the least-squares fit over symmetric M (L* = {L_star:.6g}) is the one "
+          f"minimum; the regular points' L: {np.round(L.real, 6).tolist()}; the other real "
+          "regular points lie where the gauge slice is tangent to a symmetry orbit (an output "
+          "weight 0: a dead unit), not critical for the full loss; the remaining paths end at "
+          "infinity (phc: 'failed')")
+    t0 = time.perf_counter()
+    rm = solve(cs.system, seed=0, device=device, start="monodromy")
+    st = rm.info["start"]
+    print(f"  torch monodromy (offset family, once): {time.perf_counter() - t0:.2f} s, generic "
+          f"count {st['generic_root_count']} from {st['tracked_paths']} paths; regular "
+          f"{rm.n_regular}")
     sc = critical_point_system(fam, (X, Y), gauge="scaling")
     print(f"  scaling gauge: {sc.describe()}; Bezout {sc.system.bezout_number}")
     t0 = time.perf_counter()

@@ -110,3 +110,67 @@ def test_witness_degrees_of_the_minimum_curve_agree_across_backends():
         assert len(row) == 1
         degs[backend] = row[0]["degree"]
     assert degs["phc"] == degs["torch"] >= 1
+
+
+GAUGE_NETS = [([2, 2, 1], (0, 0, 1), False), ([3, 2, 1], (0, 0, 1), False),
+              ([2, 3, 1], (0, 0, 1), False), ([1, 2, 1], (0, 0.5, 1), True),
+              ([2, 2, 1], (0, 1, 1), True), ([2, 2, 2, 1], (0, 0, 1), False),
+              ([3, 2, 1], (0, 1), False)]
+
+
+def _output_rank(fam, fixed, seed):
+    """Rank of ∂(f(x_i; w))_i/∂w at a random point: over all weights, and over the free ones
+    with the gauge's values filled in."""
+    from torch.autograd.functional import jacobian
+
+    rng = np.random.default_rng([seed, 5])
+    X = torch.as_tensor(rng.standard_normal((fam.n_params + 3, fam.widths[0])))
+    w = torch.as_tensor(rng.standard_normal(fam.n_params))
+    names = fam.weight_symbols()
+    for v, c in fixed.items():
+        w[names.index(v)] = c
+    J = jacobian(lambda th: fam.forward(th[None], X).reshape(-1), w).numpy()
+    free = [k for k, v in enumerate(names) if v not in fixed]
+    return np.linalg.matrix_rank(J, tol=1e-8 * np.abs(J).max()), \
+        np.linalg.matrix_rank(J[:, free], tol=1e-8 * np.abs(J).max()), len(free)
+
+
+@settings(deadline=None, max_examples=12)
+@given(k=st.integers(0, len(GAUGE_NETS) - 1), seed=st.integers(0, 10_000))
+def test_generic_gauge_is_a_transversal_slice(k, seed):
+    """The generic gauge fixes exactly the fibre's dimension K − r of the output map, and on
+    the slice the map keeps rank r (the slice meets the symmetry orbits transversally, so the
+    critical points on it are isolated where the full critical set is a union of orbits)."""
+    widths, coeffs, bias = GAUGE_NETS[k]
+    fam = MLP(widths, "polynomial", coeffs=coeffs, bias=bias)
+    cs = critical_point_system(fam, _data(3, widths[0], seed), gauge="generic", seed=seed)
+    r, r_free, n_free = _output_rank(fam, cs.fixed, seed)
+    assert len(cs.fixed) == fam.n_params - r
+    assert r_free == r == n_free == cs.system.n_variables
+    assert all(np.isfinite(c) and isinstance(c, float) for c in cs.fixed.values())
+
+
+@needs_phc
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_regular_critical_points_agree_with_phc(seed):
+    """The torch tracker (default start) and phc find the same regular critical points of the
+    [2,2,1] z² loss under the generic gauge, of the same kinds: one minimum at the closed-form
+    least-squares value, and real points off the gauge (the slice tangent to an orbit)."""
+    fam = MLP([2, 2, 1], "polynomial", coeffs=(0, 0, 1))
+    X, Y = _data(4, 2, seed)
+    cs = critical_point_system(fam, (X, Y), gauge="generic", seed=seed)
+    routes = {b: solve(cs.system, backend=b, seed=seed) for b in ("phc", "torch")}
+    kinds = {}
+    for b, r in routes.items():
+        cp = cs.classify(r)
+        s = cp.summary()
+        kinds[b] = (r.n_regular, s["minima"], s["isolated_real"], s["off_gauge"])
+        L_star = _least_squares_over_symmetric(X, Y)
+        assert [abs(p[1].real - L_star) < 1e-6 * max(1, L_star)
+                for p in cp.isolated if p[2] and p[3] == 0] == [True]
+    assert kinds["phc"] == kinds["torch"]
+    reg = {b: r.solutions[[s.value == "finite" for s in r.solution_status]]
+           for b, r in routes.items()}
+    for x in reg["phc"]:  # the same points, not only as many
+        assert np.abs(reg["torch"] - x).max(1).min() < 1e-6 * max(1.0, np.abs(x).max())
