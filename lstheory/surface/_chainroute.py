@@ -14,6 +14,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import torch
+import torch.nn.functional as F
 
 from .._runtime import limit_threads
 from ..data import batches
@@ -22,7 +23,7 @@ from ._layerchain import LayerChain
 from ._layergraph import LayerGraph
 from ._totals import Totals
 
-__all__ = ["evaluate_chain", "first_products", "rows_for", "use_chain", "workers"]
+__all__ = ["evaluate_chain", "first_products", "loss_rows", "rows_for", "use_chain", "workers"]
 
 #: Bytes of first-layer output (all directions) per pass of the layer-chain route on a CPU:
 #: the per-point passes re-read it, so it should stay in the last-level cache.
@@ -51,9 +52,7 @@ def use_chain(ev, splits, c: torch.Tensor) -> bool:
         x0 = splits[0][0][: min(8, len(splits[0][0]))].to(ev.device, ev.dtype)
         args = (ev.model, ev.params, ev.buffers, ev.dirs, x0)
         chain = LinearChain.detect(*args) or (
-            (LayerChain.detect(*args) or LayerGraph.detect(*args))
-            if ev.bn == "keep"
-            else None
+            (LayerChain.detect(*args) or LayerGraph.detect(*args)) if ev.bn == "keep" else None
         )
         if isinstance(chain, LayerChain):
             rows = rows_for(ev, chain, len(splits[0][0]))
@@ -108,34 +107,64 @@ def first_products(ev, x: torch.Tensor) -> list[torch.Tensor]:
     return hit[2]
 
 
+def loss_rows(chain: ChainBase, name: str, z: torch.Tensor, y: torch.Tensor, loss, ok) -> None:
+    """Per-sample losses and correctness of transposed logits ``z[K, C, n]`` written into
+    ``loss[K, n]`` and ``ok[K, n]`` (bool), in the chain's scratch buffers (no allocation).
+
+    The same values as :meth:`PointEvaluator._loss_t`: cross-entropy ``−log_softmax(z)_y``
+    (``top + log Σ_c exp(z_c − top) − z_y``, ``top`` the largest logit), or the ``mse``
+    ``mean_c (z_c − onehot(y)_c)²``; correct means ``y`` is the first index of the maximum
+    (``argmax``'s convention, also on ties). The class axis is the short, strided one:
+    ``log_softmax`` over it took 18 µs for ``[6, 10, 436]`` on one core, against 33 µs for
+    the same max/exp/sum/log spelled out and 48 µs for ``logsumexp``; ``max`` with indices
+    27 µs against 318 µs for ``argmax``.
+    """
+    k, c, n = z.shape
+    top = chain._buffer(("loss", "top"), (k, 1, n), z)
+    first = chain._buffer(("loss", "first"), (k, 1, n), y)
+    torch.max(z, 1, keepdim=True, out=(top, first))
+    torch.eq(first.view(k, n), y, out=ok)
+    scratch = chain._buffer(("loss", "z"), (k, c, n), z)
+    if name == "cross-entropy":
+        logp = torch.log_softmax(z, 1, out=scratch)
+        picked = chain._buffer(("loss", "picked"), (k, 1, n), z)
+        torch.neg(torch.gather(logp, 1, y.expand(k, 1, n), out=picked).view(k, n), out=loss)
+        return
+    onehot = F.one_hot(y, c).to(z.dtype).T
+    torch.mean(torch.sub(z, onehot, out=scratch).pow_(2), 1, out=loss)
+
+
 def evaluate_chain(ev, c: torch.Tensor, splits) -> list[Totals]:
-    step = max(1, min(len(c), (64 << 20) // ev._chain.point_bytes()))
-    groups = [ev._chain.points(c[g : g + step]) for g in range(0, len(c), step)]
+    chain = ev._chain
+    step = max(1, min(len(c), (64 << 20) // chain.point_bytes()))
+    groups = [(g, chain.points(c[g : g + step])) for g in range(0, len(c), step)]
 
     def run(passes) -> tuple[torch.Tensor, int]:
         sums, n = torch.zeros(3, c.shape[0], dtype=torch.float64), 0
         for prods, yb in passes:
             yb = yb.to(ev.device)
-            losses, oks = [], []
-            size = ev._chain.group_size(len(yb), GROUP_BYTES)
-            for pts in groups:
+            shape = (len(c), len(yb))
+            loss = chain._buffer(("loss", "rows"), shape, c)
+            ok = chain._buffer(("loss", "ok"), shape, c, torch.bool)
+            size = chain.group_size(len(yb), GROUP_BYTES)
+            for g, pts in groups:
                 for lo in range(0, len(pts[0]), size):
                     hi = min(lo + size, len(pts[0]))
-                    loss, ok = ev._loss_t(ev._chain.logits_t(prods, pts, lo, hi), yb)
-                    losses.append(loss)
-                    oks.append(ok)
-            loss = torch.cat(losses).double()
-            sums[0] += loss.sum(1).cpu()
-            sums[1] += loss.pow(2).sum(1).cpu()
-            sums[2] += torch.cat(oks).sum(1).cpu()
+                    z = chain.logits_t(prods, pts, lo, hi)
+                    rows = slice(g + lo, g + hi)
+                    loss_rows(chain, ev.loss_name, z, yb, loss[rows], ok[rows])
+            wide = loss.double()
+            sums[0] += wide.sum(1)
+            sums[1] += wide.pow_(2).sum(1)
+            sums[2] += ok.sum(1)
             n += len(yb)
         return sums, n
 
     out = []
     for x, y in splits:
-        rows = rows_for(ev, ev._chain, len(x))
+        rows = rows_for(ev, chain, len(x))
         passes = [(p, yb) for p, (_, yb) in zip(first_products(ev, x), batches(x, y, rows))]
-        k = min(workers(ev, ev._chain, len(x)), len(passes))
+        k = min(workers(ev, chain, len(x)), len(passes))
         if k > 1:
             with _single_threaded(), ThreadPoolExecutor(k) as pool:
                 parts = list(pool.map(run, [passes[i::k] for i in range(k)]))
