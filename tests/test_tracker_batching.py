@@ -4,6 +4,7 @@ table that evaluates monomials at end points."""
 import numpy as np
 import pytest
 import sympy
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -57,3 +58,44 @@ def test_power_table_monomials_equal_complex_powers(seed, n, degree):
     ref = np.prod(x[:, None, :] ** exps[None], axis=-1)
     got = _monomials(x, exps)
     assert np.allclose(got, ref, rtol=1e-13, atol=1e-300)
+
+
+@settings(deadline=None, max_examples=10)
+@given(st.integers(0, 2**31 - 1), st.integers(2, 6), st.sampled_from([1, 2]))
+def test_split_coefficients_evaluate_as_the_dense_products(seed, S, K):
+    """Per-system coefficients where few terms differ (an offset family's constant terms) go
+    through one shared product and a per-path gather; H, J and H_t equal those of the dense
+    per-system products (``grouped``) and of the per-path gather of every term."""
+    from lstheory.algebra.tracker import homotopy as hm
+
+    rng = np.random.default_rng(seed)
+    x, y = sympy.symbols("x y")
+    a = rng.standard_normal(6)
+    F = PolynomialSystem.from_sympy([x**2 + a[0] * x * y - a[1] * y + a[2],
+                                     y**2 + a[3] * x - a[4] * x * y + a[5]], [x, y])
+    C = F.compiled
+    T, n = C.n_terms, 2
+    shared = _rc(rng, K + 1, T)
+    coeffs = np.repeat(shared[None], S, 0)
+    const = [k for k in range(T) if not C.term_exp[k].any()]  # the terms that differ
+    coeffs[:, :, const] = _rc(rng, S, K + 1, len(const))
+    term_exp = hm._homogeneous_terms(C)
+    system_of = np.repeat(np.arange(S), 3)
+    chart = _rc(rng, n + 1)
+    B = len(system_of)
+    z = torch.as_tensor(_rc(rng, B, n + 1), dtype=hm.CDTYPE)
+    t = torch.as_tensor(_rc(rng, B), dtype=hm.CDTYPE)
+    rows = torch.arange(B)
+    outs = {}
+    for name, share, groups in (("split", 1.0, 256), ("grouped", 0.0, 256), ("gather", 0.0, 0)):
+        old = hm.SPLIT_SHARE, hm.GROUPED_SYSTEMS
+        hm.SPLIT_SHARE, hm.GROUPED_SYSTEMS = share, groups
+        try:
+            hom = hm._Homotopy(C.term_eq, term_exp, coeffs, n, chart, "cpu", system_of)
+        finally:
+            hm.SPLIT_SHARE, hm.GROUPED_SYSTEMS = old
+        assert (hom.split, hom.grouped) == (name == "split", name == "grouped")
+        outs[name] = hom.evaluate(z, t, rows)
+    for name in ("grouped", "gather"):
+        for got, ref in zip(outs["split"], outs[name]):
+            assert torch.allclose(got, ref, rtol=1e-12, atol=1e-12 * float(ref.abs().max()))

@@ -16,6 +16,9 @@ __all__ = ["CDTYPE", "GROUPED_SYSTEMS"]
 
 CDTYPE = torch.complex128
 GROUPED_SYSTEMS = 256  # up to this many systems per batch: dense per-system products
+#: per-system coefficients with at most this share of the terms differing between systems: one
+#: dense product for the shared terms, a gather for the rest (:meth:`_Homotopy._split_terms`)
+SPLIT_SHARE = 0.25
 
 
 class _Homotopy:
@@ -66,19 +69,45 @@ class _Homotopy:
         self.kfac = torch.arange(1, self.K + 1, device=device, dtype=torch.float64)
         self.shared = coeffs.ndim == 2
         U = len(mon_index)
-        self.grouped = not self.shared and coeffs.shape[0] <= GROUPED_SYSTEMS
+        self.split = not self.shared and self._split_terms(coeffs, U)
+        self.grouped = (not self.shared and not self.split
+                        and coeffs.shape[0] <= GROUPED_SYSTEMS)
         if self.shared or self.grouped:
             # dense [U, (K+1)·C] coefficient matrices: one for all paths, or one per system
-            cf = coeffs if self.grouped else coeffs[None]
-            S = cf.shape[0]
-            A = torch.zeros(S, self.K + 1, U * self.n_cols, dtype=CDTYPE, device=device)
-            lin = self.e_mon * self.n_cols + self.e_col
-            A.index_add_(2, lin, cf[:, :, self.e_term] * self.e_fac)
-            A = A.reshape(S, self.K + 1, U, self.n_cols).permute(0, 2, 1, 3).reshape(S, U, -1)
-            self.A = A[0] if self.shared else A
+            self.A = self._dense(coeffs if self.grouped else coeffs[None], U)
+            self.A = self.A[0] if self.shared else self.A
         if not self.shared:
             self.coeffs = coeffs
             self.system_of = torch.as_tensor(system_of, dtype=torch.long, device=device)
+
+    def _dense(self, cf, U):
+        """``[S, U, (K+1)·C]``: the coefficients ``cf[S, K+1, T]`` as dense matrices on the
+        monomial table."""
+        S = cf.shape[0]
+        A = torch.zeros(S, self.K + 1, U * self.n_cols, dtype=CDTYPE, device=self.device)
+        lin = self.e_mon * self.n_cols + self.e_col
+        A.index_add_(2, lin, cf[:, :, self.e_term] * self.e_fac)
+        return A.reshape(S, self.K + 1, U, self.n_cols).permute(0, 2, 1, 3).reshape(S, U, -1)
+
+    def _split_terms(self, coeffs, U) -> bool:
+        """Per-system coefficients where few terms differ between the systems (a parameter
+        homotopy of a family whose parameters enter few terms: the offsets of a zero-error or
+        an offset family; monodromy's legs): the terms all systems share go into one dense
+        matrix (one product for every path, as with shared coefficients) and only the others
+        are gathered per path. Returns whether that layout is used (SPLIT_SHARE of the terms
+        or fewer differ)."""
+        same = (coeffs == coeffs[:1]).all(0).all(0)  # [T]: one value for every system
+        varying = (~same).nonzero().squeeze(1)
+        if varying.numel() > SPLIT_SHARE * coeffs.shape[-1]:
+            return False
+        self.A = self._dense(torch.where(same, coeffs[0], 0)[None], U)[0]
+        ev = torch.isin(self.e_term, varying)
+        remap = torch.full((coeffs.shape[-1],), -1, dtype=torch.long, device=self.device)
+        remap[varying] = torch.arange(varying.numel(), device=self.device)
+        self.v_col, self.v_mon = self.e_col[ev], self.e_mon[ev]
+        self.v_term, self.v_fac = remap[self.e_term[ev]], self.e_fac[ev].to(CDTYPE)
+        self.v_coeffs = coeffs[:, :, varying].contiguous()  # [S, K+1, Tv]
+        return True
 
     def set_row_scale(self, degrees, scale):
         """The target system's row scales d_i Σ_k |c_ik|: ``scale[S, n]`` (one row per system,
@@ -139,6 +168,24 @@ class _Homotopy:
             W = (mon @ self.A).reshape(B, self.K + 1, C)
             V = torch.einsum("bk,bkc->bc", tp, W)
             Vt = torch.einsum("bk,bkc->bc", dtp, W) if need_t else None
+        elif self.split:
+            # the shared terms: one product; the terms that differ: gathered per path
+            tp, dtp = self._tpowers(t)
+            W = mon @ self.A
+            if self.K == 1:
+                V = torch.addcmul(W[:, :C], t.unsqueeze(-1), W[:, C:])
+                Vt = W[:, C:] if need_t else None
+            else:
+                W = W.reshape(B, self.K + 1, C)
+                V = torch.einsum("bk,bkc->bc", tp, W)
+                Vt = torch.einsum("bk,bkc->bc", dtp, W) if need_t else None
+            ck = self.v_coeffs[self.system_of[rows]]  # [B, K+1, Tv]
+            vals = mon[:, self.v_mon] * self.v_fac
+            c = torch.einsum("bk,bkt->bt", tp, ck)
+            V = V.index_add(1, self.v_col, vals * c[:, self.v_term])
+            if need_t:
+                ct = torch.einsum("bk,bkt->bt", dtp, ck)
+                Vt = Vt.index_add(1, self.v_col, vals * ct[:, self.v_term])
         elif self.grouped:
             # paths come sorted by system: pad them into [S, M, U] and multiply per system
             tp, dtp = self._tpowers(t)
