@@ -155,9 +155,11 @@ def cross_gram(
 #: columns for 2,000 float32 checkpoints). Measured per CPU-second on one thread (AMD EPYC,
 #: AVX-512, numpy's OpenBLAS ``syrk``, n = 2,000): 85 GFLOP/s at 4 MiB blocks, 98 at 16 MiB,
 #: 99 at 32 MiB; each block also costs one ``n × n`` float64 addition into the accumulator
-#: (1.4 s of 11 s at 4 MiB, 0.4 s at 16 MiB for 188,810 columns), so fewer, wider blocks win
-#: while a block still fits the last-level cache (32 MiB here).
-_BLOCK_BYTES = 16 << 20
+#: (1.4 s of 11 s at 4 MiB, 0.4 s at 16 MiB for 188,810 columns), so fewer, wider blocks win.
+#: Since the centring runs in cache-sized row chunks (and the block is never copied), the
+#: block need not fit the cache: the whole Gram took 9.3–9.6 CPU-s at 16 MiB, 8.7–9.1 at 32,
+#: 8.5–9.1 at 64, 8.3–8.8 at 128 (2,000 × 188,810, loaded machine, two runs each).
+_BLOCK_BYTES = 64 << 20
 #: On an accelerator a block is a transfer: larger blocks amortise it.
 _DEVICE_BLOCK_BYTES = 256 << 20
 
@@ -176,11 +178,18 @@ def _read_block(mat, idx, sl, all_rows: bool, dtype) -> np.ndarray:
     return np.array(block, dtype=dtype, order="C", copy=True)
 
 
+#: Rows per chunk of the centring pass (a chunk and its float64 copy stay in the L2 cache).
+_CHUNK_ROWS = 32
+
+
 def _gram_cpu(mat, cols, idx, width: int, mixed: bool) -> np.ndarray:
     """``X Xᵀ`` by column blocks, each product a BLAS ``syrk`` (half the flops of a matmul),
     accumulated in float64. ``mixed``: each block centred on its column mean ``m`` and
     multiplied in float32, ``X_b X_bᵀ = Z Zᵀ + u1ᵀ + 1uᵀ − ‖m‖²11ᵀ`` with ``Z = X_b − 1mᵀ``
-    and ``u = X_b m`` in float64 (see :func:`gram_matrix` for the error).
+    and ``u = X_b m`` in float64 (see :func:`gram_matrix` for the error). ``m`` is one
+    read-only pass; ``u`` and ``Z`` are made in chunks of 32 rows from the memory map, with no
+    block copy and no float64 copy of the block (2.6 of 10.2 CPU-s went to such passes and
+    to a fresh ``n × n`` product per block before).
 
     The product is numpy's ``x @ x.T``, which numpy hands to BLAS ``syrk`` (it recognises a
     matrix times its own transpose) and mirrors: measured per CPU-second, numpy's OpenBLAS
@@ -190,20 +199,24 @@ def _gram_cpu(mat, cols, idx, width: int, mixed: bool) -> np.ndarray:
     all_rows = bool(np.array_equal(idx, np.arange(mat.shape[0])))
     acc = np.zeros((n, n))
     u, mm = np.zeros(n), 0.0
+    z, zz = None, (np.empty((n, n), np.float32) if mixed else None)
     for sl in _column_blocks(cols, width):
         if not mixed:
             x = _read_block(mat, idx, sl, all_rows, np.float64)
             acc += x @ x.T  # dsyrk
             continue
-        x = _read_block(mat, idx, sl, all_rows, np.float32)
-        x64 = x.astype(np.float64)
-        m = x64.mean(axis=0).astype(np.float32)
+        x = mat[:, sl] if all_rows else mat[idx, sl]  # the map itself: read once, below
+        if z is None or z.shape[1] != x.shape[1]:
+            z = np.empty(x.shape, np.float32)
+        m = x.mean(axis=0, dtype=np.float64).astype(np.float32)  # a read-only pass
         m64 = m.astype(np.float64)
-        u += x64 @ m64
         mm += float(m64 @ m64)
-        del x64
-        np.subtract(x, m, out=x)
-        acc += x @ x.T  # ssyrk: float32 block, float64 accumulation
+        for r in range(0, n, _CHUNK_ROWS):  # each chunk in the L2 cache: u and Z together
+            xr = x[r : r + _CHUNK_ROWS]
+            u[r : r + _CHUNK_ROWS] += xr.astype(np.float64) @ m64
+            np.subtract(xr, m, out=z[r : r + _CHUNK_ROWS], dtype=np.float32)
+        np.matmul(z, z.T, out=zz)  # ssyrk (numpy mirrors it): float32 block
+        acc += zz  # float64 accumulation
     if mixed:
         acc += u[:, None] + u[None, :] - mm
     return acc
@@ -281,7 +294,7 @@ def gram_matrix(
     layers : layer name(s) of a store; ``None`` uses all parameters.
     indices : rows to use (default all).
     block_size : *columns* per block (default: sized so that one block of all ``n`` rows
-        takes 16 MiB, which stays in the last-level cache; see ``_BLOCK_BYTES``).
+        takes 64 MiB; see ``_BLOCK_BYTES``).
     dtype : ``torch.float64`` (every product in float64), ``torch.float32`` (float32 blocks,
         float64 accumulation across blocks; about twice as fast on CPUs, far more on GPUs), or
         ``None`` (default): float32 when the checkpoints are stored in float32 — a store's
@@ -305,7 +318,7 @@ def gram_matrix(
     ``cos`` is near 1. Measured on ``benchmarks/bench_mds.py`` (2,000 DCNN checkpoints), the
     maximum ``|ΔG_ij| / max|G|`` against the float64 route is printed.
 
-    Cost ``n² P / 2`` multiply-adds; memory ``n · w`` stored values (16 MiB by default) plus
+    Cost ``n² P / 2`` multiply-adds; memory ``n · w`` stored values (64 MiB by default) plus
     two ``n × n`` float64 matrices and one ``n × n`` block product.
 
     ``precision="bfloat16"`` (off by default): centred blocks rounded to bfloat16, products
