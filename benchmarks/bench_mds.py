@@ -8,9 +8,16 @@ disk), the paper's ``1 − cos`` dissimilarity over all parameters. Each repeat 
   accumulation), ``1 − cos`` from the Gram, :class:`ClassicalMDS` (Lanczos);
 - **scikit-learn's route**: ``pairwise_distances(X, metric="cosine")`` on the stored matrix,
   then ``MDS(metric="precomputed")`` (SMACOF) — its MDS step is also timed alone;
-- **the machine's float32 matmul rate**: a square matmul of 2,048, the faster of numpy's
-  (OpenBLAS) and torch's (MKL); the Gram's rate (``n² P`` flops, what ``syrk`` executes) is
-  reported as a fraction of it.
+- **ours in bfloat16** (``precision="bfloat16"``): the same from a bfloat16 Gram (centred
+  blocks, upper block triangle, float64 across blocks), with its stated bound;
+- **the machine's float32 and bfloat16 matmul rates**: a square matmul of 2,048, the faster
+  of numpy's (OpenBLAS) and torch's for float32, torch's for bfloat16; the Gram's rate
+  (``n² P`` flops, what ``syrk`` executes) is reported as a fraction of the float32 one.
+
+After the repeats: where the time goes (one read of the store alone; Gram; the ``n × n``
+passes of 1 − cos and centring; the eigensolver), the float32 and bfloat16 Grams' errors
+against the float64 Gram, the bfloat16 bound, and the Procrustes disparity of the bfloat16
+embedding against the float32 one.
 
 Every step is timed twice: wall clock and the process's CPU-seconds (``time.process_time``,
 all threads). Both routes run under the same ``threadpoolctl`` limit (``--threads``, default 1),
@@ -26,7 +33,7 @@ Note: ``pairwise_distances(metric="cosine")`` computes ``X̂ X̂ᵀ`` with numpy
 numpy itself hands to BLAS ``syrk`` (a matrix times its own transpose): scikit-learn's route
 executes the same ``n² P`` flops, in one call, as our Gram — both are ``syrk``-bound.
 
-    .venv/bin/python benchmarks/bench_mds.py [--n 2000] [--repeats 3] [--threads 1]
+    .venv/bin/python benchmarks/bench_mds.py [--n 2000] [--repeats 3] [--threads 1] [--reuse]
 """
 
 from __future__ import annotations
@@ -80,6 +87,42 @@ def _matmul_rate(size: int = 2048, repeats: int = 3) -> tuple[float, float]:
     return 2 * size**3 / best_w, 2 * size**3 / best_c
 
 
+def _bf16_rate(size: int = 2048, repeats: int = 3) -> float:
+    """torch's bfloat16 matmul rate (flop per CPU-second), best of ``repeats``."""
+    a, b = torch.randn(size, size).bfloat16(), torch.randn(size, size).bfloat16()
+    best = float("inf")
+    for _ in range(repeats):
+        c = time.process_time()
+        a @ b
+        best = min(best, time.process_time() - c)
+    return 2 * size**3 / best
+
+
+def _split(store, g, d) -> dict:
+    """CPU-seconds of: one read of the store alone (column blocks summed), the 1 − cos pass,
+    the centring passes of classical MDS, its eigensolver."""
+    from lstheory.mds import _classical as C
+    from lstheory.mds import dissimilarity_from_gram
+
+    out = {}
+    mat, t = store.matrix(), time.process_time()
+    for c0 in range(0, mat.shape[1], 8192):
+        mat[:, c0 : c0 + 8192].sum(axis=0, dtype=np.float32)
+    out["read"] = time.process_time() - t
+    t = time.process_time()
+    dissimilarity_from_gram(g, "cosine")
+    out["1 − cos"] = time.process_time() - t
+    t = time.process_time()
+    v = C._checked(d)
+    rows, cols = C._squared_sums(v, False)
+    b = C._centred(v, rows, cols, False, C._check_values(v, rows))
+    out["centre"] = time.process_time() - t
+    t = time.process_time()
+    C._lanczos(b, 2, 5, 1e-10)
+    out["eigensolver"] = time.process_time() - t
+    return out
+
+
 class _Clock:
     """Wall and CPU seconds of a block, appended to ``rows[name]`` and ``rows[name + '_cpu']``."""
 
@@ -117,6 +160,8 @@ def main() -> None:
                          "fastest; 0 leaves the pools as they are)")
     ap.add_argument("--skip-f64", action="store_true", help="skip the float64 Gram (error check)")
     ap.add_argument("--keep", action="store_true", help="keep the store on disk")
+    ap.add_argument("--reuse", action="store_true",
+                    help="reuse the store at --dir when it holds --n checkpoints (implies --keep)")
     args = ap.parse_args()
     if args.threads:
         from threadpoolctl import threadpool_limits
@@ -125,8 +170,14 @@ def main() -> None:
         torch.set_num_threads(args.threads)
 
     t = time.perf_counter()
-    store = make_store(Path(args.dir), args.n, args.runs, args.seed)
-    print(f"{store}  (written in {time.perf_counter() - t:.1f} s, seed {args.seed})")
+    from lstheory.mds import TrajectoryStore
+
+    reuse = args.reuse and (Path(args.dir) / "manifest.json").is_file()
+    store = TrajectoryStore.open(args.dir) if reuse else None
+    if store is None or len(store) != args.n:
+        store = make_store(Path(args.dir), args.n, args.runs, args.seed)
+    args.keep = args.keep or args.reuse
+    print(f"{store}  (ready in {time.perf_counter() - t:.1f} s, seed {args.seed})")
     print(f"torch threads {torch.get_num_threads()}; machine load {os.getloadavg()}")
     n, p = len(store), store.n_parameters
     if args.threads:
@@ -139,6 +190,12 @@ def main() -> None:
         rate_w, rate_c = _matmul_rate()
         rows.setdefault("rate", []).append(rate_w)
         rows.setdefault("rate_cpu", []).append(rate_c)
+        rows.setdefault("rate16_cpu", []).append(_bf16_rate())
+        with _Clock(rows, "bf16"):
+            with _Clock(rows, "gram16"):
+                g16, err16 = gram_matrix(store, precision="bfloat16", return_error=True)
+            d16 = dissimilarity_from_gram(g16, "cosine")
+            ours16 = ClassicalMDS(2, solver="lanczos").fit(d16)
         with _Clock(rows, "ours"):
             with _Clock(rows, "gram"):
                 g = gram_matrix(store)
@@ -156,19 +213,26 @@ def main() -> None:
             f"repeat {r} (wall s / CPU s): ours {R['ours']:.2f}/{R['ours_cpu']:.2f} (Gram "
             f"{R['gram']:.2f}/{R['gram_cpu']:.2f}, MDS {R['ours_mds']:.3f}/{R['ours_mds_cpu']:.3f})"
             f"; sklearn pairwise_distances {R['sk_pd']:.2f}/{R['sk_pd_cpu']:.2f}, MDS "
-            f"{R['sk_mds']:.2f}/{R['sk_mds_cpu']:.2f} ({sk.n_iter_} iterations); matmul "
+            f"{R['sk_mds']:.2f}/{R['sk_mds_cpu']:.2f} ({sk.n_iter_} iterations); bfloat16 "
+            f"{R['bf16']:.2f}/{R['bf16_cpu']:.2f} (Gram {R['gram16']:.2f}/{R['gram16_cpu']:.2f})"
+            f"; matmul "
             f"{R['rate'] / 1e9:.1f} GFLOP/s wall, {R['rate_cpu'] / 1e9:.1f} per CPU-s; load "
             f"{os.getloadavg()[0]:.1f}",
             flush=True,
         )
     T = {k: np.asarray(v) for k, v in rows.items()}
     for clock, sfx in (("CPU-seconds (robust to load)", "_cpu"), ("wall clock", "")):
-        t = {k: T[k + sfx] for k in ("ours", "gram", "ours_mds", "sk_pd", "sk_mds", "rate")}
+        t = {k: T[k + sfx] for k in ("ours", "gram", "ours_mds", "sk_pd", "sk_mds", "rate",
+                                     "bf16", "gram16")}
         print(f"\nratios per repeat by {clock}, interleaved in one run:")
         print(f"  MDS step, sklearn MDS / ours (1 − cos → 2-D):   "
               f"{_spread(t['sk_mds'] / t['ours_mds'])}")
         print(f"  end to end, sklearn route / ours from the store: "
               f"{_spread((t['sk_pd'] + t['sk_mds']) / t['ours'])}")
+        print(f"  end to end, sklearn route / ours in bfloat16:    "
+              f"{_spread((t['sk_pd'] + t['sk_mds']) / t['bf16'])}")
+        print(f"  bfloat16 Gram / float32 Gram (time):             "
+              f"{_spread(t['gram16'] / t['gram'])}")
         print(f"  Gram rate / float32 matmul rate (n²P flops):    "
               f"{_spread(n * n * p / t['gram'] / t['rate'])}")
         print(f"  Gram GFLOP/s executed:                           "
@@ -181,6 +245,16 @@ def main() -> None:
           f"end ratio cannot exceed ({c['sk_pd']:.2f} + {c['sk_mds']:.2f}) / ({floor:.2f} + "
           f"{c['ours_mds']:.3f}) = {(c['sk_pd'] + c['sk_mds']) / (floor + c['ours_mds']):.2f}× "
           "on this machine in float32")
+    r16 = float(np.median(T["rate16_cpu"]))
+    tiles = 8  # lstheory.mds._bf16._TILES: (T + 1) / 2T of the full product's flops
+    floor16 = (tiles + 1) / (2 * tiles) * 2 * n * n * p / r16
+    print(f"bfloat16: the upper block triangle's flops at the bfloat16 matmul rate "
+          f"({r16 / 1e9:.0f} GFLOP/s per CPU-s) take {floor16:.2f} CPU-s, so its end-to-end "
+          f"ratio cannot exceed {(c['sk_pd'] + c['sk_mds']) / (floor16 + c['ours_mds']):.2f}×")
+    split = _split(store, g, d)
+    print("time split, CPU-s (one run after the repeats): " + ", ".join(
+        f"{k} {v:.3f}" for k, v in split.items()) + f"; Gram float32 "
+        f"{np.median(T['gram_cpu']):.2f}, bfloat16 {np.median(T['gram16_cpu']):.2f} (medians)")
     print("CPU/wall per step (1.0 = one busy thread; < 1 = waiting for a core): " + ", ".join(
         f"{k} {np.median(T[k + '_cpu'] / T[k]):.2f}"
         for k in ("gram", "ours_mds", "sk_pd", "sk_mds")))
@@ -195,6 +269,19 @@ def main() -> None:
               f"{np.abs(g - g64).max() / np.abs(g64).max():.2e}; max |Δ(1 − cos)| "
               f"{np.abs(d - d64).max():.2e} (smallest 1 − cos {d64[off].min():.2e}); "
               f"sklearn's float32 route: max |Δ(1 − cos)| {np.abs(d_sk - d64).max():.2e}")
+        e16, bound = np.abs(d16 - d64), err16.cosine_bound()
+        print(f"bfloat16 Gram: max |Δ(1 − cos)| {e16.max():.2e} (median over pairs "
+              f"{np.median(e16[off]):.2e}); stated bound: max {bound.max():.2e}, median "
+              f"{np.median(bound[off]):.2e}; measured/bound at most "
+              f"{(e16[off] / bound[off]).max():.3f}; entries over the bound: "
+              f"{int((e16 > bound).sum())}; max ‖z_i‖/‖x_i‖ "
+              f"{(err16.centred_norms / err16.norms).max():.3f}")
+    from lstheory.mds import procrustes_align
+
+    pr = procrustes_align(ours.embedding_, ours16.embedding_, scaling=False)
+    print(f"bfloat16 embedding against the float32 one: Procrustes disparity {pr.disparity:.2e}, "
+          f"largest point error {np.abs(pr.aligned - ours.embedding_).max():.2e} "
+          f"(extent {np.ptp(ours.embedding_, axis=0).max():.3g})")
     for name, x in (("ours (lanczos)", ours.embedding_), ("sklearn", x_sk)):
         print(f"{name:>15}: strain {strain(d, x):.4f}   stress-1 {stress(d, x):.4f}")
     print(f"diagnostics: {ours.diagnostics_.message}")
