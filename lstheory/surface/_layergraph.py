@@ -260,10 +260,15 @@ def _dense_index(mod: nn.Conv2d, inp: torch.Tensor, out: torch.Tensor) -> torch.
 
 def _dense_weights(ws: torch.Tensor, bs: torch.Tensor, index: torch.Tensor):
     """Convolution weights ``[K, C_out, C_in, k_h, k_w]`` and biases ``[K, C_out]`` as dense
-    matrices ``[K, C_in·H·W, C_out·H'·W']`` and biases ``[K, C_out·H'·W']``."""
+    matrices ``[K, C_in·H·W, C_out·H'·W']`` and biases ``[K, C_out·H'·W']``. The taps are
+    spread by a product with the one-hot ``[k_h·k_w, H·W·H'·W']`` of :func:`_dense_index` (one
+    matmul; exact: every entry is one weight times 1 plus zeros), several times faster than
+    an indexed gather."""
     k, co, ci = ws.shape[:3]
-    taps = torch.cat([ws.reshape(k, co, ci, -1), ws.new_zeros(k, co, ci, 1)], -1)
-    mat = taps[..., index.to(ws.device)]  # [K, C_out, C_in, H·W, H'·W']
+    n_taps = ws[0, 0, 0].numel()
+    spread = torch.nn.functional.one_hot(index.to(ws.device), n_taps + 1)[..., :n_taps]
+    spread = spread.reshape(-1, n_taps).T.to(ws.dtype)  # [taps, H·W·H'·W']
+    mat = (ws.reshape(-1, n_taps) @ spread).view(k, co, ci, *index.shape)
     mat = mat.permute(0, 2, 3, 1, 4).reshape(k, ci * index.shape[0], co * index.shape[1])
     return mat, bs.repeat_interleave(index.shape[1], dim=1)
 
