@@ -73,6 +73,7 @@ def test_solve_start_monodromy_on_a_plain_system_agrees_with_total_degree():
         assert info["history"][-1] == 6 and "loops without a new solution" in info["stop_reason"]
 
 
+@pytest.mark.slow
 def test_a_failed_trace_test_does_not_stop_the_rounds():
     """A stopping rule made to fire at once (one loop a round, stop after one loop without a new
     solution) stops short of the 6 solutions; with the trace test as the check, the rounds go on

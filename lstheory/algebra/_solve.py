@@ -22,9 +22,10 @@ __all__ = ["BACKENDS", "STARTS", "solve", "solve_many", "choose_start", "Paramet
 BACKENDS = ("torch", "phc", "bertini2")
 #: start systems of the torch backend; ``auto`` chooses by structure (:func:`choose_start`)
 STARTS = ("auto", "total-degree", "multihomogeneous", "monodromy")
-#: monodromy's default loops per round and stopping rule (loops in a row without a new
-#: solution; the loops of a round are independent)
-LOOPS_PER_ROUND = 4
+#: monodromy's default loops per round (None: by the count, see
+#: :data:`~lstheory.algebra._monodromy.ROUND_PATHS`) and stopping rule (loops in a row without a
+#: new solution; the loops of a round are independent)
+LOOPS_PER_ROUND = None
 STALL_LOOPS = 16
 
 
@@ -138,7 +139,7 @@ def _progress(progress):
 DIVERGING_FACTOR = 2
 
 
-def choose_start(system: PolynomialSystem, *, loops_per_round: int = LOOPS_PER_ROUND,
+def choose_start(system: PolynomialSystem, *, loops_per_round: int | None = LOOPS_PER_ROUND,
                  stall_loops: int = STALL_LOOPS) -> dict:
     """Total degree, multi-homogeneous or monodromy for ``system``: the fewest paths, with the
     reason and every number compared.
@@ -168,7 +169,7 @@ def choose_start(system: PolynomialSystem, *, loops_per_round: int = LOOPS_PER_R
         part = None
     Bm = part.bound if part is not None and 0 < part.bound < B else None
     bound, source = (Bm, "multihomogeneous bound") if Bm else (B, "Bezout number")
-    per_solution = 3 * (stall_loops + 2 * loops_per_round)
+    per_solution = 3 * (stall_loops + 2 * (loops_per_round or 4))
     if bound > per_solution and phc_available():  # else a Bezout start wins even at one root
         try:
             bound, source = min(bound, mixed_volume(system)), "mixed volume"
