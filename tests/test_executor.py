@@ -323,3 +323,111 @@ def test_every_result_carries_its_units_wall_and_cpu_seconds_and_process():
         assert r.worker.endswith(f":{os.getpid()}")  # the serial executor: this process
     value, wall, cpu, who = timed_call(divmod, (7, 2))
     assert value == (3, 1) and wall >= 0 and cpu >= 0 and who.endswith(str(os.getpid()))
+
+
+# ------------------------------------------------------------------ batch jobs and late workers
+_SUBMIT = {"slurm": ("sbatch", "scancel"), "pbs": ("qsub", "qdel"), "sge": ("qsub", "qdel")}
+_WARM = "lstheory._executor._warm"
+
+
+def _fake_scheduler(tmp_path, monkeypatch, kind, *, run: bool):
+    """A batch system on PATH: the submit command keeps each job script it is given (and with
+    ``run`` starts it in its own process group, as a node would); the cancel command ends
+    those groups. Returns the folder of kept scripts."""
+    jobs, bin_ = tmp_path / "jobs", tmp_path / "bin"
+    jobs.mkdir()
+    bin_.mkdir()
+    submit, cancel = _SUBMIT[kind]
+    start = ('setsid bash "$s" > "$s.log" 2>&1 < /dev/null & echo "$!"' if run
+             else 'echo "$$"')
+    (bin_ / submit).write_text(
+        "#!/usr/bin/env bash\n"
+        f's="{jobs}/job-$(date +%s%N).sh"\ncp "${{@: -1}}" "$s"\n{start}\n')
+    (bin_ / cancel).write_text(
+        "#!/usr/bin/env bash\nfor p in \"$@\"; do kill -- \"-$p\" 2>/dev/null; done; exit 0\n")
+    for f in bin_.iterdir():
+        f.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_}{os.pathsep}{os.environ['PATH']}")
+    return jobs
+
+
+def _wait_for(predicate, seconds=60.0):
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.parametrize("kind", ["slurm", "pbs", "sge"])
+def test_batch_jobs_start_their_workers_with_the_preload(kind, tmp_path, monkeypatch):
+    """The job script a batch system is given starts ``dask worker … --preload`` the module a
+    local worker preloads, after the user's own ``worker_extra_args``."""
+    pytest.importorskip("dask_jobqueue")
+    jobs = _fake_scheduler(tmp_path, monkeypatch, kind, run=False)
+    with make_executor(cluster=kind, quiet=True, cluster_opts=[
+            "jobs=2", "worker_extra_args=--lifetime=2h;--no-dashboard"]) as ex:
+        assert ex.kind == kind
+        script = ex.pool.cluster.job_script()
+        assert _wait_for(lambda: len(list(jobs.glob("*.sh"))) == 2)
+        submitted = [f.read_text() for f in sorted(jobs.glob("*.sh"))]
+    for text in (script, *submitted):
+        worker = next(line for line in text.splitlines() if "dask_worker" in line)
+        assert worker.endswith(f"--lifetime=2h --no-dashboard --preload {_WARM}"), worker
+        assert worker.count("--preload") == 1
+
+
+def test_the_preload_is_added_once():
+    from lstheory._executor._setup import _jobqueue_options
+
+    opts, jobs = _jobqueue_options({"jobs": 3, "worker_extra_args": ["--preload", _WARM]})
+    assert jobs == 3 and opts["worker_extra_args"] == ["--preload", _WARM]
+    assert opts["cores"] == 1 and opts["memory"] == "4GB"
+    opts, jobs = _jobqueue_options({})
+    assert jobs == 1 and opts["worker_extra_args"] == ["--preload", _WARM]
+
+
+def _mark(value):
+    os.environ["LSTHEORY_TEST_ON_WORKERS"] = value
+
+
+def _what_this_worker_has():
+    return (os.getpid(), os.environ.get("LSTHEORY_TEST_ON_WORKERS"),
+            _WARM in sys.modules and "torch._dynamo" in sys.modules)
+
+
+def test_on_workers_reaches_a_worker_that_joins_later(dask2, tmp_path):
+    """A worker restarted after a crash (as a late batch job) runs the set-up before units."""
+    dask2.on_workers(_mark, "set")
+    before = {v[0] for v in dask2.pool.run(_what_this_worker_has).values()}
+    marker = str(tmp_path / "died")
+    got = list(dask2.run([Unit(str(i), _die_once, (marker, i)) for i in range(4)]))
+    assert os.path.exists(marker) and all(r.ok for r in got)
+    assert _wait_for(lambda: len(dask2.pool.scheduler_info()["workers"]) == 2)
+    now = dask2.pool.run(_what_this_worker_has).values()
+    assert {v[0] for v in now} != before  # one worker is a new process
+    assert all(v[1] == "set" and v[2] for v in now)
+
+
+@pytest.mark.slow
+def test_a_batch_worker_is_warm_and_set_up_before_its_first_unit(tmp_path, monkeypatch):
+    """End to end on a fake SLURM that runs the job scripts here: the worker of a job imports
+    the preload before it joins, and a job started after :meth:`on_workers` still runs it."""
+    pytest.importorskip("dask_jobqueue")
+    _fake_scheduler(tmp_path, monkeypatch, "slurm", run=True)
+    here = os.path.dirname(__file__)  # the units below are this module's functions
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [here, *filter(None, [os.environ.get("PYTHONPATH")])]))
+    with make_executor(cluster="slurm", quiet=True,
+                       cluster_opts=["jobs=1", "interface=lo", "memory=2GB"]) as ex:
+        assert _wait_for(lambda: len(ex.pool.scheduler_info()["workers"]) == 1, 180)
+        ex.on_workers(_mark, "set")
+        ex.pool.cluster.scale(jobs=2)  # a job that starts after the set-up was asked for
+        assert _wait_for(lambda: len(ex.pool.scheduler_info()["workers"]) == 2, 180)
+        got = [r.value for r in ex.run([Unit(str(i), _what_this_worker_has) for i in range(6)])]
+        seen = ex.pool.run(_what_this_worker_has).values()
+    assert all(v[1] == "set" and v[2] for v in (*got, *seen))
+    assert len({v[0] for v in seen}) == 2

@@ -126,7 +126,8 @@ def _local_cluster(workers: int, device: str):
     return cluster
 
 
-#: The module a local worker imports when it starts (:mod:`._warm`).
+#: The module a worker imports when it starts (:mod:`._warm`): a local worker's ``preload``, a
+#: batch job's ``--preload`` (:func:`_jobqueue_options`).
 _WARM = "lstheory._executor._warm"
 
 
@@ -136,13 +137,26 @@ def _jobqueue_cluster(kind: str, opts: Mapping[str, Any]):
     except ImportError:
         raise BackendUnavailable(
             f"--cluster {kind} needs dask-jobqueue: pip install dask-jobqueue") from None
+    opts, jobs = _jobqueue_options(opts)
+    cluster = getattr(dask_jobqueue, CLUSTERS[kind])(**opts)
+    cluster.scale(jobs=jobs)
+    return cluster
+
+
+def _jobqueue_options(opts: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
+    """The ``dask_jobqueue`` keywords and the number of jobs: one core and 4 GB unless given,
+    and each job's worker started with ``--preload`` :data:`_WARM` (after the user's
+    ``worker_extra_args``), so a batch worker pays the start-up imports before its first unit
+    as a local one does."""
     opts = dict(opts)
     jobs = opts.pop("jobs", 1)
     opts.setdefault("cores", 1)
     opts.setdefault("memory", "4GB")
-    cluster = getattr(dask_jobqueue, CLUSTERS[kind])(**opts)
-    cluster.scale(jobs=jobs)
-    return cluster
+    extra = list(opts.get("worker_extra_args") or ())
+    if _WARM not in extra:
+        extra += ["--preload", _WARM]
+    opts["worker_extra_args"] = extra
+    return opts, jobs
 
 
 def check_executor_request(workers: int = 1, scheduler: str | None = None,
@@ -238,6 +252,12 @@ def make_executor(workers: int = 1, *, scheduler: str | None = None, cluster: st
         raise InvalidArgument("scheduler", scheduler or cluster or workers,
                               f"a reachable Dask scheduler ({what}: {_one_line(e)})",
                               flag="--scheduler" if scheduler else "--workers") from None
+    executor = Executor(client, workers=workers, kind=kind, dashboard=None, quiet=quiet,
+                        retries=retries, closers=closers)
+    if kind == "scheduler":  # workers started by others: the preload as each one joins
+        from ._plugin import import_module
+
+        executor.on_workers(import_module, _WARM)
     n = workers
     if kind != "local":
         with contextlib.suppress(Exception):
@@ -246,8 +266,8 @@ def make_executor(workers: int = 1, *, scheduler: str | None = None, cluster: st
     dashboard = getattr(client, "dashboard_link", None)
     if dashboard:
         announce(f"dask dashboard: {dashboard}")
-    return Executor(client, workers=n, kind=kind, dashboard=dashboard, quiet=quiet,
-                    retries=retries, closers=closers)
+    executor.workers, executor.dashboard = n, dashboard
+    return executor
 
 
 def add_executor_flags(parser, *, shard: bool = True, merge: str | None = None) -> None:

@@ -173,13 +173,18 @@ class Executor:
         return self.pool.scatter(obj, broadcast=True, hash=False)
 
     def on_workers(self, fn: Callable[..., Any], *args: Any) -> None:
-        """Run ``fn(*args)`` once on every worker, all at the same time, before units that
-        need what it sets up (imports); nothing in this process (its units pay it as before).
+        """Run ``fn(*args)`` once on every worker, before units that need what it sets up
+        (imports): on the workers there now, all at the same time, and on each worker that
+        joins later (a batch job that starts late, a restarted worker) as it joins (a Dask
+        worker plugin, :mod:`._plugin`); nothing in this process (its units pay it as before).
         A failure here is left to the units themselves to report."""
         if self.serial:
             return
         with contextlib.suppress(Exception):
-            self.pool.run(fn, *args)
+            from ._plugin import OnEveryWorker
+
+            plugin = OnEveryWorker(fn, args)
+            self.pool.register_plugin(plugin, name=plugin.name)
 
     def run(self, units: Iterable[Unit], *, desc: str = "units") -> Iterator[UnitResult]:
         """Run ``units``; yield a :class:`UnitResult` for each as it finishes (failures
