@@ -11,10 +11,10 @@ printed before and after. Sections:
 
 * ``systems``: katsura-8, quadrics-8 and the [3,2,1] z² net with biases (≥ 256 total-degree
   paths): torch vs ``phc -b`` and ``phc -b -t2`` (target ≥ 3× phc-t2 on 2 cores).
-* ``nets``: zero-error systems of nets ([3,2,1] with biases, [4,2,1] z², [4,3,1] z²): torch with
-  ``start=auto``/``total-degree``/``monodromy`` vs ``phc -b -t2`` at equal finite and real
-  counts; the paths each tracks (monodromy's generic root count and tracked paths against the
-  Bezout number).
+* ``nets``: zero-error systems of nets ([3,2,1] with biases, [4,2,1] z², [4,3,1] z², [5,2,1]
+  z²: :data:`NETS`): torch with ``start=auto``/``total-degree``/``monodromy`` vs ``phc -b -t2``
+  at equal finite and real counts, wall and CPU seconds; the paths each tracks (monodromy's
+  generic root count and tracked paths against the Bezout number and phc's).
 * ``critical``: ∇L = 0 of the [2,2,1] z² net on 4 points, torch vs phc under the generic gauge,
   and the end points by component under the scaling gauge (issue 15's 14/2 vs 40/7).
 * ``parameter``: one generic solve, S new data sets in one batch, time per data set against
@@ -157,13 +157,39 @@ def bench_parameter(n_sets: int, repeats: int, device: str) -> None:
     print(f"  ratio phc-t2 / parameter homotopy per data set: {per_phc / per_ph:.1f}")
 
 
+def _cpu_timed(fn, cpu):
+    """``fn`` that appends its CPU seconds (this process and its children: phc) to ``cpu``."""
+    import resource
+
+    def run():
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.process_time()
+        out = fn()
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(time.process_time() - t0 + (r1.ru_utime - r0.ru_utime)
+                   + (r1.ru_stime - r0.ru_stime))
+        return out
+
+    return run
+
+
+#: the net systems of ``--sections nets``: name, widths, activation, biases. The largest is
+#: [5,2,1] z² (9 unknowns, Bezout 19683, mixed volume 256, 70 roots; phc -b -t2 28 s under
+#: load): on [5,3,1] z² (12 unknowns, Bezout 531441, mixed volume 2048) phc -b -t2 ran over 3
+#: minutes and was stopped, past the 60 s the benchmark allows a route
+NETS = [("[3,2,1]b z²", [3, 2, 1], (0.0, 0.0, 1.0), True),
+        ("[4,2,1] z²", [4, 2, 1], (0.0, 0.0, 1.0), False),
+        ("[4,3,1] z²", [4, 3, 1], (0.0, 0.0, 1.0), False),
+        ("[5,2,1] z²", [5, 2, 1], (0.0, 0.0, 1.0), False)]
+
+
 def bench_nets(repeats: int, device: str) -> None:
-    """Zero-error systems of nets: torch (auto, total degree, monodromy) vs phc -b -t2."""
-    nets = [("[3,2,1]b z²", [3, 2, 1], (0.0, 0.0, 1.0), True),
-            ("[4,2,1] z²", [4, 2, 1], (0.0, 0.0, 1.0), False),
-            ("[4,3,1] z²", [4, 3, 1], (0.0, 0.0, 1.0), False)]
-    print("\nnet zero-error systems (squared up; random data, seed 0): median [min–max] s")
-    for name, widths, coeffs, bias in nets:
+    """Zero-error systems of nets: torch (auto, total degree, monodromy) vs phc -b -t2, wall and
+    CPU seconds (CPU: this process, or phc's; under load the wall ratio moves with the load,
+    the CPU seconds less), and the paths each start tracks."""
+    print("\nnet zero-error systems (squared up; random data, seed 0): median [min–max] s; cpu: "
+          "median CPU s (phc: both its threads)")
+    for name, widths, coeffs, bias in NETS:
         fam, sq, N = _net_square_system(widths, coeffs, bias)
         rng = np.random.default_rng(0)
         S = sq.system.specialize(data_parameters(rng.standard_normal((N, widths[0])),
@@ -176,20 +202,28 @@ def bench_nets(repeats: int, device: str) -> None:
         routes.append(("torch monodromy", lambda S=S: solve(S, seed=0, device=device,
                                                             start="monodromy")))
         routes.append(("torch auto", lambda S=S: solve(S, seed=0, device=device)))
-        res = _median([f for _, f in routes], repeats)
+        cpus = [[] for _ in routes]
+        res = _median([_cpu_timed(f, c) for (_, f), c in zip(routes, cpus)], repeats)
         print(f"{name}: {S.n_variables} unknowns, Bezout {B}")
         ref = res[0][3]
-        for (label, _), m in zip(routes, res):
+        paths = {}
+        for (label, _), m, cpu in zip(routes, res, cpus):
             r = m[3]
             st = r.info.get("start", {})
-            paths = st.get("tracked_paths", r.n_paths)
+            paths[label] = st.get("tracked_paths", r.n_paths)
             extra = f", start {st['method']}" if st else ""
             if st.get("method") == "monodromy":
-                extra += f" (generic count {st['generic_root_count']}, {st['rounds']} rounds)"
+                extra += (f" (generic count {st['generic_root_count']}, {st['rounds']} rounds, "
+                          f"{st['loops']} loops)")
             same = (r.n_finite, r.n_real) == (ref.n_finite, ref.n_real)
-            print(f"  {label:<19} {_fmt(m):>22} s  finite {r.n_finite:>4} real {r.n_real:>4} "
-                  f"paths {paths:>6}{extra}; {'=' if same else '≠'} phc; "
-                  f"phc-t2/this {res[0][0] / m[0]:.2f}")
+            c_ref = statistics.median(cpus[0])
+            print(f"  {label:<19} {_fmt(m):>22} s  cpu {statistics.median(cpu):7.2f} s  finite "
+                  f"{r.n_finite:>4} real {r.n_real:>4} paths {paths[label]:>6}{extra}; "
+                  f"{'=' if same else '≠'} phc; phc-t2/this wall {res[0][0] / m[0]:.2f}, cpu "
+                  f"{c_ref / statistics.median(cpu):.2f}")
+        mono = paths["torch monodromy"]
+        print(f"  paths: monodromy {mono} against total degree {B} ({B / mono:.1f}× fewer) and "
+              f"phc's {ref.n_paths}")
 
 
 def _witness_count(cs, backend, seed=0):
