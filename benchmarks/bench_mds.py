@@ -9,7 +9,7 @@ disk), the paper's ``1 − cos`` dissimilarity over all parameters. Each repeat 
 - **scikit-learn's route**: ``pairwise_distances(X, metric="cosine")`` on the stored matrix,
   then ``MDS(metric="precomputed")`` (SMACOF) — its MDS step is also timed alone;
 - **ours in bfloat16** (``precision="bfloat16"``): the same from a bfloat16 Gram (centred
-  blocks, upper block triangle, float64 across blocks), with its stated bound;
+  blocks, the upper triangle by halvings, float64 across blocks), with its stated bound;
 - **the machine's float32 and bfloat16 matmul rates**: a square matmul of 2,048, the faster
   of numpy's (OpenBLAS) and torch's for float32, torch's for bfloat16; the Gram's rate
   (``n² P`` flops, what ``syrk`` executes) is reported as a fraction of the float32 one.
@@ -246,9 +246,12 @@ def main() -> None:
           f"{c['ours_mds']:.3f}) = {(c['sk_pd'] + c['sk_mds']) / (floor + c['ours_mds']):.2f}× "
           "on this machine in float32")
     r16 = float(np.median(T["rate16_cpu"]))
-    tiles = 8  # lstheory.mds._bf16._TILES: (T + 1) / 2T of the full product's flops
-    floor16 = (tiles + 1) / (2 * tiles) * 2 * n * n * p / r16
-    print(f"bfloat16: the upper block triangle's flops at the bfloat16 matmul rate "
+    from lstheory.mds._bf16 import _HALVINGS
+
+    share = 0.5 + 0.5**(_HALVINGS + 1)  # of the full product's flops, for the upper triangle
+    floor16 = share * 2 * n * n * p / r16
+    print(f"bfloat16: the upper triangle's flops ({100 * share:.1f} % of the full product's) "
+          f"at the bfloat16 matmul rate "
           f"({r16 / 1e9:.0f} GFLOP/s per CPU-s) take {floor16:.2f} CPU-s, so its end-to-end "
           f"ratio cannot exceed {(c['sk_pd'] + c['sk_mds']) / (floor16 + c['ours_mds']):.2f}×")
     split = _split(store, g, d)
