@@ -131,23 +131,24 @@ def _output_rank(fam, fixed, seed):
         w[names.index(v)] = c
     J = jacobian(lambda th: fam.forward(th[None], X).reshape(-1), w).numpy()
     free = [k for k, v in enumerate(names) if v not in fixed]
-    return np.linalg.matrix_rank(J, tol=1e-8 * np.abs(J).max()), \
-        np.linalg.matrix_rank(J[:, free], tol=1e-8 * np.abs(J).max()), len(free)
+    return np.linalg.matrix_rank(J), np.linalg.matrix_rank(J[:, free]), len(free)
 
 
-@settings(deadline=None, max_examples=12)
+@settings(deadline=None, max_examples=30)
 @given(k=st.integers(0, len(GAUGE_NETS) - 1), seed=st.integers(0, 10_000))
 def test_generic_gauge_is_a_transversal_slice(k, seed):
     """The generic gauge fixes exactly the fibre's dimension K − r of the output map, and on
     the slice the map keeps rank r (the slice meets the symmetry orbits transversally, so the
     critical points on it are isolated where the full critical set is a union of orbits)."""
+    from lstheory.algebra._critical import _generic_gauge  # the unit (the system is sympy)
+
     widths, coeffs, bias = GAUGE_NETS[k]
     fam = MLP(widths, "polynomial", coeffs=coeffs, bias=bias)
-    cs = critical_point_system(fam, _data(3, widths[0], seed), gauge="generic", seed=seed)
-    r, r_free, n_free = _output_rank(fam, cs.fixed, seed)
-    assert len(cs.fixed) == fam.n_params - r
-    assert r_free == r == n_free == cs.system.n_variables
-    assert all(np.isfinite(c) and isinstance(c, float) for c in cs.fixed.values())
+    fixed = _generic_gauge(fam, seed)
+    r, r_free, n_free = _output_rank(fam, fixed, seed)
+    assert len(fixed) == fam.n_params - r
+    assert r_free == r == n_free
+    assert all(isinstance(c, float) and 0.5 <= abs(c) <= 1.5 for c in fixed.values())
 
 
 @needs_phc

@@ -74,10 +74,11 @@ def fibre_coordinates(null: np.ndarray, prefer=None) -> list[int]:
     return sorted(int(j) for j in cand[piv[:k]])
 
 
-def fibre_tangent(J: np.ndarray) -> tuple[int, np.ndarray]:
-    """Rank r of a Jacobian ``J[N, K]`` and its null space ``[K, K − r]`` (the tangent space
-    of the fibre through the point where J was taken)."""
-    r, _, vh = _rank(J)
+def fibre_tangent(J: np.ndarray, rtol: float = RANK_RTOL) -> tuple[int, np.ndarray]:
+    """Rank r of a Jacobian ``J[N, K]`` (singular values above ``rtol`` times the largest) and
+    its null space ``[K, K − r]`` (the tangent space of the fibre through the point where J
+    was taken)."""
+    r, _, vh = _rank(J, rtol)
     return r, vh[r:].conj().T
 
 
