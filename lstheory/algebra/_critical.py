@@ -23,6 +23,28 @@ gauge first and differentiates in the remaining weights:
 Critical points of ``L`` restricted to the slice are critical points of ``L`` wherever the orbit
 is transversal to the slice (L is constant along orbits); :meth:`CriticalSystem.classify` checks
 each real point against the full gradient.
+
+What the counts mean, on the worked example (``roots --critical --net 2,2,1 --coeffs 0,0,1
+--n-data 4``, ``benchmarks/bench_roots.py --sections critical``): f(x) = xᵀ M x with
+M = Σ_k a_k w_k w_kᵀ, so L depends on w through the symmetric M alone. The generic gauge fixes
+w_0 and one entry of w_1, leaving (w_1[1], a_0, a_1): 3 equations of degrees (5, 3, 5), Bezout
+number 75, mixed volume 7. Both routes find the same **3 regular** solutions on generic data:
+
+* the **minimum**, the least-squares fit over symmetric M lifted to the slice (its value is the
+  closed form; ``tests/test_algebra_critical.py`` checks it);
+* **2 real points off the gauge**, with a_1 = 0 (a dead unit): there ∂M/∂w_1 = 0, the slice
+  is tangent to the symmetry orbit, and ∂L/∂a_1 = ⟨∇_M L, w_1 w_1ᵀ⟩ = 0 is a quadratic in
+  w_1[1] (two roots, at the best fit with M ∥ w_0 w_0ᵀ). They are critical for L on the slice,
+  not for the full loss, and :meth:`~CriticalSystem.classify` reports them as ``off_gauge``.
+
+Every other path ends at infinity: phc tracks its 7 polyhedral paths and lists 3 (it reports
+the other 4 as failed without saying why); the torch tracker's total-degree start follows 75
+paths, and a few that approach infinity slowly (valuation ≈ 0.15–0.3 of z_0, winding 5–10)
+can be reported as "singular" finite end points with |x| ≈ 10²–10³; they are not solutions.
+Under ``gauge="scaling"`` the O(A) orbit is left in, the minimum is a curve, and the number of
+end points each route lands on a curve depends on its start system (the 14 vs 40 singular end
+points of issue 15): compare components by witness set (:func:`witness_components`), whose
+degrees both routes agree on.
 """
 
 from __future__ import annotations
@@ -34,6 +56,7 @@ import sympy
 
 from .._errors import InvalidArgument, UnknownName
 from .._random import numpy_rng
+from ._critical_classify import HESSIAN_RTOL, CriticalPoints, classify_critical_points
 from ._network import _check_family, numeric_data, symbolic_data, symbolic_residuals
 from ._system import PolynomialSystem
 
@@ -41,9 +64,6 @@ __all__ = ["GAUGES", "CriticalSystem", "CriticalPoints", "critical_point_system"
            "witness_components"]
 
 GAUGES = ("generic", "scaling", "none")
-#: a Hessian singular value below this times the largest counts as zero (end points of paths
-#: on positive-dimensional components are accurate to ~1e-8 or better; multiple roots worse)
-HESSIAN_RTOL = 1e-6
 #: random points at which the generic gauge measures the output map's rank (the largest wins)
 GAUGE_TRIALS = 3
 
@@ -219,149 +239,6 @@ def critical_point_system(family, data=None, *, n_data: int | None = None,
         name=name or f"∇L of {family!r} on {tag}, gauge {gauge}")
     return CriticalSystem(system, family, gauge, fixed, loss, tuple(w),
                           None if data is None else tuple(np.asarray(a, float) for a in data))
-
-
-# ---------------------------------------------------------------------------- classification
-@dataclass(frozen=True)
-class CriticalPoints:
-    """Finite critical points of one solve, by kind.
-
-    ``isolated``: rows ``(point, loss, real, morse_index)`` for nondegenerate critical points
-    (the backend's regular solutions: Hessian of L|slice nonsingular; ``morse_index`` = number
-    of negative eigenvalues, None for complex points). ``components``: positive-dimensional
-    components met by end points, one row per distinct (critical value, local dimension):
-    ``{"dimension", "loss", "end_points", "real_end_points"}``. ``degenerate``: isolated end
-    points with a singular Hessian that do not extend to a curve (multiple roots).
-    ``off_gauge``: real points that are not critical for the full loss (the slice is tangent
-    to their orbit).
-    """
-
-    isolated: tuple
-    components: tuple
-    degenerate: int
-    off_gauge: int
-    n_variables: int
-    max_full_gradient: float
-
-    @property
-    def n_minima(self) -> int:
-        return sum(1 for r in self.isolated if r[2] and r[3] == 0)
-
-    def by_index(self) -> dict[int, int]:
-        out: dict[int, int] = {}
-        for r in self.isolated:
-            if r[2]:
-                out[r[3]] = out.get(r[3], 0) + 1
-        return dict(sorted(out.items()))
-
-    def summary(self) -> dict:
-        return {
-            "isolated": len(self.isolated),
-            "isolated_real": sum(1 for r in self.isolated if r[2]),
-            "isolated_complex": sum(1 for r in self.isolated if not r[2]),
-            "minima": self.n_minima,
-            "real_by_morse_index": {str(k): v for k, v in self.by_index().items()},
-            "components": [dict(c) for c in self.components],
-            "degenerate_isolated": self.degenerate,
-            "off_gauge": self.off_gauge,
-        }
-
-    def lines(self) -> list[str]:
-        s = self.summary()
-        idx = ", ".join(f"index {k}: {v}" for k, v in s["real_by_morse_index"].items()) or "none"
-        out = [f"isolated nondegenerate critical points: {s['isolated']} "
-               f"({s['isolated_real']} real, {s['isolated_complex']} complex)",
-               f"  real by Morse index: {idx} (minima {s['minima']})"]
-        if s["components"]:
-            out.append(f"positive-dimensional components (by critical value): "
-                       f"{len(s['components'])}")
-            for c in s["components"]:
-                out.append(f"  dimension {c['dimension']}, L = {c['loss']:.6g}: "
-                           f"{c['end_points']} end points ({c['real_end_points']} real)")
-        if s["degenerate_isolated"]:
-            out.append("isolated degenerate (multiple) critical points: "
-                       f"{s['degenerate_isolated']}")
-        if s["off_gauge"]:
-            out.append(f"real points off the gauge (not critical for the full loss): "
-                       f"{s['off_gauge']}")
-        return out
-
-
-def _hessian(cs: CriticalSystem, x, parameters):
-    return cs.system.compiled.evaluate(np.asarray(x, dtype=complex), parameters)[1]
-
-
-def _extends(cs, x, null, parameters, step=1e-3) -> bool:
-    """Whether the zero set of ∇L continues from ``x`` along a null direction of the Hessian:
-    step ``step`` along it and Gauss-Newton back onto ∇L = 0; a point on a curve through x is
-    reached at distance ~step, an isolated multiple root pulls the iterate back to x."""
-    C = cs.system.compiled
-    scale = max(1.0, float(np.abs(x).max()))
-    for v in null[:2]:
-        z = x + step * scale * v
-        for _ in range(30):
-            F, J = C.evaluate(z, parameters)
-            dz = np.linalg.lstsq(J, -F, rcond=1e-10)[0]
-            z = z + dz
-            if np.abs(dz).max() < 1e-13 * scale:
-                break
-        F = C.evaluate(z, parameters)[0]
-        if np.abs(F).max() < 1e-9 * max(1.0, np.abs(C.term_coefficients(parameters)).max()) \
-                and np.abs(z - x).max() > 0.1 * step * scale:
-            return True
-    return False
-
-
-def _full_gradient(cs: CriticalSystem, w_full: np.ndarray) -> float:
-    import torch
-
-    if cs.data is None:
-        return float("nan")
-    X, Y = cs.data
-    theta = torch.tensor(w_full.real[None], dtype=torch.float64)
-    _, g = cs.family.loss_and_grad(theta, (torch.tensor(X), torch.tensor(Y.reshape(len(X), -1))))
-    return float(g.abs().max()) * len(X)  # the family's loss is a mean: back to Σ
-
-
-def classify_critical_points(cs: CriticalSystem, roots, parameters=None, *,
-                             rtol: float = HESSIAN_RTOL) -> CriticalPoints:
-    """Hessian of L|slice at each distinct finite solution: nondegenerate ones by Morse index
-    (real) or as complex; singular ones as samples of positive-dimensional components (local
-    dimension n − rank, confirmed by stepping along the null space) grouped by critical value."""
-    n = cs.system.n_variables
-    sols = np.asarray(roots.solutions)
-    if len(sols) == 0:
-        return CriticalPoints((), (), 0, 0, n, 0.0)
-    L = cs.loss_values(sols, parameters)
-    iso, comp, degenerate, off, gmax = [], {}, 0, 0, 0.0
-    from ._rootset import PathStatus
-
-    for x, val, st in zip(sols, L, roots.solution_status):
-        H = _hessian(cs, x, parameters)
-        _, s, vh = np.linalg.svd(H)
-        rank = int((s > rtol * max(s[0], 1e-300)).sum())
-        scale = max(1.0, float(np.abs(x).max()))
-        real = bool(np.abs(x.imag).max() <= 1e-7 * scale)
-        if real and cs.data is not None:
-            g = _full_gradient(cs, cs.lift(x)[0])
-            gmax = max(gmax, g)
-            if g > 1e-6 * max(1.0, abs(val)) * 10:
-                off += 1
-                continue
-        if st == PathStatus.FINITE:  # the backend's regular: a nonsingular Hessian
-            morse = int((np.linalg.eigvalsh((H.real + H.real.T) / 2) < 0).sum()) if real else None
-            iso.append((x, complex(val), real, morse))
-        elif _extends(cs, x, vh[rank:].conj(), parameters):
-            key = (n - rank, round(val.real, 6), round(val.imag, 6))
-            row = comp.setdefault(key, {"dimension": n - rank, "loss": float(val.real),
-                                        "loss_imag": float(val.imag), "end_points": 0,
-                                        "real_end_points": 0})
-            row["end_points"] += 1
-            row["real_end_points"] += int(real)
-        else:
-            degenerate += 1
-    comps = tuple(sorted(comp.values(), key=lambda r: (r["dimension"], r["loss"])))
-    return CriticalPoints(tuple(iso), comps, degenerate, off, n, gmax)
 
 
 def witness_components(cs: CriticalSystem, dimension: int = 1, *, seed: int = 0,
