@@ -222,8 +222,8 @@ def bench_nets(repeats: int, device: str) -> None:
                   f"{'=' if same else '≠'} phc; phc-t2/this wall {res[0][0] / m[0]:.2f}, cpu "
                   f"{c_ref / statistics.median(cpu):.2f}")
         mono = paths["torch monodromy"]
-        print(f"  paths: monodromy {mono} against total degree {B} ({B / mono:.1f}× fewer) and "
-              f"phc's {ref.n_paths}")
+        print(f"  paths: monodromy {mono}, total degree {B} (total degree / monodromy "
+              f"{B / mono:.2f}), phc's {ref.n_paths}")
 
 
 def _witness_count(cs, backend, seed=0):
