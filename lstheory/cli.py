@@ -97,9 +97,35 @@ def _valid_device(device: str) -> str:
 
 
 def _parse_seed(text: str) -> int:
+    from ._random import _MAX_SEED
     from ._validate import nonnegative_int
 
-    return nonnegative_int(text, "--seed")
+    return nonnegative_int(text, "--seed", maximum=_MAX_SEED)
+
+
+#: ``verify`` options that take no value; every other one takes exactly one
+_VERIFY_FLAGS_WITHOUT_VALUE = ("--quiet", "-h", "--help")
+
+
+def _claim_first(words: Sequence[str]) -> list[str]:
+    """``verify``'s words with CLAIM moved first, so options may stand before it
+    (``verify --seed -1 venturi``): every verify option but ``--quiet``/``--help`` takes one
+    value (the next word, even one like ``-1``, unless written ``--flag=value``), so CLAIM is the
+    first word that is neither an option nor an option's value."""
+    k = 0
+    while k < len(words):
+        word = words[k]
+        if word == "--" or not (word.startswith("--") or word == "-h"):
+            break
+        k += 1 if word in _VERIFY_FLAGS_WITHOUT_VALUE or "=" in word else 2
+    if k < len(words) and words[k] == "--":  # CLAIM after the end of the options
+        words = [*words[:k], *words[k + 1:]]
+    if k == 0:
+        return list(words)
+    if k >= len(words):
+        raise UsageError("lstheory verify", "CLAIM is missing (options take one value each: "
+                         f"{' '.join(words)})")
+    return [words[k], *words[:k], *words[k + 1:]]
 
 
 def _cmd_verify(args, rest: Sequence[str]) -> int:
@@ -232,6 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv[:1] == ["verify"] and (len(argv) == 1 or argv[1] in ("-h", "--help")):
             print(_VERIFY_HELP + "\n".join(f"  {c.id:<22} {c.title}" for c in all_claims()))
             return 0 if len(argv) > 1 else EXIT_BAD_INPUT
+        if argv[:1] == ["verify"]:
+            argv = ["verify", *_claim_first(argv[1:])]
         args, rest = build_parser().parse_known_args(argv)
         if args.command == "verify":
             return _cmd_verify(args, rest)

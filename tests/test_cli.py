@@ -76,3 +76,45 @@ def test_console_script_end_to_end(tmp_path):
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
     r = subprocess.run([exe, "list"], capture_output=True, text=True)
     assert r.returncode == 0 and "venturi" in r.stdout
+
+
+@pytest.mark.parametrize("words", [
+    ["--seed", "-1", "venturi"],
+    ["--seed=-1", "venturi"],
+    ["venturi", "--seed", "-1"],
+    ["--quiet", "--seed", "-1", "--budget", "fast", "venturi"],
+    ["--seed", "-1", "--", "venturi"],
+    ["--seed", str(2**63), "venturi"],
+])
+def test_a_negative_or_huge_seed_names_seed_and_its_range_before_or_after_the_claim(cli, words):
+    code, out, err = cli("verify", *words)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1, (out, err)
+    assert lines[0].startswith("lstheory: error: --seed=") and f"[0, {2**63 - 1}]" in lines[0]
+
+
+@pytest.mark.parametrize("words, needle", [
+    (["--seed", "3", "--budget", "fast", "venturi", "--n-data", "0"], "--n-data=0"),
+    (["--n-data", "0", "venturi"], "--n-data=0"),  # a claim's own option before the claim
+    (["--budget", "quick", "venturi"], "budget=quick"),
+    (["--seed", "1"], "CLAIM is missing"),
+    (["--seed", "1", "venturri"], "did you mean venturi"),
+])
+def test_options_before_the_claim_are_read_as_after_it(cli, words, needle):
+    code, _, err = cli("verify", *words)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1 and needle in lines[0], err
+
+
+def test_the_same_verdict_with_the_options_before_or_after_the_claim(cli, tmp_path):
+    opts = ["--seed", "5", "--budget", "fast", "--n-data", "6", "--quiet"]
+    runs = [(["venturi", *opts], tmp_path / "after.json"),
+            ([*opts, "venturi"], tmp_path / "before.json")]
+    got = []
+    for words, js in runs:
+        code, _, err = cli("verify", *words, "--json", js)
+        assert code == 0, err
+        d = json.loads(js.read_text())
+        got.append((d["seed"], d["instance"], d["outcome"], d["evidence"]))
+    assert got[0] == got[1] and got[0][0] == 5
+    assert got[0][1]["n_data"] == 6 and got[0][1]["budget"] == "fast"
