@@ -16,7 +16,8 @@ Error (:class:`GramError`), with ``u = 2⁻⁸`` (bfloat16's unit roundoff), ``e
 
 (two roundings of the inputs and one of each block's product: ``(1 + u)³``; float32 sums of
 at most ``w`` terms: ``γ``; the float32 centring: ``2e``; Cauchy–Schwarz over blocks;
-``f = (B + 4) 2⁻⁵³ (‖m‖ + ‖z_i‖)(‖m‖ + ‖z_j‖)`` the float64 accumulation over ``B`` blocks),
+``f = (w + B + 4) 2⁻⁵³ (‖m‖ + ‖z_i‖)(‖m‖ + ‖z_j‖)`` the float64 sums: ``‖m_b‖²`` over
+``w`` terms, the accumulation over ``B`` blocks),
 and to first order ``|Δ(1 − cos_ij)| ≤ |ΔG_ij| / (‖x_i‖ ‖x_j‖) + ½ (|ΔG_ii| / ‖x_i‖² +
 |ΔG_jj| / ‖x_j‖²)``. For checkpoints of one training run ``‖z_i‖ ≪ ‖x_i‖``, so the bound is
 far below bfloat16's ``u``; it is measured and printed by ``benchmarks/bench_mds.py``.
@@ -38,9 +39,6 @@ BF16_UNIT_ROUNDOFF = 2.0**-8
 _E32, _E64 = 2.0**-24, 2.0**-53
 #: Rows per chunk of the float32 → bfloat16 conversion (in the L2 cache with its block).
 _CHUNK_ROWS = 32
-#: Every how many rows the block's centre is averaged over (any centre is exact; a good one
-#: makes ‖z‖ and so the bound small).
-_CENTRE_STRIDE = 16
 #: Halvings of the upper triangle: the off-diagonal rectangle of each half is one product, the
 #: two diagonal halves are split again, and the last ones multiplied whole: 1/2 + 1/2^(d+1) of
 #: the full product's flops (53 % at 4). Measured at n = 2,000, 16,384 columns, one thread
@@ -77,7 +75,7 @@ class GramError:
         """``[n, n]``: the bound on ``|ΔG_ij|`` (diagonal: on ``|ΔG_ii|``)."""
         c, gamma = self.constants
         z, m = self.centred_norms, self.centre_norm
-        f = (self.blocks + 4) * _E64 * np.outer(m + z, m + z)
+        f = (self.width + self.blocks + 4) * _E64 * np.outer(m + z, m + z)
         b = c * np.outer(z, z) + gamma * m * (z[:, None] + z[None, :]) + f
         np.fill_diagonal(b, gamma * (z * z + 2.0 * m * z) + np.diag(f))
         return b
@@ -112,7 +110,7 @@ def gram_bf16(mat, cols: list, idx: np.ndarray, device, width: int | None = None
     """``(G, GramError)``: the Gram of rows ``idx`` over the column slices ``cols`` of ``mat``
     (``[N, P]``, float32 or float64, a memory map works) in bfloat16 blocks; each stored value
     is read once (a strided subsample of each block a second time, for its centre)."""
-    from ._dissimilarity import _column_blocks, row_blocks
+    from ._dissimilarity import _centre, _column_blocks, row_blocks
 
     n = idx.size
     all_rows = bool(np.array_equal(idx, np.arange(mat.shape[0])))
@@ -124,7 +122,7 @@ def gram_bf16(mat, cols: list, idx: np.ndarray, device, width: int | None = None
     for sl in _column_blocks(cols, w):
         x = mat[:, sl] if all_rows else mat[idx, sl]
         wb = sl.stop - sl.start
-        m = np.asarray(x[::_CENTRE_STRIDE]).mean(axis=0, dtype=np.float64).astype(np.float32)
+        m = _centre(x)
         m64 = m.astype(np.float64)
         mm += float(m64 @ m64)
         blocks += 1
