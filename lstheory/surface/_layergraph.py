@@ -113,8 +113,7 @@ class LayerGraph(LayerChain):
         if not steps or owned != set(params):
             return None
         chain = cls(graph, model, steps, params, buffers, dirs)
-        shapes = _layer_shapes(model, x[:1])
-        chain.first_out = max([1] + [out.numel() for _, out in shapes.values()])
+        shapes, chain.first_out = _layer_shapes(model, x[:1])
         chain.sub_rows = max(1, SUB_BYTES // (x.element_size() * chain.first_out))
         affines = [s for s in steps if isinstance(s, _Affine)]
         for i, step in enumerate(affines):
@@ -211,13 +210,16 @@ def _plain_padding(mod: nn.Module) -> bool:
     return True
 
 
-def _layer_shapes(model: nn.Module, x: torch.Tensor) -> dict:
+def _layer_shapes(model: nn.Module, x: torch.Tensor) -> tuple[dict, int]:
     """``{layer: (input, output)}`` of every linear / convolution layer on the sample ``x``
-    (a layer called more than once is left out: it is not applied as a dense matrix)."""
+    (a layer called more than once is left out: it is not applied as a dense matrix), and the
+    entries of the widest output of any call (what sizes the passes: :attr:`first_out`)."""
     seen: dict = {}
+    widest = [1]
 
     def hook(m, inp, out):
         seen[m] = None if m in seen else (inp[0], out)
+        widest[0] = max(widest[0], out.numel())
 
     hooks = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, _AFFINE)]
     try:
@@ -226,7 +228,7 @@ def _layer_shapes(model: nn.Module, x: torch.Tensor) -> dict:
     finally:
         for h in hooks:
             h.remove()
-    return {m: v for m, v in seen.items() if v is not None}
+    return {m: v for m, v in seen.items() if v is not None}, widest[0]
 
 
 # ---- convolutions on tiny maps as dense matrices ---------------------------------------------
