@@ -28,7 +28,7 @@ What the counts mean, on the worked example (``roots --critical --net 2,2,1 --co
 --n-data 4``, ``benchmarks/bench_roots.py --sections critical``): f(x) = xᵀ M x with
 M = Σ_k a_k w_k w_kᵀ, so L depends on w through the symmetric M alone. The generic gauge fixes
 w_0 and one entry of w_1, leaving (w_1[1], a_0, a_1): 3 equations of degrees (5, 3, 5), Bezout
-number 75, mixed volume 7. On generic data the slice carries **3 isolated solutions**, all
+number 75, mixed volume 5 (phc -m). On generic data the slice carries **3 isolated solutions**, all
 simple, and phc and the torch tracker find the same 3:
 
 * the **minimum**, the least-squares fit over symmetric M lifted to the slice (its value is the
@@ -41,7 +41,7 @@ simple, and phc and the torch tracker find the same 3:
   under the seed-0 gauge): both backends then count it **singular** by their conditioning
   rules (phc's condition estimate 1.5e13), so "regular" reads 2 + 1 singular on both.
 
-Every other path ends at infinity: phc tracks its 7 polyhedral paths and lists 3 (it reports
+Every other path ends at infinity: phc -b tracks 7 paths and lists 3 (it reports
 the other 4 as failed without saying why); the torch tracker's total-degree start follows 75
 paths, and a few that approach infinity slowly (valuation ≈ 0.15–0.3 of z_0, winding 5–10)
 can be reported as "singular" finite end points with |x| ≈ 10²–10³; they are not solutions.
