@@ -7,6 +7,8 @@ matrix product (:class:`_Homotopy`).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 
@@ -41,34 +43,15 @@ class _Homotopy:
         term_exp = np.concatenate([term_exp, chart_exp])
         coeffs = np.concatenate([coeffs, chart_c], -1)
         self.nz, self.device = nz, device
-        mon_index: dict[tuple[int, ...], int] = {}
-        e_col, e_mon, e_term, e_fac = [], [], [], []
-        for k, (i, m) in enumerate(zip(term_eq.tolist(), term_exp.tolist())):
-            m = tuple(m)
-            e_col.append(i * (1 + nz))
-            e_mon.append(mon_index.setdefault(m, len(mon_index)))
-            e_term.append(k)
-            e_fac.append(1.0)
-            for j in range(nz):
-                if m[j]:
-                    dm = m[:j] + (m[j] - 1,) + m[j + 1 :]
-                    e_col.append(i * (1 + nz) + 1 + j)
-                    e_mon.append(mon_index.setdefault(dm, len(mon_index)))
-                    e_term.append(k)
-                    e_fac.append(float(m[j]))
-        exps = torch.tensor(list(mon_index), dtype=torch.long, device=device)
-        self.exps_t = exps.T.contiguous()  # [nz, U]
-        self.max_deg = int(exps.max()) if exps.numel() else 0
         self.n_cols = nz * (1 + nz)
-        self.e_col = torch.tensor(e_col, dtype=torch.long, device=device)
-        self.e_mon = torch.tensor(e_mon, dtype=torch.long, device=device)
-        self.e_term = torch.tensor(e_term, dtype=torch.long, device=device)
-        self.e_fac = torch.tensor(e_fac, dtype=torch.float64, device=device)
+        (self.exps_t, self.max_deg, self.e_col, self.e_mon, self.e_term,
+         self.e_fac) = _tables(term_eq.astype(np.int64).tobytes(),
+                                  term_exp.astype(np.int64).tobytes(), nz, str(device))
+        U = self.exps_t.shape[1]
         coeffs = torch.as_tensor(coeffs, dtype=CDTYPE, device=device)
         self.K = coeffs.shape[-2] - 1
         self.kfac = torch.arange(1, self.K + 1, device=device, dtype=torch.float64)
         self.shared = coeffs.ndim == 2
-        U = len(mon_index)
         self.split = not self.shared and self._split_terms(coeffs, U)
         self.grouped = (not self.shared and not self.split
                         and coeffs.shape[0] <= GROUPED_SYSTEMS)
@@ -224,3 +207,35 @@ def _row_scale(compiled, c):
     out = np.zeros((len(c), compiled.n_equations))
     np.add.at(out.T, compiled.term_eq, c.T)
     return out * np.asarray(compiled.degrees, dtype=float)
+
+
+@functools.lru_cache(maxsize=32)
+def _tables(term_eq: bytes, term_exp: bytes, nz: int, device: str):
+    """The monomial table of H and ∂H/∂z for terms (equation, exponents over z), the chart's
+    included: the distinct monomials ``exps_t[nz, U]``, the highest degree, and per entry of
+    ``[H, ∂H/∂z]`` its column, monomial, term and factor. Depends on the terms only, so one
+    system's table serves every call (monodromy's legs, retracks, detours); cached. The
+    tensors are shared between homotopies and never written."""
+    eqs = np.frombuffer(term_eq, dtype=np.int64)
+    exps_all = np.frombuffer(term_exp, dtype=np.int64).reshape(len(eqs), nz)
+    mon_index: dict[tuple[int, ...], int] = {}
+    e_col, e_mon, e_term, e_fac = [], [], [], []
+    for k, (i, m) in enumerate(zip(eqs.tolist(), exps_all.tolist())):
+        m = tuple(m)
+        e_col.append(i * (1 + nz))
+        e_mon.append(mon_index.setdefault(m, len(mon_index)))
+        e_term.append(k)
+        e_fac.append(1.0)
+        for j in range(nz):
+            if m[j]:
+                dm = m[:j] + (m[j] - 1,) + m[j + 1 :]
+                e_col.append(i * (1 + nz) + 1 + j)
+                e_mon.append(mon_index.setdefault(dm, len(mon_index)))
+                e_term.append(k)
+                e_fac.append(float(m[j]))
+    exps = torch.tensor(list(mon_index), dtype=torch.long, device=device)
+    return (exps.T.contiguous(), int(exps.max()) if exps.numel() else 0,
+            torch.tensor(e_col, dtype=torch.long, device=device),
+            torch.tensor(e_mon, dtype=torch.long, device=device),
+            torch.tensor(e_term, dtype=torch.long, device=device),
+            torch.tensor(e_fac, dtype=torch.float64, device=device))
