@@ -177,3 +177,30 @@ def test_regular_critical_points_agree_with_phc(seed):
            for b, r in routes.items()}
     for x in reg["phc"]:  # the same points, not only as many
         assert np.abs(reg["torch"] - x).max(1).min() < 1e-6 * max(1.0, np.abs(x).max())
+
+
+@needs_phc
+@pytest.mark.parametrize("n0, p, d", [(2, 1, 2), (3, 1, 3),
+                                      pytest.param(3, 2, 3, marks=pytest.mark.slow)])
+@settings(deadline=None, max_examples=2)
+@given(seed=st.integers(0, 10_000))
+def test_linear_net_critical_points_are_baldi_hornik(n0, p, d, seed):
+    """Baldi & Hornik (1989): for Y ≈ W2 W1 X with generic data, the critical points with W1 of
+    full rank p are, up to GL(p), one per set I of p eigenvectors of Σ = Σ_YX Σ_XX⁻¹ Σ_XY, at
+    L_I = tr Σ_YY − Σ_{i∈I} λ_i; the minimum takes the p largest, the others are saddles. Under
+    the GL(p) gauge (W1[:, :p] = I) they are C(d, p) isolated nondegenerate points."""
+    from itertools import combinations
+    from math import comb
+
+    rng = np.random.default_rng(seed)
+    X, Y = rng.standard_normal((6, n0)), rng.standard_normal((6, d))
+    cs = critical_point_system(MLP([n0, p, d], "polynomial", coeffs=(0, 1)), (X, Y),
+                               gauge="scaling")
+    cp = cs.classify(solve(cs.system, backend="phc", seed=seed))
+    lam = np.linalg.eigvalsh((X.T @ Y).T @ np.linalg.solve(X.T @ X, X.T @ Y))[::-1]
+    want = sorted(float((Y ** 2).sum() - lam[list(I)].sum()) for I in combinations(range(d), p))
+    got = sorted(float(r[1].real) for r in cp.isolated)
+    assert len(got) == comb(d, p) and np.allclose(got, want, rtol=1e-8, atol=1e-8)
+    assert all(r[2] for r in cp.isolated) and not cp.components and cp.off_gauge == 0
+    index = {round(float(r[1].real), 6): r[3] for r in cp.isolated}
+    assert index[round(want[0], 6)] == 0 and sorted(index.values()).count(0) == 1
