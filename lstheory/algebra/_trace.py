@@ -137,7 +137,7 @@ def trace_test(
     options=None,
     device: str = "cpu",
     tol: float = TRACE_TOL,
-    loops_per_round: int = 4,
+    loops_per_round: int | None = None,
     stall_loops: int | None = None,
     progress=None,
 ) -> TraceTest:
