@@ -71,6 +71,8 @@ class ChainBase:
         view = views.get(key)
         if view is not None:
             return view
+        if len(views) > 256:  # many shapes seen (a long-lived worker): start again
+            views.clear()
         size = 1
         for d in shape:
             size *= d
