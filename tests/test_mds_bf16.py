@@ -154,12 +154,12 @@ def test_two_ended_lanczos_serves_non_euclidean_input_without_arpack(n, monkeypa
     """1 − cos taken as a distance (the paper's recipe): one Lanczos run gives the top pairs
     and the negative probe; ARPACK (the fallback) is not called; the report equals the dense
     route's."""
-    import lstheory.mds._classical as C
+    import lstheory.mds._eigen as E
 
     def no_arpack(*a, **k):
         raise AssertionError("fell back to ARPACK")
 
-    monkeypatch.setattr(C, "_arpack", no_arpack)
+    monkeypatch.setattr(E, "_arpack", no_arpack)
     x = _trajectories(n, 400, 4, 0.3, 1.0, n).astype(np.float64)
     d = dissimilarity(x, "cosine").values
     fast = ClassicalMDS(2, solver="lanczos").fit(d)

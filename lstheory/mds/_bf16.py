@@ -110,7 +110,8 @@ def gram_bf16(mat, cols: list, idx: np.ndarray, device, width: int | None = None
     """``(G, GramError)``: the Gram of rows ``idx`` over the column slices ``cols`` of ``mat``
     (``[N, P]``, float32 or float64, a memory map works) in bfloat16 blocks; each stored value
     is read once (a strided subsample of each block a second time, for its centre)."""
-    from ._dissimilarity import _centre, _column_blocks, row_blocks
+    from ._dissimilarity import row_blocks
+    from ._gram import _centre, _column_blocks
 
     n = idx.size
     all_rows = bool(np.array_equal(idx, np.arange(mat.shape[0])))
