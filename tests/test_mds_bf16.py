@@ -172,3 +172,21 @@ def test_two_ended_lanczos_serves_non_euclidean_input_without_arpack(n, monkeypa
                                atol=1e-9 * lam)
     assert fast.diagnostics_.n_negative == min(5, dense.diagnostics_.n_negative) > 0
     assert "Lanczos steps" in fast.diagnostics_.message
+
+
+@settings(deadline=None, max_examples=20)
+@given(n=st.integers(2, 80), shift=st.floats(1e-12, 10.0), seed=st.integers(0, 2**31 - 1))
+def test_the_cholesky_test_leaves_b_as_it_was(n, shift, seed):
+    """``_definite`` shifts B's own diagonal and restores it bit for bit, and decides as the
+    eigenvalues do (away from the threshold)."""
+    from lstheory.mds._eigen import _definite
+
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(n, n))
+    b = (a + a.T) / 2
+    before = b.copy()
+    lam_min = np.linalg.eigvalsh(b)[0]
+    decided = _definite(b, shift)
+    np.testing.assert_array_equal(b, before)
+    if abs(lam_min + shift) > 1e-8 * max(1.0, np.abs(b).max()):
+        assert decided == (lam_min + shift > 0)
