@@ -399,17 +399,23 @@ def _what_this_worker_has():
             _WARM in sys.modules and "torch._dynamo" in sys.modules)
 
 
-def test_on_workers_reaches_a_worker_that_joins_later(dask2, tmp_path):
-    """A worker restarted after a crash (as a late batch job) runs the set-up before units."""
+def test_on_workers_reaches_a_worker_that_joins_later(dask2):
+    """A worker that joins after :meth:`on_workers` (a late batch job, a restarted worker)
+    runs the set-up before its first unit, and has imported the preload."""
+    info = dask2.pool.scheduler_info
+    assert _wait_for(lambda: len(info()["workers"]) == 2, 120)  # none left mid-restart
+    before = set(info()["workers"])
     dask2.on_workers(_mark, "set")
-    before = {v[0] for v in dask2.pool.run(_what_this_worker_has).values()}
-    marker = str(tmp_path / "died")
-    got = list(dask2.run([Unit(str(i), _die_once, (marker, i)) for i in range(4)]))
-    assert os.path.exists(marker) and all(r.ok for r in got)
-    assert _wait_for(lambda: len(dask2.pool.scheduler_info()["workers"]) == 2)
-    now = dask2.pool.run(_what_this_worker_has).values()
-    assert {v[0] for v in now} != before  # one worker is a new process
-    assert all(v[1] == "set" and v[2] for v in now)
+    dask2.pool.cluster.scale(3)
+    try:
+        assert _wait_for(lambda: len(info()["workers"]) == 3, 180)
+        new = sorted(set(info()["workers"]) - before)
+        assert len(new) == 1
+        got = dask2.pool.run(_what_this_worker_has, workers=new)
+        assert [v[1:] for v in got.values()] == [("set", True)]
+    finally:
+        dask2.pool.cluster.scale(2)
+        _wait_for(lambda: len(info()["workers"]) == 2, 60)
 
 
 @pytest.mark.slow
