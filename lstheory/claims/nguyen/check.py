@@ -9,6 +9,7 @@ import torch
 from ...nets import DescentOptions, minimize
 from ...paths import DSSOptions, Path, SearchOptions, StringOptions, certify_paths
 from .._claim import Claim, Context, Mutant, Option, Tag, budget_table
+from .._connect_budget import ConnectBudget
 from .._connectivity import (
     Evidence,
     Outcome,
@@ -25,28 +26,27 @@ from .instance import _family, _hypotheses, _instance, _split_verdict, monotonic
 
 
 @dataclass(frozen=True)
-class Budget:
-    """What one budget buys in ``nguyen-wide`` (``ctx.plan``)."""
+class Budget(ConnectBudget):
+    """What one budget buys in ``nguyen-wide`` (``ctx.plan``): a
+    :class:`~.._connect_budget.ConnectBudget`, and whether to run the construction again finer."""
 
-    descent: DescentOptions
-    string: StringOptions
-    max_pairs: int
-    dss: DSSOptions
-    search: SearchOptions
     #: also run the construction at ε / FINE
     finer: bool
 
 
 #: budget → what it buys: the one table (resolved by ``Claim.check`` into ``ctx.plan``)
 BUDGETS = budget_table({
-    "fast": Budget(DescentOptions.preset("fast"), StringOptions.preset("fast", init_noise=0.05),
-                   6, DSSOptions.preset("fast"), SearchOptions.preset("fast"), False),
-    "default": Budget(DescentOptions(adam_steps=800, lr=0.02, lm_steps=40),
-                      StringOptions(init_noise=0.05), 10, DSSOptions.preset("default"),
-                      SearchOptions.preset("default"), True),
-    "thorough": Budget(DescentOptions(adam_steps=3000, lr=0.02, lm_steps=100),
-                       StringOptions.preset("thorough", steps=800, init_noise=0.05), 28,
-                       DSSOptions.preset("thorough"), SearchOptions.preset("thorough"), True),
+    "fast": Budget(descent=DescentOptions.preset("fast"),
+                   string=StringOptions.preset("fast", init_noise=0.05),
+                   dss=DSSOptions.preset("fast"), search=SearchOptions.preset("fast"),
+                   max_pairs=6, finer=False),
+    "default": Budget(descent=DescentOptions(adam_steps=800, lr=0.02, lm_steps=40),
+                      string=StringOptions(init_noise=0.05), dss=DSSOptions.preset("default"),
+                      search=SearchOptions.preset("default"), max_pairs=10, finer=True),
+    "thorough": Budget(descent=DescentOptions(adam_steps=3000, lr=0.02, lm_steps=100),
+                       string=StringOptions.preset("thorough", steps=800, init_noise=0.05),
+                       dss=DSSOptions.preset("thorough"), search=SearchOptions.preset("thorough"),
+                       max_pairs=28, finer=True),
 })
 
 
