@@ -196,3 +196,32 @@ def test_serial_runs_never_import_dask(work):
     out = subprocess.run([sys.executable, "-c", code], cwd=work, capture_output=True, text=True,
                          timeout=300)
     assert out.stdout.strip().splitlines()[-1] == "0 0 []", out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("text", ["my notes", "mine\n", '{"pair": [0, 1]}\n'])
+def test_a_results_file_it_did_not_write_is_refused_untouched(tmp_path, text):
+    """The one locked writer (``_io.locked_json_lines``): a file of other lines, even one
+    unterminated line, is refused with the flag named, never cut or appended to."""
+    from lstheory.paths._distributed import _store
+
+    path = tmp_path / "notes.jsonl"
+    path.write_text(text)
+    for fresh in (False, True):
+        with pytest.raises(InvalidArgument, match="^--results=.*not a pairs record"):
+            with _store(path, {}, fresh=fresh, read_shards=True):
+                pass
+    assert path.read_text() == text
+
+
+def test_records_are_appended_and_a_torn_one_is_cut(tmp_path):
+    from lstheory.paths._distributed import _store
+
+    path, ident = tmp_path / "r.jsonl", {"seed": 0}
+    rec = {"identity": ident, "pair": [0, 1], "unit": "u", "result": {"bound": 1.0}}
+    with _store(path, ident, fresh=False, read_shards=True) as (done, append):
+        assert done == {}
+        append(rec)
+    path.write_text(path.read_text() + json.dumps({**rec, "pair": [0, 2]})[:25])
+    with _store(path, ident, fresh=False, read_shards=True) as (done, _):
+        assert list(done) == ["0-1"]
+    assert path.read_text() == json.dumps(rec) + "\n"
