@@ -1,5 +1,5 @@
 """The layer-graph route's own pieces (lstheory/surface/_layergraph.py): convolutions on tiny maps
-as dense matrices, sub-passes, sums in place; each against a direct evaluation."""
+as dense matrices, sums in place; each against a direct evaluation."""
 
 import copy
 
@@ -85,13 +85,12 @@ def _resnet(depth, seed, **kw):
     shortcut_type=st.sampled_from(["A", "B"]),
     seed=st.integers(0, 1000),
     n=st.integers(2, 40),
-    sub_rows=st.integers(1, 45),
     c=st.tuples(st.floats(-1.5, 1.5), st.floats(-1.5, 1.5)),
 )
 @settings(max_examples=25, deadline=None)
-def test_layer_graph_logits_are_the_model_at_the_point(depth, shortcut_type, seed, n, sub_rows, c):
+def test_layer_graph_logits_are_the_model_at_the_point(depth, shortcut_type, seed, n, c):
     """Logits of the route (batch norm folded, the 2×2 stage dense, sums and activations in
-    place, any sub-pass size) equal :func:`functional_call` of the model at the point (in
+    place) equal :func:`functional_call` of the model at the point (in
     float64), within float32 rounding of the largest logit."""
     net = _resnet(depth, seed, shortcut_type=shortcut_type)
     ev = PointEvaluator(net, [random_direction(net, seed=seed, stream=s, ignore="none")
@@ -99,7 +98,6 @@ def test_layer_graph_logits_are_the_model_at_the_point(depth, shortcut_type, see
     x = torch.randn(n, 1, 8, 8, generator=torch.Generator().manual_seed(seed))
     chain = LayerGraph.detect(ev.model, ev.params, ev.buffers, ev.dirs, x)
     assert chain is not None and chain.dense  # the last stage's 3×3 convolutions on 2×2 maps
-    chain.sub_rows = sub_rows
     coords = torch.tensor([c])
     got = chain.logits_t(chain.first_products(x), chain.points(coords), 0)[0].T
     with torch.no_grad():  # in float64: far out, logits reach 1e5 and float32 rounds at 1e-2

@@ -11,18 +11,14 @@ graph's nodes:
   linear / convolution layer used by nothing else is folded into that layer's weights and bias
   at every point, as in the chain route (:meth:`LayerChain._folded`): exact up to rounding, and it
   removes one pass over every feature map, which costs about as much as a small convolution.
-* **Sub-passes sized to the cache** (on a CPU). A pass of the data runs through the graph in
-  equal sub-passes whose widest feature map takes at most :data:`SUB_BYTES`, so that a block's
-  maps stay in cache from one layer to the next. A 16-channel 8×8 convolution took 3.1–3.4 µs
-  per sample on 128–256 samples and 5.1–7.1 µs on 512 (one thread, fastest of 15); the whole
-  ResNet-20 pass, 51.5 µs per sample in sub-passes of 228 against 61.7 undivided (fastest of
-  40, on a loaded machine).
 * **Tiny maps as dense matrices.** A 2-D convolution whose input map has no more pixels than
   its kernel has taps (the 2×2 maps of the last stage of a ResNet on 8×8 inputs: 4 ≤ 9) is the
   linear map ``[C_in·H·W] → [C_out·H'·W']`` with fewer multiply-adds than the convolution's
   nominal count; its matrix is gathered from the folded weights at every point
   (:func:`_dense_index`) and applied as one ``addmm``, which runs at the matmul rate where
-  oneDNN's convolution on such maps does not.
+  oneDNN's convolution on such maps does not (64 channels on 2×2 maps, one thread, fastest of
+  15: 1.42 µs per sample against 2.3–2.6; ResNet-20 on digits end to end, 70 against 78 ms per
+  point).
 * **Everything else as traced:** additions (in place into a fresh intermediate: the block's
   output before its shortcut is added), activations (in place likewise), pooling, padding,
   slicing, means.
@@ -53,10 +49,6 @@ from ._layerchain import (
 __all__ = ["LayerGraph"]
 
 _SUMS = (operator.add, torch.add)
-#: Bytes of the widest feature map of one sub-pass of :meth:`LayerGraph.logits_t`: half the L2
-#: cache of one core of the machine the route was tuned on (1 MiB per core), so that a block's
-#: input, its intermediate and its output fit in L2 + L3 together.
-SUB_BYTES = 1 << 20
 
 
 class LayerGraph(LayerChain):
@@ -73,7 +65,6 @@ class LayerGraph(LayerChain):
         #: ``{layer index: (gather index [H·W, H'·W'], output shape)}`` of the convolutions
         #: applied as dense matrices (see :func:`_dense_index`); filled by :meth:`detect`.
         self.dense: dict[int, tuple[torch.Tensor, tuple[int, ...]]] = {}
-        self.sub_rows = 0  # samples per sub-pass (0: the whole pass)
 
     @classmethod
     def detect(cls, model: nn.Module, params: dict, buffers: dict, dirs: list[dict], x):
@@ -114,7 +105,6 @@ class LayerGraph(LayerChain):
             return None
         chain = cls(graph, model, steps, params, buffers, dirs)
         shapes, chain.first_out = _layer_shapes(model, x[:1])
-        chain.sub_rows = max(1, SUB_BYTES // (x.element_size() * chain.first_out))
         affines = [s for s in steps if isinstance(s, _Affine)]
         for i, step in enumerate(affines):
             if step.module in shapes and _as_dense(step.module, *shapes[step.module]):
@@ -148,19 +138,9 @@ class LayerGraph(LayerChain):
     # ---- per point -----------------------------------------------------------------------
     def logits_t(self, products: torch.Tensor, points: list, lo: int, hi: int | None = None):
         """Transposed logits ``[1, C, n]`` of the point ``lo`` on one batch (``products``: the
-        batch's inputs), on a CPU in equal sub-passes of at most :attr:`sub_rows` samples."""
+        batch's inputs)."""
         if hi is not None and hi != lo + 1:
             raise ValueError("LayerGraph.logits_t evaluates one point per call")
-        n = len(products)
-        on_cpu = products.device.type == "cpu"  # a GPU wants the whole pass at once
-        parts = -(-n // (self.sub_rows or n)) if on_cpu else 1
-        rows = -(-n // parts)  # equal sub-passes: 682 as 228 + 228 + 226, not 256 + 256 + 170
-        outs = [self._run(products[s : s + rows], points, lo) for s in range(0, n, rows)]
-        out = outs[0] if len(outs) == 1 else torch.cat(outs)
-        return out.T[None]
-
-    def _run(self, products: torch.Tensor, points: list, lo: int) -> torch.Tensor:
-        """Logits ``[n, C]`` of the point ``lo`` on the samples ``products``."""
         layers = points[1:]
         env: dict = {}
         out = None
@@ -187,7 +167,7 @@ class LayerGraph(LayerChain):
                     env[node] = getattr(args[0], what)(*args[1:], **kwargs)
             for dead in self._last_use.get(node, ()):
                 env.pop(dead, None)  # free feature maps as soon as nothing needs them
-        return out.reshape(out.shape[0], -1)
+        return out.reshape(out.shape[0], -1).T[None]
 
     @property
     def _last_use(self) -> dict:
