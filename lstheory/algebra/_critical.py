@@ -29,7 +29,7 @@ What the counts mean, on the worked example (``roots --critical --net 2,2,1 --co
 M = Σ_k a_k w_k w_kᵀ, so L depends on w through the symmetric M alone. The generic gauge fixes
 w_0 and one entry of w_1, leaving (w_1[1], a_0, a_1): 3 equations of degrees (5, 3, 5), Bezout
 number 75, mixed volume 5 (phc -m). On generic data the slice carries **3 isolated solutions**, all
-simple, and phc and the torch tracker find the same 3:
+simple:
 
 * the **minimum**, the least-squares fit over symmetric M lifted to the slice (its value is the
   closed form; ``tests/test_algebra_critical.py`` checks it);
@@ -37,14 +37,19 @@ simple, and phc and the torch tracker find the same 3:
   is tangent to the symmetry orbit, and ∂L/∂a_1 = ⟨∇_M L, w_1 w_1ᵀ⟩ = 0 is a quadratic in
   w_1[1] (two simple roots, at the best fit with M ∥ w_0 w_0ᵀ). They are critical for L on the
   slice, not for the full loss, and :meth:`~CriticalSystem.classify` reports them as
-  ``off_gauge``. One root of that quadratic can be far (w_1[1] ≈ −52.5 on the seed-0 data
-  under the seed-0 gauge): both backends then count it **singular** by their conditioning
-  rules (phc's condition estimate 1.5e13), so "regular" reads 2 + 1 singular on both.
+  ``off_gauge``. One root of that quadratic can be far: on the seed-0 data under the seed-0
+  gauge its leading coefficient nearly cancels (0.0118 against O(1) terms) and the root sits at
+  w_1[1] ≈ −52.5.
 
-Every other path ends at infinity: phc -b tracks 7 paths and lists 3 (it reports
-the other 4 as failed without saying why); the torch tracker's total-degree start follows 75
-paths, and a few that approach infinity slowly (valuation ≈ 0.15–0.3 of z_0, winding 5–10)
-can be reported as "singular" finite end points with |x| ≈ 10²–10³; they are not solutions.
+phc -b tracks 7 paths and lists all 3 (the far one as *singular*: its condition estimate is
+1.5e13; it reports the other 4 paths as failed without saying why). The torch tracker, with its
+default options, finds the minimum and the near dead-unit point (2 regular) and **misses the
+far one**: the path to it has not separated from a cycle of 5 paths to infinity when the Cauchy
+endgame starts (|t| = 1e-4), the loops enclose both, and the 6 paths end as *failed* (their
+end points' termwise backward error is ~0.03; before that check they were counted as one
+6-fold "singular" point at w_1[1] ≈ −322, which is not a solution). With
+``TrackerOptions(cauchy_start=1e-7, endgame_end=1e-14)`` it finds all 3 as regular. So on this
+example cross-check the torch count with ``--backend phc``.
 Under ``gauge="scaling"`` the O(A) orbit is left in, the minimum is a curve, and the number of
 end points each route lands on a curve depends on its start system (the 14 vs 40 singular end
 points of issue 15): compare components by witness set (:func:`witness_components`), whose
