@@ -188,7 +188,11 @@ def test_linear_net_critical_points_are_baldi_hornik(n0, p, d, seed):
     """Baldi & Hornik (1989): for Y ≈ W2 W1 X with generic data, the critical points with W1 of
     full rank p are, up to GL(p), one per set I of p eigenvectors of Σ = Σ_YX Σ_XX⁻¹ Σ_XY, at
     L_I = tr Σ_YY − Σ_{i∈I} λ_i; the minimum takes the p largest, the others are saddles. Under
-    the GL(p) gauge (W1[:, :p] = I) they are C(d, p) isolated nondegenerate points."""
+    the GL(p) gauge (W1[:, :p] = I) they are C(d, p) isolated nondegenerate points.
+
+    Checked on the torch tracker (whose regular/singular rule scales columns by the point's
+    size); phc's finite end points (regular or singular: its rco rule calls a far regular
+    point singular, e.g. the minimum at |w| ≈ 31 for seed 544) must sit at the same values."""
     from itertools import combinations
     from math import comb
 
@@ -196,9 +200,16 @@ def test_linear_net_critical_points_are_baldi_hornik(n0, p, d, seed):
     X, Y = rng.standard_normal((6, n0)), rng.standard_normal((6, d))
     cs = critical_point_system(MLP([n0, p, d], "polynomial", coeffs=(0, 1)), (X, Y),
                                gauge="scaling")
-    cp = cs.classify(solve(cs.system, backend="phc", seed=seed))
     lam = np.linalg.eigvalsh((X.T @ Y).T @ np.linalg.solve(X.T @ X, X.T @ Y))[::-1]
     want = sorted(float((Y ** 2).sum() - lam[list(I)].sum()) for I in combinations(range(d), p))
+    rp = solve(cs.system, backend="phc", seed=seed)
+    values = cs.loss_values(rp.solutions)
+    regular = np.array([s.value == "finite" for s in rp.solution_status], bool)
+    near = np.abs(values[:, None] - np.asarray(want)[None, :]) <= 1e-8 * (1 + np.abs(want))
+    # phc's regular points are Baldi–Hornik points, and every one of those is among its finite
+    # end points (a far point phc calls singular, e.g. |w| ≈ 2e6 at seed 2800, is not)
+    assert near[regular].any(1).all() and near.any(0).all()
+    cp = cs.classify(solve(cs.system, backend="torch", seed=seed))
     got = sorted(float(r[1].real) for r in cp.isolated)
     assert len(got) == comb(d, p) and np.allclose(got, want, rtol=1e-8, atol=1e-8)
     assert all(r[2] for r in cp.isolated) and not cp.components and cp.off_gauge == 0
