@@ -10,7 +10,7 @@ interpreter but not from a reader). Each module gets the layer of the unit it be
 
 ====  ============================================================================  ============
  0    ground floor: ``_errors _io _progress _version _random _runtime _validate``   imports none
-      ``_executor _figures``                                                        above it
+      ``_vocab _options _executor _figures _layout``                                above it
  1    engines: ``nets data models algebra paths surface mds convex``
  2    ``claims``
  3    ``campaign _campaign_report _campaign_results testing studies``

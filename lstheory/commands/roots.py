@@ -50,9 +50,9 @@ def add_parser(subparsers) -> None:
                    choices=("auto", "total-degree", "multihomogeneous", "monodromy"),
                    help="torch: the start system (auto: the fewest paths of the three)")
     p.add_argument("--trace-test", action="store_true",
-                   help="--start monodromy: check the count is complete by the trace test "
-                        "(about the cost of monodromy again); without it the count is a lower "
-                        "bound")
+                   help="--start monodromy: the trace test as the stopping check (a failed test "
+                        "does not stop the rounds; each check costs about one monodromy run); "
+                        "without it the count is a lower bound")
     p.add_argument("--budget", default=None, choices=_PRESETS,
                    help="torch tracker preset (default: --preset)")
     p.add_argument("--preset", default="default", choices=_PRESETS, help="torch tracker preset")

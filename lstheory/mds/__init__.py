@@ -22,9 +22,11 @@ with :data:`EXPERIMENTS`. Plots:
 :func:`plot_embedding`, :func:`plot_error_curves`.
 """
 
+from ._bf16 import GramError
 from ._classical import ClassicalMDS, EigenDiagnostics, classical_mds, double_center, strain, stress
 from ._dissimilarity import (
     METRICS,
+    PRECISIONS,
     Dissimilarity,
     cross_gram,
     dissimilarity,
@@ -56,6 +58,8 @@ __all__ = [
     "ClassicalMDS",
     "Dissimilarity",
     "EigenDiagnostics",
+    "GramError",
+    "PRECISIONS",
     "LayerSpec",
     "ProcrustesResult",
     "SMACOF",
