@@ -176,8 +176,21 @@ def test_agrees_with_total_degree(seed, shape):
     a, b = _finite(mh), _finite(td)
     print(f"sizes {sizes} degrees {degrees}: multihomogeneous {len(a)} finite of "
           f"{info['tracked_paths']} paths, total degree {len(b)} of {td.n_paths}")
-    assert _same_sets(a, b), (a, b)
+    # every root total degree finds, the multi-homogeneous start finds; total degree can lose a
+    # root that its own homotopy sends past a singular point at infinity (seed 3817: x ≈ 3.4e4,
+    # reached by 2 paths of winding 2 whose Cauchy estimate is no root) — never silently: each
+    # root it misses is a failed path (1 draw in 135 measured)
+    assert _subset(b, a), (a, b)
+    assert len(a) - len(b) <= td.n_status(PathStatus.FAILED), (a, b, td.counts())
+    if td.n_status(PathStatus.FAILED) == 0:
+        assert _same_sets(a, b), (a, b)
     assert np.abs(S.evaluate(a)).max() < 1e-8 if len(a) else True
+
+
+def _subset(b, a, tol=1e-6):
+    """Every point of ``b`` is within ``tol`` (relative to its size) of a point of ``a``."""
+    return all(len(a) and (np.abs(a - x).max(1) / max(1.0, np.abs(x).max())).min() <= tol
+               for x in b)
 
 
 def test_choose_start_and_solve_auto():
