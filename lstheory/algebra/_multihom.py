@@ -31,7 +31,13 @@ import sympy
 
 from .._errors import InvalidArgument
 from .._random import normalize_seed
-from ._system import CompiledSystem, PolynomialSystem, _sympy_number, multihomogeneous_bezout
+from ._system import (
+    CompiledSystem,
+    PolynomialSystem,
+    _sympy_number,
+    multihomogeneous_bezout,
+    term_tables,
+)
 
 __all__ = ["Partition", "best_partition", "candidate_partitions", "degree_matrix",
            "linear_product_start", "multihomogeneous_bound", "solve_multihomogeneous",
@@ -268,29 +274,12 @@ def _homotopy_system(system: PolynomialSystem, G) -> CompiledSystem:
         key = (int(F.term_eq[k]), tuple(int(e) for e in F.term_exp[k]))
         merged.setdefault(key, np.zeros(2, complex))[1] += cF[k]
     keys = list(merged)
-    mon_index: dict = {}
-
-    def idx(m):
-        return mon_index.setdefault(m, len(mon_index))
-
-    term_eq = np.array([k[0] for k in keys], dtype=np.int64)
-    term_exp = np.array([k[1] for k in keys], dtype=np.int64).reshape(len(keys), n)
-    term_mon = np.array([idx(k[1]) for k in keys], dtype=np.int64)
-    dcol, dmon, dterm, dfac = [], [], [], []
-    for t, (i, m) in enumerate(keys):
-        for j in range(n):
-            if m[j]:
-                dcol.append(i * (1 + n) + 1 + j)
-                dmon.append(idx(m[:j] + (m[j] - 1,) + m[j + 1:]))
-                dterm.append(t)
-                dfac.append(m[j])
-    exponents = np.array(list(mon_index), dtype=np.int64).reshape(len(mon_index), n)
+    exponents, term_eq, term_mon, term_exp, *deriv = term_tables(n, keys)
     degrees = tuple(int(max(F.degrees[i], max((sum(ex) for ex in G[i]), default=0)))
                     for i in range(N))
     return CompiledSystem(N, n, degrees, exponents, term_eq, term_mon, term_exp,
                           np.eye(2, dtype=np.int64), np.array([merged[k] for k in keys]).T,
-                          np.array(dcol, dtype=np.int64), np.array(dmon, dtype=np.int64),
-                          np.array(dterm, dtype=np.int64), np.array(dfac, dtype=np.float64))
+                          *deriv)
 
 
 def _track(compiled, p0, X0, p1, seed, opts, device):

@@ -234,6 +234,33 @@ def multihomogeneous_bezout(degrees: Sequence[Sequence[int]], sizes: Sequence[in
 
 
 # ---------------------------------------------------------------------------- compiled form
+def term_tables(n: int, keys) -> tuple:
+    """The evaluation tables of the terms ``keys = [(equation, exponent tuple), ...]`` in ``n``
+    variables, as :class:`CompiledSystem` holds them: ``(exponents, term_eq, term_mon,
+    term_exp, deriv_col, deriv_mon, deriv_term, deriv_factor)`` (the terms' monomials first, in
+    order, then the derivatives' monomials as they are met)."""
+    mon_index: dict[tuple[int, ...], int] = {}
+
+    def idx(m):
+        return mon_index.setdefault(m, len(mon_index))
+
+    term_eq = np.array([k[0] for k in keys], dtype=np.int64)
+    term_exp = np.array([k[1] for k in keys], dtype=np.int64).reshape(len(keys), n)
+    term_mon = np.array([idx(k[1]) for k in keys], dtype=np.int64)
+    dcol, dmon, dterm, dfac = [], [], [], []
+    for t, (i, m) in enumerate(keys):
+        for j in range(n):
+            if m[j]:
+                dcol.append(i * (1 + n) + 1 + j)
+                dmon.append(idx(m[:j] + (m[j] - 1,) + m[j + 1:]))
+                dterm.append(t)
+                dfac.append(m[j])
+    exponents = np.array(list(mon_index), dtype=np.int64).reshape(len(mon_index), n)
+    return (exponents, term_eq, term_mon, term_exp, np.array(dcol, dtype=np.int64),
+            np.array(dmon, dtype=np.int64), np.array(dterm, dtype=np.int64),
+            np.array(dfac, dtype=np.float64))
+
+
 @dataclass(frozen=True, eq=False)
 class CompiledSystem:
     """Numeric form of a system: ``[F, ∂F/∂x] = monomials(x) @ A(p)``.
@@ -267,30 +294,11 @@ class CompiledSystem:
         for i, poly in enumerate(system._polys):
             for mon, coef in poly.terms():
                 terms.append((i, tuple(int(e) for e in mon), coef))
-        mon_index: dict[tuple[int, ...], int] = {}
-
-        def idx(m):
-            return mon_index.setdefault(m, len(mon_index))
-
-        term_eq = np.array([t[0] for t in terms], dtype=np.int64)
-        term_exp = np.array([t[1] for t in terms], dtype=np.int64).reshape(len(terms), n)
-        term_mon = np.array([idx(t[1]) for t in terms], dtype=np.int64)
-        dcol, dmon, dterm, dfac = [], [], [], []
-        for k, (i, m, _) in enumerate(terms):
-            for j in range(n):
-                if m[j]:
-                    dm = m[:j] + (m[j] - 1,) + m[j + 1 :]
-                    dcol.append(i * (1 + n) + 1 + j)
-                    dmon.append(idx(dm))
-                    dterm.append(k)
-                    dfac.append(m[j])
-        exponents = np.array(list(mon_index), dtype=np.int64).reshape(len(mon_index), n)
+        tables = term_tables(n, [t[:2] for t in terms])
         pexp, pcoef = _parameter_polynomials([t[2] for t in terms], params)
-        return cls(
-            system.n_equations, n, system.degrees, exponents, term_eq, term_mon, term_exp,
-            pexp, pcoef, np.array(dcol, dtype=np.int64), np.array(dmon, dtype=np.int64),
-            np.array(dterm, dtype=np.int64), np.array(dfac, dtype=np.float64),
-        )
+        exponents, term_eq, term_mon, term_exp, *deriv = tables
+        return cls(system.n_equations, n, system.degrees, exponents, term_eq, term_mon,
+                   term_exp, pexp, pcoef, *deriv)
 
     @property
     def n_parameters(self) -> int:

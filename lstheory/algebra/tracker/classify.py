@@ -169,12 +169,21 @@ def _backward_error(compiled, x, c):
     scaled to ‖z‖∞ = 1: |F_i^h(z)| / Σ_k |c_ik|); NaN where x is not finite."""
     F, J = _eval_affine(compiled, x, c)
     with np.errstate(all="ignore"):
-        s = np.maximum(1.0, np.abs(x).max(1))
-        deg = compiled.term_exp.sum(1)
-        size = np.zeros(F.shape)
-        np.add.at(size.T, compiled.term_eq, (np.abs(c) * s[:, None] ** deg).T)
-        eta = (np.abs(F) / np.maximum(size, 1e-300)).max(1)
+        eta = (np.abs(F) / np.maximum(_normwise_size(compiled, x, c), 1e-300)).max(1)
     return F, J, np.where(np.isfinite(x).all(1), eta, np.nan)
+
+
+def _per_equation(compiled, values):
+    """Σ over each equation's terms of ``values[B, T]``: ``[B, N]``."""
+    out = np.zeros((len(values), compiled.n_equations))
+    np.add.at(out.T, compiled.term_eq, values.T)
+    return out
+
+
+def _normwise_size(compiled, x, c):
+    """Σ_k |c_ik| s^{|α_k|} per equation, s = max(1, ‖x‖∞): every term at the largest scale."""
+    s = np.maximum(1.0, np.abs(x).max(1))
+    return _per_equation(compiled, np.abs(c) * s[:, None] ** compiled.term_exp.sum(1))
 
 
 def _termwise_error(compiled, x, c, floor: float = 1e-8):
@@ -184,13 +193,9 @@ def _termwise_error(compiled, x, c, floor: float = 1e-8):
     that is zero there) from dividing rounding by rounding. NaN where x is not finite."""
     F, _ = _eval_affine(compiled, x, c)
     with np.errstate(all="ignore"):
-        s = np.maximum(1.0, np.abs(x).max(1))
-        deg = compiled.term_exp.sum(1)
-        mons = _monomials(x, compiled.term_exp)
-        size, norm = np.zeros(F.shape), np.zeros(F.shape)
-        np.add.at(size.T, compiled.term_eq, np.abs(c * mons).T)
-        np.add.at(norm.T, compiled.term_eq, (np.abs(c) * s[:, None] ** deg).T)
-        eta = (np.abs(F) / np.maximum(np.maximum(size, floor * norm), 1e-300)).max(1)
+        size = _per_equation(compiled, np.abs(c * _monomials(x, compiled.term_exp)))
+        size = np.maximum(size, floor * _normwise_size(compiled, x, c))
+        eta = (np.abs(F) / np.maximum(size, 1e-300)).max(1)
     return np.where(np.isfinite(x).all(1), eta, np.nan)
 
 
