@@ -465,21 +465,3 @@ def test_iter_chunks_covers_every_point_once_with_evaluate_values(digits, make, 
     np.testing.assert_allclose(loss, ref, rtol=1e-5)
     with pytest.raises(InvalidArgument, match="splits"):
         next(ev.iter_chunks(coords, []))
-
-
-def test_correct_is_the_first_index_of_the_maximum_on_partial_ties():
-    """``_loss_t``'s correctness count follows ``argmax`` (the first maximal class) on logits
-    with many ties of two or more classes, and its loss is the cross-entropy."""
-    from lstheory.surface import PointEvaluator
-
-    ev = PointEvaluator.__new__(PointEvaluator)
-    ev.loss_name = "cross-entropy"
-    g = torch.Generator().manual_seed(0)
-    for n in (1, 7, 64, 1000):
-        z = torch.randint(0, 3, (3, 10, n), generator=g).float()
-        y = torch.randint(0, 10, (n,), generator=g)
-        loss, ok = ev._loss_t(z, y)
-        zt = z.transpose(1, 2)
-        np.testing.assert_array_equal(ok.numpy(), (zt.argmax(-1) == y).numpy())
-        ref = torch.stack([F.cross_entropy(zk, y, reduction="none") for zk in zt])
-        np.testing.assert_allclose(loss.numpy(), ref.numpy(), rtol=1e-6, atol=1e-6)

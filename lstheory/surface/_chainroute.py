@@ -111,7 +111,7 @@ def loss_rows(chain: ChainBase, name: str, z: torch.Tensor, y: torch.Tensor, los
     """Per-sample losses and correctness of transposed logits ``z[K, C, n]`` written into
     ``loss[K, n]`` and ``ok[K, n]`` (bool), in the chain's scratch buffers (no allocation).
 
-    The same values as :meth:`PointEvaluator._loss_t`: cross-entropy ``−log_softmax(z)_y``
+    The values: cross-entropy ``−log_softmax(z)_y``
     (``top + log Σ_c exp(z_c − top) − z_y``, ``top`` the largest logit), or the ``mse``
     ``mean_c (z_c − onehot(y)_c)²``; correct means ``y`` is the first index of the maximum
     (``argmax``'s convention, also on ties). The class axis is the short, strided one:
