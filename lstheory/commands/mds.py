@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .._errors import InvalidArgument
 from .._validate import choice, positive_int
 from ._common import Formatter, add_common, check_common, json_epilog, progress_for, write_json
 
@@ -16,6 +17,8 @@ from ._common import Formatter, add_common, check_common, json_epilog, progress_
 BUDGET_PRESETS = {"fast": "fast", "default": "default", "thorough": "paper"}
 #: the most epochs an experiment may be asked for (the paper's longest run is 200)
 MAX_EPOCHS = 10**5
+#: ``embed_store``'s argument names that reach the user as ``mds embed``'s own flags
+_FLAGS = {"store": "STORE", "layer": "--layer", "layers": "--layer"}
 
 
 def add_parser(subparsers) -> None:
@@ -80,8 +83,15 @@ def _embed(args) -> int:
     check_common(args)
     if args.precision == "bfloat16" and args.metric != "cosine":  # before any work
         choice(args.metric, "--metric (with --precision bfloat16)", ("cosine",))
-    emb = embed_store(args.store, metric=args.metric, layers=args.layer, squared=args.squared,
-                      smacof=args.smacof, device=args.device, precision=args.precision)
+    try:
+        emb = embed_store(args.store, metric=args.metric, layers=args.layer,
+                          squared=args.squared, smacof=args.smacof, device=args.device,
+                          precision=args.precision)
+    except InvalidArgument as e:  # the library's argument names → this command's flags
+        flag = _FLAGS.get(e.flag)
+        if flag is None:
+            raise
+        raise e.for_cli(flag) from None
     args.squared = emb.squared  # recorded as used
     print(emb.summary())
     if args.plot:
