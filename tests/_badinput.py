@@ -533,6 +533,7 @@ STRING_KINDS: dict[tuple[str, str], Kind] = {
     ("mds embed", "--plot"): _OUT_FIG,
     ("mds embed", "--json"): _OUT_JSON,
     ("mds embed", "--device"): _DEVICE,
+    ("mds embed", "--solver"): _NAME,
     ("mds experiment", "name"): _NAME,
     ("mds experiment", "--out"): K("dir-out", dir_out()),
     ("mds experiment", "--preset"): _NAME,

@@ -208,6 +208,36 @@ def test_embed_store_is_classical_mds_of_the_dissimilarity(store, metric):
     assert out["layers"] == ["w"] and len(out["records"]) == 7 and out["smacof_stress"] is None
 
 
+@pytest.mark.parametrize("metric", ["cosine", "angular"])
+def test_embed_store_solvers_agree_and_auto_picks_by_size(tmp_path, metric, monkeypatch):
+    """Lanczos and dense give one embedding (up to each axis' sign) and the same top
+    eigenvalues; ``auto`` is dense below LANCZOS_FROM checkpoints and Lanczos from there. (40
+    checkpoints: ClassicalMDS's Lanczos route solves densely below 32.)"""
+    from lstheory.mds import TrajectoryStore, _job
+    from lstheory.mds._job import embed_store
+
+    store = TrajectoryStore.create(tmp_path / "walk", {"w": (6, 5)})
+    rng = np.random.default_rng(1)
+    w = rng.normal(size=(6, 5))
+    for epoch in range(40):
+        w = w + 0.3 * rng.normal(size=w.shape)
+        store.append({"w": w}, run="main", epoch=epoch)
+
+    dense = embed_store(store.path, metric=metric, solver="dense")
+    lanczos = embed_store(store.path, metric=metric, solver="lanczos")
+    assert (dense.solver, lanczos.solver) == ("dense", "lanczos")
+    assert lanczos.to_dict()["solver"] == "lanczos"
+    sign = np.sign((dense.embedding * lanczos.embedding).sum(0))
+    np.testing.assert_allclose(lanczos.embedding * sign, dense.embedding, atol=1e-8)
+    np.testing.assert_allclose(lanczos.mds.eigenvalues_[:2], dense.mds.eigenvalues_[:2],
+                               rtol=1e-9)
+    assert embed_store(store.path, metric=metric).solver == "dense"  # 40 < LANCZOS_FROM
+    monkeypatch.setattr(_job, "LANCZOS_FROM", len(store))
+    assert embed_store(store.path, metric=metric).solver == "lanczos"
+    with pytest.raises(InvalidArgument, match="solver=arpack"):
+        embed_store(store.path, solver="arpack")
+
+
 def test_mds_embed_command_writes_the_job_s_dict(cli, store, tmp_path):
     from lstheory.mds._job import embed_store
 

@@ -291,6 +291,15 @@ def test_float32_blocks_meet_their_error_bound(n, p, block, offset, seed):
     w = min(block, p)
     bound = (w + 2) * 2.0**-24 * bound * 1.01 + 1e-12 * np.abs(x64).max() ** 2 * p
     assert (np.abs(g - ref) <= bound).all()
+    # the route's own stated bound (Float32GramError) holds entry by entry, and so does its
+    # bound on 1 − cos (first order: a hair of slack for the second-order terms)
+    g2, err = gram_matrix(x, block_size=block, threads=1, return_error=True)
+    np.testing.assert_array_equal(g2, g)
+    assert err.width == w and (np.abs(g - ref) <= err.gram_bound()).all()
+    if (np.diag(ref) > 0).all() and n > 1:
+        d = dissimilarity_from_gram(g, "cosine")
+        d_ref = dissimilarity_from_gram(ref, "cosine")
+        assert (np.abs(d - d_ref) <= err.cosine_bound() * (1 + 1e-6) + 1e-15).all()
     np.testing.assert_array_equal(g, g.T)
     exact = gram_matrix(x, block_size=block, dtype=torch.float64, threads=1)
     np.testing.assert_allclose(exact, ref, rtol=1e-12, atol=1e-9)
@@ -324,11 +333,66 @@ def test_the_device_route_equals_the_blas_route(mixed):
 
     x = (3.0 + np.random.default_rng(4).normal(size=(23, 170))).astype(np.float32)
     cols, idx = [slice(0, 100), slice(120, 170)], np.array([5, 0, 22, 7, 7, 13])
-    a = _gram_torch(x, cols, idx, 16, mixed, "cpu")
-    b = _gram_cpu(x, cols, idx, 16, mixed)
+    ea, eb = [], []
+    a = _gram_torch(x, cols, idx, 16, mixed, "cpu", ea)
+    b = _gram_cpu(x, cols, idx, 16, mixed, eb)
     sel = np.concatenate([x[idx][:, c] for c in cols], axis=1).astype(np.float64)
     np.testing.assert_allclose(a, b, rtol=1e-6 if mixed else 1e-12)
     np.testing.assert_allclose(a, sel @ sel.T, rtol=1e-6 if mixed else 1e-12)
+    assert len(ea) == len(eb) == int(mixed)  # the float64 route states no bound
+    for e, g in zip(ea + eb, (a, b)):
+        assert (e.width, e.blocks) == (16, 11)  # 100 + 50 columns: 7 + 4 blocks of ≤ 16
+        assert (np.abs(g - sel @ sel.T) <= e.gram_bound()).all()
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(4, 40), dim=st.integers(1, 6), seed=st.integers(0, 2**31 - 1),
+       level=st.floats(-12, -3))
+def test_entry_error_keeps_rounding_from_being_called_non_euclidean(n, dim, seed, level):
+    """Exact squared distances of points in R^dim, each entry moved by at most ε: with
+    ``entry_error=ε`` no eigenvalue counts as negative (Weyl: ‖ΔB‖₂ ≤ ½nε), and the
+    resolution reported is ½nε. A truly non-Euclidean input (one distance stretched far past
+    the triangle inequality) still has its negative eigenvalue found at that ε."""
+    rng = np.random.default_rng(seed)
+    y = rng.normal(size=(n, dim))
+    a = scipy.spatial.distance.squareform(scipy.spatial.distance.pdist(y, "sqeuclidean"))
+    eps = 10.0**level * a.max()
+    noise = rng.uniform(-eps, eps, size=(n, n))
+    noise = np.triu(noise, 1) + np.triu(noise, 1).T
+    fit = ClassicalMDS(1, squared=True, entry_error=eps).fit(a + noise)
+    assert fit.diagnostics_.n_negative == 0 and fit.resolution_ == pytest.approx(0.5 * n * eps)
+    assert "Euclidean" in fit.diagnostics_.message
+    bad = a.copy()
+    bad[0, 1] = bad[1, 0] = 4 * a.max() + n * eps  # B gains an eigenvalue ≤ −(that)/4 − …
+    off = ClassicalMDS(1, squared=True, entry_error=eps).fit(bad)
+    if off.diagnostics_.most_negative < -off.resolution_:  # resolved: it must be counted
+        assert off.diagnostics_.n_negative >= 1 and "not a Euclidean" in off.diagnostics_.message
+    with pytest.raises(InvalidArgument, match="entry_error"):
+        ClassicalMDS(1, squared=True, entry_error=-1.0).fit(a)
+
+
+def test_float32_store_is_euclidean_within_its_stated_rounding(tmp_path):
+    """A float32 store's cosine embedding (2(1 − cos), exactly Euclidean): the float32 Gram's
+    rounding makes tiny negative eigenvalues; embed_store reports them as unresolved against
+    the route's stated bound, not as 'not a Euclidean distance'; exact float64 input: none."""
+    from lstheory.mds._job import embed_store
+
+    rng = np.random.default_rng(3)
+    w = rng.normal(size=(40, 60))
+    s = TrajectoryStore.create(tmp_path / "walk", {"w": (40, 60)})
+    for epoch in range(60):
+        w = w + 0.05 * rng.normal(size=w.shape)
+        s.append({"w": w}, run="r", epoch=epoch)
+    for solver in ("dense", "lanczos"):
+        emb = embed_store(s, solver=solver)
+        d = emb.mds.diagnostics_
+        assert emb.error_bound > 0 and emb.mds.resolution_ > 0
+        assert d.n_negative == 0 and "Euclidean within it" in d.message, d.message
+        assert emb.to_dict()["resolution"] == emb.mds.resolution_
+    d64 = dissimilarity(s, "cosine", dtype=torch.float64)
+    assert d64.error_bound is None and d64.squared_error is None
+    paper = embed_store(s, squared=False)  # 1 − cos as a distance: truly not Euclidean
+    assert paper.mds.diagnostics_.n_negative > 0
 
 
 def test_checkpoint_record_to_dict_is_the_dict_and_to_json_its_text(tmp_path):

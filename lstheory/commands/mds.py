@@ -24,6 +24,7 @@ _FLAGS = {"store": "STORE", "layer": "--layer", "layers": "--layer"}
 def add_parser(subparsers) -> None:
     from ..mds import METRICS
     from ..mds._dissimilarity import PRECISIONS
+    from ..mds._job import LANCZOS_FROM, SOLVERS
     from ..studies.liao_poggio import EXPERIMENTS, PRESETS
 
     p = subparsers.add_parser(
@@ -33,12 +34,15 @@ def add_parser(subparsers) -> None:
     sub = p.add_subparsers(dest="mds_command", required=True, parser_class=type(p))
     e = sub.add_parser("embed", help="classical MDS (optionally SMACOF) of a trajectory store",
                        formatter_class=Formatter, epilog=json_epilog(
-                           "and store, metric, layers, squared, smacof, precision, "
-                           "error_bound (bfloat16: the largest bound on |Δ(1 − cos)|), "
+                           "and store, metric, layers, squared, smacof, precision, solver, "
+                           "error_bound (cosine from a float32 or bfloat16 Gram: the largest "
+                           "bound on |Δ(1 − cos)|), "
                            "smacof_stress "
                            "{kruskal_stress_1, start_kruskal_stress_1, raw_stress, n_iter} "
                            "(null without --smacof), embedding [n, 2], "
-                           "eigenvalues (first 20), n_negative, records."))
+                           "eigenvalues (first 20), n_negative, resolution (how far an "
+                           "eigenvalue may have moved under the Gram's stated rounding; "
+                           "negatives above −resolution are not counted), records."))
     e.add_argument("store", help="directory made by lstheory.mds.TrajectoryStore")
     e.add_argument("--layer", action="append", help="layer name (repeatable; default all layers)")
     e.add_argument("--metric", default="cosine", choices=METRICS)
@@ -55,6 +59,10 @@ def add_parser(subparsers) -> None:
                    "|Δ(1 − cos_ij)| ≤ (3u + w·2⁻²⁴)·‖z_i‖‖z_j‖/(‖x_i‖‖x_j‖) + smaller terms, "
                    "u = 2⁻⁸, w the block width, z the checkpoints less their column centre; "
                    "the largest bound is printed")
+    e.add_argument("--solver", default="auto", choices=("auto", *SOLVERS),
+                   help="classical MDS's eigensolver: dense (every eigenvalue, O(n³)), lanczos "
+                   "(the top pairs and a probe of the most negative eigenvalues), auto: "
+                   f"lanczos from {LANCZOS_FROM} checkpoints on")
     # classical MDS and SMACOF from it are deterministic and have one size: no --seed/--budget
     add_common(e, seed=False, budget=None, json_help="coordinates and diagnostics")
     x = sub.add_parser("experiment", help="run one of the four experiments and draw its figure",
@@ -86,7 +94,7 @@ def _embed(args) -> int:
     try:
         emb = embed_store(args.store, metric=args.metric, layers=args.layer,
                           squared=args.squared, smacof=args.smacof, device=args.device,
-                          precision=args.precision)
+                          precision=args.precision, solver=args.solver)
     except InvalidArgument as e:  # the library's argument names → this command's flags
         flag = _FLAGS.get(e.flag)
         if flag is None:

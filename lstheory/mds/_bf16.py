@@ -117,7 +117,7 @@ def gram_bf16(mat, cols: list, idx: np.ndarray, device, width: int | None = None
     all_rows = bool(np.array_equal(idx, np.arange(mat.shape[0])))
     w = int(width or BF16_BLOCK_COLUMNS)
     acc = torch.zeros((n, n), dtype=torch.float64, device=device)
-    v, zz, mm, blocks = np.zeros(n), np.zeros(n), 0.0, 0
+    v, zz, mm, blocks, widest = np.zeros(n), np.zeros(n), 0.0, 0, 0
     buf = np.empty((_CHUNK_ROWS, w), np.float32)
     zb = torch.empty((n, w), dtype=torch.bfloat16)
     for sl in _column_blocks(cols, w):
@@ -126,7 +126,7 @@ def gram_bf16(mat, cols: list, idx: np.ndarray, device, width: int | None = None
         m = _centre(x)
         m64 = m.astype(np.float64)
         mm += float(m64 @ m64)
-        blocks += 1
+        blocks, widest = blocks + 1, max(widest, wb)
         z16 = zb[:, :wb]
         for r0 in range(0, n, _CHUNK_ROWS):
             r1 = min(r0 + _CHUNK_ROWS, n)
@@ -142,5 +142,7 @@ def gram_bf16(mat, cols: list, idx: np.ndarray, device, width: int | None = None
         g[rows] += mm
     diag = zz + 2.0 * v + mm
     np.fill_diagonal(g, diag)
-    err = GramError(w, blocks, np.sqrt(zz), float(np.sqrt(mm)), np.sqrt(np.clip(diag, 0, None)))
+    # the float32 sums inside one product run over the widest block's columns
+    err = GramError(widest, blocks, np.sqrt(zz), float(np.sqrt(mm)),
+                    np.sqrt(np.clip(diag, 0, None)))
     return g, err

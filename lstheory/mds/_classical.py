@@ -113,25 +113,49 @@ def _as_squared(d, squared: bool) -> np.ndarray:
     return values if squared else np.square(values)
 
 
-def _diagnose(w: np.ndarray, k: int, tol: float) -> EigenDiagnostics:
+def _threshold(scale: float, tol: float, resolution: float) -> float:
+    """Eigenvalues below minus this count as negative: ``tol·λ_max``, or the input's rounding
+    resolution where that is larger (smaller ones are not resolved from 0)."""
+    return max(tol * scale, resolution)
+
+
+def _unresolved(w, scale, tol, resolution) -> str:
+    """The sentence for a spectrum with nothing below ``−resolution`` where the input's stated
+    rounding error sets the resolution (above ``tol·λ_max``): which eigenvalues below
+    ``−tol·λ_max`` it leaves unresolved."""
+    msg = (f"no eigenvalue below −{resolution:.3g} ({resolution / scale:.3g}·λ_max), the "
+           "resolution that the input's stated rounding error allows: the dissimilarity is "
+           "Euclidean within it")
+    small = w[(w < -tol * scale) & (w >= -resolution)]
+    if small.size:
+        msg += (f"; {small.size} eigenvalue(s) down to {small.min():.3g} lie within it, their "
+                "sign not resolved")
+    return msg
+
+
+def _diagnose(w: np.ndarray, k: int, tol: float, resolution: float = 0.0,
+              squared: bool = True) -> EigenDiagnostics:
     scale = max(abs(w[0]), np.finfo(float).tiny)
-    neg = w[w < -tol * scale]
+    neg = w[w < -_threshold(scale, tol, resolution)]
     total = np.abs(w).sum()
     pos = w[w > 0].sum()
     mass = float(np.abs(neg).sum() / total) if total > 0 else 0.0
     explained = float(np.clip(w[:k], 0, None).sum() / pos) if pos > 0 else 0.0
-    msg = (
-        f"{neg.size} negative eigenvalue(s) holding {100 * mass:.2f}% of |spectrum|: the "
-        "dissimilarity is not a Euclidean distance. For 1 − cos (= ½·squared distance of "
-        "normalised weights), fit with squared=True on 2(1 − cos) for an exact embedding."
-        if neg.size
-        else "no negative eigenvalues: the dissimilarity is Euclidean"
-    )
+    if neg.size:
+        msg = (f"{neg.size} negative eigenvalue(s) holding {100 * mass:.2f}% of |spectrum|: "
+               "the dissimilarity is not a Euclidean distance")
+        if not squared:
+            msg += (". For 1 − cos (= ½·squared distance of normalised weights), fit with "
+                    "squared=True on 2(1 − cos) for an exact embedding.")
+    elif resolution > tol * scale:
+        msg = _unresolved(w, scale, tol, resolution)
+    else:
+        msg = "no negative eigenvalues: the dissimilarity is Euclidean"
     return EigenDiagnostics(w, int(neg.size), mass, float(min(w.min(), 0.0)), explained, msg)
 
 
 def _partial(diag: EigenDiagnostics, b: np.ndarray, k: int, tol: float, note: str,
-             no_negative: bool = False) -> EigenDiagnostics:
+             no_negative: bool = False, resolution: float = 0.0) -> EigenDiagnostics:
     """Diagnostics when only the top ``k`` and the most negative eigenvalues are known:
     ``explained`` is taken against ``tr B`` (the trace of the positive part is unknown),
     ``negative_mass`` is NaN, and ``n_negative`` counts the negatives among those computed
@@ -142,13 +166,14 @@ def _partial(diag: EigenDiagnostics, b: np.ndarray, k: int, tol: float, note: st
     tr = float(np.trace(b))
     explained = float(np.clip(w[:k], 0, None).sum() / tr) if tr > 0 else float("nan")
     scale = max(abs(w[0]), np.finfo(float).tiny)
-    msg = (
-        f"at least {diag.n_negative} negative eigenvalue(s), the most negative "
-        f"{diag.most_negative:.4g} ({diag.most_negative / scale:.3g}·λ_max): the dissimilarity "
-        "is not a Euclidean distance"
-        if diag.n_negative
-        else f"no eigenvalue below −{tol:g}·λ_max: the dissimilarity is Euclidean"
-    )
+    if diag.n_negative:
+        msg = (f"at least {diag.n_negative} negative eigenvalue(s), the most negative "
+               f"{diag.most_negative:.4g} ({diag.most_negative / scale:.3g}·λ_max): the "
+               "dissimilarity is not a Euclidean distance")
+    elif resolution > tol * scale:
+        msg = _unresolved(w, scale, tol, resolution)
+    else:
+        msg = f"no eigenvalue below −{tol:g}·λ_max: the dissimilarity is Euclidean"
     what = "top" if no_negative else "top and the most negative"
     msg += f" (Lanczos: only the {what} eigenvalues were computed"
     msg += f"; {note})" if note else ")"
@@ -169,6 +194,13 @@ class ClassicalMDS:
     squared : whether the input already holds *squared* distances. The default (``False``)
         squares it, the textbook recipe for distances.
     tol : relative threshold under which eigenvalues count as negative.
+    entry_error : a bound on the absolute error of every entry of ``A``, the squared
+        dissimilarities (the input when ``squared``, its square otherwise), e.g. from a Gram
+        computed in float32 or bfloat16 (:attr:`Dissimilarity.squared_error`). Then
+        ``‖ΔB‖₂ ≤ ½‖ΔA‖_F ≤ ½·n·entry_error`` (``B = −½JAJ``, ``‖J‖₂ = 1``) bounds how far each
+        eigenvalue may have moved (Weyl): ``resolution_``. Eigenvalues above ``−resolution_``
+        are not counted as negative, and the message says they are unresolved. ``None``: the
+        input is taken as exact (``resolution_ = 0``).
     solver : ``"dense"`` (every eigenvalue; exact diagnostics; ``O(n³)``) or ``"lanczos"``
         (ARPACK: the top ``n_components`` eigenpairs and the ``n_negative_probe`` most negative
         eigenvalues only, the latter from the shifted operator ``B − λ_max I`` to a tolerance
@@ -209,10 +241,12 @@ class ClassicalMDS:
         tol: float = 1e-10,
         solver: str = "dense",
         n_negative_probe: int = 5,
+        entry_error: float | None = None,
     ):
         self.n_components = n_components
         self.squared = squared
         self.tol = tol
+        self.entry_error = entry_error
         self.solver = solver
         self.n_negative_probe = n_negative_probe
 
@@ -223,6 +257,10 @@ class ClassicalMDS:
         rows, cols = _squared_sums(values, self.squared)  # one read; the finiteness test too
         symmetric = _check_values(values, rows)
         k = self._check_k(n)
+        e = self.entry_error
+        if e is not None and not (np.isfinite(e) and e >= 0):
+            raise InvalidArgument("entry_error", e, "a finite bound ≥ 0, or None")
+        self.resolution_ = 0.0 if e is None else 0.5 * n * float(e)
         self._row_means = rows / n
         self._grand_mean = float(rows.sum()) / (n * n)
         return self._fit_b(_centred(values, rows, cols, self.squared, symmetric), k)
@@ -249,10 +287,11 @@ class ClassicalMDS:
         order = np.argsort(spec.values)[::-1]
         w, v = spec.values[order], spec.vectors[:, order]
         self.eigenvalues_ = w
-        self.diagnostics_ = _diagnose(w, k, self.tol)
+        res = getattr(self, "resolution_", 0.0)
+        self.diagnostics_ = _diagnose(w, k, self.tol, res, self.squared)
         if not spec.complete:
             self.diagnostics_ = _partial(self.diagnostics_, b, k, self.tol, spec.note,
-                                         spec.no_negative)
+                                         spec.no_negative, res)
         elif spec.note:
             d = self.diagnostics_
             self.diagnostics_ = EigenDiagnostics(

@@ -49,10 +49,15 @@ class Dissimilarity:
     layers: tuple[str, ...] | None
     rows: np.ndarray
     cols: np.ndarray
-    #: ``precision="bfloat16"``: the largest worst-case bound on ``|Δ(1 − cos)|`` over the
-    #: entries (:meth:`GramError.cosine_bound <lstheory.mds._bf16.GramError.cosine_bound>`);
-    #: ``None`` for the full-precision routes.
+    #: ``metric="cosine"`` from a rounded Gram (``precision="bfloat16"``, or the float32 route
+    #: of a float32 store): the largest worst-case bound on ``|Δ(1 − cos)|`` over the entries
+    #: (:meth:`GramError.cosine_bound <lstheory.mds._bf16.GramError.cosine_bound>`); ``None``
+    #: for the float64 route and the other metrics.
     error_bound: float | None = None
+    #: the largest bound on the error of an entry of :attr:`squared_distances` (cosine:
+    #: ``2 · error_bound``; euclidean: ``|ΔG_ii| + |ΔG_jj| + 2|ΔG_ij|``); ``None`` where the
+    #: Gram is float64 or the metric has no squared distances (angular)
+    squared_error: float | None = None
 
     @property
     def is_squared_distance(self) -> bool:
@@ -220,7 +225,8 @@ def gram_matrix(
     summed in float32, float64 across blocks (:mod:`lstheory.mds._bf16`): measured 2.0× faster
     than the float32 route on one AVX-512 BF16 core, with a worst-case bound on every entry;
     ``return_error=True`` returns ``(G, GramError)`` (``GramError.cosine_bound()`` bounds
-    ``|Δ(1 − cos)|`` entry by entry; ``None`` in place of it for ``"full"``).
+    ``|Δ(1 − cos)|`` entry by entry, ``gram_bound()`` ``|ΔG_ij|``): for ``"full"`` the float32
+    route's :class:`~lstheory.mds._gram.Float32GramError`, and ``None`` for the float64 route.
     """
     device = resolve_device(device, name="device")
     mat, cols, idx = _source(x, layers, indices)
@@ -235,8 +241,9 @@ def gram_matrix(
             g, err = gram_bf16(mat, cols, idx, device, width)
         return (g, err) if return_error else g
     width = None if block_size is None else _check_block(block_size)
-    g = _gram_full(mat, cols, idx, width, dtype, device, threads)
-    return (g, None) if return_error else g
+    err: list = []
+    g = _gram_full(mat, cols, idx, width, dtype, device, threads, err)
+    return (g, err[0] if err else None) if return_error else g
 
 
 #: Bytes of the row blocks in which ``n × n`` passes run (each block is transformed while it
@@ -353,5 +360,13 @@ def dissimilarity(
     )
     _, _, idx = _source(x, layers, indices)
     names = None if layers is None else ((layers,) if isinstance(layers, str) else tuple(layers))
-    bound = None if err is None else err.max_cosine_bound()
-    return Dissimilarity(dissimilarity_from_gram(g, metric), metric, names, idx, idx, bound)
+    bound = squared = None
+    if err is not None and metric == "cosine":
+        bound = err.max_cosine_bound()
+        squared = 2.0 * bound
+    elif err is not None and metric == "euclidean" and idx.size > 1:
+        gb = err.gram_bound()
+        dg = np.diag(gb)
+        squared = float((dg[:, None] + dg[None, :] + 2.0 * gb).max())
+    return Dissimilarity(dissimilarity_from_gram(g, metric), metric, names, idx, idx, bound,
+                         squared)

@@ -5,10 +5,43 @@ torch. :func:`lstheory.mds.gram_matrix` chooses between them and the bfloat16 ro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
 from .._errors import InvalidArgument
+from ._bf16 import GramError
+
+_E32, _E64 = 2.0**-24, 2.0**-53
+
+
+@dataclass(frozen=True)
+class Float32GramError(GramError):
+    """Worst-case error of the float32 Gram route (centred float32 blocks, float64 across
+    blocks), as :class:`~lstheory.mds._bf16.GramError` bounds the bfloat16 route's: the same
+    fields (``centred_norms``: ``‖z_i‖`` over all blocks, each block's deviations from its own
+    centre), and with ``w`` the block width, ``γ = (w + 2)e / (1 − (w + 2)e)``, ``e = 2⁻²⁴``,
+    ``c = (1 + e)²(1 + γ) − 1``, for every ``i, j`` (the diagonal included: it goes through the
+    same float32 product)::
+
+        |ΔG_ij| ≤ c ‖z_i‖ ‖z_j‖ + f,   f = (w + B + 4) 2⁻⁵³ (‖m‖ + ‖z_i‖)(‖m‖ + ‖z_j‖)
+
+    (the float32 centring ``z = fl(x − m)`` rounds each factor once: ``(1 + e)²``; float32 sums
+    of at most ``w`` terms: ``γ``; Cauchy–Schwarz over blocks; ``f`` the float64 sums ``u = X m``
+    and the accumulation over ``B`` blocks). :meth:`cosine_bound` is inherited."""
+
+    @property
+    def constants(self) -> tuple[float, float]:
+        k = (self.width + 2) * _E32
+        gamma = k / (1.0 - k)
+        return (1.0 + _E32) ** 2 * (1.0 + gamma) - 1.0, gamma
+
+    def gram_bound(self) -> np.ndarray:
+        c, _ = self.constants
+        z, m = self.centred_norms, self.centre_norm
+        f = (self.width + self.blocks + 4) * _E64 * np.outer(m + z, m + z)
+        return c * np.outer(z, z) + f
 
 #: Bytes of one column block of the CPU Gram route (``n × width`` stored values, 2,048
 #: columns for 2,000 float32 checkpoints). Measured per CPU-second on one thread (AMD EPYC,
@@ -50,7 +83,7 @@ def _centre(x) -> np.ndarray:
     return np.asarray(x[::_CENTRE_STRIDE]).mean(axis=0, dtype=np.float64).astype(np.float32)
 
 
-def _gram_cpu(mat, cols, idx, width: int, mixed: bool) -> np.ndarray:
+def _gram_cpu(mat, cols, idx, width: int, mixed: bool, error: list | None = None) -> np.ndarray:
     """``X Xᵀ`` by column blocks, each product a BLAS ``syrk`` (half the flops of a matmul),
     accumulated in float64. ``mixed``: each block centred on ``m`` (:func:`_centre`) and
     multiplied in float32, ``X_b X_bᵀ = Z Zᵀ + u1ᵀ + 1uᵀ − ‖m‖²11ᵀ`` with ``Z = X_b − 1mᵀ``
@@ -62,13 +95,18 @@ def _gram_cpu(mat, cols, idx, width: int, mixed: bool) -> np.ndarray:
     The product is numpy's ``x @ x.T``, which numpy hands to BLAS ``syrk`` (it recognises a
     matrix times its own transpose) and mirrors: measured per CPU-second, numpy's OpenBLAS
     ``ssyrk`` ran 15–25 % faster than scipy's (``scipy.linalg.blas.ssyrk``) on every block
-    width tried (256–4,096 columns, n = 2,000)."""
+    width tried (256–4,096 columns, n = 2,000).
+
+    ``error`` (a list; mixed route only): a :class:`Float32GramError` is appended to it. The
+    centred norms come from the float32 product's own diagonal (``‖z_{b,i}‖²`` rounded within
+    ``γ``, so they are scaled up by ``1 + 2γ``, which keeps the bound a bound)."""
     n = idx.size
     all_rows = bool(np.array_equal(idx, np.arange(mat.shape[0])))
     acc = np.zeros((n, n))
-    u, mm = np.zeros(n), 0.0
+    u, mm, zn2, blocks, widest = np.zeros(n), 0.0, np.zeros(n), 0, 0
     z, zz = None, (np.empty((n, n), np.float32) if mixed else None)
     for sl in _column_blocks(cols, width):
+        blocks, widest = blocks + 1, max(widest, sl.stop - sl.start)
         if not mixed:
             x = _read_block(mat, idx, sl, all_rows, np.float64)
             acc += x @ x.T  # dsyrk
@@ -85,19 +123,36 @@ def _gram_cpu(mat, cols, idx, width: int, mixed: bool) -> np.ndarray:
             np.subtract(xr, m, out=z[r : r + _CHUNK_ROWS], dtype=np.float32)
         np.matmul(z, z.T, out=zz)  # ssyrk (numpy mirrors it): float32 block
         acc += zz  # float64 accumulation
+        zn2 += np.diagonal(zz)
     if mixed:
         acc += u[:, None] + u[None, :] - mm
+        if error is not None:
+            error.append(_float32_error(widest, blocks, zn2, mm, acc))
     return acc
 
 
-def _gram_torch(mat, cols, idx, width: int, mixed: bool, device) -> np.ndarray:
+def _float32_error(width, blocks, zn2, mm, acc) -> Float32GramError:
+    """The bound's inputs: ``width`` the widest block (the longest float32 sum); ``‖z_i‖`` from
+    the float32 diagonals' sum ``zn2`` (each rounded within γ of the true ``Σ_b ‖z_{b,i}‖²``:
+    scaled by ``1 + 2γ``); ``‖m‖``; ``‖x_i‖``."""
+    k = (width + 2) * _E32
+    gamma = k / (1.0 - k)
+    z = np.sqrt(np.clip(zn2, 0, None) * (1.0 + 2.0 * gamma))
+    return Float32GramError(width, blocks, z, float(np.sqrt(max(mm, 0.0))),
+                            np.sqrt(np.clip(np.diag(acc), 0, None)))
+
+
+def _gram_torch(mat, cols, idx, width: int, mixed: bool, device,
+                error: list | None = None) -> np.ndarray:
     """The same blocks on a torch device (``device="cuda"``): one matmul per block."""
     n = idx.size
     all_rows = bool(np.array_equal(idx, np.arange(mat.shape[0])))
     acc = torch.zeros((n, n), dtype=torch.float64, device=device)
     u = torch.zeros(n, dtype=torch.float64, device=device)
     mm = torch.zeros((), dtype=torch.float64, device=device)
+    zn2, blocks, widest = torch.zeros(n, dtype=torch.float64, device=device), 0, 0
     for sl in _column_blocks(cols, width):
+        blocks, widest = blocks + 1, max(widest, sl.stop - sl.start)
         dt = np.float32 if mixed else np.float64
         x = torch.from_numpy(_read_block(mat, idx, sl, all_rows, dt)).to(device)
         if not mixed:
@@ -108,11 +163,16 @@ def _gram_torch(mat, cols, idx, width: int, mixed: bool, device) -> np.ndarray:
         u += x64 @ m.double()
         mm += m.double() @ m.double()
         z = x - m
-        acc += (z @ z.T).double()
+        zz = (z @ z.T).double()
+        acc += zz
+        zn2 += zz.diagonal()
     if mixed:
         acc += u[:, None] + u[None, :] - mm
     acc = 0.5 * (acc + acc.T)
-    return acc.cpu().numpy()
+    out = acc.cpu().numpy()
+    if mixed and error is not None:
+        error.append(_float32_error(widest, blocks, zn2.cpu().numpy(), float(mm), out))
+    return out
 
 
 def _resolve_dtype(dtype, mat) -> bool:
@@ -125,7 +185,11 @@ def _resolve_dtype(dtype, mat) -> bool:
     return dtype == torch.float32
 
 
-def _gram_full(mat, cols, idx, block_size, dtype, device, threads) -> np.ndarray:
+def _gram_full(mat, cols, idx, block_size, dtype, device, threads,
+               error: list | None = None) -> np.ndarray:
+    """The full-precision Gram; with a list ``error``, the float32 route appends its
+    :class:`Float32GramError` (the float64 route appends nothing: its rounding, about
+    ``w · 2⁻⁵³`` relative, is below every tolerance downstream)."""
     mixed = _resolve_dtype(dtype, mat)
     n = idx.size
     on_cpu = torch.device(device).type == "cpu"
@@ -141,5 +205,5 @@ def _gram_full(mat, cols, idx, block_size, dtype, device, threads) -> np.ndarray
         from .._runtime import limit_threads
 
         with limit_threads(threads, pools="blas", torch_threads=False):
-            return _gram_cpu(mat, cols, idx, width, mixed)
-    return _gram_torch(mat, cols, idx, width, mixed, device)
+            return _gram_cpu(mat, cols, idx, width, mixed, error)
+    return _gram_torch(mat, cols, idx, width, mixed, device, error)
