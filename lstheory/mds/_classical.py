@@ -120,9 +120,8 @@ def _threshold(scale: float, tol: float, resolution: float) -> float:
 
 
 def _unresolved(w, scale, tol, resolution) -> str:
-    """The sentence for a spectrum with nothing below ``−resolution`` where the input's stated
-    rounding error sets the resolution (above ``tol·λ_max``): which eigenvalues below
-    ``−tol·λ_max`` it leaves unresolved."""
+    """The sentence for a spectrum with eigenvalues below ``−tol·λ_max`` but none below
+    ``−resolution`` (the input's stated rounding error): they are not resolved from 0."""
     msg = (f"no eigenvalue below −{resolution:.3g} ({resolution / scale:.3g}·λ_max), the "
            "resolution that the input's stated rounding error allows: the dissimilarity is "
            "Euclidean within it")
@@ -147,7 +146,7 @@ def _diagnose(w: np.ndarray, k: int, tol: float, resolution: float = 0.0,
         if not squared:
             msg += (". For 1 − cos (= ½·squared distance of normalised weights), fit with "
                     "squared=True on 2(1 − cos) for an exact embedding.")
-    elif resolution > tol * scale:
+    elif (w < -tol * scale).any():  # only eigenvalues that the input's rounding leaves open
         msg = _unresolved(w, scale, tol, resolution)
     else:
         msg = "no negative eigenvalues: the dissimilarity is Euclidean"
@@ -170,7 +169,7 @@ def _partial(diag: EigenDiagnostics, b: np.ndarray, k: int, tol: float, note: st
         msg = (f"at least {diag.n_negative} negative eigenvalue(s), the most negative "
                f"{diag.most_negative:.4g} ({diag.most_negative / scale:.3g}·λ_max): the "
                "dissimilarity is not a Euclidean distance")
-    elif resolution > tol * scale:
+    elif (w < -tol * scale).any():
         msg = _unresolved(w, scale, tol, resolution)
     else:
         msg = f"no eigenvalue below −{tol:g}·λ_max: the dissimilarity is Euclidean"

@@ -63,6 +63,19 @@ class Dissimilarity:
     def is_squared_distance(self) -> bool:
         return self.metric == "cosine"
 
+    def entry_error(self, squared: bool) -> float | None:
+        """The bound on an entry of the squared dissimilarities classical MDS works on
+        (``ClassicalMDS(entry_error=...)``), from the Gram's stated rounding: those of
+        :attr:`squared_distances` when ``squared`` (or euclidean, whose values squared are
+        they); the paper's recipe squares ``1 − cos``: ``|Δ(a²)| ≤ 2·max a·ε + ε²`` with
+        ``ε = error_bound``. ``None`` where the Gram is float64 or the metric is angular."""
+        if squared or self.metric == "euclidean":
+            return self.squared_error
+        if self.error_bound is None:
+            return None
+        eps = self.error_bound
+        return 2.0 * float(np.abs(self.values).max()) * eps + eps * eps
+
     def __repr__(self) -> str:  # a summary, not the matrix
         v = self.values
         layers = "all layers" if self.layers is None else f"{len(self.layers)} layers"

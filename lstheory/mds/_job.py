@@ -105,20 +105,6 @@ class StoreEmbedding:
         }
 
 
-def _entry_error(d, squared: bool) -> float | None:
-    """The bound on an entry of the squared dissimilarities classical MDS works on, from the
-    Gram's stated rounding (:attr:`Dissimilarity.squared_error`): those themselves when
-    ``squared`` or euclidean; the paper's recipe squares ``1 − cos``:
-    ``|Δ(a²)| ≤ 2·max a·ε + ε²`` with ``ε = error_bound``. ``None`` where the Gram is float64
-    or the metric is angular."""
-    if squared or d.metric == "euclidean":  # euclidean: the values squared are d²
-        return d.squared_error
-    if d.error_bound is None:
-        return None
-    eps = d.error_bound
-    return 2.0 * float(np.abs(d.values).max()) * eps + eps * eps
-
-
 def embed_store(store: str | os.PathLike | TrajectoryStore, *, metric: str = "cosine",
                 layers: str | list[str] | None = None, squared: bool | None = None,
                 smacof: bool = False, device: str = "cpu",
@@ -155,7 +141,7 @@ def embed_store(store: str | os.PathLike | TrajectoryStore, *, metric: str = "co
     elif solver not in SOLVERS:
         raise InvalidArgument("solver", solver, f"one of auto, {', '.join(SOLVERS)}")
     mds = ClassicalMDS(2, squared=squared, solver=solver,
-                       entry_error=_entry_error(d, squared)).fit(values)
+                       entry_error=d.entry_error(squared)).fit(values)
     sm = SMACOF(2, squared=squared).fit(values) if smacof else None
     names = (layers,) if isinstance(layers, str) else None if layers is None else tuple(layers)
     return StoreEmbedding(store, metric, names, squared, mds, sm, precision, d.error_bound,

@@ -139,7 +139,8 @@ class _Context:
         recs = self.store.records
         d = dissimilarity(self.store, self.opts.metric, layers=self.layer, device=self.device)
         squared = self.opts.squared
-        mds = ClassicalMDS(2, squared=squared).fit(d.squared_distances if squared else d)
+        mds = ClassicalMDS(2, squared=squared, entry_error=d.entry_error(squared)).fit(
+            d.squared_distances if squared else d)
         return ExperimentResult(
             self.name,
             self.opts,
