@@ -45,12 +45,11 @@ class _Homotopy:
         self.nz, self.device = nz, device
         self.n_cols = nz * (1 + nz)
         (self.exps_t, self.max_deg, self.e_col, self.e_mon, self.e_term,
-         self.e_fac) = _tables(term_eq.astype(np.int64).tobytes(),
+         self.e_fac, self.chain) = _tables(term_eq.astype(np.int64).tobytes(),
                                   term_exp.astype(np.int64).tobytes(), nz, str(device))
         U = self.exps_t.shape[1]
         coeffs = torch.as_tensor(coeffs, dtype=CDTYPE, device=device)
         self.K = coeffs.shape[-2] - 1
-        self.kfac = torch.arange(1, self.K + 1, device=device, dtype=torch.float64)
         self.shared = coeffs.ndim == 2
         self.split = not self.shared and self._split_terms(coeffs, U)
         self.grouped = (not self.shared and not self.split
@@ -104,94 +103,91 @@ class _Homotopy:
         return self._row_scale[self.system_of[rows]]
 
     def monomials(self, z):
-        B = z.shape[0]
-        if self.max_deg == 1:
-            pw = torch.stack([torch.ones_like(z), z], -1)
-        elif self.max_deg == 2:
-            pw = torch.stack([torch.ones_like(z), z, z * z], -1)
-        else:
-            pw = torch.ones(B, self.nz, self.max_deg + 1, dtype=CDTYPE, device=z.device)
-            pw[:, :, 1:] = torch.cumprod(z.unsqueeze(-1).expand(B, self.nz, self.max_deg), -1)
-        return torch.gather(pw, 2, self.exps_t.unsqueeze(0).expand(B, -1, -1)).prod(1)
-
-    def _tpowers(self, t):
-        """t^k for k = 0..K and d(t^k)/dt (0^0 = 1)."""
-        B = t.shape[0]
-        tp = torch.ones(B, self.K + 1, dtype=CDTYPE, device=t.device)
-        if self.K:
-            tp[:, 1:] = torch.cumprod(t.unsqueeze(-1).expand(B, self.K), -1)
-        dtp = torch.zeros_like(tp)
-        dtp[:, 1:] = self.kfac * tp[:, :-1]
-        return tp, dtp
+        """``[B, U]``: the monomial table at z, by the product chain of :func:`_tables` (one
+        product per level: ⌈log₂ max degree⌉ of them)."""
+        x = torch.nn.functional.pad(z, (1, 0), value=1.0)
+        for a, b in self.chain:
+            x = x.index_select(1, a) * x.index_select(1, b)
+        return x
 
     def _layout(self, rows):
-        """Each path's system and its place among that system's paths, and the most paths of
-        one system: the padding of the grouped product. Kept for the last ``rows`` seen (the
-        tracker passes the same tensor at every stage of a step, and between compactions)."""
+        """The grouped product's layout for the paths ``rows`` (sorted by system): each path's
+        place ``(system among the live ones, position among its paths)``, the padding M (the
+        most paths of one system), and the coefficient matrices of the live systems only (a
+        system whose paths have all finished costs nothing). ``None`` for the places where the
+        paths fill ``[S_live, M]`` exactly (a view, no padding). Kept for the last ``rows`` seen
+        (the tracker passes the same tensor at every stage of a step, and between
+        compactions)."""
         if getattr(self, "_layout_rows", None) is rows:
             return self._layout_value
         sys_ = self.system_of[rows]
         counts = torch.bincount(sys_, minlength=self.A.shape[0])
-        pos = torch.arange(len(rows), device=rows.device) - (torch.cumsum(counts, 0)
-                                                              - counts)[sys_]
-        self._layout_rows, self._layout_value = rows, (sys_, pos, int(counts.max()))
+        live = counts > 0
+        n_live, M = int(live.sum()), int(counts.max()) if len(rows) else 0
+        A = self.A if n_live == len(counts) else self.A[live]
+        if n_live * M == len(rows):
+            place = None
+        else:
+            pos = torch.arange(len(rows), device=rows.device) - (torch.cumsum(counts, 0)
+                                                                  - counts)[sys_]
+            place = ((torch.cumsum(live, 0) - 1)[sys_], pos)
+        self._layout_rows, self._layout_value = rows, (place, n_live, M, A)
         return self._layout_value
+
+    def _grouped(self, mon, rows):
+        """``mon[b] @ A[system of b]`` for every path: one batched product over the live
+        systems, the paths padded into ``[S_live, M, U]``."""
+        place, n_live, M, A = self._layout(rows)
+        if place is None:
+            return torch.bmm(mon.view(n_live, M, -1), A).view(mon.shape[0], -1)
+        padded = mon.new_zeros(n_live, M, mon.shape[1])
+        padded[place] = mon
+        return torch.bmm(padded, A)[place]
 
     def evaluate(self, z, t, rows, *, need_t=True):
         """(H[B, nz], J[B, nz, nz], H_t[B, nz] or None) at points z[B, nz], times t[B]."""
         B, C = z.shape[0], self.n_cols
         mon = self.monomials(z)
-        Vt = None
-        if self.shared and self.K == 1:
-            W = mon @ self.A
-            V = torch.addcmul(W[:, :C], t.unsqueeze(-1), W[:, C:])
-            Vt = W[:, C:] if need_t else None
-        elif self.shared:
-            tp, dtp = self._tpowers(t)
-            W = (mon @ self.A).reshape(B, self.K + 1, C)
-            V = torch.einsum("bk,bkc->bc", tp, W)
-            Vt = torch.einsum("bk,bkc->bc", dtp, W) if need_t else None
-        elif self.split:
-            # the shared terms: one product; the terms that differ: gathered per path
-            tp, dtp = self._tpowers(t)
-            W = mon @ self.A
-            if self.K == 1:
-                V = torch.addcmul(W[:, :C], t.unsqueeze(-1), W[:, C:])
-                Vt = W[:, C:] if need_t else None
-            else:
-                W = W.reshape(B, self.K + 1, C)
-                V = torch.einsum("bk,bkc->bc", tp, W)
-                Vt = torch.einsum("bk,bkc->bc", dtp, W) if need_t else None
+        t = t.unsqueeze(-1)
+        if self.shared or self.split or self.grouped:
+            # shared: one product for every path; split: the shared terms in one product,
+            # the terms that differ gathered per path; grouped: one product per system
+            W = self._grouped(mon, rows) if self.grouped else mon @ self.A
+            V, Vt = _in_t(W.view(B, self.K + 1, C), t, need_t)
+        if self.split:
             ck = self.v_coeffs[self.system_of[rows]]  # [B, K+1, Tv]
             vals = mon[:, self.v_mon] * self.v_fac
-            c = torch.einsum("bk,bkt->bt", tp, ck)
+            c, ct = _in_t(ck, t, need_t)
             V = V.index_add(1, self.v_col, vals * c[:, self.v_term])
             if need_t:
-                ct = torch.einsum("bk,bkt->bt", dtp, ck)
                 Vt = Vt.index_add(1, self.v_col, vals * ct[:, self.v_term])
-        elif self.grouped:
-            # paths come sorted by system: pad them into [S, M, U] and multiply per system
-            tp, dtp = self._tpowers(t)
-            sys_, pos, M = self._layout(rows)
-            padded = torch.zeros(self.A.shape[0], M, mon.shape[1], dtype=CDTYPE,
-                                 device=z.device)
-            padded[sys_, pos] = mon
-            W = torch.bmm(padded, self.A)[sys_, pos].reshape(B, self.K + 1, C)
-            V = torch.einsum("bk,bkc->bc", tp, W)
-            Vt = torch.einsum("bk,bkc->bc", dtp, W) if need_t else None
-        else:
-            tp, dtp = self._tpowers(t)
+        elif not (self.shared or self.grouped):
             ck = self.coeffs[self.system_of[rows]]  # [B, K+1, T]
             vals = mon[:, self.e_mon] * self.e_fac
-            c = torch.einsum("bk,bkt->bt", tp, ck)
-            V = torch.zeros(B, C, dtype=CDTYPE, device=z.device)
-            V.index_add_(1, self.e_col, vals * c[:, self.e_term])
+            c, ct = _in_t(ck, t, need_t)
+            V = mon.new_zeros(B, C).index_add_(1, self.e_col, vals * c[:, self.e_term])
             if need_t:
-                ct = torch.einsum("bk,bkt->bt", dtp, ck)
                 Vt = torch.zeros_like(V).index_add_(1, self.e_col, vals * ct[:, self.e_term])
-        V = V.reshape(B, self.nz, 1 + self.nz)
-        Ht = Vt.reshape(B, self.nz, 1 + self.nz)[..., 0] if Vt is not None else None
+        V = V.view(B, self.nz, 1 + self.nz)
+        Ht = Vt.view(B, self.nz, 1 + self.nz)[..., 0] if need_t else None
         return V[..., 0], V[..., 1:], Ht
+
+
+def _in_t(W, t, need_t):
+    """``Σ_k t^k W[:, k]`` and (with ``need_t``) its t-derivative ``Σ_k k t^(k−1) W[:, k]``,
+    by Horner's rule, for ``W[B, K+1, C]`` and ``t[B, 1]``."""
+    K = W.shape[1] - 1
+    V = W[:, K]
+    for k in range(K - 1, -1, -1):
+        V = torch.addcmul(W[:, k], t, V)
+    if not need_t:
+        return V, None
+    if K == 0:
+        return V, torch.zeros_like(V)
+    Vt = W[:, K] * K if K > 1 else W[:, K]
+    for k in range(K - 1, 0, -1):
+        Vt = torch.addcmul(W[:, k] * k if k > 1 else W[:, k], t, Vt)
+    return V, Vt
 
 
 def _homogeneous_terms(compiled: CompiledSystem):
@@ -234,8 +230,35 @@ def _tables(term_eq: bytes, term_exp: bytes, nz: int, device: str):
                 e_term.append(k)
                 e_fac.append(float(m[j]))
     exps = torch.tensor(list(mon_index), dtype=torch.long, device=device)
+    chain = [(torch.tensor(a, dtype=torch.long, device=device),
+              torch.tensor(b, dtype=torch.long, device=device))
+             for a, b in _product_chain(list(mon_index))]
     return (exps.T.contiguous(), int(exps.max()) if exps.numel() else 0,
             torch.tensor(e_col, dtype=torch.long, device=device),
             torch.tensor(e_mon, dtype=torch.long, device=device),
             torch.tensor(e_term, dtype=torch.long, device=device),
-            torch.tensor(e_fac, dtype=torch.float64, device=device))
+            torch.tensor(e_fac, dtype=torch.float64, device=device), chain)
+
+
+def _product_chain(monomials):
+    """Index pairs that build the monomials (exponent tuples over z) from ``[1, z_0, z_1, …]``
+    by halving: each monomial of degree d is the product of two of degrees ⌈d/2⌉ and ⌊d/2⌋
+    from the level below (degree 0 is the leading 1), so ⌈log₂ max degree⌉ levels of one
+    product each (one level, ``[1, z][a] · [1, z][b]``, for quadrics). Returns ``[(a, b), …]``
+    from the first level (indices into ``[1, z]``) to the last (whose rows are the monomials
+    in order); a single pair with ``b`` pointing at the 1 where every degree is at most 1."""
+    cur = [tuple(j for j, e in enumerate(m) for _ in range(e)) for m in monomials]
+    levels = []
+    while True:
+        below: dict[tuple[int, ...], int] = {}
+        a = [below.setdefault(f[: (len(f) + 1) // 2], len(below)) for f in cur]
+        b = [below.setdefault(f[(len(f) + 1) // 2 :], len(below)) for f in cur]
+        levels.append((a, b))
+        cur = list(below)
+        if all(len(f) <= 1 for f in cur):
+            break
+    leaf = [1 + f[0] if f else 0 for f in cur]  # the level-0 items in [1, z]
+    levels.reverse()
+    a, b = levels[0]
+    levels[0] = ([leaf[i] for i in a], [leaf[i] for i in b])
+    return levels
