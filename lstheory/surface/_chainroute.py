@@ -116,9 +116,12 @@ def first_products(ev, x: torch.Tensor) -> list[torch.Tensor]:
     return hit[2]
 
 
-def loss_rows(chain: ChainBase, name: str, z: torch.Tensor, y: torch.Tensor, loss, ok) -> None:
+def loss_rows(
+    chain: ChainBase, name: str, z: torch.Tensor, y: torch.Tensor, loss, ok, index=None
+) -> None:
     """Per-sample losses and correctness of transposed logits ``z[K, C, n]`` written into
-    ``loss[K, n]`` and ``ok[K, n]`` (bool), in the chain's scratch buffers (no allocation).
+    ``loss`` and ``ok`` (bool), each ``[K, n]`` or ``[K, 1, n]``, in the chain's scratch
+    buffers (no allocation); ``index``: ``y.expand(K, 1, n)`` where the caller keeps it.
 
     The values: cross-entropy ``−log_softmax(z)_y``
     (``top + log Σ_c exp(z_c − top) − z_y``, ``top`` the largest logit), or the ``mse``
@@ -126,21 +129,26 @@ def loss_rows(chain: ChainBase, name: str, z: torch.Tensor, y: torch.Tensor, los
     (``argmax``'s convention, also on ties). The class axis is the short, strided one:
     ``log_softmax`` over it took 18 µs for ``[6, 10, 436]`` on one core, against 33 µs for
     the same max/exp/sum/log spelled out and 48 µs for ``logsumexp``; ``max`` with indices
-    27 µs against 318 µs for ``argmax``.
+    27 µs against 318 µs for ``argmax`` (and ``amax`` plus an exact first-index test for
+    ties, 8 µs a point against 4.5 for ``max``). Every view is a kept one: a torch call
+    costs microseconds, and this runs once per group of points and pass.
     """
     k, c, n = z.shape
-    top = chain._buffer(("loss", "top"), (k, 1, n), z)
-    first = chain._buffer(("loss", "first"), (k, 1, n), y)
+    buf = chain._buffer
+    top = buf(("loss", "top"), (k, 1, n), z)
+    first = buf(("loss", "first"), (k, 1, n), y)
     torch.max(z, 1, keepdim=True, out=(top, first))
-    torch.eq(first.view(k, n), y, out=ok)
-    scratch = chain._buffer(("loss", "z"), (k, c, n), z)
+    torch.eq(first if ok.dim() == 3 else buf(("loss", "first"), (k, n), y), y, out=ok)
+    scratch = buf(("loss", "z"), (k, c, n), z)
     if name == "cross-entropy":
         logp = torch.log_softmax(z, 1, out=scratch)
-        picked = chain._buffer(("loss", "picked"), (k, 1, n), z)
-        torch.neg(torch.gather(logp, 1, y.expand(k, 1, n), out=picked).view(k, n), out=loss)
+        picked = buf(("loss", "picked"), (k, 1, n), z)
+        index = y.expand(k, 1, n) if index is None else index
+        torch.gather(logp, 1, index, out=picked)
+        torch.neg(picked if loss.dim() == 3 else buf(("loss", "picked"), (k, n), z), out=loss)
         return
     onehot = F.one_hot(y, c).to(z.dtype).T
-    torch.mean(torch.sub(z, onehot, out=scratch).pow_(2), 1, out=loss)
+    torch.mean(torch.sub(z, onehot, out=scratch).pow_(2), 1, out=loss.view(k, n))
 
 
 def evaluate_chain(ev, c: torch.Tensor, splits) -> list[Totals]:
@@ -170,15 +178,21 @@ def evaluate_chain(ev, c: torch.Tensor, splits) -> list[Totals]:
         sums, n = torch.zeros(3, c.shape[0], dtype=torch.float64), 0
         for prods, yb in passes:
             yb = yb.to(ev.device)
-            shape = (len(c), len(yb))
+            shape = (len(c), 1, len(yb))
             loss = chain._buffer(("loss", "rows"), shape, c)
             ok = chain._buffer(("loss", "ok"), shape, c, torch.bool)
+            index: dict[int, torch.Tensor] = {}  # y.expand(k, 1, n) for the group sizes
+            flat = prods.view(len(prods), -1) if linear else prods
             for rows, args in plan(len(yb)):
+                k = rows.stop - rows.start
                 if linear:
-                    z = chain.forward(prods, args[1], args[2])
+                    z = chain.forward(flat, args[1], args[2], prods.shape[1])
                 else:
                     z = chain.logits_t(prods, *args)
-                loss_rows(chain, ev.loss_name, z, yb, loss[rows], ok[rows])
+                if k not in index:
+                    index[k] = yb.expand(k, 1, len(yb))
+                loss_rows(chain, ev.loss_name, z, yb, loss[rows], ok[rows], index[k])
+            loss, ok = loss.view(shape[0], -1), ok.view(shape[0], -1)
             wide = loss.double()
             sums[0] += wide.sum(1)
             sums[1] += wide.pow_(2).sum(1)

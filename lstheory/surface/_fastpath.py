@@ -231,13 +231,16 @@ class LinearChain(ChainBase):
         (:meth:`first_products`): :meth:`forward` on the slices."""
         hi = lo + 1 if hi is None else hi
         layers = [(w[lo:hi], None if b is None else b[lo:hi]) for w, b in points[1:]]
-        return self.forward(products, points[0][lo:hi], layers)
+        m, width, n = products.shape
+        return self.forward(products.view(m, width * n), points[0][lo:hi], layers, width)
 
-    def forward(self, products: torch.Tensor, coef: torch.Tensor, layers: list) -> torch.Tensor:
-        """Transposed logits ``[K, C, n]`` of the ``K`` points with coefficients ``coef[K,
-        1 + n_directions]`` and later layers ``layers`` (``(weights [K, out, in], biases
-        [K, out, 1] or None)``, as :meth:`calls` slices them): one matmul for the first layer's
-        combination, batched matmuls over the K points for the others.
+    def forward(self, flat: torch.Tensor, coef: torch.Tensor, layers: list, width: int):
+        """Transposed logits ``[K, C, n]`` of the ``K`` points with coefficients
+        ``coef[K, 1 + n_directions]`` and later layers ``layers`` (``(weights [K, out, in],
+        biases [K, out, 1] or None)``, as :meth:`calls` slices them), from a batch's first
+        products (:meth:`first_products`) viewed as ``flat[1 + n_directions, width * n]``: one
+        matmul for the first layer's combination, batched matmuls over the K points for the
+        others.
 
         Works in preallocated buffers (no allocation per call: on a busy CPU, fresh megabyte
         tensors cost page faults): the result is valid until the next call. With
@@ -248,10 +251,10 @@ class LinearChain(ChainBase):
         436 samples, and an in-place ReLU on bfloat16 3× slower than on float32.
         """
         k = len(coef)
-        m, width, n = products.shape
+        n = flat.shape[1] // width
         buf = self._buffer
-        torch.mm(coef, products.view(m, width * n), out=buf(0, (k, width * n), products))
-        z = buf(0, (k, width, n), products)
+        torch.mm(coef, flat, out=buf(0, (k, width * n), flat))
+        z = buf(0, (k, width, n), flat)
         layer = 0
         for j, step in enumerate(self.steps[1:], 1):
             if not isinstance(step, _Linear):
