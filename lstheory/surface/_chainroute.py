@@ -23,7 +23,15 @@ from ._layerchain import LayerChain
 from ._layergraph import LayerGraph
 from ._totals import Totals
 
-__all__ = ["evaluate_chain", "first_products", "loss_rows", "rows_for", "use_chain", "workers"]
+__all__ = [
+    "balanced_rows",
+    "evaluate_chain",
+    "first_products",
+    "loss_rows",
+    "rows_for",
+    "use_chain",
+    "workers",
+]
 
 #: Bytes of first-layer output (all directions) per pass of the layer-chain route on a CPU:
 #: the per-point passes re-read it, so it should stay in the last-level cache.
@@ -89,18 +97,27 @@ def rows_for(ev, chain: ChainBase, n: int) -> int:
     """Data rows per pass of the fast route over ``n`` samples: ``batch_size``, or fewer
     where the first layer's output of a batch would not stay in cache
     (:data:`CACHE_BYTES`) on a CPU — every point re-reads it, so a cache-sized batch is
-    several times faster there. On a CPU the passes are of equal size (up to the last), as
-    many as a multiple of the workers (each takes the same share), and a multiple of
-    :data:`ROW_MULTIPLE` rows where that stays within the cap."""
+    several times faster there — in passes shared evenly by the workers
+    (:func:`balanced_rows`)."""
     if ev.device.type != "cpu":
         return ev.batch_size
-    share = workers(ev, chain, n)
     budget = LINEAR_CACHE_BYTES if isinstance(chain, LinearChain) else CACHE_BYTES
-    cap = max(1, min(ev.batch_size, budget // chain.product_bytes(1)))
+    cap = min(ev.batch_size, budget // chain.product_bytes(1))
+    return balanced_rows(n, workers(ev, chain, n), cap)
+
+
+def balanced_rows(n: int, share: int, cap: int) -> int:
+    """Rows per pass for ``n`` samples, ``share`` workers and at most ``cap`` rows a pass:
+    the fewest passes that are a multiple of ``share`` (each worker takes every share-th
+    pass), all of one size but the last, rounded up to a multiple of :data:`ROW_MULTIPLE`
+    where that stays within ``cap`` and moves at most 1/32 of the samples out of the
+    last pass. (Without it 4,000 samples ran as 9 × 436 + 76, two workers taking 2,180 and
+    1,820.)"""
+    cap = max(1, cap)
     passes = share * -(-n // (share * cap))
     rows = -(-n // passes)
     up = -(-rows // ROW_MULTIPLE) * ROW_MULTIPLE
-    return up if up <= cap else rows
+    return up if up <= cap and (up - rows) * passes * 32 <= n else rows
 
 
 def first_products(ev, x: torch.Tensor) -> list[torch.Tensor]:
