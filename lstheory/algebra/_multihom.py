@@ -314,7 +314,7 @@ def _patch(r, idx, new):
 
     fields = {}
     for f in ("points", "residual", "condition", "winding", "steps", "endgame", "valuation",
-              "x0"):
+              "x0", "ill_at"):
         arr = getattr(r, f)
         if arr is None:
             continue

@@ -33,8 +33,10 @@ class TrackResult:
     (backward error), ``condition`` (scaled condition number, see classify), ``winding``,
     ``steps``, ``endgame`` (how each path was decided: :class:`Endgame` members), and the
     evidence of the classification (NaN where not measured): ``valuation`` (of z_0 at the last
-    checkpoint: ≈ 0 towards a finite endpoint, > 0 towards infinity) and ``x0`` (|z_0|/‖z‖₂ at
-    the endpoint). Never changed once built (retracks build new results)."""
+    checkpoint: ≈ 0 towards a finite endpoint, > 0 towards infinity), ``x0`` (|z_0|/‖z‖₂ at
+    the endpoint) and ``ill_at`` (|t| where the log-time phase stopped the path as
+    ill-conditioned and handed it to the Cauchy endgame, :class:`_Watch`; NaN where it did
+    not). Never changed once built (retracks build new results)."""
 
     points: np.ndarray
     status: tuple[PathStatus, ...]
@@ -45,19 +47,22 @@ class TrackResult:
     endgame: np.ndarray
     valuation: np.ndarray | None = None
     x0: np.ndarray | None = None
+    ill_at: np.ndarray | None = None
 
     def evidence(self) -> dict[str, np.ndarray]:
-        """Per-path evidence for :class:`RootSet`: valuation, winding, condition, x0, endgame."""
+        """Per-path evidence for :class:`RootSet`: valuation, winding, condition, x0, endgame,
+        ill_at."""
         return {"valuation": self.valuation, "winding": self.winding,
                 "condition": self.condition, "x0": self.x0,
-                "endgame": np.array([e.value for e in self.endgame])}
+                "endgame": np.array([e.value for e in self.endgame]), "ill_at": self.ill_at}
 
 
 # ---------------------------------------------------------------------------- one batch
 def _run(hom, z0, rows, opts, n_vars, refine):
     """Track z0 from t = 1 to ``endgame_start``, then in log time towards 0 deciding paths on
     the way (:class:`_Watch`); the Cauchy endgame takes the rest. Classify; returns per-path
-    numpy arrays [points, status, residual, condition, winding, x0, steps, valuation, how]."""
+    numpy arrays [points, status, residual, condition, winding, x0, steps, valuation, how,
+    ill_at]."""
     B, dev = z0.shape[0], z0.device
     one = torch.ones(B, dtype=CDTYPE, device=dev)
     z_eg, ok1, steps = _track(hom, z0, one, one * opts.endgame_start, rows, opts)
@@ -69,6 +74,7 @@ def _run(hom, z0, rows, opts, n_vars, refine):
         "winding": torch.zeros(B, dtype=torch.long, device=dev),
         "how": torch.zeros(B, dtype=torch.long, device=dev),  # codes of Endgame members
         "valuation": torch.full((B,), math.nan, dtype=torch.float64, device=dev),
+        "ill_at": torch.full((B,), math.nan, dtype=torch.float64, device=dev),
     }
     live = ok1.nonzero().squeeze(1)
     if live.numel():
@@ -78,7 +84,7 @@ def _run(hom, z0, rows, opts, n_vars, refine):
     n = {k: v.cpu().numpy() for k, v in st.items()}
     out = _classify(n["z"], n["ok"], n["regular"], n["winding"], n["infinite"], opts, n_vars,
                     refine, rows.cpu().numpy())
-    return out + [steps.cpu().numpy(), n["valuation"], n["how"]]
+    return out + [steps.cpu().numpy(), n["valuation"], n["how"], n["ill_at"]]
 
 
 def _log_phase(hom, z_eg, rows, live, opts, st, steps):
@@ -99,6 +105,7 @@ def _log_phase(hom, z_eg, rows, live, opts, st, steps):
     st["winding"][live[reg]] = 1
     st["how"][live] = lab
     st["valuation"][live] = watch.nu
+    st["ill_at"][live] = watch.ill_at
     return watch, (~(reg | inf)).nonzero().squeeze(1)
 
 
@@ -155,7 +162,7 @@ def _rng_complex(rng, *shape):
 def _split(flat, sizes) -> list[TrackResult]:
     """One :class:`TrackResult` per system from the flat per-path arrays (``sizes``: paths of
     each system, in order)."""
-    points, status, residual, condition, winding, x0, steps, valuation, how = flat
+    points, status, residual, condition, winding, x0, steps, valuation, how, ill_at = flat
     members = np.array(list(Endgame), dtype=object)
     out = []
     ends = np.cumsum(sizes)
@@ -163,7 +170,7 @@ def _split(flat, sizes) -> list[TrackResult]:
         cut = slice(e - sizes[s], e)
         out.append(TrackResult(points[cut], tuple(status[cut]), residual[cut], condition[cut],
                                winding[cut], steps[cut], members[how[cut]],
-                               valuation=valuation[cut], x0=x0[cut]))
+                               valuation=valuation[cut], x0=x0[cut], ill_at=ill_at[cut]))
     return out
 
 
@@ -294,7 +301,8 @@ def _fail_jumps(results, opts) -> list[TrackResult]:
     return out
 
 
-_PER_PATH = ("points", "residual", "condition", "winding", "endgame", "valuation", "x0")
+_PER_PATH = ("points", "residual", "condition", "winding", "endgame", "valuation", "x0",
+             "ill_at")
 
 
 def _detour(compiled, p0, X0, P1, results, bad, rng, options, device) -> list[TrackResult]:

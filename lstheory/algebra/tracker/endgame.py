@@ -35,8 +35,9 @@ class Endgame(str, Enum):
 
 
 ENDGAMES = tuple(e.value for e in Endgame)
-# the members' codes in torch tensors (their index in Endgame)
-NONE, NEWTON, VALUATION, CAUCHY = range(4)
+# the members' codes in torch tensors (their index in Endgame); ILL: a watch label only, for a
+# path stopped where double precision cannot follow it (the Cauchy endgame decides it)
+NONE, NEWTON, VALUATION, CAUCHY, ILL = range(5)
 LOG2 = math.log(2.0)
 
 
@@ -135,12 +136,25 @@ class _Watch:
       another root) and within a quarter of the secant's step of the secant's end, resolved
       on the scale of its own z_0 (see :meth:`_finish_at_zero`). Whether it is finite or at
       infinity is the classification's call, from that point's z_0.
+    * **ill-conditioned** (``ILL``, decided by the Cauchy endgame): double precision can no
+      longer follow the path — its row-scaled projective condition number κ at a checkpoint
+      is above ``ill_cond`` (κ·ε ≈ 2e-6 at the default: Newton's second correction then stalls
+      at the rounding level of the first, the step halves after every rejection and log t
+      creeps on by ~1e-3 a step), or one halving of t takes more than ``window_steps``
+      accepted steps (a Puiseux series of winding ≤ ``max_winding`` needs a few dozen). Such a
+      path is stopped at once and handed to the Cauchy endgame from its first checkpoint
+      below ``cauchy_start`` or, if it has none yet, from its last checkpoint (where it was
+      still tracked); loops that do not close there fail it. Measured on the [2,2,1]
+      critical example: three paths to infinity of winding 3 burnt the full
+      ``max_iterations`` (4000 steps, 4.3 of 9.3 s) in log time before the Cauchy endgame
+      decided them.
     * the rest (singular endpoints, and paths near a cluster of roots, which look singular
       until t is below the cluster's size) go on in log time to ``endgame_end`` or until
       tracking fails; then the Cauchy endgame takes them from their first checkpoint below
       ``cauchy_start`` (loops there are well conditioned).
 
-    Evidence kept per path: ``nu`` (the last valuation estimate), ``drift``.
+    Evidence kept per path: ``nu`` (the last valuation estimate), ``drift``, ``ill_at`` (|t|
+    where the path was stopped as ill-conditioned; NaN if it was not).
     """
 
     def __init__(self, hom, rows, z, t0, opts):
@@ -164,24 +178,45 @@ class _Watch:
         self.kappa_ref = torch.full((B,), math.inf, **f64)
         self.lt_ref = torch.zeros((B,), **f64)
         self.zn_prev = torch.full_like(z, complex("nan"))  # Newton's endpoint, last try
+        self.window_steps = torch.zeros(B, dtype=torch.long, device=dev)  # since the checkpoint
+        self.ill_at = torch.full((B,), math.nan, **f64)
 
     def __call__(self, idx, z, t):
         self.t_last[idx] = t.abs()
+        self.window_steps[idx] += 1
         lt = torch.log(t.abs())
         new = lt <= self.cp_lt[idx] - LOG2
         stop = torch.zeros_like(new)
+        stall = ~new & (self.window_steps[idx] > self.opts.window_steps)
+        if bool(stall.any()):
+            self._stop_ill(idx[stall], t[stall].abs())
+            stop |= stall
         if not bool(new.any()):
             return stop
         stop[new] = self._decide(idx[new], z[new], lt[new])
         return stop
+
+    def _stop_ill(self, i, t_abs):
+        """Stop the paths ``i`` as ill-conditioned at |t| = ``t_abs``: the Cauchy endgame will
+        start from their first checkpoint below ``cauchy_start``, or their last checkpoint."""
+        self.label[i] = ILL
+        self.ill_at[i] = t_abs
+        fresh = i[~self.cs_set[i]]
+        self.cs_z[fresh], self.cs_t[fresh] = self.cp_z[fresh], torch.exp(self.cp_lt[fresh])
+        self.cs_set[fresh] = True
 
     def _decide(self, i, z, lt):
         """Label the paths ``i`` at a checkpoint (z, log t); returns which are decided."""
         prev, prev_lt = self.cp_z[i], self.cp_lt[i]
         move = _norm(z - prev)
         passing = self._valuation(i, z, lt, prev, prev_lt)
-        grown = self._condition_growth(i, z, lt, passing)
-        self._checkpoint(i, z, lt)
+        _, J, _ = self.hom.evaluate(z, torch.exp(lt).to(CDTYPE), self.rows[i], need_t=False)
+        kappa = _scaled_cond(self.hom, J, z, self.rows[i], rowwise=True)
+        grown = self._condition_growth(i, lt, passing, kappa)
+        self.window_steps[i] = 0
+        ill = ~(kappa <= self.opts.ill_cond)
+        cp_z, cp_lt = self.cp_z[i], self.cp_lt[i]
+        self._checkpoint(i, z, lt, ill)
         label = torch.zeros_like(self.windows[i])
         settled = self.windows[i] >= 2
         try_ = ~(settled & grown)  # those are stopped at infinity below, without Newton
@@ -191,7 +226,12 @@ class _Watch:
             label[k[good]] = NEWTON
         label[(label == NONE) & settled & grown] = VALUATION
         self.label[i] = label
-        return label > 0
+        # undecided and past ill_cond: stopped, its Cauchy endgame from the previous checkpoint
+        ill &= label == NONE
+        if bool(ill.any()):
+            self.cp_z[i[ill]], self.cp_lt[i[ill]] = cp_z[ill], cp_lt[ill]
+            self._stop_ill(i[ill], torch.exp(lt[ill]))
+        return self.label[i] > 0
 
     def _valuation(self, i, z, lt, prev, prev_lt):
         """μ over the window, its drift, and whether the valuation passes (``windows``)."""
@@ -210,17 +250,15 @@ class _Watch:
         self.windows[i] = torch.where(passing, self.windows[i] + 1, 0)
         return passing
 
-    def _condition_growth(self, i, z, lt, passing):
-        """Whether the row-scaled projective condition number grew since the valuation
-        settled: ``cond_growth``-fold, or like t^−β with β ≥ ``cond_rate``."""
+    def _condition_growth(self, i, lt, passing, kappa_all):
+        """Whether the row-scaled projective condition number ``kappa_all`` grew since the
+        valuation settled: ``cond_growth``-fold, or like t^−β with β ≥ ``cond_rate``."""
         o = self.opts
         grown = torch.zeros_like(passing)
         k = passing.nonzero().squeeze(1)  # only where the valuation passes is κ needed
         if not k.numel():
             return grown
-        ik, lk = i[k], lt[k]
-        _, J, _ = self.hom.evaluate(z[k], torch.exp(lk).to(CDTYPE), self.rows[ik], need_t=False)
-        kappa = _scaled_cond(self.hom, J, z[k], self.rows[ik], rowwise=True)
+        ik, lk, kappa = i[k], lt[k], kappa_all[k]
         start = self.windows[ik] == 1
         self.kappa_ref[ik[start]], self.lt_ref[ik[start]] = kappa[start], lk[start]
         growth = kappa / self.kappa_ref[ik]
@@ -228,8 +266,10 @@ class _Watch:
         grown[k] = (growth >= o.cond_growth) | ((rate >= o.cond_rate) & (growth > 1))
         return grown
 
-    def _checkpoint(self, i, z, lt):
-        first = ~self.cs_set[i] & (lt <= math.log(self.opts.cauchy_start))
+    def _checkpoint(self, i, z, lt, ill):
+        """The checkpoint (z, log t) of the paths ``i``; the first below ``cauchy_start`` is
+        where their Cauchy endgame starts, unless it is ill-conditioned (``ill``)."""
+        first = ~self.cs_set[i] & (lt <= math.log(self.opts.cauchy_start)) & ~ill
         self.cs_z[i[first]], self.cs_t[i[first]] = z[first], torch.exp(lt[first])
         self.cs_set[i[first]] = True
         self.cp_z[i], self.cp_lt[i] = z, lt

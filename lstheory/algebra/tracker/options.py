@@ -40,6 +40,11 @@ class TrackerOptions(Presets):
     path to a far *regular* root keeps that condition number flat and is tracked on until
     Newton at t = 0 ends it; its own z_0 then decides finite or at infinity.
 
+    Paths that double precision cannot follow in log time are stopped and handed to the
+    Cauchy endgame (from their first checkpoint below ``cauchy_start``, else their last one):
+    at a checkpoint whose row-scaled projective condition number exceeds ``ill_cond`` (κ·ε ≈
+    2e-6), or when one halving of t takes more than ``window_steps`` accepted steps.
+
     Tolerances for the classification: ``infinity_tol`` (|z_0|/‖z‖ below it: a *singular*
     endpoint is at infinity; a regular endpoint's z_0 is judged against its Newton correction),
     ``singular_cond`` (scaled condition number above it: singular; columns by max(1, |x_j|),
@@ -60,6 +65,8 @@ class TrackerOptions(Presets):
     cond_growth: float = 1e4
     cond_rate: float = 0.1
     cauchy_start: float = 1e-4
+    ill_cond: float = 1e10
+    window_steps: int = 150
     cauchy_samples: int = 8
     max_winding: int = 12
     radius_ratio: float = 0.25

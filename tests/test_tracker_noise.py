@@ -1,0 +1,111 @@
+"""Paths that double precision cannot follow in log time (tracker/endgame ``_Watch``, step).
+
+On the [2,2,1] z² critical-point system (seed-0 data and gauge) three paths of the
+multi-homogeneous start go to infinity with winding 3 through a point where the chart
+Jacobian loses rank 2 (its smallest singular value falls like t², 3e-15 at t = 3e-7): each
+burnt the whole ``max_iterations`` (4000 steps) in log time, creeping on by ~1e-3 in log t a
+step, before the Cauchy endgame decided it. The watch now stops such a path at the first
+checkpoint whose scaled condition number passes ``ill_cond`` (or when a halving of t takes more
+than ``window_steps`` steps) and hands it to the Cauchy endgame from a checkpoint where it was
+still tracked. The hand-over must never make a wrong count: forcing it on every undecided path
+loses a root only as a failed path, never as a wrong point.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lstheory.algebra import PolynomialSystem, critical_point_system, solve
+from lstheory.algebra._multihom import _homotopy_system, best_partition, linear_product_start
+from lstheory.algebra._rootset import PathStatus
+from lstheory.algebra.tracker import TrackerOptions, track_segments
+from lstheory.algebra.tracker.step import CONTRACTION_TARGET, _contraction_ratio
+from lstheory.nets import MLP
+
+x, y = sp.symbols("x y")
+#: sparse supports whose total-degree or multi-homogeneous paths end at infinity with winding
+#: numbers 2 to 4 (measured), coefficients drawn per example
+SUPPORTS = [
+    [[x * y * y, x * y, y, 1], [x * y, y, x, 1]],
+    [[x**2 * y**2, x * y, 1, x], [x**2 * y, x, y, 1]],
+    [[x**3 * y, x * y, 1], [x**2 * y**2, x, 1]],
+    [[x * y**3, 1, x], [x * y, 1, y**2 * x]],
+]
+
+
+def _regular(r):
+    return r.solutions[[s == PathStatus.FINITE for s in r.solution_status]]
+
+
+def _same_points(a, b, tol=1e-6):
+    return len(a) == len(b) and all(
+        np.abs(b - p).max(1).min() <= tol * max(1.0, np.abs(p).max()) for p in a)
+
+
+@settings(deadline=None, max_examples=6, derandomize=True)
+@given(k=st.integers(0, len(SUPPORTS) - 1), seed=st.integers(0, 2**16),
+       force=st.sampled_from([dict(ill_cond=1.0), dict(window_steps=1)]))
+def test_handing_every_undecided_path_to_the_cauchy_endgame_never_makes_a_wrong_count(
+        k, seed, force):
+    """Forced at the first checkpoint (t = 0.05), the Cauchy endgame starts at t = 0.1, where
+    a loop may enclose other branch points: a root can then be lost, but only as a failed
+    path (the loops' mean over a cycle is no root and fails the residual test), never as a
+    wrong point or a false 'at infinity'."""
+    rng = np.random.default_rng(seed)  # generic coefficients of either sign
+    c = iter(rng.uniform(0.5, 2.0, 8) * rng.choice([-1.0, 1.0], 8))
+    system = PolynomialSystem([sum(next(c) * m for m in eq) for eq in SUPPORTS[k]], [x, y])
+    ref = solve(system, seed=0)
+    forced = solve(system, seed=0, options=TrackerOptions(**force))
+    a, b = _regular(ref), _regular(forced)
+    assert all(_same_points(a[_nearest(a, p)][None], p[None]) for p in b)  # b ⊆ a
+    counts = forced.counts()
+    assert len(a) - len(b) <= counts["failed"]
+    assert counts["at_infinity"] <= ref.counts()["at_infinity"] + ref.counts()["failed"]
+    stopped = np.isfinite(forced.evidence["ill_at"])
+    # a stopped path was decided by the Cauchy endgame (or failed), never labelled otherwise
+    assert all(e == "cauchy" for e in forced.evidence["endgame"][stopped])
+
+
+def _nearest(a, p):
+    return int(np.abs(a - p).max(1).argmin())
+
+
+@settings(deadline=None, max_examples=50)
+@given(d1=st.floats(1e-14, 1e-2), theta=st.floats(1e-12, 10.0))
+def test_the_contraction_ratio_aims_newton_at_the_target(d1, theta):
+    opts = TrackerOptions()
+    d1t = torch.tensor([d1], dtype=torch.float64)
+    d2t = d1t * theta
+    r = float(_contraction_ratio(d1t, d2t, opts)[0])
+    if d1 * theta <= opts.newton_tol:
+        assert r == math.inf  # converged whatever the contraction: the step is free
+    else:
+        # θ ∝ h⁵: the new step puts θ at the target
+        assert math.isclose(theta * r**5, CONTRACTION_TARGET, rel_tol=1e-9)
+
+
+def _critical_path(paths):
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((4, 2)), rng.standard_normal((4, 1))
+    fam = MLP([2, 2, 1], "polynomial", coeffs=(0.0, 0.0, 1.0))
+    system = critical_point_system(fam, (X, Y), gauge="generic").system
+    G, X0 = linear_product_start(system, best_partition(system).groups, seed=0)
+    gamma = np.exp(2j * math.pi * np.random.default_rng([0, 19]).uniform())
+    return track_segments(_homotopy_system(system, G), np.array([gamma, 0])[None], [X0[paths]],
+                          np.array([0, 1], complex)[None], seed=0, options=TrackerOptions())[0]
+
+
+@pytest.mark.slow
+def test_a_path_into_the_ill_conditioned_zone_is_stopped_early_and_decided_at_infinity():
+    r = _critical_path([2])  # winding 3 to infinity; 4000 log-time steps before the rule
+    assert np.isfinite(r.ill_at[0]) and r.ill_at[0] < TrackerOptions().cauchy_start
+    assert r.steps[0] < TrackerOptions().max_iterations // 4
+    assert r.status[0] == PathStatus.AT_INFINITY
+    assert r.endgame[0].value == "cauchy" and r.winding[0] == 3
