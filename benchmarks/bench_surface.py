@@ -111,6 +111,44 @@ def _ours(model, data, dirs, coords, fast_path, precision="full"):
     return np.concatenate(vals), time.perf_counter() - t0, time.process_time() - c0
 
 
+def _profile(model, data, dirs, coords, precision):
+    """Per-operation table of the fast route over one chunk of points (torch.profiler, input
+    shapes recorded), after a warm-up evaluation of the same points: self CPU time per
+    operation and shape, and per point and pass of data."""
+    from torch.profiler import ProfilerActivity, profile
+
+    from lstheory.surface._chainroute import rows_for
+
+    ev = PointEvaluator(model, dirs, batch_size=data.n_train, precision=precision)
+    ev.evaluate(coords, [data.train])
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+        c0 = time.process_time()
+        ev.evaluate(coords, [data.train])
+        cpu = time.process_time() - c0
+    rows = rows_for(ev, ev._chain, data.n_train) if ev._chain else data.n_train
+    passes = -(-data.n_train // rows)
+    per = 1e6 / (len(coords) * passes)
+    print(
+        f"profile: {len(coords)} points, {passes} passes of {rows} samples, route "
+        f"{type(ev._chain).__name__ if ev._chain else 'general'}, {cpu:.3f} s CPU under the "
+        f"profiler ({cpu * per:.1f} µs per point and pass)"
+    )
+    table = prof.key_averages(group_by_input_shape=True)
+    print(
+        table.table(
+            sort_by="self_cpu_time_total",
+            row_limit=14,
+            max_name_column_width=24,
+            max_shapes_column_width=66,
+        )
+    )
+    total = sum(e.self_cpu_time_total for e in table)
+    print("  per point and pass (µs, self CPU; the profiler adds its own overhead per call):")
+    for e in sorted(table, key=lambda e: -e.self_cpu_time_total)[:10]:
+        print(f"    {e.key:<22} {e.self_cpu_time_total * per / 1e6:8.2f}   {e.input_shapes}")
+    print(f"    {'all operations':<22} {total * per / 1e6:8.2f}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--case", default="mlp-mnist1d", choices=sorted(CASES))
@@ -122,6 +160,14 @@ def main():
     ap.add_argument(
         "--general", action="store_true", help="also time the general route (fast_path=False)"
     )
+    ap.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="POINTS",
+        help="instead of timing: the per-operation profile of the fast route over POINTS points",
+    )
+    ap.add_argument("--precision", default="full", choices=["full", "bfloat16"])
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -131,6 +177,9 @@ def main():
     x, y = data.train
     span = 1.0
     coords = _their_coords(args.steps, span)
+    if args.profile:
+        _profile(model, data, dirs, coords[: args.profile], args.precision)
+        return
     _ours(model, data, dirs, coords[:4], True)  # warm-up (allocator, kernels)
     runs = {
         "lstheory": (True, "full"),
