@@ -46,6 +46,8 @@ def homotopies(draw):
     if layout == "split":  # one term differs between the systems, the rest are shared
         coeffs[:, :, 1:] = coeffs[:1, :, 1:]
         coeffs[:, :, 0] = _rc(rng, S, K + 1)
+    if draw(st.booleans()):  # all but the first term constant in t (monodromy's legs)
+        coeffs[:, 1:, 1:] = 0
     per = rng.integers(0, 5, size=S)
     per[rng.integers(S)] += 1  # at least one path
     system_of = np.repeat(np.arange(S), per)
@@ -90,7 +92,8 @@ def test_evaluate_equals_direct_evaluation(case, need_t):
     """H, J and H_t of every path of the call equal the direct sums of their terms to a few
     units of rounding in the terms' size, on every layout (which layout ran is checked)."""
     term_eq, term_exp, coeffs, n, chart, system_of, rows, layout, rng = case
-    patches = {"grouped": {"SPLIT_SHARE": -1.0}, "gather": {"GROUPED_SYSTEMS": 0},
+    patches = {"grouped": {"SPLIT_SHARE": -1.0},
+               "gather": {"GROUPED_SYSTEMS": 0, "SPLIT_SHARE": -1.0},
                "split": {}, "shared": {}}[layout]
     with mock.patch.multiple(H, **patches) if patches else contextlib.nullcontext():
         hom = H._Homotopy(term_eq, term_exp, coeffs[0] if layout == "shared" else coeffs, n,

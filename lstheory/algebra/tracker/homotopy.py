@@ -63,13 +63,16 @@ class _Homotopy:
             self.system_of = torch.as_tensor(system_of, dtype=torch.long, device=device)
 
     def _dense(self, cf, U):
-        """``[S, U, (K+1)·C]``: the coefficients ``cf[S, K+1, T]`` as dense matrices on the
-        monomial table."""
+        """``[S, U, (k+1)·C]``: the coefficients ``cf[S, K+1, T]`` as dense matrices on the
+        monomial table, up to the highest power k of t that has a nonzero coefficient (the
+        terms every system shares are constant in t on monodromy's legs: one block, not K+1)."""
         S = cf.shape[0]
         A = torch.zeros(S, self.K + 1, U * self.n_cols, dtype=CDTYPE, device=self.device)
         lin = self.e_mon * self.n_cols + self.e_col
         A.index_add_(2, lin, cf[:, :, self.e_term] * self.e_fac)
-        return A.reshape(S, self.K + 1, U, self.n_cols).permute(0, 2, 1, 3).reshape(S, U, -1)
+        used = (A != 0).any(2).any(0).nonzero()
+        k = int(used.max()) + 1 if used.numel() else 1
+        return A[:, :k].reshape(S, k, U, self.n_cols).permute(0, 2, 1, 3).reshape(S, U, -1)
 
     def _split_terms(self, coeffs, U) -> bool:
         """Per-system coefficients where few terms differ between the systems (a parameter
@@ -110,16 +113,27 @@ class _Homotopy:
             x = x.index_select(1, a) * x.index_select(1, b)
         return x
 
+    def _for_rows(self, rows):
+        """What the per-system layouts need of the paths ``rows`` alone: the grouped layout
+        (:meth:`_layout`), or each path's coefficients ``[B, K+1, T]`` (of the varying terms,
+        when split). Kept for the last ``rows`` seen: the tracker passes the same tensor at
+        every stage of a step, and between compactions, and never writes into it."""
+        if getattr(self, "_rows", None) is rows:
+            return self._rows_value
+        if self.grouped:
+            value = self._layout(rows)
+        else:
+            cf = self.v_coeffs if self.split else self.coeffs
+            value = cf.index_select(0, self.system_of.index_select(0, rows))
+        self._rows, self._rows_value = rows, value
+        return value
+
     def _layout(self, rows):
         """The grouped product's layout for the paths ``rows`` (sorted by system): each path's
         place ``(system among the live ones, position among its paths)``, the padding M (the
         most paths of one system), and the coefficient matrices of the live systems only (a
         system whose paths have all finished costs nothing). ``None`` for the places where the
-        paths fill ``[S_live, M]`` exactly (a view, no padding). Kept for the last ``rows`` seen
-        (the tracker passes the same tensor at every stage of a step, and between
-        compactions)."""
-        if getattr(self, "_layout_rows", None) is rows:
-            return self._layout_value
+        paths fill ``[S_live, M]`` exactly (a view, no padding)."""
         sys_ = self.system_of[rows]
         counts = torch.bincount(sys_, minlength=self.A.shape[0])
         live = counts > 0
@@ -131,13 +145,12 @@ class _Homotopy:
             pos = torch.arange(len(rows), device=rows.device) - (torch.cumsum(counts, 0)
                                                                   - counts)[sys_]
             place = ((torch.cumsum(live, 0) - 1)[sys_], pos)
-        self._layout_rows, self._layout_value = rows, (place, n_live, M, A)
-        return self._layout_value
+        return place, n_live, M, A
 
     def _grouped(self, mon, rows):
         """``mon[b] @ A[system of b]`` for every path: one batched product over the live
         systems, the paths padded into ``[S_live, M, U]``."""
-        place, n_live, M, A = self._layout(rows)
+        place, n_live, M, A = self._for_rows(rows)
         if place is None:
             return torch.bmm(mon.view(n_live, M, -1), A).view(mon.shape[0], -1)
         padded = mon.new_zeros(n_live, M, mon.shape[1])
@@ -153,21 +166,20 @@ class _Homotopy:
             # shared: one product for every path; split: the shared terms in one product,
             # the terms that differ gathered per path; grouped: one product per system
             W = self._grouped(mon, rows) if self.grouped else mon @ self.A
-            V, Vt = _in_t(W.view(B, self.K + 1, C), t, need_t)
-        if self.split:
-            ck = self.v_coeffs[self.system_of[rows]]  # [B, K+1, Tv]
-            vals = mon[:, self.v_mon] * self.v_fac
-            c, ct = _in_t(ck, t, need_t)
-            V = V.index_add(1, self.v_col, vals * c[:, self.v_term])
+            V, Vt = _in_t(W.view(B, -1, C), t, need_t)
+        if not (self.shared or self.grouped):
+            # per path: c(t) of the (varying) terms, times their monomials, into the columns
+            col, mi, term, fac = ((self.v_col, self.v_mon, self.v_term, self.v_fac)
+                                  if self.split else
+                                  (self.e_col, self.e_mon, self.e_term, self.e_fac))
+            c, ct = _in_t(self._for_rows(rows), t, need_t)
+            vals = mon.index_select(1, mi) * fac
+            if not self.split:
+                V = mon.new_zeros(B, C)
+                Vt = torch.zeros_like(V) if need_t else None
+            V = V.index_add(1, col, vals * c.index_select(1, term))
             if need_t:
-                Vt = Vt.index_add(1, self.v_col, vals * ct[:, self.v_term])
-        elif not (self.shared or self.grouped):
-            ck = self.coeffs[self.system_of[rows]]  # [B, K+1, T]
-            vals = mon[:, self.e_mon] * self.e_fac
-            c, ct = _in_t(ck, t, need_t)
-            V = mon.new_zeros(B, C).index_add_(1, self.e_col, vals * c[:, self.e_term])
-            if need_t:
-                Vt = torch.zeros_like(V).index_add_(1, self.e_col, vals * ct[:, self.e_term])
+                Vt = Vt.index_add(1, col, vals * ct.index_select(1, term))
         V = V.view(B, self.nz, 1 + self.nz)
         Ht = Vt.view(B, self.nz, 1 + self.nz)[..., 0] if need_t else None
         return V[..., 0], V[..., 1:], Ht
