@@ -37,14 +37,17 @@ __all__ = [
 #: the per-point passes re-read it, so it should stay in the last-level cache.
 CACHE_BYTES = 8 << 20
 #: The same for the linear-chain route, whose passes are cheap enough per sample that a pass
-#: can stay in L2 through every layer: 512 KiB (436 samples of the MLP 40-100-100-10 with two
-#: directions) ran 497 points per CPU-second against 429 at 8 MiB (bench_surface's MLP, one
-#: thread, medians of three interleaved runs; 1 MiB 415, 256 KiB 428). Not for layer chains: a
-#: DCNN sample's first-layer output alone is ~300 KB.
-LINEAR_CACHE_BYTES = 512 << 10
+#: can stay in cache through every layer: 1 MiB (the L2 of one core here; 800 samples of the MLP
+#: 40-100-100-10 with two directions) with :data:`GROUP_BYTES` 2 MiB (6 points per call) took
+#: 0.337 s CPU for 256 points on 4,000 samples against 0.351 at 512 KiB / 1 MiB (400 samples,
+#: 6 points), 0.346 at 512 KiB / 1.25 MiB and 0.344 at 512 KiB / 1.5 MiB (medians of 13
+#: interleaved runs, one thread, loaded machine; before passes were balanced, 512 KiB had beaten
+#: 8 MiB, 1 MiB and 256 KiB). Not for layer chains: a DCNN sample's first-layer output alone is
+#: ~300 KB.
+LINEAR_CACHE_BYTES = 1 << 20
 #: Bytes of the widest activation of the points that one batched matmul of the fast route takes
-#: together (several points per call only for small models: larger groups leave the L2 cache).
-GROUP_BYTES = 1 << 20
+#: together (several points per call only for small models; see :data:`LINEAR_CACHE_BYTES`).
+GROUP_BYTES = 2 << 20
 #: Rows per pass are rounded up to a multiple of this where they stay within the cap: the
 #: matmul kernels run their full-width tiles on such sizes (the 100 × 100 layer of
 #: bench_surface's MLP ran 8.0 MFLOP in 82 µs on 400 samples, 98 GFLOP/s, against 93 on 436).
