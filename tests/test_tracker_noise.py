@@ -109,3 +109,21 @@ def test_a_path_into_the_ill_conditioned_zone_is_stopped_early_and_decided_at_in
     assert r.steps[0] < TrackerOptions().max_iterations // 4
     assert r.status[0] == PathStatus.AT_INFINITY
     assert r.endgame[0].value == "cauchy" and r.winding[0] == 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("start", ["multihomogeneous", "total-degree"])
+def test_the_critical_example_has_its_three_regular_points_on_the_default_options(start):
+    """Both starts ``auto`` can pick find the minimum and both dead-unit points, the far one
+    (w ≈ −52.5, in a cycle with paths to infinity until |t| ≪ 1e-10) in the deep stage; no
+    other finite point, and no path called singular."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((4, 2)), rng.standard_normal((4, 1))
+    fam = MLP([2, 2, 1], "polynomial", coeffs=(0.0, 0.0, 1.0))
+    cs = critical_point_system(fam, (X, Y), gauge="generic")
+    r = solve(cs.system, seed=0, start=start)
+    assert r.n_regular == r.n_finite == 3 and r.counts()["singular"] == 0
+    s = cs.classify(r).summary()
+    assert (s["minima"], s["off_gauge"]) == (1, 2)
+    w = _regular(r)[:, 0]
+    assert np.abs(w.real + 52.5).min() < 0.1 and np.abs(w.imag).max() < 1e-8

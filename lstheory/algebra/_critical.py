@@ -42,14 +42,25 @@ simple:
   w_1[1] ≈ −52.5.
 
 phc -b tracks 7 paths and lists all 3 (the far one as *singular*: its condition estimate is
-1.5e13; it reports the other 4 paths as failed without saying why). The torch tracker, with its
-default options, finds the minimum and the near dead-unit point (2 regular) and **misses the
-far one**: the path to it has not separated from a cycle of 5 paths to infinity when the Cauchy
-endgame starts (|t| = 1e-4), the loops enclose both, and the 6 paths end as *failed* (their
-end points' termwise backward error is ~0.03; before that check they were counted as one
-6-fold "singular" point at w_1[1] ≈ −322, which is not a solution). With
-``TrackerOptions(cauchy_start=1e-7, endgame_end=1e-14)`` it finds all 3 as regular. So on this
-example cross-check the torch count with ``--backend phc``.
+1.5e13; it reports the other 4 paths as failed without saying why). The torch tracker finds
+all 3 as regular on both starts ``auto`` can pick, but only in its deep stage
+(``TrackerOptions.deep_end``): the path to the far root shares a cycle with the paths to
+infinity whose z_0 falls like t^{1/5} (multi-homogeneous start, 5 of them) or t^{1/8} (total
+degree, 7), so at |t| = 1e-10 (``endgame_end``) they are still as close to infinity as the far
+root itself (|z_0|/‖z‖ ≈ 0.02); the Cauchy loops enclose the whole cluster, and their mean is
+no root (termwise backward error ~0.03; before that check it was counted as one 6-fold
+"singular" point at w_1[1] ≈ −322). Such failed paths are tracked on in log time to 1e-20,
+where Newton at t = 0 separates the far root; the multi-homogeneous start then ends with
+3 regular points and 12 paths at infinity (4 stopped by their valuation, 3 of winding 3 and
+the 5-cycle), total degree with 3 regular, 65 at infinity and 7 failed (the rest of its
+cycle: Cauchy loops from |t| ≈ 5e-11 still wind 8 times, around the far root's branch point
+too, and their mean is no root). The
+multi-homogeneous paths to infinity are tracked in one projective chart of P^3, where the
+three of winding 3 meet a point at infinity at which the chart Jacobian loses rank 2 (its
+smallest singular value ~t², 3e-15 at t = 3e-7; in P^1 × P^2, a chart per variable group,
+1.8e-5 at t = 7.6e-5 against 1.8e-10): the log-time phase stops them as ill-conditioned
+(``TrackerOptions.ill_cond``) and the Cauchy endgame decides them, but their loops cost
+hundreds of steps each, most of the time of this example.
 Under ``gauge="scaling"`` the O(A) orbit is left in, the minimum is a curve, and the number of
 end points each route lands on a curve depends on its start system (the 14 vs 40 singular end
 points of issue 15): compare components by witness set (:func:`witness_components`), whose

@@ -60,12 +60,28 @@ class TrackResult:
 # ---------------------------------------------------------------------------- one batch
 def _run(hom, z0, rows, opts, n_vars, refine):
     """Track z0 from t = 1 to ``endgame_start``, then in log time towards 0 deciding paths on
-    the way (:class:`_Watch`); the Cauchy endgame takes the rest. Classify; returns per-path
-    numpy arrays [points, status, residual, condition, winding, x0, steps, valuation, how,
-    ill_at]."""
+    the way (:class:`_Watch`); the Cauchy endgame takes the rest. Classify; paths that went
+    the whole way in log time and still failed get a deeper try (:func:`_deepen`). Returns
+    per-path numpy arrays [points, status, residual, condition, winding, x0, steps, valuation,
+    how, ill_at]."""
     B, dev = z0.shape[0], z0.device
     one = torch.ones(B, dtype=CDTYPE, device=dev)
     z_eg, ok1, steps = _track(hom, z0, one, one * opts.endgame_start, rows, opts)
+    st, z_log, t_log = _endgame(hom, z_eg, ok1, rows, opts, steps)
+    out = _classify_state(st, opts, n_vars, refine, rows)
+    n = {k: v.cpu().numpy() for k, v in st.items()}
+    out += [steps.cpu().numpy(), n["valuation"], n["how"], n["ill_at"]]
+    if opts.deep_end < opts.endgame_end:
+        _deepen(hom, rows, opts, n_vars, refine, out, z_log, t_log)
+    return out
+
+
+def _endgame(hom, z_eg, ok1, rows, opts, steps):
+    """The log-time phase and the Cauchy endgame for the paths ``ok1`` at t = ``endgame_start``
+    (``z_eg``). Returns the state (torch), and each path's point and |t| where the log-time
+    phase left it (NaN where it never started)."""
+    B, dev = z_eg.shape[0], z_eg.device
+    f64 = dict(dtype=torch.float64, device=dev)
     st = {
         "z": z_eg.clone(),
         "regular": torch.zeros(B, dtype=torch.bool, device=dev),
@@ -73,18 +89,57 @@ def _run(hom, z0, rows, opts, n_vars, refine):
         "ok": torch.zeros(B, dtype=torch.bool, device=dev),
         "winding": torch.zeros(B, dtype=torch.long, device=dev),
         "how": torch.zeros(B, dtype=torch.long, device=dev),  # codes of Endgame members
-        "valuation": torch.full((B,), math.nan, dtype=torch.float64, device=dev),
-        "ill_at": torch.full((B,), math.nan, dtype=torch.float64, device=dev),
+        "valuation": torch.full((B,), math.nan, **f64),
+        "ill_at": torch.full((B,), math.nan, **f64),
     }
+    t_log = torch.full((B,), math.nan, **f64)
     live = ok1.nonzero().squeeze(1)
     if live.numel():
         watch, rest = _log_phase(hom, z_eg, rows, live, opts, st, steps)
+        t_log[live] = watch.t_last
+        z_log = st["z"].clone()
         if rest.numel():
             _cauchy_phase(hom, watch, rows, live, rest, opts, st)
+    else:
+        z_log = st["z"].clone()
+    return st, z_log, t_log
+
+
+def _classify_state(st, opts, n_vars, refine, rows):
     n = {k: v.cpu().numpy() for k, v in st.items()}
-    out = _classify(n["z"], n["ok"], n["regular"], n["winding"], n["infinite"], opts, n_vars,
-                    refine, rows.cpu().numpy())
-    return out + [steps.cpu().numpy(), n["valuation"], n["how"], n["ill_at"]]
+    return _classify(n["z"], n["ok"], n["regular"], n["winding"], n["infinite"], opts, n_vars,
+                     refine, rows.cpu().numpy())
+
+
+def _deepen(hom, rows, opts, n_vars, refine, out, z_log, t_log):
+    """Paths that were tracked in log time all the way to ``endgame_end``, undecided, and then
+    failed (their Cauchy estimate is no root: typically a cluster that has not separated
+    by then, e.g. a far root among a cycle of paths to infinity) are tracked on in log time
+    from there to ``deep_end``, watched and decided by the same rules (the Cauchy endgame
+    from the first checkpoint of that stretch); where that decides a path, its entries of
+    ``out`` are replaced (in place)."""
+    status = out[1]
+    failed = np.array([s == PathStatus.FAILED for s in status])
+    reached = (t_log <= opts.endgame_end * 1.01).cpu().numpy() & np.isnan(out[9])
+    redo = np.flatnonzero(failed & reached)
+    if not redo.size:
+        return
+    o2 = replace(opts, endgame_start=opts.endgame_end, endgame_end=opts.deep_end,
+                 cauchy_start=opts.endgame_end)
+    idx = torch.as_tensor(redo, device=rows.device)
+    steps = torch.zeros(len(redo), dtype=torch.long, device=rows.device)
+    ok = torch.ones(len(redo), dtype=torch.bool, device=rows.device)
+    st, _, _ = _endgame(hom, z_log[idx], ok, rows[idx], o2, steps)
+    new = _classify_state(st, o2, n_vars, refine, rows[idx])
+    n = {k: v.cpu().numpy() for k, v in st.items()}
+    new += [steps.cpu().numpy(), n["valuation"], n["how"], n["ill_at"]]
+    for j, k in enumerate(redo):
+        out[6][k] += new[6][j]
+        if new[1][j] == PathStatus.FAILED:
+            continue
+        for arr, fresh in zip(out, new):
+            if arr is not out[6]:
+                arr[k] = fresh[j]
 
 
 def _log_phase(hom, z_eg, rows, live, opts, st, steps):

@@ -45,6 +45,14 @@ class TrackerOptions(Presets):
     at a checkpoint whose row-scaled projective condition number exceeds ``ill_cond`` (κ·ε ≈
     2e-6), or when one halving of t takes more than ``window_steps`` accepted steps.
 
+    A path tracked in log time all the way to ``endgame_end``, undecided, whose Cauchy
+    estimate then fails (no root: a cluster of branches that has not separated yet) is
+    tracked on in log time to ``deep_end`` and decided by the same rules. Measured on the
+    [2,2,1] critical example: its far root (w ≈ −52.5, |z_0|/‖z‖ ≈ 0.019) shares a cycle with
+    5 (multi-homogeneous start) or 7 (total degree) paths to infinity whose z_0 falls like
+    t^{1/5} or t^{1/8}, still ≈ 0.02 at t = 1e-10 and 1e-14; at ``deep_end`` = 1e-20 Newton
+    at t = 0 separates it on both starts.
+
     Tolerances for the classification: ``infinity_tol`` (|z_0|/‖z‖ below it: a *singular*
     endpoint is at infinity; a regular endpoint's z_0 is judged against its Newton correction),
     ``singular_cond`` (scaled condition number above it: singular; columns by max(1, |x_j|),
@@ -60,6 +68,7 @@ class TrackerOptions(Presets):
     max_iterations: int = 4000
     endgame_start: float = 0.1
     endgame_end: float = 1e-10
+    deep_end: float = 1e-20
     valuation_tol: float = 1e-3
     infinity_early_tol: float = 1e-6
     cond_growth: float = 1e4
