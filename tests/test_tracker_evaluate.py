@@ -87,10 +87,11 @@ def _reference(term_eq, term_exp, coeffs, chart, z, t):
 
 
 @settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
-@given(homotopies(), st.booleans())
-def test_evaluate_equals_direct_evaluation(case, need_t):
+@given(homotopies(), st.booleans(), st.booleans())
+def test_evaluate_equals_direct_evaluation(case, need_t, need_j):
     """H, J and H_t of every path of the call equal the direct sums of their terms to a few
-    units of rounding in the terms' size, on every layout (which layout ran is checked)."""
+    units of rounding in the terms' size, on every layout (which layout ran is checked), and
+    without the Jacobian (``need_j=False``: the value columns only)."""
     term_eq, term_exp, coeffs, n, chart, system_of, rows, layout, rng = case
     patches = {"grouped": {"SPLIT_SHARE": -1.0},
                "gather": {"GROUPED_SYSTEMS": 0, "SPLIT_SHARE": -1.0},
@@ -104,12 +105,15 @@ def test_evaluate_equals_direct_evaluation(case, need_t):
     z = _rc(rng, len(rows), nz) * rng.choice([0.1, 1.0, 10.0], size=(len(rows), 1))
     t = _rc(rng, len(rows))
     got = hom.evaluate(torch.as_tensor(z), torch.as_tensor(t), torch.as_tensor(rows),
-                       need_t=need_t)
+                       need_t=need_t, need_j=need_j)
     sys_rows = np.zeros(len(rows), dtype=np.int64) if layout == "shared" else system_of[rows]
     Hv, J, Ht, size, Jsize = _reference(term_eq, term_exp, coeffs[sys_rows], chart, z, t)
     tol = 1e-13
     np.testing.assert_array_less(np.abs(got[0].numpy() - Hv), tol * (size + 1e-300) + 1e-300)
-    np.testing.assert_array_less(np.abs(got[1].numpy() - J), tol * (Jsize + 1e-300) + 1e-300)
+    if need_j:
+        np.testing.assert_array_less(np.abs(got[1].numpy() - J), tol * (Jsize + 1e-300) + 1e-300)
+    else:
+        assert got[1] is None
     if need_t:
         np.testing.assert_array_less(np.abs(got[2].numpy() - Ht), tol * (size + 1e-300) + 1e-300)
     else:

@@ -61,6 +61,14 @@ class _Homotopy:
         if not self.shared:
             self.coeffs = coeffs
             self.system_of = torch.as_tensor(system_of, dtype=torch.long, device=device)
+        if not (self.shared or self.grouped or self.split):
+            self.entries = {True: (self.e_col, self.e_mon, self.e_term, self.e_fac)}
+        if self.shared or self.split or self.grouped:
+            self.A_val = _value_columns(self.A, nz)
+        if not (self.shared or self.grouped):
+            col, mi, term, fac = self.entries[True]
+            v = col % (1 + nz) == 0
+            self.entries[False] = (col[v] // (1 + nz), mi[v], term[v], fac[v])
 
     def _dense(self, cf, U):
         """``[S, U, (k+1)·C]``: the coefficients ``cf[S, K+1, T]`` as dense matrices on the
@@ -89,8 +97,8 @@ class _Homotopy:
         ev = torch.isin(self.e_term, varying)
         remap = torch.full((coeffs.shape[-1],), -1, dtype=torch.long, device=self.device)
         remap[varying] = torch.arange(varying.numel(), device=self.device)
-        self.v_col, self.v_mon = self.e_col[ev], self.e_mon[ev]
-        self.v_term, self.v_fac = remap[self.e_term[ev]], self.e_fac[ev].to(CDTYPE)
+        self.entries = {True: (self.e_col[ev], self.e_mon[ev], remap[self.e_term[ev]],
+                               self.e_fac[ev].to(CDTYPE))}
         self.v_coeffs = coeffs[:, :, varying].contiguous()  # [S, K+1, Tv]
         return True
 
@@ -138,40 +146,44 @@ class _Homotopy:
         counts = torch.bincount(sys_, minlength=self.A.shape[0])
         live = counts > 0
         n_live, M = int(live.sum()), int(counts.max()) if len(rows) else 0
-        A = self.A if n_live == len(counts) else self.A[live]
+        A, A_val = (self.A, self.A_val) if n_live == len(counts) else (self.A[live],
+                                                                        self.A_val[live])
         if n_live * M == len(rows):
             place = None
         else:
             pos = torch.arange(len(rows), device=rows.device) - (torch.cumsum(counts, 0)
                                                                   - counts)[sys_]
             place = ((torch.cumsum(live, 0) - 1)[sys_], pos)
-        return place, n_live, M, A
+        return place, n_live, M, A, A_val
 
-    def _grouped(self, mon, rows):
+    def _grouped(self, mon, rows, need_j):
         """``mon[b] @ A[system of b]`` for every path: one batched product over the live
-        systems, the paths padded into ``[S_live, M, U]``."""
-        place, n_live, M, A = self._for_rows(rows)
+        systems, the paths padded into ``[S_live, M, U]`` (without ``need_j``: the value
+        columns of A only)."""
+        place, n_live, M, A, A_val = self._for_rows(rows)
+        A = A if need_j else A_val
         if place is None:
             return torch.bmm(mon.view(n_live, M, -1), A).view(mon.shape[0], -1)
         padded = mon.new_zeros(n_live, M, mon.shape[1])
         padded[place] = mon
         return torch.bmm(padded, A)[place]
 
-    def evaluate(self, z, t, rows, *, need_t=True):
-        """(H[B, nz], J[B, nz, nz], H_t[B, nz] or None) at points z[B, nz], times t[B]."""
-        B, C = z.shape[0], self.n_cols
+    def evaluate(self, z, t, rows, *, need_t=True, need_j=True):
+        """(H[B, nz], J[B, nz, nz] or None, H_t[B, nz] or None) at points z[B, nz], times
+        t[B]. Without ``need_j`` only the value columns are formed (a tenth of the product
+        for nz = 9: a Newton step that reuses a factorisation)."""
+        B, C = z.shape[0], self.n_cols if need_j else self.nz
         mon = self.monomials(z)
         t = t.unsqueeze(-1)
         if self.shared or self.split or self.grouped:
             # shared: one product for every path; split: the shared terms in one product,
             # the terms that differ gathered per path; grouped: one product per system
-            W = self._grouped(mon, rows) if self.grouped else mon @ self.A
+            W = (self._grouped(mon, rows, need_j) if self.grouped
+                 else mon @ (self.A if need_j else self.A_val))
             V, Vt = _in_t(W.view(B, -1, C), t, need_t)
         if not (self.shared or self.grouped):
             # per path: c(t) of the (varying) terms, times their monomials, into the columns
-            col, mi, term, fac = ((self.v_col, self.v_mon, self.v_term, self.v_fac)
-                                  if self.split else
-                                  (self.e_col, self.e_mon, self.e_term, self.e_fac))
+            col, mi, term, fac = self.entries[need_j]
             c, ct = _in_t(self._for_rows(rows), t, need_t)
             vals = mon.index_select(1, mi) * fac
             if not self.split:
@@ -180,9 +192,17 @@ class _Homotopy:
             V = V.index_add(1, col, vals * c.index_select(1, term))
             if need_t:
                 Vt = Vt.index_add(1, col, vals * ct.index_select(1, term))
+        if not need_j:
+            return V, None, Vt
         V = V.view(B, self.nz, 1 + self.nz)
         Ht = Vt.view(B, self.nz, 1 + self.nz)[..., 0] if need_t else None
         return V[..., 0], V[..., 1:], Ht
+
+
+def _value_columns(A, nz):
+    """The columns of the values H_i (not ∂H_i/∂z) of ``A[..., U, k·nz·(1+nz)]``."""
+    lead = A.shape[:-1]
+    return A.reshape(*lead, -1, nz, 1 + nz)[..., 0].reshape(*lead, -1).contiguous()
 
 
 def _in_t(W, t, need_t):
