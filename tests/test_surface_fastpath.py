@@ -33,7 +33,8 @@ def test_loss_rows_is_cross_entropy_mse_and_argmax(shapes, levels, seed):
     """``loss_rows`` writes, for every point and sample, ``F.cross_entropy`` and the ``mse``
     loss, and correctness exactly as ``argmax == y`` (the first maximal class) — on integer
     logits with few levels, so that ties of two or more classes are common; several calls of
-    different shapes in a row on one chain (the scratch buffers are reused)."""
+    different shapes in a row on one chain (the scratch buffers are reused), into ``[K, n]``
+    rows and into the route's ``[K, 1, n]`` rows with a kept label index."""
     chain = ChainBase([], {}, [])
     g = torch.Generator().manual_seed(seed)
     for k, c, n in shapes:
@@ -41,10 +42,14 @@ def test_loss_rows_is_cross_entropy_mse_and_argmax(shapes, levels, seed):
         z += 0.25 * torch.randn(k, c, n, generator=g) * (levels > 2)
         y = torch.randint(0, c, (n,), generator=g)
         zt = z.transpose(1, 2)
-        for name in ("cross-entropy", "mse"):
+        for name, rows3 in [(a, b) for a in ("cross-entropy", "mse") for b in (False, True)]:
             loss = torch.full((k + 2, n), np.nan)
             ok = torch.zeros(k + 2, n, dtype=torch.bool)
-            _chainroute.loss_rows(chain, name, z, y, loss[1 : k + 1], ok[1 : k + 1])
+            if rows3:  # the route's layout: [K, 1, n] rows and the label index kept by the caller
+                args = (loss.view(k + 2, 1, n)[1 : k + 1], ok.view(k + 2, 1, n)[1 : k + 1])
+                _chainroute.loss_rows(chain, name, z, y, *args, y.expand(k, 1, n))
+            else:
+                _chainroute.loss_rows(chain, name, z, y, loss[1 : k + 1], ok[1 : k + 1])
             if name == "cross-entropy":
                 ref = torch.stack([F.cross_entropy(zk, y, reduction="none") for zk in zt])
             else:
