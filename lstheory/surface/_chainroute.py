@@ -50,7 +50,8 @@ LINEAR_CACHE_BYTES = 1 << 20
 GROUP_BYTES = 2 << 20
 #: Rows per pass are rounded up to a multiple of this where they stay within the cap: the
 #: matmul kernels run their full-width tiles on such sizes (the 100 × 100 layer of
-#: bench_surface's MLP ran 8.0 MFLOP in 82 µs on 400 samples, 98 GFLOP/s, against 93 on 436).
+#: bench_surface's MLP ran 8.0 MFLOP in 82 µs on 400 samples, 98 GFLOP/s, against 93 GFLOP/s on 436;
+#: best of 25 runs of 20 calls, one thread).
 ROW_MULTIPLE = 16
 #: Entries of first-layer output per worker below which the fast route runs in one thread.
 PARALLEL_ELEMENTS = 1 << 17
