@@ -249,6 +249,14 @@ class LinearChain(ChainBase):
         bias added in the data's precision while copying straight back to it, where the
         activation runs: a bfloat16 ``baddbmm`` ran 59 µs against ``bmm``'s 52 per point of
         436 samples, and an in-place ReLU on bfloat16 3× slower than on float32.
+
+        Measured slower and left out (float32, bench_surface's MLP, one thread, µs per point
+        and pass of 400 samples, best of 15 interleaved runs): the second layer's bias folded
+        into its matmul as a row of ones under the first layer's output (129.0 against 126.8),
+        the output layer as ``bmm`` then ``add_`` (128.1); per point of 800 samples, the
+        combination and ReLU as oneDNN's fused ``mkldnn._linear_pointwise`` (45.5 against
+        19.6), and the output layer and loss in the row-major ``[n, C]`` layout (206 against
+        27 for the layout used).
         """
         k = len(coef)
         n = flat.shape[1] // width
