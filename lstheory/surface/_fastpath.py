@@ -253,10 +253,10 @@ class LinearChain(ChainBase):
         Measured slower and left out (float32, bench_surface's MLP, one thread, µs per point
         and pass of 400 samples, best of 15 interleaved runs): the second layer's bias folded
         into its matmul as a row of ones under the first layer's output (129.0 against 126.8),
-        the output layer as ``bmm`` then ``add_`` (128.1); per point of 800 samples, the
-        combination and ReLU as oneDNN's fused ``mkldnn._linear_pointwise`` (45.5 against
-        19.6), and the output layer and loss in the row-major ``[n, C]`` layout (206 against
-        27 for the layout used).
+        the output layer as ``bmm`` then ``add_`` (128.1), the output layer and loss in the
+        row-major ``[n, C]`` layout (206 against 27 for those two alone); per point of 800
+        samples, the combination and ReLU as oneDNN's fused ``mkldnn._linear_pointwise`` (45.5
+        against 19.6).
         """
         k = len(coef)
         n = flat.shape[1] // width
