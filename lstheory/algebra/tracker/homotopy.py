@@ -1,8 +1,9 @@
 """The homotopy H(z, t) on a random chart of projective space, evaluated for batches of paths.
 
 Terms are "coefficient polynomials in t": the term coefficients of H are ``Σ_k t^k c_k``, so
-the values *and* Jacobians of all equations at a batch of points are one monomial table and one
-matrix product (:class:`_Homotopy`).
+the values *and* Jacobians of all equations at a batch of points are one monomial table (a
+product chain: one product per doubling of the degree) and one matrix product, combined over
+the powers of t by Horner's rule (:class:`_Homotopy`).
 """
 
 from __future__ import annotations
@@ -44,10 +45,9 @@ class _Homotopy:
         coeffs = np.concatenate([coeffs, chart_c], -1)
         self.nz, self.device = nz, device
         self.n_cols = nz * (1 + nz)
-        (self.exps_t, self.max_deg, self.e_col, self.e_mon, self.e_term,
-         self.e_fac, self.chain) = _tables(term_eq.astype(np.int64).tobytes(),
-                                  term_exp.astype(np.int64).tobytes(), nz, str(device))
-        U = self.exps_t.shape[1]
+        (U, self.chain, self.e_col, self.e_mon, self.e_term,
+         self.e_fac) = _tables(term_eq.astype(np.int64).tobytes(),
+                               term_exp.astype(np.int64).tobytes(), nz, str(device))
         coeffs = torch.as_tensor(coeffs, dtype=CDTYPE, device=device)
         self.K = coeffs.shape[-2] - 1
         self.shared = coeffs.ndim == 2
@@ -62,7 +62,9 @@ class _Homotopy:
             self.coeffs = coeffs
             self.system_of = torch.as_tensor(system_of, dtype=torch.long, device=device)
         if not (self.shared or self.grouped or self.split):
+            # per path: every entry of [H, ∂H/∂z] (column, monomial, term, factor) gathered
             self.entries = {True: (self.e_col, self.e_mon, self.e_term, self.e_fac)}
+        # the same without ∂H/∂z (evaluate(need_j=False)): the value columns only
         if self.shared or self.split or self.grouped:
             self.A_val = _value_columns(self.A, nz)
         if not (self.shared or self.grouped):
@@ -240,8 +242,9 @@ def _row_scale(compiled, c):
 @functools.lru_cache(maxsize=32)
 def _tables(term_eq: bytes, term_exp: bytes, nz: int, device: str):
     """The monomial table of H and ∂H/∂z for terms (equation, exponents over z), the chart's
-    included: the distinct monomials ``exps_t[nz, U]``, the highest degree, and per entry of
-    ``[H, ∂H/∂z]`` its column, monomial, term and factor. Depends on the terms only, so one
+    included: the number U of distinct monomials, the product chain that evaluates them
+    (:func:`_product_chain`), and per entry of ``[H, ∂H/∂z]`` its column, monomial, term and
+    factor. Depends on the terms only, so one
     system's table serves every call (monodromy's legs, retracks, detours); cached. The
     tensors are shared between homotopies and never written."""
     eqs = np.frombuffer(term_eq, dtype=np.int64)
@@ -261,15 +264,14 @@ def _tables(term_eq: bytes, term_exp: bytes, nz: int, device: str):
                 e_mon.append(mon_index.setdefault(dm, len(mon_index)))
                 e_term.append(k)
                 e_fac.append(float(m[j]))
-    exps = torch.tensor(list(mon_index), dtype=torch.long, device=device)
     chain = [(torch.tensor(a, dtype=torch.long, device=device),
               torch.tensor(b, dtype=torch.long, device=device))
              for a, b in _product_chain(list(mon_index))]
-    return (exps.T.contiguous(), int(exps.max()) if exps.numel() else 0,
+    return (len(mon_index), chain,
             torch.tensor(e_col, dtype=torch.long, device=device),
             torch.tensor(e_mon, dtype=torch.long, device=device),
             torch.tensor(e_term, dtype=torch.long, device=device),
-            torch.tensor(e_fac, dtype=torch.float64, device=device), chain)
+            torch.tensor(e_fac, dtype=torch.float64, device=device))
 
 
 def _product_chain(monomials):
