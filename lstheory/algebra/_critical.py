@@ -58,7 +58,7 @@ too, and their mean is no root). The
 multi-homogeneous paths to infinity are tracked in one projective chart of P^3, where the
 three of winding 3 meet a point at infinity at which the chart Jacobian loses rank 2 (its
 smallest singular value ~t², 3e-15 at t = 3e-7; in P^1 × P^2, a chart per variable group,
-1.8e-5 at t = 7.6e-5 against 1.8e-10): the log-time phase stops them as ill-conditioned
+1.8e-5 at t = 7.6e-5 against 7.4e-11): the log-time phase stops them as ill-conditioned
 (``TrackerOptions.ill_cond``) and the Cauchy endgame decides them, but their loops cost
 hundreds of steps each, most of the time of this example.
 Under ``gauge="scaling"`` the O(A) orbit is left in, the minimum is a curve, and the number of
