@@ -9,6 +9,7 @@ matmul throughput (FLOPs of one forward pass × points / time, over a 2048² flo
     OMP_NUM_THREADS=2 python benchmarks/bench_surface.py --threads 2
     OMP_NUM_THREADS=1 python benchmarks/bench_surface.py --threads 1 --case small-mlp-digits
     python benchmarks/bench_surface.py --threads 1 --case dcnn-digits --steps 8
+    python benchmarks/bench_surface.py --threads 1 --profile 256   # the fast route, per operation
 
 Each repeat runs loss-landscapes, lstheory, lstheory with ``precision="bfloat16"`` (off by
 default in the library; its stated error bound is checked in the tests and its measured error
