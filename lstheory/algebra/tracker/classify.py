@@ -264,9 +264,11 @@ def _eval_affine(compiled: CompiledSystem, x, c):
     n = compiled.n_variables
     mons = _monomials(x, compiled.exponents)
     V = np.zeros((len(x), compiled.n_columns), dtype=complex)
-    np.add.at(V.T, compiled.term_eq * (1 + n), (mons[:, compiled.term_mon] * c).T)
-    if len(compiled.deriv_col):
-        vals = mons[:, compiled.deriv_mon] * c[:, compiled.deriv_term] * compiled.deriv_factor
-        np.add.at(V.T, compiled.deriv_col, vals.T)
+    with np.errstate(all="ignore"):  # points at infinity (inf/NaN) give NaN rows, not warnings
+        np.add.at(V.T, compiled.term_eq * (1 + n), (mons[:, compiled.term_mon] * c).T)
+        if len(compiled.deriv_col):
+            vals = (mons[:, compiled.deriv_mon] * c[:, compiled.deriv_term]
+                    * compiled.deriv_factor)
+            np.add.at(V.T, compiled.deriv_col, vals.T)
     V = V.reshape(len(x), compiled.n_equations, 1 + n)
     return V[..., 0], V[..., 1:]
