@@ -2,7 +2,9 @@
 
 The anchor is ``lstheory/algebra/tracker/homotopy.py`` as a git revision holds it (default: the
 commit before the evaluator's rewrite), loaded beside the working tree's; everything else (step,
-endgame, classification) is the working tree's for both, so the difference is the evaluator's.
+endgame, classification) is the working tree's for both, so the difference is the evaluator's
+(where the step asks for values alone, ``need_j=False``, an anchor without that option
+evaluates everything).
 Each round runs anchor and candidate once, in alternating order, so load from other jobs hits
 both alike; printed: median [min–max] over the rounds, the ratio of medians, and whether the
 finite and real counts agree.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
 import os
 import statistics
 import subprocess
@@ -104,10 +107,17 @@ def whole_solves(names, repeats, anchor):
 
 
 def _counting(cls, evals, who):
+    """``cls`` counting its evaluations; an anchor without ``need_j`` (the value columns
+    alone) evaluates everything and drops the Jacobian."""
+    values_only = "need_j" in inspect.signature(cls.evaluate).parameters
+
     class Counting(cls):
-        def evaluate(self, *a, **k):
+        def evaluate(self, z, t, rows, *, need_t=True, need_j=True):
             evals[who] += 1
-            return super().evaluate(*a, **k)
+            if values_only:
+                return super().evaluate(z, t, rows, need_t=need_t, need_j=need_j)
+            H, J, Ht = super().evaluate(z, t, rows, need_t=need_t)
+            return H, J if need_j else None, Ht
     return Counting
 
 
