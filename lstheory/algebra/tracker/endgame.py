@@ -236,8 +236,7 @@ class _Watch:
         """The row-scaled projective condition number at the checkpoint, where it is needed:
         paths whose valuation passes (condition growth) and paths whose last window took more
         than a fifth of ``window_steps`` (the ill-conditioned test; a well-conditioned path
-        takes a few dozen); 0 elsewhere (the evaluation and SVD of every path at every
-        checkpoint cost 15% of a [4,2,1] z² solve, measured)."""
+        takes a few dozen); 0 elsewhere (it costs an evaluation and an SVD per path)."""
         kappa = torch.zeros(len(i), dtype=torch.float64, device=z.device)
         k = (passing | (self.window_steps[i] > self.opts.window_steps // 5)).nonzero().squeeze(1)
         if k.numel():
