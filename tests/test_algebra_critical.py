@@ -174,15 +174,16 @@ def test_regular_critical_points_agree_with_phc(seed):
         assert [abs(p[1].real - L_star) < 1e-6 * max(1, L_star)
                 for p in cp.isolated if p[2] and p[3] == 0] == [True]
     assert minima["phc"] == minima["torch"] == 1
-    reg = {b: r.solutions[[s.value == "finite" for s in r.solution_status]]
-           for b, r in routes.items()}
+    t = routes["torch"]
+    regular = t.solutions[[s.value == "finite" for s in t.solution_status]]
+
     def near(x, points):
         return np.abs(points - x).max(1).min() < 1e-6 * max(1.0, np.abs(x).max())
 
-    # the same points, not only as many: each route's regular points are finite points of the
-    # other, and every finite point phc lists (regular or singular) the tracker finds regular
-    assert all(near(x, routes["phc"].solutions) for x in reg["torch"])
-    assert all(near(x, reg["torch"]) for x in routes["phc"].solutions)
+    # the same points, not only as many: the tracker's regular points are finite points of
+    # phc, and every finite point phc lists (regular or singular) the tracker finds regular
+    assert all(near(x, routes["phc"].solutions) for x in regular)
+    assert all(near(x, regular) for x in routes["phc"].solutions)
 
 
 @needs_phc

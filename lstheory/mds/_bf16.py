@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["BF16_UNIT_ROUNDOFF", "GramError", "gram_bf16"]
+__all__ = ["BF16_UNIT_ROUNDOFF", "GramError", "float32_gamma", "gram_bf16"]
 
 #: bfloat16 keeps 8 significant bits: round to nearest has relative error at most 2⁻⁸.
 BF16_UNIT_ROUNDOFF = 2.0**-8
@@ -47,6 +47,13 @@ _CHUNK_ROWS = 32
 _HALVINGS = 4
 #: Columns per block (the float32 sums inside one product run over at most this many terms).
 BF16_BLOCK_COLUMNS = 16384
+
+
+def float32_gamma(width: int) -> float:
+    """``γ = (w + 2)e / (1 − (w + 2)e)``, ``e = 2⁻²⁴``: the relative bound on a float32 sum of
+    ``w`` products (and two roundings more), both Gram routes' constant."""
+    k = (width + 2) * _E32
+    return k / (1.0 - k)
 
 
 @dataclass(frozen=True)
@@ -66,8 +73,7 @@ class GramError:
     @property
     def constants(self) -> tuple[float, float]:
         """``(c, γ)`` of the bound."""
-        k = (self.width + 2) * _E32
-        gamma = k / (1.0 - k)
+        gamma = float32_gamma(self.width)
         c = (1.0 + BF16_UNIT_ROUNDOFF) ** 3 * (1.0 + gamma) - 1.0 + 2.0 * _E32 * (1.0 + _E32)
         return c, gamma
 

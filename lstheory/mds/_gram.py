@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from .._errors import InvalidArgument
-from ._bf16 import GramError
+from ._bf16 import GramError, float32_gamma
 
 _E32, _E64 = 2.0**-24, 2.0**-53
 
@@ -33,8 +33,7 @@ class Float32GramError(GramError):
 
     @property
     def constants(self) -> tuple[float, float]:
-        k = (self.width + 2) * _E32
-        gamma = k / (1.0 - k)
+        gamma = float32_gamma(self.width)
         return (1.0 + _E32) ** 2 * (1.0 + gamma) - 1.0, gamma
 
     def gram_bound(self) -> np.ndarray:
@@ -135,9 +134,7 @@ def _float32_error(width, blocks, zn2, mm, acc) -> Float32GramError:
     """The bound's inputs: ``width`` the widest block (the longest float32 sum); ``‖z_i‖`` from
     the float32 diagonals' sum ``zn2`` (each rounded within γ of the true ``Σ_b ‖z_{b,i}‖²``:
     scaled by ``1 + 2γ``); ``‖m‖``; ``‖x_i‖``."""
-    k = (width + 2) * _E32
-    gamma = k / (1.0 - k)
-    z = np.sqrt(np.clip(zn2, 0, None) * (1.0 + 2.0 * gamma))
+    z = np.sqrt(np.clip(zn2, 0, None) * (1.0 + 2.0 * float32_gamma(width)))
     return Float32GramError(width, blocks, z, float(np.sqrt(max(mm, 0.0))),
                             np.sqrt(np.clip(np.diag(acc), 0, None)))
 

@@ -221,8 +221,7 @@ class LinearChain(ChainBase):
         out = []
         for lo in range(0, len(points[0]), size):
             hi = min(lo + size, len(points[0]))
-            layers = [(w[lo:hi], None if b is None else b[lo:hi]) for w, b in points[1:]]
-            out.append((lo, hi, points[0][lo:hi], layers))
+            out.append((lo, hi, *_slices(points, lo, hi)))
         return out
 
     def logits_t(self, products: torch.Tensor, points: list, lo: int, hi: int | None = None):
@@ -230,9 +229,8 @@ class LinearChain(ChainBase):
         ``lo``) of ``points`` (:meth:`points`) from a batch's first products
         (:meth:`first_products`): :meth:`forward` on the slices."""
         hi = lo + 1 if hi is None else hi
-        layers = [(w[lo:hi], None if b is None else b[lo:hi]) for w, b in points[1:]]
         m, width, n = products.shape
-        return self.forward(products.view(m, width * n), points[0][lo:hi], layers, width)
+        return self.forward(products.view(m, width * n), *_slices(points, lo, hi), width)
 
     def forward(self, flat: torch.Tensor, coef: torch.Tensor, layers: list, width: int):
         """Transposed logits ``[K, C, n]`` of the ``K`` points with coefficients
@@ -279,6 +277,13 @@ class LinearChain(ChainBase):
             prod = torch.bmm(w, low, out=out)
             z = z.copy_(prod) if bias is None else torch.add(prod, bias, out=z)
         return z
+
+
+def _slices(points: list, lo: int, hi: int) -> tuple:
+    """The points ``lo:hi`` of ``points`` (:meth:`LinearChain.points`) as :meth:`~LinearChain.
+    forward` takes them: ``(coef, [(weights, biases or None), ...])``."""
+    return points[0][lo:hi], [(w[lo:hi], None if b is None else b[lo:hi])
+                              for w, b in points[1:]]
 
 
 def _in_place(step: nn.Module, z: torch.Tensor) -> torch.Tensor:

@@ -68,9 +68,7 @@ def _run(hom, z0, rows, opts, n_vars, refine):
     one = torch.ones(B, dtype=CDTYPE, device=dev)
     z_eg, ok1, steps = _track(hom, z0, one, one * opts.endgame_start, rows, opts)
     st, z_log, t_log = _endgame(hom, z_eg, ok1, rows, opts, steps)
-    out = _classify_state(st, opts, n_vars, refine, rows)
-    n = {k: v.cpu().numpy() for k, v in st.items()}
-    out += [steps.cpu().numpy(), n["valuation"], n["how"], n["ill_at"]]
+    out = _classify_state(st, steps, opts, n_vars, refine, rows)
     if opts.deep_end < opts.endgame_end:
         _deepen(hom, rows, opts, n_vars, refine, out, z_log, t_log)
     return out
@@ -105,10 +103,13 @@ def _endgame(hom, z_eg, ok1, rows, opts, steps):
     return st, z_log, t_log
 
 
-def _classify_state(st, opts, n_vars, refine, rows):
+def _classify_state(st, steps, opts, n_vars, refine, rows) -> list:
+    """The per-path numpy arrays of :func:`_run` from the endgame's state ``st`` (torch; moved
+    to the host once) and the step counts."""
     n = {k: v.cpu().numpy() for k, v in st.items()}
-    return _classify(n["z"], n["ok"], n["regular"], n["winding"], n["infinite"], opts, n_vars,
-                     refine, rows.cpu().numpy())
+    out = _classify(n["z"], n["ok"], n["regular"], n["winding"], n["infinite"], opts, n_vars,
+                    refine, rows.cpu().numpy())
+    return out + [steps.cpu().numpy(), n["valuation"], n["how"], n["ill_at"]]
 
 
 def _deepen(hom, rows, opts, n_vars, refine, out, z_log, t_log):
@@ -130,9 +131,7 @@ def _deepen(hom, rows, opts, n_vars, refine, out, z_log, t_log):
     steps = torch.zeros(len(redo), dtype=torch.long, device=rows.device)
     ok = torch.ones(len(redo), dtype=torch.bool, device=rows.device)
     st, _, _ = _endgame(hom, z_log[idx], ok, rows[idx], o2, steps)
-    new = _classify_state(st, o2, n_vars, refine, rows[idx])
-    n = {k: v.cpu().numpy() for k, v in st.items()}
-    new += [steps.cpu().numpy(), n["valuation"], n["how"], n["ill_at"]]
+    new = _classify_state(st, steps, o2, n_vars, refine, rows[idx])
     for j, k in enumerate(redo):
         out[6][k] += new[6][j]
         if new[1][j] == PathStatus.FAILED:
