@@ -91,8 +91,9 @@ def _cauchy_endgame(hom, z, r0, rows, opts):
         scale = _norm(e).clamp_min(1e-300)
         conv = good & (_norm(e - prev[act]) <= opts.endgame_tol * scale)
         # at infinity already (|z_0|/‖z‖ below the classification threshold on a closed
-        # loop): more radii would only make z_0 smaller, not change the classification
-        conv |= good & (e[:, 0].abs() <= opts.infinity_tol * scale)
+        # loop; multiprojective: some |h_g|/‖z_g‖): more radii would only make it smaller,
+        # not change the classification
+        conv |= good & hom.at_infinity(e, opts.infinity_tol)
         est[act[conv]], wind[act[conv]], ok[act[conv]] = e[conv], w[conv], True
         live[act[conv]] = False
         prev[act] = e
@@ -167,11 +168,15 @@ class _Watch:
         self.t_last = torch.full((B,), t0, **f64)
         self.cp_lt = torch.full((B,), math.log(t0), **f64)
         self.cp_z = z.clone()
-        self.mu_ref = torch.full((B,), complex("nan"), dtype=CDTYPE, device=dev)
+        self.mu_ref = torch.full((B, hom.m), complex("nan"), dtype=CDTYPE, device=dev)
         self.windows = torch.zeros(B, dtype=torch.long, device=dev)
-        # the first checkpoint below cauchy_start: where the Cauchy endgame starts, if needed
-        self.cs_z, self.cs_t = z.clone(), torch.full((B,), t0, **f64)
+        # where the Cauchy endgame starts, if needed (:attr:`cs_z`): the first checkpoint below
+        # cauchy_start whose valuation drift is below cauchy_drift (or where an ill-conditioned
+        # path was stopped), else the first checkpoint below cauchy_start (``fb_``)
+        self._cs_z, self._cs_t = z.clone(), torch.full((B,), t0, **f64)
         self.cs_set = torch.zeros(B, dtype=torch.bool, device=dev)
+        self.fb_z, self.fb_t = z.clone(), torch.full((B,), t0, **f64)
+        self.fb_set = torch.zeros(B, dtype=torch.bool, device=dev)
         # the evidence: the last valuation estimate of z_0 (ν = Re μ) and its drift
         self.nu = torch.full((B,), math.nan, **f64)
         self.drift = torch.full((B,), math.nan, **f64)
@@ -197,13 +202,23 @@ class _Watch:
         stop[new] = self._decide(idx[new], z[new], lt[new])
         return stop
 
+    @property
+    def cs_z(self):
+        """Each path's point where its Cauchy endgame starts (with :attr:`cs_t`, its |t|)."""
+        return torch.where(self.cs_set.unsqueeze(-1), self._cs_z, self.fb_z)
+
+    @property
+    def cs_t(self):
+        return torch.where(self.cs_set, self._cs_t, self.fb_t)
+
     def _stop_ill(self, i, t_abs):
         """Stop the paths ``i`` as ill-conditioned at |t| = ``t_abs``: the Cauchy endgame will
-        start from their first checkpoint below ``cauchy_start``, or their last checkpoint."""
+        start from their first settled checkpoint below ``cauchy_start``, else their first
+        checkpoint below it, else their last checkpoint."""
         self.label[i] = ILL
         self.ill_at[i] = t_abs
-        fresh = i[~self.cs_set[i]]
-        self.cs_z[fresh], self.cs_t[fresh] = self.cp_z[fresh], torch.exp(self.cp_lt[fresh])
+        fresh = i[~self.cs_set[i] & ~self.fb_set[i]]
+        self._cs_z[fresh], self._cs_t[fresh] = self.cp_z[fresh], torch.exp(self.cp_lt[fresh])
         self.cs_set[fresh] = True
 
     def _decide(self, i, z, lt):
@@ -248,19 +263,26 @@ class _Watch:
         return kappa
 
     def _valuation(self, i, z, lt, prev, prev_lt):
-        """μ over the window, its drift, and whether the valuation passes (``windows``)."""
-        o = self.opts
-        q = z[:, 0] / prev[:, 0]
-        mu = torch.complex(torch.log(q.abs()), torch.angle(q)) / (lt - prev_lt)
+        """μ over the window, its drift, and whether the valuation passes (``windows``).
+        Multiprojective: μ of each group's h_g, the bound against ‖z_g‖; it passes when it
+        passes in some group (that factor goes to infinity), and the evidence ν is that
+        group's (the passing group with the largest ν; else the smallest |h_g|/‖z_g‖)."""
+        o, hom = self.opts, self.hom
+        h = hom.homogenisers(z)
+        q = h / hom.homogenisers(prev)
+        dlt = (lt - prev_lt).unsqueeze(-1)
+        mu = torch.complex(torch.log(q.abs()), torch.angle(q)) / dlt
         raw_drift = (mu - self.mu_ref[i]).abs()
         drift = raw_drift.clamp_min(o.valuation_tol)
         self.mu_ref[i] = mu
-        self.nu[i], self.drift[i] = mu.real, raw_drift
         nu = mu.real.clamp_min(1e-3)
-        gain = 1 - torch.exp((lt - prev_lt) * nu)
-        bound = z[:, 0].abs() * drift / (nu * gain)
-        scale = _norm(z).clamp_min(1e-300)
+        gain = 1 - torch.exp(dlt * nu)
+        bound = h.abs() * drift / (nu * gain)
+        scale = hom.group_norms(z).clamp_min(1e-300)
         passing = (mu.real >= 1.0 / o.max_winding) & (bound <= o.infinity_early_tol * scale)
+        g = hom.watched_group(h.abs() / scale, mu.real, passing)
+        self.nu[i], self.drift[i] = mu.real.gather(1, g).squeeze(1), raw_drift.gather(1, g)[:, 0]
+        passing = passing.any(-1)
         self.windows[i] = torch.where(passing, self.windows[i] + 1, 0)
         return passing
 
@@ -281,11 +303,17 @@ class _Watch:
         return grown
 
     def _checkpoint(self, i, z, lt, ill):
-        """The checkpoint (z, log t) of the paths ``i``; the first below ``cauchy_start`` is
-        where their Cauchy endgame starts, unless it is ill-conditioned (``ill``)."""
-        first = ~self.cs_set[i] & (lt <= math.log(self.opts.cauchy_start)) & ~ill
-        self.cs_z[i[first]], self.cs_t[i[first]] = z[first], torch.exp(lt[first])
-        self.cs_set[i[first]] = True
+        """The checkpoint (z, log t) of the paths ``i``. Their Cauchy endgame starts at the
+        first checkpoint below ``cauchy_start`` whose valuation drift (measured at this
+        checkpoint, :meth:`_valuation`) is at most ``cauchy_drift``, else at the first below
+        ``cauchy_start``; never at an ill-conditioned one (``ill``)."""
+        below = (lt <= math.log(self.opts.cauchy_start)) & ~ill
+        first = below & ~self.fb_set[i]
+        self.fb_z[i[first]], self.fb_t[i[first]] = z[first], torch.exp(lt[first])
+        self.fb_set[i[first]] = True
+        settled = below & ~self.cs_set[i] & (self.drift[i] <= self.opts.cauchy_drift)
+        self._cs_z[i[settled]], self._cs_t[i[settled]] = z[settled], torch.exp(lt[settled])
+        self.cs_set[i[settled]] = True
         self.cp_z[i], self.cp_lt[i] = z, lt
 
     def _finish_at_zero(self, i, z, lt, prev, prev_lt, move):
@@ -303,8 +331,9 @@ class _Watch:
         zn, conv, _, _ = _newton(self.hom, z_lin, zero, rows, o, 4)
         H, J, _ = self.hom.evaluate(zn, zero, rows, need_t=False)
         kap = _scaled_cond(self.hom, J, zn, rows, rowwise=True)
-        z0n = zn[:, 0].abs()
-        dz0 = _solve(J, H)[:, 0].abs()
+        k0 = self.hom.least_h(zn)  # z_0; multiprojective: the h_g smallest against ‖z_g‖
+        z0n = zn.gather(1, k0)[:, 0].abs()
+        dz0 = _solve(J, H).gather(1, k0)[:, 0].abs()
         agree = _norm(zn - self.zn_prev[i]) <= o.endgame_tol * z0n
         self.zn_prev[i] = torch.where(conv.unsqueeze(-1), zn, complex("nan"))
         resolved = (move <= 0.1 * z0n) | agree | (z0n <= RESOLVED * (dz0 + EPS * _norm(zn)))

@@ -36,7 +36,9 @@ def _scaled_cond(hom, J, z, rows, rowwise=False):
     a row that vanishes at a singular point is not scaled back up. ``rowwise``: each row
     divided by its own norm instead (HomotopyContinuation.jl's row scaling; blind to rows that
     vanish, but it does not grow along the path to a far regular root whose coefficient-scaled
-    condition number is large)."""
+    condition number is large). Multiprojective (m > 1 groups): :meth:`_Homotopy.cond_matrix`."""
+    if hom.m > 1:
+        return _cond(hom.cond_matrix(J, z, rows, rowwise))
     if rowwise:
         rs = torch.linalg.vector_norm(J[:, :-1, :], dim=-1)
     else:
