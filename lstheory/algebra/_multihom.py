@@ -282,9 +282,10 @@ def _homotopy_system(system: PolynomialSystem, G) -> CompiledSystem:
                           *deriv)
 
 
-def _track(compiled, p0, X0, p1, seed, opts, device):
+def _track(compiled, p0, X0, p1, seed, opts, device, groups=None):
     """One segment ``p0 → p1`` for all start points (no detours: a detour of
-    ``track_parameter`` retracks every path of the system); two paths at one regular end point
+    ``track_parameter`` retracks every path of the system), in the product of projective
+    spaces of ``groups`` (default: one chart); two paths at one regular end point
     mean one jumped: those paths alone are tracked again with smaller steps and a tighter
     predictor tolerance, as the total-degree driver does."""
     from dataclasses import replace
@@ -293,7 +294,7 @@ def _track(compiled, p0, X0, p1, seed, opts, device):
     from .tracker import track_segments
 
     r = track_segments(compiled, p0[None], [X0], p1[None], seed=seed, options=opts,
-                       device=device)[0]
+                       device=device, groups=groups)[0]
     o = opts
     for attempt in range(opts.retracks):
         reg = np.flatnonzero([st == PathStatus.FINITE for st in r.status])
@@ -303,7 +304,7 @@ def _track(compiled, p0, X0, p1, seed, opts, device):
             break
         o = replace(o, max_step=o.max_step / 4, predictor_tol=o.predictor_tol / 100)
         again = track_segments(compiled, p0[None], [X0[bad]], p1[None], seed=seed + 1 + attempt,
-                               options=o, device=device)[0]
+                               options=o, device=device, groups=groups)[0]
         r = _patch(r, bad, again)
     return r
 
@@ -334,6 +335,7 @@ def solve_multihomogeneous(system: PolynomialSystem, groups=None, *, seed: int =
     homotopy. Returns a :class:`RootSet`; ``roots.info["start"]`` names the partition, its
     bound and the paths tracked."""
     from ._solve import _options, _to_rootset
+    from .tracker.groups import Groups
 
     if system.parameters:
         raise InvalidArgument("system", repr(system),
@@ -370,9 +372,11 @@ def solve_multihomogeneous(system: PolynomialSystem, groups=None, *, seed: int =
     rng = np.random.default_rng([seed, 19])
     gamma = np.exp(2j * math.pi * rng.uniform())
     r = _track(H, np.array([gamma, 0]), X0, np.array([0, 1], complex), seed, opts,
-               device)
+               device, part.groups)
+    space = Groups(part.groups, system.n_variables).label()
     roots = _to_rootset(system, r, "torch", seed, opts, time.perf_counter() - t0)
     roots.info["start"] = {"method": "multihomogeneous", "partition": part.name,
                            "groups": part.symbols(system), "multihomogeneous_bound": part.bound,
-                           "tracked_paths": len(X0), "bounds_tried": dict(part.table)}
+                           "tracked_paths": len(X0), "bounds_tried": dict(part.table),
+                           "homotopy": f"tracked in {space} (a chart per group)"}
     return roots

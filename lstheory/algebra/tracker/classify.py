@@ -16,6 +16,7 @@ import numpy as np
 
 from .._rootset import PathStatus
 from .._system import CompiledSystem
+from .groups import Groups
 from .homotopy import _homogeneous_terms, _row_scale
 from .options import EPS, RESOLVED
 
@@ -38,10 +39,9 @@ def _classify(z, ok, regular, winding, infinite, opts, n_vars, refine, rows):
     kappa_p = np.full(B, np.inf)
     cand = ok & ~infinite
     if cand.any():
-        zr, res, kp, x, acc, d0, kc = refine(z[cand], regular[cand], rows[cand])
+        _, res, kp, x, acc, d0, kc, x0[cand] = refine(z[cand], regular[cand], rows[cand])
         residual[cand], kappa_p[cand], accuracy[cand], dz0[cand] = res, kp, acc, d0
         condition[cand] = kc
-        x0[cand] = np.abs(zr[:, 0]) / np.linalg.norm(zr, axis=1)
         points[cand] = x
     # z_0 of a regular endpoint is known to its last Newton correction (κ ε where that
     # correction is not finite); converging to z_0 = 0, Newton's iterates shrink quadratically
@@ -68,51 +68,59 @@ def _classify(z, ok, regular, winding, infinite, opts, n_vars, refine, rows):
     return [points, status, residual, condition, winding, x0]
 
 
-def _projective_refiner(compiled: CompiledSystem, coeff_of_rows):
+def _projective_refiner(compiled: CompiledSystem, coeff_of_rows, groups: Groups | None = None):
     """``refine(z, regular, rows)``: Newton on the homogenised target system in projective
-    coordinates (regular endpoints only; ‖z‖₂ = 1, the update orthogonal to z) and there the
-    scaled projective condition number κ = cond([D ∂F^h/∂z; z̄ᵀ]) (row i divided by
+    coordinates (regular endpoints only; ‖z‖₂ = 1, the update orthogonal to z; in a product
+    of projective spaces, :class:`~.groups.Groups`: ‖z_g‖₂ = 1 and one such row per group) and
+    there the scaled projective condition number κ = cond([D ∂F^h/∂z C; z̄_gᵀ]) (row i divided
+    by d_i Σ_k |c_ik| Π_g ‖z_g‖∞^{D_ig}, column j times ‖z_{g(j)}‖∞: for one group row i over
     d_i Σ_k |c_ik| ‖z‖∞^{d_i−1}, as in :func:`_scaled_cond`), invariant under scaling z, x or
-    an equation, so a far finite root is judged like a near one. Affine points x = z_{1:}/z_0
+    an equation, so a far finite root is judged like a near one. Affine points x_g = z_g/h_g
     are polished by affine Newton (regular points,
     :func:`_affine_polish`; the accuracy is the size of the next step, coordinatewise); the
     residual is the normwise backward error at the point's own scale (:func:`_backward_error`).
-    Returns (z, residual, κ, x, accuracy, |Δz_0| of the last projective Newton step, the scaled
-    condition number at x of :func:`_scaled_affine_cond`)."""
-    hexp = _homogeneous_terms(compiled)
-    N = compiled.n_equations
+    Returns (z, residual, κ, x, accuracy, |Δh_g| of the last projective Newton step, the scaled
+    condition number at x of :func:`_scaled_affine_cond`, x0), where x0 is the smallest
+    |h_g|/‖z_g‖₂ (one group: |z_0|/‖z‖₂) and h_g that group's homogenising coordinate."""
+    G = Groups.one(compiled.n_variables) if groups is None else groups
+    D = G.degree_matrix(compiled)
+    hexp = _homogeneous_terms(compiled) if G.m == 1 else G.homogeneous_terms(compiled, D)
+    N, m = compiled.n_equations, G.m
 
     def refine(z, regular, rows):
         c = coeff_of_rows(rows)
-        z = z / np.linalg.norm(z, axis=1, keepdims=True)
+        z = G.normalise(z)
         idx = np.flatnonzero(regular)
-        dz0 = np.full(len(z), np.nan)  # |Δz_0| of the last projective Newton step
+        dh = np.full((len(z), m), np.nan)  # |Δh_g| of the last projective Newton step
         for _ in range(3):
             if not len(idx):
                 break
             F, J = _eval_homogeneous(hexp, compiled.term_eq, N, z[idx], c[idx])
-            A = np.concatenate([J, z[idx].conj()[:, None, :]], 1)
-            b = np.concatenate([F, np.zeros((len(idx), 1))], 1)
+            A = np.concatenate([J, G.normalisation_rows(z[idx])], 1)
+            b = np.concatenate([F, np.zeros((len(idx), m))], 1)
             dz = _np_solve(A, b)
             good = np.isfinite(dz).all(1)
             zi = z[idx] - np.where(good[:, None], dz, 0)
-            z[idx] = zi / np.linalg.norm(zi, axis=1, keepdims=True)
-            dz0[idx] = np.where(good, np.abs(dz[:, 0]), np.nan)
+            z[idx] = G.normalise(zi)
+            dh[idx] = np.where(good[:, None], np.abs(dz[:, :m]), np.nan)
+        x0, g = G.x0(z)
+        dz0 = dh[np.arange(len(z)), g]
         _, J = _eval_homogeneous(hexp, compiled.term_eq, N, z, c)
         with np.errstate(all="ignore"):
-            zmax = np.abs(z).max(1)[:, None] ** (np.asarray(compiled.degrees) - 1)
-            Jn = J / (_row_scale(compiled, c) * zmax)[:, :, None]
-            A = np.concatenate([np.nan_to_num(Jn, nan=0.0), z.conj()[:, None, :]], 1)
+            zmax, col = G.max_powers(z, D)
+            Jn = J * col[:, None, :] / (_row_scale(compiled, c) * zmax)[:, :, None]
+            A = np.concatenate([np.nan_to_num(Jn, nan=0.0), G.normalisation_rows(z)], 1)
             sv = np.linalg.svd(A, compute_uv=False)
             kappa = sv[:, 0] / sv[:, -1]
-            x = z[:, 1:] / z[:, :1]
+            x = G.affine(z)
         x, res, acc = _affine_polish(compiled, x, c, regular)
         # an end point that is not regular is held to the termwise error as well (the normwise
         # one scales every term by the largest coordinate, so near a component at infinity a
         # point far from any root passes it: 1.8e-10 normwise, 0.03 termwise, measured)
         res = np.where(regular, res, np.fmax(res, _termwise_error(compiled, x, c)))
         kappa_c = _scaled_affine_cond(compiled, x, c)
-        return z, res, np.where(np.isfinite(kappa), kappa, np.inf), x, acc, dz0, kappa_c
+        kappa = np.where(np.isfinite(kappa), kappa, np.inf)
+        return z, res, kappa, x, acc, dz0, kappa_c, x0
 
     return refine
 

@@ -20,6 +20,7 @@ from .._rootset import PathStatus, cluster_points
 from .._system import CompiledSystem, total_degree_start
 from .classify import _classify, _projective_refiner
 from .endgame import CAUCHY, NEWTON, VALUATION, Endgame, _cauchy_endgame, _Watch
+from .groups import Groups
 from .homotopy import CDTYPE, _homogeneous_terms, _Homotopy, _row_scale
 from .options import TrackerOptions
 from .step import _advance, _newton, _scaled_cond, _Segment, _track
@@ -34,7 +35,9 @@ class TrackResult:
     ``steps``, ``endgame`` (how each path was decided: :class:`Endgame` members), and the
     evidence of the classification (NaN where not measured): ``valuation`` (of z_0 at the last
     checkpoint: ≈ 0 towards a finite endpoint, > 0 towards infinity), ``x0`` (|z_0|/‖z‖₂ at
-    the endpoint) and ``ill_at`` (|t| where the log-time phase stopped the path as
+    the endpoint; tracked in a product of projective spaces, both are those of the group
+    nearest infinity: the smallest |h_g|/‖z_g‖₂, the largest passing valuation) and
+    ``ill_at`` (|t| where the log-time phase stopped the path as
     ill-conditioned and handed it to the Cauchy endgame, :class:`_Watch`; NaN where it did
     not). Never changed once built (retracks build new results)."""
 
@@ -402,12 +405,19 @@ def _track_parameter(compiled, start_parameters, start_solutions, target_paramet
 
 def track_segments(compiled: CompiledSystem, start_parameters, start_solutions,
                    target_parameters, *, seed: int, options: TrackerOptions | None = None,
-                   device: str = "cpu") -> list[TrackResult]:
+                   device: str = "cpu", groups=None) -> list[TrackResult]:
     """Segment k of the parameter space, ``start_parameters[k] → target_parameters[k]``
     (``[S, P]`` each), carrying its own start solutions ``start_solutions[k]`` (``[M_k, n]``):
     all Σ M_k paths in one batch, one :class:`TrackResult` per segment. No detours (see
     :func:`track_parameter`): monodromy's loops, whose end points are checked anyway, use it
-    to close every loop of a round in one batch."""
+    to close every loop of a round in one batch.
+
+    ``groups`` (a partition of the variable indices; default one group): track in the product
+    of projective spaces ``P^{n_1} × … × P^{n_m}``, each group homogenised by its own
+    coordinate h_g on its own random chart (:mod:`.groups`) — for multi-homogeneous
+    homotopies, whose paths to infinity go to infinity in some groups only. ``valuation`` and
+    ``x0`` of the result are then those of the group nearest infinity (:class:`TrackResult`).
+    """
     _check_square(compiled)
     opts = options or TrackerOptions()
     rng = np.random.default_rng(seed)
@@ -420,22 +430,24 @@ def track_segments(compiled: CompiledSystem, start_parameters, start_solutions,
                               f"[S, {compiled.n_parameters}] start and target values and S "
                               "sets of start solutions")
     S, sizes = P1.shape[0], [len(x) for x in X0]
+    G = Groups.one(n) if groups is None else Groups(groups, n)
     K = int(compiled.param_exponents.sum(1).max()) if compiled.n_parameters else 0
     # c(t p0 + (1-t) p1) is a polynomial of degree ≤ K in t: interpolate at roots of unity
     w = np.exp(2j * math.pi * np.arange(K + 1) / (K + 1))
     pts = w[None, :, None] * P0[:, None, :] + (1 - w)[None, :, None] * P1[:, None, :]
     coeffs = np.fft.fft(compiled.term_coefficients(pts), axis=1) / (K + 1)
-    chart = _rng_complex(rng, n + 1)
-    zs = np.concatenate([np.ones((sum(sizes), 1)), np.concatenate(X0, 0)], 1)
-    zs = zs / (zs @ chart)[:, None]
+    chart = _rng_complex(rng, n + G.m)
+    zs = G.lift(np.concatenate(X0, 0), chart)
     system_of = np.repeat(np.arange(S), sizes)
+    D = G.degree_matrix(compiled)
+    hexp = _homogeneous_terms(compiled) if G.m == 1 else G.homogeneous_terms(compiled, D)
     # one segment: its coefficients are shared by all paths (one product, no per-system groups)
-    hom = _Homotopy(compiled.term_eq, _homogeneous_terms(compiled), coeffs[0] if S == 1 else
-                    coeffs, n, chart, device, None if S == 1 else system_of)
+    hom = _Homotopy(compiled.term_eq, hexp, coeffs[0] if S == 1 else coeffs, n, chart, device,
+                    None if S == 1 else system_of, groups=G)
     z0 = torch.as_tensor(zs, dtype=CDTYPE, device=device)
     rows = torch.arange(len(zs), device=device)
     C1 = compiled.term_coefficients(P1)
-    hom.set_row_scale(compiled.degrees, _row_scale(compiled, C1))
-    refine = _projective_refiner(compiled, lambda r: C1[system_of[r]])
+    hom.set_row_scale(compiled.degrees if G.m == 1 else D, _row_scale(compiled, C1))
+    refine = _projective_refiner(compiled, lambda r: C1[system_of[r]], G)
     with _threads(device, len(zs)):
         return _split(_run(hom, z0, rows, opts, n, refine), sizes)

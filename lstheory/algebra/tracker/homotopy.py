@@ -1,4 +1,5 @@
-"""The homotopy H(z, t) on a random chart of projective space, evaluated for batches of paths.
+"""The homotopy H(z, t) on random charts of a (product of) projective space(s), evaluated for
+batches of paths.
 
 Terms are "coefficient polynomials in t": the term coefficients of H are ``Σ_k t^k c_k``, so
 the values *and* Jacobians of all equations at a batch of points are one monomial table (a
@@ -14,6 +15,7 @@ import numpy as np
 import torch
 
 from .._system import CompiledSystem
+from .groups import Groups
 
 __all__ = ["CDTYPE", "GROUPED_SYSTEMS"]
 
@@ -27,23 +29,32 @@ SPLIT_SHARE = 0.25
 class _Homotopy:
     """Values, Jacobians and t-derivatives of H on the chart, for batches of paths.
 
-    Terms: equation, exponent vector over z (length n+1) and coefficient polynomial in t,
+    Terms: equation, exponent vector over z (length n+m) and coefficient polynomial in t,
     either shared by all paths (``coeffs[K+1, T]``) or one per system (``coeffs[S, K+1, T]``
-    with ``system_of[B]``). The chart ``a·z − 1`` is appended as equation n, so that
-    ``[H, ∂H/∂z]`` (with the chart row) is one product ``monomials(z) @ A``.
+    with ``system_of[B]``). The charts ``a_g·z_g − 1`` (one per group of coordinates,
+    :class:`~.groups.Groups`; default one group, ``z = (z_0, x)``) are appended as equations
+    n_eq … n_eq+m−1, so that ``[H, ∂H/∂z]`` (with the chart rows) is one product
+    ``monomials(z) @ A``. The per-group reads of z that the endgame and the condition number
+    need are methods (:meth:`homogenisers`, :meth:`group_norms`, :meth:`least_h`,
+    :meth:`at_infinity`, :meth:`cond_matrix`).
     """
 
-    def __init__(self, term_eq, term_exp, coeffs, n_eq, chart, device, system_of=None):
+    def __init__(self, term_eq, term_exp, coeffs, n_eq, chart, device, system_of=None,
+                 groups=None):
         nz = term_exp.shape[1]
+        self.groups = Groups.one(nz - 1) if groups is None else groups
+        self.m = m = self.groups.m
+        cg = self.groups.coord_group
         coeffs = np.asarray(coeffs, dtype=complex)
-        # the chart's terms: a_j z_j and −1, constant in t
-        chart_exp = np.concatenate([np.eye(nz, dtype=np.int64), np.zeros((1, nz), np.int64)])
-        chart_c = np.zeros((*coeffs.shape[:-1], nz + 1), dtype=complex)
-        chart_c[..., 0, :] = np.append(chart, -1.0)
-        term_eq = np.concatenate([term_eq, np.full(nz + 1, n_eq)])
+        # the charts' terms: a_j z_j into group g(j)'s row, and −1 per group, constant in t
+        chart_exp = np.concatenate([np.eye(nz, dtype=np.int64), np.zeros((m, nz), np.int64)])
+        chart_c = np.zeros((*coeffs.shape[:-1], nz + m), dtype=complex)
+        chart_c[..., 0, :] = np.append(chart, -np.ones(m))
+        term_eq = np.concatenate([term_eq, n_eq + cg, n_eq + np.arange(m)])
         term_exp = np.concatenate([term_exp, chart_exp])
         coeffs = np.concatenate([coeffs, chart_c], -1)
         self.nz, self.device = nz, device
+        self.coord_group, self.group_mask = self.groups.tensors(device)
         self.n_cols = nz * (1 + nz)
         (U, self.chain, self.e_col, self.e_mon, self.e_term,
          self.e_fac) = _tables(term_eq.astype(np.int64).tobytes(),
@@ -106,9 +117,65 @@ class _Homotopy:
 
     def set_row_scale(self, degrees, scale):
         """The target system's row scales d_i Σ_k |c_ik|: ``scale[S, n]`` (one row per system,
-        or one shared row)."""
-        self.degrees = torch.as_tensor(degrees, dtype=torch.float64, device=self.device)
+        or one shared row); ``degrees``: d_i ``[N]``, or the degree matrix ``[N, m]``."""
+        D = torch.as_tensor(degrees, dtype=torch.float64, device=self.device)
+        self.degree_matrix = D if D.ndim == 2 else D.unsqueeze(-1)
+        self.degrees = self.degree_matrix.sum(-1)
         self._row_scale = torch.as_tensor(scale, dtype=torch.float64, device=self.device)
+
+    # ------------------------------------------------------------------ per group of z
+    def homogenisers(self, z):
+        """``[B, m]``: h_1 … h_m (one group: z_0)."""
+        return z[:, : self.m]
+
+    def group_norms(self, z):
+        """``[B, m]``: ‖z_g‖∞ per group (one group: ‖z‖∞)."""
+        a = z.abs()
+        if self.m == 1:
+            return a.amax(-1, keepdim=True)
+        out = a.new_zeros(z.shape[0], self.m)
+        return out.scatter_reduce(1, self.coord_group.expand_as(a), a, "amax")
+
+    def least_h(self, z):
+        """``[B, 1]``: the column of the h_g with the smallest |h_g|/‖z_g‖∞ (one group: 0)."""
+        if self.m == 1:
+            return torch.zeros(z.shape[0], 1, dtype=torch.long, device=z.device)
+        r = self.homogenisers(z).abs() / self.group_norms(z).clamp_min(1e-300)
+        return torch.nan_to_num(r, nan=torch.inf).argmin(1, keepdim=True)
+
+    def watched_group(self, ratio, nu, passing):
+        """``[B, 1]``: the group whose valuation a path's evidence reports (the watch's
+        ``nu``): of those whose valuation passes, the one with the largest ν; where none
+        passes, the one with the smallest |h_g|/‖z_g‖ (``ratio[B, m]``)."""
+        if self.m == 1:
+            return torch.zeros(ratio.shape[0], 1, dtype=torch.long, device=ratio.device)
+        best = torch.where(passing, nu, -torch.inf).argmax(1, keepdim=True)
+        least = torch.nan_to_num(ratio, nan=torch.inf).argmin(1, keepdim=True)
+        return torch.where(passing.any(1, keepdim=True), best, least)
+
+    def at_infinity(self, z, tol):
+        """``[B]``: some |h_g| ≤ tol·‖z_g‖∞ (one group: |z_0| ≤ tol·‖z‖∞)."""
+        h = self.homogenisers(z).abs()
+        return (h <= tol * self.group_norms(z).clamp_min(1e-300)).any(-1)
+
+    def cond_matrix(self, J, z, rows, rowwise=False):
+        """The matrix whose condition number is the scaled multiprojective condition number
+        (:func:`.step._scaled_cond`; used where m > 1): ∂F^h/∂z with column j times
+        ‖z_{g(j)}‖∞ and row i divided by d_i Σ_k |c_ik| Π_g ‖z_g‖∞^{D_ig} (``rowwise``: by its
+        own norm), then one row z̄_g/‖z_g‖₂ per group. For one group this is the one-chart
+        matrix (the column scale cancels one power of ‖z‖∞)."""
+        m = self.m
+        gn = self.group_norms(z).clamp_min(1e-300)
+        Jf = J[:, :-m, :] * gn[:, self.coord_group].unsqueeze(1)
+        if rowwise:
+            rs = torch.linalg.vector_norm(Jf, dim=-1)
+        else:
+            rs = self.row_scale(rows) * torch.exp(torch.log(gn) @ self.degree_matrix.T)
+        Jf = Jf / rs.clamp_min(1e-300).unsqueeze(-1)
+        n2 = z.new_zeros(z.shape[0], m, dtype=torch.float64).index_add_(
+            1, self.coord_group, z.abs() ** 2).sqrt().clamp_min(1e-300)
+        U = self.group_mask * (z.conj() / n2[:, self.coord_group]).unsqueeze(1)
+        return torch.cat([Jf, U], 1)
 
     def row_scale(self, rows):
         if self._row_scale.shape[0] == 1:
