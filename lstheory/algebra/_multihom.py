@@ -315,7 +315,7 @@ def _patch(r, idx, new):
 
     fields = {}
     for f in ("points", "residual", "condition", "winding", "steps", "endgame", "valuation",
-              "x0", "ill_at"):
+              "x0", "ill_at", "group"):
         arr = getattr(r, f)
         if arr is None:
             continue

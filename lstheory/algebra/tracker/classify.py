@@ -122,6 +122,7 @@ def _projective_refiner(compiled: CompiledSystem, coeff_of_rows, groups: Groups 
         kappa = np.where(np.isfinite(kappa), kappa, np.inf)
         return z, res, kappa, x, acc, dz0, kappa_c, x0
 
+    refine.groups = G
     return refine
 
 

@@ -51,13 +51,20 @@ class TrackResult:
     valuation: np.ndarray | None = None
     x0: np.ndarray | None = None
     ill_at: np.ndarray | None = None
+    #: tracked in a product of projective spaces (``track_segments(groups=...)``): per path at
+    #: infinity the group whose h_g is smallest against ‖z_g‖ at its end point (the factor
+    #: that goes to infinity), −1 for the other paths; None in one chart
+    group: np.ndarray | None = None
 
     def evidence(self) -> dict[str, np.ndarray]:
         """Per-path evidence for :class:`RootSet`: valuation, winding, condition, x0, endgame,
-        ill_at."""
-        return {"valuation": self.valuation, "winding": self.winding,
-                "condition": self.condition, "x0": self.x0,
-                "endgame": np.array([e.value for e in self.endgame]), "ill_at": self.ill_at}
+        ill_at (and group, in a product of projective spaces)."""
+        out = {"valuation": self.valuation, "winding": self.winding,
+               "condition": self.condition, "x0": self.x0,
+               "endgame": np.array([e.value for e in self.endgame]), "ill_at": self.ill_at}
+        if self.group is not None:
+            out["group"] = self.group
+        return out
 
 
 # ---------------------------------------------------------------------------- one batch
@@ -112,7 +119,9 @@ def _classify_state(st, steps, opts, n_vars, refine, rows) -> list:
     n = {k: v.cpu().numpy() for k, v in st.items()}
     out = _classify(n["z"], n["ok"], n["regular"], n["winding"], n["infinite"], opts, n_vars,
                     refine, rows.cpu().numpy())
-    return out + [steps.cpu().numpy(), n["valuation"], n["how"], n["ill_at"]]
+    at_inf = np.array([s == PathStatus.AT_INFINITY for s in out[1]], dtype=bool)
+    group = np.where(at_inf, refine.groups.x0(n["z"])[1], -1)
+    return out + [steps.cpu().numpy(), n["valuation"], n["how"], n["ill_at"], group]
 
 
 def _deepen(hom, rows, opts, n_vars, refine, out, z_log, t_log):
@@ -216,10 +225,11 @@ def _rng_complex(rng, *shape):
     return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / math.sqrt(2)
 
 
-def _split(flat, sizes) -> list[TrackResult]:
+def _split(flat, sizes, multi=False) -> list[TrackResult]:
     """One :class:`TrackResult` per system from the flat per-path arrays (``sizes``: paths of
-    each system, in order)."""
-    points, status, residual, condition, winding, x0, steps, valuation, how, ill_at = flat
+    each system, in order; ``multi``: tracked in a product of projective spaces, the results
+    carry ``group``)."""
+    points, status, residual, condition, winding, x0, steps, valuation, how, ill_at, group = flat
     members = np.array(list(Endgame), dtype=object)
     out = []
     ends = np.cumsum(sizes)
@@ -227,7 +237,8 @@ def _split(flat, sizes) -> list[TrackResult]:
         cut = slice(e - sizes[s], e)
         out.append(TrackResult(points[cut], tuple(status[cut]), residual[cut], condition[cut],
                                winding[cut], steps[cut], members[how[cut]],
-                               valuation=valuation[cut], x0=x0[cut], ill_at=ill_at[cut]))
+                               valuation=valuation[cut], x0=x0[cut], ill_at=ill_at[cut],
+                               group=group[cut] if multi else None))
     return out
 
 
@@ -450,4 +461,4 @@ def track_segments(compiled: CompiledSystem, start_parameters, start_solutions,
     hom.set_row_scale(compiled.degrees if G.m == 1 else D, _row_scale(compiled, C1))
     refine = _projective_refiner(compiled, lambda r: C1[system_of[r]], G)
     with _threads(device, len(zs)):
-        return _split(_run(hom, z0, rows, opts, n, refine), sizes)
+        return _split(_run(hom, z0, rows, opts, n, refine), sizes, multi=G.m > 1)
