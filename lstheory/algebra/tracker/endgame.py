@@ -171,12 +171,15 @@ class _Watch:
         self.mu_ref = torch.full((B, hom.m), complex("nan"), dtype=CDTYPE, device=dev)
         self.windows = torch.zeros(B, dtype=torch.long, device=dev)
         # where the Cauchy endgame starts, if needed (:attr:`cs_z`): the first checkpoint below
-        # cauchy_start whose valuation drift is below cauchy_drift (or where an ill-conditioned
-        # path was stopped), else the first checkpoint below cauchy_start (``fb_``)
-        self._cs_z, self._cs_t = z.clone(), torch.full((B,), t0, **f64)
-        self.cs_set = torch.zeros(B, dtype=torch.bool, device=dev)
+        # cauchy_start whose valuation drift is at most cauchy_drift (``st_``), if its
+        # condition number is at most cauchy_cond; else the first checkpoint below
+        # cauchy_start (``fb_``; for a path stopped as ill-conditioned before it had one: its
+        # last checkpoint)
+        self.st_z, self.st_t = z.clone(), torch.full((B,), t0, **f64)
+        self.st_set = torch.zeros(B, dtype=torch.bool, device=dev)
         self.fb_z, self.fb_t = z.clone(), torch.full((B,), t0, **f64)
         self.fb_set = torch.zeros(B, dtype=torch.bool, device=dev)
+        self._use_st = None  # the choice between the two, made once they are final
         # the evidence: the last valuation estimate of z_0 (ν = Re μ) and its drift
         self.nu = torch.full((B,), math.nan, **f64)
         self.drift = torch.full((B,), math.nan, **f64)
@@ -205,21 +208,38 @@ class _Watch:
     @property
     def cs_z(self):
         """Each path's point where its Cauchy endgame starts (with :attr:`cs_t`, its |t|)."""
-        return torch.where(self.cs_set.unsqueeze(-1), self._cs_z, self.fb_z)
+        return torch.where(self._settled_start().unsqueeze(-1), self.st_z, self.fb_z)
 
     @property
     def cs_t(self):
-        return torch.where(self.cs_set, self._cs_t, self.fb_t)
+        return torch.where(self._settled_start(), self.st_t, self.fb_t)
+
+    def _settled_start(self):
+        """Where the Cauchy endgame starts at the settled checkpoint rather than the first one
+        below ``cauchy_start``: where it has one, deeper than that first one, and its
+        row-scaled projective condition number there is at most ``cauchy_cond`` (one
+        evaluation and SVD over those paths, once the watch is done)."""
+        if self._use_st is None:
+            k = (self.st_set & (self.st_t < self.fb_t)).nonzero().squeeze(1)
+            use = torch.zeros_like(self.st_set)
+            if k.numel():
+                _, J, _ = self.hom.evaluate(self.st_z[k], self.st_t[k].to(CDTYPE), self.rows[k],
+                                            need_t=False)
+                kap = _scaled_cond(self.hom, J, self.st_z[k], self.rows[k], rowwise=True)
+                use[k] = kap <= self.opts.cauchy_cond
+            self._use_st = use
+        return self._use_st
 
     def _stop_ill(self, i, t_abs):
         """Stop the paths ``i`` as ill-conditioned at |t| = ``t_abs``: the Cauchy endgame will
-        start from their first settled checkpoint below ``cauchy_start``, else their first
-        checkpoint below it, else their last checkpoint."""
+        start from their settled or first checkpoint below ``cauchy_start`` (:attr:`cs_z`),
+        or their last checkpoint if they have none below it."""
         self.label[i] = ILL
         self.ill_at[i] = t_abs
-        fresh = i[~self.cs_set[i] & ~self.fb_set[i]]
-        self._cs_z[fresh], self._cs_t[fresh] = self.cp_z[fresh], torch.exp(self.cp_lt[fresh])
-        self.cs_set[fresh] = True
+        fresh = i[~self.fb_set[i]]
+        self.fb_z[fresh], self.fb_t[fresh] = self.cp_z[fresh], torch.exp(self.cp_lt[fresh])
+        self.fb_set[fresh] = True
+        self._use_st = None
 
     def _decide(self, i, z, lt):
         """Label the paths ``i`` at a checkpoint (z, log t); returns which are decided."""
@@ -305,15 +325,17 @@ class _Watch:
     def _checkpoint(self, i, z, lt, ill):
         """The checkpoint (z, log t) of the paths ``i``. Their Cauchy endgame starts at the
         first checkpoint below ``cauchy_start`` whose valuation drift (measured at this
-        checkpoint, :meth:`_valuation`) is at most ``cauchy_drift``, else at the first below
-        ``cauchy_start``; never at an ill-conditioned one (``ill``)."""
+        checkpoint, :meth:`_valuation`) is at most ``cauchy_drift`` (if it is well conditioned
+        there, :meth:`_settled_start`), else at the first below ``cauchy_start``; never at an
+        ill-conditioned one (``ill``)."""
         below = (lt <= math.log(self.opts.cauchy_start)) & ~ill
         first = below & ~self.fb_set[i]
         self.fb_z[i[first]], self.fb_t[i[first]] = z[first], torch.exp(lt[first])
         self.fb_set[i[first]] = True
-        settled = below & ~self.cs_set[i] & (self.drift[i] <= self.opts.cauchy_drift)
-        self._cs_z[i[settled]], self._cs_t[i[settled]] = z[settled], torch.exp(lt[settled])
-        self.cs_set[i[settled]] = True
+        settled = below & ~self.st_set[i] & (self.drift[i] <= self.opts.cauchy_drift)
+        self.st_z[i[settled]], self.st_t[i[settled]] = z[settled], torch.exp(lt[settled])
+        self.st_set[i[settled]] = True
+        self._use_st = None
         self.cp_z[i], self.cp_lt[i] = z, lt
 
     def _finish_at_zero(self, i, z, lt, prev, prev_lt, move):

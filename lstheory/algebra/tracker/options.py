@@ -32,14 +32,17 @@ class TrackerOptions(Presets):
     roots, where 1 in 20 random systems had a failed path against 7 in 20 at 0.025). Below
     ``cauchy_start`` the loops start at the first checkpoint whose valuation drift (the change
     of the valuation estimate over one window, which falls like the Puiseux series' next term,
-    (t/ρ)^{1/w}, ρ the distance to the next branch point) is at most ``cauchy_drift``, else at
-    the first checkpoint below ``cauchy_start``: measured on the [4,2,1] z² net (seed 0), the 7
-    of 14 Cauchy paths whose drift was still 0.016–0.24 at their first checkpoint below 1e-4
-    looped around another branch point there — three of them closed at winding 3 on an
-    estimate that was no root (residual 2e-4: reported failed), the others needed 15–28 steps
-    a loop or a second radius; started where the drift is below 1e-2 (t = 4e-8 … 1e-5) all 14
-    close at winding 2 or 4 on their first radius, at infinity, and the Cauchy phase takes 41
-    steps instead of 152 (the other 11 paths, and all 17 of [3,2,1]b, start where they did).
+    (t/ρ)^{1/w}, ρ the distance to the next branch point) is at most ``cauchy_drift``, if the
+    row-scaled projective condition number there is at most ``cauchy_cond``; else at the first
+    checkpoint below ``cauchy_start``. Measured on the [4,2,1] z² net, seeds 0–3: paths whose
+    drift was still 0.016–0.24 at their first checkpoint below 1e-4 looped around another
+    branch point there — 11 of them closed at winding 3 on estimates that were no root
+    (residual 2e-4: reported failed), others needed 15–28 steps a loop or a second radius;
+    started where the drift is below 1e-2 (t = 3e-8 … 3e-5) all close on their first radius,
+    at infinity, with no failed path, and seed 0 takes 210 steps of the batch instead of 321.
+    The condition bound: on [3,2,1]b (seeds 1–3) loops from settled checkpoints with
+    condition numbers 1.9e7–7.5e9 (t = 1e-9 … 5e-7) failed to track in 9 of 16 cases, none
+    below 1.9e7 in 50; from the first checkpoint below 1e-4 those paths close as before.
 
     Stopping a path early as going to infinity needs all of: the valuation of z_0 steady and
     positive over two windows, bounding any finite endpoint beyond ‖x‖∞ ≈ 1/infinity_early_tol
@@ -85,6 +88,7 @@ class TrackerOptions(Presets):
     cond_rate: float = 0.1
     cauchy_start: float = 1e-4
     cauchy_drift: float = 1e-2
+    cauchy_cond: float = 1e7
     ill_cond: float = 1e10
     window_steps: int = 150
     cauchy_samples: int = 8
