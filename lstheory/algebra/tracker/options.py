@@ -34,15 +34,16 @@ class TrackerOptions(Presets):
     of the valuation estimate over one window, which falls like the Puiseux series' next term,
     (t/ρ)^{1/w}, ρ the distance to the next branch point) is at most ``cauchy_drift``, if the
     row-scaled projective condition number there is at most ``cauchy_cond``; else at the first
-    checkpoint below ``cauchy_start``. Measured on the [4,2,1] z² net, seeds 0–3: paths whose
-    drift was still 0.016–0.24 at their first checkpoint below 1e-4 looped around another
-    branch point there — 11 of them closed at winding 3 on estimates that were no root
-    (residual 2e-4: reported failed), others needed 15–28 steps a loop or a second radius;
-    started where the drift is below 1e-2 (t = 3e-8 … 3e-5) all close on their first radius,
-    at infinity, with no failed path, and seed 0 takes 210 steps of the batch instead of 321.
-    The condition bound: on [3,2,1]b (seeds 1–3) loops from settled checkpoints with
-    condition numbers 1.9e7–7.5e9 (t = 1e-9 … 5e-7) failed to track in 9 of 16 cases, none
-    below 1.9e7 in 50; from the first checkpoint below 1e-4 those paths close as before.
+    checkpoint below ``cauchy_start``. Measured on the [4,2,1] z² net: with the first
+    checkpoint below 1e-4 alone, seeds 0–3 had 3, 3, 4 and 1 failed paths; on seed 0 the 7 of
+    14 Cauchy paths whose drift was still 0.016–0.24 there looped around another branch point
+    — three closed at winding 3 on an estimate that was no root (residual 2e-4), the others
+    needed 15–28 steps a loop or a second radius. Started where the drift is below 1e-2
+    (t = 3e-8 … 1e-5) all 14 close on their first radius, at infinity; seeds 0–3 have no failed
+    path, and seed 0 takes 210 steps of the batch instead of 321. The condition bound: of the
+    settled starts below t = 3e-5 on [3,2,1]b and [4,2,1] (seeds 0–3), loops failed to track
+    from 10 of the 15 with condition numbers 1.9e7–7.5e9 and from none of the 44 below 1.9e7;
+    gated at 1e7 those 10 paths start at the first checkpoint below 1e-4 and close there.
 
     Stopping a path early as going to infinity needs all of: the valuation of z_0 steady and
     positive over two windows, bounding any finite endpoint beyond ‖x‖∞ ≈ 1/infinity_early_tol
