@@ -18,8 +18,9 @@ modules follow the algorithm:
    endpoint's accuracy (never a threshold on ‖x‖), regular vs singular by the scaled projective
    condition number, backward errors, the evidence per path.
 6. :mod:`.drivers` — :func:`track_total_degree` (the γ-trick total-degree homotopy) and
-   :func:`track_parameter` (parameter homotopy with detours), one batch for all systems, and the
-   retracks of paths that jumped.
+   :func:`track_segments` (parameter segments; with ``groups``, in a product of projective
+   spaces, one chart per group: :mod:`.groups`), one batch for all systems, and the retracks of
+   paths that jumped; :mod:`.parameter` — :func:`track_parameter` (with detours).
 
 >>> from lstheory.algebra import katsura
 >>> from lstheory.algebra.tracker import track_total_degree
@@ -28,9 +29,10 @@ modules follow the algorithm:
 (['finite'], 8)
 """
 
-from .drivers import TrackResult, track_parameter, track_segments, track_total_degree
+from .drivers import TrackResult, track_segments, track_total_degree
 from .endgame import ENDGAMES, Endgame
 from .options import PRESETS, TrackerOptions
+from .parameter import track_parameter
 
 __all__ = ["ENDGAMES", "Endgame", "PRESETS", "TrackResult", "TrackerOptions", "track_parameter",
            "track_segments", "track_total_degree"]
