@@ -59,9 +59,10 @@ def _norm(z):
     return z.abs().amax(-1)
 
 
-def _newton(hom, z, t, rows, opts, iterations):
-    """Newton at fixed t. Returns (z, converged, first correction, last correction)."""
-    first = last = None
+def _newton(hom, z, t, rows, opts, iterations, first=None):
+    """Newton at fixed t. Returns (z, converged, first correction, last correction).
+    ``first``: the size of a correction already made to ``z`` (the first of the sequence)."""
+    last = None
     for _ in range(iterations):
         H, J, _ = hom.evaluate(z, t, rows, need_t=False)
         dz = _solve(J, H)
