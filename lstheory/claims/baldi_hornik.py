@@ -275,7 +275,7 @@ def _decide(ctx, subsets, cert, values, stated, hess, roots, found, tol):
     if stated["count"] > N:
         if found["complete"] and not missed:
             return Outcome.REFUTED, (
-                f"every homotopy path is accounted for ({roots.n_paths} paths: none failed, no "
+                f"every homotopy path is accounted for ({_paths(roots.n_paths)}: none failed, no "
                 f"singular end point of full rank) and the regular critical points of full rank "
                 f"are the {N} certified ones, fewer than the stated {stated['count']}")
         return Outcome.INCONCLUSIVE, (f"{N} critical points certified, the statement says "
@@ -289,10 +289,14 @@ def _decide(ctx, subsets, cert, values, stated, hess, roots, found, tol):
     return Outcome.CONSISTENT, (
         f"the {N} = C(m, p) closed-form orbits are certified distinct critical points (α-theory) "
         f"with the stated values (to {tol:.2g}) and Morse indices {idx} (one minimum, at the top "
-        f"{len(subsets[0])} eigenvectors); the homotopy ({roots.n_paths} paths, none failed) found "
-        f"no other regular critical point of full rank"
+        f"{len(subsets[0])} eigenvectors); the homotopy ({_paths(roots.n_paths)}, none failed) "
+        f"found no other regular critical point of full rank"
         + (f" ({len(found['other'])} other end point(s): complex or of lower rank)"
            if found["other"] else ""))
+
+
+def _paths(k: int) -> str:
+    return f"{k} path" + ("" if k == 1 else "s")
 
 
 def _name(I) -> str:
@@ -348,7 +352,8 @@ CLAIM = register(Claim(
              Option("n_data", int, 12, "number N of data points", 1, 100_000),
              Option("data", str, "gaussian", "gaussian, or isotropic (Σ = N·I: the eigenvalues "
                     "coincide and the hypothesis fails)", choices=DATA),
-             Option("backend", str, "torch", "homotopy backend for the count",
+             Option("backend", str, "torch", "homotopy backend for the count (phc reports "
+                    "its diverging polyhedral paths as failed: its count is not exhaustive)",
                     choices=("torch", "phc"))),
     checker=check_baldi_hornik, budgets=BUDGETS,
     notes="The closed-form points are certified (α-theory) and their values, Morse indices and "
