@@ -1,6 +1,6 @@
 """Baldi & Hornik (1989), 'Neural networks and principal component analysis: learning from
-examples without local minima' (Neural Networks 2), the critical points of a one-hidden-layer
-linear net.
+examples without local minima' (Neural Networks 2, 53–58), §3: the critical points of a
+one-hidden-layer linear net.
 
 ``baldi-hornik``: for ``L(A, B) = Σ_t ‖y_t − A B x_t‖²`` (B: p × n, A: m × p, no biases) with
 Σ_XX = XᵀX invertible and Σ = Σ_YX Σ_XX⁻¹ Σ_XY (m × m, m ≤ n) of full rank with distinct
@@ -46,7 +46,8 @@ from ._verdict import Evidence, HypothesisCheck, Outcome, Table, Verdict
 __all__ = ["closed_form", "check_baldi_hornik"]
 
 SOURCE = ("Baldi & Hornik 1989, 'Neural networks and principal component analysis: learning "
-          "from examples without local minima' (Neural Networks 2), Fact 4 and Thm 1")
+          "from examples without local minima' (Neural Networks 2, 53–58), §3: the critical "
+          "points of E and the main theorem")
 COND_MAX = 1e10      # Σ_XX invertible: cond(Σ_XX) below this
 GAP_RTOL = 1e-6      # distinct eigenvalues: min (λ_i − λ_{i+1}) / λ_1 above this
 RANK_RTOL = 1e-10    # Σ of full rank: λ_m / λ_1 above this
