@@ -55,12 +55,20 @@ where Newton at t = 0 separates the far root; the multi-homogeneous start then e
 the 5-cycle), total degree with 3 regular, 65 at infinity and 7 failed (the rest of its
 cycle: Cauchy loops from |t| ≈ 5e-11 still wind 8 times, around the far root's branch point
 too, and their mean is no root). The
-multi-homogeneous paths to infinity are tracked in one projective chart of P^3, where the
-three of winding 3 meet a point at infinity at which the chart Jacobian loses rank 2 (its
-smallest singular value ~t², 3e-15 at t = 3e-7; in P^1 × P^2, a chart per variable group,
-1.8e-5 at t = 7.6e-5 against 7.4e-11): the log-time phase stops them as ill-conditioned
-(``TrackerOptions.ill_cond``) and the Cauchy endgame decides them, but their loops cost
-hundreds of steps each, most of the time of this example.
+multi-homogeneous start is tracked in P^1 × P^2 (w_1[1] | a_0, a_1), a homogenising coordinate
+and a chart per variable group (``tracker/groups.py``). In one chart of P^3 the three paths of
+winding 3 meet a point at infinity at which the chart Jacobian loses rank 2 (its smallest
+singular value ~t², 3e-15 at t = 3e-7; 7.4e-11 at t = 7.6e-5 against 1.8e-5 in P^1 × P^2):
+there the log-time phase stopped them as ill-conditioned and their Cauchy loops cost hundreds
+of steps each. In P^1 × P^2 no path is stopped as ill-conditioned, the 15 paths take 3130
+steps in all instead of 5618 (the slowest 608 instead of 1120), and the example takes 3.5 s
+[3.3–3.7] instead of 9.7 s [8.6–10.7] (3 interleaved runs each on a loaded 2-core machine;
+phc -b: 0.11 s there). What is left is the endgame of the 6-cycle and of the winding-3 paths
+(log time and Cauchy loops). In P^1 × P^2 the 5 paths to infinity of the 6-cycle end, in the
+deep stage, at a point Newton at t = 0 accepts with |h_1| ≈ 9e-4: a point of multiplicity 5
+on the line {h_1 = 0, a_1 = 0} at infinity, whose neighbourhood of radius ε^{1/5} ≈ 7e-4 is
+zero to double precision; the classification's projective Newton does not settle there
+(|Δh_1| ≥ 1e-5), so they are reported at infinity (``x0`` ≈ 5e-4, ``group`` 0).
 Under ``gauge="scaling"`` the O(A) orbit is left in, the minimum is a curve, and the number of
 end points each route lands on a curve depends on its start system (the 14 vs 40 singular end
 points of issue 15): compare components by witness set (:func:`witness_components`), whose
