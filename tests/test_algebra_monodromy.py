@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lstheory import InvalidArgument
 from lstheory.algebra import (
@@ -11,6 +13,7 @@ from lstheory.algebra import (
     monodromy_solve,
     network_system,
     offset_family,
+    random_dense,
     solve,
     square_up,
 )
@@ -61,8 +64,8 @@ def test_solve_start_monodromy_on_a_plain_system_agrees_with_total_degree():
     S = PolynomialSystem.from_sympy([x**2 + y**2 - 1, x - y**3], [x, y])
     td = solve(S, start="total-degree", seed=0)
     assert td.n_finite == 6 and td.n_real == 2
-    # the stopping rule counts independent loops (16 in a row without a new solution): every
-    # seed completes (with 3 rounds of 4 loops sharing a vertex, seed 5 of 0..15 stayed at 1)
+    # every seed completes (with the former rule of 3 rounds of 4 loops sharing a vertex, seed 5
+    # of 0..15 stayed at 1)
     for seed in range(3):
         mono = solve(S, start="monodromy", seed=seed)
         info = mono.info["start"]
@@ -70,7 +73,7 @@ def test_solve_start_monodromy_on_a_plain_system_agrees_with_total_degree():
               f"{info['tracked_paths']} paths, total degree {td.n_finite} from {td.n_paths}")
         assert info["method"] == "monodromy" and info["generic_root_count"] == 6
         assert mono.n_finite == 6 and mono.n_real == 2
-        assert info["history"][-1] == 6 and "loops without a new solution" in info["stop_reason"]
+        assert info["history"][-1] == 6 and "closed under" in info["stop_reason"]
 
 
 @pytest.mark.slow
@@ -140,3 +143,32 @@ def test_network_zero_error_count_equals_total_degree():
           f"paths, total degree {td.n_finite} finite from {td.n_paths} paths")
     assert info["generic_root_count"] == td.n_finite
     assert mono.n_finite == td.n_finite and mono.n_real == td.n_real
+
+
+@settings(deadline=None, max_examples=6)
+@given(degrees=st.sampled_from([[2, 2], [3, 1], [2, 1, 2]]), seed=st.integers(0, 10_000),
+       stall=st.integers(1, 6))
+def test_every_edge_carries_each_point_once_and_loops_permute_the_solutions(degrees, seed, stall):
+    """The graph's bookkeeping: the solutions found solve the system and are distinct; every
+    closed loop permutes them (a bijection of the base set); when the rule stops the run, at
+    least ``stall_loops`` loops are closed; and no edge carries a point twice: star and back
+    paths reach each (solution, vertex) pair at most twice and each chord carries each point
+    once, so the paths stay below (2k + C)·M for k vertices and C loops (a triangle of its own
+    per loop would take 3·C·M)."""
+    F = offset_family(random_dense(degrees, seed=seed))
+    rng = np.random.default_rng(seed)
+    x0 = rng.standard_normal(F.n_variables) + 1j * rng.standard_normal(F.n_variables)
+    c0 = random_dense(degrees, seed=seed).compiled.evaluate(x0)[0]
+    res = monodromy_solve(F, x0[None], c0, seed=seed, stall_loops=stall, generic_start=True)
+    M, k, C = res.count, res.info["vertices"], res.loops
+    assert np.abs(F.compiled.evaluate(res.solutions, res.base_parameters)[0]).max() < 1e-8
+    d = np.abs(res.solutions[:, None] - res.solutions[None]).max(-1) + np.eye(M)
+    assert d.min() > 1e-6
+    perms = res.info["permutations"]
+    assert len(perms) == res.info["closed_loops"] <= C
+    for p in perms.values():
+        assert sorted(p.tolist()) == list(range(M))
+    if "closed under" in res.stop_reason:
+        assert res.info["closed_loops"] >= stall
+    if res.info["lost_paths"] == 0:
+        assert res.tracked_paths <= (2 * k + C) * M

@@ -1,32 +1,40 @@
 """Monodromy solving: all solutions of a generic member of a family ``F(x; p) = 0`` from one.
 
 The method of HomotopyContinuation.jl's ``monodromy_solve`` (Duff, Hill, Jensen, Lee, Leykin,
-Sommars 2019), arranged so that every batch of paths starts from one parameter point (the torch
-tracker's parameter homotopy tracks many solutions from one ``p_a`` to many ``p_b``):
+Sommars 2019), on a graph of parameter points whose edges are tracked once and reused by every
+loop through them, every pending edge of every loop in one batch:
 
-one **round** tracks the known solutions S at the base ``p0`` around ``L`` independent
-triangle loops ``p0 → p1^(l) → p2^(l) → p0`` (2·L random complex vertices, none shared between
-loops): ``p0 → `` every vertex (2·L·|S| paths, one batch), ``p1^(l) → p2^(l)`` from the images
-at ``p1^(l)`` (L·|S| paths, one batch). At each ``p2^(l)`` the two image sets are the two ends
-of the loop; a point reached one way and not the other has a preimage at ``p0`` that is not yet
-known, and only those points are tracked back to ``p0`` (few paths). New base solutions are
-accepted only as regular end points of a path and deduplicated. Paths never start at a solution
-at infinity: nothing diverges except where a path meets the discriminant.
-
-Stopping rule: stop after ``stall_loops`` loops in a row that found nothing new (counted in
-loops, not rounds: the loops of a round are independent trials, so batching more loops a round
-does not stop the run sooner), or when a known ``target_count`` is reached, or ``max_rounds``.
-With a completeness ``check`` (the trace test, where it applies), a stall stops the run only
-when the check passes; otherwise rounds go on, the next check after twice as many loops, and
-the count is a lower bound if ``max_rounds`` ends it. The generic root count of the family
-is then the number of base solutions — a lower bound in general, exact with high probability
-when the incidence variety ``{(x, p): F(x; p) = 0}`` is irreducible (true for ``F(x) = p``
-offsets and for zero-error systems of nets parametrised by their targets: graphs of maps).
-Measured before the loops were independent (a round's L loops shared ``p2``, and the rule was
-3 rounds): ``roots --net 2,1,1 --start monodromy`` stopped at 2 of 4.
+* **Nodes**: the base ``p0`` and ``k`` random complex vertices ``v_1..v_k``. **Edges**: a star
+  edge ``p0 ↔ v_i`` per vertex and a chord ``v_i → v_j`` per pair ``i < j``. Each chord closes
+  the triangle loop ``p0 → v_i → v_j → p0``: ``k(k−1)/2`` loops from ``k + k(k−1)/2`` edges,
+  about M paths a loop at M solutions, against 3M for a triangle of its own.
+* **Jobs**: every point known at a node is tracked along each edge out of it once. A base
+  solution goes out along the star edges, its images on along the chords; a point that a chord
+  brings to ``v_j`` and that ``v_j`` does not know yet is new there: it is tracked back to
+  ``p0`` (a new base solution, then out along every star edge) and on along the chords out of
+  ``v_j``. A **wave** tracks all pending jobs in one batch, so the batch is widest while the
+  count grows. New points are accepted only as regular end points and deduplicated; an edge
+  that carries two points to one (a jump) or fails loses the path (``info["lost_paths"]``).
+  Paths never start at a solution at infinity.
+* **Stopping rule**: when no job is left, the base set S is closed under every loop of the
+  graph (each solution carried around each loop, none new). A loop with a lost path on any of
+  its edges does not count. The run stops when S is closed under at least ``stall_loops`` loops
+  (:data:`STALL_LOOPS`, sized by measurement below); with fewer, vertices are added. With a
+  completeness ``check`` (the trace test, where it applies) the closed graph is checked: a pass
+  stops the run, a failure doubles the loops and the run goes on. ``target_count`` stops the run
+  when reached; ``max_rounds`` bounds the waves. The count is a lower bound unless the check
+  passed: exact with high probability when the loops generate a transitive group, which needs
+  the incidence variety ``{(x, p): F(x; p) = 0}`` irreducible (true for ``F(x) = c`` offsets and
+  for zero-error systems of nets parametrised by their targets: graphs of maps).
+* **Vertices** are drawn at radii log-uniform in :data:`VERTEX_RADII` times the base point's
+  scale: small triangles leave far branch points out, and a random dense [2,3,2] offset family
+  (12 roots) stopped at 9–11 on seeds 1, 3, 8 with every vertex at 3× (as the former rounds did).
+  Even at 1–100× seed 3 stops at 11: its missing root has ‖x‖ ≈ 200 (a near-degenerate system
+  at infinity), and only a check tells.
 
 A square system without parameters is solved through the offset family ``F(x) − c`` with the
-start pair ``(x0, F(x0))`` for a random complex ``x0``, then a parameter homotopy ``c → 0``.
+start pair ``(x0, F(x0))`` for a random complex ``x0`` (already generic: it is the base), then a
+parameter homotopy ``c → 0``.
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ __all__ = ["MonodromyResult", "STALL_LOOPS", "monodromy_solve", "offset_family",
 #: more of the discriminant (x² + y² = c1, x = y³ + c2: 1.9 / 2.9 of 6 solutions moved per
 #: loop at 1× / 10×, 8 loops each)
 VERTEX_SCALE = 3.0
+VERTEX_RADII = (1.0, 100.0)
 #: the stopping rule's default: this many loops in a row without a new solution
 STALL_LOOPS = 16
 #: loops a round by default: about this many paths a leg, 4 to 32 loops (a tracker call on 40
@@ -112,6 +121,13 @@ def _rng_c(rng, *shape):
     return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / math.sqrt(2)
 
 
+def _vertex(rng, P: int, scale: float) -> np.ndarray:
+    """A random complex vertex: a Gaussian direction at ``scale`` times a radius drawn
+    log-uniformly from :data:`VERTEX_RADII`."""
+    lo, hi = np.log(VERTEX_RADII[0]), np.log(VERTEX_RADII[1])
+    return scale * math.exp(rng.uniform(lo, hi)) * _rng_c(rng, P)
+
+
 def _finite(r) -> np.ndarray:
     return np.array([s == PathStatus.FINITE for s in r.status], dtype=bool)
 
@@ -139,6 +155,132 @@ def _refine(system: PolynomialSystem, x: np.ndarray, p: np.ndarray, iterations: 
     return x
 
 
+def _match(Y: np.ndarray, X: np.ndarray, tol: float) -> np.ndarray:
+    """For each row of ``Y``, the index of a row of ``X`` it equals within ``tol`` (coordinatewise,
+    relative to ``max(1, |x_j|)``, as :func:`cluster_points`), else −1."""
+    out = -np.ones(len(Y), dtype=np.int64)
+    if len(Y) == 0 or len(X) == 0:
+        return out
+    d = np.abs(Y[:, None, :] - X[None, :, :])
+    ok = np.all(d <= tol * np.maximum(1.0, np.maximum(np.abs(Y)[:, None], np.abs(X)[None])), -1)
+    hit = ok.any(1)
+    out[hit] = ok[hit].argmax(1)
+    return out
+
+
+class _Node:
+    """The points known at one parameter point: ``pts`` (rows), ``pre[m]`` (the base solution
+    that the star edge carries to point m; −1 while unknown), ``img`` (base index → point)."""
+
+    def __init__(self, p, n):
+        self.p, self.pts, self.pre, self.img = p, np.zeros((0, n), complex), [], {}
+        self.star_sent, self.back_sent = set(), set()
+
+    def add(self, y, pre=-1) -> int:
+        self.pts = np.concatenate([self.pts, y[None]])
+        self.pre.append(pre)
+        if pre >= 0:
+            self.img[pre] = len(self.pre) - 1
+        return len(self.pre) - 1
+
+    def link(self, m, b) -> bool:
+        """Point m is the star image of base solution b; False if that contradicts what is known
+        (a path jumped)."""
+        if self.pre[m] not in (-1, b) or self.img.get(b, m) != m:
+            return False
+        self.pre[m], self.img[b] = b, m
+        return True
+
+
+class _Graph:
+    """Monodromy's graph: node 0 the base, nodes 1..k the vertices; star edges 0 ↔ i, chords
+    i → j (0 < i < j). Each known point is tracked along each edge out of its node once."""
+
+    def __init__(self, p0, X0, n, tol):
+        self.n, self.tol = n, tol
+        self.nodes = [_Node(p0, n)]
+        for x in X0:
+            self.nodes[0].add(x, len(self.nodes[0].pre))
+        self.chords: dict[tuple[int, int], dict[int, int]] = {}  # (i, j) → {src: dst}
+        self.chord_done: dict[tuple[int, int], int] = {}
+        self.lost: dict[tuple, int] = {}
+
+    @property
+    def base(self) -> _Node:
+        return self.nodes[0]
+
+    def add_vertex(self, p):
+        self.nodes.append(_Node(p, self.n))
+        j = len(self.nodes) - 1
+        for i in range(1, j):
+            self.chords[(i, j)], self.chord_done[(i, j)] = {}, 0
+
+    def jobs(self) -> list[tuple]:
+        """Pending edge jobs ``(kind, i, j, source indices)``: star ``0 → i`` for base solutions
+        without an image at i, chords for points not yet sent along them, back ``i → 0`` for
+        points at i without a base preimage."""
+        out, base = [], self.base
+        for i, nd in enumerate(self.nodes[1:], 1):
+            b = [b for b in range(len(base.pre)) if b not in nd.img and b not in nd.star_sent]
+            if b:
+                out.append(("star", 0, i, b))
+            m = [m for m, pr in enumerate(nd.pre) if pr < 0 and m not in nd.back_sent]
+            if m:
+                out.append(("back", i, 0, m))
+        for (i, j), done in self.chord_done.items():
+            if done < len(self.nodes[i].pre):
+                out.append(("chord", i, j, list(range(done, len(self.nodes[i].pre)))))
+        return out
+
+    def take(self, job, r) -> int:
+        """Record a tracked job's end points (a TrackResult); returns new base solutions."""
+        kind, i, j, src = job
+        fin = _finite(r)
+        before = len(self.base.pre)
+        if kind == "star":
+            self.nodes[j].star_sent.update(src)
+        elif kind == "back":
+            self.nodes[i].back_sent.update(src)
+        else:
+            self.chord_done[(i, j)] = max(self.chord_done[(i, j)], src[-1] + 1)
+        for s, y, ok in zip(src, r.points, fin):
+            if not (ok and self._one(kind, i, j, s, y)):
+                self.lost[(kind, i, j)] = self.lost.get((kind, i, j), 0) + 1
+        return len(self.base.pre) - before
+
+    def _one(self, kind, i, j, s, y) -> bool:
+        dst = self.nodes[j]
+        m = int(_match(y[None], dst.pts, self.tol)[0])
+        if kind == "star":
+            return dst.link(m, s) if m >= 0 else dst.add(y, s) >= 0
+        if kind == "back":  # y is at the base: the star preimage of point s of node i
+            b = m if m >= 0 else dst.add(y, len(dst.pre))
+            return self.nodes[i].link(s, b)
+        cmap = self.chords[(i, j)]
+        if m >= 0 and m in cmap.values():
+            return False  # two points of node i carried to one point of node j: a jump
+        cmap[s] = m if m >= 0 else dst.add(y)
+        return True
+
+    def closed_loops(self) -> list[tuple[int, int]]:
+        """Chords whose loop p0 → v_i → v_j → p0 every base solution has been carried around
+        with no path lost on its three edges (the base set is closed under these loops)."""
+        bad = {(k[1], k[2]) for k in self.lost} | {(0, k[1]) for k in self.lost if k[0] == "back"}
+        M = len(self.base.pre)
+        return [c for c in self.chords
+                if (0, c[0]) not in bad and (0, c[1]) not in bad and c not in bad
+                and len(self.chords[c]) == M == len(self.nodes[c[0]].pre)]
+
+    def permutations(self) -> dict[tuple[int, int], np.ndarray]:
+        """Each closed loop's permutation of the base solutions (σ[b], −1 where unknown)."""
+        out = {}
+        for (i, j) in self.closed_loops():
+            a, c, b = self.nodes[i], self.chords[(i, j)], self.nodes[j]
+            out[(i, j)] = np.array([b.pre[c[a.img[s]]] if s in a.img and a.img[s] in c else -1
+                                    for s in range(len(self.base.pre))])
+        return out
+
+
 def monodromy_solve(
     system: PolynomialSystem,
     start_solutions,
@@ -149,29 +291,30 @@ def monodromy_solve(
     device: str = "cpu",
     loops_per_round: int | None = None,
     stall_loops: int | None = None,
-    max_rounds: int = 100,
+    max_rounds: int = 200,
     target_count: int | None = None,
     check=None,
     progress=None,
     stall_rounds: int | None = None,
+    generic_start: bool = False,
 ) -> MonodromyResult:
     """All solutions at a generic base point of the family ``system`` (square, with
     parameters), from known solutions ``start_solutions[k, n]`` at ``start_parameters[P]``.
 
-    Most used: ``loops_per_round`` (L, loops tracked together; default: enough for about
-    :data:`ROUND_PATHS` paths a leg with the solutions known at the start of the round, 4 to
-    32), ``stall_loops`` (the stopping
-    rule: this many loops in a row without a new solution; default :data:`STALL_LOOPS`),
-    ``target_count`` (stop when reached, e.g. a known bound), ``check`` (a completeness test,
-    e.g. the trace test: ``check(solutions, base_parameters, attempt) -> (passed, info)``; when
-    the stall rule fires, a ``False`` or ``None`` verdict does not stop the run: rounds go on
-    (the next check after twice as many loops without progress) up to ``max_rounds``, and the
-    last verdict is in ``info["check"]``). ``stall_rounds``: the former rule, read as
+    Most used: ``stall_loops`` (the stopping rule: the base solutions are closed under at
+    least this many loops, every solution carried around each of them and none new; default
+    :data:`STALL_LOOPS`), ``target_count`` (stop when reached, e.g. a known count), ``check``
+    (a completeness test, e.g. the trace test: ``check(solutions, base_parameters, attempt) ->
+    (passed, info)``, run when the base set is closed under every loop of the graph; a
+    ``False`` or ``None`` verdict adds loops (at least ``loops_per_round``, and the loops
+    double at each failed check) and the run goes on, up to ``max_rounds`` waves; the
+    verdicts are in ``info["check"]``). ``stall_rounds``: the former rule, read as
     ``stall_rounds · loops_per_round`` loops. The base point is random complex; a real start
-    pair is first carried there by a parameter homotopy. ``progress``: a callable taking one
-    message per round.
+    pair is first carried there by a parameter homotopy, unless ``generic_start`` says that the
+    start parameters are generic complex already (e.g. ``F(x0)`` for a random complex ``x0``):
+    then they are the base. ``progress``: a callable taking one message per wave.
     """
-    TrackerOptions, track_parameter = _tracker()
+    TrackerOptions, _ = _tracker()
     if not system.parameters:
         raise InvalidArgument("system", repr(system), "a system with parameters (use "
                               "offset_family for one without)")
@@ -181,14 +324,14 @@ def monodromy_solve(
     if stall_loops is None:
         stall_loops = STALL_LOOPS if stall_rounds is None else stall_rounds * (loops_per_round
                                                                                 or 4)
-    for name, v, lo in (("loops_per_round", 1 if loops_per_round is None else loops_per_round, 1),
-                        ("stall_loops", stall_loops, 1),
+    grow = 1 if loops_per_round is None else loops_per_round
+    for name, v, lo in (("loops_per_round", grow, 1), ("stall_loops", stall_loops, 1),
                         ("max_rounds", max_rounds, 1)):
         if isinstance(v, bool) or not isinstance(v, int) or v < lo:
             raise InvalidArgument(name, v, f"an integer ≥ {lo}")
     seed = normalize_seed(seed)
     opts = options if options is not None else TrackerOptions()
-    rng = np.random.default_rng([seed, 7])  # the loops' vertices
+    rng = np.random.default_rng([seed, 7])  # the vertices
     charts = np.random.default_rng([seed, 8])  # the tracker's charts: not tied to the loops
     P, n = len(system.parameters), system.n_variables
     x0 = np.atleast_2d(np.asarray(start_solutions, dtype=complex)).reshape(-1, n)
@@ -198,80 +341,69 @@ def monodromy_solve(
     say = progress or (lambda msg: None)
     tracked = 0
 
-    def track(pa, X, PB):
-        nonlocal tracked
-        tracked += len(X) * len(np.atleast_2d(PB))
-        return track_parameter(system.compiled, pa, X, np.atleast_2d(PB),
-                               seed=int(charts.integers(2**31)), options=opts, device=device)
-
     def segments(starts, Xs, targets):
-        """Segment k, ``starts[k] → targets[k]`` carrying ``Xs[k]``: all in one batch."""
         nonlocal tracked
         tracked += sum(len(X) for X in Xs)
-        return _segments()(system.compiled, starts, Xs, targets,
+        return _segments()(system.compiled, np.array(starts), Xs, np.array(targets),
                            seed=int(charts.integers(2**31)), options=opts, device=device)
 
     # the base point: random complex (a real start pair is not generic)
-    p0 = scale * _rng_c(rng, P)
-    first = track(p_start, x0, p0)[0]
-    known = _new_points(first.points[_finite(first)], np.zeros((0, n), complex), opts.cluster_tol)
+    p0 = p_start if generic_start else scale * _rng_c(rng, P)
+    if generic_start:
+        known = _new_points(x0, np.zeros((0, n), complex), opts.cluster_tol)
+    else:
+        first = segments([p_start], [x0], [p0])[0]
+        known = _new_points(first.points[_finite(first)], np.zeros((0, n), complex),
+                            opts.cluster_tol)
     if len(known) == 0:
         raise InvalidArgument("start_solutions", f"{len(x0)} points",
                               "solutions of the system at start_parameters (none could be "
                               "carried to the base point)")
-    history, rounds, loops, reason = [len(known)], 0, 0, "max_rounds"
-    stall, patience, checks, verdict = 0, stall_loops, [], None
+    g = _Graph(p0, known, n, opts.cluster_tol)
+    want = stall_loops
+    while len(g.chords) < want:
+        g.add_vertex(_vertex(rng, P, scale))
+    history, rounds, reason, checks = [len(known)], 0, "max_rounds", []
     while rounds < max_rounds:
-        if target_count is not None and len(known) >= target_count:
+        if target_count is not None and len(g.base.pre) >= target_count:
             reason = "target_count"
             break
+        jobs = g.jobs()
+        if not jobs:
+            closed = len(g.closed_loops())
+            if check is None and closed >= stall_loops:
+                reason = f"closed under {closed} loops"
+                break
+            if check is not None:
+                verdict, info = check(_refine(system, g.base.pts, p0), p0, len(checks))
+                checks.append({"count": len(g.base.pre), "passed": verdict, **info})
+                say(f"monodromy: completeness check {len(checks)} at {len(g.base.pre)} "
+                    f"solutions: {'passed' if verdict else 'not passed'}")
+                if verdict:
+                    reason = f"closed under {closed} loops and the check passed"
+                    break
+                want = max(2 * len(g.chords), len(g.chords) + grow)
+            else:
+                want = max(len(g.chords) + grow, len(g.chords) + stall_loops - closed)
+            while len(g.chords) < want:
+                g.add_vertex(_vertex(rng, P, scale))
+            continue
         rounds += 1
-        L = loops_per_round or min(32, max(4, -(-ROUND_PATHS // len(known))))  # ceil
-        # L independent triangles p0 → p1_l → p2_l → p0 (no vertex shared between loops, so
-        # the loops of a round are independent trials and the stall rule counts loops)
-        V = VERTEX_SCALE * scale * _rng_c(rng, 2 * L, P)
-        p1, p2 = V[:L], V[L:]
-        out = track(p0, known, V)  # one batch: the base to every vertex
-        A1, A2 = out[:L], out[L:]
-        B = segments(p1, [a.points[_finite(a)] for a in A1], p2)
-        loops += L
-        starts, fresh = [], []
-        for a2, b, p2l in zip(A2, B, p2):
-            f = _new_points(b.points[_finite(b)], a2.points[_finite(a2)], opts.cluster_tol)
-            if len(f):
-                starts.append(p2l)
-                fresh.append(f)
-        found = np.zeros((0, n), complex)
-        if fresh:  # every loop's new points back to the base in one batch
-            back = segments(np.array(starts), fresh, np.tile(p0, (len(fresh), 1)))
-            for r in back:
-                cand = r.points[_finite(r)]
-                found = np.concatenate([found, _new_points(cand, np.concatenate([known, found]),
-                                                           opts.cluster_tol)])
-        if len(found):
-            known = np.concatenate([known, found])
-            stall, patience = 0, stall_loops
-        else:
-            stall += L
-        history.append(len(known))
-        say(f"monodromy: round {rounds}, {len(known)} solutions, {tracked} paths tracked")
-        if stall >= patience:
-            if check is None:
-                reason = f"{stall} loops without a new solution"
-                break
-            verdict, info = check(_refine(system, known, p0), p0, len(checks))
-            checks.append({"count": len(known), "passed": verdict, **info})
-            say(f"monodromy: completeness check {len(checks)} at {len(known)} solutions: "
-                f"{'passed' if verdict else 'not passed'}")
-            if verdict:
-                reason = f"{stall} loops without a new solution and the check passed"
-                break
-            patience *= 2  # not complete: go on, the next check after twice the loops
-    known = _refine(system, known, p0)
-    return MonodromyResult(known, p0, tracked, rounds, loops, tuple(history), reason,
+        nd = g.nodes
+        res = segments([nd[i].p for _, i, _, _ in jobs],
+                       [nd[i].pts[s] for _, i, _, s in jobs],
+                       [nd[j].p for _, _, j, _ in jobs])
+        for job, r in zip(jobs, res):
+            g.take(job, r)
+        history.append(len(g.base.pre))
+        say(f"monodromy: wave {rounds}, {len(g.base.pre)} solutions, {tracked} paths tracked")
+    known = _refine(system, g.base.pts, p0)
+    return MonodromyResult(known, p0, tracked, rounds, len(g.chords), tuple(history), reason,
                            time.perf_counter() - t0,
-                           {"loops_per_round": loops_per_round or "auto",
-                            "stall_loops": stall_loops, "check": checks})
+                           {"vertices": len(g.nodes) - 1, "stall_loops": stall_loops,
+                            "closed_loops": len(g.closed_loops()),
+                            "lost_paths": int(sum(g.lost.values())), "check": checks,
+                            "permutations": g.permutations()})
 
 
 def solve_by_monodromy(system: PolynomialSystem, *, seed: int = 0, options=None,
@@ -291,7 +423,7 @@ def solve_by_monodromy(system: PolynomialSystem, *, seed: int = 0, options=None,
     check = trace_check(fam, seed=seed, options=options, device=device,
                         progress=progress) if trace_test else None
     res = monodromy_solve(fam, x0[None], c0, seed=seed, options=options, device=device,
-                          progress=progress, check=check, **kwargs)
+                          progress=progress, check=check, generic_start=True, **kwargs)
     opts = options if options is not None else TrackerOptions()
     final = track_parameter(fam.compiled, res.base_parameters, res.solutions,
                             np.zeros((1, system.n_equations), complex), seed=seed + 1,
