@@ -44,6 +44,10 @@ class TrackerOptions(Presets):
     settled starts below t = 3e-5 on [3,2,1]b and [4,2,1] (seeds 0–3), loops failed to track
     from 10 of the 15 with condition numbers 1.9e7–7.5e9 and from none of the 44 below 1.9e7;
     gated at 1e7 those 10 paths start at the first checkpoint below 1e-4 and close there.
+    Seeds 4–7 of [4,2,1]: 1 failed path against 9 before; [3,2,1]b: none either way. The drift
+    bound is not flat around 1e-2: at 3e-3 (deeper starts, more of them over the condition
+    bound) and at 3e-2 (loops still around another branch point) seeds 0–3 of [4,2,1] had 12
+    and 10 failed paths.
 
     Stopping a path early as going to infinity needs all of: the valuation of z_0 steady and
     positive over two windows, bounding any finite endpoint beyond ‖x‖∞ ≈ 1/infinity_early_tol
