@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pytest
 import sympy
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +27,8 @@ from lstheory.algebra._solve import _options
 from lstheory.algebra.tracker import track_segments
 from lstheory.algebra.tracker.classify import _eval_homogeneous
 from lstheory.algebra.tracker.groups import Groups
-from lstheory.algebra.tracker.homotopy import _Homotopy
+from lstheory.algebra.tracker.homotopy import _Homotopy, _row_scale
+from lstheory.algebra.tracker.step import _cond, _scaled_cond
 
 pytestmark = pytest.mark.usefixtures("module_one_thread")
 
@@ -129,11 +131,9 @@ def test_one_group_is_the_one_chart_tracker():
     assert np.allclose(r0.points, r1.points, equal_nan=True, rtol=0, atol=0)
 
 
-@settings(deadline=None, max_examples=15)
-@given(seed=st.integers(0, 10_000), sizes=st.sampled_from(SHAPES + [(1, 1, 1)]))
-def test_evaluator_is_the_multihomogenised_system_on_its_charts(seed, sizes):
-    """H and ∂H/∂z of :class:`_Homotopy` with groups against numpy: the multi-homogenised
-    terms (each of multidegree D_i: homogeneous in every group) and a_g·z_g − 1 per group."""
+def _random_multihomogeneous(seed, sizes):
+    """n random equations in groups of ``sizes`` (powers of random linear forms per group,
+    times a linear factor), their multi-homogenisation, a chart and a homotopy at t = 0."""
     rng = np.random.default_rng(seed)
     n, m = sum(sizes), len(sizes)
     v = sympy.symbols(f"v0:{n}")
@@ -147,29 +147,72 @@ def test_evaluator_is_the_multihomogenised_system_on_its_charts(seed, sizes):
             form = sum(sympy.Float(rng.standard_normal()) * v[j] for j in grp[g]) + 1
             e = e + sympy.Float(rng.standard_normal()) * form ** int(degs[g])
         eqs.append(sympy.expand(e * (1 + v[grp[-1][0]])))
-    S = PolynomialSystem.from_sympy(eqs, list(v))
-    C = S.compiled
+    C = PolynomialSystem.from_sympy(eqs, list(v)).compiled
     G = Groups(grp, n)
     D = G.degree_matrix(C)
     hexp = G.homogeneous_terms(C, D)
-    per_group = np.stack([hexp[:, [g] + [m + j for j in grp[g]]].sum(1) for g in range(m)], 1)
-    assert (per_group == D[C.term_eq]).all()  # multi-homogeneous of multidegree D_i
     chart = rng.standard_normal(n + m) + 1j * rng.standard_normal(n + m)
     c = C.term_coefficients()
     hom = _Homotopy(C.term_eq, hexp, c[None], n, chart, "cpu", groups=G)
-    z = G.lift(rng.standard_normal((4, n)) + 1j * rng.standard_normal((4, n)), chart)
-    chart_rows = G.group_sum(z * chart) - 1
-    assert np.abs(chart_rows).max() < 1e-12  # lift puts points on the charts
-    z = z + 0.1 * (rng.standard_normal(z.shape) + 1j * rng.standard_normal(z.shape))
-    import torch
+    hom.set_row_scale(D if m > 1 else C.degrees, _row_scale(C, c))
+    return C, G, D, hexp, chart, c, hom, rng
 
-    Hv, J, _ = hom.evaluate(torch.as_tensor(z), torch.zeros(4, dtype=torch.complex128),
-                            torch.arange(4), need_t=False)
+
+def _at_zero(hom, z):
+    B = len(z)
+    return hom.evaluate(torch.as_tensor(z), torch.zeros(B, dtype=torch.complex128),
+                        torch.arange(B), need_t=False)
+
+
+@settings(deadline=None, max_examples=15)
+@given(seed=st.integers(0, 10_000), sizes=st.sampled_from(SHAPES + [(1, 1, 1)]))
+def test_evaluator_is_the_multihomogenised_system_on_its_charts(seed, sizes):
+    """H and ∂H/∂z of :class:`_Homotopy` with groups against numpy: the multi-homogenised
+    terms (each of multidegree D_i: homogeneous in every group) and a_g·z_g − 1 per group."""
+    C, G, D, hexp, chart, c, hom, rng = _random_multihomogeneous(seed, sizes)
+    n, m = G.n, G.m
+    per_group = np.stack([hexp[:, [g] + [m + j for j in G.groups[g]]].sum(1)
+                          for g in range(m)], 1)
+    assert (per_group == D[C.term_eq]).all()  # multi-homogeneous of multidegree D_i
+    z = G.lift(rng.standard_normal((4, n)) + 1j * rng.standard_normal((4, n)), chart)
+    assert np.abs(G.group_sum(z * chart) - 1).max() < 1e-12  # lift puts points on the charts
+    z = z + 0.1 * (rng.standard_normal(z.shape) + 1j * rng.standard_normal(z.shape))
+    Hv, J, _ = _at_zero(hom, z)
     F, JF = _eval_homogeneous(hexp, C.term_eq, n, z, np.tile(c, (4, 1)))
     ref_H = np.concatenate([F, G.group_sum(z * chart) - 1], 1)
     ref_J = np.concatenate([JF, (G.normalisation_rows(np.ones_like(z)) * chart)], 1)
     assert np.allclose(Hv.numpy(), ref_H, rtol=1e-12, atol=1e-12)
     assert np.allclose(J.numpy(), ref_J, rtol=1e-12, atol=1e-12)
+
+
+@settings(deadline=None, max_examples=15)
+@given(seed=st.integers(0, 10_000), sizes=st.sampled_from(SHAPES + [(1, 1, 1), (3,)]),
+       rowwise=st.booleans())
+def test_condition_number_is_invariant_under_rescaling_each_group(seed, sizes, rowwise):
+    """The scaled multiprojective condition number does not see the representative of a
+    point: z_g → λ_g z_g (complex λ_g per group) leaves it unchanged."""
+    C, G, D, hexp, chart, c, hom, rng = _random_multihomogeneous(seed, sizes)
+    cplx = lambda *s: rng.standard_normal(s) + 1j * rng.standard_normal(s)  # noqa: E731
+    z = cplx(5, G.nz)
+    lam = cplx(5, G.m) * np.exp(rng.uniform(-3, 3, (5, G.m)))
+    z2 = z * lam[:, G.coord_group]
+    rows = torch.arange(5)
+    k1 = _scaled_cond(hom, _at_zero(hom, z)[1], torch.as_tensor(z), rows, rowwise)
+    k2 = _scaled_cond(hom, _at_zero(hom, z2)[1], torch.as_tensor(z2), rows, rowwise)
+    assert torch.allclose(k1, k2, rtol=1e-6), (k1, k2)
+
+
+@settings(deadline=None, max_examples=10)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 3), rowwise=st.booleans())
+def test_one_group_condition_matrix_is_the_one_chart_one(seed, n, rowwise):
+    """:meth:`_Homotopy.cond_matrix` with one group is the one-chart scaled condition number
+    of :func:`_scaled_cond` (the column scale cancels one power of ‖z‖∞)."""
+    C, G, D, hexp, chart, c, hom, rng = _random_multihomogeneous(seed, (n,))
+    z = rng.standard_normal((5, n + 1)) + 1j * rng.standard_normal((5, n + 1))
+    J = _at_zero(hom, z)[1]
+    zt, rows = torch.as_tensor(z), torch.arange(5)
+    assert torch.allclose(_cond(hom.cond_matrix(J, zt, rows, rowwise)),
+                          _scaled_cond(hom, J, zt, rows, rowwise), rtol=1e-8)
 
 
 def test_solve_says_where_it_tracked():
