@@ -9,6 +9,7 @@ import numpy as np
 from .._errors import HypothesisNotMet, InvalidArgument, UnknownName
 from .._random import normalize_seed
 from .._runtime import resolve_device
+from ._monodromy import STALL_LOOPS
 from ._rootset import PathStatus, RootSet
 from ._system import PolynomialSystem
 
@@ -22,11 +23,10 @@ __all__ = ["BACKENDS", "STARTS", "solve", "solve_many", "choose_start", "Paramet
 BACKENDS = ("torch", "phc", "bertini2")
 #: start systems of the torch backend; ``auto`` chooses by structure (:func:`choose_start`)
 STARTS = ("auto", "total-degree", "multihomogeneous", "monodromy")
-#: monodromy's default loops per round (None: by the count, see
-#: :data:`~lstheory.algebra._monodromy.ROUND_PATHS`) and stopping rule (loops in a row without a
-#: new solution; the loops of a round are independent)
+#: monodromy's defaults (:mod:`~lstheory.algebra._monodromy`): fresh vertices added at once
+#: (None: its own default) and the stopping rule (loops through fresh vertices closed in a row
+#: without a new solution)
 LOOPS_PER_ROUND = None
-STALL_LOOPS = 16
 
 
 def _options(options) -> TrackerOptions:
