@@ -10,7 +10,11 @@ each picks one vanishing factor per equation, so that group j gets ``n_j`` of th
 homotopy ``t·γ·G + (1 − t)·F`` is then tracked as one parameter segment of the tracker (the
 system ``s·G + u·F`` from ``(s, u) = (γ, 0)`` to ``(0, 1)``, ``track_segments``): every
 isolated solution of ``F`` is the end of a path, as for total degree (the gamma trick holds for
-linear-product starts).
+linear-product starts). The paths live in ``P^{n_1} × … × P^{n_m}``, a homogenising coordinate
+and a random affine chart per group (``track_segments(groups=...)``, ``tracker/groups.py``):
+a path that diverges in one group only ends at a point at infinity of that factor, which one
+chart of ``P^n`` makes far more degenerate (on the [2,2,1] critical example, 3130 steps
+instead of 5618 and none stopped as ill-conditioned, :mod:`._critical`).
 
 Partitions tried (:func:`candidate_partitions`): by layer (variables named ``W1_…``, ``b2_…``
 from :meth:`MLP.weight_symbols`), by name (the letters before the digits), one group (the
@@ -332,8 +336,11 @@ def solve_multihomogeneous(system: PolynomialSystem, groups=None, *, seed: int =
                            options=None, device: str = "cpu", progress=None):
     """All isolated solutions of a square system without parameters from the linear-product
     start of ``groups`` (default: :func:`best_partition`), tracked by the tracker's parameter
-    homotopy. Returns a :class:`RootSet`; ``roots.info["start"]`` names the partition, its
-    bound and the paths tracked."""
+    homotopy in the product of projective spaces ``P^{n_1} × … × P^{n_m}`` of the groups (a
+    homogenising coordinate and a random chart per group, ``tracker/groups.py``). Returns a
+    :class:`RootSet`; ``roots.info["start"]`` names the partition, its bound, the paths
+    tracked and the space (``homotopy``); ``roots.evidence["group"]`` says, per path at
+    infinity, which group went to infinity."""
     from ._solve import _options, _to_rootset
     from .tracker.groups import Groups
 
@@ -367,13 +374,13 @@ def solve_multihomogeneous(system: PolynomialSystem, groups=None, *, seed: int =
     if len(X0) != part.bound:  # the construction is exact; a mismatch is a bug here
         raise AssertionError(f"linear-product start: {len(X0)} solutions, bound {part.bound}")
     H = _homotopy_system(system, G)
+    space = Groups(part.groups, system.n_variables).label()
     say(f"roots: multihomogeneous start ({part.name}: {len(part.groups)} groups, "
-        f"{part.bound} paths)")
+        f"{part.bound} paths, tracked in {space})")
     rng = np.random.default_rng([seed, 19])
     gamma = np.exp(2j * math.pi * rng.uniform())
     r = _track(H, np.array([gamma, 0]), X0, np.array([0, 1], complex), seed, opts,
                device, part.groups)
-    space = Groups(part.groups, system.n_variables).label()
     roots = _to_rootset(system, r, "torch", seed, opts, time.perf_counter() - t0)
     roots.info["start"] = {"method": "multihomogeneous", "partition": part.name,
                            "groups": part.symbols(system), "multihomogeneous_bound": part.bound,
