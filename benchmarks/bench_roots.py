@@ -213,8 +213,8 @@ def bench_nets(repeats: int, device: str) -> None:
             paths[label] = st.get("tracked_paths", r.n_paths)
             extra = f", start {st['method']}" if st else ""
             if st.get("method") == "monodromy":
-                extra += (f" (generic count {st['generic_root_count']}, {st['rounds']} rounds, "
-                          f"{st['loops']} loops)")
+                extra += (f" (generic count {st['generic_root_count']}, {st['rounds']} waves, "
+                          f"{st['loops']} loops; stopped: {st['stop_reason']})")
             same = (r.n_finite, r.n_real) == (ref.n_finite, ref.n_real)
             c_ref = statistics.median(cpus[0])
             print(f"  {label:<19} {_fmt(m):>22} s  cpu {statistics.median(cpu):7.2f} s  finite "

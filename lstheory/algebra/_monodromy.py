@@ -1,5 +1,8 @@
 """Monodromy solving: all solutions of a generic member of a family ``F(x; p) = 0`` from one.
 
+(Over 400 lines: the docstring keeps the measurements that size the stopping rule next to the
+rule, and the graph the loops run on is used by :func:`monodromy_solve` alone.)
+
 The method of HomotopyContinuation.jl's ``monodromy_solve`` (Duff, Hill, Jensen, Lee, Leykin,
 Sommars 2019), on a graph of parameter points whose edges are tracked once and reused by every
 loop through them, every pending edge of every loop in one batch:
@@ -17,20 +20,46 @@ loop through them, every pending edge of every loop in one batch:
   that carries two points to one (a jump) or fails loses the path (``info["lost_paths"]``).
   Paths never start at a solution at infinity.
 * **Stopping rule**: when no job is left, the base set S is closed under every loop of the
-  graph (each solution carried around each loop, none new). A loop with a lost path on any of
-  its edges does not count. The run stops when S is closed under at least ``stall_loops`` loops
-  (:data:`STALL_LOOPS`, sized by measurement below); with fewer, vertices are added. With a
-  completeness ``check`` (the trace test, where it applies) the closed graph is checked: a pass
-  stops the run, a failure doubles the loops and the run goes on. ``target_count`` stops the run
-  when reached; ``max_rounds`` bounds the waves. The count is a lower bound unless the check
+  graph (each solution carried around each loop, none new); a loop with a lost path on any of
+  its edges does not count. The graph starts as a dense core of :data:`CORE_VERTICES` vertices
+  (15 loops, tracked together while the count grows fast); when it is closed, fresh vertices
+  are added :data:`LOOPS_PER_ROUND` at a time, each with a chord from a random older vertex (one
+  new loop, 2M paths), and the run stops when ``stall_loops`` (:data:`STALL_LOOPS`) loops through
+  fresh vertices were closed in a row without a new solution. With a completeness ``check``
+  (the trace test, where it applies) that is when the check runs: a pass stops the run, a
+  failure doubles ``stall_loops`` and the run goes on. ``target_count`` stops the run when
+  reached; ``max_rounds`` bounds the waves. The count is a lower bound unless the check
   passed: exact with high probability when the loops generate a transitive group, which needs
   the incidence variety ``{(x, p): F(x; p) = 0}`` irreducible (true for ``F(x) = c`` offsets and
   for zero-error systems of nets parametrised by their targets: graphs of maps).
+* **How the rule was sized** (loaded machine): 24 runs on the net systems of
+  ``benchmarks/bench_roots.py`` ([3,2,1]b, [4,2,1], [4,3,1], [5,2,1] z², data seeds 0–5) with
+  14 vertices at 3× and every chord, each loop's permutation kept; the orbit of the start
+  solution under the loops among a subset of the vertices is what a run on that subset finds.
+  Against phc's counts (24, 40, 16, 70 on every seed), runs that stop short, of 24:
+
+  ====================================================  =====  ======================
+  rule                                                  short  paths a solution
+  ====================================================  =====  ======================
+  dense core of 6 vertices alone (15 loops)             3      21
+  dense core of 7 (21 loops) / 8 (28) / 10 (45)         2/1/1  28 / 36 / 55
+  core 6, then 2 fresh vertices at a time, 1 chord
+  each, stop after 4 / 6 / 8 such loops (the default:   1      29–33 / 33–37 / 37
+  4)
+  the same with 2 chords a fresh vertex, 4 / 6 loops    1      33–39 / 39–45
+  ====================================================  =====  ======================
+
+  The one short run is [5,2,1] seed 4: every subset of up to 10 vertices stops at 68 of 70
+  (the 11th vertex finds the last two), so no rule of this cost catches it; a check does.
+  Real runs with the defaults: [4,3,1] z² seeds 0–5 all 16; [5,2,1] z² 70 on seeds 0–3 and 5,
+  68 on seed 4 (also with 8 loops). The former rule (16 loops in a row without a new
+  solution, a triangle of its own each) gave 70, 70, 68 on seeds 1, 4, 5, at 72–85 paths a
+  solution.
 * **Vertices** are drawn at radii log-uniform in :data:`VERTEX_RADII` times the base point's
-  scale: small triangles leave far branch points out, and a random dense [2,3,2] offset family
-  (12 roots) stopped at 9–11 on seeds 1, 3, 8 with every vertex at 3× (as the former rounds did).
-  Even at 1–100× seed 3 stops at 11: its missing root has ‖x‖ ≈ 200 (a near-degenerate system
-  at infinity), and only a check tells.
+  scale. Too small a spread leaves branch points out: a random dense [2,3,2] offset family
+  (12 roots) stopped at 9–11 on seeds 1, 3, 8 with every vertex at 3× (as the former rounds
+  did, 9 and 11 on seeds 1, 3); at 1–100× seed 3 still stops at 11: its missing root has
+  ‖x‖ ≈ 120 (a system nearly degenerate at infinity), and only a check tells.
 
 A square system without parameters is solved through the offset family ``F(x) − c`` with the
 start pair ``(x0, F(x0))`` for a random complex ``x0`` (already generic: it is the base), then a
@@ -304,16 +333,18 @@ def monodromy_solve(
     """All solutions at a generic base point of the family ``system`` (square, with
     parameters), from known solutions ``start_solutions[k, n]`` at ``start_parameters[P]``.
 
-    Most used: ``stall_loops`` (the stopping rule: the base solutions are closed under at
-    least this many loops, every solution carried around each of them and none new; default
-    :data:`STALL_LOOPS`), ``target_count`` (stop when reached, e.g. a known count), ``check``
-    (a completeness test, e.g. the trace test: ``check(solutions, base_parameters, attempt) ->
-    (passed, info)``, run when the base set is closed under every loop of the graph; a
-    ``False`` or ``None`` verdict adds loops (at least ``loops_per_round``, and the loops
-    double at each failed check) and the run goes on, up to ``max_rounds`` waves; the
+    Most used: ``stall_loops`` (the stopping rule: this many loops through fresh vertices
+    closed in a row without a new solution, every known solution carried around each; default
+    :data:`STALL_LOOPS`), ``loops_per_round`` (fresh vertices added at once, one loop each;
+    default :data:`LOOPS_PER_ROUND`), ``target_count`` (stop when reached, e.g. a known count),
+    ``check`` (a completeness test, e.g. the trace test: ``check(solutions, base_parameters,
+    attempt) -> (passed, info)``, run when the stopping rule fires; a ``False`` or ``None``
+    verdict doubles ``stall_loops`` and the run goes on, up to ``max_rounds`` waves; the
     verdicts are in ``info["check"]``). ``stall_rounds``: the former rule, read as
-    ``stall_rounds · loops_per_round`` loops. The base point is random complex; a real start
-    pair is first carried there by a parameter homotopy, unless ``generic_start`` says that the
+    ``stall_rounds · loops_per_round`` loops. ``info``: ``vertices``, ``closed_loops``,
+    ``lost_paths`` and each closed loop's ``permutations`` of the solutions. The base point is
+    random complex; a real start pair is first carried there by a parameter homotopy, unless
+    ``generic_start`` says that the
     start parameters are generic complex already (e.g. ``F(x0)`` for a random complex ``x0``):
     then they are the base. ``progress``: a callable taking one message per wave.
     """
