@@ -78,8 +78,8 @@ def test_solve_start_monodromy_on_a_plain_system_agrees_with_total_degree():
 
 @pytest.mark.slow
 def test_a_failed_trace_test_does_not_stop_the_rounds():
-    """A stopping rule made to fire at once (one loop a round, stop after one loop without a new
-    solution) stops short of the 6 solutions; with the trace test as the check, the rounds go on
+    """A stopping rule made to fire at once (a core of one loop, one fresh vertex at a time, stop
+    after one loop without a new solution) stops short of the 6 solutions; with the trace test as the check, the rounds go on
     past each failed test until the test passes, at the full count."""
     x, y = sympy.symbols("x y")
     S = PolynomialSystem.from_sympy([x**2 + y**2 - 1, x - y**3], [x, y])
@@ -88,9 +88,11 @@ def test_a_failed_trace_test_does_not_stop_the_rounds():
     rng = np.random.default_rng([seed, 11])
     x0 = (rng.standard_normal(2) + 1j * rng.standard_normal(2)) / np.sqrt(2)
     c0 = S.compiled.evaluate(x0)[0]
-    short = monodromy_solve(fam, x0[None], c0, seed=seed, stall_loops=1, loops_per_round=1)
+    short = monodromy_solve(fam, x0[None], c0, seed=seed, stall_loops=1, loops_per_round=1,
+                            core_vertices=2)
     assert short.count < 6 and short.info["check"] == []
     full = monodromy_solve(fam, x0[None], c0, seed=seed, stall_loops=1, loops_per_round=1,
+                           core_vertices=2,
                            check=trace_check(fam, seed=seed))
     checks = full.info["check"]
     print(f"stall 1 loop: {short.count} ({short.history}); with the trace test {full.count} "

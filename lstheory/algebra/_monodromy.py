@@ -329,6 +329,7 @@ def monodromy_solve(
     progress=None,
     stall_rounds: int | None = None,
     generic_start: bool = False,
+    core_vertices: int = CORE_VERTICES,
 ) -> MonodromyResult:
     """All solutions at a generic base point of the family ``system`` (square, with
     parameters), from known solutions ``start_solutions[k, n]`` at ``start_parameters[P]``.
@@ -342,7 +343,8 @@ def monodromy_solve(
     verdict doubles ``stall_loops`` and the run goes on, up to ``max_rounds`` waves; the
     verdicts are in ``info["check"]``). ``stall_rounds``: the former rule, read as
     ``stall_rounds · loops_per_round`` loops. ``info``: ``vertices``, ``closed_loops``,
-    ``lost_paths`` and each closed loop's ``permutations`` of the solutions. The base point is
+    ``lost_paths`` and each closed loop's ``permutations`` of the solutions; ``core_vertices``:
+    the dense core (a ``check`` that certifies may afford a smaller one). The base point is
     random complex; a real start pair is first carried there by a parameter homotopy, unless
     ``generic_start`` says that the
     start parameters are generic complex already (e.g. ``F(x0)`` for a random complex ``x0``):
@@ -360,7 +362,7 @@ def monodromy_solve(
                                                                                 or 4)
     batch = LOOPS_PER_ROUND if loops_per_round is None else loops_per_round
     for name, v, lo in (("loops_per_round", batch, 1), ("stall_loops", stall_loops, 1),
-                        ("max_rounds", max_rounds, 1)):
+                        ("max_rounds", max_rounds, 1), ("core_vertices", core_vertices, 2)):
         if isinstance(v, bool) or not isinstance(v, int) or v < lo:
             raise InvalidArgument(name, v, f"an integer ≥ {lo}")
     seed = normalize_seed(seed)
@@ -395,7 +397,7 @@ def monodromy_solve(
                               "solutions of the system at start_parameters (none could be "
                               "carried to the base point)")
     g = _Graph(p0, known, n, opts.cluster_tol)
-    for _ in range(CORE_VERTICES):
+    for _ in range(core_vertices):
         g.add_vertex(_vertex(rng, P, scale))
     history, rounds, reason, checks = [len(known)], 0, "max_rounds", []
     grown_at, patience = len(g.chords), stall_loops  # loops when the count last grew

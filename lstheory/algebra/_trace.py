@@ -44,6 +44,9 @@ __all__ = ["TRACE_TOL", "TraceTest", "trace_test"]
 #: (random dense [2,2], [2,3], [1,2,2], katsura-3; 2 seeds each): complete sets 4e-17–4e-16,
 #: the same sets less one solution 5e-8–6e-3
 TRACE_TOL = 1e-11
+#: the slice monodromy's dense core: its witness points are certified by their own trace test
+#: (:func:`_witness_check`), so a small core and a stall of one loop suffice
+WITNESS_CORE = 6
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,34 @@ def _rng_c(rng, *shape):
 
 def _regular(r) -> np.ndarray:
     return np.array([s == PathStatus.FINITE for s in r.status], dtype=bool)
+
+
+def _witness_check(curve: PolynomialSystem, n: int, seed: int, tol: float, opts, device):
+    """The witness points' own trace test, as the slice monodromy's ``check``: ``W`` on the
+    slice ``a·x = 1`` is moved along the parallel slices ``a·x = 1 + t`` (the parameters
+    ``a / (1 + t)``) to ``t1`` and ``t2 = 2 t1``; the x-coordinates summed over a complete set
+    of a curve's hyperplane sections are affine in t (λ is a function of x on the curve, so the
+    x-projection is birational), so ``‖T(0) − 2T(t1) + T(t2)‖ ≤ tol · scale`` certifies W.
+    2|W| paths a check, against the monodromy's stopping rule on its own."""
+    from ._solve import track_parameter
+
+    rng = np.random.default_rng([seed, 17])
+
+    def check(W, a, attempt):
+        t2 = 0.5 * _rng_c(rng, 1)[0]
+        targets = np.stack([a / (1 + 0.5 * t2), a / (1 + t2)])
+        r1, r2 = track_parameter(curve.compiled, a, W, targets, seed=int(rng.integers(2**31)),
+                                 options=opts, device=device)
+        info = {"tracked_paths": 2 * len(W)}
+        if not (_regular(r1).all() and _regular(r2).all()):
+            return None, {**info, "message": "a path of the witness check was lost"}
+        T = [Z[:, :n].sum(0) for Z in (W, r1.points, r2.points)]
+        resid = float(np.linalg.norm(T[0] - 2 * T[1] + T[2]))
+        scale = float(sum(w * np.linalg.norm(Z[:, :n], axis=1).sum()
+                          for Z, w in ((W, 1), (r1.points, 2), (r2.points, 1))))
+        return bool(resid <= tol * scale), {**info, "residual": resid, "scale": scale}
+
+    return check
 
 
 def _on_line(system: PolynomialSystem, p0, v, lam) -> list:
@@ -201,11 +232,18 @@ def trace_test(
     curve = PolynomialSystem.from_sympy(on_line + [slice_eq], xs + (lam,), parameters=a,
                                         name="trace test: the curve on a slice")
     say(f"trace test: witness points of the curve on a slice ({len(X1)} to start)")
+    wcheck = _witness_check(curve, n, int(rng.integers(2**31)), tol, opts, device)
     mono = monodromy_solve(curve, np.hstack([X1, np.ones((len(X1), 1))]), a0,
                            seed=int(rng.integers(2**31)), options=opts, device=device,
-                           loops_per_round=loops_per_round, stall_loops=stall_loops)
-    tracked += mono.tracked_paths
+                           loops_per_round=loops_per_round, stall_loops=stall_loops or 1,
+                           check=wcheck, core_vertices=WITNESS_CORE)
+    tracked += mono.tracked_paths + sum(c.get("tracked_paths", 0) for c in mono.info["check"])
     W, a_star = mono.solutions, mono.base_parameters
+    w_checks = mono.info["check"]
+    if not (w_checks and w_checks[-1]["passed"]):
+        return result(None, math.nan, math.nan, len(W), lost="the witness points of the slice "
+                      f"were not certified complete ({mono.stop_reason})",
+                      witness_checks=len(w_checks))
 
     # the pencil g = (a*·x − 1) λ = −t through S × {0} ∪ W at t = 0
     t = sympy.Symbol("_trace_t")
@@ -231,6 +269,7 @@ def trace_test(
     passed = bool(resid <= tol * s)
     out = result(passed, resid, s, len(W), t1=[t1.real, t1.imag],
                  line_parameters=int(mask.sum()),
-                 monodromy_rounds=mono.rounds, monodromy_stop=mono.stop_reason)
+                 monodromy_rounds=mono.rounds, monodromy_stop=mono.stop_reason,
+                 witness_checks=len(w_checks))
     say(out.message)
     return out
