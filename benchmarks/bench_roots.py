@@ -215,6 +215,8 @@ def bench_nets(repeats: int, device: str) -> None:
             if st.get("method") == "monodromy":
                 extra += (f" (generic count {st['generic_root_count']}, {st['rounds']} waves, "
                           f"{st['loops']} loops; stopped: {st['stop_reason']})")
+            if "endgame" in r.info:  # torch: failed paths and how the paths were decided
+                extra += f"; failed {r.n_failed}, decided by {r.info['endgame']}"
             same = (r.n_finite, r.n_real) == (ref.n_finite, ref.n_real)
             c_ref = statistics.median(cpus[0])
             print(f"  {label:<19} {_fmt(m):>22} s  cpu {statistics.median(cpu):7.2f} s  finite "
