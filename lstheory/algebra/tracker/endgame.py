@@ -161,16 +161,19 @@ class _Watch:
       step after each accepted one, and log t creeping on by 1e-3 to 3e-3 a step), or one
       halving of t takes more than ``window_steps`` accepted steps (the other paths of that
       example take about ten). Such a
-      path is stopped at once and handed to the Cauchy endgame from its first checkpoint
-      below ``cauchy_start`` or, if it has none yet, from its last checkpoint (where it was
-      still tracked); loops that do not close there fail it. Measured on the [2,2,1]
+      path is stopped at once and handed to the Cauchy endgame from its Cauchy start (below)
+      or, if it has no checkpoint below ``cauchy_start`` yet, from its last checkpoint (where
+      it was still tracked); loops that do not close there fail it. Measured on the [2,2,1]
       critical example: three paths to infinity of winding 3 burnt the full
       ``max_iterations`` (4000 steps; 4.5 of 10.7 s) in log time before the Cauchy endgame
       decided them; they are stopped after 700–800 steps now.
     * the rest (singular endpoints, and paths near a cluster of roots, which look singular
       until t is below the cluster's size) go on in log time to ``endgame_end`` or until
-      tracking fails; then the Cauchy endgame takes them from their first checkpoint below
-      ``cauchy_start`` (loops there are well conditioned).
+      tracking fails; then the Cauchy endgame takes them from their Cauchy start: the first
+      checkpoint below ``cauchy_start`` whose valuation drift is at most ``cauchy_drift`` (the
+      loop encloses no other branch point) if the path's condition number there is at most
+      ``cauchy_cond`` (the loop can be tracked), else the first checkpoint below
+      ``cauchy_start`` (:class:`~.options.TrackerOptions` has the measurements).
 
     Evidence kept per path: ``nu`` (the last valuation estimate), ``drift``, ``ill_at`` (|t|
     where the path was stopped as ill-conditioned; NaN if it was not).

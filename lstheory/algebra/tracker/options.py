@@ -59,7 +59,7 @@ class TrackerOptions(Presets):
     Newton at t = 0 ends it; its own z_0 then decides finite or at infinity.
 
     Paths that double precision cannot follow in log time are stopped and handed to the
-    Cauchy endgame (from their first checkpoint below ``cauchy_start``, else their last one):
+    Cauchy endgame (from their Cauchy start as above, else their last checkpoint):
     at a checkpoint whose row-scaled projective condition number exceeds ``ill_cond`` (κ·ε ≈
     2e-6), or when one halving of t takes more than ``window_steps`` accepted steps.
 
