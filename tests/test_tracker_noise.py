@@ -146,9 +146,9 @@ def _far_root_system(seed):
 @given(k=st.integers(0, len(SUPPORTS)), seed=st.integers(0, 2**16))
 def test_newton_at_zero_tried_only_where_it_can_succeed_finds_the_same_points(k, seed):
     """Skipping Newton at t = 0 past a first correction larger than half the secant's step,
-    or past a second that did not contract (endgame.NEWTON_REACH, NEWTON_CONTRACTION), only
-    delays a decision: the same regular points, the same counts, as trying it in full on every
-    undecided path."""
+    or past a second that did not contract (endgame.NEWTON_REACH, NEWTON_CONTRACTION), or on a
+    path whose valuation settled at a fraction (FRACTION_DRIFT), only delays a decision: the
+    same regular points, the same counts, as trying it in full on every undecided path."""
     import lstheory.algebra.tracker.endgame as eg
 
     if k == len(SUPPORTS):
@@ -158,12 +158,12 @@ def test_newton_at_zero_tried_only_where_it_can_succeed_finds_the_same_points(k,
         c = iter(rng.uniform(0.5, 2.0, 8) * rng.choice([-1.0, 1.0], 8))
         system = PolynomialSystem([sum(next(c) * m for m in eq) for eq in SUPPORTS[k]], [x, y])
     pruned = solve(system, seed=0)
-    saved = eg.NEWTON_REACH, eg.NEWTON_CONTRACTION
-    eg.NEWTON_REACH = eg.NEWTON_CONTRACTION = math.inf
+    saved = eg.NEWTON_REACH, eg.NEWTON_CONTRACTION, eg.FRACTION_DRIFT
+    eg.NEWTON_REACH, eg.NEWTON_CONTRACTION, eg.FRACTION_DRIFT = math.inf, math.inf, -1.0
     try:
         full = solve(system, seed=0)
     finally:
-        eg.NEWTON_REACH, eg.NEWTON_CONTRACTION = saved
+        eg.NEWTON_REACH, eg.NEWTON_CONTRACTION, eg.FRACTION_DRIFT = saved
     assert pruned.counts() == full.counts()
     assert _same_points(_regular(pruned), _regular(full), tol=1e-8)
     if k == len(SUPPORTS):  # the far root is found, regular and finite

@@ -59,6 +59,13 @@ NEWTON_REACH = 0.5
 #: checkpoint later; median CPU of 7 interleaved solves (loaded): [4,2,1] 0.349 → 0.333 s,
 #: [3,2,1]b 0.497 → 0.495 s.
 NEWTON_CONTRACTION = 0.1
+#: Newton at t = 0 is not tried where the valuation has settled (drift at most this) at least
+#: 0.1 from an integer: a regular endpoint's z_0 is analytic in t (valuation 0, or an integer
+#: at infinity), and a far root's path, whose valuation falls from 1 to 0 as t passes
+#: |z_0(0)|, moves by about 1/4 a window there. On [3,2,1]b and [4,2,1] (seeds 0–3) every
+#: path's status, route and step count were unchanged; median CPU of 7 interleaved solves
+#: (loaded): 0.509 → 0.503 s and 0.344 → 0.339 s.
+FRACTION_DRIFT = 1e-2
 
 
 # ---------------------------------------------------------------------------- Cauchy endgame
@@ -278,6 +285,10 @@ class _Watch:
         label = torch.zeros_like(self.windows[i])
         settled = self.windows[i] >= 2
         try_ = ~(settled & grown)  # those are stopped at infinity below, without Newton
+        # a valuation settled at a fraction (z_0 ~ t^{k/w}, w ≥ 2): the endpoint has winding
+        # w ≥ 2, so it is singular and Newton at t = 0 cannot end the path there
+        nu = self.nu[i]
+        try_ &= ~((self.drift[i] <= FRACTION_DRIFT) & ((nu - torch.round(nu)).abs() >= 0.1))
         if bool(try_.any()):
             k = try_.nonzero().squeeze(1)
             good = self._finish_at_zero(i[k], z[k], lt[k], prev[k], prev_lt[k], move[k])
