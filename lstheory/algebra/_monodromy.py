@@ -411,8 +411,9 @@ def monodromy_solve(
             reason = "target_count"
             break
         jobs = g.jobs()
-        if not jobs:  # closed under every loop of the graph
-            stall = len(g.chords) - grown_at
+        if not jobs:  # closed under every loop of the graph (but those with a lost path)
+            closed = set(g.closed_loops())
+            stall = sum(c in closed for c in list(g.chords)[grown_at:])
             if stall >= patience:
                 if check is None:
                     reason = (f"closed under {len(g.closed_loops())} loops, the last {stall} "
