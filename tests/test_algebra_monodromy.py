@@ -17,7 +17,7 @@ from lstheory.algebra import (
     solve,
     square_up,
 )
-from lstheory.algebra._monodromy import trace_check
+from lstheory.algebra._monodromy import _match, sign_symmetries, trace_check
 from lstheory.nets import MLP
 
 pytestmark = pytest.mark.usefixtures("module_one_thread")
@@ -79,8 +79,9 @@ def test_solve_start_monodromy_on_a_plain_system_agrees_with_total_degree():
 @pytest.mark.slow
 def test_a_failed_trace_test_does_not_stop_the_rounds():
     """A stopping rule made to fire at once (a core of one loop, one fresh vertex at a time, stop
-    after one loop without a new solution) stops short of the 6 solutions; with the trace test as the check, the rounds go on
-    past each failed test until the test passes, at the full count."""
+    after one loop without a new solution) stops short of the 6 solutions; with the trace test
+    as the check, the rounds go on past each failed test until the test passes, at the full
+    count."""
     x, y = sympy.symbols("x y")
     S = PolynomialSystem.from_sympy([x**2 + y**2 - 1, x - y**3], [x, y])
     fam = offset_family(S)
@@ -174,3 +175,24 @@ def test_every_edge_carries_each_point_once_and_loops_permute_the_solutions(degr
         assert res.info["closed_loops"] >= stall
     if res.info["lost_paths"] == 0:
         assert res.tracked_paths <= (2 * k + C) * M
+
+
+def test_sign_symmetries_halve_the_paths_and_keep_the_count():
+    """x² + 2y² = c1, x·y³ = c2 is invariant under (x, y) → (−x, −y) and under nothing else of
+    the kind (x → −x alone changes the sign of x·y³): it is found, and one path per orbit finds
+    the same 8 solutions with fewer paths; a dense family (linear terms) has none."""
+    x, y = sympy.symbols("x y")
+    fam = offset_family(PolynomialSystem.from_sympy([x**2 + 2 * y**2 - 1, x * y**3], [x, y]))
+    G = sign_symmetries(fam)
+    assert sorted(map(tuple, G.tolist())) == [(-1.0, -1.0), (1.0, 1.0)]
+    assert len(sign_symmetries(_dense_family())) == 1
+    rng = np.random.default_rng(3)
+    x0 = rng.standard_normal(2) + 1j * rng.standard_normal(2)
+    c0 = fam.compiled.evaluate(x0, np.zeros(2))[0]
+    on = monodromy_solve(fam, x0[None], c0, seed=3, generic_start=True)
+    off = monodromy_solve(fam, x0[None], c0, seed=3, generic_start=True, symmetries=False)
+    assert on.info["symmetries"] == 1 and off.info["symmetries"] == 0
+    assert on.count == off.count == 8
+    assert on.tracked_paths < off.tracked_paths
+    # the orbits are closed: −x of every solution is a solution found
+    assert (_match(-on.solutions, on.solutions, 1e-6) >= 0).all()

@@ -72,6 +72,7 @@ parameter homotopy ``c → 0``.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import dataclass, field, replace
@@ -97,6 +98,8 @@ STALL_LOOPS = 4
 #: fresh vertices added at once when the graph is closed and the rule has not fired (as many as
 #: the rule's loops: one wave)
 LOOPS_PER_ROUND = 4
+#: sign symmetries are looked for (all 2^n candidates) up to this many unknowns
+SYMMETRY_MAX_UNKNOWNS = 16
 #: the legs run between generic complex points, whose end points are regular: their log-time
 #: endgame starts at this |t| (the tracker's default 0.1 is for singular end points). Measured
 #: on [5,2,1] z² (420 legs of 70 solutions to 6 vertices, interleaved, loaded machine): 2 steps
@@ -204,39 +207,89 @@ def _match(Y: np.ndarray, X: np.ndarray, tol: float) -> np.ndarray:
     return out
 
 
+def sign_symmetries(system: PolynomialSystem, *, seed: int = 0) -> np.ndarray:
+    """The coordinate sign changes ``g`` (rows of ±1, the identity first) with
+    ``F(g·x; p) = F(x; p)`` identically, tested at two random complex points ``(x, p)``: they
+    map solutions to solutions and commute with every path (the homotopy is invariant), so
+    one path per orbit stands for the whole orbit. All 2^n candidates are tried; above
+    :data:`SYMMETRY_MAX_UNKNOWNS` unknowns, the identity alone."""
+    n, P = system.n_variables, len(system.parameters)
+    if n > SYMMETRY_MAX_UNKNOWNS:
+        return np.ones((1, n))
+    signs = 1 - 2 * np.array(list(itertools.product((0, 1), repeat=n)), dtype=float)
+    rng = np.random.default_rng([seed, 21])
+    keep = np.ones(len(signs), dtype=bool)
+    for _ in range(2):
+        x, p = _rng_c(rng, n), _rng_c(rng, P)
+        F0 = system.compiled.evaluate(x[None], p)[0][0]
+        F = system.compiled.evaluate(signs * x, p)[0]
+        keep &= np.abs(F - F0).max(1) <= 1e-10 * (1 + np.abs(F0).max())
+    return signs[keep]
+
+
 class _Node:
     """The points known at one parameter point: ``pts`` (rows), ``pre[m]`` (the base solution
-    that the star edge carries to point m; −1 while unknown), ``img`` (base index → point)."""
+    that the star edge carries to point m; −1 while unknown), ``img`` (base index → point),
+    ``act[g][m]`` (the index of ``g·pts[m]`` for each symmetry g: points come in orbits)."""
 
-    def __init__(self, p, n):
+    def __init__(self, p, n, G, mul):
         self.p, self.pts, self.pre, self.img = p, np.zeros((0, n), complex), [], {}
+        self.G, self.mul, self.act = G, mul, [[] for _ in G]
         self.star_sent, self.back_sent = set(), set()
 
-    def add(self, y, pre=-1) -> int:
-        self.pts = np.concatenate([self.pts, y[None]])
-        self.pre.append(pre)
-        if pre >= 0:
-            self.img[pre] = len(self.pre) - 1
-        return len(self.pre) - 1
+    def add(self, y, pre=-1, base=None) -> int:
+        """Add the orbit of ``y`` (new here); ``pre``: y's base preimage (its orbit's are the
+        images of pre), or for the base itself, ``base=None``: each point its own. Returns
+        y's index."""
+        first, idx = len(self.pre), []
+        for g in self.G:
+            z = g * y
+            k = _match(z[None], self.pts[first:], 1e-8)[0] if len(idx) else -1
+            if k >= 0:
+                idx.append(first + int(k))
+                continue
+            idx.append(len(self.pre))
+            self.pts = np.concatenate([self.pts, z[None]])
+            self.pre.append(-1)
+            for a in self.act:
+                a.append(-1)
+        for gi, m in enumerate(idx):
+            for hi in range(len(self.G)):
+                self.act[hi][m] = idx[self.mul[hi][gi]]
+        if base is None and pre == -2:  # the base: every point its own preimage
+            for m in set(idx):
+                self.pre[m], self.img[m] = m, m
+        elif pre >= 0:
+            self.link(first, pre, base)
+        return first
 
-    def link(self, m, b) -> bool:
-        """Point m is the star image of base solution b; False if that contradicts what is known
-        (a path jumped)."""
-        if self.pre[m] not in (-1, b) or self.img.get(b, m) != m:
+    def rep(self, m) -> bool:
+        return m == min(a[m] for a in self.act)
+
+    def link(self, m, b, base) -> bool:
+        """Point m (and its orbit) is the star image of base solution b (and its orbit); False
+        if that contradicts what is known (a path jumped)."""
+        pairs = [(a[m], ba[b]) for a, ba in zip(self.act, base.act)]
+        if any(self.pre[mm] not in (-1, bb) or self.img.get(bb, mm) != mm for mm, bb in pairs):
             return False
-        self.pre[m], self.img[b] = b, m
+        for mm, bb in pairs:
+            self.pre[mm], self.img[bb] = bb, mm
         return True
 
 
 class _Graph:
     """Monodromy's graph: node 0 the base, nodes 1..k the vertices; star edges 0 ↔ i, chords
-    i → j (0 < i < j). Each known point is tracked along each edge out of its node once."""
+    i → j (0 < i < j). One point of each orbit is tracked along each edge out of its node once;
+    its orbit's images follow by symmetry."""
 
-    def __init__(self, p0, X0, n, tol):
-        self.n, self.tol = n, tol
-        self.nodes = [_Node(p0, n)]
+    def __init__(self, p0, X0, n, tol, G):
+        self.n, self.tol, self.G = n, tol, G
+        key = {tuple(g): k for k, g in enumerate(G)}
+        self.mul = [[key[tuple(h * g)] for g in G] for h in G]
+        self.nodes = [_Node(p0, n, G, self.mul)]
         for x in X0:
-            self.nodes[0].add(x, len(self.nodes[0].pre))
+            if _match(x[None], self.base.pts, tol)[0] < 0:
+                self.base.add(x, -2)
         self.chords: dict[tuple[int, int], dict[int, int]] = {}  # (i, j) → {src: dst}
         self.chord_done: dict[tuple[int, int], int] = {}
         self.lost: dict[tuple, int] = {}
@@ -247,31 +300,36 @@ class _Graph:
 
     def add_vertex(self, p, sources=None):
         """A vertex at ``p`` with chords from ``sources`` (default: every vertex so far)."""
-        self.nodes.append(_Node(p, self.n))
+        self.nodes.append(_Node(p, self.n, self.G, self.mul))
         j = len(self.nodes) - 1
         for i in range(1, j) if sources is None else sources:
             self.chords[(i, j)], self.chord_done[(i, j)] = {}, 0
 
     def jobs(self) -> list[tuple]:
-        """Pending edge jobs ``(kind, i, j, source indices)``: star ``0 → i`` for base solutions
-        without an image at i, chords for points not yet sent along them, back ``i → 0`` for
-        points at i without a base preimage."""
+        """Pending edge jobs ``(kind, i, j, source indices, upto)``, one point of each orbit:
+        star ``0 → i`` for base solutions without an image at i, chords for points not yet
+        sent along them (those below ``upto`` once done), back ``i → 0`` for points at i
+        without a base preimage."""
         out, base = [], self.base
         for i, nd in enumerate(self.nodes[1:], 1):
-            b = [b for b in range(len(base.pre)) if b not in nd.img and b not in nd.star_sent]
+            b = [b for b in range(len(base.pre))
+                 if base.rep(b) and b not in nd.img and b not in nd.star_sent]
             if b:
-                out.append(("star", 0, i, b))
-            m = [m for m, pr in enumerate(nd.pre) if pr < 0 and m not in nd.back_sent]
+                out.append(("star", 0, i, b, 0))
+            m = [m for m, pr in enumerate(nd.pre)
+                 if pr < 0 and nd.rep(m) and m not in nd.back_sent]
             if m:
-                out.append(("back", i, 0, m))
+                out.append(("back", i, 0, m, 0))
         for (i, j), done in self.chord_done.items():
-            if done < len(self.nodes[i].pre):
-                out.append(("chord", i, j, list(range(done, len(self.nodes[i].pre)))))
+            nd = self.nodes[i]
+            if done < len(nd.pre):
+                src = [m for m in range(done, len(nd.pre)) if nd.rep(m)]
+                out.append(("chord", i, j, src, len(nd.pre)))
         return out
 
     def take(self, job, r) -> int:
         """Record a tracked job's end points (a TrackResult); returns new base solutions."""
-        kind, i, j, src = job
+        kind, i, j, src, upto = job
         fin = _finite(r)
         before = len(self.base.pre)
         if kind == "star":
@@ -279,24 +337,27 @@ class _Graph:
         elif kind == "back":
             self.nodes[i].back_sent.update(src)
         else:
-            self.chord_done[(i, j)] = max(self.chord_done[(i, j)], src[-1] + 1)
+            self.chord_done[(i, j)] = max(self.chord_done[(i, j)], upto)
         for s, y, ok in zip(src, r.points, fin):
             if not (ok and self._one(kind, i, j, s, y)):
                 self.lost[(kind, i, j)] = self.lost.get((kind, i, j), 0) + 1
         return len(self.base.pre) - before
 
     def _one(self, kind, i, j, s, y) -> bool:
-        dst = self.nodes[j]
+        dst, base = self.nodes[j], self.base
         m = int(_match(y[None], dst.pts, self.tol)[0])
         if kind == "star":
-            return dst.link(m, s) if m >= 0 else dst.add(y, s) >= 0
+            return dst.link(m, s, base) if m >= 0 else dst.add(y, s, base) >= 0
         if kind == "back":  # y is at the base: the star preimage of point s of node i
-            b = m if m >= 0 else dst.add(y, len(dst.pre))
-            return self.nodes[i].link(s, b)
-        cmap = self.chords[(i, j)]
-        if m >= 0 and m in cmap.values():
+            b = m if m >= 0 else dst.add(y, -2)
+            return self.nodes[i].link(s, b, base)
+        cmap, src = self.chords[(i, j)], self.nodes[i]
+        m = m if m >= 0 else dst.add(y)
+        pairs = [(a[s], da[m]) for a, da in zip(src.act, dst.act)]
+        taken = set(cmap.values())
+        if any(d in taken and cmap.get(a) != d for a, d in pairs):
             return False  # two points of node i carried to one point of node j: a jump
-        cmap[s] = m if m >= 0 else dst.add(y)
+        cmap.update(pairs)
         return True
 
     def closed_loops(self) -> list[tuple[int, int]]:
@@ -335,6 +396,7 @@ def monodromy_solve(
     stall_rounds: int | None = None,
     generic_start: bool = False,
     core_vertices: int = CORE_VERTICES,
+    symmetries: bool = True,
 ) -> MonodromyResult:
     """All solutions at a generic base point of the family ``system`` (square, with
     parameters), from known solutions ``start_solutions[k, n]`` at ``start_parameters[P]``.
@@ -349,7 +411,9 @@ def monodromy_solve(
     verdicts are in ``info["check"]``). ``stall_rounds``: the former rule, read as
     ``stall_rounds · loops_per_round`` loops. ``info``: ``vertices``, ``closed_loops``,
     ``lost_paths`` and each closed loop's ``permutations`` of the solutions; ``core_vertices``:
-    the dense core (a ``check`` that certifies may afford a smaller one). The base point is
+    the dense core (a ``check`` that certifies may afford a smaller one); ``symmetries``: use
+    the family's coordinate sign symmetries (:func:`sign_symmetries`; their number in
+    ``info["symmetries"]``): one path per orbit. The base point is
     random complex; a real start pair is first carried there by a parameter homotopy, unless
     ``generic_start`` says that the
     start parameters are generic complex already (e.g. ``F(x0)`` for a random complex ``x0``):
@@ -401,7 +465,8 @@ def monodromy_solve(
         raise InvalidArgument("start_solutions", f"{len(x0)} points",
                               "solutions of the system at start_parameters (none could be "
                               "carried to the base point)")
-    g = _Graph(p0, known, n, opts.cluster_tol)
+    G = sign_symmetries(system, seed=seed) if symmetries else np.ones((1, n))
+    g = _Graph(p0, known, n, opts.cluster_tol, G)
     for _ in range(core_vertices):
         g.add_vertex(_vertex(rng, P, scale))
     history, rounds, reason, checks = [len(known)], 0, "max_rounds", []
@@ -433,9 +498,9 @@ def monodromy_solve(
             continue
         rounds += 1
         nd, before = g.nodes, len(g.base.pre)
-        res = segments([nd[i].p for _, i, _, _ in jobs],
-                       [nd[i].pts[s] for _, i, _, s in jobs],
-                       [nd[j].p for _, _, j, _ in jobs])
+        res = segments([nd[job[1]].p for job in jobs],
+                       [nd[job[1]].pts[job[3]] for job in jobs],
+                       [nd[job[2]].p for job in jobs])
         for job, r in zip(jobs, res):
             g.take(job, r)
         if len(g.base.pre) > before:
@@ -446,6 +511,7 @@ def monodromy_solve(
     return MonodromyResult(known, p0, tracked, rounds, len(g.chords), tuple(history), reason,
                            time.perf_counter() - t0,
                            {"vertices": len(g.nodes) - 1, "stall_loops": stall_loops,
+                            "symmetries": len(G) - 1,
                             "closed_loops": len(g.closed_loops()),
                             "lost_paths": int(sum(g.lost.values())), "check": checks,
                             "permutations": g.permutations()})

@@ -100,6 +100,19 @@ def _regular(r) -> np.ndarray:
     return np.array([s == PathStatus.FINITE for s in r.status], dtype=bool)
 
 
+def _independent(S: np.ndarray, k: int, rng) -> np.ndarray:
+    """Up to ``k`` linearly independent rows of ``S`` in random order, so that ``a·x = 1`` on
+    them is consistent (a solution and its image under a sign symmetry, ``x`` and ``−x``, are
+    not)."""
+    rows: list[int] = []
+    for i in rng.permutation(len(S)):
+        if np.linalg.matrix_rank(S[rows + [i]]) == len(rows) + 1:
+            rows.append(int(i))
+            if len(rows) == k:
+                break
+    return S[rows]
+
+
 def _witness_check(curve: PolynomialSystem, n: int, seed: int, tol: float, opts, device):
     """The witness points' own trace test, as the slice monodromy's ``check``: ``W`` on the
     slice ``a·x = 1`` is moved along the parallel slices ``a·x = 1 + t`` (the parameters
@@ -216,10 +229,10 @@ def trace_test(
     mask = _offset_directions(system)
     v = np.where(mask, scale * _rng_c(rng, P) - p0, 0)
     q = p0 + v
-    k = min(n, len(S))
-    r_q = track_parameter(system.compiled, p0, S[:k], q[None], seed=int(rng.integers(2**31)),
+    S1 = _independent(S, n, rng)
+    r_q = track_parameter(system.compiled, p0, S1, q[None], seed=int(rng.integers(2**31)),
                           options=opts, device=device)[0]
-    tracked += k
+    tracked += len(S1)
     X1 = r_q.points[_regular(r_q)]
     if len(X1) == 0:
         return result(None, math.nan, math.nan, 0, lost="no solution reached the line's "
