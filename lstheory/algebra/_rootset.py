@@ -49,7 +49,11 @@ class RootSet:
     regular endpoint), ``condition`` (the scaled condition number: columns by max(1, |x_j|),
     rows by the absolute sizes of their terms), ``x0``
     (|z_0|/‖z‖₂ at the endpoint: a finite point has it resolved from zero), ``endgame`` (which
-    route decided: newton, valuation, cauchy).
+    route decided: newton, valuation, cauchy), ``ill_at`` (|t| where the path was handed to
+    the Cauchy endgame as ill-conditioned; NaN where not), and with a multi-homogeneous start
+    (tracked in P^n1 × … × P^nm) ``group``: the variable group whose homogenising coordinate
+    went to zero on a path at infinity (−1 elsewhere); ``valuation`` and ``x0`` then refer to
+    the group nearest infinity.
     """
 
     variables: tuple[str, ...]
