@@ -191,3 +191,24 @@ def test_the_cauchy_start_where_the_valuation_settled_closes_loops_on_the_right_
         assert (new.n_finite, new.n_real) == (old.n_finite, old.n_real)
         assert _same_points(_regular(new), _regular(old), tol=1e-8)
     assert old.n_failed > 0  # the route this replaced (and the reason for it)
+
+
+def test_newton_at_zero_never_decides_a_path_to_a_singular_point():
+    """The evidence says how a path was decided: on the [2,2,1] critical example five paths of
+    a 5-cycle to one singular point at infinity were accepted by Newton at t = 0 in the deep
+    stage (F^h ≈ 1e-16 at |h_1| ≈ 9.5e-4, row-normalised κ 5e7 but κ_c·ε ≈ 1) and reported
+    "newton, winding 1". Now a path decided by Newton ends at a regular point (condition below
+    ``singular_cond``, winding 1), and those five close their Cauchy loops at winding 5."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((4, 2)), rng.standard_normal((4, 1))
+    fam = MLP([2, 2, 1], "polynomial", coeffs=(0.0, 0.0, 1.0))
+    r = solve(critical_point_system(fam, (X, Y), gauge="generic").system, seed=0,
+              start="multihomogeneous")
+    ev, sc = r.evidence, TrackerOptions().singular_cond
+    newton = ev["endgame"] == "newton"
+    assert newton.sum() == 3  # the three regular points, and nothing else
+    assert all(r.status[k] == PathStatus.FINITE for k in np.flatnonzero(newton))
+    assert (ev["winding"][newton] == 1).all() and (ev["condition"][newton] < sc).all()
+    cycle = (ev["endgame"] == "cauchy") & (ev["group"] == 0)
+    assert cycle.sum() == 5 and (ev["winding"][cycle] == 5).all()
+    assert all(r.status[k] == PathStatus.AT_INFINITY for k in np.flatnonzero(cycle))
