@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from lstheory.algebra import phc_available
 from lstheory.claims import Outcome, get_claim
-from lstheory.claims.baldi_hornik import _data, _slice_point, closed_form
+from lstheory.claims.baldi_hornik.check import _data, _slice_point, closed_form
 from lstheory.nets import MLP
 
 
@@ -117,3 +117,18 @@ def test_a_count_with_failed_paths_is_not_called_exhaustive():
     assert v.outcome == Outcome.INCONCLUSIVE and "failed path" in v.reason
     m = get_claim("baldi-hornik~count-plus-one").check(budget="fast", backend="phc")
     assert m.outcome == Outcome.INCONCLUSIVE
+
+
+@pytest.mark.parametrize("options", [{"hidden": 4, "inputs": 2, "outputs": 2},
+                                     {"hidden": 2, "inputs": 3, "outputs": 1}])
+def test_sizes_outside_p_le_m_le_n_are_said_so_not_crashed(options):
+    v = get_claim("baldi-hornik").check(budget="fast", **options)
+    assert v.outcome == Outcome.HYPOTHESES_NOT_MET
+    assert not next(h for h in v.hypotheses if h.name == "sizes").holds
+
+
+def test_an_instance_past_the_budgets_paths_is_refused_naming_the_options():
+    from lstheory._errors import ResourceLimit
+
+    with pytest.raises(ResourceLimit, match="at most 300 homotopy paths"):
+        get_claim("baldi-hornik").check(budget="fast", inputs=4, outputs=4)
