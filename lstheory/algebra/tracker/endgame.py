@@ -68,15 +68,17 @@ NEWTON_CONTRACTION = 0.1
 FRACTION_DRIFT = 1e-2
 #: Newton at t = 0 ends a path only where its endpoint's coefficient-scaled condition number
 #: κ_c (:func:`~.step._scaled_cond`, rows by the sizes of their terms) has κ_c·ε below this:
-#: the endpoint is known to about κ_c·ε relative, and where that is not small it is singular
-#: to double precision — Newton "converges" in a flat valley where F^h is rounding. The
-#: row-normalised κ alone cannot see it (a row that vanishes is scaled back up). Measured on
-#: the [2,2,1] critical example (multi-homogeneous start): 5 paths of a 5-cycle to one
+#: the endpoint is known to about κ_c·ε relative, and where not even to one digit it is
+#: singular to double precision — Newton "converges" in a flat valley where F^h is rounding.
+#: The row-normalised κ alone cannot see it (a row that vanishes is scaled back up). Measured
+#: on the [2,2,1] critical example, multi-homogeneous start: 5 paths of a 5-cycle to one
 #: singular point at infinity were accepted at |h_1| ≈ 9.5e-4 with row-normalised κ 5.1e7
 #: (below ``singular_cond``) and κ_c·ε = 0.97–1.0, evidence "newton, winding 1"; the far
-#: regular root (w ≈ −52.5) has κ_c·ε = 1.5e-5, the two other regular roots ≤ 1e-11, and
-#: every Newton endpoint on [3,2,1]b and [4,2,1] z² (seeds 0–3, 256 paths) ≤ 2.6e-10.
-NEWTON_NOISE = 1e-3
+#: regular root (w ≈ −52.5) has κ_c·ε = 1.5e-5 there and 7.2e-3 tracked in one chart (total
+#: degree, or the multi-homogeneous homotopy in P³: at 1e-3 that route lost it, measured),
+#: the other regular roots ≤ 4e-8, and every Newton endpoint on [3,2,1]b and [4,2,1] z²
+#: (seeds 0–3, 256 paths) ≤ 2.6e-10.
+NEWTON_NOISE = 0.1
 #: A Cauchy estimate whose coefficient-scaled backward error (:func:`_backward_error`) is above
 #: this is no root (:func:`_cauchy_endgame`'s ``give_up``). Measured on the [2,2,1] critical
 #: example: the estimates of true endpoints (winding 3 and 5, at infinity) 3e-14 to 7e-12,
