@@ -196,3 +196,63 @@ def test_sign_symmetries_halve_the_paths_and_keep_the_count():
     assert on.tracked_paths < off.tracked_paths
     # the orbits are closed: −x of every solution is a solution found
     assert (_match(-on.solutions, on.solutions, 1e-6) >= 0).all()
+
+
+@settings(deadline=None, max_examples=8)
+@given(degrees=st.sampled_from([[2, 2], [3, 2], [2, 1, 2]]), seed=st.integers(0, 10_000))
+def test_legs_without_an_endgame_end_where_the_endgame_ends(degrees, seed):
+    """``track_segments(regular_ends=True)`` between generic complex points of an offset
+    family reaches the end points the full route (log-time endgame, classification) reaches,
+    FINITE on the same paths; at a singular target (x² = c at c = 0, a double root) it reports
+    the paths FAILED, never FINITE."""
+    from lstheory.algebra.tracker import track_segments
+
+    F = offset_family(random_dense(degrees, seed=seed))
+    rng = np.random.default_rng(seed)
+    x0 = rng.standard_normal(F.n_variables) + 1j * rng.standard_normal(F.n_variables)
+    c0 = random_dense(degrees, seed=seed).compiled.evaluate(x0)[0]
+    c1 = 3 * (rng.standard_normal(len(c0)) + 1j * rng.standard_normal(len(c0)))
+    full, fast = (track_segments(F.compiled, c0[None], [x0[None]], c1[None], seed=seed,
+                                 regular_ends=r)[0] for r in (False, True))
+    ok = [s.value == "finite" for s in full.status]
+    assert [s.value == "finite" for s in fast.status] == ok
+    if ok[0]:
+        assert np.abs(full.points - fast.points).max() < 1e-8 * max(1, np.abs(full.points).max())
+    x = sympy.Symbol("x")
+    sq = offset_family(PolynomialSystem.from_sympy([x**2], [x]))
+    start = np.array([[1.0 + 0.5j], [-1.0 - 0.5j]])
+    c = start[:, 0] ** 2
+    ends = track_segments(sq.compiled, c[:1], [start], np.zeros((1, 1)), seed=seed,
+                          regular_ends=True)[0]
+    assert all(s.value == "failed" for s in ends.status)
+
+
+def test_the_final_homotopy_by_orbits_equals_every_path_tracked():
+    """One path per orbit of the sign symmetry, mapped, gives the end points and statuses of
+    tracking every path (x² + 2y² = 1, x·y³ = 0 at the end: finite, singular and at-infinity
+    end points alike); a sign change that is no symmetry at the target is refused (None)."""
+    from lstheory.algebra._monodromy import _track_by_orbits, solve_by_monodromy
+    from lstheory.algebra.tracker import TrackerOptions, track_parameter
+
+    x, y = sympy.symbols("x y")
+    S = PolynomialSystem.from_sympy([x**2 + 2 * y**2 - 1, x * y**3], [x, y])
+    fam = offset_family(S)
+    final, res = solve_by_monodromy(S, seed=2)
+    G = res.info["sign_group"]
+    assert len(G) == 2 and res.info["final_paths"] == res.count // 2
+    target = np.zeros(2, complex)
+    opts = TrackerOptions()
+
+    def track(X):
+        return track_parameter(fam.compiled, res.base_parameters, X, target[None], seed=3,
+                               options=opts)[0]
+
+    every = track(res.solutions)
+    mapped, paths = _track_by_orbits(fam, G, res.solutions, target, track, 1e-6, 0)
+    assert paths == res.count // 2
+    assert [s.value for s in mapped.status] == [s.value for s in every.status]
+    fin = np.array([s.value in ("finite", "singular") for s in every.status])
+    assert np.allclose(mapped.points[fin], every.points[fin], atol=1e-5)
+    assert [s.value for s in final.status] == [s.value for s in every.status]
+    fake = np.array([[1.0, 1.0], [1.0, -1.0]])
+    assert _track_by_orbits(fam, fake, res.solutions, target, track, 1e-6, 0) is None
