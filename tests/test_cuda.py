@@ -124,6 +124,7 @@ def test_venturi_cli_on_cuda_is_consistent(cli, tmp_path):
     "degenerate-minima",
     "yun-spurious",
     "bezout",
+    "baldi-hornik",
 ])
 def test_claims_give_the_cpu_outcome_on_cuda(cli, tmp_path, claim):
     outcomes, reasons = {}, {}
