@@ -256,3 +256,27 @@ def test_the_final_homotopy_by_orbits_equals_every_path_tracked():
     assert [s.value for s in final.status] == [s.value for s in every.status]
     fake = np.array([[1.0, 1.0], [1.0, -1.0]])
     assert _track_by_orbits(fam, fake, res.solutions, target, track, 1e-6, 0) is None
+
+
+@settings(deadline=None, max_examples=10)
+@given(degrees=st.sampled_from([[2, 2], [3, 1], [2, 1, 2]]), seed=st.integers(0, 10_000),
+       constant=st.booleans())
+def test_the_offset_familys_numeric_form_equals_sympys(degrees, seed, constant):
+    """``offset_family`` builds ``F(x; p) − c`` from F's numeric form; it evaluates (F and J)
+    as the form sympy builds from the family's equations, at random complex x and parameters,
+    on dense systems, on systems without constant terms, and on a family with parameters."""
+    from lstheory.algebra._system import CompiledSystem
+
+    x, y, a = sympy.symbols("x y a")
+    S = random_dense(degrees, seed=seed)
+    if not constant:  # no constant term in any equation, one with a parameter
+        S = PolynomialSystem.from_sympy([x * y**2 + a * x, a**2 * y**3 - x], [x, y],
+                                        parameters=[a])
+    fam = offset_family(S)
+    ref = CompiledSystem.build(PolynomialSystem(fam.equations, fam.variables, fam.parameters))
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((5, S.n_variables)) + 1j * rng.standard_normal((5, S.n_variables))
+    p = rng.standard_normal(len(fam.parameters)) + 1j * rng.standard_normal(len(fam.parameters))
+    for got, want in zip(fam.compiled.evaluate(X, p), ref.evaluate(X, p)):
+        assert np.allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert fam.compiled.degrees == ref.degrees

@@ -91,7 +91,7 @@ import sympy
 from .._errors import HypothesisNotMet, InvalidArgument
 from .._random import normalize_seed
 from ._rootset import PathStatus, cluster_points
-from ._system import PolynomialSystem
+from ._system import CompiledSystem, PolynomialSystem, term_tables
 
 __all__ = ["MonodromyResult", "STALL_LOOPS", "monodromy_solve", "offset_family", "trace_check"]
 
@@ -164,11 +164,38 @@ class MonodromyResult:
 
 
 def offset_family(system: PolynomialSystem) -> PolynomialSystem:
-    """``F(x) − c = 0`` with parameters ``c_0..c_{n−1}`` (one per equation)."""
+    """``F(x) − c = 0`` with parameters ``c_0..c_{n−1}`` (one per equation). Its numeric form
+    is built from the system's (:func:`_offset_compiled`), not by sympy again."""
     c = sympy.symbols(f"_c0:{system.n_equations}")
     eqs = [e - ci for e, ci in zip(system.equations, c)]
-    return PolynomialSystem(tuple(eqs), system.variables, tuple(system.parameters) + tuple(c),
-                            system.name)
+    fam = PolynomialSystem(tuple(eqs), system.variables, tuple(system.parameters) + tuple(c),
+                           system.name)
+    fam.__dict__["compiled"] = _offset_compiled(system.compiled)  # the cached_property's slot
+    return fam
+
+
+def _offset_compiled(C: CompiledSystem) -> CompiledSystem:
+    """The :class:`CompiledSystem` of ``F(x; p) − c`` from ``F``'s: each equation's constant
+    term (appended where it has none) gets the parameter monomial ``c_i`` with coefficient −1.
+    Measured on [5,2,1] z² (243 terms): sympy's build of the family took 0.26 s of a 2 s
+    solve (one ``Poly`` and its coefficient domain per term), this a millisecond."""
+    N, n, P = C.n_equations, C.n_variables, C.n_parameters
+    keys = [(int(i), tuple(int(e) for e in m)) for i, m in zip(C.term_eq, C.term_exp)]
+    const = {i: k for k, (i, m) in enumerate(keys) if not any(m)}
+    extra = [i for i in range(N) if i not in const]
+    for i in extra:
+        const[i] = len(keys)
+        keys.append((i, (0,) * n))
+    T, Q = len(keys), len(C.param_exponents)
+    pexp = np.zeros((Q + N, P + N), dtype=np.int64)
+    pexp[:Q, :P] = C.param_exponents
+    pexp[Q + np.arange(N), P + np.arange(N)] = 1
+    pcoef = np.zeros((Q + N, T), dtype=complex)
+    pcoef[:Q, : C.n_terms] = C.param_coeffs
+    pcoef[Q + np.arange(N), [const[i] for i in range(N)]] = -1.0
+    exponents, term_eq, term_mon, term_exp, *deriv = term_tables(n, keys)
+    return CompiledSystem(N, n, C.degrees, exponents, term_eq, term_mon, term_exp, pexp, pcoef,
+                          *deriv)
 
 
 def _rng_c(rng, *shape):
