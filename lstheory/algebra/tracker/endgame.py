@@ -23,7 +23,17 @@ import torch
 
 from .homotopy import CDTYPE
 from .options import EPS, RESOLVED
-from .step import _advance, _newton, _norm, _scaled_cond, _Segment, _solve, _track
+from .step import (
+    _advance,
+    _cond,
+    _newton,
+    _norm,
+    _scaled_cond,
+    _scaled_cond_matrix,
+    _Segment,
+    _solve,
+    _track,
+)
 
 __all__ = ["Endgame", "ENDGAMES"]
 
@@ -473,14 +483,23 @@ class _Watch:
         # regular (an SVD) only where the rest holds
         c = (conv & resolved & near).nonzero().squeeze(1)
         if c.numel():
-            kap = _scaled_cond(self.hom, J[c], zn[c], rows[c], rowwise=True)
-            c = c[kap < o.singular_cond]
-        if c.numel():
-            # ... and resolved to working precision: Newton's endpoint is known to about
-            # κ_c ε (κ_c coefficient-scaled); where that is not small the point is singular
-            # to double precision, whatever the row-normalised κ says (see NEWTON_NOISE)
-            kap_c = _scaled_cond(self.hom, J[c], zn[c], rows[c], rowwise=False)
-            c = c[kap_c * EPS < NEWTON_NOISE]
+            # row-normalised κ below singular_cond, and resolved to working precision:
+            # Newton's endpoint is known to about κ_c ε (κ_c coefficient-scaled); where that
+            # is not small the point is singular to double precision, whatever the
+            # row-normalised κ says (see NEWTON_NOISE). The two matrices differ by a row
+            # scaling D, so κ_c ≤ κ max D / min D: κ_c's SVD only where that bound is not
+            # enough (on the nets: never)
+            Jc, zc, rc = J[c], zn[c], rows[c]
+            A = _scaled_cond_matrix(self.hom, Jc, zc, rc, rowwise=True)
+            Ac = _scaled_cond_matrix(self.hom, Jc, zc, rc)
+            d = (torch.linalg.vector_norm(Ac, dim=-1)
+                 / torch.linalg.vector_norm(A, dim=-1).clamp_min(1e-300))
+            kap = _cond(A)
+            kap_c = kap * d.amax(-1) / d.amin(-1).clamp_min(1e-300)
+            b = (~(kap_c * EPS < NEWTON_NOISE) & (kap < o.singular_cond)).nonzero().squeeze(1)
+            if b.numel():
+                kap_c[b] = _cond(Ac[b])
+            c = c[(kap < o.singular_cond) & (kap_c * EPS < NEWTON_NOISE)]
             good[k[c]] = True
             self.z_final[ik[c]] = zn[c]
         return good

@@ -37,8 +37,13 @@ def _scaled_cond(hom, J, z, rows, rowwise=False):
     divided by its own norm instead (HomotopyContinuation.jl's row scaling; blind to rows that
     vanish, but it does not grow along the path to a far regular root whose coefficient-scaled
     condition number is large). Multiprojective (m > 1 groups): :meth:`_Homotopy.cond_matrix`."""
+    return _cond(_scaled_cond_matrix(hom, J, z, rows, rowwise))
+
+
+def _scaled_cond_matrix(hom, J, z, rows, rowwise=False):
+    """The matrix whose condition number :func:`_scaled_cond` is (to batch several SVDs)."""
     if hom.m > 1:
-        return _cond(hom.cond_matrix(J, z, rows, rowwise))
+        return hom.cond_matrix(J, z, rows, rowwise)
     if rowwise:
         rs = torch.linalg.vector_norm(J[:, :-1, :], dim=-1)
     else:
@@ -46,7 +51,9 @@ def _scaled_cond(hom, J, z, rows, rowwise=False):
         rs = hom.row_scale(rows) * zn.unsqueeze(-1) ** (hom.degrees - 1)
     Jf = J[:, :-1, :] / rs.clamp_min(1e-300).unsqueeze(-1)
     u = (z / torch.linalg.vector_norm(z, dim=-1, keepdim=True).clamp_min(1e-300)).conj()
-    return _cond(torch.cat([Jf, u.unsqueeze(1)], 1))
+    return torch.cat([Jf, u.unsqueeze(1)], 1)
+
+
 def _cond(J):
     """σ_max/σ_min per matrix; inf where J has non-finite entries."""
     bad = ~torch.isfinite(J).all(-1).all(-1)
