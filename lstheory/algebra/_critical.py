@@ -65,10 +65,16 @@ steps in all instead of 5618 (the slowest 608 instead of 1120), and the example 
 [3.3–3.7] instead of 9.7 s [8.6–10.7] (3 interleaved runs each on a loaded 2-core machine;
 phc -b: 0.11 s there). What is left is the endgame of the 6-cycle and of the winding-3 paths
 (log time and Cauchy loops). In P^1 × P^2 the 5 paths to infinity of the 6-cycle end, in the
-deep stage, at a point Newton at t = 0 accepts with |h_1| ≈ 9e-4: a point of multiplicity 5
-on the line {h_1 = 0, a_1 = 0} at infinity, whose neighbourhood of radius ε^{1/5} ≈ 7e-4 is
-zero to double precision; the classification's projective Newton does not settle there
-(|Δh_1| ≥ 1e-5), so they are reported at infinity (``x0`` ≈ 5e-4, ``group`` 0).
+deep stage, near a point of multiplicity 5 on the line {h_1 = 0, a_1 = 0} at infinity, whose
+neighbourhood of radius ε^{1/5} ≈ 7e-4 is zero to double precision: Newton at t = 0
+"converges" there at |h_1| ≈ 9e-4 (F^h ≈ 1e-16, row-normalised condition 5e7), but the
+coefficient-scaled condition number κ_c has κ_c·ε ≈ 1, so the watch does not take it as a
+regular end point (``tracker.endgame.NEWTON_NOISE``; it used to, and the evidence said
+"newton, winding 1"); their Cauchy loops close at winding 5, at infinity (``x0`` ≈ 1e-8 to
+4e-10, ``group`` 0). The 6-cycle's Cauchy estimate at |t| ≈ 1e-7 … 1e-4, no root (backward
+error 1e-7 at every radius), now sends it to the deep stage after its first radius
+(``tracker.endgame.CAUCHY_ROOT``): 1.73 s [1.71–1.76] → 1.50 s [1.48–1.52] CPU, median of 5
+interleaved processes on a loaded 2-core machine, same points by kind.
 Under ``gauge="scaling"`` the O(A) orbit is left in, the minimum is a curve, and the number of
 end points each route lands on a curve depends on its start system (the 14 vs 40 singular end
 points of issue 15): compare components by witness set (:func:`witness_components`), whose
