@@ -1,7 +1,8 @@
 """Monodromy solving: all solutions of a generic member of a family ``F(x; p) = 0`` from one.
 
 (Over 400 lines: the docstring keeps the measurements that size the stopping rule next to the
-rule, and the graph the loops run on is used by :func:`monodromy_solve` alone.)
+rule, the graph the loops run on is used by :func:`monodromy_solve` alone, and the offset
+family's numeric form and the final homotopy by orbits serve :func:`solve_by_monodromy` alone.)
 
 The method of HomotopyContinuation.jl's ``monodromy_solve`` (Duff, Hill, Jensen, Lee, Leykin,
 Sommars 2019), on a graph of parameter points whose edges are tracked once and reused by every

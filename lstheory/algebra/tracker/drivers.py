@@ -7,6 +7,9 @@ one batch; the run of one batch through the stages (step → endgame → classif
   one segment per system, in one chart or in a product of projective spaces (``groups``:
   multi-homogeneous homotopies, :mod:`.groups`). The parameter homotopy with detours,
   :func:`~.parameter.track_parameter`, is built on it (:mod:`.parameter`).
+
+(Just over 400 lines: the stages of one batch, :func:`_run` and its routes, share their state
+and belong together.)
 """
 
 from __future__ import annotations
@@ -210,8 +213,7 @@ def _cauchy_phase(hom, watch, rows, live, rest, opts, st):
     """The Cauchy endgame for the paths ``live[rest]`` from their first checkpoint below
     ``cauchy_start``; a loop that closes at once may still end at a regular point (Newton)."""
     need, dev = live[rest], rows.device
-    est, w, good = _cauchy_endgame(hom, watch.cs_z[rest], watch.cs_t[rest], rows[need], opts,
-                                   give_up=watch.deep_next[rest])
+    est, w, good = _cauchy_endgame(hom, watch.cs_z[rest], watch.cs_t[rest], rows[need], opts)
     zero = torch.zeros(len(need), dtype=CDTYPE, device=dev)
     zn, conv, _, _ = _newton(hom, torch.nan_to_num(est), zero, rows[need], opts, 3)
     _, J, _ = hom.evaluate(zn, zero, rows[need], need_t=False)
