@@ -89,12 +89,6 @@ FRACTION_DRIFT = 1e-2
 #: the other regular roots ≤ 4e-8, and every Newton endpoint on [3,2,1]b and [4,2,1] z²
 #: (seeds 0–3, 256 paths) ≤ 2.6e-10.
 NEWTON_NOISE = 0.1
-#: A Cauchy estimate whose coefficient-scaled backward error (:func:`_backward_error`) is above
-#: this is no root (:func:`_cauchy_endgame`'s ``give_up``). Measured on the [2,2,1] critical
-#: example: the estimates of true endpoints (winding 3 and 5, at infinity) 3e-14 to 7e-12,
-#: the 6-cycle's estimate that is no root 1.0e-7 at every radius (the classification fails
-#: it on its termwise error).
-CAUCHY_ROOT = 1e-9
 
 
 # ---------------------------------------------------------------------------- Cauchy endgame
@@ -127,29 +121,9 @@ def _cauchy_loops(hom, z, r, rows, opts):
     return est, winding, ok
 
 
-def _backward_error(hom, z, rows):
-    """``[B]``: max_i |F^h_i(z)| / (d_i Σ_k |c_ik| Π_g ‖z_g‖∞^{D_ig}) at t = 0 (the target
-    system's coefficient-scaled backward error, up to the factor d_i); NaN where z is not
-    finite."""
-    zero = torch.zeros(z.shape[0], dtype=CDTYPE, device=z.device)
-    H, _, _ = hom.evaluate(torch.nan_to_num(z), zero, rows, need_t=False)
-    size = hom.row_scale(rows) * torch.exp(torch.log(hom.group_norms(z).clamp_min(1e-300))
-                                           @ hom.degree_matrix.T)
-    eta = (H[:, : size.shape[1]].abs() / size.clamp_min(1e-300)).amax(-1)
-    return torch.where(torch.isfinite(z).all(-1), eta, math.nan)
-
-
-def _cauchy_endgame(hom, z, r0, rows, opts, give_up=None):
+def _cauchy_endgame(hom, z, r0, rows, opts):
     """Cauchy endgame from z at t = r0 (real; shared or one per path): estimates at radii r0,
-    r0·ratio, … until two agree. Returns (estimate, winding number, ok).
-
-    ``give_up`` (``[B]`` bool; the paths the deep stage takes if they fail,
-    :attr:`_Watch.deep_next`): such a path whose closed loops' estimate is no root (backward
-    error, :func:`_backward_error`, above :data:`CAUCHY_ROOT`) fails at once instead of trying
-    smaller radii. Measured on the [2,2,1] critical example (multi-homogeneous start): a
-    6-cycle (the far root w ≈ −52.5 and 5 paths to one point at infinity, which separate only
-    at |t| ≪ 1e-10) closed at winding 6 on an estimate with |F^h| ≈ 2e-5 at every radius; two
-    more radii cost 0.38 of 1.9 CPU s before the deep stage decided it."""
+    r0·ratio, … until two agree. Returns (estimate, winding number, ok)."""
     B, dev = z.shape[0], z.device
     est = torch.full_like(z, complex("nan"))
     wind = torch.zeros(B, dtype=torch.long, device=dev)
@@ -170,10 +144,6 @@ def _cauchy_endgame(hom, z, r0, rows, opts, give_up=None):
         # loop; multiprojective: some |h_g|/‖z_g‖): more radii would only make it smaller,
         # not change the classification
         conv |= good & hom.at_infinity(e, opts.infinity_tol)
-        if give_up is not None and bool((gu := give_up[act] & good & ~conv).any()):
-            k = gu.nonzero().squeeze(1)
-            gu[k] = ~(_backward_error(hom, e[k], rows[act[k]]) <= CAUCHY_ROOT)
-            live[act[gu]] = False  # not ok: the deep stage takes it
         est[act[conv]], wind[act[conv]], ok[act[conv]] = e[conv], w[conv], True
         live[act[conv]] = False
         prev[act] = e
@@ -296,16 +266,6 @@ class _Watch:
     @property
     def cs_t(self):
         return torch.where(self._settled_start(), self.st_t, self.fb_t)
-
-    @property
-    def deep_next(self):
-        """``[B]``: the paths the deep stage takes if their Cauchy endgame fails (those tracked
-        in log time to ``endgame_end`` and not stopped as ill-conditioned; none where there
-        is no deep stage, ``deep_end`` ≥ ``endgame_end``)."""
-        o = self.opts
-        if not o.deep_end < o.endgame_end:
-            return torch.zeros_like(self.st_set)
-        return (self.t_last <= o.endgame_end * 1.01) & torch.isnan(self.ill_at)
 
     def _settled_start(self):
         """Where the Cauchy endgame starts at the settled checkpoint rather than the first one
