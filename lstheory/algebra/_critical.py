@@ -71,10 +71,13 @@ neighbourhood of radius ε^{1/5} ≈ 7e-4 is zero to double precision: Newton at
 coefficient-scaled condition number κ_c has κ_c·ε ≈ 1, so the watch does not take it as a
 regular end point (``tracker.endgame.NEWTON_NOISE``; it used to, and the evidence said
 "newton, winding 1"); their Cauchy loops close at winding 5, at infinity (``x0`` ≈ 1e-8 to
-4e-10, ``group`` 0). The 6-cycle's Cauchy estimate at |t| ≈ 1e-7 … 1e-4, no root (backward
-error 1e-7 at every radius), now sends it to the deep stage after its first radius
-(``tracker.endgame.CAUCHY_ROOT``): 1.73 s [1.71–1.76] → 1.50 s [1.48–1.52] CPU, median of 5
-interleaved processes on a loaded 2-core machine, same points by kind.
+4e-10, ``group`` 0). That costs time: 1.74 s [1.70–1.89] → 1.89 s [1.86–1.91] CPU, median
+of 5 interleaved processes on a loaded 2-core machine, same points by kind. The 6-cycle's
+Cauchy estimate at |t| ≈ 1e-7 … 1e-4 is no root at every radius (backward error 1e-7, three
+radii, 0.4 s); failing such a path at its first radius (the deep stage takes it) gave
+1.50 s here, but on the total-degree start 5 paths whose first radius closes on a non-root
+estimate close on a root at the next, and it took 7.9 s there instead of 6.1 (measured;
+not kept).
 Under ``gauge="scaling"`` the O(A) orbit is left in, the minimum is a curve, and the number of
 end points each route lands on a curve depends on its start system (the 14 vs 40 singular end
 points of issue 15): compare components by witness set (:func:`witness_components`), whose
