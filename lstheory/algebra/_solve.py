@@ -205,8 +205,11 @@ def _solve_monodromy(system, *, seed, options, device, progress, trace_test=Fals
                                     progress=progress, loops_per_round=LOOPS_PER_ROUND,
                                     stall_loops=STALL_LOOPS, trace_test=trace_test)
     roots = _to_rootset(system, final, "torch", seed, opts, time.perf_counter() - t0)
+    # the final homotopy tracks one path per symmetry orbit where the family has a sign group
+    final_paths = int(res.info.get("final_paths", len(res.solutions)))
     roots.info["start"] = {"generic_root_count": res.count, "tracked_paths":
-                           res.tracked_paths + len(res.solutions), "rounds": res.rounds,
+                           res.tracked_paths + final_paths, "final_paths": final_paths,
+                           "rounds": res.rounds,
                            "loops": res.loops, "history": list(res.history),
                            "stop_reason": res.stop_reason}
     roots.info["start"]["trace_test"] = _trace(res, trace_test)
