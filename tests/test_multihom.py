@@ -14,13 +14,9 @@ from lstheory.algebra import (
     PathStatus,
     PolynomialSystem,
     choose_start,
-    data_parameters,
-    generic_rank,
-    network_system,
     phc_available,
     random_dense,
     solve,
-    square_up,
 )
 from lstheory.algebra._multihom import (
     _homotopy_system,
@@ -33,7 +29,6 @@ from lstheory.algebra._multihom import (
     start_equations,
 )
 from lstheory.algebra._solve import DIVERGING_FACTOR
-from lstheory.nets import MLP
 
 pytestmark = pytest.mark.usefixtures("module_one_thread")
 
@@ -230,12 +225,8 @@ def test_candidates_and_bad_groups():
 def test_choose_start_keeps_monodromy_when_the_multihomogeneous_paths_mostly_diverge():
     # [4,3,1] z²: multi-homogeneous bound 2304 against a mixed volume of 256 (16 roots); measured
     # 281 s for that start against 24 s for monodromy, so it must not displace monodromy
-    fam = MLP([4, 3, 1], "polynomial", coeffs=(0.0, 0.0, 1.0), bias=False)
-    r = generic_rank(network_system(fam, n_data=fam.n_params), seed=0)
-    sq = square_up(network_system(fam, n_data=r), seed=0)
-    rng = np.random.default_rng(0)
-    S = sq.system.specialize(data_parameters(rng.standard_normal((r, 4)),
-                                             rng.standard_normal((r, 1))))
-    c = choose_start(S)
+    from _nets import zero_error_system
+
+    c = choose_start(zero_error_system([4, 3, 1]))
     assert c["multihomogeneous_bound"] > DIVERGING_FACTOR * c["root_bound"], c
     assert c["method"] == "monodromy" and c["reason"].startswith("monodromy"), c

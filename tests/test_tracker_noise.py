@@ -176,14 +176,9 @@ def test_the_cauchy_start_where_the_valuation_settled_closes_loops_on_the_right_
     on an estimate that was no root, and were reported failed (seeds 0–3: 3, 3, 4, 1 failed
     paths). Started where the valuation has settled (``cauchy_drift``) and the path is well
     conditioned (``cauchy_cond``), every path is decided; counts as before (and as phc)."""
-    from lstheory.algebra import data_parameters, generic_rank, network_system, square_up
+    from _nets import zero_error_system
 
-    fam = MLP([4, 2, 1], "polynomial", coeffs=(0.0, 0.0, 1.0), bias=False)
-    r = generic_rank(network_system(fam, n_data=fam.n_params), seed=0)
-    sq = square_up(network_system(fam, n_data=r), seed=0)
-    rng = np.random.default_rng(0)
-    system = sq.system.specialize(data_parameters(rng.standard_normal((r, 4)),
-                                                  rng.standard_normal((r, 1))))
+    system = zero_error_system([4, 2, 1])
     old = solve(system, seed=0, start="total-degree", options=TrackerOptions(cauchy_drift=-1.0))
     for seed in (0, 1):
         new = solve(system, seed=seed, start="total-degree")
