@@ -78,6 +78,10 @@ def test_two_hidden_units_three_orbits():
     assert v.outcome == Outcome.CONSISTENT, v.reason
     certified, rows = _certified_orbits(v)
     assert certified == 3 and sorted(r[4] for r in rows) == [0, 1, 2]
+    # the count comes from a start that reaches every isolated solution, never from monodromy
+    # (a lower bound), even where `auto` would pick it
+    note = next(e.note for e in v.evidence if e.key.startswith("homotopy_paths"))
+    assert "start multihomogeneous" in note, note
 
 
 @settings(max_examples=3, deadline=None)

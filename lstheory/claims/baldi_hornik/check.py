@@ -20,8 +20,10 @@ L on the slice are critical points of L):
   Hessian on the slice gives each point's Morse index, read only where every eigenvalue is
   resolved (|μ| above ``HESSIAN_RTOL`` · max |μ|);
 * **the count, both ways**: more certified distinct points than stated refutes a smaller count;
-  the homotopy (every isolated solution is the end of a path) finds the regular critical points
-  on the slice: a certified real one of full rank that is none of the C(m, p) refutes
+  the homotopy (the multi-homogeneous start, or phc's polyhedral one: every isolated solution
+  is the end of a path — never monodromy, whose count is a lower bound) finds the regular
+  critical points on the slice: a certified real one of full rank that is none of the C(m, p)
+  refutes
   "exactly these"; a larger stated count is refuted only when every path is accounted for (none
   failed, no singular end point of full rank), else the answer is inconclusive.
 """
@@ -212,8 +214,11 @@ def check_baldi_hornik(ctx: Context, *, inputs: int, hidden: int, outputs: int, 
         hess = [np.linalg.eigvalsh(_sym(cs.system.compiled.evaluate(x)[1])) for x in pts]
     for attempt in range(HOMOTOPY_TRIES):  # another γ and chart when a run is not exhaustive
         with ctx.timed(f"homotopy ({backend})"):
+            # a start whose paths reach every isolated solution (monodromy's count is a lower
+            # bound: "every path accounted for" would not make it exhaustive)
+            start = {"start": "multihomogeneous"} if backend == "torch" else {}
             roots = solve(cs.system, backend=backend, seed=ctx.seed + attempt,
-                          options=tracker, device=ctx.device)
+                          options=tracker, device=ctx.device, **start)
         found = _homotopy_points(cs, roots, pts, m, p, n, float(np.linalg.norm(W, 2)))
         if found["complete"] or found["extra_certified"]:
             break
