@@ -13,7 +13,8 @@ global) minimum; every other is a saddle.
 The check, on the gauge slice ``B[:, :p] = I`` (``critical_point_system(..., gauge="scaling")``:
 it meets every orbit whose C is invertible exactly once, and is transversal to every orbit —
 the orbit's tangent (−A X, X B) has X B[:, :p] = X, zero only for X = 0 — so critical points of
-L on the slice are critical points of L):
+L on the slice are critical points of L), on inputs X·T whitened and rotated so that every
+orbit meets the slice near the unit ball (:func:`_balancing`; the statement is invariant):
 
 * **certificates**: the C(m, p) closed-form points, Newton-refined, are certified by Smale's
   α-theory as distinct critical points; L there is compared with the stated value both ways; the
