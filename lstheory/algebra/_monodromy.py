@@ -127,18 +127,6 @@ STALL_LOOPS = 4
 LOOPS_PER_ROUND = 4
 #: sign symmetries are looked for (all 2^n candidates) up to this many unknowns
 SYMMETRY_MAX_UNKNOWNS = 16
-#: with :data:`REGULAR_LEGS` off, the legs' log-time endgame starts at this |t| (the tracker's
-#: default 0.1 is for singular end points). Measured on [5,2,1] z² (420 legs of 70 solutions
-#: to 6 vertices, interleaved, loaded machine): 2 steps fewer a path at the median, 0.61 s
-#: against 0.70 s, the same end points
-LEG_ENDGAME_START = 1e-3
-#: legs are tracked straight to their end with no endgame (``track_segments(regular_ends=
-#: True)``): a path that does not end at a regular point is lost, as before (measured: module
-#: docstring, "Legs")
-REGULAR_LEGS = True
-#: the final parameter homotopy tracks one path per orbit of the sign symmetries and maps the
-#: end points (:func:`_track_by_orbits`)
-FINAL_BY_ORBITS = True
 
 
 def _tracker():
@@ -497,7 +485,6 @@ def monodromy_solve(
             raise InvalidArgument(name, v, f"an integer ≥ {lo}")
     seed = normalize_seed(seed)
     opts = options if options is not None else TrackerOptions()
-    legs = replace(opts, endgame_start=min(opts.endgame_start, LEG_ENDGAME_START))
     rng = np.random.default_rng([seed, 7])  # the vertices
     charts = np.random.default_rng([seed, 8])  # the tracker's charts: not tied to the loops
     P, n = len(system.parameters), system.n_variables
@@ -512,8 +499,8 @@ def monodromy_solve(
         nonlocal tracked
         tracked += sum(len(X) for X in Xs)
         return _segments()(system.compiled, np.array(starts), Xs, np.array(targets),
-                           seed=int(charts.integers(2**31)), options=legs, device=device,
-                           regular_ends=REGULAR_LEGS)
+                           seed=int(charts.integers(2**31)), options=opts, device=device,
+                           regular_ends=True)
 
     # the base point: random complex (a real start pair is not generic)
     p0 = p_start if generic_start else scale * _rng_c(rng, P)
@@ -606,7 +593,7 @@ def solve_by_monodromy(system: PolynomialSystem, *, seed: int = 0, options=None,
 
     G = res.info.get("sign_group")
     final = _track_by_orbits(fam, G, res.solutions, target[0], track, opts.cluster_tol,
-                             seed) if FINAL_BY_ORBITS and G is not None and len(G) > 1 else None
+                             seed) if G is not None and len(G) > 1 else None
     res.info["final_paths"] = len(res.solutions) if final is None else final[1]
     return (track(res.solutions) if final is None else final[0]), res
 

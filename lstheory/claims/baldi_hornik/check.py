@@ -38,13 +38,19 @@ import numpy as np
 
 from ..._errors import ResourceLimit, UnknownName
 from ..._random import numpy_rng
-from ...algebra import TrackerOptions, certify, critical_point_system, solve
+from ...algebra import (
+    PathStatus,
+    TrackerOptions,
+    best_partition,
+    certify,
+    critical_point_system,
+    solve,
+)
 from ...algebra._certify import ALPHA0
-from ...algebra._multihom import best_partition
-from ...algebra._rootset import PathStatus
 from ...nets import MLP
 from .._claim import Context, Tag, budget_table
 from .._verdict import Evidence, HypothesisCheck, Outcome, Table, Verdict
+from ..bezout.routes import _newton
 
 __all__ = ["closed_form", "check_baldi_hornik", "BUDGETS", "DATA", "SOURCE", "TITLE"]
 
@@ -127,15 +133,10 @@ def _balancing(X, Y, p) -> np.ndarray:
 
 
 def _as_free(cs, A, B) -> np.ndarray:
-    """The slice coordinates (the system's variables) of (A, B)."""
-    val = {}
-    for k in range(B.shape[0]):
-        for j in range(B.shape[1]):
-            val[f"W1_{k}_{j}"] = B[k, j]
-    for i in range(A.shape[0]):
-        for k in range(A.shape[1]):
-            val[f"W2_{i}_{k}"] = A[i, k]
-    return np.array([val[str(v)] for v in cs.system.variables], dtype=complex)
+    """The slice coordinates (the system's variables) of (A, B): the family's flat order is
+    W1 = B then W2 = A, row by row (the inverse of ``cs.lift``)."""
+    w = dict(zip(map(str, cs.weights), np.concatenate([B.ravel(), A.ravel()])))
+    return np.array([w[str(v)] for v in cs.system.variables], dtype=complex)
 
 
 def _a_rank(cs, x, m, p, n, W_norm) -> int:
@@ -149,17 +150,8 @@ def _a_rank(cs, x, m, p, n, W_norm) -> int:
     return int((s > RANK_ABS * W_norm).sum())
 
 
-def _newton(cs, x, steps: int = 4) -> np.ndarray:
-    C = cs.system.compiled
-    for _ in range(steps):
-        F, J = C.evaluate(x)
-        x = x - np.linalg.solve(J, F)
-    return x
-
-
-def _hypotheses(fam, lam, X, p, m, n, conds):
+def _hypotheses(fam, lam, cxx, p, m, n, conds):
     gaps = -np.diff(lam) / lam[0] if m > 1 else np.array([np.inf])
-    cxx = float(np.linalg.cond(X.T @ X))
     linear = fam.activation.degree == 1 and not fam.bias
     return (
         HypothesisCheck("linear net", "one hidden layer, σ(z) = z, no biases", linear,
@@ -189,11 +181,12 @@ def check_baldi_hornik(ctx: Context, *, inputs: int, hidden: int, outputs: int, 
     fam = MLP([n, p, m], "polynomial", coeffs=(0.0, 1.0))
     lam, U, W, subsets = closed_form(X, Y, p)
     forms, Xc = [], X
-    if p <= m <= n and np.linalg.cond(X.T @ X) <= COND_MAX:  # else a hypothesis fails
+    cxx = float(np.linalg.cond(X.T @ X))  # on the given inputs (X·T is whitened)
+    if p <= m <= n and cxx <= COND_MAX:  # else a hypothesis fails
         Xc = X @ _balancing(X, Y, p)
         lam, U, W, subsets = closed_form(Xc, Y, p)
         forms = [_slice_point(U, W, I, p) for I in subsets]
-    hyps = _hypotheses(fam, lam, X, p, m, n, [c for _, _, c in forms] or [math.inf])
+    hyps = _hypotheses(fam, lam, cxx, p, m, n, [c for _, _, c in forms] or [math.inf])
     instance = {"inputs": n, "hidden": p, "outputs": m, "n_data": n_data, "data": data,
                 "backend": backend}
     trace = float(np.trace(Y.T @ Y))
@@ -216,7 +209,7 @@ def check_baldi_hornik(ctx: Context, *, inputs: int, hidden: int, outputs: int, 
                                 f"paths with budget={ctx.budget!r} (this instance needs "
                                 f"{paths}: fewer units, or a larger budget)")
     with ctx.timed("certify the closed form"):
-        pts = np.array([_newton(cs, _as_free(cs, A, B)) for A, B, _ in forms])
+        pts = _newton(cs.system, np.array([_as_free(cs, A, B) for A, B, _ in forms]), 4)[0]
         cert = certify(cs.system, pts)
         values = cs.loss_values(pts).real
         hess = [np.linalg.eigvalsh(_sym(cs.system.compiled.evaluate(x)[1])) for x in pts]
