@@ -16,6 +16,8 @@ Storage: :class:`TrajectoryStore` (appendable, memory-mapped, crash-safe).
 Dissimilarities: :func:`dissimilarity` (``1 − cos``, Euclidean, angular; :data:`METRICS`),
 :func:`gram_matrix` / :func:`cross_gram` (streaming blocks).
 Embeddings: :class:`ClassicalMDS` (eigenvalue diagnostics, Gower insertion via ``transform``),
+:class:`KrylovMDS` (squared distances straight from a store, without the ``n × n`` matrix,
+with a :class:`Certificate`),
 :class:`SMACOF` (scikit-learn, warm-started), :func:`procrustes_align`, :func:`strain`,
 :func:`stress`. Experiments (from :mod:`lstheory.studies.liao_poggio`): :func:`run_experiment`
 with :data:`EXPERIMENTS`. Plots:
@@ -34,6 +36,7 @@ from ._dissimilarity import (
     gram_matrix,
 )
 from ._job import StoreEmbedding, embed_store
+from ._matfree import Certificate, KrylovMDS
 from ._oos import gower_insert
 from ._plot import plot_embedding, plot_error_curves, plot_experiment, save_figure
 from ._procrustes import ProcrustesResult, procrustes_align
@@ -54,11 +57,13 @@ __all__ = [
     "preset_options",
     "run_experiment",
     "save_figure",
+    "Certificate",
     "CheckpointRecord",
     "ClassicalMDS",
     "Dissimilarity",
     "EigenDiagnostics",
     "GramError",
+    "KrylovMDS",
     "PRECISIONS",
     "LayerSpec",
     "ProcrustesResult",
