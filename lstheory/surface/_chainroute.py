@@ -22,6 +22,7 @@ from ._fastpath import ChainBase, LinearChain
 from ._layerchain import LayerChain
 from ._layergraph import LayerGraph
 from ._totals import Totals
+from ._windowchain import WindowChain
 
 __all__ = [
     "balanced_rows",
@@ -74,6 +75,9 @@ def use_chain(ev, splits, c: torch.Tensor) -> bool:
             rows = rows_for(ev, chain, len(splits[0][0]))
             xb = splits[0][0][:rows].to(ev.device, ev.dtype)
             chain.choose_first_layer(xb, c)
+            window = WindowChain.detect(chain, ev.model, x0) if ev.precision == "full" else None
+            if window is not None and window.faster(chain, xb, c):
+                chain = window
         if chain and ev.precision == "bfloat16":
             chain.hidden_dtype = torch.bfloat16
         ev._chain = chain or False

@@ -1,0 +1,321 @@
+"""Convolution chains on small maps as matrix products over each output pixel's window.
+
+A 2-D convolution with padding on a small map spends many of its nominal multiply-adds on the
+padding: the DCNN's second layer on 8×8 digits (256 → 48 channels, 3×3, stride 2, 4×4 → 2×2) has
+25 of its 36 taps on real pixels, and oneDNN ran it at 75 GFLOP/s on the real taps against 97 for
+a 2048² matmul (160 samples, one thread). This route keeps every feature map as ``[n, H, W, C]``
+(channels last, contiguous) and computes each output pixel as a sum of matrix products over the
+input rows its window covers: ``y[:, o, p] = b + Σ_r z[:, r, c₀:c₁].flatten() @ A_{o,p,r}``, the
+rows of ``z`` read in place (a strided matrix, no copy) and ``A`` the folded weights of the taps
+that land on real pixels — the same multiply-adds as the convolution without the padding.
+The first layer is one product ``[n·H₁·W₁, C_in·k² + 1] @ [C_in·k² + 1, C₁]`` of the input's
+patches (cached once per batch of data, a column of ones for the bias) with the folded weights.
+
+Applies to a :class:`~._layerchain.LayerChain` (batch norm folded, ``keep`` policy) whose layers
+are 2-D convolutions (one group, dilation 1, zero padding) followed by optional linear layers,
+with elementwise activations between them and, after the last convolution, a mean over the map
+or a flatten of a 1 × 1 map (the DCNN). The evaluator takes it only where one point on one pass
+of data is measured faster than the chain route (:meth:`WindowChain.faster`): on large maps with
+few channels (VGG, ResNet stages) the many small products lose to oneDNN. Checked against
+:func:`torch.func.functional_call` at two points before use, as every route is.
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._layerchain import LayerChain, _Affine
+from ._layergraph import _layer_shapes
+
+__all__ = ["WindowChain"]
+
+#: Elementwise operations the route applies to its channels-last maps as they are.
+_ELEMENTWISE_MODULES = (nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.ELU, nn.GELU, nn.SiLU)
+_ELEMENTWISE_FUNCTIONS = {F.relu, torch.relu, torch.relu_, F.leaky_relu, torch.tanh, torch.tanh_,
+                          torch.sigmoid, torch.sigmoid_, F.elu, F.gelu, F.silu}
+_ELEMENTWISE_METHODS = {"relu", "relu_", "tanh", "tanh_", "sigmoid", "sigmoid_"}
+#: At most this many matrix products per point and pass (more: small maps only).
+MAX_PRODUCTS = 96
+
+
+def _window(o: int, stride: int, pad: int, k: int, size: int) -> tuple[int, int, int]:
+    """First input index, first tap and count of the taps of output index ``o`` that land on
+    the input ``[0, size)`` (dilation 1)."""
+    lo = o * stride - pad
+    a0, a1 = max(0, -lo), min(k, size - lo)
+    return lo + a0, a0, max(0, a1 - a0)
+
+
+class WindowChain(LayerChain):
+    """A :class:`LayerChain` evaluated channels-last by per-window products; build with
+    :meth:`detect`. Same interface as the chain route."""
+
+    def __init__(self, chain: LayerChain):
+        super().__init__(chain.pre, chain.steps, chain.params, chain.buffers, chain.dirs)
+        self._bases = chain._bases
+        self.cached = False  # the first layer is a product per point (of cached patches)
+        self.first_out = chain.first_out
+        #: per step: ("first", geometry) | ("conv", geometry) | ("linear",) | ("act",)
+        #: | ("mean",) | ("flat",)
+        self.program: list[tuple] = []
+        self.n_products = 0
+
+    # ---- detection -----------------------------------------------------------------------
+    @classmethod
+    def detect(cls, chain: LayerChain, model: nn.Module, x: torch.Tensor):
+        """A :class:`WindowChain` for the chain ``chain`` of ``model``, or ``None``."""
+        if type(chain) is not LayerChain or chain.hidden_dtype is not None:
+            return None
+        shapes, _ = _layer_shapes(model, x[:1])
+        win = cls(chain)
+        spatial = True  # the current value is a map [n, H, W, C] (else [n, C])
+        first = True
+        for step in chain.steps:
+            if isinstance(step, _Affine):
+                m = step.module
+                if isinstance(m, nn.Linear):
+                    if spatial or first:
+                        return None
+                    win.program.append(("linear",))
+                    win.n_products += 1
+                    continue
+                if not isinstance(m, nn.Conv2d) or not spatial or m not in shapes:
+                    return None
+                if m.groups != 1 or m.dilation != (1, 1) or m.padding_mode != "zeros":
+                    return None
+                inp, out = shapes[m]
+                geo = _geometry(m, tuple(inp.shape[2:]), tuple(out.shape[2:]))
+                if first:
+                    win.program.append(("first", geo))
+                    win.n_products += 1
+                else:
+                    win.program.append(("conv", geo))
+                    win.n_products += len(geo["products"])
+                first = False
+            else:
+                kind = _tail_kind(step)
+                if kind is None or first:
+                    return None
+                if kind in ("mean", "flat"):
+                    if not spatial:
+                        return None
+                    if kind == "flat" and _last_map(win.program) != (1, 1):
+                        return None  # flattening a map: channels-first order, not ours
+                    spatial = False
+                win.program.append((kind,))
+        if spatial or win.n_products > MAX_PRODUCTS:
+            return None
+        return win if win._agrees(model, x) else None
+
+    def faster(self, chain: LayerChain, x: torch.Tensor, c: torch.Tensor) -> bool:
+        """Whether this route evaluates one point of ``c`` on the batch ``x`` faster than
+        ``chain`` (best of three each, after a warm-up)."""
+        timings = []
+        for route in (self, chain):
+            pts, prods = route.points(c[:1]), route.first_products(x)
+            route.logits_t(prods, pts, 0)
+            best = float("inf")
+            for _ in range(3):
+                t0 = time.perf_counter()
+                route.logits_t(prods, pts, 0)
+                if x.is_cuda:
+                    torch.cuda.synchronize(x.device)
+                best = min(best, time.perf_counter() - t0)
+            timings.append(best)
+        return timings[0] < timings[1]
+
+    # ---- per-point weights ---------------------------------------------------------------
+    def points(self, c: torch.Tensor) -> list:
+        """The coefficients ``[1, c]``, then per layer its weights at the points ``c`` (batch
+        norm folded) in this route's form: the first layer ``[K, C_in·k² + 1, C_out]`` (bias
+        as the last row); a convolution ``(blocks, bias [K, H'·W'·C_out])``, one block
+        ``[K, rows·cols·C_in, C_out]`` per product of its plan; a linear layer
+        ``(weight [K, in, out], bias [K, out])``. Each block is one product of the coefficients
+        with its own basis (:meth:`_block_bases`), so no weight is transposed per point."""
+        coef = torch.cat([c.new_ones(len(c), 1), c], 1)
+        k = len(c)
+        out = [coef]
+        affines = (s for s in self.steps if isinstance(s, _Affine))
+        for li, (step, (kind, *geo)) in enumerate(zip(affines, (
+                p for p in self.program if p[0] in ("first", "conv", "linear")))):
+            bs = coef @ self._basis(step.bias) if step.bias is not None else None
+            c_out = self.params[step.weight].shape[0]
+            if bs is None:
+                bs = coef.new_zeros(k, c_out)
+            scale = None
+            if step.bn is not None:
+                scale, shift = self._bn(step, coef)
+                bs = bs * scale + shift
+            blocks = [(coef @ b).view(k, -1, c_out) for b in self._block_bases(li, step, kind,
+                                                                               geo)]
+            if scale is not None:
+                blocks = [b.mul_(scale[:, None, :]) for b in blocks]
+            if kind == "linear":
+                out.append((blocks[0], bs))
+            elif kind == "first":
+                out.append(torch.cat([blocks[0], bs[:, None, :]], 1))
+            else:
+                out.append((blocks, bs.repeat(1, geo[0]["pixels"])))
+        return out
+
+    def _block_bases(self, li: int, step: _Affine, kind: str, geo: list) -> list:
+        """``[1 + n_directions, rows·cols·C_in·C_out]`` per product of layer ``li`` (one for
+        the first layer and linear layers): the basis of :meth:`_basis` with its taps in the
+        order the product reads them, ``(tap row, tap col, C_in, C_out)``; built once."""
+        key = ("window", li)
+        if key not in self._bases:
+            basis = self._basis(step.weight)
+            m = len(basis)
+            w = basis.view(m, *self.params[step.weight].shape)
+            if kind == "linear":
+                self._bases[key] = [w.transpose(1, 2).reshape(m, -1).contiguous()]
+            else:
+                taps = w.permute(0, 3, 4, 2, 1)  # [m, kh, kw, C_in, C_out]
+                if kind == "first":
+                    self._bases[key] = [taps.permute(0, 3, 1, 2, 4).reshape(m, -1).contiguous()]
+                else:
+                    self._bases[key] = [taps[:, a0:a1, b0:b1].reshape(m, -1).contiguous()
+                                        for *_, (a0, a1, b0, b1) in geo[0]["products"]]
+        return self._bases[key]
+
+    def point_bytes(self) -> int:
+        extra = 0
+        for kind, *geo in self.program:
+            if kind == "conv":
+                w = geo[0]["c_in"] * geo[0]["c_out"]
+                extra += sum((a1 - a0) * (b1 - b0) * w
+                             for *_, (a0, a1, b0, b1) in geo[0]["products"])
+                extra += geo[0]["pixels"] * geo[0]["c_out"]
+        return super().point_bytes() + 4 * extra
+
+    def product_bytes(self, n: int) -> int:
+        """Bytes of the first layer's output for ``n`` samples: what a pass keeps live and
+        re-reads (its cached patches are smaller), so passes are sized by it (3 passes of 480
+        digits for the DCNN: 9.5 µs a sample against 10.9 for 160, one thread, loaded)."""
+        return 4 * n * self.first_out
+
+    # ---- per batch of data ---------------------------------------------------------------
+    def first_products(self, x: torch.Tensor) -> torch.Tensor:
+        """The first layer's input patches ``[n·H₁·W₁, C_in·k² + 1]`` (a column of ones)."""
+        u = self._pre(x)
+        m = self.steps[0].module
+        cols = F.unfold(u, m.kernel_size, padding=m.padding, stride=m.stride)
+        n, width, pix = cols.shape
+        out = u.new_ones(n, pix, width + 1)
+        out[..., :width] = cols.transpose(1, 2)
+        return out.view(n * pix, width + 1)
+
+    # ---- per point -----------------------------------------------------------------------
+    def logits_t(self, products: torch.Tensor, points: list, lo: int, hi: int | None = None):
+        """Transposed logits ``[1, C, n]`` of the point ``lo`` on one batch."""
+        if hi is not None and hi != lo + 1:
+            raise ValueError("WindowChain.logits_t evaluates one point per call")
+        layers = iter(points[1:])
+        z = None
+        for li, (kind, *geo) in enumerate(self.program):
+            if kind == "first":
+                g = geo[0]
+                n = len(products) // g["pixels"]
+                buf = self._buffer(("win", li), (n * g["pixels"], g["c_out"]), products)
+                z = torch.mm(products, next(layers)[lo], out=buf)
+                z = z.view(n, *g["out_hw"], g["c_out"])
+            elif kind == "conv":
+                blocks, bias = next(layers)
+                z = self._conv(li, geo[0], z, blocks, bias, lo)
+            elif kind == "linear":
+                w, b = next(layers)
+                z = torch.addmm(b[lo], z, w[lo])
+            elif kind == "act":
+                z = self.steps[li](z)
+            elif kind == "mean":
+                z = z.mean((1, 2))
+            else:  # flat: a 1 × 1 map
+                z = z.reshape(len(z), -1)
+        return z.T[None]
+
+    def _conv(self, li, g, z, blocks, bias, lo):
+        n = len(z)
+        out = self._buffer(("win", li), (n, g["pixels"] * g["c_out"]), z)
+        out.copy_(bias[lo].expand(n, -1))
+        pix = out.view(n, g["pixels"], g["c_out"])
+        for j, (q, r0, r1, c0, c1, _) in enumerate(g["products"]):
+            pix[:, q].addmm_(z[:, r0:r1, c0:c1].flatten(1), blocks[j][lo])
+        return out.view(n, *g["out_hw"], g["c_out"])
+
+
+def _geometry(m: nn.Conv2d, in_hw: tuple, out_hw: tuple) -> dict:
+    """The per-window plan of the convolution ``m`` from ``in_hw`` to ``out_hw``: for each
+    output pixel ``q`` and each run of input rows read as one strided matrix, ``(q, r0, r1, c0,
+    c1, (tap rows a0:a1, tap cols b0:b1))`` — rows ``r0:r1`` and columns ``c0:c1`` of the input,
+    one product (several rows only where the columns span the whole width: then they are one
+    strided matrix)."""
+    (kh, kw), (sh, sw), (ph, pw) = m.kernel_size, m.stride, m.padding
+    products = []
+    for o in range(out_hw[0]):
+        r, a0, na = _window(o, sh, ph, kh, in_hw[0])
+        for p in range(out_hw[1]):
+            c, b0, nb = _window(p, sw, pw, kw, in_hw[1])
+            if na == 0 or nb == 0:
+                continue  # a window entirely in the padding: the bias alone
+            q = o * out_hw[1] + p
+            if nb == in_hw[1] or na == 1:
+                products.append((q, r, r + na, c, c + nb, (a0, a0 + na, b0, b0 + nb)))
+            else:
+                for i in range(na):
+                    products.append((q, r + i, r + i + 1, c, c + nb,
+                                     (a0 + i, a0 + i + 1, b0, b0 + nb)))
+    return {"products": products, "pixels": out_hw[0] * out_hw[1], "out_hw": out_hw,
+            "c_in": m.in_channels, "c_out": m.out_channels}
+
+
+def _tail_kind(step) -> str | None:
+    """How the route applies a parameter-free step: ``act`` (elementwise, as it is), ``mean``
+    (a mean over the map), ``flat`` (flattening), or ``None`` (not this route's)."""
+    node = step.node
+    if node.op == "call_module":
+        mod = step.fn if isinstance(step.fn, nn.Module) else None
+        if mod is None or isinstance(mod, _ELEMENTWISE_MODULES):
+            return "act"
+        if isinstance(mod, nn.AdaptiveAvgPool2d) and mod.output_size in (1, (1, 1)):
+            return None  # keeps [n, C, 1, 1]: a flatten follows; not handled here
+        if isinstance(mod, nn.Flatten) and mod.start_dim == 1 and mod.end_dim == -1:
+            return "flat"
+        return None
+    if node.op == "call_function":
+        if node.target in _ELEMENTWISE_FUNCTIONS:
+            return "act"
+        if node.target is torch.flatten and _flat_args(node):
+            return "flat"
+        if node.target is torch.mean and _mean_args(node):
+            return "mean"
+        return None
+    if node.target in _ELEMENTWISE_METHODS:
+        return "act"
+    if node.target == "mean" and _mean_args(node):
+        return "mean"
+    if node.target == "flatten" and _flat_args(node):
+        return "flat"
+    return None
+
+
+def _mean_args(node) -> bool:
+    dim = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else None)
+    keep = node.kwargs.get("keepdim", node.args[2] if len(node.args) > 2 else False)
+    return not keep and isinstance(dim, tuple | list) and sorted(dim) in ([2, 3], [-2, -1])
+
+
+def _flat_args(node) -> bool:
+    start = node.kwargs.get("start_dim", node.args[1] if len(node.args) > 1 else 0)
+    end = node.kwargs.get("end_dim", node.args[2] if len(node.args) > 2 else -1)
+    return start == 1 and end == -1
+
+
+def _last_map(program: list) -> tuple | None:
+    for kind, *geo in reversed(program):
+        if kind in ("first", "conv"):
+            return geo[0]["out_hw"]
+    return None
