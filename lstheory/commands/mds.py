@@ -18,13 +18,13 @@ BUDGET_PRESETS = {"fast": "fast", "default": "default", "thorough": "paper"}
 #: the most epochs an experiment may be asked for (the paper's longest run is 200)
 MAX_EPOCHS = 10**5
 #: ``embed_store``'s argument names that reach the user as ``mds embed``'s own flags
-_FLAGS = {"store": "STORE", "layer": "--layer", "layers": "--layer"}
+_FLAGS = {"store": "STORE", "layer": "--layer", "layers": "--layer", "route": "--route"}
 
 
 def add_parser(subparsers) -> None:
     from ..mds import METRICS
     from ..mds._dissimilarity import PRECISIONS
-    from ..mds._job import LANCZOS_FROM, SOLVERS
+    from ..mds._job import LANCZOS_FROM, MATRIX_FREE_FROM, ROUTES, SOLVERS
     from ..studies.liao_poggio import EXPERIMENTS, PRESETS
 
     p = subparsers.add_parser(
@@ -35,6 +35,8 @@ def add_parser(subparsers) -> None:
     e = sub.add_parser("embed", help="classical MDS (optionally SMACOF) of a trajectory store",
                        formatter_class=Formatter, epilog=json_epilog(
                            "and store, metric, layers, squared, smacof, precision, solver, "
+                           "route, certificate (matrix-free: residuals, trace, bound on the "
+                           "next eigenvalue, gap, subspace error; else null), "
                            "error_bound (cosine from a float32 or bfloat16 Gram: the largest "
                            "bound on |Δ(1 − cos)|), "
                            "smacof_stress "
@@ -63,6 +65,11 @@ def add_parser(subparsers) -> None:
                    help="classical MDS's eigensolver: dense (every eigenvalue, O(n³)), lanczos "
                    "(the top pairs and a probe of the most negative eigenvalues), auto: "
                    f"lanczos from {LANCZOS_FROM} checkpoints on")
+    e.add_argument("--route", default="auto", choices=ROUTES,
+                   help="gram (the n × n Gram, then the eigensolver), matrix-free (the top "
+                   "eigenpairs by a few passes over the store, with a certificate; squared "
+                   "cosine or euclidean, full precision, no --smacof, --solver auto), auto: "
+                   f"matrix-free where it applies from {MATRIX_FREE_FROM} checkpoints on")
     # classical MDS and SMACOF from it are deterministic and have one size: no --seed/--budget
     add_common(e, seed=False, budget=None, json_help="coordinates and diagnostics")
     x = sub.add_parser("experiment", help="run one of the four experiments and draw its figure",
@@ -94,7 +101,7 @@ def _embed(args) -> int:
     try:
         emb = embed_store(args.store, metric=args.metric, layers=args.layer,
                           squared=args.squared, smacof=args.smacof, device=args.device,
-                          precision=args.precision, solver=args.solver)
+                          precision=args.precision, solver=args.solver, route=args.route)
     except InvalidArgument as e:  # the library's argument names → this command's flags
         flag = _FLAGS.get(e.flag)
         if flag is None:

@@ -25,14 +25,22 @@ import numpy as np
 from .._errors import InvalidArgument
 from ._classical import ClassicalMDS
 from ._dissimilarity import dissimilarity
+from ._matfree import KrylovMDS
 from ._smacof import SMACOF
 from ._store import TrajectoryStore
 
-__all__ = ["StoreEmbedding", "embed_store", "LANCZOS_FROM", "SOLVERS"]
+__all__ = ["StoreEmbedding", "embed_store", "LANCZOS_FROM", "SOLVERS", "ROUTES",
+           "MATRIX_FREE_FROM"]
 
 #: :func:`embed_store`'s eigensolvers; ``auto`` picks ``lanczos`` from this many checkpoints
 SOLVERS = ("dense", "lanczos")
 LANCZOS_FROM = 500
+#: :func:`embed_store`'s routes: ``gram`` (the ``n × n`` Gram, then :class:`ClassicalMDS`),
+#: ``matrix-free`` (:class:`KrylovMDS`: passes over the store); ``auto`` picks ``matrix-free``
+#: where it applies from this many checkpoints on (2,000 DCNN checkpoints: 3 passes, 2.7
+#: CPU-s, against 8 for the Gram alone)
+ROUTES = ("auto", "gram", "matrix-free")
+MATRIX_FREE_FROM = 500
 
 
 @dataclass(frozen=True)
@@ -50,17 +58,24 @@ class StoreEmbedding:
     #: on ``|Δ(1 − cos)|`` over the entries
     precision: str = "full"
     error_bound: float | None = None
-    #: classical MDS's eigensolver: ``dense`` or ``lanczos``
+    #: classical MDS's eigensolver: ``dense`` or ``lanczos``, or ``block-krylov`` (the
+    #: matrix-free route)
     solver: str = "dense"
+    #: ``gram`` or ``matrix-free`` (then :attr:`mds` is a :class:`KrylovMDS`), and why
+    route: str = "gram"
+    route_note: str = ""
 
     @property
     def embedding(self) -> np.ndarray:
         return (self.smacof or self.mds).embedding_
 
     def summary(self) -> str:
+        fit = f"strain {self.mds.strain_:.4f}, " if self.route == "gram" else ""
         lines = [f"{self.store}", f"classical MDS ({self.metric}"
-                 f"{', squared' if self.squared else ''}): strain {self.mds.strain_:.4f}, "
+                 f"{', squared' if self.squared else ''}): {fit}"
                  f"{self.mds.diagnostics_.message}"]
+        if self.route_note:
+            lines.append(self.route_note)
         if self.error_bound is not None:
             lines.append(f"Gram in {self.precision}: |Δ(1 − cos)| ≤ {self.error_bound:.3g} "
                          "on every entry (worst case)")
@@ -84,15 +99,18 @@ class StoreEmbedding:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: store, metric, layers, squared, smacof, precision, error_bound, solver,
+        route, certificate (the matrix-free route's :class:`Certificate`, else null),
         smacof_stress, embedding, eigenvalues (the first 20), n_negative, resolution (how far
         an eigenvalue may have moved under the Gram's stated rounding), records."""
         sm = self.smacof
+        cert = getattr(self.mds, "certificate_", None)
         return {
             "store": str(self.store.path), "metric": self.metric,
             "layers": None if self.layers is None else list(self.layers),
             "squared": self.squared, "smacof": sm is not None,
             "precision": self.precision, "error_bound": self.error_bound,
-            "solver": self.solver,
+            "solver": self.solver, "route": self.route,
+            "certificate": None if cert is None else cert.to_dict(),
             "smacof_stress": None if sm is None else {
                 "kruskal_stress_1": sm.stress_, "start_kruskal_stress_1": sm.init_stress_,
                 "raw_stress": sm.raw_stress_, "n_iter": sm.n_iter_},
@@ -108,7 +126,8 @@ class StoreEmbedding:
 def embed_store(store: str | os.PathLike | TrajectoryStore, *, metric: str = "cosine",
                 layers: str | list[str] | None = None, squared: bool | None = None,
                 smacof: bool = False, device: str = "cpu",
-                precision: str = "full", solver: str = "auto") -> StoreEmbedding:
+                precision: str = "full", solver: str = "auto",
+                route: str = "auto") -> StoreEmbedding:
     """Embed the checkpoints of ``store`` (a :class:`TrajectoryStore` or its folder, at least 3
     checkpoints) in 2-D by classical MDS of the ``metric``'s dissimilarities over ``layers``
     (default: all), refined by SMACOF when ``smacof``.
@@ -123,6 +142,14 @@ def embed_store(store: str | os.PathLike | TrajectoryStore, *, metric: str = "co
     ``lanczos`` from :data:`LANCZOS_FROM` checkpoints on (2,000 checkpoints: 0.25 s against
     2.2 s dense, one thread), ``dense`` below, where it costs little and reports the whole
     spectrum. The one used is :attr:`StoreEmbedding.solver`.
+
+    ``route``: ``gram`` (the ``n × n`` Gram, then :class:`ClassicalMDS`), ``matrix-free``
+    (:class:`KrylovMDS`: the top eigenpairs of ``B`` by a few passes over the store, with a
+    :class:`Certificate`; only where ``B`` is a Gram: squared distances of cosine or
+    euclidean, full precision, no SMACOF, on the CPU, ``solver="auto"``), or ``auto``:
+    ``matrix-free`` where it applies from :data:`MATRIX_FREE_FROM` checkpoints on, ``gram``
+    otherwise, and ``gram`` after all if the passes did not converge (said in
+    :attr:`StoreEmbedding.route_note`).
     """
     if not isinstance(store, TrajectoryStore):
         if not (Path(store) / "manifest.json").is_file():
@@ -134,6 +161,15 @@ def embed_store(store: str | os.PathLike | TrajectoryStore, *, metric: str = "co
                               "a store with at least 3 checkpoints")
     if squared is None:  # the recommended setting wherever the metric allows it
         squared = metric != "angular"
+    names = (layers,) if isinstance(layers, str) else None if layers is None else tuple(layers)
+    route, note = _route(route, store, metric, squared, smacof, device, precision, solver)
+    if route == "matrix-free":
+        fit = KrylovMDS(2, metric=metric).fit(store, layers=layers)
+        if fit.certificate_.converged or note != "auto":
+            return StoreEmbedding(store, metric, names, True, fit, None, precision, None,
+                                  "block-krylov", "matrix-free")
+        note = (f"route auto: the matrix-free passes did not converge in "
+                f"{fit.certificate_.passes} passes; the Gram route was used")
     d = dissimilarity(store, metric, layers=layers, device=device, precision=precision)
     values = d.squared_distances if squared else d.values
     if solver == "auto":
@@ -143,6 +179,30 @@ def embed_store(store: str | os.PathLike | TrajectoryStore, *, metric: str = "co
     mds = ClassicalMDS(2, squared=squared, solver=solver,
                        entry_error=d.entry_error(squared)).fit(values)
     sm = SMACOF(2, squared=squared).fit(values) if smacof else None
-    names = (layers,) if isinstance(layers, str) else None if layers is None else tuple(layers)
     return StoreEmbedding(store, metric, names, squared, mds, sm, precision, d.error_bound,
-                          solver)
+                          solver, "gram", "" if note == "auto" else note)
+
+
+def _route(route, store, metric, squared, smacof, device, precision, solver) -> tuple[str, str]:
+    """The route to take and a note (``"auto"`` when ``auto`` chose matrix-free): where the
+    matrix-free route does not apply, ``auto`` takes ``gram`` and ``matrix-free`` is refused
+    naming what is in the way."""
+    if route not in ROUTES:
+        raise InvalidArgument("route", route, f"one of {', '.join(ROUTES)}")
+    from .._runtime import resolve_device
+
+    blocker = next((why for bad, why in (
+        (not squared, "squared=False (1 − cos taken as a distance is not a Euclidean Gram)"),
+        (metric not in ("cosine", "euclidean"), f"metric={metric!r} (not a Euclidean Gram)"),
+        (precision != "full", f"precision={precision!r}"),
+        (smacof, "smacof (it needs the full matrix)"),
+        (resolve_device(device, name="device") != "cpu", f"device={device!r}"),
+        (solver != "auto", f"solver={solver!r} (the Gram route's eigensolver)"),
+    ) if bad), None)
+    if route == "matrix-free":
+        if blocker is not None:
+            raise InvalidArgument("route", route, f"gram or auto with {blocker}")
+        return route, ""
+    if route == "auto" and blocker is None and len(store) >= MATRIX_FREE_FROM:
+        return "matrix-free", "auto"
+    return "gram", ""
