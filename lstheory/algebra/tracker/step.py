@@ -13,8 +13,6 @@ import math
 
 import torch
 
-from .homotopy import CDTYPE
-
 
 def _solve(J, b):
     """J⁻¹ b for b[B, n] or several right-hand sides b[B, n, k]; NaN where J is singular.
@@ -80,27 +78,28 @@ def _newton(hom, z, t, rows, opts, iterations, first=None):
     return (z, *_converged(z, first, last, opts))
 
 
-def _corrector(hom, z, t, rows, opts, velocity):
+def _corrector(hom, z, t, rows, opts):
     """The step's corrector: two chord-Newton iterations at fixed t. ∂H/∂z is evaluated and
-    factorised once, at the predicted point; the second correction and the velocity dz/dt =
-    −J⁻¹ ∂H/∂t at the first iterate (appended to the list ``velocity``: the next step's first
-    predictor stage) reuse that factorisation, with H and ∂H/∂t alone evaluated (a tenth of
-    the product at nz = 9). Returns what :func:`_newton` returns.
+    factorised once, at the predicted point; the second correction and J⁻¹ ∂H/∂t at the first
+    iterate (the next step's first predictor stage: the velocity dz/dt is its negative) reuse
+    that factorisation, with H and ∂H/∂t alone evaluated (a tenth of the product at nz = 9).
+    Returns (z, J⁻¹ ∂H/∂t, converged, first correction, last correction), the corrections as
+    :func:`_converged` gives them: NaN where J is singular (so never converged).
 
     Against two full Newton iterations, interleaved runs on a loaded machine (HD, issue 15):
     parameter homotopy of ``bench_roots`` 1.10×, [4,2,1] z² total degree 1.12×, [3,2,1]b
     1.26×, [4,3,1] monodromy 1.03×, with equal counts."""
     H, J, _ = hom.evaluate(z, t, rows, need_t=False)
     LU, piv, info = torch.linalg.lu_factor_ex(J)
-    singular = (info != 0)[:, None, None]
-    dz1 = torch.where(singular, complex("nan"), torch.linalg.lu_solve(LU, piv, H.unsqueeze(-1)))
-    z = z - dz1[..., 0]
+    dz1 = torch.linalg.lu_solve(LU, piv, H.unsqueeze(-1)).squeeze(-1)
+    z = z - dz1
     H, _, Ht = hom.evaluate(z, t, rows, need_j=False)
-    both = torch.where(singular, complex("nan"),
-                       torch.linalg.lu_solve(LU, piv, torch.stack([H, Ht], -1)))
-    velocity.append(-both[..., 1])
-    z = z - both[..., 0]
-    return (z, *_converged(z, _norm(dz1[..., 0]), _norm(both[..., 0]), opts))
+    dz2, zdot = torch.linalg.lu_solve(LU, piv, torch.stack([H, Ht], -1)).unbind(-1)
+    z = z - dz2
+    regular = info == 0
+    d1 = torch.where(regular, _norm(dz1), math.nan)
+    d2 = torch.where(regular, _norm(dz2), math.nan)
+    return (z, zdot, *_converged(z, d1, d2, opts))
 
 
 def _converged(z, first, last, opts):
@@ -141,27 +140,31 @@ class _Segment:
         return t, 2j * math.pi * t
 
 
-def _velocity(hom, z, t, dtdtau, rows):
+def _velocity(hom, z, t, scale, rows):
+    """``scale · J⁻¹ ∂H/∂t`` at (z, t), ``scale[B, 1]`` (−h dt/dτ: an RK4 stage, as dz/dt =
+    −J⁻¹ ∂H/∂t); NaN where J is singular."""
     _, J, Ht = hom.evaluate(z, t, rows)
-    return -_solve(J, Ht) * dtdtau.unsqueeze(-1)
+    x, info = torch.linalg.solve_ex(J, Ht.unsqueeze(-1))
+    return x.squeeze(-1) * torch.where(info.unsqueeze(-1) == 0, scale, math.nan)
 
 
 class _Batch:
     """The paths still moving in :func:`_advance`, compacted: their rows of the full batch
     (``idx``) and their state. Paths leave in bulk (:meth:`keep`), so the per-step work indexes
-    nothing."""
+    nothing. ``zdot`` is J⁻¹ ∂H/∂t at ``z`` (the velocity dz/dt is its negative)."""
 
-    FIELDS = ("idx", "z", "zdot", "tau", "h", "rows", "steps", "total")
+    FIELDS = ("idx", "z", "zdot", "tau", "h", "rows", "total")
 
     def __init__(self, **state):
         self.__dict__.update(state)
 
-    def keep(self, mask):
+    def keep(self, idx):
+        """Keep the paths at positions ``idx`` (a long tensor)."""
         for k in self.FIELDS:
             v = getattr(self, k)
             if v is not None:
-                setattr(self, k, v[mask])
-        self.seg = self.seg.take(mask)
+                setattr(self, k, v.index_select(0, idx))
+        self.seg = self.seg.take(idx)
 
 
 def _advance(hom, z, rows, seg, opts, *, h0=None, stops=0, max_step=None, watch=None):
@@ -175,7 +178,13 @@ def _advance(hom, z, rows, seg, opts, *, h0=None, stops=0, max_step=None, watch=
     The moving paths are kept compacted (:class:`_Batch`): a step is one predictor (RK4, its
     first stage from the last Newton factorisation) and two Newton iterations on those paths,
     with no indexing into the full batch; paths that finish or fail are written back and
-    dropped together, in the step where they leave.
+    dropped together, in the step where they leave. Every path in the batch takes every step,
+    so a path's step count is the number of the step where it leaves.
+
+    The loop is written for few tensor operations per step (on small batches each costs
+    about as much as its arithmetic, issue 15): the three τ of a step in one product, the
+    stage factors −h dt/dτ of all stages in one, J⁻¹ ∂H/∂t scaled by them in the solve
+    (:func:`_velocity`); the arithmetic is that of the plain RK4 and step control, bit for bit.
     """
     B, dev = z.shape[0], z.device
     z = z.clone()
@@ -186,61 +195,65 @@ def _advance(hom, z, rows, seg, opts, *, h0=None, stops=0, max_step=None, watch=
     if B == 0:
         return z, ok_out, steps_out, total_out
     zero = torch.zeros(B, dtype=torch.float64, device=dev)
-    t0, v0 = seg.at(None, zero)
+    t0, _ = seg.at(None, zero)
     w = _Batch(idx=torch.arange(B, device=dev), z=z.clone(), tau=zero,
-               zdot=_velocity(hom, z, t0, torch.ones_like(t0), rows),
+               zdot=_velocity(hom, z, t0, torch.ones_like(t0).unsqueeze(-1), rows),
                h=torch.full((B,), hmax if h0 is None else min(h0, hmax), dtype=torch.float64,
                             device=dev),
-               rows=rows, steps=torch.zeros(B, dtype=torch.long, device=dev),
-               total=z.clone() if stops else None, seg=seg)
-    for _ in range(opts.max_iterations):
+               rows=rows, total=z.clone() if stops else None, seg=seg)
+    # the stages' τ as fractions of the step: τ, τ + h/2, τ + h
+    frac = torch.tensor([[0.0], [0.5], [1.0]], dtype=torch.float64, device=dev)
+    for it in range(opts.max_iterations):
         ta = w.tau
-        end = (torch.floor(ta * stops + 1e-9) + 1) / stops if stops else 1.0
-        step = torch.minimum(w.h, end - ta) if stops else torch.clamp(w.h, max=1.0 - ta)
-        (t0, tm, t1), (v0, vm, v1) = w.seg.at(None, torch.stack([ta, ta + step / 2, ta + step]))
-        hc = step.to(CDTYPE)
-        vm = vm * hc
-        k1 = w.zdot * (v0 * hc).unsqueeze(-1)
-        k2 = _velocity(hom, w.z + k1 / 2, tm, vm, w.rows)
-        k3 = _velocity(hom, w.z + k2 / 2, tm, vm, w.rows)
-        k4 = _velocity(hom, w.z + k3, t1, v1 * hc, w.rows)
-        zp = w.z + (k1 + 2 * k2 + 2 * k3 + k4) / 6
-        vel = []
-        zc, conv, d1, d2 = _corrector(hom, zp, t1, w.rows, opts, vel)
+        if stops:
+            end = (torch.floor(ta * stops + 1e-9) + 1) / stops
+            step = torch.minimum(w.h, end - ta)
+        else:
+            step = torch.clamp(w.h, max=1.0 - ta)
+        taus = torch.addcmul(ta, frac, step)
+        t, v = w.seg.at(None, taus)
+        _, tm, t1 = t.unbind(0)
+        s0, sm, s1 = (v * -step).unsqueeze(-1).unbind(0)  # −h dt/dτ at each stage
+        k1 = w.zdot * s0
+        k2 = _velocity(hom, torch.add(w.z, k1, alpha=0.5), tm, sm, w.rows)
+        k3 = _velocity(hom, torch.add(w.z, k2, alpha=0.5), tm, sm, w.rows)
+        k4 = _velocity(hom, w.z + k3, t1, s1, w.rows)
+        zp = w.z + torch.add(torch.add(torch.add(k1, k2, alpha=2), k3, alpha=2), k4) / 6
+        zc, zdot, conv, d1, d2 = _corrector(hom, zp, t1, w.rows, opts)
         ok = conv & (d1 <= 20 * opts.predictor_tol)
         # step control: the first Newton correction estimates the predictor's error (order 5)
         ratio = (opts.predictor_tol / d1.clamp_min(1e-300)) ** 0.2
         # Newton's contraction may stop a step from growing, never shrink an accepted one
         ratio = torch.minimum(ratio, _contraction_ratio(d1, d2, opts).clamp_min(1.25))
-        newh = step * torch.where(ok, torch.clamp(0.8 * ratio, 0.5, 2.0),
-                                  torch.clamp(0.8 * ratio, 0.1, 0.5))
+        ratio = 0.8 * ratio
+        newh = step * torch.where(ok, ratio.clamp(0.5, 2.0), ratio.clamp(0.1, 0.5))
         # a step shortened to reach a stop (or the end) does not shrink the next one
         newh = torch.where(ok & (step < w.h), torch.maximum(newh, w.h), newh)
         ok1 = ok.unsqueeze(-1)
         w.z = torch.where(ok1, zc, w.z)
-        w.zdot = torch.where(ok1, vel[0], w.zdot)
-        w.tau = torch.where(ok, ta + step, ta)
-        w.steps += 1
+        w.zdot = torch.where(ok1, zdot, w.zdot)
+        w.tau = torch.where(ok, taus[2], ta)
         w.h = newh.clamp(max=hmax)
         fin = ok & (w.tau >= 1 - 1e-12)
         if stops:
-            frac = w.tau * stops
-            landed = ok & ~fin & ((frac - torch.round(frac)).abs() < 1e-8)
+            frac_k = w.tau * stops
+            landed = ok & ~fin & ((frac_k - torch.round(frac_k)).abs() < 1e-8)
             w.total = w.total + torch.where(landed.unsqueeze(-1), zc, 0)
         if watch is not None:
             oki = ok.nonzero().squeeze(1)
             if oki.numel():
-                fin = fin.clone()
                 fin[oki] |= watch(w.idx[oki], zc[oki], t1[oki])
         leave = fin | (w.h < opts.min_step)
         if bool(leave.any()):
-            _write_back(w, leave, fin, z, ok_out, steps_out, total_out)
-            w.keep(~leave)
-            if w.idx.numel() == 0:
+            out = leave.nonzero().squeeze(1)
+            _write_back(w, out, fin, it + 1, z, ok_out, steps_out, total_out)
+            if out.numel() == w.idx.numel():
                 break
+            w.keep((~leave).nonzero().squeeze(1))
     else:
-        _write_back(w, torch.ones_like(w.tau, dtype=torch.bool), torch.zeros_like(
-            w.tau, dtype=torch.bool), z, ok_out, steps_out, total_out)
+        n = w.idx.numel()
+        _write_back(w, torch.arange(n, device=dev), torch.zeros(n, dtype=torch.bool, device=dev),
+                    opts.max_iterations, z, ok_out, steps_out, total_out)
     return z, ok_out, steps_out, total_out
 
 
@@ -264,14 +277,15 @@ def _contraction_ratio(d1, d2, opts):
     return torch.where(d2 > opts.newton_tol, r, torch.full_like(r, math.inf))
 
 
-def _write_back(w, leave, fin, z, ok_out, steps_out, total_out):
-    """The paths ``leave`` of the working batch into the full arrays (``fin``: they finished)."""
-    i = w.idx[leave]
-    z[i] = w.z[leave]
-    ok_out[i] = fin[leave]
-    steps_out[i] = w.steps[leave]
+def _write_back(w, out, fin, steps, z, ok_out, steps_out, total_out):
+    """The paths at positions ``out`` of the working batch into the full arrays (``fin``: they
+    finished; ``steps``: the steps they took)."""
+    i = w.idx.index_select(0, out)
+    z[i] = w.z.index_select(0, out)
+    ok_out[i] = fin.index_select(0, out)
+    steps_out[i] = steps
     if total_out is not None:
-        total_out[i] = w.total[leave]
+        total_out[i] = w.total.index_select(0, out)
 
 
 def _track(hom, z, ta, tb, rows, opts, h0=None, max_step=None):
