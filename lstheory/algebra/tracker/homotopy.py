@@ -276,18 +276,20 @@ def _value_columns(A, nz):
 
 def _in_t(W, t, need_t):
     """``Σ_k t^k W[:, k]`` and (with ``need_t``) its t-derivative ``Σ_k k t^(k−1) W[:, k]``,
-    by Horner's rule, for ``W[B, K+1, C]`` and ``t[B, 1]``."""
-    K = W.shape[1] - 1
-    V = W[:, K]
+    by Horner's rule, for ``W[B, K+1, C]`` and ``t[B, 1]`` (the blocks W[:, k] taken in one
+    ``unbind``: on small batches each tensor operation costs about as much as its arithmetic)."""
+    Ws = W.unbind(1)
+    K = len(Ws) - 1
+    V = Ws[K]
     for k in range(K - 1, -1, -1):
-        V = torch.addcmul(W[:, k], t, V)
+        V = torch.addcmul(Ws[k], t, V)
     if not need_t:
         return V, None
     if K == 0:
         return V, torch.zeros_like(V)
-    Vt = W[:, K] * K if K > 1 else W[:, K]
+    Vt = Ws[K] * K if K > 1 else Ws[K]
     for k in range(K - 1, 0, -1):
-        Vt = torch.addcmul(W[:, k] * k if k > 1 else W[:, k], t, Vt)
+        Vt = torch.addcmul(Ws[k] * k if k > 1 else Ws[k], t, Vt)
     return V, Vt
 
 

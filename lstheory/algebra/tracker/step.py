@@ -104,10 +104,11 @@ def _corrector(hom, z, t, rows, opts):
 
 def _converged(z, first, last, opts):
     """(converged, first, last) with the corrections relative to ‖z‖∞: converged where the last
-    correction is below ``newton_tol``, or contracted 100-fold to below 1e-7."""
+    correction is below ``newton_tol``, or contracted 100-fold to below 1e-7 (never where
+    ``last`` is NaN or infinite: each test then fails while ‖z‖∞ is finite)."""
     scale = _norm(z).clamp_min(1e-300)
     conv = (last <= opts.newton_tol * scale) | ((last <= 1e-2 * first) & (last <= 1e-7 * scale))
-    return conv & torch.isfinite(last) & torch.isfinite(scale), first / scale, last / scale
+    return conv & torch.isfinite(scale), first / scale, last / scale
 
 
 class _Segment:
@@ -274,7 +275,7 @@ def _contraction_ratio(d1, d2, opts):
     too moved a path of the [4,2,1] z² net from 'at infinity' (valuation) to 'failed'."""
     theta = d2 / d1.clamp_min(1e-300)
     r = (CONTRACTION_TARGET / theta.clamp_min(1e-300)) ** 0.2
-    return torch.where(d2 > opts.newton_tol, r, torch.full_like(r, math.inf))
+    return torch.where(d2 > opts.newton_tol, r, math.inf)
 
 
 def _write_back(w, out, fin, steps, z, ok_out, steps_out, total_out):
