@@ -9,6 +9,7 @@ matmul throughput (FLOPs of one forward pass × points / time, over a 2048² flo
     OMP_NUM_THREADS=2 python benchmarks/bench_surface.py --threads 2
     OMP_NUM_THREADS=1 python benchmarks/bench_surface.py --threads 1 --case small-mlp-digits
     python benchmarks/bench_surface.py --threads 1 --case dcnn-digits --steps 8
+    python benchmarks/bench_surface.py --threads 1 --case dcnn-digits --without-window
     python benchmarks/bench_surface.py --threads 1 --profile 256   # the fast route, per operation
 
 Each repeat runs loss-landscapes, lstheory, lstheory with ``precision="bfloat16"`` (off by
@@ -101,9 +102,17 @@ def _matmul_rate():
     return 2 * 2048**3 / min(walls), 2 * 2048**3 / min(cpus)
 
 
-def _ours(model, data, dirs, coords, fast_path, precision="full"):
+def _ours(model, data, dirs, coords, fast_path, precision="full", window=True):
     """Seconds and values of lstheory on ``coords``; a fresh evaluator each time, so the
-    one-off work (chain detection, first-layer products) is inside the timing."""
+    one-off work (chain detection, first-layer products) is inside the timing. ``window=False``:
+    without the per-window route (:mod:`lstheory.surface._windowchain`; the route before it)."""
+    from unittest import mock
+
+    from lstheory.surface._windowchain import WindowChain
+
+    if not window:
+        with mock.patch.object(WindowChain, "detect", lambda *a: None):
+            return _ours(model, data, dirs, coords, fast_path, precision)
     t0, c0 = time.perf_counter(), time.process_time()
     ev = PointEvaluator(
         model, dirs, batch_size=data.n_train, fast_path=fast_path, precision=precision
@@ -169,6 +178,11 @@ def main():
         help="instead of timing: the per-operation profile of the fast route over POINTS points",
     )
     ap.add_argument("--precision", default="full", choices=["full", "bfloat16"])
+    ap.add_argument(
+        "--without-window",
+        action="store_true",
+        help="also time lstheory without the per-window route (the route before it)",
+    )
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -183,9 +197,10 @@ def main():
         return
     _ours(model, data, dirs, coords[:4], True)  # warm-up (allocator, kernels)
     runs = {
-        "lstheory": (True, "full"),
-        "lstheory, bfloat16": (True, "bfloat16"),
-        **({"lstheory, general route": (False, "full")} if args.general else {}),
+        "lstheory": (True, "full", True),
+        "lstheory, bfloat16": (True, "bfloat16", True),
+        **({"lstheory, general route": (False, "full", True)} if args.general else {}),
+        **({"lstheory, no window route": (True, "full", False)} if args.without_window else {}),
     }
     times = {"loss-landscapes": [], **{k: [] for k in runs}}
     cpu = {k: [] for k in times}
@@ -195,8 +210,8 @@ def main():
         theirs, t, c = _loss_landscapes(model, dirs[0], dirs[1], x, y, args.steps, span)
         times["loss-landscapes"].append(t)
         cpu["loss-landscapes"].append(c)
-        for key, (fast, precision) in runs.items():
-            vals[key], t, c = _ours(model, data, dirs, coords, fast, precision)
+        for key, (fast, precision, window) in runs.items():
+            vals[key], t, c = _ours(model, data, dirs, coords, fast, precision, window)
             times[key].append(t)
             cpu[key].append(c)
         peaks.append(_matmul_rate())
@@ -240,6 +255,14 @@ def main():
         f"  bfloat16 vs float32      max |diff|/(1+L) {brel.max():.2e} "
         f"(median {np.median(brel):.2e}; stated bound {BFLOAT16_LOSS_TOL:.1e})"
     )
+    if args.without_window:
+        key = "lstheory, no window route"
+        wdiff = np.abs(vals[key] - ours).max()
+        speed = np.array(cpu[key]) / np.array(cpu["lstheory"])
+        print(
+            f"  with / without window    max |diff| {wdiff:.2e}; speed-up {np.median(speed):.2f}x "
+            f"CPU seconds [{speed.min():.2f}-{speed.max():.2f}]"
+        )
     if args.general:
         gdiff = np.abs(vals["lstheory, general route"] - ours).max()
         print(f"  fast vs general route    max |diff| {gdiff:.2e}")

@@ -229,8 +229,10 @@ class WindowChain(LayerChain):
             elif kind == "linear":
                 w, b = next(layers)
                 z = torch.addmm(b[lo], z, w[lo])
-            elif kind == "act":
-                z = self.steps[li](z)
+            elif kind == "act":  # in place: a later product's cached views read this buffer
+                res = self.steps[li](z)
+                if res.data_ptr() != z.data_ptr():
+                    z.copy_(res)
             elif kind == "mean":
                 z = z.mean((1, 2))
             else:  # flat: a 1 × 1 map
@@ -241,10 +243,24 @@ class WindowChain(LayerChain):
         n = len(z)
         out = self._buffer(("win", li), (n, g["pixels"] * g["c_out"]), z)
         out.copy_(bias[lo].expand(n, -1))
-        pix = out.view(n, g["pixels"], g["c_out"])
-        for j, (q, r0, r1, c0, c1, _) in enumerate(g["products"]):
-            pix[:, q].addmm_(z[:, r0:r1, c0:c1].flatten(1), blocks[j][lo])
+        for (dst, src), block in zip(self._views(li, g, z, out), blocks):
+            dst.addmm_(src, block[lo])
         return out.view(n, *g["out_hw"], g["c_out"])
+
+    def _views(self, li, g, z, out) -> list:
+        """``(output pixel [n, C_out], input rows [n, rows·cols·C_in])`` per product of layer
+        ``li``: strided views of the kept buffers, made once per buffer (a slice costs
+        microseconds, and there are tens per point and pass)."""
+        views = self._local.__dict__.setdefault("window_views", {})
+        key = (li, z.data_ptr(), out.data_ptr(), len(z))
+        hit = views.get(key)
+        if hit is None:
+            if len(views) > 64:
+                views.clear()
+            pix = out.view(len(z), g["pixels"], g["c_out"])
+            hit = views[key] = [(pix[:, q], z[:, r0:r1, c0:c1].flatten(1))
+                                for q, r0, r1, c0, c1, _ in g["products"]]
+        return hit
 
 
 def _geometry(m: nn.Conv2d, in_hw: tuple, out_hw: tuple) -> dict:
