@@ -17,6 +17,11 @@ direct evaluation):
 * chains of linear/convolution layers, batch norm and parameter-free operations (the DCNN,
   VGG-9, MLPs with batch norm, :mod:`._layerchain`): batch norm folded into the layer before it
   (``keep`` policy), the first layer cached or computed per point, whichever is faster;
+* the same chains with every convolution 2-D on small maps (the DCNN on digits,
+  :mod:`._windowchain`): feature maps channels-last, each output pixel a sum of matrix products
+  over the rows of its window, so the taps that fall on the padding cost nothing (the DCNN's
+  second layer: 25 of 36); taken where one point on one pass is measured faster than the chain
+  route;
 * graphs of such layers (residual nets: ResNet-20/56/110, :mod:`._layergraph`): batch norm
   folded the same way, evaluated point by point by an interpreter over the traced graph instead
   of ``vmap`` (ResNet-20 on digits, 21 × 21 points, one thread: 30.9 s against 42.7 s for
@@ -30,7 +35,8 @@ On a CPU the fast routes split the data into cache-sized passes and share them a
 
 Layout: one module per route — :mod:`._vmaproute` (the general route), :mod:`._fastpath`
 (:class:`LinearChain`), :mod:`._layerchain` (:class:`LayerChain`), :mod:`._layergraph`
-(:class:`LayerGraph`), with :mod:`._chainroute` scheduling the last three — behind
+(:class:`LayerGraph`), :mod:`._windowchain` (:class:`WindowChain`), with :mod:`._chainroute`
+scheduling the last four — behind
 :class:`PointEvaluator`, which holds the model, the directions and the loss kernels and picks
 the route at each :meth:`~PointEvaluator.evaluate`. Callers run one loop,
 :meth:`PointEvaluator.iter_chunks`, which also sizes the groups of points.
