@@ -305,9 +305,11 @@ class KrylovMDS:
         v, r = q @ s, w @ s - (q @ s) * theta
         res = np.linalg.norm(r, axis=0)
         rtr = r.T @ r
-        eta = ops.rounding(m) * np.sqrt(m)  # ‖ΔW S‖₂ ≤ ‖ΔW‖_F ≤ √m · (per-column bound)
         f2 = float(ops.zz.sum())
         trace = f2 + ops.trace_sum
+        # ‖ΔW S‖₂ ≤ ‖ΔW‖_F ≤ √m · (the per-column bound), and an allowance for the float64
+        # arithmetic of Rayleigh–Ritz itself (inner products of length n, an m × m eigh)
+        eta = ops.rounding(m) * np.sqrt(m) + 10 * (q.shape[0] + m) * _E64 * max(f2, trace)
         tr_up = trace + eta + 2 * _E32 * f2  # float32 squares, Z's rounding (within eta)
         bound = tr_up - float(theta[:k].sum()) + k * eta  # λ_{k+1} ≤ tr B − Σ_{i≤k} λ_i
         for p in range(k + 1, m + 1):
