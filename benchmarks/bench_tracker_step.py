@@ -11,6 +11,15 @@ finite and real counts agree.
 
     python benchmarks/bench_tracker_step.py [--cases param,td,monodromy] [--repeats 5]
         [--anchor REV] [--micro]
+    python benchmarks/bench_tracker_step.py --tree REV [--cases critical,tdb,td,mono5]
+
+``--tree REV``: the whole ``lstheory`` package at ``REV`` (step loop, endgame, drivers: not only
+the evaluator) against the working tree, each solve in a subprocess of its own (the package at
+REV first on ``sys.path``), alternating; per round one warm-up solve and two timed ones; wall
+and CPU seconds (median [min–max] over rounds), and whether the per-path statuses agree. Cases:
+``critical`` (the [2,2,1] z² critical-point system on 4 points, ``lstheory roots --critical``),
+``tdb`` ([3,2,1] z² with biases, total degree), ``td`` ([4,2,1] z², total degree), ``mono5``
+([5,2,1] z², monodromy), ``mono4`` ([4,3,1] z², monodromy).
 
 * ``param``: the parameter homotopy of ``bench_roots.py --sections parameter`` ([3,2,1] with
   biases, σ(z) = z/2 + z², 20 data sets in one batch; grouped per-system products).
@@ -167,13 +176,89 @@ def micro(anchor, repeats):
                   f"ratio {m[0] / m[1]:5.2f}")
 
 
+#: ``--tree`` cases: the solve run in each subprocess (``S``: the system, built first)
+TREE_CASES = {
+    "critical": ("from lstheory.algebra import critical_point_system; from lstheory.nets import "
+                 "MLP; rng = np.random.default_rng(0); X, Y = rng.standard_normal((4, 2)), "
+                 "rng.standard_normal((4, 1)); S = critical_point_system(MLP([2, 2, 1], "
+                 "'polynomial', coeffs=(0.0, 0.0, 1.0)), (X, Y), gauge='generic').system",
+                 "solve(S, seed=0)"),
+    "tdb": ("S = net([3, 2, 1], True)", "solve(S, seed=0, start='total-degree')"),
+    "td": ("S = net([4, 2, 1], False)", "solve(S, seed=0, start='total-degree')"),
+    "mono5": ("S = net([5, 2, 1], False)", "solve(S, seed=0, start='monodromy')"),
+    "mono4": ("S = net([4, 3, 1], False)", "solve(S, seed=0, start='monodromy')"),
+}
+
+_TREE_SCRIPT = """
+import sys, time, json
+sys.path.insert(0, {root!r}); sys.path.insert(1, {bench!r})
+import numpy as np
+from lstheory.algebra import solve, data_parameters
+from bench_roots import _net_square_system
+def net(widths, bias):
+    fam, sq, N = _net_square_system(widths, (0.0, 0.0, 1.0), bias)
+    rng = np.random.default_rng(0)
+    return sq.system.specialize(data_parameters(rng.standard_normal((N, widths[0])),
+                                                rng.standard_normal((N, 1))))
+{build}
+r = {run}
+w, c = [], []
+for _ in range(2):
+    t0, p0 = time.perf_counter(), time.process_time()
+    r = {run}
+    w.append(time.perf_counter() - t0); c.append(time.process_time() - p0)
+print(json.dumps([min(w), min(c), [s.value for s in r.solution_status], r.n_finite, r.n_real]))
+"""
+
+
+def whole_trees(names, repeats, rev):
+    """``--tree``: the package at ``rev`` against the working tree, subprocesses alternating."""
+    import json
+    import tarfile
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        arc = subprocess.run(["git", "archive", "--format=tar", rev, "lstheory"], cwd=ROOT,
+                             check=True, capture_output=True).stdout
+        with tarfile.open(fileobj=__import__("io").BytesIO(arc)) as tf:
+            tf.extractall(tmp, filter="data")
+        roots = {"anchor": tmp, "candidate": str(ROOT)}
+        for name in names:
+            build, run = TREE_CASES[name]
+            out = {k: [] for k in roots}
+            for k in range(repeats):
+                for who in (("anchor", "candidate") if k % 2 == 0 else ("candidate", "anchor")):
+                    src = _TREE_SCRIPT.format(root=roots[who], bench=str(ROOT / "benchmarks"),
+                                              build=build, run=run)
+                    p = subprocess.run([sys.executable, "-c", src], cwd=ROOT / "benchmarks",
+                                       check=True, capture_output=True, text=True)
+                    out[who].append(json.loads(p.stdout.strip().splitlines()[-1]))
+            (wa, ca), (wc, cc) = ([[o[i] for o in out[w]] for i in (0, 1)] for w in roots)
+            same = "equal" if all(a[2:] == b[2:] for a, b in zip(out["anchor"],
+                                                                  out["candidate"])) else "DIFFER"
+            med = statistics.median
+            print(f"{name:<9} wall anchor {med(wa):6.3f} [{min(wa):.3f}–{max(wa):.3f}] s  "
+                  f"candidate {med(wc):6.3f} [{min(wc):.3f}–{max(wc):.3f}] s  ratio "
+                  f"{med(wa) / med(wc):5.2f};  cpu {med(ca):6.3f} / {med(cc):6.3f} s  ratio "
+                  f"{med(ca) / med(cc):5.2f};  statuses {same}; load {os.getloadavg()[0]:.2f}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", default="param,td,monodromy")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--anchor", default=ANCHOR)
     ap.add_argument("--micro", action="store_true")
+    ap.add_argument("--tree", metavar="REV", help="the whole package at REV against the "
+                    "working tree, in subprocesses (cases: " + ", ".join(TREE_CASES) + ")")
     args = ap.parse_args(argv)
+    if args.tree:
+        cases_ = args.cases if args.cases != ap.get_default("cases") else "critical,tdb,td,mono5"
+        print(f"anchor tree {args.tree}; load average {os.getloadavg()[0]:.2f}; best of 2 solves "
+              "after a warm-up, per subprocess")
+        whole_trees(cases_.split(","), args.repeats, args.tree)
+        print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+        return 0
     torch.set_num_threads(1)
     anchor = load_anchor(args.anchor)
     print(f"anchor {args.anchor}; load average {os.getloadavg()[0]:.2f}; the tracker runs on "
