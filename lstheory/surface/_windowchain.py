@@ -150,45 +150,46 @@ class WindowChain(LayerChain):
             if step.bn is not None:
                 scale, shift = self._bn(step, coef)
                 bs = bs * scale + shift
-            blocks = [(coef @ b).view(k, -1, c_out) for b in self._block_bases(li, step, kind,
-                                                                               geo)]
+            w = coef @ self._order_basis(li, step, kind)
             if scale is not None:
-                blocks = [b.mul_(scale[:, None, :]) for b in blocks]
+                w = w.view(k, -1, c_out).mul_(scale[:, None, :])
             if kind == "linear":
-                out.append((blocks[0], bs))
+                out.append((w.view(k, -1, c_out), bs))
             elif kind == "first":
-                out.append(torch.cat([blocks[0], bs[:, None, :]], 1))
-            else:
+                out.append(torch.cat([w.view(k, -1, c_out), bs[:, None, :]], 1))
+            else:  # a view of the taps where the product's taps are contiguous (one tap row)
+                taps = w.view(k, *_taps_shape(self.params[step.weight]), c_out)
+                blocks = [taps[:, a0:a1, b0:b1].reshape(k, -1, c_out)
+                          for *_, (a0, a1, b0, b1) in geo[0]["products"]]
                 out.append((blocks, bs.repeat(1, geo[0]["pixels"])))
         return out
 
-    def _block_bases(self, li: int, step: _Affine, kind: str, geo: list) -> list:
-        """``[1 + n_directions, rows·cols·C_in·C_out]`` per product of layer ``li`` (one for
-        the first layer and linear layers): the basis of :meth:`_basis` with its taps in the
-        order the product reads them, ``(tap row, tap col, C_in, C_out)``; built once."""
+    def _order_basis(self, li: int, step: _Affine, kind: str) -> torch.Tensor:
+        """``[1 + n_directions, numel]``: the basis of :meth:`_basis` with each weight in the
+        order this route reads it, ``C_out`` last: linear ``(in, out)``, the first layer
+        ``(C_in, k_h, k_w, C_out)`` (as :func:`torch.nn.functional.unfold` orders patches),
+        other convolutions ``(k_h, k_w, C_in, C_out)``; built once."""
         key = ("window", li)
         if key not in self._bases:
             basis = self._basis(step.weight)
             m = len(basis)
             w = basis.view(m, *self.params[step.weight].shape)
             if kind == "linear":
-                self._bases[key] = [w.transpose(1, 2).reshape(m, -1).contiguous()]
+                w = w.transpose(1, 2)
+            elif kind == "first":
+                w = w.permute(0, 2, 3, 4, 1)
             else:
-                taps = w.permute(0, 3, 4, 2, 1)  # [m, kh, kw, C_in, C_out]
-                if kind == "first":
-                    self._bases[key] = [taps.permute(0, 3, 1, 2, 4).reshape(m, -1).contiguous()]
-                else:
-                    self._bases[key] = [taps[:, a0:a1, b0:b1].reshape(m, -1).contiguous()
-                                        for *_, (a0, a1, b0, b1) in geo[0]["products"]]
+                w = w.permute(0, 3, 4, 2, 1)
+            self._bases[key] = w.reshape(m, -1).contiguous()
         return self._bases[key]
 
     def point_bytes(self) -> int:
         extra = 0
         for kind, *geo in self.program:
-            if kind == "conv":
+            if kind == "conv":  # copies of several tap rows, and the bias of every pixel
                 w = geo[0]["c_in"] * geo[0]["c_out"]
                 extra += sum((a1 - a0) * (b1 - b0) * w
-                             for *_, (a0, a1, b0, b1) in geo[0]["products"])
+                             for *_, (a0, a1, b0, b1) in geo[0]["products"] if a1 - a0 > 1)
                 extra += geo[0]["pixels"] * geo[0]["c_out"]
         return super().point_bytes() + 4 * extra
 
@@ -261,6 +262,12 @@ class WindowChain(LayerChain):
             hit = views[key] = [(pix[:, q], z[:, r0:r1, c0:c1].flatten(1))
                                 for q, r0, r1, c0, c1, _ in g["products"]]
         return hit
+
+
+def _taps_shape(weight: torch.Tensor) -> tuple[int, int, int]:
+    """``(k_h, k_w, C_in)`` of a convolution weight ``[C_out, C_in, k_h, k_w]``."""
+    _, c_in, kh, kw = weight.shape
+    return kh, kw, c_in
 
 
 def _geometry(m: nn.Conv2d, in_hw: tuple, out_hw: tuple) -> dict:
