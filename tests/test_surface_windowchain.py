@@ -6,6 +6,7 @@ from unittest import mock
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -14,6 +15,7 @@ from torch.func import functional_call
 from lstheory.data import load_digits
 from lstheory.models import build_model
 from lstheory.surface import PointEvaluator, _windowchain, random_direction
+from lstheory.surface._evaluate import BFLOAT16_LOSS_TOL
 from lstheory.surface._layerchain import LayerChain
 from lstheory.surface._windowchain import WindowChain, _geometry
 
@@ -178,3 +180,28 @@ def test_not_the_route_where_it_does_not_apply(digits):
         ev = PointEvaluator(net, _dirs(net, 0))
         chain = LayerChain.detect(net, ev.params, ev.buffers, ev.dirs, x)
         assert chain is not None and WindowChain.detect(chain, net, x) is None
+
+
+@given(spec=_nets(), seed=st.integers(0, 2**16))
+@settings(max_examples=30, deadline=None)
+def test_window_route_in_bfloat16_within_the_stated_bound(spec, seed):
+    """``precision="bfloat16"`` on the route: every point's mean cross-entropy within
+    :data:`BFLOAT16_LOSS_TOL` · (1 + L) of the float32 model's, over random chains."""
+    net = _model(spec, seed)
+    ev = PointEvaluator(net, _dirs(net, seed))
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(16, spec["c_in"], spec["hw"], spec["hw"], generator=g)
+    with torch.no_grad():
+        y = torch.randint(0, net(x).shape[1], (16,), generator=g)
+    chain = LayerChain.detect(net, ev.params, ev.buffers, ev.dirs, x)
+    with mock.patch.object(_windowchain, "MAX_PRODUCTS", 10**6):
+        win = WindowChain.detect(chain, net, x)
+    win.hidden_dtype = torch.bfloat16
+    c = torch.rand(3, 2, generator=g) * 2 - 1
+    pts, prods = win.points(c), win.first_products(x)
+    for i in range(len(c)):
+        state = {k: win._at(k, c[i]) for k in ev.params}
+        with torch.no_grad():
+            ref = F.cross_entropy(functional_call(net, state, (x,)), y).item()
+        got = F.cross_entropy(win.logits_t(prods, pts, i)[0].T.float(), y).item()
+        assert abs(got - ref) <= BFLOAT16_LOSS_TOL * (1 + ref)

@@ -75,7 +75,9 @@ def use_chain(ev, splits, c: torch.Tensor) -> bool:
             rows = rows_for(ev, chain, len(splits[0][0]))
             xb = splits[0][0][:rows].to(ev.device, ev.dtype)
             chain.choose_first_layer(xb, c)
-            window = WindowChain.detect(chain, ev.model, x0) if ev.precision == "full" else None
+            window = WindowChain.detect(chain, ev.model, x0)
+            if window is not None and ev.precision == "bfloat16":  # compared as they will run
+                window.hidden_dtype = chain.hidden_dtype = torch.bfloat16
             if window is not None and window.faster(chain, xb, c):
                 chain = window
         if chain and ev.precision == "bfloat16":

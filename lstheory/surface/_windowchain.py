@@ -11,6 +11,10 @@ that land on real pixels — the same multiply-adds as the convolution without t
 The first layer is one product ``[n·H₁·W₁, C_in·k² + 1] @ [C_in·k² + 1, C₁]`` of the input's
 patches (cached once per batch of data, a column of ones for the bias) with the folded weights.
 
+``precision="bfloat16"``: as on the chain route, the layers between the first and the last take
+bfloat16 weights and inputs and keep bfloat16 outputs (a pixel's products accumulate into its
+bfloat16 output, one rounding per tap row).
+
 Applies to a :class:`~._layerchain.LayerChain` (batch norm folded, ``keep`` policy) whose layers
 are 2-D convolutions (one group, dilation 1, zero padding) followed by optional linear layers,
 with elementwise activations between them and, after the last convolution, a mean over the map
@@ -109,7 +113,7 @@ class WindowChain(LayerChain):
                 win.program.append((kind,))
         if spatial or win.n_products > MAX_PRODUCTS:
             return None
-        return win if win._agrees(model, x) else None
+        return win if win._agrees(model, x) else None  # in the data's precision
 
     def faster(self, chain: LayerChain, x: torch.Tensor, c: torch.Tensor) -> bool:
         """Whether this route evaluates one point of ``c`` on the batch ``x`` faster than
@@ -139,7 +143,7 @@ class WindowChain(LayerChain):
         coef = torch.cat([c.new_ones(len(c), 1), c], 1)
         k = len(c)
         out = [coef]
-        affines = (s for s in self.steps if isinstance(s, _Affine))
+        affines = [s for s in self.steps if isinstance(s, _Affine)]
         for li, (step, (kind, *geo)) in enumerate(zip(affines, (
                 p for p in self.program if p[0] in ("first", "conv", "linear")))):
             bs = coef @ self._basis(step.bias) if step.bias is not None else None
@@ -153,6 +157,8 @@ class WindowChain(LayerChain):
             w = coef @ self._order_basis(li, step, kind)
             if scale is not None:
                 w = w.view(k, -1, c_out).mul_(scale[:, None, :])
+            if self.hidden_dtype is not None and 0 < li < len(affines) - 1:
+                w, bs = w.to(self.hidden_dtype), bs.to(self.hidden_dtype)
             if kind == "linear":
                 out.append((w.view(k, -1, c_out), bs))
             elif kind == "first":
@@ -226,10 +232,12 @@ class WindowChain(LayerChain):
                 z = z.view(n, *g["out_hw"], g["c_out"])
             elif kind == "conv":
                 blocks, bias = next(layers)
+                if z.dtype != bias.dtype:  # into, or out of, the hidden layers' precision
+                    z = self._buffer(("win-in", li), z.shape, z, bias.dtype).copy_(z)
                 z = self._conv(li, geo[0], z, blocks, bias, lo)
             elif kind == "linear":
                 w, b = next(layers)
-                z = torch.addmm(b[lo], z, w[lo])
+                z = torch.addmm(b[lo], z.to(w.dtype), w[lo])
             elif kind == "act":  # in place: a later product's cached views read this buffer
                 res = self.steps[li](z)
                 if res.data_ptr() != z.data_ptr():
