@@ -205,6 +205,26 @@ class WindowChain(LayerChain):
         digits for the DCNN: 9.5 µs a sample against 10.9 for 160, one thread, loaded)."""
         return 4 * n * self.first_out
 
+    def flops(self, n: int) -> int:
+        """Floating-point operations of one point on ``n`` samples in this route's products
+        (2 per multiply-add; the padding's taps are not among them): what it executes, against
+        the convolutions' nominal count."""
+        total = 0
+        for kind, *geo in self.program:
+            if kind in ("first", "conv"):
+                g = geo[0]
+                if kind == "first":
+                    w = self.steps[0].module
+                    total += g["pixels"] * (w.in_channels * w.kernel_size[0] * w.kernel_size[1]
+                                            + 1) * g["c_out"]
+                else:
+                    total += sum((r1 - r0) * (c1 - c0) for _, r0, r1, c0, c1, _ in
+                                 g["products"]) * g["c_in"] * g["c_out"]
+        for step in self.steps:
+            if isinstance(step, _Affine) and isinstance(step.module, nn.Linear):
+                total += step.module.in_features * step.module.out_features
+        return 2 * n * total
+
     # ---- per batch of data ---------------------------------------------------------------
     def first_products(self, x: torch.Tensor) -> torch.Tensor:
         """The first layer's input patches ``[n·H₁·W₁, C_in·k² + 1]`` (a column of ones)."""
