@@ -15,6 +15,11 @@ patches (cached once per batch of data, a column of ones for the bias) with the 
 bfloat16 weights and inputs and keep bfloat16 outputs (a pixel's products accumulate into its
 bfloat16 output, one rounding per tap row).
 
+Measured (``benchmarks/bench_surface.py --case dcnn-digits --steps 11 --without-window``, one
+thread, interleaved, machine loaded by other jobs): 1.34–1.55× the chain route's speed in CPU
+seconds (medians of 3–5 repeats, per-repeat range 1.17–1.69), same values to 4e-9; the route
+executes 1,044 MFLOP a point (1,438 digits) against the convolutions' nominal 1,582.
+
 Applies to a :class:`~._layerchain.LayerChain` (batch norm folded, ``keep`` policy) whose layers
 are 2-D convolutions (one group, dilation 1, zero padding) followed by optional linear layers,
 with elementwise activations between them and, after the last convolution, a mean over the map
