@@ -258,9 +258,10 @@ class _Homotopy:
             if not self.split:
                 V = mon.new_zeros(B, C)
                 Vt = torch.zeros_like(V) if need_t else None
-            V = V.index_add(1, col, vals * c.index_select(1, term))
+            # in place: V and Vt are this call's own (fresh, or views of this call's product)
+            V.index_add_(1, col, vals * c.index_select(1, term))
             if need_t:
-                Vt = Vt.index_add(1, col, vals * ct.index_select(1, term))
+                Vt.index_add_(1, col, vals * ct.index_select(1, term))
         if not need_j:
             return V, None, Vt
         V = V.view(B, self.nz, 1 + self.nz)
