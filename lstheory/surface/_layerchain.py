@@ -207,7 +207,7 @@ class LayerChain(ChainBase):
             bs = coef @ self._basis(step.bias)
         if step.bn is not None:
             scale, shift = self._bn(step, coef)
-            ws = ws * scale.view(k, -1, *([1] * (w0.dim() - 1)))
+            ws = ws.mul_(scale.view(k, -1, *([1] * (w0.dim() - 1))))  # ws is fresh
             bs = bs * scale + shift
         return ws, bs
 

@@ -127,12 +127,44 @@ class LayerGraph(LayerChain):
     # ---- per-point weights ---------------------------------------------------------------
     def points(self, c: torch.Tensor) -> list:
         """As :meth:`LayerChain.points`, with the layers of :attr:`dense` as ``(matrix
-        [K, C_in·H·W, C_out·H'·W'], bias [K, C_out·H'·W'])``."""
-        pts = super().points(c)
-        for i, (index, _) in self.dense.items():
-            ws, bs = pts[1 + i]
-            pts[1 + i] = _dense_weights(ws, bs, index)
-        return pts
+        [K, C_in·H·W, C_out·H'·W'], bias [K, C_out·H'·W'])``: one product of the coefficients
+        with the matrix's own basis (:meth:`_dense_basis`; the matrix is linear in the weight),
+        then the batch-norm scale on its columns (ResNet-20 on digits, 64 points: 0.5 against
+        2.5 ms a point to build the five dense layers, by torch.profiler)."""
+        coef = torch.cat([c.new_ones(len(c), 1), c], 1)
+        layers = []
+        for i, step in enumerate(self._affines()):
+            layers.append(self._dense_folded(i, step, coef) if i in self.dense
+                          else self._folded(step, coef))
+        if self.hidden_dtype is not None:
+            low = self.hidden_dtype
+            layers[:-1] = [(w.to(low), b.to(low)) for w, b in layers[:-1]]
+        return [coef] + layers
+
+    def _dense_basis(self, i: int, step: _Affine) -> torch.Tensor:
+        """``[1 + n_directions, C_in·H·W·C_out·H'·W']``: the dense matrix of the centre's
+        weight, then of each direction's (:func:`_dense_weights`, exact); built once."""
+        key = ("dense", i)
+        if key not in self._bases:
+            basis = self._basis(step.weight)
+            w = basis.view(len(basis), *self.params[step.weight].shape)
+            mats, _ = _dense_weights(w, basis.new_zeros(len(basis), w.shape[1]),
+                                     self.dense[i][0])
+            self._bases[key] = mats.reshape(len(basis), -1)
+        return self._bases[key]
+
+    def _dense_folded(self, i: int, step: _Affine, coef: torch.Tensor):
+        """Dense matrix and bias of layer ``i`` at the points ``coef``, batch norm folded (as
+        :meth:`LayerChain._folded`, then spread as :func:`_dense_weights` spreads it)."""
+        k, pixels = len(coef), self.dense[i][0].shape[1]
+        c_out = self.params[step.weight].shape[0]
+        mat = (coef @ self._dense_basis(i, step)).view(k, -1, c_out * pixels)
+        bs = coef @ self._basis(step.bias) if step.bias is not None else coef.new_zeros(k, c_out)
+        if step.bn is not None:
+            scale, shift = self._bn(step, coef)
+            mat.mul_(scale.repeat_interleave(pixels, dim=1)[:, None, :])
+            bs = bs * scale + shift
+        return mat, bs.repeat_interleave(pixels, dim=1)
 
     def point_bytes(self) -> int:
         extra = 0
