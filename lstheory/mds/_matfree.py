@@ -52,7 +52,8 @@ class Certificate:
 
     ``eigenvalues``: Ritz values ``θ_1 ≥ … ≥ θ_k`` of the returned pairs (``λ_i ≥ θ_i −
     rounding·√m``, Cauchy interlacing); ``residuals``: ``‖B̃v_i − θ_i v_i‖`` of the computed
-    operator ``B̃``; ``trace``: ``tr B = Σ‖û_i − ū‖²`` (one pass, float64 sums);
+    operator ``B̃``; ``trace``: ``tr B = Σ‖û_i − ū‖²`` (one pass, float64 sums), within
+    ``trace_error``;
     ``explained``: ``Σθ_i / tr B``; ``trace_bound``: ``tr B − Σθ_i``, the simplest bound on
     ``λ_{k+1}`` (``B`` is positive semidefinite); ``next_bound``: the sharper bound
     ``λ_{k+1} ≤ min_p max(θ_{k+1}, tr B − Σ_{i≤p} θ_i) + ‖R_p‖₂`` (Weyl, over the ``p``
@@ -66,6 +67,7 @@ class Certificate:
     residuals: np.ndarray
     rounding: float
     trace: float
+    trace_error: float
     explained: float
     trace_bound: float
     next_bound: float
@@ -152,19 +154,31 @@ class _Passes:
         self.count += 1
         return acc
 
+    def _z_error(self) -> tuple[float, float]:
+        """``(‖Z̃‖_F, e_F)``: ``e_F`` bounds ``‖Z̃ − Z‖_F``, ``Z``'s own rounding
+        ``|Δz_ij| ≤ 3e|û_ij| + e|z_ij|`` (cosine: the norm, the float32 scale and its product;
+        euclidean: ``e|z_ij|``, and ``e|x_ij|`` more where the store is not float32)."""
+        f = np.sqrt(float(self.zz.sum()))
+        if self.metric == "cosine":
+            return f, 3 * _E32 * np.sqrt(self.n) + _E32 * f  # ‖Û‖_F = √n
+        exact = np.dtype(getattr(self.mat, "dtype", np.float64)) == np.float32
+        return f, (0.0 if exact else _E32 * np.sqrt(self.sq_norms.sum())) + _E32 * f
+
     def rounding(self, m: int) -> float:
         """Bound on ``‖(B̃ − B) q‖`` for a unit ``q`` (``B`` of the stored values): the float32
         products (``y`` and ``t`` rounded once each, sums of ``_ROWS`` and ``width`` terms,
-        Cauchy–Schwarz over blocks), ``Z``'s own rounding ``|Δz_ij| ≤ 3e|û_ij| + e|z_ij|``
-        (cosine: the norm, the float32 scale and its product; euclidean: ``e|z_ij|``), and a
-        float64 allowance for the sums over ``m`` chunks and blocks."""
-        f2 = float(self.zz.sum())
-        f = np.sqrt(f2)
+        Cauchy–Schwarz over blocks), ``Z``'s own rounding (:meth:`_z_error`), and a float64
+        allowance for the sums over ``m`` chunks and blocks."""
+        f, ef = self._z_error()
         c = (1 + _E32) ** 2 * (1 + _gamma(_ROWS)) * (1 + _gamma(self.width)) - 1
-        u = np.sqrt(self.n) if self.metric == "cosine" else np.sqrt(self.sq_norms.sum())
-        ef = (3 * _E32 * u if self.metric == "cosine" else 0.0) + _E32 * f
         blocks = sum(-(-(c_.stop - c_.start) // self.width) for c_ in self.cols)
-        return c * f2 + 2 * ef * (f + ef) + ef**2 + (blocks + self.n + m) * _E64 * f2
+        return c * f * f + 2 * ef * (f + ef) + ef**2 + (blocks + self.n + m) * _E64 * f * f
+
+    def trace_error(self) -> float:
+        """Bound on ``|tr B̃ − tr B|``: ``Z``'s rounding, the float32 squares, float64 sums."""
+        f, ef = self._z_error()
+        blocks = sum(-(-(c_.stop - c_.start) // self.width) for c_ in self.cols)
+        return 2 * ef * (f + ef) + ef**2 + (2 * _E32 + (blocks + self.n) * _E64) * f * f
 
 
 def _centred(y: np.ndarray) -> np.ndarray:
@@ -310,7 +324,8 @@ class KrylovMDS:
         # ‖ΔW S‖₂ ≤ ‖ΔW‖_F ≤ √m · (the per-column bound), and an allowance for the float64
         # arithmetic of Rayleigh–Ritz itself (inner products of length n, an m × m eigh)
         eta = ops.rounding(m) * np.sqrt(m) + 10 * (q.shape[0] + m) * _E64 * max(f2, trace)
-        tr_up = trace + eta + 2 * _E32 * f2  # float32 squares, Z's rounding (within eta)
+        tr_err = ops.trace_error()
+        tr_up = trace + tr_err
         bound = tr_up - float(theta[:k].sum()) + k * eta  # λ_{k+1} ≤ tr B − Σ_{i≤k} λ_i
         for p in range(k + 1, m + 1):
             rp = np.sqrt(max(np.linalg.eigvalsh(rtr[:p, :p])[-1], 0.0))
@@ -320,6 +335,7 @@ class KrylovMDS:
         rk = np.sqrt(max(np.linalg.eigvalsh(rtr[:k, :k])[-1], 0.0)) + eta
         converged = bool((res[:k] <= self.tol * theta[0]).all())
         cert = Certificate(theta[:k].copy(), res[:k].copy(), float(eta), float(trace),
+                           float(tr_err),
                            float(theta[:k].sum() / trace) if trace > 0 else float("nan"),
                            float(tr_up - theta[:k].sum()), float(bound), gap, bool(gap > 0),
                            float(rk / gap) if gap > 0 else float("inf"), ops.count, converged,
