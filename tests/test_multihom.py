@@ -230,3 +230,34 @@ def test_choose_start_keeps_monodromy_when_the_multihomogeneous_paths_mostly_div
     c = choose_start(zero_error_system([4, 3, 1]))
     assert c["multihomogeneous_bound"] > DIVERGING_FACTOR * c["root_bound"], c
     assert c["method"] == "monodromy" and c["reason"].startswith("monodromy"), c
+
+
+@pytest.mark.skipif(not phc_available(), reason="the mixed volumes come from phc -m")
+@settings(deadline=None, max_examples=6)
+@given(st.integers(0, 2**31 - 1))
+def test_monodromy_estimate_bounds_the_offset_family_it_runs_on(seed):
+    # monodromy solves F(x) − c, not F: where an equation of F has no constant term, F's own
+    # mixed volume does not bound that family's roots, and choose_start must not read it so
+    from lstheory.algebra._monodromy import offset_family
+    from lstheory.algebra._phc import mixed_volume
+
+    rng = np.random.default_rng(seed)
+    x = sympy.symbols("x0:3")
+    monomials = [m for m in itertools.product(range(4), repeat=3) if 0 < sum(m) <= 4]
+    polys = []
+    for _ in range(3):  # 3 to 6 random terms, degree ≤ 4, no constant term, one of degree 4
+        pick = rng.choice(len(monomials), size=int(rng.integers(3, 7)), replace=False)
+        terms = [monomials[k] for k in pick] + [(4, 0, 0) if rng.random() < 0.5 else (0, 2, 2)]
+        polys.append(sum(float(rng.standard_normal()) * sympy.prod(v**e for v, e in zip(x, m))
+                         for m in set(terms)))
+    S = PolynomialSystem.from_sympy(polys, list(x))
+    c = choose_start(S)
+    own, off = mixed_volume(S), mixed_volume(S, offset=True)
+    assert off >= own  # the mixed volume grows with the supports
+    bound = c["multihomogeneous_bound"] or c["bezout_number"]
+    assert c["monodromy_root_bound"] == min(off, bound, c["bezout_number"]), c
+    assert c["monodromy_paths_estimate"] == 36 * max(c["monodromy_root_bound"], 1)
+    assert c["root_bound"] <= own, c  # the target's own bound is unchanged
+    # the family's generic member has at most that many roots (phc's polyhedral count)
+    member = offset_family(S).specialize(rng.standard_normal(3) + 1j * rng.standard_normal(3))
+    assert solve(member, backend="phc", seed=0).n_finite <= c["monodromy_root_bound"]

@@ -150,8 +150,11 @@ def _declared_variables(text, a, b, where) -> list[sympy.Symbol]:
     return out
 
 
-def to_phc(system: PolynomialSystem, names: Sequence[str] | None = None) -> str:
-    """phc's input format with variables renamed ``names`` (default ``x1..xn``)."""
+def to_phc(system: PolynomialSystem, names: Sequence[str] | None = None, *,
+           constant_terms: bool = False) -> str:
+    """phc's input format with variables renamed ``names`` (default ``x1..xn``).
+    ``constant_terms``: a polynomial without a constant term gets the constant 1 (the supports
+    of the offset family ``F(x) − c``, for its mixed volume)."""
     if system.parameters:
         raise InvalidArgument("system", repr(system), "a system without parameters (specialize it)")
     names = list(names or [f"x{k + 1}" for k in range(system.n_variables)])
@@ -166,5 +169,7 @@ def to_phc(system: PolynomialSystem, names: Sequence[str] | None = None) -> str:
             )
             cs = f"({c.real:+.17e}{c.imag:+.17e}*i)"
             terms.append(f"{cs}*{mono}" if mono else cs)
+        if constant_terms and all(any(mon) for mon, _ in poly.terms()):
+            terms.append("(+1.0)")
         lines.append(" + ".join(terms or ["0"]) + ";")
     return "\n".join(lines) + "\n"

@@ -323,16 +323,19 @@ def _rootset(system, sols, n_paths, seed, tasks, elapsed, real_tol, cluster_tol,
     )
 
 
-def mixed_volume(system: PolynomialSystem, *, timeout: float | None = 300) -> int:
+def mixed_volume(system: PolynomialSystem, *, timeout: float | None = 300,
+                 offset: bool = False) -> int:
     """The mixed volume of the Newton polytopes (BKK bound on roots in (C*)^n), by ``phc -m``
-    with the MixedVol algorithm."""
+    with the MixedVol algorithm. ``offset``: of the offset family ``F(x) − c`` instead (every
+    support with the origin added; larger where some equation has no constant term): the
+    bound on the roots that monodromy through that family finds."""
     _check_square(system)
     exe = phc_executable()
     names = [f"x{k + 1}" for k in range(system.n_variables)]
     with _cleanup_on_sigterm(), tempfile.TemporaryDirectory(prefix="lstheory-phc-") as tmp:
         inp, out = os.path.join(tmp, "input.phc"), os.path.join(tmp, "output.phc")
         with open(inp, "w") as fh:
-            fh.write(to_phc(system, names))
+            fh.write(to_phc(system, names, constant_terms=offset))
         # menu answers: MixedVol, no random coefficient system, no stable mv, no cells file
         _run([exe, "-m", inp, out], tmp, timeout, stdin="4\n0\nn\nn\n")
         text = open(out).read() if os.path.exists(out) else ""
