@@ -208,6 +208,31 @@ def test_auto_picks_the_route_where_it_applies(tmp_path, monkeypatch):
         embed_store(store, route="nope")
 
 
+def test_a_flat_spectrum_is_given_up_early_and_auto_falls_back(tmp_path, monkeypatch):
+    """iid rows (no structure): the residuals fall too slowly to converge by ``max_passes``;
+    the passes stop early and say so, and ``auto`` then embeds through the Gram route."""
+    import functools
+
+    from lstheory.mds import _job, embed_store
+
+    x = np.random.default_rng(0).standard_normal((200, 2000)).astype(np.float32)
+    fit = KrylovMDS(2).fit(x)
+    c = fit.certificate_
+    assert not c.converged and c.passes < fit.max_passes and "NOT converged" in c.message
+    store = TrajectoryStore.create(tmp_path / "s", {"w": (40,)})
+    rng = np.random.default_rng(0)
+    for epoch in range(12):
+        store.append({"w": 1.0 + rng.normal(size=40)}, run="r", epoch=epoch)
+    monkeypatch.setattr(_job, "MATRIX_FREE_FROM", 10)
+    monkeypatch.setattr(_job, "KrylovMDS", functools.partial(KrylovMDS, max_passes=2,
+                                                             tol=1e-15))
+    emb = embed_store(store)
+    assert emb.route == "gram" and "did not converge" in emb.route_note
+    assert emb.route_note in emb.summary()
+    forced = embed_store(store, route="matrix-free")  # asked for: kept, and marked
+    assert forced.route == "matrix-free" and not forced.mds.certificate_.converged
+
+
 @pytest.mark.parametrize("kw, match", [
     ({"metric": "angular"}, "metric"), ({"n_components": 0}, "n_components"),
     ({"n_components": 29}, "n_components"), ({"block": 2}, "block"),
