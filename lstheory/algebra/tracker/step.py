@@ -186,6 +186,11 @@ def _advance(hom, z, rows, seg, opts, *, h0=None, stops=0, max_step=None, watch=
     about as much as its arithmetic, issue 15): the three τ of a step in one product, the
     stage factors −h dt/dτ of all stages in one, J⁻¹ ∂H/∂t scaled by them in the solve
     (:func:`_velocity`); the arithmetic is that of the plain RK4 and step control, bit for bit.
+    Counted (aten operations per batch step, a TorchDispatchMode; loop, evaluations and watch
+    together; issue 15): the [2,2,1] critical example 300 → 249, [3,2,1]b z² total degree
+    344 → 288, [5,2,1] z² monodromy 294 → 245, with per-path statuses, points and evidence
+    unchanged to the bit. Host syncs: one ``bool(leave.any())`` a step, and where paths leave
+    two ``nonzero`` (before: one inside each boolean-mask index, about eleven).
     """
     B, dev = z.shape[0], z.device
     z = z.clone()
