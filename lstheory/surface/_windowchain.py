@@ -15,10 +15,12 @@ patches (cached once per batch of data, a column of ones for the bias) with the 
 bfloat16 weights and inputs and keep bfloat16 outputs (a pixel's products accumulate into its
 bfloat16 output, one rounding per tap row).
 
-Measured (``benchmarks/bench_surface.py --case dcnn-digits --steps 11 --without-window``, one
-thread, interleaved, machine loaded by other jobs): 1.34–1.55× the chain route's speed in CPU
-seconds (medians of 3–5 repeats, per-repeat range 1.17–1.69), same values to 4e-9; the route
-executes 1,044 MFLOP a point (1,438 digits) against the convolutions' nominal 1,582.
+Measured (``benchmarks/bench_surface.py --case dcnn-digits --steps 11``, one thread, machine
+loaded by other jobs, 2026-12-05): 121 points in 1.87 CPU-s [1.83–1.92] against 2.69 [2.61–2.76]
+before this route (three rounds alternating with the previous commit's code: 1.44×), and
+1.34–1.55× in-process with ``--without-window``; same values to 4e-9. The route executes 1,044
+MFLOP a point (1,438 digits) against the convolutions' nominal 1,582; its second layer's products
+alone, at the 2048² matmul's rate, take 60 % of the time it runs now.
 
 Applies to a :class:`~._layerchain.LayerChain` (batch norm folded, ``keep`` policy) whose layers
 are 2-D convolutions (one group, dilation 1, zero padding) followed by optional linear layers,
