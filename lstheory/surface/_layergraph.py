@@ -28,7 +28,7 @@ convolutions and dense products take 90 % of it, and oneDNN runs them at the mat
 real taps (16 → 16 channels on 8 × 8 maps: 117 GFLOP/s nominal, 98 on taps off the padding; 32 →
 32 on 4 × 4: 145 and 100; a 2048² float32 matmul: 97). Their sum, about 51 ms a point, against
 ``loss-landscapes``' 90 ms (quiet machine) bounds any float32 route built on these kernels near
-1.8×; more needs fewer multiplies (Winograd: NNPACK's took 2.3× oneDNN's time at these shapes)
+1.8×; more needs fewer multiplies (Winograd: NNPACK's took 2.0–2.3× oneDNN's time at these shapes)
 or a lower precision (``precision="bfloat16"``). The per-window products of :mod:`._windowchain`
 do not pay here: on 8 × 8 and 4 × 4 maps with 16–32 channels they are many small products.
 
