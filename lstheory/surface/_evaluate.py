@@ -76,14 +76,14 @@ __all__ = [
 #: spelled ``cross_entropy``, ``ce``); ``mse``: ``mean_c (f_c(x) − onehot(y)_c)²`` per sample.
 LOSSES = ("cross-entropy", "mse")
 #: ``full``: every operation in the evaluator's ``dtype``. ``bfloat16``: on the fast routes (linear
-#: chain, layer chain, layer graph), every layer after the first and before the last takes bfloat16
-#: operands (weights, inputs; float32 accumulation inside the kernel) and keeps its output in
-#: bfloat16 (the linear chain rounds the product to bfloat16 and adds the bias and runs the
-#: activation in ``dtype``); the first layer (cached or combined in ``dtype``), the last layer and
-#: the loss stay in ``dtype``; the general route ignores it. bfloat16 matmuls ran at 1.8× float32's
-#: rate at the benchmark MLP's shapes on these AVX-512-bf16 cores (58 against 102 µs per point and
-#: 436 samples, one thread); ResNet-20 on digits took 1.54 against 2.84 CPU-seconds. Error against
-#: ``full``: :data:`BFLOAT16_LOSS_TOL`.
+#: chain, layer chain and its per-window form, layer graph), every layer after the first and before
+#: the last takes bfloat16 operands (weights, inputs; float32 accumulation inside the kernel) and
+#: keeps its output in bfloat16 (the linear chain rounds the product to bfloat16 and adds the bias
+#: and runs the activation in ``dtype``); the first layer (cached or combined in ``dtype``), the
+#: last layer and the loss stay in ``dtype``; the general route ignores it. bfloat16 matmuls ran at
+#: 1.8× float32's rate at the benchmark MLP's shapes on these AVX-512-bf16 cores (58 against 102 µs
+#: per point and 436 samples, one thread); ResNet-20 on digits took 1.54 against 2.84 CPU-seconds.
+#: Error against ``full``: :data:`BFLOAT16_LOSS_TOL`.
 PRECISIONS = ("full", "bfloat16")
 #: The stated bound of ``precision="bfloat16"``: ``|L_bf16 − L_full| ≤ BFLOAT16_LOSS_TOL ·
 #: (1 + L_full)`` for every point's mean loss. Where it comes from: a bfloat16 layer rounds its
