@@ -134,7 +134,9 @@ class Groups:
         """(coordinate groups ``[nz]`` long, group masks ``[m, nz]`` bool) on ``device``."""
         key = str(device)
         if key not in self._torch:
-            cg = torch.as_tensor(self.coord_group, dtype=torch.long, device=device)
-            mask = cg.unsqueeze(0) == torch.arange(self.m, device=device).unsqueeze(1)
+            # cached: normal tensors even under the drivers' inference mode (see _tables)
+            with torch.inference_mode(False):
+                cg = torch.as_tensor(self.coord_group, dtype=torch.long, device=device)
+                mask = cg.unsqueeze(0) == torch.arange(self.m, device=device).unsqueeze(1)
             self._torch[key] = (cg, mask)
         return self._torch[key]

@@ -343,14 +343,17 @@ def _tables(term_eq: bytes, term_exp: bytes, nz: int, device: str):
                 e_mon.append(mon_index.setdefault(dm, len(mon_index)))
                 e_term.append(k)
                 e_fac.append(float(m[j]))
-    chain = [(torch.tensor(a, dtype=torch.long, device=device),
-              torch.tensor(b, dtype=torch.long, device=device))
-             for a, b in _product_chain(list(mon_index))]
-    return (len(mon_index), chain,
-            torch.tensor(e_col, dtype=torch.long, device=device),
-            torch.tensor(e_mon, dtype=torch.long, device=device),
-            torch.tensor(e_term, dtype=torch.long, device=device),
-            torch.tensor(e_fac, dtype=torch.float64, device=device))
+    # cached across calls: normal tensors even when first built under the drivers'
+    # inference mode (an inference tensor cannot enter a computation autograd records)
+    with torch.inference_mode(False):
+        chain = [(torch.tensor(a, dtype=torch.long, device=device),
+                  torch.tensor(b, dtype=torch.long, device=device))
+                 for a, b in _product_chain(list(mon_index))]
+        return (len(mon_index), chain,
+                torch.tensor(e_col, dtype=torch.long, device=device),
+                torch.tensor(e_mon, dtype=torch.long, device=device),
+                torch.tensor(e_term, dtype=torch.long, device=device),
+                torch.tensor(e_fac, dtype=torch.float64, device=device))
 
 
 def _product_chain(monomials):
