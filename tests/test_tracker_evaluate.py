@@ -135,3 +135,32 @@ def test_product_chain_gives_every_monomial(nz, max_deg, seed):
         x = x.index_select(1, torch.as_tensor(a)) * x.index_select(1, torch.as_tensor(b))
     want = np.prod(z[:, None, :] ** np.array(exps)[None], -1)
     np.testing.assert_allclose(x.numpy(), want, rtol=1e-13 * (max_deg + 1), atol=0)
+
+
+def test_the_drivers_inference_mode_stays_inside_them():
+    """The drivers run under ``torch.inference_mode``; it ends with them, and the term tables
+    they cache are normal tensors: a homotopy built later on the same terms, outside, can be
+    evaluated under autograd (before the fix, an inference tensor from the cache raised)."""
+    from lstheory.algebra import katsura
+    from lstheory.algebra.tracker import track_total_degree
+
+    C = katsura(2).compiled
+    n = C.n_variables
+    # the terms of the total-degree homotopy, as the driver builds them (its cache entry)
+    g_exp = np.zeros((2 * n, n + 1), dtype=np.int64)
+    for i, d in enumerate(C.degrees):
+        g_exp[2 * i, i + 1], g_exp[2 * i + 1, 0] = d, d
+    term_eq = np.concatenate([C.term_eq, np.repeat(np.arange(n), 2)])
+    term_exp = np.concatenate([H._homogeneous_terms(C), g_exp])
+    H._tables.cache_clear()
+    r = track_total_degree(C, seed=0)[0]
+    assert sum(s.value == "finite" for s in r.status) == 4
+    assert not torch.is_inference_mode_enabled()
+    coeffs = _rc(np.random.default_rng(0), 2, len(term_eq))
+    hom = H._Homotopy(term_eq, term_exp, coeffs, n, _rc(np.random.default_rng(1), n + 1), "cpu")
+    assert not torch.is_inference(hom.e_col) and not torch.is_inference(hom.chain[0][0])
+    z = torch.as_tensor(_rc(np.random.default_rng(2), 3, n + 1)).requires_grad_(True)
+    Hv, J, _ = hom.evaluate(z, torch.full((3,), 0.3 + 0.1j, dtype=torch.complex128),
+                            torch.arange(3))
+    Hv.real.sum().backward()
+    assert z.grad is not None and torch.isfinite(z.grad).all()
