@@ -200,8 +200,10 @@ def _cauchy_endgame(hom, z, r0, rows, opts):
         if act.numel() == 0:
             break
         rn = r[act] * opts.radius_ratio
-        jump = t_b * opts.radius_ratio < rn  # NaN (not enclosed): False
-        rn = torch.where(jump, (t_b * opts.radius_ratio).clamp_min(opts.min_radius), rn)
+        # (never below min_radius: a loop there that still encloses one fails the path)
+        rj = (t_b * opts.radius_ratio).clamp_min(opts.min_radius)
+        jump = rj < rn  # NaN (not enclosed): False
+        rn = torch.where(jump, rj, rn)
         zz, good = cur[act].clone(), torch.ones(len(act), dtype=torch.bool, device=dev)
         s = (~jump).nonzero().squeeze(1)
         if s.numel():
