@@ -102,7 +102,15 @@ NEWTON_NOISE = 0.1
 #: and a 5-cycle to infinity meet at |t_b| ≈ 1e-11; every loop at r = 1e-4 … 5e-11 closed at
 #: winding 6 on the same estimate (|h_0|/‖z_0‖ = 0.00319, no root) with this coefficient
 #: 1e-3 … 1e-2, and below t_b at winding 5 (h_0 = 0) and 1 (the far root) with 3.6e-8 and
-#: 4e-8; the 3-cycle to infinity 7.5e-8.
+#: 4e-8; the 3-cycle to infinity 7.5e-8. With the test the 6-cycle is rejected at its first
+#: radius and decided at r = 1.4e-12 (the estimate r σ^c: 5.4e-12 at every radius above t_b)
+#: without the deep stage: median CPU of 3 interleaved solves (loaded machine) 1.35 → 1.23 s
+#: (batch steps 2055 → 1799), the total-degree start 4.15 → 3.93 s with 7 → 0 failed paths;
+#: counts unchanged on [4,2,1] z² (data seeds 0–3) and [3,2,1]b (0–1), CPU 2.17 → 2.09 and
+#: 1.73 → 1.67 s summed. Tried and reverted: stopping the paths whose valuation settled at a
+#: fraction at their Cauchy start instead of following them in log time to ``endgame_end``
+#: (critical 1.22 → 1.14 s, but total degree 4.1 → 56 s with 36 failed paths, and failed
+#: paths and 1.0–1.4× CPU on the nets).
 LAURENT_TOL = 1e-5
 
 

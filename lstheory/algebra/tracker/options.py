@@ -69,7 +69,9 @@ class TrackerOptions(Presets):
     [2,2,1] critical example: its far root (w ≈ −52.5, |z_0|/‖z‖ ≈ 0.019) shares a cycle with
     5 (multi-homogeneous start) or 7 (total degree) paths to infinity whose z_0 falls like
     t^{1/5} or t^{1/8}, still ≈ 0.02 at t = 1e-10 and 1e-14; at ``deep_end`` = 1e-20 Newton
-    at t = 0 separates it on both starts.
+    at t = 0 separates it on both starts. (The Cauchy endgame now sees that such a loop
+    encloses the branch point where the cycles meet, |t_b| ≈ 1e-11 there, and goes on below
+    it at once: ``endgame.LAURENT_TOL``; the deep stage stays for what that does not decide.)
 
     Tolerances for the classification: ``infinity_tol`` (|z_0|/‖z‖ below it: a *singular*
     endpoint is at infinity; a regular endpoint's z_0 is judged against its Newton correction),
