@@ -33,13 +33,11 @@ few channels (VGG, ResNet stages) the many small products lose to oneDNN. Checke
 
 from __future__ import annotations
 
-import time
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._layerchain import LayerChain, _Affine
+from ._layerchain import LayerChain, _Affine, best_time
 from ._layergraph import _layer_shapes
 
 __all__ = ["WindowChain"]
@@ -129,14 +127,7 @@ class WindowChain(LayerChain):
         for route in (self, chain):
             pts, prods = route.points(c[:1]), route.first_products(x)
             route.logits_t(prods, pts, 0)
-            best = float("inf")
-            for _ in range(3):
-                t0 = time.perf_counter()
-                route.logits_t(prods, pts, 0)
-                if x.is_cuda:
-                    torch.cuda.synchronize(x.device)
-                best = min(best, time.perf_counter() - t0)
-            timings.append(best)
+            timings.append(best_time(x.device, route.logits_t, prods, pts, 0))
         return timings[0] < timings[1]
 
     # ---- per-point weights ---------------------------------------------------------------
