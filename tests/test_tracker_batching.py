@@ -99,3 +99,20 @@ def test_split_coefficients_evaluate_as_the_dense_products(seed, S, K):
     for name in ("grouped", "gather"):
         for got, ref in zip(outs["split"], outs[name]):
             assert torch.allclose(got, ref, rtol=1e-12, atol=1e-12 * float(ref.abs().max()))
+
+
+@pytest.mark.parametrize("regular_ends", [False, True])
+def test_segments_with_no_start_points_give_empty_results(regular_ends):
+    # a wave of monodromy can carry no point along some edge; a batch of none at all is not
+    # an error either: one empty result per segment
+    x, y, a = sympy.symbols("x y a")
+    fam = PolynomialSystem.from_sympy([x**2 - a, y - 1], [x, y], parameters=[a])
+    empty = np.zeros((0, 2), complex)
+    rs = track_segments(fam.compiled, np.array([[1.0], [2.0]]), [empty, empty],
+                        np.array([[2.0], [3.0]]), seed=0, regular_ends=regular_ends)
+    assert [r.points.shape for r in rs] == [(0, 2), (0, 2)]
+    assert all(len(r.status) == 0 for r in rs)
+    one = track_segments(fam.compiled, np.array([[1.0], [2.0]]), [np.array([[1.0, 1.0]]), empty],
+                         np.array([[4.0], [3.0]]), seed=0, regular_ends=regular_ends)
+    assert one[1].points.shape == (0, 2) and one[0].status == (PathStatus.FINITE,)
+    np.testing.assert_allclose(np.abs(one[0].points[0]), [2.0, 1.0], atol=1e-8)

@@ -417,6 +417,10 @@ def track_segments(compiled: CompiledSystem, start_parameters, start_solutions,
     C1 = compiled.term_coefficients(P1)
     hom.set_row_scale(compiled.degrees if G.m == 1 else D, _row_scale(compiled, C1))
     refine = _projective_refiner(compiled, lambda r: C1[system_of[r]], G)
+    if not len(zs):  # no start point on any segment (a monodromy edge may carry none)
+        none, count = np.zeros(0), np.zeros(0, dtype=np.int64)
+        return _split([np.zeros((0, n), complex), [], none, none, count, none, count, none,
+                       count, none, count], sizes, multi=G.m > 1)
     with _threads(device, len(zs)):
         return _split(_run(hom, z0, rows, opts, n, refine, regular_ends), sizes,
                       multi=G.m > 1)
