@@ -282,6 +282,10 @@ def sign_symmetries(system: PolynomialSystem, *, seed: int = 0) -> np.ndarray:
     return signs[keep]
 
 
+#: ``_Node.add``'s ``pre`` for a point of the base itself: it is its own preimage
+_OWN = -2
+
+
 class _Node:
     """The points known at one parameter point: ``pts`` (rows), ``pre[m]`` (the base solution
     that the star edge carries to point m; −1 while unknown), ``img`` (base index → point),
@@ -294,8 +298,8 @@ class _Node:
 
     def add(self, y, pre=-1, base=None) -> int:
         """Add the orbit of ``y`` (new here); ``pre``: y's base preimage (its orbit's are the
-        images of pre), or for the base itself, ``base=None``: each point its own. Returns
-        y's index."""
+        images of pre, ``base`` the base node), or :data:`_OWN` on the base itself: each point
+        its own. Returns y's index."""
         first, idx = len(self.pre), []
         for g in self.G:
             z = g * y
@@ -311,7 +315,7 @@ class _Node:
         for gi, m in enumerate(idx):
             for hi in range(len(self.G)):
                 self.act[hi][m] = idx[self.mul[hi][gi]]
-        if base is None and pre == -2:  # the base: every point its own preimage
+        if pre == _OWN:  # the base: every point its own preimage
             for m in set(idx):
                 self.pre[m], self.img[m] = m, m
         elif pre >= 0:
@@ -344,7 +348,7 @@ class _Graph:
         self.nodes = [_Node(p0, n, G, self.mul)]
         for x in X0:
             if _match(x[None], self.base.pts, tol)[0] < 0:
-                self.base.add(x, -2)
+                self.base.add(x, _OWN)
         self.chords: dict[tuple[int, int], dict[int, int]] = {}  # (i, j) → {src: dst}
         self.chord_done: dict[tuple[int, int], int] = {}
         self.lost: dict[tuple, int] = {}
@@ -404,7 +408,7 @@ class _Graph:
         if kind == "star":
             return dst.link(m, s, base) if m >= 0 else dst.add(y, s, base) >= 0
         if kind == "back":  # y is at the base: the star preimage of point s of node i
-            b = m if m >= 0 else dst.add(y, -2)
+            b = m if m >= 0 else dst.add(y, _OWN)
             return self.nodes[i].link(s, b, base)
         cmap, src = self.chords[(i, j)], self.nodes[i]
         m = m if m >= 0 else dst.add(y)

@@ -189,8 +189,9 @@ def choose_start(system: PolynomialSystem, *, loops_per_round: int | None = LOOP
             if not _lacks_constant(system):
                 mono, mono_source = bound, source
             else:  # F's own mixed volume does not bound the family's
-                mono, mono_source = min((mono, mono_source), (mixed_volume(
-                    system, offset=True), "the offset family's mixed volume"))
+                offset = mixed_volume(system, offset=True)
+                if offset < mono:
+                    mono, mono_source = offset, "the offset family's mixed volume"
         except (PhcError, InvalidArgument, OSError):
             pass
     cost = per_solution * max(mono, 1)
