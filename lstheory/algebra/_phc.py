@@ -47,7 +47,8 @@ from ._formats import to_phc
 from ._rootset import PathStatus, RootSet
 from ._system import PolynomialSystem
 
-__all__ = ["PhcError", "phc_available", "solve_phc", "mixed_volume", "parse_solutions"]
+__all__ = ["PhcError", "phc_available", "solve_phc", "mixed_volume", "parse_solutions",
+           "polyhedral_start"]
 
 INSTALL_HINT = "install PHCpack's executable: apt-get install phcpack"
 SINGULAR_RCO = 1e-8  # phc's inverse condition number below this: singular
@@ -343,3 +344,38 @@ def mixed_volume(system: PolynomialSystem, *, timeout: float | None = 300,
     if m is None:
         raise PhcError("phc -m wrote no mixed volume")
     return int(m.group(1))
+
+
+def polyhedral_start(system: PolynomialSystem, *, seed: int = 0, timeout: float | None = 300):
+    """phc -m's random-coefficient start system on the supports with the origin added (its
+    polyhedral homotopy, MixedVol), and its solutions: returns ``(G, X)`` — ``G`` one dict an
+    equation, exponent tuple (over ``system.variables``) → complex coefficient, **in the order
+    phc writes them** (phc groups equations by support type, so equation k of ``G`` need not
+    belong to equation k of the system: the caller matches them), and ``X[M, n]``."""
+    from ._formats import parse_system
+
+    _check_square(system)
+    exe = phc_executable()
+    names = [f"x{k + 1}" for k in range(system.n_variables)]
+    with _cleanup_on_sigterm(), tempfile.TemporaryDirectory(prefix="lstheory-phc-") as tmp:
+        inp, out, st = (os.path.join(tmp, f) for f in ("input.phc", "output.phc", "start.phc"))
+        with open(inp, "w") as fh:
+            fh.write(to_phc(system, names, constant_terms=True))
+        # menu answers: MixedVol, a random coefficient system (its file), no stable mixed
+        # volume, no cells file, then the continuation's defaults
+        _run([exe, "-m", f"-0{int(seed) % 2**30 + 1}", inp, out], tmp, timeout,
+             stdin=f"4\n1\nn\nn\n{st}\n0\n0\n")
+        text = open(st).read() if os.path.exists(st) else ""
+    if "THE SOLUTIONS" not in text:
+        raise PhcError("phc -m wrote no start system with solutions")
+    start = parse_system(text, format="phc")
+    C = start.compiled
+    column = [names.index(str(v)) for v in start.variables]  # start's variable j is x_column[j]
+    G: list[dict] = [dict() for _ in range(C.n_equations)]
+    for k, c in enumerate(C.term_coefficients()):
+        ex = [0] * system.n_variables
+        for j, e in enumerate(C.term_exp[k]):
+            ex[column[j]] = int(e)
+        G[int(C.term_eq[k])][tuple(ex)] = complex(c)
+    sols = parse_solutions(text.split("THE SOLUTIONS", 1)[1].split(":", 1)[1], names)
+    return G, np.array([s.point for s in sols], dtype=complex).reshape(-1, system.n_variables)
