@@ -22,7 +22,7 @@ __all__ = ["BACKENDS", "STARTS", "solve", "solve_many", "choose_start", "Paramet
 
 BACKENDS = ("torch", "phc", "bertini2")
 #: start systems of the torch backend; ``auto`` chooses by structure (:func:`choose_start`)
-STARTS = ("auto", "total-degree", "multihomogeneous", "monodromy")
+STARTS = ("auto", "total-degree", "multihomogeneous", "monodromy", "coefficient")
 #: monodromy's defaults (:mod:`~lstheory.algebra._monodromy`): fresh vertices added at once
 #: (None: its own default) and the stopping rule (loops through fresh vertices closed in a row
 #: without a new solution)
@@ -107,6 +107,12 @@ def solve(
     if choice["method"] == "monodromy":
         roots = _solve_monodromy(system, seed=seed, options=options, device=device,
                                  progress=say, trace_test=trace_test)
+    elif choice["method"] == "coefficient":
+        from ._coefficient import solve_coefficient
+
+        roots = solve_coefficient(system, seed=seed, options=options, device=device,
+                                  progress=say, bound=choice.get("coefficient_bound"),
+                                  groups=COEFFICIENT_GROUPS)
     elif choice["method"] == "multihomogeneous":
         from ._multihom import solve_multihomogeneous
 
@@ -115,6 +121,12 @@ def solve(
     else:
         roots = solve_many(system, None, seed=seed, options=options, device=device)[0]
     roots.info["start"] = {**choice, **roots.info.get("start", {})}
+    if choice["method"] == "coefficient":
+        st = roots.info["start"]
+        roots.info["start"]["reason"] += (
+            f"; {st['final_paths']} paths from a start system found by {st['route']}, bound "
+            f"{st['bound']} (the mixed volume with the origin)" + (
+                "" if st["complete"] else ": the start is short of it, roots may be missing"))
     say(f"roots: done, {roots.n_finite} finite solutions from {roots.n_paths} paths")
     return roots
 
@@ -137,6 +149,9 @@ def _progress(progress):
 
 #: the multi-homogeneous start displaces monodromy only when its bound ≤ this × the root bound
 DIVERGING_FACTOR = 2
+#: the coefficient start's segment is tracked in the product of projective spaces of the best
+#: multi-homogeneous partition (``"best"``) or in one chart of P^n (None)
+COEFFICIENT_GROUPS = "best"
 
 
 def choose_start(system: PolynomialSystem, *, loops_per_round: int | None = LOOPS_PER_ROUND,
@@ -210,6 +225,18 @@ def choose_start(system: PolynomialSystem, *, loops_per_round: int | None = LOOP
         method, why = "multihomogeneous", "fewer paths than total degree"
     else:
         method, why = "total-degree", "fewest paths"
+    if method == "multihomogeneous" and phc_available():
+        # the coefficient start tracks the family's own bound (the mixed volume with the
+        # origin: roots in C^n), where the multi-homogeneous start would be taken
+        try:
+            coef = mixed_volume(system, offset=True)
+        except (PhcError, InvalidArgument, OSError):
+            coef = None
+        out["coefficient_bound"] = coef
+        if coef is not None and 0 < coef < Bm:
+            method, why = "coefficient", (f"the fewest paths ({coef}, the mixed volume with "
+                                          "the origin)")
+            numbers += f", coefficient {coef}"
     reason = f"{method}: {why} ({numbers})"
     return {"method": method, "reason": reason, **out}
 

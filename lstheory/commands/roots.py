@@ -47,8 +47,11 @@ def add_parser(subparsers) -> None:
     p.add_argument("--backend", default="torch", choices=("torch", "phc", "bertini2"),
                    help="torch | phc | bertini2")
     p.add_argument("--start", default="auto",
-                   choices=("auto", "total-degree", "multihomogeneous", "monodromy"),
-                   help="torch: the start system (auto: the fewest paths of the three)")
+                   choices=("auto", "total-degree", "multihomogeneous", "monodromy",
+                            "coefficient"),
+                   help="torch: the start system (auto: chosen by the path counts; coefficient: "
+                        "a start in the system's coefficient family, the mixed volume with the "
+                        "origin of paths, needs phc for its start)")
     p.add_argument("--trace-test", action="store_true",
                    help="--start monodromy: the trace test as the stopping check (a failed test "
                         "does not stop the rounds; each check costs about one monodromy run); "

@@ -1,0 +1,170 @@
+"""The coefficient-parameter start (issue 15): a start system in the system's own coefficient
+family, the mixed volume with the origin of paths, every isolated root reached."""
+
+import itertools
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lstheory import InvalidArgument
+from lstheory.algebra import PolynomialSystem, choose_start, phc_available, solve
+from lstheory.algebra._coefficient import (
+    CoefficientFamily,
+    coefficient_start,
+    match_equations,
+    solve_coefficient,
+)
+from lstheory.algebra._job import net_system
+
+pytestmark = pytest.mark.usefixtures("module_one_thread")
+needs_phc = pytest.mark.skipif(not phc_available(), reason="the start and the bound need phc")
+
+
+def _sparse_system(seed, n=None):
+    """A random sparse square system without constant terms: 2–3 unknowns, 2–4 terms an
+    equation of degree ≤ 3 (x = 0 is a root; roots in C^n off the torus are the point)."""
+    rng = np.random.default_rng(seed)
+    n = n or int(rng.integers(2, 4))
+    x = sympy.symbols(f"x0:{n}")
+    monomials = [m for m in itertools.product(range(3), repeat=n) if 0 < sum(m) <= 3]
+    polys = []
+    for _ in range(n):
+        pick = rng.choice(len(monomials), size=int(rng.integers(2, 5)), replace=False)
+        polys.append(sum(sympy.Float(float(rng.standard_normal()), 17)
+                         * sympy.prod(v**e for v, e in zip(x, monomials[k])) for k in pick))
+    return PolynomialSystem.from_sympy(polys, list(x))
+
+
+def _regular(r):
+    return r.solutions[[s.value == "finite" for s in r.solution_status]]
+
+
+def _near(x, points):
+    return len(points) > 0 and np.abs(points - x).max(1).min() < 1e-6 * max(1.0, np.abs(x).max())
+
+
+def _check_includes_phc(S, seed, route="auto"):
+    from lstheory.algebra._phc import mixed_volume
+
+    bound = mixed_volume(S, offset=True)
+    ours = solve_coefficient(S, seed=seed, route=route, bound=bound)
+    st_ = ours.info["start"]
+    assert ours.n_paths == st_["final_paths"] == bound and st_["complete"], st_
+    ref = solve(S, backend="phc", seed=seed)
+    mine = _regular(ours)
+    missing = [x for x in _regular(ref) if not _near(x, mine)]
+    assert not missing, (str(S), missing, ours.counts(), ref.counts())
+    return ours, ref
+
+
+@needs_phc
+@settings(deadline=None, max_examples=8)
+@given(st.integers(0, 2**31 - 1))
+def test_finite_regular_roots_include_every_regular_root_phc_finds(seed):
+    """On random sparse systems without constant terms, every regular root ``phc -b`` finds is
+    a regular root of the coefficient route, which tracks exactly the mixed volume with the
+    origin of paths."""
+    S = _sparse_system(seed)
+    _check_includes_phc(S, seed % 1000)
+
+
+@needs_phc
+@pytest.mark.parametrize("seed", [0, 1])
+def test_critical_points_include_every_regular_one_phc_finds(seed):
+    """The same on the [2,2,1] z² critical-point system on 4 points (data seeds 0, 1)."""
+    S = net_system([2, 2, 1], (0.0, 0.0, 1.0), n_data=4, critical=True, seed=seed)[0]
+    ours, _ = _check_includes_phc(S, seed)
+    assert ours.n_failed == 0
+
+
+@needs_phc
+@pytest.mark.slow
+@pytest.mark.parametrize("net, seed", [([2, 2, 1], 2), ([2, 2, 1], 3), ([3, 1, 1], 0),
+                                       ([2, 1, 2], 0)])
+def test_critical_points_include_phc_slow(net, seed):
+    S = net_system(net, (0.0, 0.0, 1.0), n_data=4, critical=True, seed=seed)[0]
+    _check_includes_phc(S, seed)
+
+
+@needs_phc
+@pytest.mark.parametrize("route", ["phc", "monodromy"])
+def test_generic_member_routes_reach_the_bound(route):
+    """phc -b on a generic member and monodromy in the full coefficient family both give the
+    mixed volume with the origin of distinct regular roots of one member, which are roots."""
+    S = _sparse_system(5, n=2)
+    from lstheory.algebra._phc import mixed_volume
+
+    bound = mixed_volume(S, offset=True)
+    G, X, info = coefficient_start(S, seed=1, route=route, bound=bound)
+    assert info["route"] == route and info["complete"] and len(X) == bound, info
+    fam = CoefficientFamily(S)
+    # G as parameters of the family: every start point is a root of G
+    p = np.array([G[i].get(ex, 0.0) for i, ex in fam.keys], dtype=complex)
+    F = fam.system.compiled.evaluate(X, p)[0]
+    assert np.abs(F).max() < 1e-8 * max(1.0, np.abs(X).max()) ** max(S.degrees)
+    assert len({tuple(np.round(x, 6)) for x in X}) == len(X)
+    ours = solve_coefficient(S, seed=1, route=route, bound=bound)
+    ref = solve(S, backend="phc", seed=1)
+    assert all(_near(x, _regular(ours)) for x in _regular(ref))
+
+
+def test_family_and_seeded_member():
+    """The family has F's terms plus a constant where an equation has none, F at its target
+    parameters, and a seeded member has its seed point as a root."""
+    S = _sparse_system(3, n=3)
+    fam = CoefficientFamily(S)
+    assert fam.n_parameters == S.compiled.n_terms + fam.n_added
+    assert fam.n_added == sum(all(any(m) for m, _ in p.terms()) for p in S._polys)
+    x = np.random.default_rng(0).standard_normal((4, 3)) + 0j
+    assert np.allclose(fam.system.compiled.evaluate(x, fam.target)[0],
+                       S.compiled.evaluate(x)[0])
+    p, x0 = fam.seeded_member(np.random.default_rng(1))
+    assert np.abs(fam.system.compiled.evaluate(x0[None], p)[0]).max() < 1e-12
+    with pytest.raises(InvalidArgument, match="route"):
+        coefficient_start(S, route="nope")
+
+
+def test_match_equations_undoes_a_reordering():
+    """phc writes its start system's equations grouped by support type: the matching puts
+    each back under the equation whose monomials it uses, and finds none where none fits."""
+    S = _sparse_system(7, n=3)
+    fam = CoefficientFamily(S)
+    G = fam.member(np.ones(fam.n_parameters))
+    for perm in itertools.permutations(range(3)):
+        order = match_equations([G[j] for j in perm], fam)
+        assert order is not None
+        assert [perm[j] for j in order] == [0, 1, 2] or all(
+            set(G[perm[j]]) <= {ex for i, ex in fam.keys if i == k} for k, j in enumerate(order))
+    assert match_equations([{(5, 5, 5): 1.0}] * 3, fam) is None
+
+
+@needs_phc
+def test_start_reported_and_path_count():
+    """``solve(start="coefficient")`` says so, tracks the bound's paths, and ``auto`` takes it
+    on the [2,2,1] critical-point system (8 paths against the multi-homogeneous start's 15)."""
+    S = net_system([2, 2, 1], (0.0, 0.0, 1.0), n_data=4, critical=True, seed=0)[0]
+    c = choose_start(S)
+    assert c["method"] == "coefficient" and c["coefficient_bound"] == 8, c
+    assert c["coefficient_bound"] < c["multihomogeneous_bound"]
+    assert "coefficient 8" in c["reason"]
+    msgs = []
+    r = solve(S, seed=0, progress=msgs.append)
+    st_ = r.info["start"]
+    assert st_["method"] == "coefficient" and r.n_paths == st_["final_paths"] == 8, st_
+    assert st_["complete"] and st_["bound"] == 8 and "bound 8" in st_["reason"]
+    assert any("coefficient" in m for m in msgs), msgs
+    forced = solve(S, seed=0, start="coefficient")
+    assert forced.info["start"]["reason"].startswith("asked for")
+    assert forced.n_paths == 8 and forced.n_regular == r.n_regular
+
+
+@needs_phc
+def test_auto_keeps_its_choice_where_the_coefficient_start_does_not_apply():
+    """A dense system with constants: the total-degree start stays (no fewer paths)."""
+    from lstheory.algebra import katsura
+
+    c = choose_start(katsura(3))
+    assert c["method"] == "total-degree", c
