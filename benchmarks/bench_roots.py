@@ -17,6 +17,9 @@ printed before and after. Sections:
   generic root count and tracked paths against the Bezout number and phc's).
 * ``critical``: ∇L = 0 of the [2,2,1] z² net on 4 points, torch vs phc under the generic gauge,
   and the end points by component under the scaling gauge (issue 15's 14/2 vs 40/7).
+* ``critical321`` (not by default): ∇L = 0 of the [3,2,1] z² net on 4 points, phc against the
+  coefficient start (``--slow``: also the multi-homogeneous start and monodromy), with the
+  α-certified points of each.
 * ``parameter``: one generic solve, S new data sets in one batch, time per data set against
   ``phc -b -t2`` on the same data (target ≥ 20×).
 Not a test: numbers only.
@@ -282,6 +285,10 @@ def bench_critical(repeats: int, device: str) -> None:
           f"{cs.system.degrees}, Bezout {cs.system.bezout_number}")
     routes = [("phc -b", lambda: solve(cs.system, backend="phc", seed=0)),
               ("torch auto", lambda: solve(cs.system, seed=0, device=device)),
+              ("torch coefficient", lambda: solve(cs.system, seed=0, device=device,
+                                                  start="coefficient")),
+              ("torch multihomog.", lambda: solve(cs.system, seed=0, device=device,
+                                                  start="multihomogeneous")),
               ("torch total-degree", lambda: solve(cs.system, seed=0, device=device,
                                                    start="total-degree"))]
     res = _median([f for _, f in routes], repeats)
@@ -334,12 +341,56 @@ def bench_critical(repeats: int, device: str) -> None:
               f"(L, Im L): {by_value}")
 
 
+def bench_critical_large(repeats: int, device: str, slow: bool) -> None:
+    """∇L = 0 of the [3,2,1] z² net on 4 points (the CLI's ``--critical --net 3,2,1 --coeffs
+    0,0,1 --n-data 4 --seed 0``): phc -b against the coefficient start (and with ``slow`` the
+    multi-homogeneous start and monodromy, 5–7 minutes each under load, once), interleaved;
+    counts and α-certified regular points, and how many of phc's certified points each finds."""
+    from lstheory.algebra._certify import certify_rootset
+    from lstheory.algebra._job import net_system
+
+    S = net_system([3, 2, 1], (0.0, 0.0, 1.0), n_data=4, critical=True, seed=0)[0]
+    print(f"\ncritical points, [3,2,1] z² on 4 points (seed 0): {S.n_variables} unknowns, "
+          f"Bezout {S.bezout_number}")
+    routes = [("phc -b", lambda: solve(S, backend="phc", seed=0)),
+              ("torch coefficient", lambda: solve(S, seed=0, device=device,
+                                                  start="coefficient"))]
+    if slow:
+        routes += [(f"torch {s}", lambda s=s: solve(S, seed=0, device=device, start=s))
+                   for s in ("multihomogeneous", "monodromy")]
+    cpus, times = [[] for _ in routes], [[] for _ in routes]
+    outs = [None] * len(routes)
+    for rnd in range(repeats):
+        for k, (_, f) in enumerate(routes):
+            if k >= 2 and rnd > 0:
+                continue  # the slow routes once
+            t, outs[k] = _best(_cpu_timed(f, cpus[k]), 1)
+            times[k].append(t)
+    res = [(statistics.median(t), min(t), max(t), o) for t, o in zip(times, outs)]
+    certs = [certify_rootset(m[3], S) for m in res]
+    ref_pts = certs[0].points[certs[0].certified]
+    for (label, _), m, c, cpu in zip(routes, res, certs, cpus):
+        r, st = m[3], m[3].info.get("start", {})
+        pts = c.points[c.certified]
+        found = sum(len(pts) > 0 and bool((np.abs(pts - x).max(1)
+                                           < 1e-6 * max(1.0, np.abs(x).max())).any())
+                    for x in ref_pts)
+        paths = st.get("tracked_paths", r.n_paths)
+        print(f"  {label:<24} {_fmt(m):>24} s  cpu {statistics.median(cpu):7.1f} s  paths "
+              f"{paths} ({st.get('method', 'polyhedral (phc)')}); {r.counts()}; certified "
+              f"{c.certified_distinct} (real {c.certified_real}), {found} of phc's "
+              f"{len(ref_pts)}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--data-sets", type=int, default=20)
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--sections", default="systems,nets,critical,parameter")
+    ap.add_argument("--sections", default="systems,nets,critical,parameter",
+                    help="also: critical321 (the [3,2,1] critical-point system)")
+    ap.add_argument("--slow", action="store_true",
+                    help="critical321: also the multi-homogeneous start and monodromy (once)")
     args = ap.parse_args()
     if not phc_available():
         raise SystemExit("phc is missing: apt-get install phcpack")
@@ -351,6 +402,8 @@ def main() -> None:
         bench_nets(args.repeats, args.device)
     if "critical" in sections:
         bench_critical(args.repeats, args.device)
+    if "critical321" in sections:
+        bench_critical_large(args.repeats, args.device, args.slow)
     if "parameter" in sections:
         bench_parameter(args.data_sets, args.repeats, args.device)
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")

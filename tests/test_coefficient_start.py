@@ -6,11 +6,11 @@ import itertools
 import numpy as np
 import pytest
 import sympy
-from hypothesis import given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from lstheory import InvalidArgument
-from lstheory.algebra import PolynomialSystem, choose_start, phc_available, solve
+from lstheory.algebra import PhcError, PolynomialSystem, choose_start, phc_available, solve
 from lstheory.algebra._coefficient import (
     CoefficientFamily,
     coefficient_start,
@@ -25,14 +25,22 @@ needs_phc = pytest.mark.skipif(not phc_available(), reason="the start and the bo
 
 def _sparse_system(seed, n=None):
     """A random sparse square system without constant terms: 2–3 unknowns, 2–4 terms an
-    equation of degree ≤ 3 (x = 0 is a root; roots in C^n off the torus are the point)."""
+    equation of degree ≤ 3 (x = 0 is a root; roots in C^n off the torus are the point); in
+    half of the 3-unknown ones the last equation has the first one's 3–4 monomials (a
+    semi-mixed system, as ∇L often is: phc then writes its start system's equations in another
+    order; with 2 shared monomials the pair would force both to vanish)."""
     rng = np.random.default_rng(seed)
-    n = n or int(rng.integers(2, 4))
+    shared = rng.random() < 0.5
+    n = n or (3 if shared else int(rng.integers(2, 4)))
+    shared = shared and n == 3
     x = sympy.symbols(f"x0:{n}")
     monomials = [m for m in itertools.product(range(3), repeat=n) if 0 < sum(m) <= 3]
-    polys = []
-    for _ in range(n):
-        pick = rng.choice(len(monomials), size=int(rng.integers(2, 5)), replace=False)
+    polys, first = [], None
+    for i in range(n):
+        size = int(rng.integers(3 if shared and i == 0 else 2, 5))
+        pick = rng.choice(len(monomials), size=size, replace=False)
+        first = pick if first is None else first
+        pick = first if shared and i == n - 1 else pick
         polys.append(sum(sympy.Float(float(rng.standard_normal()), 17)
                          * sympy.prod(v**e for v, e in zip(x, monomials[k])) for k in pick))
     return PolynomialSystem.from_sympy(polys, list(x))
@@ -53,7 +61,10 @@ def _check_includes_phc(S, seed, route="auto"):
     ours = solve_coefficient(S, seed=seed, route=route, bound=bound)
     st_ = ours.info["start"]
     assert ours.n_paths == st_["final_paths"] == bound and st_["complete"], st_
-    ref = solve(S, backend="phc", seed=seed)
+    try:
+        ref = solve(S, backend="phc", seed=seed)
+    except PhcError:  # phc -b itself fails on a few of these (1 seed in 40): no reference
+        assume(False)
     mine = _regular(ours)
     missing = [x for x in _regular(ref) if not _near(x, mine)]
     assert not missing, (str(S), missing, ours.counts(), ref.counts())
@@ -63,10 +74,14 @@ def _check_includes_phc(S, seed, route="auto"):
 @needs_phc
 @settings(deadline=None, max_examples=8)
 @given(st.integers(0, 2**31 - 1))
+@example(35)
+@example(36)
 def test_finite_regular_roots_include_every_regular_root_phc_finds(seed):
     """On random sparse systems without constant terms, every regular root ``phc -b`` finds is
     a regular root of the coefficient route, which tracks exactly the mixed volume with the
-    origin of paths."""
+    origin of paths. Seeds 35 and 36: semi-mixed systems on which pairing phc -m's start
+    equations with the system's in phc's order (no matching) misses a root (2 of seeds 0–39
+    fail so, none with the matching)."""
     S = _sparse_system(seed)
     _check_includes_phc(S, seed % 1000)
 
