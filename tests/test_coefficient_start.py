@@ -87,9 +87,10 @@ def test_finite_regular_roots_include_every_regular_root_phc_finds(seed):
 
 
 @needs_phc
-@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("seed", [1])
 def test_critical_points_include_every_regular_one_phc_finds(seed):
-    """The same on the [2,2,1] z² critical-point system on 4 points (data seeds 0, 1)."""
+    """The same on the [2,2,1] z² critical-point system on 4 points (data seed 1; seed 0, the
+    CLI's example, in test_start_reported_and_path_count and the slow tier)."""
     S = net_system([2, 2, 1], (0.0, 0.0, 1.0), n_data=4, critical=True, seed=seed)[0]
     ours, _ = _check_includes_phc(S, seed)
     assert ours.n_failed == 0
@@ -97,7 +98,8 @@ def test_critical_points_include_every_regular_one_phc_finds(seed):
 
 @needs_phc
 @pytest.mark.slow
-@pytest.mark.parametrize("net, seed", [([2, 2, 1], 2), ([2, 2, 1], 3), ([3, 1, 1], 0),
+@pytest.mark.parametrize("net, seed", [([2, 2, 1], 0), ([2, 2, 1], 2), ([2, 2, 1], 3),
+                                       ([3, 1, 1], 0),
                                        ([2, 1, 2], 0)])
 def test_critical_points_include_phc_slow(net, seed):
     S = net_system(net, (0.0, 0.0, 1.0), n_data=4, critical=True, seed=seed)[0]
@@ -109,7 +111,7 @@ def test_critical_points_include_phc_slow(net, seed):
 def test_generic_member_routes_reach_the_bound(route):
     """phc -b on a generic member and monodromy in the full coefficient family both give the
     mixed volume with the origin of distinct regular roots of one member, which are roots."""
-    S = _sparse_system(5, n=2)
+    S = _sparse_system(3, n=2)
     from lstheory.algebra._phc import mixed_volume
 
     bound = mixed_volume(S, offset=True)
