@@ -11,21 +11,36 @@ discriminant for ``t < 1``). So the paths are the system's own bound, not a Bezo
 on the [3,2,1] z² critical-point system on 4 points, 192 against the multi-homogeneous start's
 1035 and total degree's 6912.
 
-``G``'s roots come one of two ways (:func:`coefficient_start`):
+``G``'s roots come one of three ways (:func:`coefficient_start`):
 
-* ``phc``: ``phc -b`` on ``G`` (PHCpack's polyhedral homotopy on a generic system, whose paths
-  all end at regular roots), through the one phc adapter;
+* ``polyhedral`` (the default where phc is installed): ``phc -m``'s random-coefficient start
+  system (its polyhedral homotopy, MixedVol, on the supports with the origin) and its
+  solutions. That start keeps only the Newton polytopes' vertices (3–8 monomials an equation
+  on the [3,2,1] system, against 18–39 in ``F``): a member of the family, though not a generic
+  one. It still serves: every member on the segment has its supports, so at most the bound's
+  number of isolated roots in ``C^n`` (Li–Wang), and ``G`` has that many, all regular, so the
+  segment's generic count is the bound and its paths end at every isolated root of ``F``.
+  **phc writes that system with its equations reordered by support type** (two equations of
+  the [3,2,1] system share a support: phc's order is [1, 2, 0, 4, 3]); paired with ``F`` in
+  phc's order, the segment leaves ``F``'s family. That, not the vertex-only start nor the
+  tracker, is why the last session's polyhedral prototype found 18 of the 27 certified
+  critical points of the [3,2,1] system: with the equations matched to ``F``'s
+  (:func:`match_equations`) the same start and tracker find all 27 (192 paths, 21–24 failed).
+* ``phc``: ``phc -b`` on a generic member (every coefficient random), through the one phc
+  adapter: about 10× the cost of ``phc -m`` on the [3,2,1] system, and phc's unscaled
+  condition estimate calls some far regular roots singular, so its points are re-checked here
+  by Newton's method (:func:`_regular_roots`).
 * ``monodromy``: :func:`~lstheory.algebra._monodromy.monodromy_solve` in the full coefficient
   family, from one root made by construction (a random ``x0``; the constant terms chosen so
   that ``G(x0) = 0``), until the count reaches the mixed volume (when phc can state it) or the
-  monodromy stopping rule fires (then the count is a lower bound, said so).
+  monodromy stopping rule fires (then the count is a lower bound, said so). No phc needed for
+  the roots. A short list from phc is topped up the same way, from its roots.
 
-Where ``phc -b`` lists fewer regular roots than the bound, monodromy starts from them and runs
-to the bound. phc's own polyhedral start system (``phc -m``, random coefficients on the Newton
-polytopes' vertices) was tried here in the last session and lost roots: phc writes that start
-system with its equations reordered by support type (semi-mixed systems: two equations of the
-[3,2,1] system share a support), so pairing its equation i with ``F``'s equation i tracks a
-homotopy outside ``F``'s family; see :func:`solve_coefficient`'s notes for the numbers.
+The segment runs in the product of projective spaces of the best multi-homogeneous partition
+(a homogenising coordinate and a chart per group, ``tracker/groups.py``): interleaved, loaded,
+CPU s, [2,2,1] critical 1.09 against 4.32 in one chart of ``P^n``; [3,2,1] 36.8 against 56.6.
+Measured against the other starts: ``benchmarks/bench_roots.py --sections critical,critical321
+--slow``; where it is chosen: :func:`~lstheory.algebra._solve.choose_start`.
 """
 
 from __future__ import annotations

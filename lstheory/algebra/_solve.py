@@ -1,4 +1,8 @@
-"""One entry point for every backend, and the parameter homotopy."""
+"""One entry point for every backend, and the parameter homotopy.
+
+(Over 400 lines: :func:`choose_start` keeps the measurements that set its rule next to the
+rule, and :class:`ParameterHomotopy` shares :func:`solve`'s options and result conversion.)
+"""
 
 from __future__ import annotations
 
@@ -57,8 +61,10 @@ def solve(
     ``phc -b``, the reference; ``bertini2``: Bertini 2 in adaptive precision) and ``seed``
     (γ, the chart and phc's seed). Also: ``options`` (a :class:`TrackerOptions` or a preset
     ``fast``/``default``/``thorough``, torch only), ``device`` (torch only), ``tasks`` (phc's
-    ``-t``), ``start`` (torch: ``total-degree``, ``multihomogeneous``, ``monodromy``, or
-    ``auto``: chosen by
+    ``-t``), ``start`` (torch: ``total-degree``, ``multihomogeneous``, ``monodromy``,
+    ``coefficient`` (:mod:`~lstheory.algebra._coefficient`: a start system in the system's
+    coefficient family, the mixed volume with the origin of paths; phc finds its roots, or
+    monodromy without phc), or ``auto``: chosen by
     :func:`choose_start`, the choice and its reason in ``roots.info["start"]``), ``progress``
     (a callable taking one message string, or ``True`` for stderr), ``trace_test`` (monodromy
     only: :func:`~lstheory.algebra.trace_test` is the stopping check, and a failed test does not
@@ -174,6 +180,14 @@ def choose_start(system: PolynomialSystem, *, loops_per_round: int | None = LOOP
     where one has none: 192 against 85 on that system) or else by the smaller Bezout number.
     The multi-homogeneous test below compares with F's own root bound. Ties go to total
     degree.
+
+    Where the multi-homogeneous start would be taken and phc is installed, the coefficient
+    start (:mod:`._coefficient`) replaces it when its bound, the mixed volume of the supports
+    with the origin (every isolated root in C^n), is smaller: on the [3,2,1] z² critical-point
+    system on 4 points 192 paths against 1035 (all 27 certified regular critical points,
+    about 5× faster, loaded), on the [2,2,1] one 8 against 15. It does not replace total
+    degree or monodromy: measured only on critical-point systems, and monodromy never tracks
+    a diverging path.
 
     A path that ends at infinity costs several times one that converges (the endgame runs to
     the end), so the multi-homogeneous start displaces monodromy only when its bound is within
