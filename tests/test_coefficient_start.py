@@ -185,3 +185,25 @@ def test_auto_keeps_its_choice_where_the_coefficient_start_does_not_apply():
 
     c = choose_start(katsura(3))
     assert c["method"] == "total-degree", c
+
+
+@needs_phc
+def test_a_failed_phc_run_falls_back_to_another_route(monkeypatch):
+    """phc -m failing (or its start unusable) leaves phc -b on a generic member; phc -b failing
+    too leaves monodromy in the family: the bound is reached either way, and said how."""
+    import lstheory.algebra._phc as phc
+
+    S = _sparse_system(3, n=2)
+    bound = phc.mixed_volume(S, offset=True)
+
+    def broken(*args, **kwargs):
+        raise phc.PhcError("phc failed (a test)")
+
+    monkeypatch.setattr(phc, "polyhedral_start", broken)
+    G, X, info = coefficient_start(S, seed=0, bound=bound)
+    assert info["route"] == "phc" and info["polyhedral_failed"] == "phc failed (a test)"
+    assert info["complete"] and len(X) == bound
+    monkeypatch.setattr(phc, "solve_phc", broken)
+    G, X, info = coefficient_start(S, seed=0, bound=bound)
+    assert info["phc_error"] == "phc failed (a test)" and info["monodromy_paths"] > 0
+    assert info["complete"] and len(X) == bound, info

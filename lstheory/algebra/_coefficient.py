@@ -225,7 +225,7 @@ def coefficient_start(system: PolynomialSystem, *, seed: int = 0, route: str = "
     volume with the origin, by ``phc -m``, where phc is installed; else monodromy stops by its
     own rule and the count is a lower bound)."""
     from ._monodromy import monodromy_solve
-    from ._phc import phc_available
+    from ._phc import PhcError, phc_available
     from ._solve import _options
 
     if route not in ROUTES:
@@ -245,15 +245,20 @@ def coefficient_start(system: PolynomialSystem, *, seed: int = 0, route: str = "
         from ._phc import polyhedral_start
 
         say(f"roots: coefficient start, phc -m's polyhedral start system ({bound} roots)")
-        G, X = polyhedral_start(system, seed=seed)
-        order = match_equations(G, fam)
+        try:
+            G, X = polyhedral_start(system, seed=seed)
+        except PhcError as e:  # a failed run: the generic member's roots by another route
+            G, X = [], np.zeros((0, system.n_variables), complex)
+            info["polyhedral_error"] = str(e).splitlines()[0]
+        order = match_equations(G, fam) if G else None
         if order is not None and len(X) == bound:
             G = [G[j] for j in order]
             info["roots"], info["complete"] = len(X), True
             info["seconds"] = time.perf_counter() - t0
             return G, X, info
-        info["polyhedral_failed"] = ("its equations match none of the system's" if order is None
-                                     else f"{len(X)} start solutions, not {bound}")
+        info["polyhedral_failed"] = (info.get("polyhedral_error") or (
+            "its equations match none of the system's" if order is None
+            else f"{len(X)} start solutions, not {bound}"))
         say(f"roots: coefficient start, phc -m's start not usable ({info['polyhedral_failed']})"
             ": phc -b on a generic member")
         route = info["route"] = "phc"
@@ -264,9 +269,12 @@ def coefficient_start(system: PolynomialSystem, *, seed: int = 0, route: str = "
         from ._phc import solve_phc
 
         say(f"roots: coefficient start, phc -b on a generic member ({bound} roots expected)")
-        rs = solve_phc(fam.member_system(p), seed=seed)
-        X = _regular_roots(fam, p, rs.solutions, opts.cluster_tol)
-        info["phc_paths"], info["phc_regular"] = rs.n_paths, len(X)
+        try:
+            rs = solve_phc(fam.member_system(p), seed=seed)
+            X = _regular_roots(fam, p, rs.solutions, opts.cluster_tol)
+            info["phc_paths"], info["phc_regular"] = rs.n_paths, len(X)
+        except PhcError as e:  # monodromy below, from the seed point
+            info["phc_error"] = str(e).splitlines()[0]
         if len(X) == 0:
             X = x0[None]
     if route == "monodromy" or bound is None or len(X) < bound:
