@@ -207,3 +207,25 @@ def test_a_failed_phc_run_falls_back_to_another_route(monkeypatch):
     G, X, info = coefficient_start(S, seed=0, bound=bound)
     assert info["phc_error"] == "phc failed (a test)" and info["monodromy_paths"] > 0
     assert info["complete"] and len(X) == bound, info
+
+
+def test_auto_replaces_monodromy_on_the_offset_family_of_a_system_without_constants(
+        monkeypatch):
+    """Where monodromy would run on ``F(x) − c`` for an ``F`` lacking a constant term, its final
+    homotopy alone tracks up to the offset family's bound, the coefficient start's path count:
+    ``auto`` takes the coefficient start. (Mixed volumes stubbed: 20 for F, 30 for the family,
+    so that monodromy's estimate 36·30 beats the total degree 6^4.)"""
+    import lstheory.algebra._phc as phc
+
+    x = sympy.symbols("x0:4")
+    S = PolynomialSystem.from_sympy([x[i]**6 + 2 * x[(i + 1) % 4] * x[(i + 2) % 4]
+                                     - 3 * x[i] * x[(i + 3) % 4] for i in range(4)], list(x))
+    monkeypatch.setattr(phc, "phc_available", lambda: True)
+    monkeypatch.setattr(phc, "mixed_volume", lambda s, offset=False, **k: 30 if offset else 20)
+    c = choose_start(S)
+    assert c["monodromy_root_bound"] == 30 and c["monodromy_paths_estimate"] < 6**4, c
+    assert c["method"] == "coefficient" and c["coefficient_bound"] == 30, c
+    assert "monodromy's final homotopy" in c["reason"], c
+    # with a constant term in every equation, monodromy keeps it
+    S2 = PolynomialSystem.from_sympy([e + 1 for e in S.equations], list(x))
+    assert choose_start(S2)["method"] == "monodromy"
