@@ -58,8 +58,11 @@ from ._system import CompiledSystem, PolynomialSystem, term_tables
 __all__ = ["CoefficientFamily", "coefficient_family", "coefficient_start", "solve_coefficient",
            "ROUTES"]
 
-#: how the generic member's roots are found (``auto``: phc where installed, else monodromy)
+#: how the start system's roots are found (``auto``: phc -m where installed, else monodromy)
 ROUTES = ("auto", "polyhedral", "phc", "monodromy")
+#: the routes in words (for reports)
+ROUTE_WORDS = {"polyhedral": "phc -m's polyhedral start system", "phc": "phc -b on a generic "
+               "member", "monodromy": "monodromy in the coefficient family"}
 
 
 def _rng_c(rng, *shape):
@@ -244,7 +247,6 @@ def coefficient_start(system: PolynomialSystem, *, seed: int = 0, route: str = "
     if route == "polyhedral":
         from ._phc import polyhedral_start
 
-        say(f"roots: coefficient start, phc -m's polyhedral start system ({bound} roots)")
         try:
             G, X = polyhedral_start(system, seed=seed)
         except PhcError as e:  # a failed run: the generic member's roots by another route
@@ -259,7 +261,7 @@ def coefficient_start(system: PolynomialSystem, *, seed: int = 0, route: str = "
         info["polyhedral_failed"] = (info.get("polyhedral_error") or (
             "its equations match none of the system's" if order is None
             else f"{len(X)} start solutions, not {bound}"))
-        say(f"roots: coefficient start, phc -m's start not usable ({info['polyhedral_failed']})"
+        say(f"coefficient start: phc -m's start not usable ({info['polyhedral_failed']})"
             ": phc -b on a generic member")
         route = info["route"] = "phc"
     rng = np.random.default_rng([seed, 31])
@@ -268,7 +270,7 @@ def coefficient_start(system: PolynomialSystem, *, seed: int = 0, route: str = "
     if route == "phc":
         from ._phc import solve_phc
 
-        say(f"roots: coefficient start, phc -b on a generic member ({bound} roots expected)")
+        say(f"coefficient start: phc -b on a generic member ({bound} roots expected)")
         try:
             rs = solve_phc(fam.member_system(p), seed=seed)
             X = _regular_roots(fam, p, rs.solutions, opts.cluster_tol)
@@ -278,7 +280,7 @@ def coefficient_start(system: PolynomialSystem, *, seed: int = 0, route: str = "
         if len(X) == 0:
             X = x0[None]
     if route == "monodromy" or bound is None or len(X) < bound:
-        say(f"roots: coefficient start, monodromy in the coefficient family from {len(X)} "
+        say(f"coefficient start: monodromy in the coefficient family from {len(X)} "
             f"root{'s' if len(X) != 1 else ''}" + (f" to {bound}" if bound else ""))
         res = monodromy_solve(fam.system, X, p, seed=seed, options=opts, device=device,
                               progress=say, generic_start=True, target_count=bound)
@@ -321,7 +323,8 @@ def solve_coefficient(system: PolynomialSystem, *, seed: int = 0, route: str = "
         part = best_partition(system)
         groups = part.groups if len(part.groups) > 1 else None
     H = _homotopy_system(system, G)
-    say(f"roots: coefficient start, {len(X)} paths from the start system to the system"
+    say(f"coefficient start: {len(X)} paths from {ROUTE_WORDS[info['route']]} "
+        f"({info['seconds']:.1f} s) to the system"
         + ("" if info["complete"] else f" (the start's count is a lower bound: bound "
            f"{info['bound']})"))
     gamma = np.exp(2j * math.pi * np.random.default_rng([seed, 33]).uniform())
@@ -330,7 +333,8 @@ def solve_coefficient(system: PolynomialSystem, *, seed: int = 0, route: str = "
     roots = _to_rootset(system, r, "torch", seed, opts, time.perf_counter() - t0)
     roots.info["start"] = {"method": "coefficient", **info, "tracked_paths":
                            len(X) + int(info.get("monodromy_paths", 0)),
-                           "final_paths": len(X), "groups": groups,
+                           "final_paths": len(X), "segment_groups": None if groups is None
+                           else [[str(system.variables[i]) for i in g] for g in groups],
                            "homotopy": "(1 − t)·γ·G + t·F, G in F's coefficient family "
                                        "(constants added)"}
     if not info["complete"]:

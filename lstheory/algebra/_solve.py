@@ -128,10 +128,12 @@ def solve(
         roots = solve_many(system, None, seed=seed, options=options, device=device)[0]
     roots.info["start"] = {**choice, **roots.info.get("start", {})}
     if choice["method"] == "coefficient":
+        from ._coefficient import ROUTE_WORDS
+
         st = roots.info["start"]
         roots.info["start"]["reason"] += (
-            f"; {st['final_paths']} paths from a start system found by {st['route']}, bound "
-            f"{st['bound']} (the mixed volume with the origin)" + (
+            f"; {st['final_paths']} paths from {ROUTE_WORDS.get(st['route'], st['route'])}, "
+            f"bound {st['bound']} (the mixed volume with the origin)" + (
                 "" if st["complete"] else ": the start is short of it, roots may be missing"))
     say(f"roots: done, {roots.n_finite} finite solutions from {roots.n_paths} paths")
     return roots
