@@ -440,6 +440,48 @@ def test_fast_route_split_over_threads_equals_one_thread(digits, monkeypatch):
     np.testing.assert_array_equal(got.correct, ref.correct)
 
 
+def test_fast_route_builds_weights_and_products_on_one_thread(digits, monkeypatch):
+    """With two torch threads the work before the pool (per-point weights, first-layer products)
+    runs on one (two spin at its small ops' barriers under load) while the passes still go to
+    two workers; the thread count restored, the values those of one thread."""
+    from lstheory.surface import PointEvaluator, _chainroute
+    from lstheory.surface._fastpath import LinearChain
+
+    monkeypatch.setattr(_chainroute, "PARALLEL_ELEMENTS", 1)
+    net = build_model("mlp", input_shape=digits.input_shape, hidden=(64,)).eval()
+    dirs = [random_direction(net, seed=2, stream=s) for s in "xy"]
+    coords = np.random.default_rng(4).uniform(-1, 1, (5, 2))
+    seen: dict[str, list[int]] = {"points": [], "first_products": []}
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        ev = PointEvaluator(net, dirs, batch_size=4096)
+        ev.evaluate(coords[:1], [digits.train])  # the route detected (its checks not spied on)
+        ev._products.clear()
+        def spy(name):
+            orig = getattr(LinearChain, name)
+
+            def counted(self, *args):
+                seen[name].append(torch.get_num_threads())
+                return orig(self, *args)
+            return counted
+
+        for name in seen:
+            monkeypatch.setattr(LinearChain, name, spy(name))
+        got = ev.evaluate(coords, [digits.train])[0]
+        assert torch.get_num_threads() == 2
+        assert _chainroute.workers(ev, ev._chain, len(digits.y_train)) == 2
+        monkeypatch.undo()
+        torch.set_num_threads(1)
+        ref = PointEvaluator(net, dirs, batch_size=4096).evaluate(coords, [digits.train])[0]
+    finally:
+        torch.set_num_threads(before)
+    assert seen["points"] and seen["first_products"]
+    assert set(seen["points"]) == set(seen["first_products"]) == {1}
+    np.testing.assert_allclose(got.mean_loss(), ref.mean_loss(), rtol=1e-6)
+    np.testing.assert_array_equal(got.correct, ref.correct)
+
+
 @pytest.mark.parametrize("make, k", [
     (lambda s: build_model("mlp", input_shape=s, hidden=(16,)), "auto"),   # LinearChain
     (lambda s: build_model("mlp", input_shape=s, hidden=(16,)), 3),

@@ -64,6 +64,17 @@ def _single_threaded():
     return limit_threads(1)
 
 
+def _serial(ev):
+    """One torch thread for the work before and between the pools (per-point weights, first-layer
+    products): the per-point passes are the parallel part. With two intra-op threads on a loaded
+    machine the thread whose partner is descheduled spins at every barrier of these small ops.
+    bench_surface's MLP (51 × 51 points, two threads, load 6 on two cores, 10 interleaved
+    repeats): the main thread and its OpenMP partner took 0.26–1.30 CPU-s of 4.3–5.5 before,
+    0.06–0.27 after (the pool's workers 3.7–4.5 in both); total CPU median 4.61 → 4.47 and
+    4.39 → 3.87 s in two runs. Restored after, as :func:`_single_threaded`."""
+    return limit_threads(1, when=ev.device.type == "cpu")
+
+
 def use_chain(ev, splits, c: torch.Tensor) -> bool:
     if ev._chain is None:
         x0 = splits[0][0][: min(8, len(splits[0][0]))].to(ev.device, ev.dtype)
@@ -135,10 +146,11 @@ def first_products(ev, x: torch.Tensor) -> list[torch.Tensor]:
     rows = rows_for(ev, ev._chain, len(x))
     hit = ev._products.get(id(x))
     if hit is None or hit[0] is not x or hit[1] != rows:
-        prods = [
-            ev._chain.first_products(xb.to(ev.device, ev.dtype))
-            for xb, _ in batches(x, x.new_zeros(len(x)), rows)
-        ]
+        with _serial(ev):
+            prods = [
+                ev._chain.first_products(xb.to(ev.device, ev.dtype))
+                for xb, _ in batches(x, x.new_zeros(len(x)), rows)
+            ]
         hit = ev._products[id(x)] = (x, rows, prods)
     return hit[2]
 
@@ -181,7 +193,8 @@ def loss_rows(
 def evaluate_chain(ev, c: torch.Tensor, splits) -> list[Totals]:
     chain = ev._chain
     step = max(1, min(len(c), (64 << 20) // chain.point_bytes()))
-    groups = [(g, chain.points(c[g : g + step])) for g in range(0, len(c), step)]
+    with _serial(ev):
+        groups = [(g, chain.points(c[g : g + step])) for g in range(0, len(c), step)]
 
     linear = isinstance(chain, LinearChain)
     plans: dict[int, list] = {}  # samples per pass -> the calls of a pass (slices made once)
