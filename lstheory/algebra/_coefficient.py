@@ -244,6 +244,10 @@ def coefficient_start(system: PolynomialSystem, *, seed: int = 0, route: str = "
         route = "polyhedral" if phc_available() else "monodromy"
     info = {"route": route, "bound": bound, "family_parameters": fam.n_parameters,
             "added_constants": fam.n_added}
+    if bound == 0:  # no member has an isolated root in C^n (Li–Wang): nothing to track
+        p, _ = fam.seeded_member(np.random.default_rng([seed, 31]))
+        info.update(roots=0, complete=True, seconds=time.perf_counter() - t0)
+        return fam.member(p), np.zeros((0, system.n_variables), complex), info
     if route == "polyhedral":
         from ._phc import polyhedral_start
 

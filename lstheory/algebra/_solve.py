@@ -160,6 +160,11 @@ DIVERGING_FACTOR = 2
 #: the coefficient start's segment is tracked in the product of projective spaces of the best
 #: multi-homogeneous partition (``"best"``) or in one chart of P^n (None)
 COEFFICIENT_GROUPS = "best"
+#: the coefficient start displaces the multi-homogeneous start only when its bound is at most
+#: 1/this of the multi-homogeneous bound: its paths to infinity take far more steps (on the
+#: [2,2,1] z² critical systems, data seeds 0–3: slowest path 863–1893 steps against 149–602;
+#: CPU 1.09/1.77/3.19/3.49 s against 1.44/0.33/1.33/3.92 s with 8 paths against 15)
+COEFFICIENT_FACTOR = 2
 
 
 def choose_start(system: PolynomialSystem, *, loops_per_round: int | None = LOOPS_PER_ROUND,
@@ -185,11 +190,14 @@ def choose_start(system: PolynomialSystem, *, loops_per_round: int | None = LOOP
 
     Where the multi-homogeneous start would be taken and phc is installed, the coefficient
     start (:mod:`._coefficient`) replaces it when its bound, the mixed volume of the supports
-    with the origin (every isolated root in C^n), is smaller: on the [3,2,1] z² critical-point
-    system on 4 points 192 paths against 1035 (all 27 certified regular critical points,
-    about 5× faster, loaded), on the [2,2,1] one 8 against 15 (CPU 1.09 s against 1.44 s,
-    interleaved, loaded). It also replaces monodromy where that would run on the offset family
-    of a system lacking a constant term (its final homotopy alone has up to as many paths). It
+    with the origin (every isolated root in C^n), is at most 1/:data:`COEFFICIENT_FACTOR` of
+    the multi-homogeneous bound: on the [3,2,1] z² critical-point system on 4 points 192 paths
+    against 1035 (all 27 certified regular critical points; times in the bench's critical321
+    section). On the [2,2,1] ones (8 against 15) it is not taken: faster on data seed 0, but
+    its paths to infinity take several times the steps, and on seeds 1 and 2 it was 5× and
+    2.4× slower (:data:`COEFFICIENT_FACTOR`). It also replaces monodromy where that would run
+    on the offset family of a system lacking a constant term (its final homotopy alone has up
+    to as many paths). It
     does not replace total degree, nor monodromy on systems with every constant term: on the
     bench's net systems (constants in every equation) it found the same counts but was slower
     than ``auto`` on all four ([3,2,1]b 2.90 s against total degree's 2.76 s; [4,3,1] 6.34
@@ -259,11 +267,13 @@ def choose_start(system: PolynomialSystem, *, loops_per_round: int | None = LOOP
         except (PhcError, InvalidArgument, OSError):
             coef = None
         out["coefficient_bound"] = coef
-        if coef is not None and 0 < coef < (mono + 1 if lacks else Bm):
+        if coef is not None and 0 < coef and (coef <= mono if lacks
+                                              else COEFFICIENT_FACTOR * coef <= Bm):
             method, why = "coefficient", (
                 f"the fewest paths ({coef}, the mixed volume with the origin)" if not lacks
                 else f"its {coef} paths also bound monodromy's final homotopy, which comes "
                 f"after its loops")
+        if coef is not None:
             numbers += f", coefficient {coef}"
     reason = f"{method}: {why} ({numbers})"
     return {"method": method, "reason": reason, **out}
