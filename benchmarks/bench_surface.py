@@ -18,7 +18,7 @@ matmul throughput (FLOPs of one forward pass × points / time, over a 2048² flo
 
 Winograd (``--winograd-layers``, 2026-12-05, one thread, machine loaded by three other sessions,
 CPU seconds, 160 / 480 / 1,438 samples, three runs): on ResNet-20's 16-channel 8×8 and 32-channel
-4×4 layers F(2×2, 3×3) in torch ops ran at 0.43–0.72× the speed of oneDNN's direct convolution
+4×4 layers F(2×2, 3×3) in torch ops ran at 0.42–0.72× the speed of oneDNN's direct convolution
 and F(4×4, 3×3) at 0.48–0.91×, although their batched products alone ran 1.0–1.9× and 1.9–3.6×
 faster: the elementwise transforms took 53–85 % of the time. With the transforms fused by
 ``torch.compile`` (inductor; a scratch script, not kept here) F(4×4) reached 0.72–1.04× (160 and
