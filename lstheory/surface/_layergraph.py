@@ -32,7 +32,7 @@ real taps (16 → 16 channels on 8 × 8 maps: 117 GFLOP/s nominal, 98 on taps of
 not pay at these shapes: NNPACK's took 2.0–2.3× oneDNN's time, and F(2×2, 3×3) / F(4×4, 3×3) in
 torch ops 1.4–2.4× / 1.1–2.1× (its transforms, over maps of a few pixels, cost more than the
 multiplies it saves; fused by ``torch.compile``, F(4×4) at best matched oneDNN):
-``benchmarks/bench_surface.py --winograd-layers``. The per-window products of :mod:`._windowchain`
+``benchmarks/bench_winograd.py``. The per-window products of :mod:`._windowchain`
 do not pay here: on 8 × 8 and 4 × 4 maps with 16–32 channels they are many small products.
 
 The weights of all points of a group are built at once (one small matmul per tensor). Models
