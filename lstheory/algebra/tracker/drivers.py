@@ -161,17 +161,23 @@ def _classify_state(st, steps, opts, n_vars, refine, rows) -> list:
 
 def _deepen(hom, rows, opts, n_vars, refine, out, z_log, t_log, closed):
     """Paths that were tracked in log time all the way to ``endgame_end``, undecided, and then
-    failed although their Cauchy loops closed (``closed``; the estimate is no root: typically
+    failed although their Cauchy loops closed (``closed``: the estimate was no root, or the
+    loops enclosed the branch point of a cluster down to ``min_radius``; typically
     a cluster that has not separated by then, e.g. a far root among a cycle of paths to
     infinity) are tracked on in log time from there to ``deep_end``, watched and decided by
     the same rules (the Cauchy endgame from the first checkpoint of that stretch); where
     that decides a path, its entries of ``out`` are replaced (in place).
 
-    Not the paths whose loops never closed, at any radius down to ``min_radius``: the deep
-    stage's loops start at ``endgame_end`` and go down to the same ``min_radius``. Measured on
-    the [3,2,1] z² critical example (multi-homogeneous start, two samples of 150 of its 1035
-    paths): the deep stage ran on 40 such paths and decided none, at 13–15 % of the batch's
-    wall time."""
+    Not the paths whose loops never closed, at any radius down to ``min_radius`` (they did
+    not close within ``max_winding`` loops): measured on the [3,2,1] z² critical example
+    (multi-homogeneous start, two samples of 150 of its 1035 paths) the deep stage ran on 40
+    failed paths, most of them such, and decided none, at 13–15 % of the batch's wall time.
+    The deep stage's ``min_radius`` is scaled down with its stretch of t (× deep_end /
+    endgame_end): on the [2,2,1] critical example's total-degree start the far root and 7
+    paths to infinity of winding 7 are one cluster of loops down to |t| ≈ 1e-14, below
+    ``min_radius``; their loops closed (around that branch point) and they are decided in
+    the deep stage at 3.9e-15 (they used to be, by the batch's shared radius bound, at
+    ``miss_ratio`` 1/4 only)."""
     status = out[1]
     failed = np.array([s == PathStatus.FAILED for s in status])
     reached = (t_log <= opts.endgame_end * 1.01).cpu().numpy() & np.isnan(out[9])
@@ -179,7 +185,8 @@ def _deepen(hom, rows, opts, n_vars, refine, out, z_log, t_log, closed):
     if not redo.size:
         return
     o2 = replace(opts, endgame_start=opts.endgame_end, endgame_end=opts.deep_end,
-                 cauchy_start=opts.endgame_end)
+                 cauchy_start=opts.endgame_end,
+                 min_radius=opts.min_radius * opts.deep_end / opts.endgame_end)
     idx = torch.as_tensor(redo, device=rows.device)
     steps = torch.zeros(len(redo), dtype=torch.long, device=rows.device)
     ok = torch.ones(len(redo), dtype=torch.bool, device=rows.device)

@@ -181,8 +181,8 @@ def _cauchy_endgame(hom, z, r0, rows, opts):
     times that branch point's estimated |t_b|, tracked there in log time; one that did not
     close in ``max_winding`` loops, to ``miss_ratio`` times its radius (the measurements are
     in :class:`~.options.TrackerOptions`). Returns (estimate, winding number, ok, closed):
-    ``closed`` where the loops closed at some radius (else they never did, down to
-    ``min_radius``, or tracking failed first)."""
+    ``closed`` where the loops closed at some radius, on one Puiseux cycle or around another
+    branch point too (else they never did, down to ``min_radius``, or failed to track)."""
     B, dev = z.shape[0], z.device
     est = torch.full_like(z, complex("nan"))
     wind = torch.zeros(B, dtype=torch.long, device=dev)
