@@ -175,9 +175,10 @@ def _deepen(hom, rows, opts, n_vars, refine, out, z_log, t_log, closed):
     The deep stage's ``min_radius`` is scaled down with its stretch of t (× deep_end /
     endgame_end): on the [2,2,1] critical example's total-degree start the far root and 7
     paths to infinity of winding 7 are one cluster of loops down to |t| ≈ 1e-14, below
-    ``min_radius``; their loops closed (around that branch point) and they are decided in
-    the deep stage at 3.9e-15 (they used to be, by the batch's shared radius bound, at
-    ``miss_ratio`` 1/4 only)."""
+    ``min_radius``; their loops closed (around that branch point) and the deep stage decides
+    them: the far root by Newton in log time, the 7-cycles by loops at |t| = 1.5e-16 (before
+    ``miss_ratio``, loops below ``min_radius`` ran only while another path of the batch was
+    still above it)."""
     status = out[1]
     failed = np.array([s == PathStatus.FAILED for s in status])
     reached = (t_log <= opts.endgame_end * 1.01).cpu().numpy() & np.isnan(out[9])
