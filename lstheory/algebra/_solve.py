@@ -192,8 +192,10 @@ def choose_start(system: PolynomialSystem, *, loops_per_round: int | None = LOOP
     start (:mod:`._coefficient`) replaces it when its bound, the mixed volume of the supports
     with the origin (every isolated root in C^n), is at most 1/:data:`COEFFICIENT_FACTOR` of
     the multi-homogeneous bound: on the [3,2,1] z² critical-point system on 4 points 192 paths
-    against 1035 (all 27 certified regular critical points; times in the bench's critical321
-    section). On the [2,2,1] ones (8 against 15) it is not taken: faster on data seed 0, but
+    against 1035, the same 27 α-certified regular critical points as phc, CPU 42 s against 419 s
+    (monodromy 261 s; phc -b 4.2 s), wall 48 s against 1098 s (monodromy 304 s), interleaved,
+    loaded (``bench_roots.py --sections critical321 --slow``). On the [2,2,1] ones (8 against
+    15) it is not taken: faster on data seed 0, but
     its paths to infinity take several times the steps, and on seeds 1 and 2 it was 5× and
     2.4× slower (:data:`COEFFICIENT_FACTOR`). It also replaces monodromy where that would run
     on the offset family of a system lacking a constant term (its final homotopy alone has up
