@@ -194,17 +194,16 @@ def choose_start(system: PolynomialSystem, *, loops_per_round: int | None = LOOP
     the multi-homogeneous bound: on the [3,2,1] z² critical-point system on 4 points 192 paths
     against 1035, the same 27 α-certified regular critical points as phc, CPU 42 s against 419 s
     (monodromy 261 s; phc -b 4.2 s), wall 48 s against 1098 s (monodromy 304 s), interleaved,
-    loaded (``bench_roots.py --sections critical321 --slow``). On the [2,2,1] ones (8 against
-    15) it is not taken: faster on data seed 0, but
-    its paths to infinity take several times the steps, and on seeds 1 and 2 it was 5× and
-    2.4× slower (:data:`COEFFICIENT_FACTOR`). It also replaces monodromy where that would run
-    on the offset family of a system lacking a constant term (its final homotopy alone has up
-    to as many paths). It
-    does not replace total degree, nor monodromy on systems with every constant term: on the
-    bench's net systems (constants in every equation) it found the same counts but was slower
-    than ``auto`` on all four ([3,2,1]b 2.90 s against total degree's 2.76 s; [4,3,1] 6.34
-    against monodromy's 4.26; loaded), where monodromy's generic count (16 on [4,3,1]) is far
-    below the mixed volume (256), so it never tracks the diverging paths.
+    loaded (``bench_roots.py --sections critical321 --slow``). On the [2,2,1] ones (8 paths
+    against 15) it is not taken: faster on data seed 0, but its paths to infinity take several
+    times the steps, and on seeds 1 and 2 it was 5× and 2.4× slower. It also replaces monodromy
+    where that would run on the offset family of a system lacking a constant term (monodromy's
+    final homotopy alone has up to as many paths). It does not replace total degree, nor
+    monodromy on systems with every constant term: on the bench's net systems (constants in
+    every equation) it found the same counts but was slower than ``auto`` on all four
+    ([3,2,1]b 2.90 s against total degree's 2.76 s; [4,3,1] 6.34 against monodromy's 4.26;
+    loaded), where monodromy's generic count (16 on [4,3,1]) is far below the mixed volume
+    (256): it never tracks the diverging paths.
 
     A path that ends at infinity costs several times one that converges (the endgame runs to
     the end), so the multi-homogeneous start displaces monodromy only when its bound is within
