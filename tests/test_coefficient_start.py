@@ -77,7 +77,7 @@ def _check_includes_phc(S, seed, route="auto"):
 
 
 @needs_phc
-@settings(deadline=None, max_examples=8)
+@settings(deadline=None, max_examples=8, derandomize=True)
 @given(st.integers(0, 2**31 - 1))
 @example(35)
 @example(36)
@@ -91,9 +91,19 @@ def test_finite_regular_roots_include_every_regular_root_phc_finds(seed):
     36: semi-mixed systems on which pairing phc -m's start
     equations with the system's in phc's order (no matching) misses a root (2 of seeds 0–39
     fail so, none with the matching). Seed 726: the mixed volume with the origin is 0 (no
-    path, none needed)."""
+    path, none needed). Derandomized: a random draw can meet the tracker's misdecision below
+    (about 1 system in 200), which is the tracker's, not this start's."""
     S = _sparse_system(seed)
     _check_includes_phc(S, seed % 1000)
+
+
+@needs_phc
+@pytest.mark.xfail(strict=True, reason="the tracker decides one path at infinity that ends at "
+                   "a regular root of norm 862 (γ seed 0, default options; found with "
+                   "options='thorough' or γ seed 1, and by the total-degree start)")
+def test_a_root_called_at_infinity_by_the_tracker():
+    S = _sparse_system(5000)
+    _check_includes_phc(S, 0)
 
 
 @needs_phc
