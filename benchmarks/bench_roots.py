@@ -3,7 +3,9 @@ systems; the [2,2,1] quadratic critical-point system; the parameter homotopy aga
 solve per new data set.
 
     .venv/bin/python benchmarks/bench_roots.py [--repeats 3] [--data-sets 20] [--device cpu]
-        [--sections systems,nets,critical,parameter]
+        [--sections systems,nets,critical,parameter[,critical321]] [--slow]
+
+(Over 400 lines: one section per target of issue 15, sharing the interleaved timing helpers.)
 
 Every timing is interleaved (each round runs every route once, so load from other jobs hits all
 routes alike) and reported as median [min–max] over ``repeats`` rounds; the load average is
