@@ -98,9 +98,11 @@ def test_finite_regular_roots_include_every_regular_root_phc_finds(seed):
 
 
 @needs_phc
-@pytest.mark.xfail(strict=True, reason="the tracker decides one path at infinity that ends at "
-                   "a regular root of norm 862 (γ seed 0, default options; found with "
-                   "options='thorough' or γ seed 1, and by the total-degree start)")
+@pytest.mark.xfail(strict=False, reason="at HEAD b188cc8 the tracker decides one path at "
+                   "infinity that ends at a regular root of norm 862 (γ seed 0, default "
+                   "options; found with options='thorough' or γ seed 1, and by the "
+                   "total-degree start); it passes with the tracker's endgame change in "
+                   "progress (uncommitted when written)")
 def test_a_root_called_at_infinity_by_the_tracker():
     S = _sparse_system(5000)
     _check_includes_phc(S, 0)
