@@ -3,7 +3,7 @@ systems; the [2,2,1] quadratic critical-point system; the parameter homotopy aga
 solve per new data set.
 
     .venv/bin/python benchmarks/bench_roots.py [--repeats 3] [--data-sets 20] [--device cpu]
-        [--sections systems,nets,critical,parameter[,critical321]] [--slow]
+        [--sections systems,nets,critical,parameter[,critical321,nets531]] [--slow]
 
 (Over 400 lines: one section per target of issue 15, sharing the interleaved timing helpers.)
 
@@ -17,6 +17,7 @@ printed before and after. Sections:
   z²: :data:`NETS`): torch with ``start=auto``/``total-degree``/``monodromy`` vs ``phc -b -t2``
   at equal finite and real counts, wall and CPU seconds; the paths each tracks (monodromy's
   generic root count and tracked paths against the Bezout number and phc's).
+* ``nets531`` (not by default): the same for [5,3,1] z² (:data:`NETS_LARGE`), one round.
 * ``critical``: ∇L = 0 of the [2,2,1] z² net on 4 points, torch vs phc under the generic gauge,
   and the end points by component under the scaling gauge (issue 15's 14/2 vs 40/7).
 * ``critical321`` (not by default): ∇L = 0 of the [3,2,1] z² net on 4 points, phc against the
@@ -180,21 +181,23 @@ def _cpu_timed(fn, cpu):
 
 #: the net systems of ``--sections nets``: name, widths, activation, biases. The largest is
 #: [5,2,1] z² (9 unknowns, Bezout 19683, mixed volume 256, 70 roots; phc -b -t2 28 s under
-#: load): on [5,3,1] z² (12 unknowns, Bezout 531441, mixed volume 2048) phc -b -t2 ran over 3
-#: minutes and was stopped, past the 60 s the benchmark allows a route
+#: load). [5,3,1] z² is :data:`NETS_LARGE` (``--sections nets531``).
 NETS = [("[3,2,1]b z²", [3, 2, 1], (0.0, 0.0, 1.0), True),
         ("[4,2,1] z²", [4, 2, 1], (0.0, 0.0, 1.0), False),
         ("[4,3,1] z²", [4, 3, 1], (0.0, 0.0, 1.0), False),
         ("[5,2,1] z²", [5, 2, 1], (0.0, 0.0, 1.0), False)]
+#: ``--sections nets531``: [5,3,1] z² (12 unknowns, Bezout 531441, mixed volume 2048), one round
+#: (phc -b -t2 tracks 2048 paths: 446 s wall, 209 CPU s, 80 finite roots, loaded, 2026-12-05)
+NETS_LARGE = [("[5,3,1] z²", [5, 3, 1], (0.0, 0.0, 1.0), False)]
 
 
-def bench_nets(repeats: int, device: str) -> None:
+def bench_nets(repeats: int, device: str, nets=NETS) -> None:
     """Zero-error systems of nets: torch (auto, total degree, monodromy) vs phc -b -t2, wall and
     CPU seconds (CPU: this process, or phc's; under load the wall ratio moves with the load,
     the CPU seconds less), and the paths each start tracks."""
     print("\nnet zero-error systems (squared up; random data, seed 0): median [min–max] s; cpu: "
           "median CPU s (phc: both its threads)")
-    for name, widths, coeffs, bias in NETS:
+    for name, widths, coeffs, bias in nets:
         fam, sq, N = _net_square_system(widths, coeffs, bias)
         rng = np.random.default_rng(0)
         S = sq.system.specialize(data_parameters(rng.standard_normal((N, widths[0])),
@@ -390,7 +393,8 @@ def main() -> None:
     ap.add_argument("--data-sets", type=int, default=20)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--sections", default="systems,nets,critical,parameter",
-                    help="also: critical321 (the [3,2,1] critical-point system)")
+                    help="also: critical321 (the [3,2,1] critical-point system), nets531 "
+                    "([5,3,1] z², one round: phc takes minutes)")
     ap.add_argument("--slow", action="store_true",
                     help="critical321: also the multi-homogeneous start and monodromy (once)")
     args = ap.parse_args()
@@ -402,6 +406,8 @@ def main() -> None:
         bench_systems(args.repeats, args.device)
     if "nets" in sections:
         bench_nets(args.repeats, args.device)
+    if "nets531" in sections:
+        bench_nets(1, args.device, NETS_LARGE)
     if "critical" in sections:
         bench_critical(args.repeats, args.device)
     if "critical321" in sections:
