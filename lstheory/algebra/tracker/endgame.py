@@ -89,6 +89,14 @@ FRACTION_DRIFT = 1e-2
 #: the other regular roots ≤ 4e-8, and every Newton endpoint on [3,2,1]b and [4,2,1] z²
 #: (seeds 0–3, 256 paths) ≤ 2.6e-10.
 NEWTON_NOISE = 0.1
+#: Newton at t = 0 ends a path at a regular point *at infinity* only where the valuation of
+#: z_0 has settled (drift at most this): on a path to such a point z_0 is analytic in t and
+#: its valuation an integer ≥ 1 at once, while on a path to a far finite root it falls from 1
+#: to 0 as t passes |z_0(0)|, by about 1/4 a window. Measured on HQ's sparse system 5000
+#: (tests/test_coefficient_start.py, γ seed 0): a path to the regular root of norm 862
+#: (|z_0(0)|/‖z‖ = 1.15e-3) was ended by Newton at a regular point at infinity (|z_0| =
+#: 5e-82, condition 2116) with ν = 0.909 still falling.
+INFINITY_SETTLED = FRACTION_DRIFT
 
 
 # ---------------------------------------------------------------------------- Cauchy endgame
@@ -515,7 +523,10 @@ class _Watch:
         dz0 = _solve(J, H).gather(1, k0)[:, 0].abs()
         agree = _norm(zn - zn_prev) <= o.endgame_tol * z0n
         self.zn_prev[ik] = torch.where(conv.unsqueeze(-1), zn, complex("nan"))
-        resolved = (move <= 0.1 * z0n) | agree | (z0n <= RESOLVED * (dz0 + EPS * _norm(zn)))
+        # a regular point at infinity (z_0(0) zero to working precision) ends the path only
+        # where the valuation of z_0 has settled (INFINITY_SETTLED)
+        at_inf = (z0n <= RESOLVED * (dz0 + EPS * _norm(zn))) & (self.drift[ik] <= INFINITY_SETTLED)
+        resolved = (move <= 0.1 * z0n) | agree | at_inf
         # no jump: Newton lands near where the path is heading (the secant's end, whose error
         # is second order in t on a regular path, small against the secant's own step)
         near = ((_norm(zn - z) <= 2 * move + 1e-9 * scale)
