@@ -87,9 +87,10 @@ class TrackerOptions(Presets):
     (tests/test_tracker_endgame_cost.py): a triple root whose cycle meets a simple root's path
     inside the first loops, ``max_winding`` 3: 11 → 5 radii, the same points. The whole
     example with the deep stage's rule (:func:`~.drivers._deepen`), against dd798ce, one run
-    each, loaded: 412 → 285 CPU s; finite 127 → 183 (regular 31 both, singular 96 → 152),
-    at infinity 764 → 762, failed 144 → 90; α-theory certifies the same 27 regular points
-    as phc on both. The nets of ``bench_roots.py`` never miss: counts, routes and times equal.
+    each (load 1–1.8): 359 → 233 CPU s (361 → 246 s wall); finite 127 → 183 (regular 31
+    both, singular 96 → 152), at infinity 764 → 762, failed 144 → 90; α-theory certifies
+    the same 27 regular points as phc on both. The nets of ``bench_roots.py`` never miss:
+    the same counts and decisions, times within the run-to-run spread.
 
     Tolerances for the classification: ``infinity_tol`` (|z_0|/‖z‖ below it: a *singular*
     endpoint is at infinity; a regular endpoint's z_0 is judged against its Newton correction),
