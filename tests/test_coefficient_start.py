@@ -98,12 +98,10 @@ def test_finite_regular_roots_include_every_regular_root_phc_finds(seed):
 
 
 @needs_phc
-@pytest.mark.xfail(strict=False, reason="at HEAD b188cc8 the tracker decides one path at "
-                   "infinity that ends at a regular root of norm 862 (γ seed 0, default "
-                   "options; found with options='thorough' or γ seed 1, and by the "
-                   "total-degree start); it passes with the tracker's endgame change in "
-                   "progress (uncommitted when written)")
 def test_a_root_called_at_infinity_by_the_tracker():
+    """A regular root of norm 862 that the tracker once decided at infinity (γ seed 0: Newton at
+    t = 0 ended the path at infinity while the valuation of z_0 was still falling, 0.909); the
+    endgame's INFINITY_SETTLED rule (cf760e1) keeps it finite."""
     S = _sparse_system(5000)
     _check_includes_phc(S, 0)
 
