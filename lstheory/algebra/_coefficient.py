@@ -314,14 +314,10 @@ def solve_coefficient(system: PolynomialSystem, *, seed: int = 0, route: str = "
     :class:`RootSet`; ``roots.info["start"]`` has the route, the bound, the paths of the start
     and of the segment, and whether the start's count reached the bound (else the root set
     may miss roots, and says so)."""
-    from ._multihom import _homotopy_system, _track, best_partition
+    from ._multihom import _check_square_numeric, _homotopy_system, _track, best_partition
     from ._solve import _options, _to_rootset
 
-    if system.parameters:
-        raise InvalidArgument("system", repr(system),
-                              "a system without parameters: call system.specialize(values)")
-    if not system.is_square:
-        raise InvalidArgument("system", repr(system), "a square system")
+    _check_square_numeric(system)
     seed = normalize_seed(seed)
     opts = _options(options)
     say = progress or (lambda msg: None)

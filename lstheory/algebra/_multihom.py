@@ -332,6 +332,15 @@ def _patch(r, idx, new):
     return replace(r, status=tuple(status), **fields)
 
 
+def _check_square_numeric(system: PolynomialSystem) -> None:
+    """The starts' common check: a square system without parameters (else a clear error)."""
+    if system.parameters:
+        raise InvalidArgument("system", repr(system),
+                              "a system without parameters: call system.specialize(values)")
+    if not system.is_square:
+        raise InvalidArgument("system", repr(system), "a square system")
+
+
 def solve_multihomogeneous(system: PolynomialSystem, groups=None, *, seed: int = 0,
                            options=None, device: str = "cpu", progress=None):
     """All isolated solutions of a square system without parameters from the linear-product
@@ -344,11 +353,7 @@ def solve_multihomogeneous(system: PolynomialSystem, groups=None, *, seed: int =
     from ._solve import _options, _to_rootset
     from .tracker.groups import Groups
 
-    if system.parameters:
-        raise InvalidArgument("system", repr(system),
-                              "a system without parameters: call system.specialize(values)")
-    if not system.is_square:
-        raise InvalidArgument("system", repr(system), "a square system")
+    _check_square_numeric(system)
     seed = normalize_seed(seed)
     opts = _options(options)
     say = progress or (lambda msg: None)
