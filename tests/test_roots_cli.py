@@ -67,6 +67,8 @@ def test_trace_test_flag_reports_an_incomplete_monodromy_count(cli):
     (("--net", "2,2,1", "--trace-test"), "--trace-test"),  # needs --start monodromy
     (("--net", "2,2,1", "--start", "monodromy", "--backend", "phc", "--trace-test"),
      "--trace-test"),
+    (("--net", "2,2,1", "--start", "coefficient", "--backend", "phc"), "--start"),
+    (("--net", "2,2,1", "--start", "total-degree", "--backend", "bertini2"), "--start"),
 ])
 def test_bad_arguments(cli, tmp_path, args, flag):
     f = tmp_path / "s.txt"

@@ -42,6 +42,10 @@ def check_args(args) -> int:
     if args.trace_test and (args.start != "monodromy" or args.backend != "torch" or args.sweep):
         raise InvalidArgument("trace_test", True, "--start monodromy on the torch backend "
                               "(the trace test checks a monodromy count)", flag="--trace-test")
+    if args.start != "auto" and args.backend != "torch":
+        raise InvalidArgument("start", args.start, f"--start auto with --backend {args.backend} "
+                              "(--start chooses the torch tracker's start; phc and bertini2 "
+                              "choose their own)", flag="--start")
     positive_int(args.rows_per_unit, "--rows-per-unit", maximum=10_000)
     if args.sweep is not None:
         positive_int(args.sweep, "--sweep", maximum=MAX_SWEEP)
