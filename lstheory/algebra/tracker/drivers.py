@@ -87,7 +87,7 @@ def _run(hom, z0, rows, opts, n_vars, refine, regular_ends=False):
     st, z_log, t_log = _endgame(hom, z_eg, ok1, rows, opts, steps)
     out = _classify_state(st, steps, opts, n_vars, refine, rows)
     if opts.deep_end < opts.endgame_end:
-        _deepen(hom, rows, opts, n_vars, refine, out, z_log, t_log, st["closed"])
+        _deepen(hom, rows, opts, n_vars, refine, out, z_log, t_log)
     return out
 
 
@@ -133,7 +133,6 @@ def _endgame(hom, z_eg, ok1, rows, opts, steps):
         "how": torch.zeros(B, dtype=torch.long, device=dev),  # codes of Endgame members
         "valuation": torch.full((B,), math.nan, **f64),
         "ill_at": torch.full((B,), math.nan, **f64),
-        "closed": torch.zeros(B, dtype=torch.bool, device=dev),  # Cauchy loops closed
     }
     t_log = torch.full((B,), math.nan, **f64)
     live = ok1.nonzero().squeeze(1)
@@ -159,35 +158,21 @@ def _classify_state(st, steps, opts, n_vars, refine, rows) -> list:
     return out + [steps.cpu().numpy(), n["valuation"], n["how"], n["ill_at"], group]
 
 
-def _deepen(hom, rows, opts, n_vars, refine, out, z_log, t_log, closed):
+def _deepen(hom, rows, opts, n_vars, refine, out, z_log, t_log):
     """Paths that were tracked in log time all the way to ``endgame_end``, undecided, and then
-    failed although their Cauchy loops closed (``closed``: the estimate was no root, or the
-    loops enclosed the branch point of a cluster down to ``min_radius``; typically
-    a cluster that has not separated by then, e.g. a far root among a cycle of paths to
-    infinity) are tracked on in log time from there to ``deep_end``, watched and decided by
-    the same rules (the Cauchy endgame from the first checkpoint of that stretch); where
-    that decides a path, its entries of ``out`` are replaced (in place).
-
-    Not the paths whose loops never closed, at any radius down to ``min_radius`` (they did
-    not close within ``max_winding`` loops): measured on the [3,2,1] z² critical example
-    (multi-homogeneous start, two samples of 150 of its 1035 paths) the deep stage ran on 40
-    failed paths, most of them such, and decided none, at 13–15 % of the batch's wall time.
-    The deep stage's ``min_radius`` is scaled down with its stretch of t (× deep_end /
-    endgame_end): on the [2,2,1] critical example's total-degree start the far root and 7
-    paths to infinity of winding 7 are one cluster of loops down to |t| ≈ 1e-14, below
-    ``min_radius``; their loops closed (around that branch point) and the deep stage decides
-    them: the far root by Newton in log time, the 7-cycles by loops at |t| = 1.5e-16 (before
-    ``miss_ratio``, loops below ``min_radius`` ran only while another path of the batch was
-    still above it)."""
+    failed (their Cauchy estimate is no root: typically a cluster that has not separated
+    by then, e.g. a far root among a cycle of paths to infinity) are tracked on in log time
+    from there to ``deep_end``, watched and decided by the same rules (the Cauchy endgame
+    from the first checkpoint of that stretch); where that decides a path, its entries of
+    ``out`` are replaced (in place)."""
     status = out[1]
     failed = np.array([s == PathStatus.FAILED for s in status])
     reached = (t_log <= opts.endgame_end * 1.01).cpu().numpy() & np.isnan(out[9])
-    redo = np.flatnonzero(failed & reached & closed.cpu().numpy())
+    redo = np.flatnonzero(failed & reached)
     if not redo.size:
         return
     o2 = replace(opts, endgame_start=opts.endgame_end, endgame_end=opts.deep_end,
-                 cauchy_start=opts.endgame_end,
-                 min_radius=opts.min_radius * opts.deep_end / opts.endgame_end)
+                 cauchy_start=opts.endgame_end)
     idx = torch.as_tensor(redo, device=rows.device)
     steps = torch.zeros(len(redo), dtype=torch.long, device=rows.device)
     ok = torch.ones(len(redo), dtype=torch.bool, device=rows.device)
@@ -228,8 +213,7 @@ def _cauchy_phase(hom, watch, rows, live, rest, opts, st):
     """The Cauchy endgame for the paths ``live[rest]`` from their first checkpoint below
     ``cauchy_start``; a loop that closes at once may still end at a regular point (Newton)."""
     need, dev = live[rest], rows.device
-    est, w, good, closed = _cauchy_endgame(hom, watch.cs_z[rest], watch.cs_t[rest], rows[need],
-                                           opts)
+    est, w, good = _cauchy_endgame(hom, watch.cs_z[rest], watch.cs_t[rest], rows[need], opts)
     zero = torch.zeros(len(need), dtype=CDTYPE, device=dev)
     zn, conv, _, _ = _newton(hom, torch.nan_to_num(est), zero, rows[need], opts, 3)
     _, J, _ = hom.evaluate(zn, zero, rows[need], need_t=False)
@@ -240,7 +224,6 @@ def _cauchy_phase(hom, watch, rows, live, rest, opts, st):
     st["winding"][need] = w
     st["ok"][need] = good
     st["how"][need] = CAUCHY
-    st["closed"][need] = closed
 
 
 def _check_square(compiled: CompiledSystem):

@@ -186,11 +186,8 @@ def _cauchy_endgame(hom, z, r0, rows, opts):
     """Cauchy endgame from z at t = r0 (real; shared or one per path): estimates at radii r0,
     r0·ratio, … until two agree. A loop that encloses another branch point (its samples are
     not one Puiseux cycle, :func:`_cauchy_loops`) goes on at once to a radius ``radius_ratio``
-    times that branch point's estimated |t_b|, tracked there in log time; one that did not
-    close in ``max_winding`` loops, to ``miss_ratio`` times its radius (the measurements are
-    in :class:`~.options.TrackerOptions`). Returns (estimate, winding number, ok, closed):
-    ``closed`` where the loops closed at some radius, on one Puiseux cycle or around another
-    branch point too (else they never did, down to ``min_radius``, or failed to track)."""
+    times that branch point's estimated |t_b|, tracked there in log time. Returns (estimate,
+    winding number, ok)."""
     B, dev = z.shape[0], z.device
     est = torch.full_like(z, complex("nan"))
     wind = torch.zeros(B, dtype=torch.long, device=dev)
@@ -199,11 +196,9 @@ def _cauchy_endgame(hom, z, r0, rows, opts):
     prev = torch.full_like(z, complex("nan"))
     r = torch.as_tensor(r0, dtype=torch.float64, device=dev).expand(B).clone()
     cur = z.clone()
-    closed = torch.zeros(B, dtype=torch.bool, device=dev)
     while live.any() and float(r[live].max()) >= opts.min_radius:
         act = live.nonzero().squeeze(1)
         e, w, good, t_b = _cauchy_loops(hom, cur[act], r[act], rows[act], opts)
-        closed[act] |= w > 0
         # a loop that did not close (it circled other branch points) or that encloses another
         # branch point is retried at a smaller radius; its estimate does not count
         e[~good] = complex("nan")
@@ -220,13 +215,7 @@ def _cauchy_endgame(hom, z, r0, rows, opts):
         act, t_b = act[keep], t_b[keep]
         if act.numel() == 0:
             break
-        # a loop that did not close in max_winding loops (w = 0) goes on at miss_ratio × r:
-        # the radius where its cycles separate is usually far below (TrackerOptions' note)
-        missed = w[keep] == 0
-        rn = r[act] * torch.where(missed, opts.miss_ratio, opts.radius_ratio)
-        if opts.miss_ratio < opts.radius_ratio:  # the last radius tried is min_radius itself
-            deep = missed & (r[act] > opts.min_radius)
-            rn = torch.where(deep, rn.clamp_min(opts.min_radius), rn)
+        rn = r[act] * opts.radius_ratio
         # (never below min_radius: a loop there that still encloses one fails the path)
         rj = (t_b * opts.radius_ratio).clamp_min(opts.min_radius)
         jump = rj < rn  # NaN (not enclosed): False
@@ -244,7 +233,7 @@ def _cauchy_endgame(hom, z, r0, rows, opts):
         cur[act] = zz
         r[act] = rn
         live[act[~good]] = False
-    return est, wind, ok, closed
+    return est, wind, ok
 
 
 # ---------------------------------------------------------------------------- log-time watch

@@ -73,25 +73,6 @@ class TrackerOptions(Presets):
     encloses the branch point where the cycles meet, |t_b| ≈ 1e-11 there, and goes on below
     it at once: ``endgame.LAURENT_TOL``; the deep stage stays for what that does not decide.)
 
-    A Cauchy loop that has not closed after ``max_winding`` loops (its cycle, joined at a
-    branch point inside the loop with others, has more sheets than that, or never closes) is
-    retried at ``miss_ratio`` times its radius rather than ``radius_ratio`` times (never below
-    ``min_radius``, which is then tried once). Measured on the [3,2,1] z² critical example
-    (multi-homogeneous start; two random samples of 150 of its 1035 paths profiled per path
-    and stage): 15 % of the paths failed, their loops never closing down to ``min_radius``
-    (ν of z_0 ≈ 0.19–0.30 and κ growing: no regular endpoint), at 12 loops of 30–230 steps a
-    radius over 10 or more radii, and took 64–77 % of all path steps; paths at infinity whose
-    loops missed closed after 1–9 misses at 1/4. On 97 of its costliest paths (loaded
-    machine): 335 → 122 s, Cauchy loop steps 873k → 422k, 3 paths at infinity became failed
-    and 1 failed path was decided at infinity, the singular points the same. Planted
-    (tests/test_tracker_endgame_cost.py): a triple root whose cycle meets a simple root's path
-    inside the first loops, ``max_winding`` 3: 11 → 5 radii, the same points. The whole
-    example with the deep stage's rule (:func:`~.drivers._deepen`), against dd798ce, one run
-    each (load 1–1.8): 359 → 233 CPU s (361 → 246 s wall); finite 127 → 183 (regular 31
-    both, singular 96 → 152), at infinity 764 → 762, failed 144 → 90; α-theory certifies
-    the same 27 regular points as phc on both. The nets of ``bench_roots.py`` never miss:
-    the same counts and decisions, times within the run-to-run spread.
-
     Tolerances for the classification: ``infinity_tol`` (|z_0|/‖z‖ below it: a *singular*
     endpoint is at infinity; a regular endpoint's z_0 is judged against its Newton correction),
     ``singular_cond`` (scaled condition number above it: singular; columns by max(1, |x_j|),
@@ -120,7 +101,6 @@ class TrackerOptions(Presets):
     cauchy_samples: int = 8
     max_winding: int = 12
     radius_ratio: float = 0.25
-    miss_ratio: float = 0.015625
     min_radius: float = 1e-12
     endgame_tol: float = 1e-9
     infinity_tol: float = 1e-7
