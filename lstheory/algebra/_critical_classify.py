@@ -25,7 +25,9 @@ class CriticalPoints:
     of negative eigenvalues, None for complex points). ``components``: positive-dimensional
     components met by end points, one row per distinct (critical value, local dimension):
     ``{"dimension", "loss", "end_points", "real_end_points"}``. ``degenerate``: isolated end
-    points with a singular Hessian that do not extend to a curve (multiple roots).
+    points with a singular Hessian that Gauss-Newton pulls back to from every null direction
+    (multiple roots). ``unresolved``: singular end points with neither that evidence nor a
+    curve through them (too inaccurate or ill-conditioned to tell), counted apart.
     ``off_gauge``: real points that are not critical for the full loss (the slice is tangent
     to their orbit).
     """
@@ -36,6 +38,7 @@ class CriticalPoints:
     off_gauge: int
     n_variables: int
     max_full_gradient: float
+    unresolved: int = 0
 
     @property
     def n_minima(self) -> int:
@@ -57,6 +60,7 @@ class CriticalPoints:
             "real_by_morse_index": {str(k): v for k, v in self.by_index().items()},
             "components": [dict(c) for c in self.components],
             "degenerate_isolated": self.degenerate,
+            "singular_unresolved": self.unresolved,
             "off_gauge": self.off_gauge,
         }
 
@@ -75,6 +79,9 @@ class CriticalPoints:
         if s["degenerate_isolated"]:
             out.append("isolated degenerate (multiple) critical points: "
                        f"{s['degenerate_isolated']}")
+        if s["singular_unresolved"]:
+            out.append("singular end points not classified (no curve through them found, "
+                       f"no pull-back to an isolated point): {s['singular_unresolved']}")
         if s["off_gauge"]:
             out.append(f"real points off the gauge (not critical for the full loss): "
                        f"{s['off_gauge']}")
@@ -85,13 +92,23 @@ def _hessian(cs, x, parameters):
     return cs.system.compiled.evaluate(np.asarray(x, dtype=complex), parameters)[1]
 
 
-def _extends(cs, x, null, parameters, step=1e-3) -> bool:
-    """Whether the zero set of ∇L continues from ``x`` along a null direction of the Hessian:
-    step ``step`` along it and Gauss-Newton back onto ∇L = 0; a point on a curve through x is
-    reached at distance ~step, an isolated multiple root pulls the iterate back to x."""
+def _local_kind(cs, x, null, parameters, step=1e-3) -> str:
+    """What the zero set of ∇L does near the singular end point ``x``, from the evidence:
+    step ``step`` along each of (up to) two null directions of the Hessian and Gauss-Newton
+    back onto ∇L = 0. ``"curve"``: an iterate converged onto ∇L = 0 at a distance between 0.1 and 3
+    steps (a point on a curve through x); ``"isolated"``: every iterate converged back to x (an
+    isolated multiple root pulls it back); ``"unresolved"``: neither — an iterate did not
+    converge to ∇L = 0 (an end point too inaccurate, or too ill-conditioned, to tell). Only
+    positive evidence names a kind: an end point is not called isolated because no curve was
+    found through it. Known limit: along a null direction where ∇L vanishes to order ≥ 4 (a
+    root of multiplicity ≥ 4 in it), Gauss-Newton stalls about 3e-4 from the root (the
+    derivative falls under lstsq's rcond) and the point reads as on a curve."""
     C = cs.system.compiled
     scale = max(1.0, float(np.abs(x).max()))
+    tol = 1e-9 * max(1.0, np.abs(C.term_coefficients(parameters)).max())
+    pulled = tried = 0
     for v in null[:2]:
+        tried += 1
         z = x + step * scale * v
         for _ in range(30):
             F, J = C.evaluate(z, parameters)
@@ -100,10 +117,13 @@ def _extends(cs, x, null, parameters, step=1e-3) -> bool:
             if np.abs(dz).max() < 1e-13 * scale:
                 break
         F = C.evaluate(z, parameters)[0]
-        if np.abs(F).max() < 1e-9 * max(1.0, np.abs(C.term_coefficients(parameters)).max()) \
-                and np.abs(z - x).max() > 0.1 * step * scale:
-            return True
-    return False
+        if not np.abs(F).max() < tol:
+            continue
+        d = np.abs(z - x).max()
+        if 0.1 * step * scale < d <= 3 * step * scale:
+            return "curve"
+        pulled += int(d <= 0.1 * step * scale)  # farther: converged elsewhere, no evidence
+    return "isolated" if tried and pulled == tried else "unresolved"
 
 
 def _full_gradient(cs, w_full: np.ndarray) -> float:
@@ -127,7 +147,7 @@ def classify_critical_points(cs, roots, parameters=None, *,
     if len(sols) == 0:
         return CriticalPoints((), (), 0, 0, n, 0.0)
     L = cs.loss_values(sols, parameters)
-    iso, comp, degenerate, off, gmax = [], {}, 0, 0, 0.0
+    iso, comp, degenerate, off, gmax, unresolved = [], {}, 0, 0, 0.0, 0
     from ._rootset import PathStatus
 
     for x, val, st in zip(sols, L, roots.solution_status):
@@ -145,14 +165,16 @@ def classify_critical_points(cs, roots, parameters=None, *,
         if st == PathStatus.FINITE:  # the backend's regular: a nonsingular Hessian
             morse = int((np.linalg.eigvalsh((H.real + H.real.T) / 2) < 0).sum()) if real else None
             iso.append((x, complex(val), real, morse))
-        elif _extends(cs, x, vh[rank:].conj(), parameters):
+        elif (kind := _local_kind(cs, x, vh[rank:].conj(), parameters)) == "curve":
             key = (n - rank, round(val.real, 6), round(val.imag, 6))
             row = comp.setdefault(key, {"dimension": n - rank, "loss": float(val.real),
                                         "loss_imag": float(val.imag), "end_points": 0,
                                         "real_end_points": 0})
             row["end_points"] += 1
             row["real_end_points"] += int(real)
-        else:
+        elif kind == "isolated":
             degenerate += 1
+        else:
+            unresolved += 1
     comps = tuple(sorted(comp.values(), key=lambda r: (r["dimension"], r["loss"])))
-    return CriticalPoints(tuple(iso), comps, degenerate, off, n, gmax)
+    return CriticalPoints(tuple(iso), comps, degenerate, off, n, gmax, unresolved)
