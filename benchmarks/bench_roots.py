@@ -187,7 +187,8 @@ NETS = [("[3,2,1]b z²", [3, 2, 1], (0.0, 0.0, 1.0), True),
         ("[4,3,1] z²", [4, 3, 1], (0.0, 0.0, 1.0), False),
         ("[5,2,1] z²", [5, 2, 1], (0.0, 0.0, 1.0), False)]
 #: ``--sections nets531``: [5,3,1] z² (12 unknowns, Bezout 531441, mixed volume 2048), one round
-#: (phc -b -t2 tracks 2048 paths: 446 s wall, 209 CPU s, 80 finite roots, loaded, 2026-12-05)
+#: (phc -b -t2 tracks 2048 paths: 178–446 s wall, 200–209 CPU s, 80 finite roots; torch monodromy
+#: 4–8 s, 1226 paths; two runs, loaded, 2026-12-05)
 NETS_LARGE = [("[5,3,1] z²", [5, 3, 1], (0.0, 0.0, 1.0), False)]
 
 

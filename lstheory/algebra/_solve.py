@@ -228,6 +228,7 @@ def choose_start(system: PolynomialSystem, *, loops_per_round: int | None = LOOP
     # where an equation has no constant term (∇L = 0 of [3,2,1] z² on 4 points, the
     # critical-point system: 192 against 85; monodromy found 161)
     mono, mono_source = bound, source
+    offset = None  # the offset family's mixed volume (phc -m), where computed
     if bound > per_solution and phc_available():  # else a Bezout start wins even at one root
         try:
             bound, source = min(bound, mixed_volume(system)), "mixed volume"
@@ -263,8 +264,7 @@ def choose_start(system: PolynomialSystem, *, loops_per_round: int | None = LOOP
         # that bound also bounds monodromy's final homotopy (c → 0), which follows ~36 loop
         # paths a solution ([3,2,1] critical: 9989 loop paths, then 161 paths to F)
         try:
-            coef = mono if lacks and mono_source.startswith("the offset") else \
-                mixed_volume(system, offset=True)
+            coef = offset if offset is not None else mixed_volume(system, offset=True)
         except (PhcError, InvalidArgument, OSError):
             coef = None
         out["coefficient_bound"] = coef
