@@ -69,6 +69,8 @@ def test_trace_test_flag_reports_an_incomplete_monodromy_count(cli):
      "--trace-test"),
     (("--net", "2,2,1", "--start", "coefficient", "--backend", "phc"), "--start"),
     (("--net", "2,2,1", "--start", "total-degree", "--backend", "bertini2"), "--start"),
+    (("--net", "2,2,1", "--seed=-1"), "--seed"),  # was an internal error (exit 4)
+    (("--net", "2,2,1", "--seed", "nan"), "--seed"),
 ])
 def test_bad_arguments(cli, tmp_path, args, flag):
     f = tmp_path / "s.txt"

@@ -14,22 +14,15 @@ from .._errors import InvalidArgument, UsageError
 _ROWS = 40
 
 
-def _int(text, flag):
-    try:
-        return int(text)
-    except (TypeError, ValueError):
-        raise InvalidArgument(flag.lstrip("-").replace("-", "_"), text, "an integer",
-                              flag=flag) from None
-
-
 def check_args(args) -> int:
     """Every option checked before any work; returns the seed."""
     from .._executor import check_executor_args
     from .._io import check_output_path
-    from .._validate import positive_int
+    from .._random import _MAX_SEED
+    from .._validate import nonnegative_int, positive_int
     from ..algebra._job import MAX_SWEEP, parse_net
 
-    seed = _int(args.seed, "--seed")
+    seed = nonnegative_int(args.seed, "--seed", maximum=_MAX_SEED)
     if (args.file is None) == (args.net is None):
         raise InvalidArgument("file", args.file, "a system file or --net WIDTHS (one of them)",
                               flag="FILE/--net")
