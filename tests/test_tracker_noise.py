@@ -91,7 +91,7 @@ def test_the_contraction_ratio_aims_newton_at_the_target(d1, theta):
         assert math.isclose(theta * r**5, CONTRACTION_TARGET, rel_tol=1e-9)
 
 
-def _critical_path(paths):
+def _critical_path(paths, options=None):
     rng = np.random.default_rng(0)
     X, Y = rng.standard_normal((4, 2)), rng.standard_normal((4, 1))
     fam = MLP([2, 2, 1], "polynomial", coeffs=(0.0, 0.0, 1.0))
@@ -99,16 +99,22 @@ def _critical_path(paths):
     G, X0 = linear_product_start(system, best_partition(system).groups, seed=0)
     gamma = np.exp(2j * math.pi * np.random.default_rng([0, 19]).uniform())
     return track_segments(_homotopy_system(system, G), np.array([gamma, 0])[None], [X0[paths]],
-                          np.array([0, 1], complex)[None], seed=0, options=TrackerOptions())[0]
+                          np.array([0, 1], complex)[None], seed=0,
+                          options=options or TrackerOptions())[0]
 
 
 @pytest.mark.slow
 def test_a_path_into_the_ill_conditioned_zone_is_stopped_early_and_decided_at_infinity():
-    r = _critical_path([2])  # winding 3 to infinity; 4000 log-time steps before the rule
+    """Winding 3 to infinity; 4000 log-time steps before the rule. Its three Cauchy loops at
+    r = 7.5e-5 take 683, 604 and 855 steps: decided at infinity where a loop may take 1000
+    steps, failed at the first loop under the default ``loop_steps`` (300)."""
+    r = _critical_path([2], TrackerOptions(loop_steps=1000))
     assert np.isfinite(r.ill_at[0]) and r.ill_at[0] < TrackerOptions().cauchy_start
     assert r.steps[0] < TrackerOptions().max_iterations // 2  # 4033 before the rule, 730 now
     assert r.status[0] == PathStatus.AT_INFINITY
     assert r.endgame[0].value == "cauchy" and r.winding[0] == 3
+    d = _critical_path([2])
+    assert d.status[0] == PathStatus.FAILED and d.ill_at[0] > r.ill_at[0]
 
 
 @pytest.mark.slow

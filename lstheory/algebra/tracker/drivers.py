@@ -213,7 +213,8 @@ def _cauchy_phase(hom, watch, rows, live, rest, opts, st):
     """The Cauchy endgame for the paths ``live[rest]`` from their first checkpoint below
     ``cauchy_start``; a loop that closes at once may still end at a regular point (Newton)."""
     need, dev = live[rest], rows.device
-    est, w, good = _cauchy_endgame(hom, watch.cs_z[rest], watch.cs_t[rest], rows[need], opts)
+    est, w, good, stalled = _cauchy_endgame(hom, watch.cs_z[rest], watch.cs_t[rest], rows[need],
+                                            opts)
     zero = torch.zeros(len(need), dtype=CDTYPE, device=dev)
     zn, conv, _, _ = _newton(hom, torch.nan_to_num(est), zero, rows[need], opts, 3)
     _, J, _ = hom.evaluate(zn, zero, rows[need], need_t=False)
@@ -224,6 +225,7 @@ def _cauchy_phase(hom, watch, rows, live, rest, opts, st):
     st["winding"][need] = w
     st["ok"][need] = good
     st["how"][need] = CAUCHY
+    st["ill_at"][need] = torch.where(torch.isnan(stalled), st["ill_at"][need], stalled)
 
 
 def _check_square(compiled: CompiledSystem):

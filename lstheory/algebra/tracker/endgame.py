@@ -17,6 +17,7 @@ constants stay together.)
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from enum import Enum
 
 import torch
@@ -138,10 +139,12 @@ def _laurent(S, winding, K, scale):
 def _cauchy_loops(hom, z, r, rows, opts):
     """Loops around t = 0 at radius r[B] until each path closes; the mean of the samples over
     the c loops is the Cauchy integral estimate of the endpoint (c = winding number). Returns
-    (estimate, winding, ok, enclosed): ``enclosed`` where a closed loop's samples are not one
-    Puiseux cycle (:data:`LAURENT_TOL`; the loop also encloses another branch point), with
-    the estimated |t_b| of that branch point (r σ^c, σ = ‖a_{−2}‖ρ^{−2}/‖a_{−1}‖ρ^{−1} ≈
-    |s_b|/ρ, the rate at which the Laurent part falls; NaN where not enclosed)."""
+    (estimate, winding, ok, enclosed, stalled): ``enclosed`` where a closed loop's samples are
+    not one Puiseux cycle (:data:`LAURENT_TOL`; the loop also encloses another branch point),
+    with the estimated |t_b| of that branch point (r σ^c, σ = ‖a_{−2}‖ρ^{−2}/‖a_{−1}‖ρ^{−1} ≈
+    |s_b|/ρ, the rate at which the Laurent part falls; NaN where not enclosed); ``stalled``
+    where one loop took more than ``loop_steps`` steps (double precision cannot follow the
+    path around it; see :class:`~.options.TrackerOptions`)."""
     B, dev = z.shape[0], z.device
     K, W = opts.cauchy_samples, opts.max_winding
     radius = r.to(CDTYPE)
@@ -149,6 +152,8 @@ def _cauchy_loops(hom, z, r, rows, opts):
     winding = torch.zeros(B, dtype=torch.long, device=dev)
     open_ = torch.ones(B, dtype=torch.bool, device=dev)
     ok = torch.ones(B, dtype=torch.bool, device=dev)
+    stalled = torch.zeros(B, dtype=torch.bool, device=dev)
+    lopts = replace(opts, max_iterations=min(opts.max_iterations, opts.loop_steps))
     cur = z.clone()
     # the samples, z at t = r e^{2πik/K} of each loop (k = 0 is where the loop starts)
     S = torch.full((B, W * K, z.shape[1]), complex("nan"), dtype=z.dtype, device=dev)
@@ -166,7 +171,9 @@ def _cauchy_loops(hom, z, r, rows, opts):
             return torch.zeros_like(land)
 
         seg = _Segment(radius=radius[act])
-        zz, good, _, tot = _advance(hom, cur[act], rows[act], seg, opts, stops=K, watch=sample)
+        zz, good, steps, tot = _advance(hom, cur[act], rows[act], seg, lopts, stops=K,
+                                        watch=sample)
+        stalled[act] |= ~good & (steps >= lopts.max_iterations)
         cur[act] = zz
         total[act] += tot
         ok[act] &= good
@@ -179,15 +186,16 @@ def _cauchy_loops(hom, z, r, rows, opts):
     n1, n2 = _laurent(S, winding, K, _norm(z).clamp_min(1e-300))
     enclosed = ok & ~(n1 <= LAURENT_TOL)
     t_b = torch.where(enclosed, r * (n2 / n1).clamp_max(1.0) ** winding, math.nan)
-    return est, winding, ok & ~enclosed, t_b
+    return est, winding, ok & ~enclosed, t_b, stalled
 
 
 def _cauchy_endgame(hom, z, r0, rows, opts):
     """Cauchy endgame from z at t = r0 (real; shared or one per path): estimates at radii r0,
     r0·ratio, … until two agree. A loop that encloses another branch point (its samples are
     not one Puiseux cycle, :func:`_cauchy_loops`) goes on at once to a radius ``radius_ratio``
-    times that branch point's estimated |t_b|, tracked there in log time. Returns (estimate,
-    winding number, ok)."""
+    times that branch point's estimated |t_b|, tracked there in log time. A path whose loop
+    stalls (more than ``loop_steps`` steps) fails at that radius. Returns (estimate, winding
+    number, ok, stalled: the radius where a path's loop stalled, NaN elsewhere)."""
     B, dev = z.shape[0], z.device
     est = torch.full_like(z, complex("nan"))
     wind = torch.zeros(B, dtype=torch.long, device=dev)
@@ -195,10 +203,11 @@ def _cauchy_endgame(hom, z, r0, rows, opts):
     live = torch.ones(B, dtype=torch.bool, device=dev)
     prev = torch.full_like(z, complex("nan"))
     r = torch.as_tensor(r0, dtype=torch.float64, device=dev).expand(B).clone()
+    stalled_at = torch.full((B,), math.nan, dtype=torch.float64, device=dev)
     cur = z.clone()
     while live.any() and float(r[live].max()) >= opts.min_radius:
         act = live.nonzero().squeeze(1)
-        e, w, good, t_b = _cauchy_loops(hom, cur[act], r[act], rows[act], opts)
+        e, w, good, t_b, stalled = _cauchy_loops(hom, cur[act], r[act], rows[act], opts)
         # a loop that did not close (it circled other branch points) or that encloses another
         # branch point is retried at a smaller radius; its estimate does not count
         e[~good] = complex("nan")
@@ -210,6 +219,11 @@ def _cauchy_endgame(hom, z, r0, rows, opts):
         conv |= good & hom.at_infinity(e, opts.infinity_tol)
         est[act[conv]], wind[act[conv]], ok[act[conv]] = e[conv], w[conv], True
         live[act[conv]] = False
+        # a stalled loop fails the path: smaller radii, nearer the singular end point, were
+        # slower still on the paths measured (TrackerOptions.loop_steps)
+        stop = stalled & ~conv
+        stalled_at[act[stop]] = r[act[stop]]
+        live[act[stop]] = False
         prev[act] = e
         keep = live[act]
         act, t_b = act[keep], t_b[keep]
@@ -233,7 +247,7 @@ def _cauchy_endgame(hom, z, r0, rows, opts):
         cur[act] = zz
         r[act] = rn
         live[act[~good]] = False
-    return est, wind, ok
+    return est, wind, ok, stalled_at
 
 
 # ---------------------------------------------------------------------------- log-time watch
