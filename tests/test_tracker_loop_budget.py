@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from lstheory.algebra import PolynomialSystem, critical_point_system, phc_available, solve
 from lstheory.algebra._rootset import PathStatus
 from lstheory.algebra.tracker import TrackerOptions
+from lstheory.commands._roots_cli import _ill
 from lstheory.nets import MLP
 
 x, y = sp.symbols("x y")
@@ -99,6 +100,11 @@ def test_the_seed_2_critical_example_stalls_its_undecided_paths_and_keeps_phcs_p
     assert all(s == PathStatus.FAILED for s, b in zip(r.status, stalled) if b)
     a, b = _regular(r), _regular(p)
     assert len(a) == len(b) == 2 and _contained(a, b, 1e-6) and _contained(b, a, 1e-6)
+    # the CLI says how many failed paths were ill-conditioned; phc's result has no such note
+    failed = np.array([s == PathStatus.FAILED for s in r.status])
+    k = int((failed & np.isfinite(r.evidence["ill_at"])).sum())
+    assert k >= stalled.sum() >= 1
+    assert f"({k} ill-conditioned in the endgame" in _ill(r) and _ill(p) == ""
 
 
 @pytest.mark.slow

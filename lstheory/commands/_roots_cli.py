@@ -104,7 +104,7 @@ def solve_and_print(args, seed: int) -> int:
                 line += f"; trace test: {trace['message']}"
         print(line)
     for key in ("finite", "regular", "singular", "real", "at_infinity", "failed"):
-        print(f"  {key.replace('_', ' '):<12} {c[key]}")
+        print(f"  {key.replace('_', ' '):<12} {c[key]}{_ill(roots) if key == 'failed' else ''}")
     if roots.info.get("note"):
         print(f"  note: {roots.info['note']}")
     summary = None if critical is None else _print_critical(args, critical, roots, seed, preset)
@@ -127,6 +127,22 @@ def solve_and_print(args, seed: int) -> int:
               file=sys.stderr)
         return 3
     return 0
+
+
+def _ill(roots) -> str:
+    """Of the failed paths, how many double precision could not follow in the endgame (the
+    torch tracker's ``ill_at`` evidence), as a note after the failed count."""
+    import numpy as np
+
+    from ..algebra import PathStatus
+
+    ill = roots.evidence.get("ill_at")
+    if ill is None or not roots.n_failed:
+        return ""
+    failed = np.array([s == PathStatus.FAILED for s in roots.status])
+    k = int((failed & np.isfinite(ill)).sum())
+    return (f"  ({k} ill-conditioned in the endgame: double precision could not follow them "
+            "to their end points)") if k else ""
 
 
 def _print_critical(args, critical, roots, seed, preset) -> dict:
