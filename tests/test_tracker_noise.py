@@ -185,7 +185,9 @@ def test_the_cauchy_start_where_the_valuation_settled_closes_loops_on_the_right_
     from _nets import zero_error_system
 
     system = zero_error_system([4, 2, 1])
-    old = solve(system, seed=0, start="total-degree", options=TrackerOptions(cauchy_drift=-1.0))
+    # (without the power-series test, which now stops those paths before their loops)
+    old = solve(system, seed=0, start="total-degree",
+                options=TrackerOptions(cauchy_drift=-1.0, series_points=0))
     for seed in (0, 1):
         new = solve(system, seed=seed, start="total-degree")
         assert new.n_failed == 0

@@ -46,11 +46,13 @@ class RootSet:
     ``evidence`` (torch backend): per-path arrays behind each status — ``valuation`` (the
     endgame's estimate of the order ν of z_0 ~ t^ν at its last checkpoint: ≈ 0 towards a finite
     point, > 0 towards infinity), ``winding`` (the Cauchy endgame's winding number; 1 for a
-    regular endpoint), ``condition`` (the scaled condition number: columns by max(1, |x_j|),
+    regular endpoint; for ``series`` the c of its power series in t^(1/c)), ``condition``
+    (the scaled condition number: columns by max(1, |x_j|),
     rows by the absolute sizes of their terms), ``x0``
     (|z_0|/‖z‖₂ at the endpoint: a finite point has it resolved from zero), ``endgame`` (which
-    route decided: newton, valuation, cauchy), ``ill_at`` (|t| where the path was handed to
-    the Cauchy endgame as ill-conditioned; NaN where not), and with a multi-homogeneous start
+    route decided: newton, valuation, series, cauchy), ``ill_at`` (|t| where the path was
+    handed to the Cauchy endgame as ill-conditioned, or where its Cauchy loop stalled; NaN
+    where not), and with a multi-homogeneous start
     (tracked in P^n1 × … × P^nm) ``group``: the variable group whose homogenising coordinate
     went to zero on a path at infinity (−1 elsewhere); ``valuation`` and ``x0`` then refer to
     the group nearest infinity.

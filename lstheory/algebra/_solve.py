@@ -360,7 +360,7 @@ def _to_rootset(system, r: TrackResult, backend, seed, opts, elapsed) -> RootSet
         info={"max_steps": int(r.steps.max()) if len(r.steps) else 0,
               "winding_numbers": sorted({int(w) for w in r.winding if w > 1}),
               "endgame": {k: int((r.endgame == k).sum()) for k in ("newton", "valuation",
-                                                                    "cauchy")}},
+                                                                    "series", "cauchy")}},
         evidence=r.evidence() if hasattr(r, "evidence") else None,
     )
 

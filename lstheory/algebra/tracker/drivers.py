@@ -24,7 +24,7 @@ from ..._errors import InvalidArgument
 from .._rootset import PathStatus, cluster_points
 from .._system import CompiledSystem, total_degree_start
 from .classify import _classify, _projective_refiner
-from .endgame import CAUCHY, NEWTON, VALUATION, Endgame, _cauchy_endgame, _Watch
+from .endgame import CAUCHY, NEWTON, SERIES, VALUATION, Endgame, _cauchy_endgame, _Watch
 from .groups import Groups
 from .homotopy import CDTYPE, _homogeneous_terms, _Homotopy, _row_scale
 from .options import EPS, RESOLVED, TrackerOptions
@@ -197,12 +197,14 @@ def _log_phase(hom, z_eg, rows, live, opts, st, steps):
     z_lg, _, s2, _ = _advance(hom, z_eg[live], rows[live], seg, opts, watch=watch)
     steps[live] += s2
     lab = watch.label
-    reg, inf = lab == NEWTON, lab == VALUATION
+    reg, inf = lab == NEWTON, (lab == VALUATION) | (lab == SERIES)
     st["z"][live] = torch.where(reg.unsqueeze(-1), watch.z_final, z_lg)
     st["regular"][live[reg]] = True
     st["infinite"][live[inf]] = True
     st["ok"][live[reg | inf]] = True
     st["winding"][live[reg]] = 1
+    ser = lab == SERIES
+    st["winding"][live[ser]] = watch.series_c[ser]
     st["how"][live] = lab
     st["valuation"][live] = watch.nu
     st["ill_at"][live] = watch.ill_at

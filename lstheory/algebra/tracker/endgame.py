@@ -46,12 +46,13 @@ class Endgame(str, Enum):
     NEWTON = "newton"  # Newton at t = 0 reached a regular point (finite or at infinity)
     VALUATION = "valuation"  # stopped early: z_0 ~ t^ν, ν > 0, nearing a singular point
     CAUCHY = "cauchy"  # the Cauchy endgame (singular endpoints, paths too slow to decide)
+    SERIES = "series"  # stopped early: z_0's power series in t^(1/c) is zero at t = 0
 
 
 ENDGAMES = tuple(e.value for e in Endgame)
 # the members' codes in torch tensors (their index in Endgame); ILL: a watch label only, for a
 # path stopped where double precision cannot follow it (the Cauchy endgame decides it)
-NONE, NEWTON, VALUATION, CAUCHY, ILL = range(5)
+NONE, NEWTON, VALUATION, CAUCHY, SERIES, ILL = range(6)
 LOG2 = math.log(2.0)
 #: Newton at t = 0 (:meth:`_Watch._finish_at_zero`) goes on past its first correction only
 #: where that correction is at most this fraction of the secant's step: the endpoint it may
@@ -333,6 +334,15 @@ class _Watch:
         self.zn_prev = torch.full_like(z, complex("nan"))  # Newton's endpoint, last try
         self.window_steps = torch.zeros(B, dtype=torch.long, device=dev)  # since the checkpoint
         self.ill_at = torch.full((B,), math.nan, **f64)
+        # the power-series test (series_points): the homogenisers and log t at the last
+        # checkpoints, the watched group, the last extrapolation |z_0(0)|/‖z_g‖ and the
+        # winding number c it used
+        P = max(opts.series_points, 1)
+        self.hist_h = torch.full((B, P, hom.m), complex("nan"), dtype=CDTYPE, device=dev)
+        self.hist_lt = torch.full((B, P), math.nan, **f64)
+        self.group = torch.zeros(B, dtype=torch.long, device=dev)
+        self.series_a0 = torch.full((B,), math.nan, **f64)
+        self.series_c = torch.zeros(B, dtype=torch.long, device=dev)
 
     def __call__(self, idx, z, t):
         self.t_last[idx] = t.abs()
@@ -408,6 +418,7 @@ class _Watch:
             good = self._finish_at_zero(i[k], z[k], lt[k], prev[k], prev_lt[k], move[k])
             label[k[good]] = NEWTON
         label[(label == NONE) & settled & grown] = VALUATION
+        label[self._series(i, z, lt, (label == NONE) & ~ill)] = SERIES
         self.label[i] = label
         # undecided and past ill_cond: stopped, its Cauchy endgame from the previous checkpoint
         ill &= label == NONE
@@ -415,6 +426,68 @@ class _Watch:
             self.cp_z[i[ill]], self.cp_lt[i[ill]] = cp_z[ill], cp_lt[ill]
             self._stop_ill(i[ill], torch.exp(lt[ill]))
         return self.label[i] > 0
+
+    def _series(self, i, z, lt, cand):
+        """Record the checkpoint's homogenisers; True where the power-series test stops the
+        path at infinity: among ``cand``, paths whose valuation has settled at a fraction k/c,
+        whose extrapolated z_0(0) of the watched group is at most ``infinity_tol``·‖z_g‖∞
+        here and at the previous checkpoint.
+
+        z_0's values at the last ``series_points`` checkpoints (default 4), as a polynomial in
+        s = t^{1/c}, are extrapolated to s = 0 (Lagrange). On a path whose valuation has
+        settled at a fraction k/c (drift at most FRACTION_DRIFT, ≥ 0.1 from an integer), z_0
+        is a power series in s; where the extrapolation is zero to ``infinity_tol``·‖z_g‖ at
+        two checkpoints in a row the path is stopped at infinity (:attr:`Endgame.SERIES`,
+        winding c): the Cauchy endgame's own test on its loops' mean, without the loops. The
+        weights sum to 1, so a finite z_0(0) = a is kept in the extrapolation whatever c is,
+        and a wrong c only makes the estimate less accurate (no decision). Off (with the
+        valuation's early stop) where ``infinity_early_tol`` is 0.
+
+        Measured (CPU s; the same regular and real points everywhere): the [2,2,1] critical
+        example's coefficient start, data seeds 0–9: 0.92 → 0.46 s on seed 0, 14.4 → 8.8 s
+        summed; its multi-homogeneous start 1.25 → 1.07 s on seed 0, 11.6 s summed either way
+        (seeds 1, 3, 6: one path more fails there, a Cauchy loop not touched by the test whose
+        outcome moved with the batch's other paths);
+        [3,2,1] critical 9.7 → 8.2 s (paths at infinity 59 → 78, failed 67 → 47); the nets
+        ([3,2,1]b seeds 0–1, [4,2,1] 0–3, [4,3,1], [5,2,1]; total degree where Bezout ≤ 1024)
+        the same statuses. The Cauchy endgame's loops around a 3-cycle take 130–215 steps each
+        (a loop is about 9 halvings of t in log-time length); here the path stops at its
+        second checkpoint past the test's first fit."""
+        self.hist_h[i] = torch.cat([self.hist_h[i, 1:], self.hom.homogenisers(z).unsqueeze(1)], 1)
+        self.hist_lt[i] = torch.cat([self.hist_lt[i, 1:], lt.unsqueeze(1)], 1)
+        nu, prev = self.nu[i], self.series_a0[i]
+        self.series_a0[i] = math.nan
+        if self.opts.series_points < 2 or not self.opts.infinity_early_tol > 0:
+            return torch.zeros_like(cand)  # off (infinity_early_tol 0: no early stops at all)
+        cand = (cand & (self.drift[i] <= FRACTION_DRIFT) & (nu > 0)
+                & ((nu - torch.round(nu)).abs() >= 0.1) & ~torch.isnan(self.hist_lt[i, 0]))
+        stop = torch.zeros_like(cand)
+        k = cand.nonzero().squeeze(1)
+        if not k.numel():
+            return stop
+        ik = i[k]
+        # c: the denominator that puts ν·c nearest a positive integer
+        cs = torch.arange(2, self.opts.max_winding + 1, dtype=torch.float64, device=z.device)
+        kc = nu[k, None] * cs
+        err = torch.where(torch.round(kc) >= 1, (kc - torch.round(kc)).abs(), math.inf)
+        best = err.argmin(1, keepdim=True)
+        c = cs[best[:, 0]]
+        fits = err.gather(1, best)[:, 0] <= FRACTION_DRIFT * c
+        s = torch.exp(self.hist_lt[ik] / c.unsqueeze(1))  # [n, P]: s = t^{1/c}
+        P = s.shape[1]
+        w = torch.ones_like(s)
+        for j in range(P):  # Lagrange weights at s = 0
+            for q in range(P):
+                if q != j:
+                    w[:, j] = w[:, j] * s[:, q] / (s[:, q] - s[:, j])
+        g = self.group[ik].unsqueeze(1)
+        a0 = (self.hist_h[ik].gather(2, g.unsqueeze(1).expand(-1, P, 1))[..., 0] * w).sum(1)
+        rel = a0.abs() / self.hom.group_norms(z[k]).gather(1, g)[:, 0].clamp_min(1e-300)
+        self.series_a0[ik] = torch.where(fits, rel, math.nan)
+        tol = self.opts.infinity_tol
+        stop[k] = fits & (rel <= tol) & (prev[k] <= tol)
+        self.series_c[ik] = torch.where(stop[k], c.long(), self.series_c[ik])
+        return stop
 
     def _kappa(self, i, z, lt, passing):
         """The row-scaled projective condition number at the checkpoint, where it is needed:
@@ -450,6 +523,7 @@ class _Watch:
         passing = (mu.real >= 1.0 / o.max_winding) & (bound <= o.infinity_early_tol * scale)
         g = hom.watched_group(h.abs() / scale, mu.real, passing)
         self.nu[i], self.drift[i] = mu.real.gather(1, g).squeeze(1), raw_drift.gather(1, g)[:, 0]
+        self.group[i] = g[:, 0]
         passing = passing.any(-1)
         self.windows[i] = torch.where(passing, self.windows[i] + 1, 0)
         return passing

@@ -49,7 +49,13 @@ class TrackerOptions(Presets):
     bound) and at 3e-2 (loops still around another branch point) seeds 0–3 of [4,2,1] had 12
     and 10 failed paths.
 
-    Stopping a path early as going to infinity needs all of: the valuation of z_0 steady and
+    A path whose valuation has settled at a fraction k/c is also stopped at infinity where
+    z_0's power series in t^{1/c}, through its last ``series_points`` checkpoints, is zero at
+    t = 0 (to ``infinity_tol``) at two checkpoints in a row (``endgame._Watch._series``;
+    0: off).
+
+    Stopping a path early as going to infinity by its valuation needs all of: the valuation
+    of z_0 steady and
     positive over two windows, bounding any finite endpoint beyond ‖x‖∞ ≈ 1/infinity_early_tol
     (1e6 by default, 1e8 — phc's own cutoff — with ``thorough``; ``valuation_tol``: the
     smallest drift of the valuation estimate that is trusted), and the
@@ -111,6 +117,7 @@ class TrackerOptions(Presets):
     ill_cond: float = 1e10
     window_steps: int = 150
     loop_steps: int = 300
+    series_points: int = 4
     cauchy_samples: int = 8
     max_winding: int = 12
     radius_ratio: float = 0.25
