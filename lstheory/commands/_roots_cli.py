@@ -104,7 +104,7 @@ def solve_and_print(args, seed: int) -> int:
                 line += f"; trace test: {trace['message']}"
         print(line)
     for key in ("finite", "regular", "singular", "real", "at_infinity", "failed"):
-        print(f"  {key.replace('_', ' '):<12} {c[key]}{_ill(roots) if key == 'failed' else ''}")
+        print(f"  {key.replace('_', ' '):<12} {c[key]}{_ill(roots, c) if key == 'failed' else ''}")
     if roots.info.get("note"):
         print(f"  note: {roots.info['note']}")
     summary = None if critical is None else _print_critical(args, critical, roots, seed, preset)
@@ -129,15 +129,16 @@ def solve_and_print(args, seed: int) -> int:
     return 0
 
 
-def _ill(roots) -> str:
+def _ill(roots, counts) -> str:
     """Of the failed paths, how many double precision could not follow in the endgame (the
-    torch tracker's ``ill_at`` evidence), as a note after the failed count."""
+    torch tracker's ``ill_at`` evidence), as a note after the failed count; empty where the
+    result has no such evidence (phc, Bertini)."""
     import numpy as np
 
     from ..algebra import PathStatus
 
-    ill = roots.evidence.get("ill_at")
-    if ill is None or not roots.n_failed:
+    ill = (getattr(roots, "evidence", None) or {}).get("ill_at")
+    if ill is None or not counts["failed"]:
         return ""
     failed = np.array([s == PathStatus.FAILED for s in roots.status])
     k = int((failed & np.isfinite(ill)).sum())
