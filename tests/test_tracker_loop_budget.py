@@ -11,31 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import sympy as sp
+from _sparse import SUPPORTS, sparse_system
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstheory.algebra import PolynomialSystem, critical_point_system, phc_available, solve
+from lstheory.algebra import critical_point_system, phc_available, solve
 from lstheory.algebra._rootset import PathStatus
 from lstheory.algebra.tracker import TrackerOptions
 from lstheory.commands._roots_cli import _ill
 from lstheory.nets import MLP
-
-x, y = sp.symbols("x y")
-#: supports whose paths end at infinity (or at singular points) with winding numbers 2 to 4,
-#: so that the Cauchy endgame decides some of them (as in test_tracker_noise.py)
-SUPPORTS = [
-    [[x * y * y, x * y, y, 1], [x * y, y, x, 1]],
-    [[x**2 * y**2, x * y, 1, x], [x**2 * y, x, y, 1]],
-    [[x**3 * y, x * y, 1], [x**2 * y**2, x, 1]],
-    [[x * y**3, 1, x], [x * y, 1, y**2 * x]],
-]
-
-
-def _system(k, seed):
-    rng = np.random.default_rng(seed)
-    c = iter(rng.uniform(0.5, 2.0, 8) * rng.choice([-1.0, 1.0], 8))
-    return PolynomialSystem([sum(next(c) * m for m in eq) for eq in SUPPORTS[k]], [x, y])
 
 
 def _regular(r):
@@ -54,7 +38,7 @@ def test_a_loop_that_cannot_finish_fails_its_path_and_nothing_else(k, seed):
     """With ``loop_steps`` below ``cauchy_samples`` no loop can finish: exactly the paths the
     Cauchy endgame decided on the default options fail, each with its loop's radius as
     ``ill_at``; the paths decided before the loops keep their status and point."""
-    system = _system(k, seed)
+    system = sparse_system(k, seed)
     ref = solve(system, seed=0)
     tight = solve(system, seed=0, options=TrackerOptions(loop_steps=4))
     cauchy = ref.evidence["endgame"] == "cauchy"
@@ -73,7 +57,7 @@ def test_a_loop_that_cannot_finish_fails_its_path_and_nothing_else(k, seed):
 def test_the_default_bound_leaves_well_conditioned_loops_alone(k, seed):
     """On these small systems every loop closes well within ``loop_steps``: the statuses are
     those of an unbounded loop (``loop_steps = max_iterations``)."""
-    system = _system(k, seed)
+    system = sparse_system(k, seed)
     o = TrackerOptions()
     ref = solve(system, seed=0, options=TrackerOptions(loop_steps=o.max_iterations))
     r = solve(system, seed=0)

@@ -17,8 +17,8 @@ import math
 
 import numpy as np
 import pytest
-import sympy as sp
 import torch
+from _sparse import SUPPORTS, sparse_system, x, y
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,16 +28,6 @@ from lstheory.algebra._rootset import PathStatus
 from lstheory.algebra.tracker import TrackerOptions, track_segments
 from lstheory.algebra.tracker.step import CONTRACTION_TARGET, _contraction_ratio
 from lstheory.nets import MLP
-
-x, y = sp.symbols("x y")
-#: sparse supports whose total-degree or multi-homogeneous paths end at infinity with winding
-#: numbers 2 to 4 (measured), coefficients drawn per example
-SUPPORTS = [
-    [[x * y * y, x * y, y, 1], [x * y, y, x, 1]],
-    [[x**2 * y**2, x * y, 1, x], [x**2 * y, x, y, 1]],
-    [[x**3 * y, x * y, 1], [x**2 * y**2, x, 1]],
-    [[x * y**3, 1, x], [x * y, 1, y**2 * x]],
-]
 
 
 def _regular(r):
@@ -58,9 +48,7 @@ def test_handing_every_undecided_path_to_the_cauchy_endgame_never_makes_a_wrong_
     a loop may enclose other branch points: a root can then be lost, but only as a failed
     path (the loops' mean over a cycle is no root and fails the residual test), never as a
     wrong point or a false 'at infinity'."""
-    rng = np.random.default_rng(seed)  # generic coefficients of either sign
-    c = iter(rng.uniform(0.5, 2.0, 8) * rng.choice([-1.0, 1.0], 8))
-    system = PolynomialSystem([sum(next(c) * m for m in eq) for eq in SUPPORTS[k]], [x, y])
+    system = sparse_system(k, seed)  # generic coefficients of either sign
     ref = solve(system, seed=0)
     forced = solve(system, seed=0, options=TrackerOptions(**force))
     a, b = _regular(ref), _regular(forced)
@@ -160,9 +148,7 @@ def test_newton_at_zero_tried_only_where_it_can_succeed_finds_the_same_points(k,
     if k == len(SUPPORTS):
         system = _far_root_system(seed)
     else:
-        rng = np.random.default_rng(seed)
-        c = iter(rng.uniform(0.5, 2.0, 8) * rng.choice([-1.0, 1.0], 8))
-        system = PolynomialSystem([sum(next(c) * m for m in eq) for eq in SUPPORTS[k]], [x, y])
+        system = sparse_system(k, seed)
     pruned = solve(system, seed=0)
     saved = eg.NEWTON_REACH, eg.NEWTON_CONTRACTION, eg.FRACTION_DRIFT
     eg.NEWTON_REACH, eg.NEWTON_CONTRACTION, eg.FRACTION_DRIFT = math.inf, math.inf, -1.0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+from _sparse import SUPPORTS, sparse_system, x, y
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,14 +20,6 @@ from lstheory.algebra._rootset import PathStatus
 from lstheory.algebra.tracker import TrackerOptions
 from lstheory.nets import MLP
 
-x, y = sp.symbols("x y")
-#: supports whose paths end at infinity with winding numbers 2 to 4 (test_tracker_noise.py)
-SUPPORTS = [
-    [[x * y * y, x * y, y, 1], [x * y, y, x, 1]],
-    [[x**2 * y**2, x * y, 1, x], [x**2 * y, x, y, 1]],
-    [[x**3 * y, x * y, 1], [x**2 * y**2, x, 1]],
-    [[x * y**3, 1, x], [x * y, 1, y**2 * x]],
-]
 OFF = TrackerOptions(series_points=0)
 
 
@@ -53,9 +46,7 @@ def _check_only_infinity(on, off):
 @settings(deadline=None, max_examples=10, derandomize=True)
 @given(k=st.integers(0, len(SUPPORTS) - 1), seed=st.integers(0, 2**16))
 def test_the_series_test_decides_only_paths_to_infinity(k, seed):
-    rng = np.random.default_rng(seed)
-    c = iter(rng.uniform(0.5, 2.0, 8) * rng.choice([-1.0, 1.0], 8))
-    system = PolynomialSystem([sum(next(c) * m for m in eq) for eq in SUPPORTS[k]], [x, y])
+    system = sparse_system(k, seed)
     _check_only_infinity(solve(system, seed=0), solve(system, seed=0, options=OFF))
 
 
