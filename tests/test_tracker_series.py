@@ -43,11 +43,15 @@ def _check_only_infinity(on, off):
     return int(series.sum())
 
 
-@settings(deadline=None, max_examples=10, derandomize=True)
-@given(k=st.integers(0, len(SUPPORTS) - 1), seed=st.integers(0, 2**16))
-def test_the_series_test_decides_only_paths_to_infinity(k, seed):
+@settings(deadline=None, max_examples=14, derandomize=True)
+@given(k=st.integers(0, len(SUPPORTS) - 1), seed=st.integers(0, 2**16),
+       start=st.sampled_from(["total-degree", "multihomogeneous"]))
+def test_the_series_test_decides_only_paths_to_infinity(k, seed, start):
+    """In one chart of P² (total degree) and in P¹ × P¹ (multi-homogeneous: the test reads
+    the group whose valuation the watch follows)."""
     system = sparse_system(k, seed)
-    _check_only_infinity(solve(system, seed=0), solve(system, seed=0, options=OFF))
+    _check_only_infinity(solve(system, seed=0, start=start),
+                         solve(system, seed=0, start=start, options=OFF))
 
 
 @settings(deadline=None, max_examples=8, derandomize=True)
