@@ -117,7 +117,7 @@ class TrackerOptions(Presets):
     ill_cond: float = 1e10
     window_steps: int = 150
     loop_steps: int = 300
-    series_points: int = 4
+    series_points: int = 5
     cauchy_samples: int = 8
     max_winding: int = 12
     radius_ratio: float = 0.25
