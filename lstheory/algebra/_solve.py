@@ -161,9 +161,12 @@ DIVERGING_FACTOR = 2
 #: multi-homogeneous partition (``"best"``) or in one chart of P^n (None)
 COEFFICIENT_GROUPS = "best"
 #: the coefficient start displaces the multi-homogeneous start only when its bound is at most
-#: 1/this of the multi-homogeneous bound: its paths to infinity take far more steps (on the
+#: 1/this of the multi-homogeneous bound: its paths to infinity took far more steps (on the
 #: [2,2,1] z² critical systems, data seeds 0–3: slowest path 863–1893 steps against 149–602;
-#: CPU 1.09/1.77/3.19/3.49 s against 1.44/0.33/1.33/3.92 s with 8 paths against 15)
+#: CPU 1.09/1.77/3.19/3.49 s against 1.44/0.33/1.33/3.92 s with 8 paths against 15). Since the
+#: tracker's loop bound and power-series test (re-measured on bench_critical_seeds.py, seeds
+#: 0–9): CPU median 0.92 s [max 1.42] against 0.74 s [4.47], faster on 5 of the 10, the same
+#: points by kind; kept at 2, a close call
 COEFFICIENT_FACTOR = 2
 
 
@@ -188,22 +191,22 @@ def choose_start(system: PolynomialSystem, *, loops_per_round: int | None = LOOP
     The multi-homogeneous test below compares with F's own root bound. Ties go to total
     degree.
 
-    Where the multi-homogeneous start would be taken and phc is installed, the coefficient
-    start (:mod:`._coefficient`) replaces it when its bound, the mixed volume of the supports
-    with the origin (every isolated root in C^n), is at most 1/:data:`COEFFICIENT_FACTOR` of
-    the multi-homogeneous bound: on the [3,2,1] z² critical-point system on 4 points 192 paths
-    against 1035, the same 27 α-certified regular critical points as phc, CPU 42 s against 419 s
-    (monodromy 261 s; phc -b 4.2 s), wall 48 s against 1098 s (monodromy 304 s), interleaved,
-    loaded (``bench_roots.py --sections critical321 --slow``). On the [2,2,1] ones (8 paths
-    against 15) it is not taken: faster on data seed 0, but its paths to infinity take several
-    times the steps, and on seeds 1 and 2 it was 5× and 2.4× slower. It also replaces monodromy
-    where that would run on the offset family of a system lacking a constant term (monodromy's
-    final homotopy alone has up to as many paths). It does not replace total degree, nor
-    monodromy on systems with every constant term: on the bench's net systems (constants in
-    every equation) it found the same counts but was slower than ``auto`` on all four
-    ([3,2,1]b 2.90 s against total degree's 2.76 s; [4,3,1] 6.34 against monodromy's 4.26;
-    loaded), where monodromy's generic count (16 on [4,3,1]) is far below the mixed volume
-    (256): it never tracks the diverging paths.
+    Where the multi-homogeneous start would be taken and phc is installed, the coefficient start
+    (:mod:`._coefficient`) replaces it when its bound, the mixed volume of the supports with the
+    origin (every isolated root in C^n), is at most 1/:data:`COEFFICIENT_FACTOR` of the
+    multi-homogeneous bound: on the [3,2,1] z² critical-point system on 4 points 192 paths against
+    1035, the same 27 α-certified regular critical points as phc, CPU 42 s against 419 s (monodromy
+    261 s; phc -b 4.2 s), wall 48 s against 1098 s (monodromy 304 s), interleaved, loaded
+    (``bench_roots.py --sections critical321 --slow``). On the [2,2,1] ones (8 paths against 15) it
+    is not taken: faster on data seed 0, but its paths to infinity took several times the steps, and
+    on seeds 1 and 2 it was 5× and 2.4× slower (before the tracker's loop bound and power-series
+    test; since, a close call: :data:`COEFFICIENT_FACTOR`). It also replaces monodromy where that
+    would run on the offset family of a system lacking a constant term (monodromy's final homotopy
+    alone has up to as many paths). It does not replace total degree, nor monodromy on systems with
+    every constant term: on the bench's net systems (constants in every equation) it found the same
+    counts but was slower than ``auto`` on all four ([3,2,1]b 2.90 s against total degree's 2.76 s;
+    [4,3,1] 6.34 against monodromy's 4.26; loaded), where monodromy's generic count (16 on [4,3,1])
+    is far below the mixed volume (256): it never tracks the diverging paths.
 
     A path that ends at infinity costs several times one that converges (the endgame runs to
     the end), so the multi-homogeneous start displaces monodromy only when its bound is within
