@@ -18,9 +18,21 @@ from ._rootset import PathStatus, RootSet
 from ._system import PolynomialSystem
 
 try:  # the tracker package (issue 15's restructuring), else the single module
-    from .tracker import TrackerOptions, TrackResult, track_parameter, track_total_degree
+    from .tracker import (
+        ENDGAMES,
+        TrackerOptions,
+        TrackResult,
+        track_parameter,
+        track_total_degree,
+    )
 except ImportError:
-    from ._torch_tracker import TrackerOptions, TrackResult, track_parameter, track_total_degree
+    from ._torch_tracker import (
+        ENDGAMES,
+        TrackerOptions,
+        TrackResult,
+        track_parameter,
+        track_total_degree,
+    )
 
 __all__ = ["BACKENDS", "STARTS", "solve", "solve_many", "choose_start", "ParameterHomotopy"]
 
@@ -362,8 +374,7 @@ def _to_rootset(system, r: TrackResult, backend, seed, opts, elapsed) -> RootSet
         cluster_tol=opts.cluster_tol, timings={"solve": elapsed},
         info={"max_steps": int(r.steps.max()) if len(r.steps) else 0,
               "winding_numbers": sorted({int(w) for w in r.winding if w > 1}),
-              "endgame": {k: int((r.endgame == k).sum()) for k in ("newton", "valuation",
-                                                                    "series", "cauchy")}},
+              "endgame": {k: int((r.endgame == k).sum()) for k in ENDGAMES if k != "none"}},
         evidence=r.evidence() if hasattr(r, "evidence") else None,
     )
 

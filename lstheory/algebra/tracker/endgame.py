@@ -484,11 +484,9 @@ class _Watch:
         fits = err.gather(1, best)[:, 0] <= FRACTION_DRIFT * c
         s = torch.exp(self.hist_lt[ik] / c.unsqueeze(1))  # [n, P]: s = t^{1/c}
         P = s.shape[1]
-        w = torch.ones_like(s)
-        for j in range(P):  # Lagrange weights at s = 0
-            for q in range(P):
-                if q != j:
-                    w[:, j] = w[:, j] * s[:, q] / (s[:, q] - s[:, j])
+        # Lagrange weights at s = 0: w_j = Π_{q≠j} s_q / (s_q − s_j), [n, j, q] in one product
+        ratio = s.unsqueeze(1) / (s.unsqueeze(1) - s.unsqueeze(2))
+        w = torch.where(torch.eye(P, dtype=torch.bool, device=s.device), 1.0, ratio).prod(2)
         g = self.group[ik].unsqueeze(1)
         a0 = (self.hist_h[ik].gather(2, g.unsqueeze(1).expand(-1, P, 1))[..., 0] * w).sum(1)
         rel = a0.abs() / self.hom.group_norms(z[k]).gather(1, g)[:, 0].clamp_min(1e-300)

@@ -54,15 +54,14 @@ class TrackerOptions(Presets):
     t = 0 (to ``infinity_tol``) at two checkpoints in a row (``endgame._Watch._series``;
     0: off).
 
-    Stopping a path early as going to infinity by its valuation needs all of: the valuation
-    of z_0 steady and
-    positive over two windows, bounding any finite endpoint beyond ‖x‖∞ ≈ 1/infinity_early_tol
-    (1e6 by default, 1e8 — phc's own cutoff — with ``thorough``; ``valuation_tol``: the
-    smallest drift of the valuation estimate that is trusted), and the
+    Stopping a path early as going to infinity by its valuation needs all of: the valuation of
+    z_0 steady and positive over two windows, bounding any finite endpoint beyond ‖x‖∞ ≈
+    1/infinity_early_tol (1e6 by default, 1e8 — phc's own cutoff — with ``thorough``;
+    ``valuation_tol``: the smallest drift of the valuation estimate that is trusted), and the
     path nearing a singular point — its row-scaled projective condition number grown
     ``cond_growth``-fold since the valuation settled, or like t^−β with β ≥ ``cond_rate``. A
-    path to a far *regular* root keeps that condition number flat and is tracked on until
-    Newton at t = 0 ends it; its own z_0 then decides finite or at infinity.
+    path to a far *regular* root keeps that condition number flat and is tracked on until Newton
+    at t = 0 ends it; its own z_0 then decides finite or at infinity.
 
     Paths that double precision cannot follow in log time are stopped and handed to the
     Cauchy endgame (from their Cauchy start as above, else their last checkpoint):
@@ -75,11 +74,11 @@ class TrackerOptions(Presets):
     3-cycles (coefficient start, seed 0), never above 300 on the net systems ([3,2,1]b seeds
     0–1, [4,2,1] 0–3, [4,3,1], [5,2,1]: same statuses with and without the bound); on data
     seed 2, whose undecided paths phc fails too, 200–3,900 steps a loop for 12 loops at
-    each radius: 22.6 → 4.9 s CPU (multi-homogeneous) and 5.9 → 1.1 s (coefficient) with the
+    each radius: 22.6 → 4.5 s CPU (multi-homogeneous) and 5.9 → 1.1 s (coefficient) with the
     bound, the same regular and real points. Retrying a stalled path at a smaller radius
-    instead was slower (coefficient 9.6 s). The [3,2,1] critical example: 34.9 → 10.1 s, the
-    same 31 regular and 9 real end points; 42 paths at infinity and 2 singular end points
-    become failed paths.
+    instead was slower (coefficient 9.6 s). The [3,2,1] critical example (before the
+    power-series test): 34.9 → 9.8 s, the same 31 regular and 9 real end points; 42 paths at
+    infinity and 2 singular end points become failed paths.
 
     A path tracked in log time all the way to ``endgame_end``, undecided, whose Cauchy
     estimate then fails (no root: a cluster of branches that has not separated yet) is
