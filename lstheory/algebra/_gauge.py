@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 import sympy
 
 from .._errors import InvalidArgument, UnknownName
@@ -70,6 +69,8 @@ def fibre_coordinates(null: np.ndarray, prefer=None) -> list[int]:
         pref = np.asarray(sorted(set(int(i) for i in prefer)), dtype=np.int64)
         if len(pref) >= k and _rank(null[pref])[0] == k:
             cand = pref
+    import scipy.linalg  # here, not at import: lstheory.algebra loads in the CLI's start-up
+
     _, _, piv = scipy.linalg.qr(null[cand].T, pivoting=True)
     return sorted(int(j) for j in cand[piv[:k]])
 

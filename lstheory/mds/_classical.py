@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial.distance import pdist
 
 from .._errors import InvalidArgument
 from ._dissimilarity import Dissimilarity, exactly_symmetric, row_blocks
@@ -388,6 +387,8 @@ def strain(
 
 def stress(d: np.ndarray, embedding: np.ndarray) -> float:
     """Kruskal's stress-1 ``√(Σ(d_ij − ‖x_i − x_j‖)² / Σ d_ij²)`` over pairs ``i < j``."""
+    from scipy.spatial.distance import pdist  # here: scipy.spatial costs the CLI 0.2 s to import
+
     d = np.asarray(d.values if isinstance(d, Dissimilarity) else d, float)
     iu = np.triu_indices(d.shape[0], 1)
     e = pdist(np.asarray(embedding, float))  # same (i < j) order as triu_indices

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 
 #: Below this many points the "lanczos" solver computes every eigenvalue densely (it costs
 #: less than ARPACK's set-up and gives the exact diagnostics).
@@ -35,6 +34,8 @@ class _Spectrum:
 
 
 def _dense(b: np.ndarray, why: str = "") -> _Spectrum:
+    import scipy.linalg  # here, not at import: the CLI's start-up (lstheory.mds: 0.16 s)
+
     w, v = scipy.linalg.eigh(b)
     return _Spectrum(w, v, True, why)
 
@@ -81,6 +82,8 @@ def _two_ended(b: np.ndarray, k: int, probe: int, tol: float):
 
     Measured at n = 2,000 (2,000 DCNN checkpoints): 25 products for both ends of ``1 − cos``
     taken as a distance, against 58 for ARPACK's two runs, one n² pass each."""
+    import scipy.linalg
+
     n = b.shape[0]
     steps = min(_MAX_STEPS, n)
     q = np.empty((steps + 1, n))

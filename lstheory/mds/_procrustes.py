@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import orthogonal_procrustes
 
 from .._errors import InvalidArgument
 
@@ -58,6 +57,8 @@ def procrustes_align(
         raise InvalidArgument(
             "x", "a single repeated point", "configurations that are not all equal"
         )
+    from scipy.linalg import orthogonal_procrustes
+
     rot, sv = orthogonal_procrustes(x0, r0)
     if not reflection and np.linalg.det(rot) < 0:
         u, s, vt = np.linalg.svd(x0.T @ r0)

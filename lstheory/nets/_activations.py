@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import sympy
 import torch
 
 from .._errors import InvalidArgument, UnknownName
+
+if TYPE_CHECKING:  # sympy is imported where a sympy form is asked for (CLI start-up)
+    import sympy
 
 __all__ = ["Activation", "activation", "ACTIVATIONS"]
 
@@ -50,6 +53,8 @@ class Activation:
 
     def sympy(self, z: sympy.Expr) -> sympy.Expr:
         """σ(z) as a sympy expression (piecewise for ReLU-type activations)."""
+        import sympy
+
         if self.name == "relu":
             return sympy.Max(0, z)
         if self.name == "leaky-relu":

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import sympy
 import torch
 
 from .._errors import InvalidArgument, ResourceLimit
@@ -14,6 +14,9 @@ from .._validate import positive_int
 from .._vocab import loss_name
 from ._activations import Activation, activation
 from ._layout import ParamLayout
+
+if TYPE_CHECKING:  # imported by the methods that build sympy forms (CLI start-up)
+    import sympy
 
 __all__ = ["Data", "MLP", "two_layer", "deep_linear", "LOSSES", "as_data"]
 
@@ -254,6 +257,8 @@ class MLP:
     # ------------------------------------------------------------------ symbolic form
     def weight_symbols(self) -> list[sympy.Symbol]:
         """One sympy symbol per parameter, in flat order (``W1_0_1`` = W1[0, 1])."""
+        import sympy
+
         out = []
         for spec in self.layout.specs:
             idx = torch.cartesian_prod(*[torch.arange(s) for s in spec.shape]).reshape(
@@ -265,6 +270,8 @@ class MLP:
     def sympy_outputs(self, x: Sequence | None = None) -> list[sympy.Expr]:
         """The network's outputs as sympy expressions in the weights (and inputs ``x0, x1, ...``
         unless numeric ``x`` is given). Requires a polynomial activation."""
+        import sympy
+
         if not self.activation.is_polynomial:
             raise InvalidArgument(
                 "activation", self.activation.name, "a polynomial activation for sympy_outputs"
