@@ -178,7 +178,12 @@ COEFFICIENT_GROUPS = "best"
 #: CPU 1.09/1.77/3.19/3.49 s against 1.44/0.33/1.33/3.92 s with 8 paths against 15). Since the
 #: tracker's loop bound and power-series test (re-measured on bench_critical_seeds.py, seeds
 #: 0–9): CPU median 0.92 s [max 1.42] against 0.74 s [4.47], faster on 5 of the 10, the same
-#: points by kind; kept at 2, a close call
+#: points by kind; kept at 2, a close call. Re-measured on a quiet machine (CPU s, median /
+#: sum / max, coefficient against multi-homogeneous, the same points by kind everywhere): 4
+#: points, seeds 0–9: 0.53 / 4.94 / 0.81 against 0.46 / 6.30 / 2.55 (failed paths 14 against
+#: 17); 3, 5 and 6 points, seeds 0–4: 0.66 / 3.15 / 1.18 against 0.59 / 3.30 / 1.43, 0.18 /
+#: 1.70 / 0.88 against 0.20 / 1.63 / 0.58, 0.44 / 1.70 / 0.58 against 0.28 / 1.73 / 0.80.
+#: Still no consistent winner: left at 2
 COEFFICIENT_FACTOR = 2
 
 
@@ -264,7 +269,13 @@ def choose_start(system: PolynomialSystem, *, loops_per_round: int | None = LOOP
     mh = f"{Bm} ({part.name})" if Bm else f"not below it ({part.bound if part else 'n/a'})"
     numbers = f"total degree {B}, multihomogeneous {mh}, monodromy ≈{cost} ({mono_source} {mono})"
     if Bm and Bm <= DIVERGING_FACTOR * bound:
-        method, why = "multihomogeneous", "its paths are few and mostly finite"
+        # the reason states what was compared: where no smaller bound was computed (the
+        # mixed volume is asked of phc only above ``per_solution`` paths) the bound is Bm
+        # itself, and nothing is known of how many of its paths diverge
+        method, why = "multihomogeneous", (
+            f"fewer paths than total degree, and monodromy's estimate for even one root "
+            f"({per_solution}) is not below them" if source == "multihomogeneous bound"
+            else f"its bound is within {DIVERGING_FACTOR}× of the {source} ({bound})")
     elif cost < B:
         method, why = "monodromy", "fewer paths than total degree"
     elif Bm:
@@ -291,6 +302,9 @@ def choose_start(system: PolynomialSystem, *, loops_per_round: int | None = LOOP
                 f"after its loops")
         if coef is not None:
             numbers += f", coefficient {coef}"
+            if method == "multihomogeneous":
+                why += (f"; the coefficient start's {coef} paths are more than 1/"
+                        f"{COEFFICIENT_FACTOR} of them")
     reason = f"{method}: {why} ({numbers})"
     return {"method": method, "reason": reason, **out}
 
