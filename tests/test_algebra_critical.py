@@ -112,6 +112,24 @@ def test_witness_degrees_of_the_minimum_curve_agree_across_backends():
     assert degs["phc"] == degs["torch"] >= 1
 
 
+def test_the_components_end_points_meet_are_the_witness_sets_components():
+    """Every critical value at which the classifier names a curve is one of the witness set's
+    1-dimensional components (positive evidence agrees with the route-independent count), and
+    the dead-unit line {w_1 = w_0, a_0 + a_1 = a*} (real, L = 1.372 on this data) is among them:
+    its end points have two null directions and were once counted as isolated multiple
+    critical points (tests/test_critical_local_kind.py has the general case)."""
+    fam = MLP([2, 2, 1], "polynomial", coeffs=(0, 0, 1))
+    sc = critical_point_system(fam, _data(4, 2, 0), gauge="scaling")
+    cp = sc.classify(solve(sc.system, seed=0))
+    w = sc.witness_components(1)
+    witness = {(round(r["loss"], 5), round(r["loss_imag"], 5)) for r in w["by_value"]}
+    named = {(round(c["loss"], 5), round(c["loss_imag"], 5)) for c in cp.components}
+    assert named and named <= witness, (named, witness)
+    real = [c for c in cp.components if c["real_end_points"]]
+    assert real and all(c["dimension"] == c["dimension_max"] == 1 for c in real)
+    assert cp.degenerate == 0
+
+
 GAUGE_NETS = [([2, 2, 1], (0, 0, 1), False), ([3, 2, 1], (0, 0, 1), False),
               ([2, 3, 1], (0, 0, 1), False), ([1, 2, 1], (0, 0.5, 1), True),
               ([2, 2, 1], (0, 1, 1), True), ([2, 2, 2, 1], (0, 0, 1), False),

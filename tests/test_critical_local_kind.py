@@ -23,7 +23,7 @@ def _kind(eqs, point):
     J = S.compiled.evaluate(p, None)[1]
     _, sv, vh = np.linalg.svd(J)
     rank = int((sv > 1e-8 * max(sv[0], 1e-300)).sum())
-    return _local_kind(cs, p, vh[rank:].conj(), None)
+    return _local_kind(cs, p, vh[rank:].conj(), None)[0]
 
 
 @settings(deadline=None, max_examples=20)
@@ -47,3 +47,60 @@ def test_a_point_that_is_no_zero_is_unresolved_not_isolated_nor_a_curve(off):
     # Gauss-Newton from near (off, 0) runs to the root at the origin, far from the point:
     # no evidence of either kind (before: "on a curve", as it converged somewhere far)
     assert _kind([x**2, y], [off, 0.0]) == "unresolved"
+
+
+def _unitary(seed):
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.standard_normal((2, 2)) + 1j * rng.standard_normal((2, 2)))
+    return q
+
+
+@settings(deadline=None, max_examples=25)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_two_null_directions_a_line_is_found_through_its_tangent(seed):
+    """Where the Hessian has two null directions, the SVD's null vectors are arbitrary complex
+    mixtures of the tangent with the other direction; the second-order test finds the tangent
+    (here: x·y = y·(x + y) = 0 is the line y = 0, and ∂F = 0 at the origin)."""
+    S = PolynomialSystem.from_sympy([x * y, y * (x + y)], [x, y])
+    kind = _local_kind(SimpleNamespace(system=S), np.zeros(2, complex), _unitary(seed), None)
+    assert kind == ("curve", 1, 1)
+
+
+@settings(deadline=None, max_examples=25)
+@given(seed=st.integers(0, 2**32 - 1), c=st.floats(0.3, 3.0))
+def test_two_null_directions_no_tangent_is_isolated(seed, c):
+    """x² − c·y² = x·y = 0 has only the origin (multiplicity 4): no null direction passes the
+    second-order test, which is positive evidence; the curve system above is the control."""
+    S = PolynomialSystem.from_sympy([x**2 - c * y**2, x * y], [x, y])
+    kind = _local_kind(SimpleNamespace(system=S), np.zeros(2, complex), _unitary(seed), None)
+    assert kind == ("isolated", 0, 0)
+
+
+@settings(deadline=None, max_examples=8)
+@given(seed=st.integers(0, 2**32 - 1), w=st.floats(-2.0, 2.0), a=st.floats(0.5, 1.5))
+def test_the_dead_unit_points_of_the_scaling_gauge_lie_on_a_line(seed, w, a):
+    """[2,2,1] z² under the scaling gauge (W1[k, 0] = 1). Where (w, a) is critical for one unit's
+    loss Σ (a (x_i0 + w x_i1)² − y_i)² (the data are drawn so: the residual is orthogonal to
+    g = (x_i0 + w x_i1)² and ∂g/∂w), the net with both units at w is (a_0 + a_1)(x_0 + w x_1)²,
+    and {w_1 = w_0 = w, a_0 + a_1 = a} is a line of critical points. At its ends a_1 = 0 and
+    a_0 = 0 the Hessian has two null directions; those points were once counted as isolated
+    multiple critical points (Gauss-Newton from the SVD's null vectors returned to them, on
+    the seed-0 example of bench_roots). They lie on a curve of dimension 1."""
+    from lstheory.algebra import critical_point_system
+    from lstheory.nets import MLP
+
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((4, 2))
+    g, dg = (X[:, 0] + w * X[:, 1]) ** 2, 2 * (X[:, 0] + w * X[:, 1]) * X[:, 1]
+    q, _ = np.linalg.qr(np.stack([g, dg], 1), mode="complete")
+    Y = a * g - q[:, 2:] @ rng.standard_normal(2)  # residual a·g − Y ⟂ g, ∂g/∂w
+    cs = critical_point_system(MLP([2, 2, 1], "polynomial", coeffs=(0, 0, 1)), (X, Y[:, None]),
+                               gauge="scaling")
+    for p in ([w, w, a, 0.0], [w, w, 0.0, a]):
+        p = np.asarray(p, dtype=complex)
+        F, J = cs.system.compiled.evaluate(p, None)
+        assert np.abs(F).max() < 1e-10 * max(1.0, np.abs(J).max())
+        _, sv, vh = np.linalg.svd(J)
+        rank = int((sv > 1e-6 * sv[0]).sum())
+        assert rank == 2, sv
+        assert _local_kind(cs, p, vh[rank:].conj(), None) == ("curve", 1, 1)
