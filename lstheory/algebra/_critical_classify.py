@@ -89,7 +89,7 @@ class CriticalPoints:
                        f"{s['degenerate_isolated']}")
         if s["singular_unresolved"]:
             out.append("singular end points not classified (no curve through them found, "
-                       f"no pull-back to an isolated point): {s['singular_unresolved']}")
+                       f"no evidence of an isolated point): {s['singular_unresolved']}")
         if s["off_gauge"]:
             out.append(f"real points off the gauge (not critical for the full loss): "
                        f"{s['off_gauge']}")
