@@ -104,3 +104,4 @@ def test_the_dead_unit_points_of_the_scaling_gauge_lie_on_a_line(seed, w, a):
         rank = int((sv > 1e-6 * sv[0]).sum())
         assert rank == 2, sv
         assert _local_kind(cs, p, vh[rank:].conj(), None) == ("curve", 1, 1)
+

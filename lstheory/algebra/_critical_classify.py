@@ -23,11 +23,11 @@ class CriticalPoints:
     ``isolated``: rows ``(point, loss, real, morse_index)`` for nondegenerate critical points
     (the backend's regular solutions: Hessian of L|slice nonsingular; ``morse_index`` = number
     of negative eigenvalues, None for complex points). ``components``: positive-dimensional
-    components met by end points, one row per distinct (critical value, local dimension):
+    components met by end points, one row per critical value:
     ``{"dimension", "dimension_max", "loss", "loss_imag", "end_points", "real_end_points"}``,
-    the local dimension between ``dimension`` (1: a curve was found) and ``dimension_max``
-    (the Hessian's corank, where the tangent directions were not pinned down; see
-    :func:`_local_kind`). ``degenerate``: isolated end points with a singular Hessian, on
+    the local dimension of the components there between ``dimension`` (1: a curve was found)
+    and ``dimension_max`` (a Hessian's corank, where the tangent directions were not pinned
+    down; see :func:`_local_kind`). ``degenerate``: isolated end points with a singular Hessian, on
     positive evidence (multiple roots: Gauss-Newton pulled back along the only null direction,
     or no direction passes the second-order tangent test). ``unresolved``: singular end points
     with neither that evidence nor a curve through them (too inaccurate or ill-conditioned to
@@ -179,7 +179,9 @@ def _local_kind(cs, x, null, parameters, step=1e-3) -> tuple[str, int, int]:
     ``"unresolved"``: neither kind shown (an end point too inaccurate, or too
     ill-conditioned, to tell). The local dimension is 1 where a curve was found and the
     tangent candidates are finitely many lines (corank 1, or two null directions with a
-    finite tangent cone); otherwise between 1 and the corank. Known limit: along a null
+    finite tangent cone); otherwise at least 1 and at most the Hessian's corank at the point
+    found on the curve (a generic point of that component, where the corank is its dimension
+    if it is reduced; at x it can be larger, e.g. where components cross). Known limit: along a null
     direction where ∇L vanishes to order ≥ 4 (a root of multiplicity ≥ 4 in it), Gauss-Newton
     stalls about 3e-4 from the root (the derivative falls under lstsq's rcond) and the point
     reads as on a curve."""
@@ -191,6 +193,7 @@ def _local_kind(cs, x, null, parameters, step=1e-3) -> tuple[str, int, int]:
         return "unresolved", 0, 0
 
     def walk(v) -> str:
+        nonlocal landed
         z = x + step * scale * v
         for _ in range(30):
             F, J = C.evaluate(z, parameters)
@@ -203,18 +206,26 @@ def _local_kind(cs, x, null, parameters, step=1e-3) -> tuple[str, int, int]:
             return "none"
         d = np.abs(z - x).max()
         if 0.1 * step * scale < d <= 3 * step * scale:
+            landed = z
             return "curve"
         return "back" if d <= 0.1 * step * scale else "none"  # farther: elsewhere
 
+    def found(high) -> tuple[str, int, int]:
+        # at the point found on the curve (a generic point of its component, unlike x) the
+        # Hessian's corank bounds the component's dimension
+        s = np.linalg.svd(C.evaluate(landed, parameters)[1], compute_uv=False)
+        corank = int((s <= HESSIAN_RTOL * max(s[0], 1e-300)).sum())
+        return "curve", 1, max(1, min(high, corank))
+
+    landed = None
     walks = [walk(v) for v in null[:2]]
     cone = None
     if k <= 2:
         J = C.evaluate(x, parameters)[1]
         u, sv, _ = np.linalg.svd(J)
         cone = _tangent_cone(cs, x, null, u[:, J.shape[0] - k:].T, sv[0] / scale, parameters)
-    high = 1 if cone is not None else k
     if "curve" in walks:
-        return "curve", 1, high
+        return found(1 if cone is not None else k)
     if k == 1:
         return ("isolated" if walks == ["back"] else "unresolved"), 0, 0
     if cone is None:
@@ -223,7 +234,7 @@ def _local_kind(cs, x, null, parameters, step=1e-3) -> tuple[str, int, int]:
         return "isolated", 0, 0
     walks = [walk(v) for v in cone]
     if "curve" in walks:
-        return "curve", 1, 1
+        return found(1)
     return ("isolated", 0, 0) if all(w == "back" for w in walks) else ("unresolved", 0, 1)
 
 
@@ -270,15 +281,17 @@ def classify_critical_points(cs, roots, parameters=None, *,
             iso.append((x, complex(val), real, morse))
         elif (local := _local_kind(cs, x, vh[rank:].conj(), parameters))[0] == "curve":
             _, low, high = local
-            key = (low, high, round(val.real, 6), round(val.imag, 6))
+            key = (round(val.real, 6) + 0.0, round(val.imag, 6) + 0.0)
             row = comp.setdefault(key, {"dimension": low, "dimension_max": high,
                                         "loss": float(val.real), "loss_imag": float(val.imag),
                                         "end_points": 0, "real_end_points": 0})
+            row["dimension"] = min(row["dimension"], low)
+            row["dimension_max"] = max(row["dimension_max"], high)
             row["end_points"] += 1
             row["real_end_points"] += int(real)
         elif local[0] == "isolated":
             degenerate += 1
         else:
             unresolved += 1
-    comps = tuple(sorted(comp.values(), key=lambda r: (r["dimension"], r["loss"])))
+    comps = tuple(sorted(comp.values(), key=lambda r: (r["loss"], r["loss_imag"])))
     return CriticalPoints(tuple(iso), comps, degenerate, off, n, gmax, unresolved)
