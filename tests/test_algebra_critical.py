@@ -127,6 +127,23 @@ def test_the_components_end_points_meet_are_the_witness_sets_components():
     assert named and named <= witness, (named, witness)
     real = [c for c in cp.components if c["real_end_points"]]
     assert real and all(c["dimension"] == c["dimension_max"] == 1 for c in real)
+    # every singular end point is classified: two far ones (|x| = 58, 82) read three null
+    # directions until the Hessian was equilibrated (_null_directions), and were unresolved
+    assert cp.degenerate == 0 and cp.unresolved == 0
+
+
+@pytest.mark.slow
+def test_the_components_end_points_meet_are_the_witness_sets_components_321():
+    """The same on ∇L = 0 of [3,2,1] z² (generic gauge, 4 points; the CLI's --critical
+    example): every critical value at which a curve is named is one of the witness set's."""
+    from lstheory.algebra._job import net_system
+
+    S, _, cs = net_system([3, 2, 1], (0.0, 0.0, 1.0), n_data=4, critical=True, seed=0)
+    cp = cs.classify(solve(S, seed=0))
+    witness = {(round(r["loss"], 4) + 0.0, round(r["loss_imag"], 4) + 0.0)
+               for r in cs.witness_components(1)["by_value"]}
+    named = {(round(c["loss"], 4) + 0.0, round(c["loss_imag"], 4) + 0.0) for c in cp.components}
+    assert len(named) >= 5 and named <= witness, (named, witness)
     assert cp.degenerate == 0
 
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lstheory.algebra import PolynomialSystem
-from lstheory.algebra._critical_classify import _local_kind
+from lstheory.algebra._critical_classify import HESSIAN_RTOL, _local_kind, _null_directions
 
 x, y = sp.symbols("x y")
 
@@ -104,4 +104,38 @@ def test_the_dead_unit_points_of_the_scaling_gauge_lie_on_a_line(seed, w, a):
         rank = int((sv > 1e-6 * sv[0]).sum())
         assert rank == 2, sv
         assert _local_kind(cs, p, vh[rank:].conj(), None) == ("curve", 1, 1)
+        # the classifier's own null directions (equilibrated Hessian) see the same two
+        null = _null_directions(J, HESSIAN_RTOL)
+        assert len(null) == 2 and _local_kind(cs, p, null, None) == ("curve", 1, 1)
 
+
+
+@settings(deadline=None, max_examples=40)
+@given(seed=st.integers(0, 2**32 - 1), corank=st.integers(1, 2), spread=st.floats(0.0, 5.0))
+def test_null_directions_see_through_a_scaling_of_rows_and_columns(seed, corank, spread):
+    """H = D H₀ D with H₀ of corank 1 or 2 and D diagonal over up to five decades (a far point's
+    rows and columns): the null directions are D⁻¹ ker H₀, as many as its corank. (Measured:
+    the unequilibrated rule, singular values below HESSIAN_RTOL of the largest, miscounts the
+    corank of 7 and 26 in 200 such matrices at four and five decades.)"""
+    rng = np.random.default_rng(seed)
+    n = 4
+    B = rng.standard_normal((n, n - corank)) + 1j * rng.standard_normal((n, n - corank))
+    D = 10.0 ** rng.uniform(0, spread, n)
+    H = D[:, None] * (B @ B.T) * D[None, :]
+    null = _null_directions(H, HESSIAN_RTOL)
+    assert len(null) == corank
+    assert np.abs(H @ null.T).max() <= 1e-9 * np.abs(H).max()
+
+
+@settings(deadline=None, max_examples=30)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_a_generic_multiple_root_with_two_null_directions_is_isolated(seed):
+    """Random quadratic forms plus cubic terms: the origin is an isolated root of multiplicity
+    4 with ∂F = 0; the second-order forms have no common root there."""
+    r = np.random.default_rng(seed)
+    c, e = r.standard_normal((2, 3)), r.standard_normal((2, 4))
+    eqs = [c[i, 0] * x**2 + c[i, 1] * x * y + c[i, 2] * y**2 + e[i, 0] * x**3 + e[i, 1] * y**3
+           + e[i, 2] * x**2 * y + e[i, 3] * x * y**2 for i in range(2)]
+    S = PolynomialSystem.from_sympy(eqs, [x, y])
+    kind = _local_kind(SimpleNamespace(system=S), np.zeros(2, complex), _unitary(seed), None)
+    assert kind == ("isolated", 0, 0)
