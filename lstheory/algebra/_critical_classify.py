@@ -280,8 +280,7 @@ def _local_kind(cs, x, null, parameters, step=1e-3) -> tuple[str, int, int]:
     def found(high) -> tuple[str, int, int]:
         # at the point found on the curve (a generic point of its component, unlike x) the
         # Hessian's corank bounds the component's dimension
-        s = np.linalg.svd(C.evaluate(landed, parameters)[1], compute_uv=False)
-        corank = int((s <= HESSIAN_RTOL * max(s[0], 1e-300)).sum())
+        corank = len(_null_directions(C.evaluate(landed, parameters)[1], HESSIAN_RTOL))
         return "curve", 1, max(1, min(high, corank))
 
     landed = None
