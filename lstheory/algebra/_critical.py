@@ -85,7 +85,12 @@ points by kind).
 Under ``gauge="scaling"`` the O(A) orbit is left in, the minimum is a curve, and the number of
 end points each route lands on a curve depends on its start system (the 14 vs 40 singular end
 points of issue 15): compare components by witness set (:func:`witness_components`), whose
-degrees both routes agree on.
+degrees both routes agree on. :meth:`CriticalSystem.classify` names the components the end
+points lie on, on evidence (``_critical_classify._local_kind``): on the seed-0 data, through
+phc, at the witness set's five critical values (L = 0.4974, the minimum's curve; 1.3720, a real
+line {w_1 = w_0, a_0 + a_1 = a*} of a unit doubled, whose end points with a_0 = 0 or a_1 = 0 it
+used to count as isolated multiple points; 1.7059 ± 0.1764i; 2.4853), through the torch
+tracker at the first four.
 """
 
 from __future__ import annotations
