@@ -11,7 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lstheory.algebra import PolynomialSystem
-from lstheory.algebra._critical_classify import HESSIAN_RTOL, _local_kind, _null_directions
+from lstheory.algebra._critical_classify import (
+    HESSIAN_RTOL,
+    _local_kind,
+    _null_directions,
+    classify_critical_points,
+)
+from lstheory.algebra._rootset import PathStatus
 
 x, y = sp.symbols("x y")
 
@@ -139,3 +145,20 @@ def test_a_generic_multiple_root_with_two_null_directions_is_isolated(seed):
     S = PolynomialSystem.from_sympy(eqs, [x, y])
     kind = _local_kind(SimpleNamespace(system=S), np.zeros(2, complex), _unitary(seed), None)
     assert kind == ("isolated", 0, 0)
+
+
+@settings(deadline=None, max_examples=30)
+@given(k=st.one_of(st.floats(-15, -11), st.floats(-7, -1)), negative=st.booleans())
+def test_a_morse_index_is_counted_only_where_it_is_resolved(k, negative):
+    """∇(x²/2 + ε y²/2) = 0 at the origin: a regular point whose index is 1 for ε < 0 and 0 for
+    ε > 0, but only where |ε| is resolved against the largest eigenvalue (MORSE_RTOL)."""
+    eps = -(10.0**k) if negative else 10.0**k
+    S = PolynomialSystem.from_sympy([x, sp.Float(eps, 17) * y], [x, y])
+    cs = SimpleNamespace(system=S, data=None,
+                         loss_values=lambda pts, par=None: np.zeros(len(pts), complex))
+    roots = SimpleNamespace(solutions=np.zeros((1, 2), complex),
+                            solution_status=[PathStatus.FINITE])
+    cp = classify_critical_points(cs, roots)
+    want = None if k < -9 else int(negative)
+    assert cp.isolated[0][3] == want and cp.index_unresolved == int(want is None)
+    assert cp.n_minima == int(want == 0)
