@@ -92,9 +92,7 @@ class CriticalPoints:
             for c in s["components"]:
                 dim = c["dimension"] if c["dimension_max"] == c["dimension"] else \
                     f"{c['dimension']}–{c['dimension_max']}"
-                im = f" {'+' if c['loss_imag'] >= 0 else '−'} {abs(c['loss_imag']):.6g}i" \
-                    if abs(c["loss_imag"]) > 1e-9 * max(1.0, abs(c["loss"])) else ""
-                out.append(f"  dimension {dim}, L = {c['loss']:.6g}{im}: "
+                out.append(f"  dimension {dim}, L = {value_text(c['loss'], c['loss_imag'])}: "
                            f"{c['end_points']} end points ({c['real_end_points']} real)")
         if s["degenerate_isolated"]:
             out.append("isolated degenerate (multiple) critical points: "
@@ -106,6 +104,14 @@ class CriticalPoints:
             out.append(f"real points off the gauge (not critical for the full loss): "
                        f"{s['off_gauge']}")
         return out
+
+
+def value_text(loss: float, loss_imag: float) -> str:
+    """A critical value for reading: ``1.7059 − 0.176392i``; an imaginary part below 1e-9 of
+    max(1, |L|) (rounding of a real value) is left out."""
+    if abs(loss_imag) <= 1e-9 * max(1.0, abs(loss)):
+        return f"{loss:.6g}"
+    return f"{loss:.6g} {'+' if loss_imag >= 0 else '−'} {abs(loss_imag):.6g}i"
 
 
 def _null_directions(H, rtol: float) -> np.ndarray:

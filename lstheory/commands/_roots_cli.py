@@ -153,10 +153,12 @@ def _print_critical(args, critical, roots, seed, preset) -> dict:
     for line in cp.lines():
         print(f"  {line}")
     if args.witness and critical.system.n_variables > 1:
+        from ..algebra._critical_classify import value_text
+
         w = critical.witness_components(1, backend=args.backend, seed=seed, options=preset,
                                         device=args.device)
         summary["witness_1d"] = w
-        vals = ", ".join(f"L = {r['loss']:.6g}{r['loss_imag']:+.3g}i: degree {r['degree']}"
+        vals = ", ".join(f"L = {value_text(r['loss'], r['loss_imag'])}: degree {r['degree']}"
                          for r in w["by_value"]) or "none"
         print(f"  1-dimensional components by witness set ({w['paths']} paths): "
               f"{w['witness_points']} witness points; {vals}")
