@@ -147,6 +147,37 @@ def test_the_components_end_points_meet_are_the_witness_sets_components_321():
     assert cp.degenerate == 0
 
 
+@needs_phc
+def test_witness_points_a_backend_calls_singular_are_kept_where_isolated():
+    """[2,2,1] z² scaling gauge, data seed 1, slice seed 2: phc calls the witness points of the
+    components at L = 0.2636 ± 0.0035i singular (condition ~1e8; the witness system's Jacobian
+    is regular there), and they were dropped with its singular end points; they are kept now,
+    and the set says its degrees are lower bounds (phc's paths to infinity count as failed)."""
+    fam = MLP([2, 2, 1], "polynomial", coeffs=(0, 0, 1))
+    sc = critical_point_system(fam, _data(4, 2, 1), gauge="scaling")
+    w = sc.witness_components(1, backend="phc", seed=2)
+    vals = {(round(r["loss"], 4), round(abs(r["loss_imag"]), 4)) for r in w["by_value"]}
+    assert (0.2636, 0.0035) in vals and w["from_singular_end_points"] >= 2
+    assert w["failed_paths"] > 0 and not w["complete"]
+
+
+@needs_phc
+@pytest.mark.slow
+def test_a_complete_witness_set_lacks_no_point_another_slice_finds():
+    """Over slices and backends, a witness set that accounts for every path has every
+    component's largest degree seen; the others are lower bounds (and some are short)."""
+    fam = MLP([2, 2, 1], "polynomial", coeffs=(0, 0, 1))
+    sc = critical_point_system(fam, _data(4, 2, 0), gauge="scaling")
+    sets = [sc.witness_components(1, backend=b, seed=s) for b in ("phc", "torch")
+            for s in range(4)]
+    degree = [{(round(r["loss"], 4) + 0.0, round(r["loss_imag"], 4) + 0.0): r["degree"]
+               for r in w["by_value"]} for w in sets]
+    best = {k: max(d.get(k, 0) for d in degree) for d in degree for k in d}
+    complete = [d for d, w in zip(degree, sets) if w["complete"]]
+    assert complete and all(d == best for d in complete)
+    assert all(w["failed_paths"] > 0 for w in sets if w["backend"] == "phc")
+
+
 GAUGE_NETS = [([2, 2, 1], (0, 0, 1), False), ([3, 2, 1], (0, 0, 1), False),
               ([2, 3, 1], (0, 0, 1), False), ([1, 2, 1], (0, 0.5, 1), True),
               ([2, 2, 1], (0, 1, 1), True), ([2, 2, 2, 1], (0, 0, 1), False),

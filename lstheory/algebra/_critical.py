@@ -290,14 +290,25 @@ def critical_point_system(family, data=None, *, n_data: int | None = None,
 def witness_components(cs: CriticalSystem, dimension: int = 1, *, seed: int = 0,
                        **solve_kwargs) -> dict:
     """The ``dimension``-dimensional components of ``∇L = 0`` by witness set: ∇L randomized to
-    n − d equations (random real combinations) and d random real linear slices; the regular
+    n − d equations (random real combinations) and d random real linear slices; the isolated
     solutions that satisfy all of ∇L = 0 lie on d-dimensional components (a component of
     degree k meets the slices in k points; lower-dimensional ones are missed by generic slices,
     higher-dimensional ones are not isolated). Unlike end points of a homotopy that land on a
-    component, this count does not depend on the route.
+    component, this count does not depend on the route, where every path is accounted for
+    (``complete``, below). Singular end points on ∇L = 0 count where the witness system is
+    regular there or the evidence says they are isolated in it (``_local_kind``).
 
     Returns ``{"dimension", "witness_points", "paths", "by_value": [{"loss", "loss_imag",
-    "degree"}]}``, one row per critical value (components that share a value are merged).
+    "degree"}], "failed_paths", "unresolved_end_points", "from_singular_end_points",
+    "complete"}``, one row per critical value (components that share a value are merged).
+    The degrees are exact only where every path is accounted for (``complete``: no failed
+    path, no singular end point on ∇L = 0 left unresolved); otherwise they are lower bounds,
+    and a component can be missing. Measured on the [2,2,1] z² scaling gauge, data seeds
+    0, 1, 3, 5, four slices each, phc and the torch tracker: 9 of the 32 witness sets lack a
+    point another has (7 torch, 2 phc; paths that failed); 1 set is complete, and lacks none
+    (phc reports its paths to infinity as failed, so its sets are never complete); the
+    singular end points kept added 9 witness points to 6 phc sets, among them the two of the
+    components at L = 0.2636 ± 0.0035i (data seed 1), which phc called singular.
     ``solve_kwargs`` go to :func:`~lstheory.algebra.solve` (backend, options, ...).
     """
     from ._solve import solve
@@ -319,14 +330,39 @@ def witness_components(cs: CriticalSystem, dimension: int = 1, *, seed: int = 0,
     W = PolynomialSystem.from_sympy(eqs, S.variables, name=f"witness system, dimension "
                                     f"{dimension}")
     roots = solve(W, seed=seed, **solve_kwargs)
+    from types import SimpleNamespace
+
+    from ._critical_classify import _local_kind, _null_directions
     from ._rootset import PathStatus
 
-    keep = [st == PathStatus.FINITE for st in roots.solution_status]
-    pts = roots.solutions[keep]
-    if len(pts):
-        F = S.compiled.evaluate(pts)[0]
-        scale = max(1.0, float(np.abs(S.compiled.term_coefficients()).max()))
-        pts = pts[np.abs(F).max(1) < 1e-8 * scale]
+    scale = max(1.0, float(np.abs(S.compiled.term_coefficients()).max()))
+    sols = np.asarray(roots.solutions)
+    status = list(roots.solution_status)
+    on = np.zeros(len(sols), dtype=bool)
+    finite = np.all(np.isfinite(sols), axis=1) if len(sols) else on
+    if finite.any():
+        on[finite] = np.abs(S.compiled.evaluate(sols[finite])[0]).max(1) < 1e-8 * scale
+    pts = sols[on & np.array([st == PathStatus.FINITE for st in status], dtype=bool)]
+    # singular end points on ∇L = 0: a backend calls a regular but ill-conditioned witness
+    # point singular (phc did, at condition ~1e8, on the [2,2,1] z² scaling gauge with data
+    # seed 1: a component at L = 0.2636 ± 0.0035i went missing); kept where the witness
+    # system has no null direction there or the evidence says the point is isolated in it
+    # (a multiple witness point of a non-reduced component: one point, the paths to it
+    # merged); a point on a curve of the witness system lies on a higher-dimensional
+    # component, and one without evidence either way is counted apart
+    added = unresolved = 0
+    for x in sols[on & np.array([st == PathStatus.SINGULAR for st in status], dtype=bool)]:
+        if len(pts) and (np.abs(pts - x).max(1) <= 1e-6 * max(1.0, np.abs(x).max())).any():
+            continue  # a point already counted (several paths to a multiple point)
+        null = _null_directions(W.compiled.evaluate(x)[1], HESSIAN_RTOL)
+        kind = _local_kind(SimpleNamespace(system=W), x, null, None)[0] if len(null) else \
+            "isolated"
+        if kind == "isolated":
+            pts = np.concatenate([pts, x[None]]) if len(pts) else x[None]
+            added += 1
+        elif kind == "unresolved":
+            unresolved += 1
+    failed = roots.n_failed  # per path (``solutions`` are the distinct end points)
     rows: dict = {}
     for v in (cs.loss_values(pts) if len(pts) else []):
         key = (round(v.real, 6), round(v.imag, 6))
@@ -334,4 +370,6 @@ def witness_components(cs: CriticalSystem, dimension: int = 1, *, seed: int = 0,
                                     "degree": 0})
         row["degree"] += 1
     return {"dimension": dimension, "witness_points": len(pts), "paths": roots.n_paths,
-            "backend": roots.backend, "by_value": [rows[k] for k in sorted(rows)]}
+            "backend": roots.backend, "by_value": [rows[k] for k in sorted(rows)],
+            "from_singular_end_points": added, "unresolved_end_points": unresolved,
+            "failed_paths": failed, "complete": failed == 0 and unresolved == 0}

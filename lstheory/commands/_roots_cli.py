@@ -160,8 +160,12 @@ def _print_critical(args, critical, roots, seed, preset) -> dict:
         summary["witness_1d"] = w
         vals = ", ".join(f"L = {value_text(r['loss'], r['loss_imag'])}: degree {r['degree']}"
                          for r in w["by_value"]) or "none"
+        bound = "" if w["complete"] else (
+            f" (degrees are lower bounds: {w['failed_paths']} paths failed"
+            + (f", {w['unresolved_end_points']} singular end points unresolved"
+               if w["unresolved_end_points"] else "") + ")")
         print(f"  1-dimensional components by witness set ({w['paths']} paths): "
-              f"{w['witness_points']} witness points; {vals}")
+              f"{w['witness_points']} witness points; {vals}{bound}")
     return summary
 
 
