@@ -237,37 +237,6 @@ def bench_nets(repeats: int, device: str, nets=NETS) -> None:
               f"{B / mono:.2f}), phc's {ref.n_paths}")
 
 
-def _witness_count(cs, backend, seed=0):
-    """Witness points of the 1-dimensional components of ∇L = 0 (a 4×4 system under the
-    scaling gauge): ∇L randomized to n − 1 equations and one random real linear slice. Every
-    1-dimensional component of degree d meets the slice in d points; 0-dimensional ones not."""
-    import sympy
-
-    from lstheory.algebra import PolynomialSystem
-
-    S = cs.system
-    rng = np.random.default_rng([seed, 3])
-    n = S.n_variables
-    R = rng.standard_normal((n - 1, n))
-    a, b = rng.standard_normal(n), rng.standard_normal()
-    eqs = [sympy.expand(sum(sympy.Float(R[i, j], 17) * S.equations[j] for j in range(n)))
-           for i in range(n - 1)]
-    eqs.append(sum(sympy.Float(a[j], 17) * v for j, v in enumerate(S.variables))
-               - sympy.Float(b, 17))
-    W = PolynomialSystem.from_sympy(eqs, S.variables)
-    roots = solve(W, backend=backend, seed=seed)
-    pts = roots.solutions[[s.value == "finite" for s in roots.solution_status]]
-    # 1-dimensional components: the witness point satisfies ∇L = 0 and L is constant on it
-    F = S.compiled.evaluate(pts)[0] if len(pts) else np.zeros((0, n))
-    on = pts[np.abs(F).max(1) < 1e-8] if len(pts) else pts
-    L = cs.loss_values(on) if len(on) else np.zeros(0)
-    by_value: dict = {}
-    for v in L:
-        key = (round(v.real, 6), round(v.imag, 6))
-        by_value[key] = by_value.get(key, 0) + 1
-    return roots, len(on), dict(sorted(by_value.items()))
-
-
 def _critical_kinds(cs, roots):
     """The isolated end points of ``roots`` by kind: ``(minima, other real critical points,
     real points off the gauge, complex)`` (:meth:`CriticalSystem.classify`)."""
@@ -280,6 +249,7 @@ def bench_critical(repeats: int, device: str) -> None:
     """∇L = 0 of the [2,2,1] z² net on 4 points: phc against the torch routes, interleaved;
     the regular end points by kind (both routes must agree); the scaling gauge's components."""
     from lstheory.algebra import critical_point_system
+    from lstheory.algebra._critical_classify import value_text
 
     fam = MLP([2, 2, 1], "polynomial", coeffs=(0.0, 0.0, 1.0))
     rng = np.random.default_rng(0)
@@ -341,10 +311,13 @@ def bench_critical(repeats: int, device: str) -> None:
     print(f"    by component: {sc.classify(rp).summary()}")
     for backend in ("phc", "torch"):
         t0 = time.perf_counter()
-        wr, k, by_value = _witness_count(sc, backend)
-        print(f"  witness set of the 1-dimensional components ({backend}, {wr.n_paths} paths, "
-              f"{time.perf_counter() - t0:.2f} s): {k} witness points; by critical value "
-              f"(L, Im L): {by_value}")
+        w = sc.witness_components(1, backend=backend, seed=0)
+        bound = "" if w["complete"] else f", lower bounds: {w['failed_paths']} paths failed"
+        print(f"  witness set of the 1-dimensional components ({backend}, {w['paths']} paths, "
+              f"{time.perf_counter() - t0:.2f} s{bound}): {w['witness_points']} witness points; "
+              "by critical value: " + ", ".join(
+                  f"L = {value_text(r['loss'], r['loss_imag'])}: {r['degree']}"
+                  for r in w["by_value"]))
 
 
 def bench_critical_large(repeats: int, device: str, slow: bool) -> None:
