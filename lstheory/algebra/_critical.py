@@ -353,7 +353,7 @@ def witness_components(cs: CriticalSystem, dimension: int = 1, *, seed: int = 0,
     added = unresolved = 0
     for x in sols[on & np.array([st == PathStatus.SINGULAR for st in status], dtype=bool)]:
         if len(pts) and (np.abs(pts - x).max(1) <= 1e-6 * max(1.0, np.abs(x).max())).any():
-            continue  # a point already counted (several paths to a multiple point)
+            continue  # next to a witness point already counted: the same point
         null = _null_directions(W.compiled.evaluate(x)[1], HESSIAN_RTOL)
         kind = _local_kind(SimpleNamespace(system=W), x, null, None)[0] if len(null) else \
             "isolated"

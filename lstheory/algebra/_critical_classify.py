@@ -293,8 +293,9 @@ def _local_kind(cs, x, null, parameters, step=1e-3) -> tuple[str, int, int]:
     if k == 0:  # a nonsingular Hessian here: not a singular end point of ∇L = 0
         return "unresolved", 0, 0
 
-    def walk(v) -> str:
-        nonlocal landed
+    def walk(v) -> tuple[str, np.ndarray]:
+        """Gauss-Newton from x + step·v: ("curve", the point found), ("back", x's
+        neighbourhood) or ("none", no evidence: not a zero, or a zero far away)."""
         z = x + step * scale * v
         for _ in range(30):
             F, J = C.evaluate(z, parameters)
@@ -302,40 +303,41 @@ def _local_kind(cs, x, null, parameters, step=1e-3) -> tuple[str, int, int]:
             z = z + dz
             if np.abs(dz).max() < 1e-13 * scale:
                 break
-        F = C.evaluate(z, parameters)[0]
-        if not np.abs(F).max() < tol:
-            return "none"
+        if not np.abs(C.evaluate(z, parameters)[0]).max() < tol:
+            return "none", z
         d = np.abs(z - x).max()
         if 0.1 * step * scale < d <= 3 * step * scale:
-            landed = z
-            return "curve"
-        return "back" if d <= 0.1 * step * scale else "none"  # farther: elsewhere
+            return "curve", z
+        return ("back" if d <= 0.1 * step * scale else "none"), z
 
-    def found(high) -> tuple[str, int, int]:
+    def curve(walks, high) -> tuple[str, int, int] | None:
         # at the point found on the curve (a generic point of its component, unlike x) the
         # Hessian's corank bounds the component's dimension
-        corank = len(_null_directions(C.evaluate(landed, parameters)[1], HESSIAN_RTOL))
+        z = next((z for kind, z in walks if kind == "curve"), None)
+        if z is None:
+            return None
+        corank = len(_null_directions(C.evaluate(z, parameters)[1], HESSIAN_RTOL))
         return "curve", 1, max(1, min(high, corank))
 
-    landed = None
     walks = [walk(v) for v in null[:2]]
+    if k == 1:
+        return curve(walks, 1) or (
+            ("isolated" if walks[0][0] == "back" else "unresolved"), 0, 0)
     cone = None
-    if k <= 2:
+    if k == 2:
         J = C.evaluate(x, parameters)[1]
         u, sv, _ = np.linalg.svd(J)
         cone = _tangent_cone(cs, x, null, u[:, J.shape[0] - k:].T, sv[0] / scale, parameters)
-    if "curve" in walks:
-        return found(1 if cone is not None else k)
-    if k == 1:
-        return ("isolated" if walks == ["back"] else "unresolved"), 0, 0
+    found = curve(walks, 1 if cone is not None else k)
+    if found:
+        return found
     if cone is None:
         return "unresolved", 0, k
     if not cone:
         return "isolated", 0, 0
     walks = [walk(v) for v in cone]
-    if "curve" in walks:
-        return found(1)
-    return ("isolated", 0, 0) if all(w == "back" for w in walks) else ("unresolved", 0, 1)
+    return curve(walks, 1) or (("isolated", 0, 0) if all(kind == "back" for kind, _ in walks)
+                               else ("unresolved", 0, 1))
 
 
 def _full_gradient(cs, w_full: np.ndarray) -> float:
